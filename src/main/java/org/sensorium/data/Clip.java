@@ -1,0 +1,11 @@
+package org.sensorium.data;
+
+/**
+ * The time window one sample is cut to, shared by all its modalities so they stay aligned.
+ *
+ * @param start seconds from the start of the sample's span (not of the file)
+ * @param seconds clip length (data.clip_seconds)
+ * @param train true for training (augmentation on), false for evaluation (deterministic)
+ * @param seed seed of every random draw for this sample at this step (derived from run seed, step, index)
+ */
+public record Clip(double start, double seconds, boolean train, long seed) {}

@@ -1,0 +1,38 @@
+package org.sensorium.data;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.modality.Modality;
+
+/**
+ * One line of a JSONL manifest (schema: data-manifests/README.md).
+ *
+ * @param id unique sample id
+ * @param split "train", "val" or "test"
+ * @param label class label kept for evaluation, or null
+ * @param sources per present modality: the file and the time span in it
+ * @param captions captions given in the manifest (text modality without a subtitle file), may be empty
+ * @param manifest the manifest file, for error messages
+ * @param line 1-based line number in the manifest, for error messages
+ */
+public record ManifestEntry(String id, String split, String label, Map<Modality, Source> sources,
+        List<String> captions, Path manifest, int line) {
+
+    /** A recording and the span of it that belongs to the sample, in seconds; end is NaN for "to the end". */
+    public record Source(Path path, double start, double end) {
+        public double duration() {
+            return end - start;
+        }
+    }
+
+    /** True when the sample carries this modality (a file, or captions for text). */
+    public boolean has(Modality m) {
+        return sources.containsKey(m) || (m == Modality.TEXT && !captions.isEmpty());
+    }
+
+    /** "manifest.jsonl:12 (id=abc)" for messages. */
+    public String where() {
+        return manifest.getFileName() + ":" + line + " (id=" + id + ")";
+    }
+}

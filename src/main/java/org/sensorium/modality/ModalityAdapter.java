@@ -1,0 +1,28 @@
+package org.sensorium.modality;
+
+import org.sensorium.data.BadInputException;
+import org.sensorium.data.Clip;
+import org.sensorium.data.Item;
+import org.sensorium.data.ManifestEntry;
+
+/**
+ * Turns one modality of one manifest entry into the stem's input. Implementations are thread-safe:
+ * the loader calls {@link #load} from several threads at once.
+ */
+public interface ModalityAdapter extends AutoCloseable {
+
+    Modality modality();
+
+    /** Shape of one sample's input, without the batch axis; every {@link Item} has exactly this shape. */
+    long[] inputShape();
+
+    /**
+     * Decodes and tokenises the clip of this entry. Call only when {@code entry.has(modality())}.
+     *
+     * @throws BadInputException naming entry.where(), the file and the reason, when the recording is unusable
+     */
+    Item load(ManifestEntry entry, Clip clip) throws BadInputException;
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,144 @@
+package org.sensorium.modality;
+
+import java.util.List;
+import org.sensorium.config.ConfigException;
+
+/**
+ * How raw signals of one modality become tensors: rates, sizes, patching, normalisation. One
+ * record per modality, loaded from modalities/&lt;m&gt;.yaml (keys modalities.&lt;m&gt;.*). The clip length
+ * is not here: it is data.clip_seconds, shared by all modalities, and every count below is derived
+ * from it.
+ */
+public sealed interface ModalitySpec {
+
+    /** Video: frames at {@code fps}, resized (shorter side) and centre-cropped to height x width, RGB in [0,1] normalised with mean/std, cut into tubeletFrames x patch x patch tubelets. */
+    record Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std)
+            implements ModalitySpec {
+        public Video {
+            positive("modalities.video.fps", fps);
+            divisible("modalities.video.height", height, patch);
+            divisible("modalities.video.width", width, patch);
+            positive("modalities.video.tubelet_frames", tubeletFrames);
+            rgb("modalities.video.mean", mean);
+            rgb("modalities.video.std", std);
+        }
+
+        /** T: frames in a clip of the given length. */
+        public int frames(double clipSeconds) {
+            return (int) Math.round(clipSeconds * fps);
+        }
+
+        /** Input shape of one sample: (T, H, W, 3). */
+        public long[] inputShape(double clipSeconds) {
+            return new long[] {frames(clipSeconds), height, width, 3};
+        }
+
+        public int tokens(double clipSeconds) {
+            return frames(clipSeconds) / tubeletFrames * (height / patch) * (width / patch);
+        }
+    }
+
+    /** Audio: mono waveform at sampleRate Hz, log-mel with melBins bands (window/hop in ms), cut into patch x patch patches (time x mel). */
+    record Audio(int sampleRate, int melBins, double windowMs, double hopMs, double fmin, double fmax, int patch,
+            double mean, double std) implements ModalitySpec {
+        public Audio {
+            positive("modalities.audio.sample_rate", sampleRate);
+            divisible("modalities.audio.mel_bins", melBins, patch);
+            positive("modalities.audio.window_ms", windowMs);
+            positive("modalities.audio.hop_ms", hopMs);
+            if (fmax <= fmin || fmax > sampleRate / 2.0) {
+                throw new ConfigException("modalities.audio.fmax", fmax + " must be in (fmin, sample_rate/2]");
+            }
+            positive("modalities.audio.std", std);
+        }
+
+        public int windowSamples() {
+            return (int) Math.round(windowMs * sampleRate / 1000.0);
+        }
+
+        public int hopSamples() {
+            return (int) Math.round(hopMs * sampleRate / 1000.0);
+        }
+
+        /** F: spectrogram frames kept for a clip, rounded down to a multiple of the patch size. */
+        public int frames(double clipSeconds) {
+            int samples = (int) Math.round(clipSeconds * sampleRate);
+            int all = (samples - windowSamples()) / hopSamples() + 1;
+            return all / patch * patch;
+        }
+
+        /** Input shape of one sample: (F, M) log-mel, time-major. */
+        public long[] inputShape(double clipSeconds) {
+            return new long[] {frames(clipSeconds), melBins};
+        }
+
+        public int tokens(double clipSeconds) {
+            return frames(clipSeconds) / patch * (melBins / patch);
+        }
+    }
+
+    /** Text: tokenizer.json ("classpath:NAME" or a path), ids padded/truncated to maxLength. */
+    record Text(String tokenizer, int maxLength, int vocabSize) implements ModalitySpec {
+        public Text {
+            if (tokenizer == null || tokenizer.isBlank()) {
+                throw new ConfigException("modalities.text.tokenizer", "is empty");
+            }
+            positive("modalities.text.max_length", maxLength);
+            positive("modalities.text.vocab_size", vocabSize);
+        }
+
+        /** Input shape of one sample: (L) token ids. */
+        public long[] inputShape() {
+            return new long[] {maxLength};
+        }
+    }
+
+    /**
+     * IMU: the named channels (accelerometer in m/s^2, gyroscope in rad/s), resampled to rateHz,
+     * divided by accelScale / gyroScale, cut into patches of patch samples.
+     */
+    record Imu(double rateHz, List<String> channels, int patch, double accelScale, double gyroScale)
+            implements ModalitySpec {
+        public Imu {
+            positive("modalities.imu.rate_hz", rateHz);
+            if (channels == null || channels.size() < 3 || channels.size() > 6) {
+                throw new ConfigException("modalities.imu.channels", "needs 3 to 6 channel names, got " + channels);
+            }
+            positive("modalities.imu.patch", patch);
+            positive("modalities.imu.accel_scale", accelScale);
+            positive("modalities.imu.gyro_scale", gyroScale);
+        }
+
+        /** W: samples in a clip. */
+        public int window(double clipSeconds) {
+            return (int) Math.round(clipSeconds * rateHz);
+        }
+
+        /** Input shape of one sample: (W, C). */
+        public long[] inputShape(double clipSeconds) {
+            return new long[] {window(clipSeconds), channels.size()};
+        }
+
+        public int tokens(double clipSeconds) {
+            return window(clipSeconds) / patch;
+        }
+    }
+
+    private static void positive(String key, double v) {
+        if (!(v > 0)) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+
+    private static void divisible(String key, int v, int by) {
+        if (v <= 0 || by <= 0 || v % by != 0) {
+            throw new ConfigException(key, v + " must be a positive multiple of the patch size " + by);
+        }
+    }
+
+    private static void rgb(String key, List<Double> v) {
+        if (v == null || v.size() != 3) {
+            throw new ConfigException(key, "needs 3 values (R, G, B), got " + v);
+        }
+    }
+}
