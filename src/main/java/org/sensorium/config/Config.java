@@ -1,0 +1,174 @@
+package org.sensorium.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalitySpecs;
+
+/**
+ * The resolved configuration of a run: configs/defaults.yaml, then the model preset
+ * configs/models/&lt;model.size&gt;.yaml, then the experiment file, then --set overrides. Every key is
+ * documented in configs/defaults.yaml; each record checks its own values and names the key it rejects.
+ */
+public record Config(Run run, Data data, Model model, Train train, Objectives objectives, Eval eval,
+        ModalitySpecs modalities) {
+
+    public Config {
+        for (Pair p : objectives.contrastive().pairs()) {
+            for (Modality m : List.of(p.a(), p.b())) {
+                if (!data.modalities().contains(m)) {
+                    throw new ConfigException("objectives.contrastive.pairs",
+                            p + " uses " + m.key() + ", which is not in data.modalities " + data.modalities());
+                }
+            }
+        }
+    }
+
+    /** run.*: naming, seeding and failure policy. */
+    public record Run(String name, String dir, long seed, boolean strict) {}
+
+    /** data.*: what to train on and how to feed it. */
+    public record Data(String manifest, String cacheDir, int synthSamples, long synthSeed, double clipSeconds,
+            List<Modality> modalities, int loaderThreads, int prefetchBatches) {
+        public Data {
+            positive("data.synth_samples", synthSamples);
+            if (!(clipSeconds > 0)) {
+                throw new ConfigException("data.clip_seconds", clipSeconds + " must be > 0");
+            }
+            if (modalities == null || modalities.isEmpty()) {
+                throw new ConfigException("data.modalities", "needs at least one of video, audio, text, imu");
+            }
+            positive("data.loader_threads", loaderThreads);
+            positive("data.prefetch_batches", prefetchBatches);
+        }
+    }
+
+    /** model.*: trunk size and heads; presets in configs/models/. */
+    public record Model(String size, int width, int depth, int heads, int mlpRatio, float dropout, int embedDim,
+            String pool, float logitScaleInit, float logitScaleMax) {
+        public Model {
+            positive("model.width", width);
+            positive("model.depth", depth);
+            positive("model.heads", heads);
+            if (width % heads != 0) {
+                throw new ConfigException("model.width", width + " is not divisible by model.heads=" + heads);
+            }
+            positive("model.mlp_ratio", mlpRatio);
+            if (dropout < 0 || dropout >= 1) {
+                throw new ConfigException("model.dropout", dropout + " must be in [0, 1)");
+            }
+            positive("model.embed_dim", embedDim);
+            if (!pool.equals("mean") && !pool.equals("cls")) {
+                throw new ConfigException("model.pool", "'" + pool + "' must be mean or cls");
+            }
+            if (!(logitScaleInit > 0) || logitScaleInit > logitScaleMax) {
+                throw new ConfigException("model.logit_scale_init", logitScaleInit + " must be in (0, logit_scale_max]");
+            }
+        }
+    }
+
+    /** train.*: optimisation. */
+    public record Train(int steps, int batchSize, int accumulate, float lr, float minLr, int warmupSteps,
+            float weightDecay, float beta1, float beta2, float eps, float clipGradNorm, int checkpointEvery,
+            int keepCheckpoints, int logEvery, boolean progress) {
+        public Train {
+            positive("train.steps", steps);
+            positive("train.batch_size", batchSize);
+            positive("train.accumulate", accumulate);
+            if (batchSize % accumulate != 0) {
+                throw new ConfigException("train.accumulate", "batch_size " + batchSize + " is not divisible by " + accumulate);
+            }
+            if (!(lr > 0) || minLr < 0 || minLr > lr) {
+                throw new ConfigException("train.min_lr", "needs 0 <= min_lr <= lr, got min_lr=" + minLr + " lr=" + lr);
+            }
+            if (warmupSteps < 0) {
+                throw new ConfigException("train.warmup_steps", warmupSteps + " must be >= 0");
+            }
+            if (weightDecay < 0) {
+                throw new ConfigException("train.weight_decay", weightDecay + " must be >= 0");
+            }
+            if (beta1 < 0 || beta1 >= 1) {
+                throw new ConfigException("train.beta1", beta1 + " must be in [0, 1)");
+            }
+            if (beta2 < 0 || beta2 >= 1) {
+                throw new ConfigException("train.beta2", beta2 + " must be in [0, 1)");
+            }
+            if (!(eps > 0)) {
+                throw new ConfigException("train.eps", eps + " must be > 0");
+            }
+            if (clipGradNorm < 0) {
+                throw new ConfigException("train.clip_grad_norm", clipGradNorm + " must be >= 0 (0 = off)");
+            }
+            if (checkpointEvery < 0) {
+                throw new ConfigException("train.checkpoint_every", checkpointEvery + " must be >= 0 (0 = only at the end)");
+            }
+            positive("train.keep_checkpoints", keepCheckpoints);
+            positive("train.log_every", logEvery);
+        }
+
+        public int microBatch() {
+            return batchSize / accumulate;
+        }
+    }
+
+    /** objectives.*: each objective is on when its weight is above zero. */
+    public record Objectives(Contrastive contrastive) {}
+
+    /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
+    public record Contrastive(float weight, List<Pair> pairs) {
+        public Contrastive {
+            if (weight < 0) {
+                throw new ConfigException("objectives.contrastive.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && (pairs == null || pairs.isEmpty())) {
+                throw new ConfigException("objectives.contrastive.pairs", "needs at least one pair like video-text");
+            }
+        }
+    }
+
+    /** eval.*: the held-out retrieval measured at the end of pretraining. */
+    public record Eval(int batchSize, List<Pair> pairs, boolean atEnd) {
+        public Eval {
+            positive("eval.batch_size", batchSize);
+        }
+    }
+
+    /** A modality pair written "video-text". */
+    public record Pair(Modality a, Modality b) {
+        public Pair {
+            if (a == b) {
+                throw new ConfigException("pairs", "a pair needs two different modalities, got " + a.key() + "-" + b.key());
+            }
+        }
+
+        public static Pair parse(String s) {
+            String[] parts = s.split("-");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("'" + s + "' is not a pair like video-text");
+            }
+            return new Pair(Modality.parse(parts[0]), Modality.parse(parts[1]));
+        }
+
+        @Override
+        public String toString() {
+            return a.key() + "-" + b.key();
+        }
+    }
+
+    /** The modalities the run actually uses, in enum order. */
+    public List<Modality> activeModalities() {
+        List<Modality> out = new ArrayList<>();
+        for (Modality m : Modality.values()) {
+            if (data.modalities().contains(m)) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private static void positive(String key, double v) {
+        if (!(v > 0)) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package org.sensorium.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.modality.Modality;
+
+/**
+ * Builds a {@link Config}: defaults (configs/defaults.yaml and modalities/*.yaml, packaged on the
+ * classpath) &lt;- model preset configs/models/&lt;model.size&gt;.yaml &lt;- experiment file &lt;- --set key=value.
+ * A key that is not in the defaults, a value of the wrong type and a value a record rejects all fail
+ * here, before anything runs, with a {@link ConfigException} naming the key and where it came from.
+ */
+public final class ConfigLoader {
+    private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory()
+                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .addModule(new SimpleModule()
+                    .addDeserializer(Modality.class, new StringDeserializer<>(Modality::parse))
+                    .addDeserializer(Config.Pair.class, new StringDeserializer<>(Config.Pair::parse)))
+            .build();
+
+    private ConfigLoader() {}
+
+    /** The resolved tree and the validated record built from it. */
+    public record Resolved(ObjectNode tree, Config config) {
+        /** The resolved configuration as YAML, written into every run folder. */
+        public String yaml() {
+            try {
+                return YAML.writeValueAsString(tree);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /**
+     * @param experiment an experiment file overriding a few keys, or null
+     * @param sets "key=value" overrides, applied last, in order
+     */
+    public static Resolved load(Path experiment, List<String> sets) {
+        ObjectNode defaults = defaults();
+        ObjectNode user = YAML.createObjectNode();
+        if (experiment != null) {
+            merge(defaults, user, readFile(experiment), "", experiment.toString());
+        }
+        for (String s : sets) {
+            applySet(defaults, user, s);
+        }
+        // The preset sits between the defaults and the user's keys, so it needs the user's model.size first.
+        ObjectNode tree = defaults.deepCopy();
+        JsonNode size = user.at("/model/size");
+        String preset = size.isMissingNode() ? tree.at("/model/size").asText() : size.asText();
+        ObjectNode presetTree = readResource("configs/models/" + preset + ".yaml",
+                "model.size", "no preset '" + preset + "' (see configs/models/)");
+        merge(defaults, tree, presetTree, "", "configs/models/" + preset + ".yaml");
+        merge(defaults, tree, user, "", "overrides");
+        return new Resolved(tree, bind(tree, "resolved config"));
+    }
+
+    /** Re-reads a resolved config written into a run folder (for --resume); keys are checked as usual. */
+    public static Resolved loadResolved(Path resolvedYaml, List<String> sets) {
+        ObjectNode defaults = defaults();
+        ObjectNode tree = defaults.deepCopy();
+        merge(defaults, tree, readFile(resolvedYaml), "", resolvedYaml.toString());
+        for (String s : sets) {
+            applySet(defaults, tree, s);
+        }
+        return new Resolved(tree, bind(tree, resolvedYaml.toString()));
+    }
+
+    private static ObjectNode defaults() {
+        ObjectNode tree = readResource("configs/defaults.yaml", "defaults", "missing from the classpath");
+        ObjectNode specs = tree.putObject("modalities");
+        for (Modality m : Modality.values()) {
+            specs.set(m.key(), readResource("modalities/" + m.key() + ".yaml", "modalities." + m.key(), "missing"));
+        }
+        return tree;
+    }
+
+    private static void applySet(ObjectNode defaults, ObjectNode target, String set) {
+        int eq = set.indexOf('=');
+        if (eq <= 0) {
+            throw new ConfigException(set, "--set needs key=value");
+        }
+        String key = set.substring(0, eq).trim();
+        JsonNode value;
+        try {
+            value = YAML.readTree(set.substring(eq + 1));
+        } catch (IOException e) {
+            throw new ConfigException(key, "--set value does not parse: " + firstLine(e.getMessage()));
+        }
+        ObjectNode patch = YAML.createObjectNode();
+        ObjectNode at = patch;
+        String[] parts = key.split("\\.");
+        for (int i = 0; i < parts.length - 1; i++) {
+            at = at.putObject(parts[i]);
+        }
+        at.set(parts[parts.length - 1], value == null || value.isMissingNode() ? YAML.nullNode() : value);
+        merge(defaults, target, patch, "", "--set " + set);
+    }
+
+    /** Deep-merges patch into target; every key of patch must exist in defaults at the same path. */
+    private static void merge(JsonNode defaults, ObjectNode target, JsonNode patch, String prefix, String source) {
+        if (!patch.isObject()) {
+            throw new ConfigException(prefix.isEmpty() ? "(top)" : prefix, source + ": expected a mapping of keys");
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = patch.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            JsonNode def = defaults.get(e.getKey());
+            if (def == null) {
+                throw new ConfigException(key, source + ": unknown key (every key is listed in configs/defaults.yaml)");
+            }
+            if (def.isObject()) {
+                ObjectNode child = target.has(e.getKey()) && target.get(e.getKey()).isObject()
+                        ? (ObjectNode) target.get(e.getKey()) : target.putObject(e.getKey());
+                merge(def, child, e.getValue(), key, source);
+            } else {
+                if (!sameKind(def, e.getValue())) {
+                    throw new ConfigException(key, source + ": expected " + kind(def) + ", got " + kind(e.getValue())
+                            + " '" + e.getValue().asText(e.getValue().toString()) + "'");
+                }
+                target.set(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private static boolean sameKind(JsonNode def, JsonNode v) {
+        return switch (kind(def)) {
+            case "a number" -> v.isNumber() && (!def.isIntegralNumber() || v.isIntegralNumber());
+            case "an integer" -> v.isIntegralNumber();
+            default -> kind(def).equals(kind(v));
+        };
+    }
+
+    private static String kind(JsonNode n) {
+        if (n.isIntegralNumber()) {
+            return "an integer";
+        }
+        if (n.isNumber()) {
+            return "a number";
+        }
+        if (n.isBoolean()) {
+            return "true or false";
+        }
+        if (n.isArray()) {
+            return "a list";
+        }
+        if (n.isObject()) {
+            return "a mapping";
+        }
+        if (n.isNull()) {
+            return "null";
+        }
+        return "a string";
+    }
+
+    private static Config bind(ObjectNode tree, String source) {
+        try {
+            return YAML.treeToValue(tree, Config.class);
+        } catch (JsonMappingException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof ConfigException ce) {
+                    throw ce;
+                }
+                if (t instanceof IllegalArgumentException iae && t != e) {
+                    throw new ConfigException(path(e), iae.getMessage());
+                }
+            }
+            throw new ConfigException(path(e), source + ": " + firstLine(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new ConfigException("(config)", source + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.length() == 0 ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.length() == 0 ? "(config)" : sb.toString();
+    }
+
+    private static ObjectNode readFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("--config", file + ": no such file");
+        }
+        try {
+            JsonNode n = YAML.readTree(file.toFile());
+            if (n == null || n.isMissingNode() || n.isNull()) {
+                return YAML.createObjectNode();
+            }
+            if (!n.isObject()) {
+                throw new ConfigException("(top)", file + ": expected a mapping of keys");
+            }
+            return (ObjectNode) n;
+        } catch (IOException e) {
+            throw new ConfigException("(yaml)", file + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static ObjectNode readResource(String name, String key, String missing) {
+        try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new ConfigException(key, missing);
+            }
+            return (ObjectNode) YAML.readTree(in);
+        } catch (IOException e) {
+            throw new ConfigException(key, name + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Reads a scalar string into a value with the given parser; the parser's IllegalArgumentException becomes a mapping error. */
+    private static final class StringDeserializer<T> extends JsonDeserializer<T> {
+        private final java.util.function.Function<String, T> parse;
+
+        StringDeserializer(java.util.function.Function<String, T> parse) {
+            this.parse = parse;
+        }
+
+        @Override
+        public T deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            String s = p.getValueAsString();
+            if (s == null) {
+                return (T) ctxt.handleUnexpectedToken(Object.class, p);
+            }
+            try {
+                return parse.apply(s);
+            } catch (IllegalArgumentException e) {
+                throw JsonMappingException.from(p, e.getMessage(), e);
+            }
+        }
+    }
+}

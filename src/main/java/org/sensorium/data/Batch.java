@@ -1,0 +1,95 @@
+package org.sensorium.data;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.modality.Modality;
+
+/**
+ * A batch of B samples as tensors, per modality, with presence: a sample that lacks a modality has
+ * zeros there and present[m][i] == false; objectives only use the pairs present.
+ *
+ * @param ids sample ids, B
+ * @param labels class labels (null where none), B
+ * @param inputs per modality (B, ...) in the adapter's input shape
+ * @param present per modality, B booleans
+ * @param valid per modality with padding (text): (B, N_m) boolean token mask; absent otherwise
+ */
+public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
+        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid) {
+
+    public int size() {
+        return ids.size();
+    }
+
+    public List<Modality> modalities() {
+        return List.copyOf(inputs.keySet());
+    }
+
+    public NDArray input(Modality m) {
+        return inputs.get(m);
+    }
+
+    /** (B, N_m) token mask, or null when every token of m is valid. */
+    public NDArray valid(Modality m) {
+        return valid.get(m);
+    }
+
+    public boolean[] present(Modality m) {
+        return present.get(m);
+    }
+
+    /**
+     * Collates decoded samples into tensors owned by {@code manager}.
+     *
+     * @param samples B decoded samples; a sample's items map lacks the modalities it does not have
+     * @param shapes input shape of one sample for every modality of the run
+     */
+    public static Batch collate(NDManager manager, List<Decoded> samples, Map<Modality, long[]> shapes) {
+        int b = samples.size();
+        Map<Modality, NDArray> inputs = new EnumMap<>(Modality.class);
+        Map<Modality, boolean[]> present = new EnumMap<>(Modality.class);
+        Map<Modality, NDArray> valid = new EnumMap<>(Modality.class);
+        for (Map.Entry<Modality, long[]> e : shapes.entrySet()) {
+            Modality m = e.getKey();
+            int per = (int) Arrays.stream(e.getValue()).reduce(1, (x, y) -> x * y);
+            float[] all = new float[b * per];
+            boolean[] here = new boolean[b];
+            boolean[] tokenValid = null;
+            for (int i = 0; i < b; i++) {
+                Item item = samples.get(i).items().get(m);
+                if (item == null) {
+                    continue;
+                }
+                here[i] = true;
+                System.arraycopy(item.values(), 0, all, i * per, per);
+                if (item.valid() != null) {
+                    int n = item.valid().length;
+                    if (tokenValid == null) {
+                        tokenValid = new boolean[b * n];
+                    }
+                    System.arraycopy(item.valid(), 0, tokenValid, i * n, n);
+                }
+            }
+            long[] shape = new long[e.getValue().length + 1];
+            shape[0] = b;
+            System.arraycopy(e.getValue(), 0, shape, 1, e.getValue().length);
+            inputs.put(m, manager.create(FloatBuffer.wrap(all), new Shape(shape)));
+            present.put(m, here);
+            if (tokenValid != null) {
+                valid.put(m, manager.create(tokenValid, new Shape(b, tokenValid.length / b)));
+            }
+        }
+        List<String> ids = samples.stream().map(s -> s.entry().id()).toList();
+        List<String> labels = samples.stream().map(s -> s.entry().label()).toList();
+        return new Batch(ids, labels, inputs, present, valid);
+    }
+
+    /** One sample after decoding: its manifest entry and an item per modality it has. */
+    public record Decoded(ManifestEntry entry, Map<Modality, Item> items) {}
+}

@@ -1,0 +1,204 @@
+package org.sensorium.data;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalityAdapter;
+
+/**
+ * Feeds training micro-batches: a deterministic shuffle per epoch from (seed, epoch), samples
+ * decoded on a pool of threads up to prefetch micro-batches ahead, results consumed in order, so
+ * the stream of batches depends only on the seed and the cursor, never on thread timing. The last
+ * incomplete micro-batch of an epoch is dropped (contrastive losses want full batches). A broken
+ * sample is skipped (the micro-batch is then smaller) and recorded in the {@link SkipLog}.
+ */
+public final class Loader implements AutoCloseable {
+    /** Where the stream is: the next sample is permutation(epoch)[position]. Saved in checkpoints. */
+    public record Cursor(int epoch, int position) {}
+
+    private final List<ManifestEntry> entries;
+    private final Map<Modality, ModalityAdapter> adapters;
+    private final int microBatch, ahead;
+    private final long seed;
+    private final double clipSeconds;
+    private final SkipLog skips;
+    private final ExecutorService pool;
+    private final ArrayDeque<Future<Batch.Decoded>> queue = new ArrayDeque<>();
+    private Cursor cursor;   // next sample handed to the trainer
+    private Cursor submitted; // next sample submitted for decoding
+    private int[] permutation;
+    private int permutationEpoch = -1;
+
+    public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
+            double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start) {
+        if (entries.size() < microBatch) {
+            throw new ManifestException("the training split has " + entries.size()
+                    + " samples, fewer than one micro-batch of " + microBatch);
+        }
+        this.entries = List.copyOf(entries);
+        this.adapters = adapters;
+        this.microBatch = microBatch;
+        this.ahead = microBatch * prefetchBatches;
+        this.seed = seed;
+        this.clipSeconds = clipSeconds;
+        this.skips = skips;
+        this.pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "sensorium-loader");
+            t.setDaemon(true);
+            return t;
+        });
+        this.cursor = start;
+        this.submitted = start;
+    }
+
+    public Cursor cursor() {
+        return cursor;
+    }
+
+    /** Samples per epoch actually used (whole micro-batches). */
+    public int samplesPerEpoch() {
+        return entries.size() / microBatch * microBatch;
+    }
+
+    /** The next micro-batch's decoded samples (fewer than microBatch when some were skipped); blocks on decoding. */
+    public List<Batch.Decoded> next() throws InterruptedException {
+        fill();
+        List<Batch.Decoded> out = new ArrayList<>(microBatch);
+        for (int i = 0; i < microBatch; i++) {
+            Future<Batch.Decoded> f = queue.poll();
+            try {
+                Batch.Decoded d = f.get();
+                if (d != null) {
+                    out.add(d);
+                }
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+            cursor = advance(cursor);
+        }
+        fill();
+        return out;
+    }
+
+    private void fill() {
+        while (queue.size() < ahead) {
+            Cursor c = submitted;
+            ManifestEntry e = entries.get(permutation(c.epoch())[c.position()]);
+            long sampleSeed = mix(seed, c.epoch(), c.position());
+            queue.add(pool.submit(() -> decode(e, clip(e, sampleSeed, true, clipSeconds), adapters, skips)));
+            submitted = advance(c);
+        }
+    }
+
+    private Cursor advance(Cursor c) {
+        int next = c.position() + 1;
+        return next < samplesPerEpoch() ? new Cursor(c.epoch(), next) : new Cursor(c.epoch() + 1, 0);
+    }
+
+    private int[] permutation(int epoch) {
+        if (epoch != permutationEpoch) {
+            permutation = shuffle(entries.size(), mix(seed, epoch, -1));
+            permutationEpoch = epoch;
+        }
+        return permutation;
+    }
+
+    /** Fisher-Yates shuffle of 0..n-1 from a seed. */
+    static int[] shuffle(int n, long seed) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int tmp = p[i];
+            p[i] = p[j];
+            p[j] = tmp;
+        }
+        return p;
+    }
+
+    /**
+     * The clip of a sample: training clips start at a random point of the span when the span is
+     * longer than the clip; evaluation clips are centred. Spans of unknown length start at 0.
+     */
+    public static Clip clip(ManifestEntry e, long seed, boolean train, double clipSeconds) {
+        double span = Double.NaN;
+        for (ManifestEntry.Source s : e.sources().values()) {
+            if (!Double.isNaN(s.end())) {
+                span = Double.isNaN(span) ? s.duration() : Math.min(span, s.duration());
+            }
+        }
+        double slack = Double.isNaN(span) ? 0 : Math.max(0, span - clipSeconds);
+        double start = train ? new SplittableRandom(seed).nextDouble() * slack : slack / 2;
+        return new Clip(start, clipSeconds, train, seed);
+    }
+
+    /** Decodes every modality the run uses that the entry has; null (and a skip) if any recording is broken. */
+    public static Batch.Decoded decode(ManifestEntry e, Clip clip, Map<Modality, ModalityAdapter> adapters,
+            SkipLog skips) {
+        Map<Modality, Item> items = new EnumMap<>(Modality.class);
+        try {
+            for (Map.Entry<Modality, ModalityAdapter> a : adapters.entrySet()) {
+                if (e.has(a.getKey())) {
+                    items.put(a.getKey(), a.getValue().load(e, clip));
+                }
+            }
+        } catch (BadInputException ex) {
+            skips.skip(e.id(), ex);
+            return null;
+        }
+        return new Batch.Decoded(e, items);
+    }
+
+    /** Decodes a whole split for evaluation (centred clips), in order, on the given number of threads; broken samples are skipped. */
+    public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
+            double clipSeconds, int threads, long seed, SkipLog skips) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Batch.Decoded>> fs = new ArrayList<>();
+            for (int i = 0; i < split.size(); i++) {
+                ManifestEntry e = split.get(i);
+                Clip c = clip(e, mix(seed, -1, i), false, clipSeconds);
+                fs.add(pool.submit(() -> decode(e, c, adapters, skips)));
+            }
+            List<Batch.Decoded> out = new ArrayList<>();
+            for (Future<Batch.Decoded> f : fs) {
+                Batch.Decoded d = f.get();
+                if (d != null) {
+                    out.add(d);
+                }
+            }
+            return out;
+        } catch (ExecutionException ex) {
+            throw ex.getCause() instanceof RuntimeException re ? re : new IllegalStateException(ex.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A 64-bit seed from (seed, a, b) (SplitMix64 finaliser), so nearby inputs give unrelated streams. */
+    public static long mix(long seed, long a, long b) {
+        long z = seed * 0x9E3779B97F4A7C15L + a * 0xBF58476D1CE4E5B9L + b * 0x94D049BB133111EBL;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}

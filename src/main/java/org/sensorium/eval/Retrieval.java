@@ -1,0 +1,127 @@
+package org.sensorium.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.config.Config;
+import org.sensorium.data.Batch;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.SensoriumModel;
+import org.sensorium.modality.Modality;
+
+/**
+ * Cross-modal retrieval on a held-out split: every sample's embedding in modality a queries the
+ * embeddings of modality b of the samples that have both; the match is the same sample. Chance
+ * R@1 is 1/n.
+ */
+public final class Retrieval {
+    private Retrieval() {}
+
+    /** Metrics of one direction (a -> b) over n candidates. Ranks are 1-based. */
+    public record Result(String direction, int n, double r1, double r5, double r10, double medianRank,
+            double meanRank) {
+        public double chance() {
+            return 1.0 / n;
+        }
+
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("n", n);
+            m.put("R@1", r1);
+            m.put("R@5", r5);
+            m.put("R@10", r10);
+            m.put("median_rank", medianRank);
+            m.put("mean_rank", meanRank);
+            m.put("chance_R@1", chance());
+            return m;
+        }
+    }
+
+    /** Embeddings of a split: per modality, one row per sample (null where the sample lacks it). */
+    public record Embeddings(List<String> ids, Map<Modality, float[][]> rows) {}
+
+    /** Embeds samples in batches without gradients; arrays live in a sub-manager closed per batch. */
+    public static Embeddings embed(SensoriumModel model, List<Batch.Decoded> samples, Map<Modality, long[]> shapes,
+            int batchSize, NDManager manager) {
+        List<String> ids = new ArrayList<>();
+        Map<Modality, float[][]> rows = new EnumMap<>(Modality.class);
+        for (Modality m : shapes.keySet()) {
+            rows.put(m, new float[samples.size()][]);
+        }
+        for (int from = 0; from < samples.size(); from += batchSize) {
+            List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + batchSize));
+            try (NDManager sm = manager.newSubManager()) {
+                Batch batch = Batch.collate(sm, chunk, shapes);
+                ModelOutput out = model.forward(batch, false);
+                for (Modality m : shapes.keySet()) {
+                    NDArray e = out.embedding(m);                   // (b, E)
+                    long dim = e.getShape().get(1);
+                    float[] flat = e.toFloatArray();
+                    boolean[] here = batch.present(m);
+                    for (int i = 0; i < chunk.size(); i++) {
+                        if (here[i]) {
+                            rows.get(m)[from + i] = Arrays.copyOfRange(flat, (int) (i * dim), (int) ((i + 1) * dim));
+                        }
+                    }
+                }
+            }
+            chunk.forEach(d -> ids.add(d.entry().id()));
+        }
+        return new Embeddings(ids, rows);
+    }
+
+    /** Both directions of a pair, over the samples that have both modalities. */
+    public static List<Result> pair(Embeddings emb, Config.Pair pair) {
+        float[][] a = emb.rows().get(pair.a()), b = emb.rows().get(pair.b());
+        List<float[]> qa = new ArrayList<>(), qb = new ArrayList<>();
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] != null && b[i] != null) {
+                qa.add(a[i]);
+                qb.add(b[i]);
+            }
+        }
+        return List.of(direction(pair.a().key() + "->" + pair.b().key(), qa, qb),
+                direction(pair.b().key() + "->" + pair.a().key(), qb, qa));
+    }
+
+    /** Query i's match is candidate i; rank = 1 + other candidates scoring at least as high (ties count against, so a collapsed model ranks last). */
+    static Result direction(String name, List<float[]> queries, List<float[]> candidates) {
+        int n = queries.size();
+        if (n == 0) {
+            return new Result(name, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+        }
+        int[] ranks = new int[n];
+        for (int i = 0; i < n; i++) {
+            double own = dot(queries.get(i), candidates.get(i));
+            int rank = 1;
+            for (int j = 0; j < n; j++) {
+                if (j != i && dot(queries.get(i), candidates.get(j)) >= own) {
+                    rank++;
+                }
+            }
+            ranks[i] = rank;
+        }
+        int[] sorted = ranks.clone();
+        Arrays.sort(sorted);
+        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
+        return new Result(name, n, within(ranks, 1), within(ranks, 5), within(ranks, 10), median,
+                Arrays.stream(ranks).average().orElse(Double.NaN));
+    }
+
+    private static double within(int[] ranks, int k) {
+        return Arrays.stream(ranks).filter(r -> r <= k).count() / (double) ranks.length;
+    }
+
+    private static double dot(float[] x, float[] y) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            s += x[i] * y[i];
+        }
+        return s;
+    }
+}

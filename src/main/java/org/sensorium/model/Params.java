@@ -1,0 +1,126 @@
+package org.sensorium.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The model's trainable tensors by name ("trunk.0.attn.qkv.weight"), in creation order, owned by
+ * one manager. Initial values are drawn in Java from a seeded SplittableRandom, so a model is the
+ * same on every machine and worker whatever libtorch's RNG does.
+ */
+public final class Params implements AutoCloseable {
+    private final NDManager manager;
+    private final SplittableRandom rng;
+    private final Map<String, NDArray> byName = new LinkedHashMap<>();
+    private final Map<String, Boolean> decay = new LinkedHashMap<>();
+
+    public Params(NDManager parent, long seed) {
+        this.manager = parent.newSubManager();
+        this.rng = new SplittableRandom(seed);
+    }
+
+    /** A weight drawn from N(0, std^2) truncated at 2 std (ViT / CLIP init). Decayed when 2-D or more. */
+    public NDArray normal(String name, float std, long... shape) {
+        float[] v = new float[(int) new Shape(shape).size()];
+        for (int i = 0; i < v.length; i++) {
+            double x;
+            do {
+                x = gaussian();
+            } while (Math.abs(x) > 2);
+            v[i] = (float) (x * std);
+        }
+        return add(name, v, shape, shape.length >= 2);
+    }
+
+    /** A tensor filled with one value (LayerNorm gain 1, biases 0); never decayed. */
+    public NDArray constant(String name, float value, long... shape) {
+        float[] v = new float[(int) new Shape(shape).size()];
+        java.util.Arrays.fill(v, value);
+        return add(name, v, shape, false);
+    }
+
+    /** Positional / modality / CLS embeddings: drawn like weights, but exempt from weight decay. */
+    public NDArray embedding(String name, float std, long... shape) {
+        NDArray a = normal(name, std, shape);
+        decay.put(name, false);
+        return a;
+    }
+
+    private NDArray add(String name, float[] values, long[] shape, boolean decayed) {
+        if (byName.containsKey(name)) {
+            throw new IllegalArgumentException("parameter " + name + " defined twice");
+        }
+        NDArray a = manager.create(values, new Shape(shape));
+        a.setName(name);
+        a.setRequiresGradient(true);
+        byName.put(name, a);
+        decay.put(name, decayed);
+        return a;
+    }
+
+    private double gaussian() {
+        // Box-Muller on the seeded stream: reproducible across JVMs (unlike Random.nextGaussian's cache).
+        double u = rng.nextDouble(), w = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
+    }
+
+    public Map<String, NDArray> all() {
+        return Collections.unmodifiableMap(byName);
+    }
+
+    public boolean decayed(String name) {
+        return decay.get(name);
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public long count() {
+        return byName.values().stream().mapToLong(a -> a.getShape().size()).sum();
+    }
+
+    /** Writes every parameter, by name, in DJL's NDList encoding. */
+    public void save(Path file) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
+            new NDList(byName.values()).encode(out);
+        }
+    }
+
+    /** Copies saved values into the existing parameters; a missing, extra or mis-shaped name is an error. */
+    public void load(Path file) throws IOException {
+        try (NDManager tmp = manager.newSubManager();
+                InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            NDList saved = NDList.decode(tmp, in);
+            if (saved.size() != byName.size()) {
+                throw new IOException(file + ": has " + saved.size() + " parameters, the model has " + byName.size());
+            }
+            for (NDArray s : saved) {
+                NDArray p = byName.get(s.getName());
+                if (p == null || !p.getShape().equals(s.getShape())) {
+                    throw new IOException(file + ": parameter " + s.getName() + " " + s.getShape()
+                            + " does not match the model (" + (p == null ? "absent" : p.getShape()) + ")");
+                }
+                p.set(s.toFloatArray());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,111 @@
+package org.sensorium.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.config.Config;
+import org.sensorium.data.Batch;
+import org.sensorium.model.Layers.Linear;
+import org.sensorium.modality.Modality;
+
+/**
+ * VATT-style modality-agnostic model: for each modality, stem -> + positional and modality
+ * embeddings -> shared trunk -> head (pool, project to E, L2-normalise).
+ */
+public final class SensoriumModel implements AutoCloseable {
+    private final Config.Model cfg;
+    private final Params params;
+    private final Map<Modality, Stems.Stem> stems = new EnumMap<>(Modality.class);
+    private final Map<Modality, NDArray> positions = new EnumMap<>(Modality.class); // (1, N_m, D)
+    private final Map<Modality, NDArray> modalityEmbeddings = new EnumMap<>(Modality.class); // (1, 1, D)
+    private final Map<Modality, NDArray> clsTokens = new EnumMap<>(Modality.class); // (1, 1, D), pool = cls
+    private final Transformer trunk;
+    private final Map<Modality, Linear> heads = new EnumMap<>(Modality.class);
+    private final NDArray logLogitScale; // ()
+
+    public SensoriumModel(Config config, NDManager manager) {
+        this.cfg = config.model();
+        this.params = new Params(manager, config.run().seed());
+        int d = cfg.width();
+        List<Modality> modalities = config.activeModalities();
+        for (Modality m : modalities) {
+            Stems.Stem stem = Stems.create(m, config.modalities(), config.data().clipSeconds(), params, d);
+            stems.put(m, stem);
+            positions.put(m, params.embedding("pos." + m.key(), 0.02f, 1, stem.tokens(), d));
+            modalityEmbeddings.put(m, params.embedding("modality." + m.key(), 0.02f, 1, 1, d));
+            if (cfg.pool().equals("cls")) {
+                clsTokens.put(m, params.embedding("cls." + m.key(), 0.02f, 1, 1, d));
+            }
+        }
+        trunk = new Transformer(params, "trunk", d, cfg.depth(), cfg.heads(), cfg.mlpRatio(), cfg.dropout());
+        for (Modality m : modalities) {
+            heads.put(m, Linear.create(params, "head." + m.key(), d, cfg.embedDim()));
+        }
+        logLogitScale = params.constant("logit_scale", (float) Math.log(cfg.logitScaleInit()));
+    }
+
+    public Params params() {
+        return params;
+    }
+
+    /** Runs every modality of the batch through its stem, the shared trunk and its head. */
+    public ModelOutput forward(Batch batch, boolean training) {
+        Map<Modality, NDArray> tokens = new EnumMap<>(Modality.class);
+        Map<Modality, NDArray> embeddings = new EnumMap<>(Modality.class);
+        NDManager step = null;
+        for (Modality m : batch.modalities()) {
+            NDArray x = batch.input(m);
+            step = x.getManager();
+            NDArray valid = batch.valid(m);                                          // (B, N) or null
+            NDArray h = stems.get(m).forward(x)                                       // (B, N, D)
+                    .add(positions.get(m)).add(modalityEmbeddings.get(m));
+            if (clsTokens.containsKey(m)) {
+                h = prependCls(h, m);                                                 // (B, 1+N, D)
+                valid = valid == null ? null : prependTrue(valid);
+            }
+            h = trunk.forward(h, valid, training);                                    // (B, N, D)
+            tokens.put(m, h);
+            embeddings.put(m, head(m, h, valid));                                     // (B, E)
+        }
+        NDArray scale = step == null ? null
+                : step.zeros(new ai.djl.ndarray.types.Shape()).add(logLogitScale).exp().clip(0f, cfg.logitScaleMax());
+        return new ModelOutput(tokens, embeddings, scale);
+    }
+
+    private NDArray prependCls(NDArray h, Modality m) {
+        long b = h.getShape().get(0), d = h.getShape().get(2);
+        NDArray cls = h.getManager().zeros(new ai.djl.ndarray.types.Shape(b, 1, d)).add(clsTokens.get(m)); // (B, 1, D)
+        return NDArrays.concat(new ai.djl.ndarray.NDList(cls, h), 1);
+    }
+
+    private static NDArray prependTrue(NDArray valid) {
+        long b = valid.getShape().get(0);
+        NDArray t = valid.getManager().ones(new ai.djl.ndarray.types.Shape(b, 1), DataType.BOOLEAN);
+        return NDArrays.concat(new ai.djl.ndarray.NDList(t, valid), 1);
+    }
+
+    /** Pool (CLS token, or mean over valid tokens), project to E, L2-normalise: (B, N, D) -> (B, E). */
+    private NDArray head(Modality m, NDArray h, NDArray valid) {
+        NDArray pooled;
+        if (clsTokens.containsKey(m)) {
+            pooled = h.get(":, 0, :");                                                // (B, D)
+        } else if (valid == null) {
+            pooled = h.mean(new int[] {1});                                           // (B, D)
+        } else {
+            NDArray w = valid.toType(DataType.FLOAT32, false).expandDims(2);         // (B, N, 1)
+            // At least 1 in the denominator: a sample without text has no valid token (it is masked out of every loss).
+            pooled = h.mul(w).sum(new int[] {1}).div(w.sum(new int[] {1}).maximum(1f)); // (B, D)
+        }
+        NDArray e = heads.get(m).forward(pooled);                                     // (B, E)
+        return e.div(e.square().sum(new int[] {1}, true).add(1e-12f).sqrt());
+    }
+
+    @Override
+    public void close() {
+        params.close();
+    }
+}

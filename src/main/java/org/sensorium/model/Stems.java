@@ -1,0 +1,140 @@
+package org.sensorium.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import org.sensorium.model.Layers.Linear;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalitySpec;
+import org.sensorium.modality.ModalitySpecs;
+
+/** One stem per modality: raw tensor in, (B, N_m, D) tokens out. */
+final class Stems {
+    private Stems() {}
+
+    interface Stem {
+        /** Tokens this stem produces for one sample. */
+        int tokens();
+
+        NDArray forward(NDArray input);
+    }
+
+    static Stem create(Modality m, ModalitySpecs specs, double clipSeconds, Params p, int width) {
+        return switch (m) {
+            case VIDEO -> new Tubelets(specs.video(), clipSeconds, p, width);
+            case AUDIO -> new MelPatches(specs.audio(), clipSeconds, p, width);
+            case TEXT -> new TokenEmbedding(specs.text(), p, width);
+            case IMU -> new ImuPatches(specs.imu(), clipSeconds, p, width);
+        };
+    }
+
+    /** Video (B, T, Hp, Wp, 3) -> non-overlapping t x p x p tubelets -> linear (ViViT / VATT). */
+    static final class Tubelets implements Stem {
+        private final int frames, t, p, height, width;
+        private final Linear proj;
+
+        Tubelets(ModalitySpec.Video s, double clipSeconds, Params params, int d) {
+            frames = s.frames(clipSeconds);
+            t = s.tubeletFrames();
+            p = s.patch();
+            height = s.height();
+            width = s.width();
+            if (frames % t != 0) {
+                throw new org.sensorium.config.ConfigException("modalities.video.tubelet_frames",
+                        "clip of " + frames + " frames is not a multiple of " + t);
+            }
+            proj = Linear.create(params, "stem.video.proj", t * p * p * 3, d);
+        }
+
+        @Override
+        public int tokens() {
+            return frames / t * (height / p) * (width / p);
+        }
+
+        @Override
+        public NDArray forward(NDArray x) {
+            long b = x.getShape().get(0);
+            NDArray tubes = x.reshape(b, frames / t, t, height / p, p, width / p, p, 3) // (B, T/t, t, Hp/p, p, Wp/p, p, 3)
+                    .transpose(0, 1, 3, 5, 2, 4, 6, 7)                               // (B, T/t, Hp/p, Wp/p, t, p, p, 3)
+                    .reshape(b, tokens(), (long) t * p * p * 3);                     // (B, N, t*p*p*3)
+            return proj.forward(tubes);                                              // (B, N, D)
+        }
+    }
+
+    /** Audio (B, F, M) log-mel -> p x p patches (time x mel) -> linear (AST / VATT). */
+    static final class MelPatches implements Stem {
+        private final int frames, mels, p;
+        private final Linear proj;
+
+        MelPatches(ModalitySpec.Audio s, double clipSeconds, Params params, int d) {
+            frames = s.frames(clipSeconds);
+            mels = s.melBins();
+            p = s.patch();
+            proj = Linear.create(params, "stem.audio.proj", p * p, d);
+        }
+
+        @Override
+        public int tokens() {
+            return frames / p * (mels / p);
+        }
+
+        @Override
+        public NDArray forward(NDArray x) {
+            long b = x.getShape().get(0);
+            NDArray patches = x.reshape(b, frames / p, p, mels / p, p) // (B, F/p, p, M/p, p)
+                    .transpose(0, 1, 3, 2, 4)                          // (B, F/p, M/p, p, p)
+                    .reshape(b, tokens(), (long) p * p);               // (B, N, p*p)
+            return proj.forward(patches);                              // (B, N, D)
+        }
+    }
+
+    /** Text (B, L) token ids -> embedding rows (B, L, D). */
+    static final class TokenEmbedding implements Stem {
+        private final int length;
+        private final NDArray table;
+
+        TokenEmbedding(ModalitySpec.Text s, Params params, int d) {
+            length = s.maxLength();
+            table = params.normal("stem.text.embedding", 0.02f, s.vocabSize(), d);
+        }
+
+        @Override
+        public int tokens() {
+            return length;
+        }
+
+        @Override
+        public NDArray forward(NDArray ids) {
+            return Embedding.embedding(ids.toType(DataType.INT64, false), table, SparseFormat.DENSE).singletonOrThrow();
+        }
+    }
+
+    /** IMU (B, W, C) -> windows of k samples (B, W/k, k*C) -> linear. */
+    static final class ImuPatches implements Stem {
+        private final int window, channels, k;
+        private final Linear proj;
+
+        ImuPatches(ModalitySpec.Imu s, double clipSeconds, Params params, int d) {
+            window = s.window(clipSeconds);
+            channels = s.channels().size();
+            k = s.patch();
+            if (window % k != 0) {
+                throw new org.sensorium.config.ConfigException("modalities.imu.patch",
+                        "window of " + window + " samples is not a multiple of " + k);
+            }
+            proj = Linear.create(params, "stem.imu.proj", k * channels, d);
+        }
+
+        @Override
+        public int tokens() {
+            return window / k;
+        }
+
+        @Override
+        public NDArray forward(NDArray x) {
+            long b = x.getShape().get(0);
+            return proj.forward(x.reshape(b, tokens(), (long) k * channels)); // (B, W/k, k*C) -> (B, N, D)
+        }
+    }
+}

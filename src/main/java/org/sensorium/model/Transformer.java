@@ -1,0 +1,101 @@
+package org.sensorium.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import java.util.ArrayList;
+import java.util.List;
+import org.sensorium.model.Layers.Linear;
+import org.sensorium.model.Layers.Norm;
+
+/**
+ * A stack of pre-norm transformer blocks (ViT / VATT): x + Attn(LN(x)), then x + MLP(LN(x)), with
+ * a final LayerNorm. Attention is fused-QKV multi-head self-attention with a key-padding mask.
+ */
+public final class Transformer {
+    /** Additive bias for padded keys: large enough to zero their softmax weight, finite so a row of padding stays finite. */
+    static final float MASKED = -1e9f;
+
+    private final List<Block> blocks = new ArrayList<>();
+    private final Norm finalNorm;
+
+    Transformer(Params p, String name, int width, int depth, int heads, int mlpRatio, float dropout) {
+        for (int i = 0; i < depth; i++) {
+            blocks.add(new Block(p, name + "." + i, width, heads, mlpRatio, dropout));
+        }
+        finalNorm = Norm.create(p, name + ".norm", width);
+    }
+
+    /**
+     * @param x (B, N, D) tokens
+     * @param valid (B, N) boolean, false for padding; null when every token is valid
+     * @return (B, N, D)
+     */
+    public NDArray forward(NDArray x, NDArray valid, boolean training) {
+        NDArray bias = valid == null ? null : keyBias(valid);
+        for (Block b : blocks) {
+            x = b.forward(x, bias, training);
+        }
+        return finalNorm.forward(x);
+    }
+
+    /** (B, N) valid -> (B, 1, 1, N): 0 where valid, MASKED where padded, broadcast over heads and queries. */
+    static NDArray keyBias(NDArray valid) {
+        long b = valid.getShape().get(0), n = valid.getShape().get(1);
+        return valid.logicalNot().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(MASKED).reshape(b, 1, 1, n);
+    }
+
+    /** Pre-norm block: attention then MLP, each as a residual branch with dropout. */
+    static final class Block {
+        private final Norm norm1, norm2;
+        private final Attention attn;
+        private final Linear fc1, fc2;
+        private final float dropout;
+
+        Block(Params p, String name, int width, int heads, int mlpRatio, float dropout) {
+            norm1 = Norm.create(p, name + ".norm1", width);
+            attn = new Attention(p, name + ".attn", width, heads, dropout);
+            norm2 = Norm.create(p, name + ".norm2", width);
+            fc1 = Linear.create(p, name + ".mlp.fc1", width, mlpRatio * width);
+            fc2 = Linear.create(p, name + ".mlp.fc2", mlpRatio * width, width);
+            this.dropout = dropout;
+        }
+
+        NDArray forward(NDArray x, NDArray keyBias, boolean training) {
+            x = x.add(Layers.dropout(attn.forward(norm1.forward(x), keyBias, training), dropout, training));
+            NDArray h = Activation.gelu(fc1.forward(norm2.forward(x)));        // (B, N, mlpRatio*D)
+            h = Layers.dropout(h, dropout, training);
+            return x.add(Layers.dropout(fc2.forward(h), dropout, training));  // (B, N, D)
+        }
+    }
+
+    /** Multi-head self-attention, softmax(Q K^T / sqrt(Dh) + bias) V, with one fused QKV projection. */
+    static final class Attention {
+        private final Linear qkv, proj;
+        private final int heads;
+        private final float dropout;
+
+        Attention(Params p, String name, int width, int heads, float dropout) {
+            qkv = Linear.create(p, name + ".qkv", width, 3 * width);
+            proj = Linear.create(p, name + ".proj", width, width);
+            this.heads = heads;
+            this.dropout = dropout;
+        }
+
+        NDArray forward(NDArray x, NDArray keyBias, boolean training) {
+            long b = x.getShape().get(0), n = x.getShape().get(1), d = x.getShape().get(2), dh = d / heads;
+            NDArray qkvs = qkv.forward(x)                                   // (B, N, 3D)
+                    .reshape(b, n, 3, heads, dh)                            // (B, N, 3, H, Dh)
+                    .transpose(2, 0, 3, 1, 4);                              // (3, B, H, N, Dh)
+            NDArray q = qkvs.get(0), k = qkvs.get(1), v = qkvs.get(2);     // (B, H, N, Dh)
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(dh)); // (B, H, N, N)
+            if (keyBias != null) {
+                scores = scores.add(keyBias);
+            }
+            NDArray weights = Layers.dropout(scores.softmax(-1), dropout, training);
+            NDArray out = weights.matMul(v)                                 // (B, H, N, Dh)
+                    .transpose(0, 2, 1, 3)                                  // (B, N, H, Dh)
+                    .reshape(b, n, d);                                      // (B, N, D)
+            return proj.forward(out);
+        }
+    }
+}

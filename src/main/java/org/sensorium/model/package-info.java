@@ -1,0 +1,17 @@
+/**
+ * The model: one stem per modality, a shared pre-norm transformer trunk, one head per modality.
+ *
+ * <p>Shape letters used in comments throughout:
+ * <pre>
+ *   B  batch                    N  tokens of one modality (N_m)     D  trunk width
+ *   H  attention heads          Dh head width = D / H                E  shared embedding size
+ *   T  video frames             Hp, Wp  pixel height, width         C  channels (3 RGB, IMU 3..6)
+ *   F  spectrogram frames       M  mel bands                         L  text length (ids)
+ *   W  IMU window (samples)     t, p, k  tubelet frames, patch side, IMU samples per token
+ * </pre>
+ *
+ * <p>Ownership: parameters live in {@link org.sensorium.model.Params}'s manager; every forward pass
+ * runs on arrays of the caller's per-step sub-manager, and every op puts the step's array first so
+ * its result is owned by the step, never by the parameters' manager.
+ */
+package org.sensorium.model;

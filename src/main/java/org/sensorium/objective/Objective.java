@@ -1,0 +1,29 @@
+package org.sensorium.objective;
+
+import ai.djl.ndarray.NDArray;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.config.Config;
+import org.sensorium.data.Batch;
+import org.sensorium.model.ModelOutput;
+
+/** A training objective: reads the model's output and returns named scalar loss terms (unweighted). */
+public interface Objective {
+
+    /** Loss terms by name, e.g. "contrastive/video-text"; a term whose pairs are absent from the batch is left out. */
+    Map<String, NDArray> losses(ModelOutput out, Batch batch);
+
+    /** An objective and the weight of each of its terms in the total loss. */
+    record Weighted(Objective objective, float weight) {}
+
+    /** The objectives the config switches on (weight above zero); an objective at weight 0 is never built. */
+    static List<Weighted> fromConfig(Config config) {
+        List<Weighted> list = new ArrayList<>();
+        Config.Contrastive c = config.objectives().contrastive();
+        if (c.weight() > 0) {
+            list.add(new Weighted(new Contrastive(c.pairs()), c.weight()));
+        }
+        return list;
+    }
+}

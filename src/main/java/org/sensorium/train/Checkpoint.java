@@ -1,0 +1,108 @@
+package org.sensorium.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.sensorium.data.Loader;
+import org.sensorium.model.Params;
+
+/**
+ * A checkpoint is a folder runs/&lt;name&gt;/checkpoints/step-NNNNNNN written whole under a temporary
+ * name and then renamed, so a crash never leaves a half checkpoint that looks complete. It holds the
+ * weights (model.ndlist), the optimizer state (optimizer.ndlist + optimizer.json), the resolved
+ * config (config.yaml) and state.json: step, data cursor, RNG seed and the manifest's hash.
+ *
+ * <p>RNG state: DJL exposes no getter for libtorch's generator, so every random draw is derived from
+ * (run.seed, step, rank) and re-seeded each step; the seed and step are the whole RNG state.
+ */
+public final class Checkpoint {
+    private Checkpoint() {}
+
+    /** What state.json says. */
+    public record State(int step, Loader.Cursor cursor, long seed, String manifestSha256) {}
+
+    public static Path save(Path runDir, State state, Params params, AdamW optimizer, String configYaml, int keep)
+            throws IOException {
+        Path root = Files.createDirectories(runDir.resolve("checkpoints"));
+        String name = String.format("step-%07d", state.step());
+        Path tmp = root.resolve(name + ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        params.save(tmp.resolve("model.ndlist"));
+        optimizer.save(tmp);
+        Files.writeString(tmp.resolve("config.yaml"), configYaml);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("step", state.step());
+        json.put("epoch", state.cursor().epoch());
+        json.put("position", state.cursor().position());
+        json.put("seed", state.seed());
+        json.put("rng", "derived from (seed, step, rank) every step");
+        json.put("manifest_sha256", state.manifestSha256());
+        Json.write(tmp.resolve("state.json"), json);
+        Path dst = root.resolve(name);
+        deleteTree(dst);
+        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+        prune(root, keep);
+        return dst;
+    }
+
+    /** The newest complete checkpoint of a run, or null. */
+    public static Path latest(Path runDir) throws IOException {
+        List<Path> all = list(runDir.resolve("checkpoints"));
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    /** Loads weights and optimizer state in place and returns the saved state. */
+    public static State load(Path dir, Params params, AdamW optimizer) throws IOException {
+        params.load(dir.resolve("model.ndlist"));
+        optimizer.load(dir);
+        return readState(dir);
+    }
+
+    public static State readState(Path dir) throws IOException {
+        Map<String, Object> s = Json.read(dir.resolve("state.json"));
+        return new State(((Number) s.get("step")).intValue(),
+                new Loader.Cursor(((Number) s.get("epoch")).intValue(), ((Number) s.get("position")).intValue()),
+                ((Number) s.get("seed")).longValue(), (String) s.get("manifest_sha256"));
+    }
+
+    private static List<Path> list(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                    .filter(p -> Files.isRegularFile(p.resolve("state.json")))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        }
+    }
+
+    private static void prune(Path root, int keep) throws IOException {
+        List<Path> all = list(root);
+        for (int i = 0; i < all.size() - keep; i++) {
+            deleteTree(all.get(i));
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(x -> {
+                try {
+                    Files.delete(x);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package org.sensorium.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.Batch;
+import org.sensorium.data.Loader;
+import org.sensorium.data.Manifest;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.ManifestException;
+import org.sensorium.data.SampleSetGenerator;
+import org.sensorium.data.SkipLog;
+import org.sensorium.eval.Retrieval;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.SensoriumModel;
+import org.sensorium.modality.Adapters;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.objective.Objective;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pretraining job: data, model, objectives, then one explicit loop (read {@link #train}),
+ * checkpoints, and held-out retrieval at the end. One worker, one device.
+ */
+public final class Pretrain {
+    private static final Logger LOG = LoggerFactory.getLogger(Pretrain.class);
+
+    private final ConfigLoader.Resolved resolved;
+    private final Config cfg;
+    private final Path runDir;
+    private final boolean resume;
+
+    /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json). */
+    public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
+            double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval, Map<String, String> skipped) {}
+
+    private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
+        this.resolved = resolved;
+        this.cfg = resolved.config();
+        this.runDir = runDir;
+        this.resume = resume;
+    }
+
+    /** Starts a new run in run.dir/run.name (a new timestamped name when empty). */
+    public static Summary start(ConfigLoader.Resolved resolved) throws IOException, InterruptedException {
+        Config.Run run = resolved.config().run();
+        String name = run.name().isBlank()
+                ? "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : run.name();
+        Path dir = Path.of(run.dir()).resolve(name);
+        if (Checkpoint.latest(dir) != null) {
+            throw new ConfigException("run.name", dir + " already has checkpoints: use --resume " + dir + " or another name");
+        }
+        Files.createDirectories(dir);
+        return new Pretrain(resolved, dir, false).execute();
+    }
+
+    /** Continues the run in runDir from its newest checkpoint, with the config it was started with (plus sets). */
+    public static Summary resume(Path runDir, List<String> sets) throws IOException, InterruptedException {
+        Path yaml = runDir.resolve("config.yaml");
+        if (!Files.isRegularFile(yaml)) {
+            throw new ConfigException("--resume", runDir + " has no config.yaml: not a run folder");
+        }
+        return new Pretrain(ConfigLoader.loadResolved(yaml, sets), runDir, true).execute();
+    }
+
+    private Summary execute() throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        Path manifest = manifestPath(cfg.data());
+        List<ManifestEntry> all = Manifest.read(manifest);
+        List<ManifestEntry> trainSet = all.stream().filter(e -> e.split().equals("train")).toList();
+        List<ManifestEntry> valSet = all.stream().filter(e -> !e.split().equals("train")).toList();
+        String manifestSha = Manifest.sha256(manifest);
+        Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
+        LOG.info("run {}: {} train / {} held-out samples from {}", runDir, trainSet.size(), valSet.size(), manifest);
+
+        Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
+        Map<Modality, long[]> shapes = new EnumMap<>(Modality.class);
+        for (Modality m : cfg.activeModalities()) {
+            adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
+            shapes.put(m, adapters.get(m).inputShape());
+        }
+        SkipLog skips = new SkipLog(cfg.run().strict());
+        try (NDManager root = NDManager.newBaseManager();
+                SensoriumModel model = new SensoriumModel(cfg, root)) {
+            Config.Train t = cfg.train();
+            AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
+            int startStep = 0;
+            Loader.Cursor cursor = new Loader.Cursor(0, 0);
+            if (resume) {
+                Path ckpt = Checkpoint.latest(runDir);
+                if (ckpt == null) {
+                    throw new ConfigException("--resume", runDir + " has no complete checkpoint");
+                }
+                Checkpoint.State s = Checkpoint.load(ckpt, model.params(), opt);
+                if (!s.manifestSha256().equals(manifestSha)) {
+                    throw new ManifestException(manifest + ": changed since " + ckpt + " was written (sha256 differs)");
+                }
+                startStep = s.step();
+                cursor = s.cursor();
+                LOG.info("resumed from {} (step {}, epoch {}, position {})", ckpt, s.step(), cursor.epoch(), cursor.position());
+            }
+            LOG.info("model: {} parameters, modalities {}", model.params().count(), cfg.activeModalities());
+            List<Double> losses;
+            Path lastCkpt;
+            try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
+                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor);
+                    Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
+                losses = train(root, model, opt, loader, metrics, shapes, startStep, manifestSha);
+                lastCkpt = Checkpoint.latest(runDir);
+            }
+            Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
+            if (cfg.eval().atEnd() && !valSet.isEmpty()) {
+                List<Batch.Decoded> val = Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(),
+                        cfg.data().loaderThreads(), cfg.run().seed(), skips);
+                Retrieval.Embeddings emb = Retrieval.embed(model, val, shapes, cfg.eval().batchSize(), root);
+                for (Config.Pair p : cfg.eval().pairs()) {
+                    if (shapes.containsKey(p.a()) && shapes.containsKey(p.b())) {
+                        Retrieval.pair(emb, p).forEach(r -> retrieval.put(r.direction(), r));
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int done = t.steps() - startStep;
+            Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done / seconds, Metrics.peakRssMiB(),
+                    losses, retrieval, skips.reasons());
+            writeSummary(summary, skips);
+            return summary;
+        } finally {
+            adapters.values().forEach(ModalityAdapter::close);
+        }
+    }
+
+    /**
+     * The training loop. Each step: a sub-manager owns every array of the step; the libtorch RNG is
+     * re-seeded from (seed, step) so dropout replays exactly on resume; accumulate micro-batches of
+     * forward + weighted loss terms + backward; clip by global norm; AdamW; zero the gradients.
+     */
+    private List<Double> train(NDManager root, SensoriumModel model, AdamW opt, Loader loader, Metrics metrics,
+            Map<Modality, long[]> shapes, int startStep, String manifestSha) throws IOException, InterruptedException {
+        Config.Train t = cfg.train();
+        Schedule schedule = new Schedule(t.lr(), t.minLr(), t.warmupSteps(), t.steps());
+        List<Objective.Weighted> objectives = Objective.fromConfig(cfg);
+        List<Double> losses = new ArrayList<>();
+        try (ProgressBar bar = progressBar(startStep)) {
+            for (int step = startStep; step < t.steps(); step++) {
+                long stepStart = System.nanoTime();
+                StepResult r;
+                try (NDManager sm = root.newSubManager()) {
+                    Engine.getInstance().setRandomSeed((int) Loader.mix(cfg.run().seed(), step, 0));
+                    r = step(sm, model, opt, loader, objectives, shapes, schedule.at(step));
+                }
+                double seconds = (System.nanoTime() - stepStart) / 1e9;
+                losses.add(r.loss());
+                metrics.write(metricLine(step + 1, r, schedule.at(step), seconds));
+                report(bar, step + 1, r, seconds, schedule.at(step));
+                boolean last = step + 1 == t.steps();
+                if (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0)) {
+                    Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha),
+                            model.params(), opt, resolved.yaml(), t.keepCheckpoints());
+                }
+            }
+        }
+        return losses;
+    }
+
+    /** What one optimizer step measured. */
+    record StepResult(double loss, Map<String, Double> terms, float gradNorm, int samples, double waitSeconds,
+            boolean applied, float logitScale) {}
+
+    private StepResult step(NDManager sm, SensoriumModel model, AdamW opt, Loader loader,
+            List<Objective.Weighted> objectives, Map<Modality, long[]> shapes, float lr) throws InterruptedException {
+        Config.Train t = cfg.train();
+        Map<String, Double> terms = new LinkedHashMap<>();
+        double loss = 0, wait = 0;
+        int samples = 0;
+        float logitScale = Float.NaN;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            for (int micro = 0; micro < t.accumulate(); micro++) {
+                long w0 = System.nanoTime();
+                List<Batch.Decoded> decoded = loader.next();
+                wait += (System.nanoTime() - w0) / 1e9;
+                Batch batch = Batch.collate(sm, decoded, shapes);
+                samples += batch.size();
+                ModelOutput out = model.forward(batch, true);
+                NDArray total = null;
+                for (Objective.Weighted o : objectives) {
+                    for (Map.Entry<String, NDArray> term : o.objective().losses(out, batch).entrySet()) {
+                        NDArray weighted = term.getValue().mul(o.weight() / t.accumulate());
+                        total = total == null ? weighted : total.add(weighted);
+                        terms.merge(term.getKey(), (double) term.getValue().getFloat() / t.accumulate(), Double::sum);
+                    }
+                }
+                if (total != null) {
+                    gc.backward(total);
+                    loss += total.getFloat();
+                }
+                logitScale = out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
+            }
+        }
+        AdamW.GradNorms norms = opt.norms(sm);
+        boolean finite = Float.isFinite(norms.global());
+        if (finite) {
+            float clip = t.clipGradNorm() > 0 && norms.global() > t.clipGradNorm() ? t.clipGradNorm() / norms.global() : 1f;
+            opt.step(sm, norms, lr, clip);
+        } else {
+            LOG.warn("non-finite gradient norm {}: step skipped", norms.global());
+        }
+        opt.zeroGradients(sm);
+        return new StepResult(loss, terms, norms.global(), samples, wait, finite, logitScale);
+    }
+
+    private Map<String, Object> metricLine(int step, StepResult r, float lr, double seconds) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.put("loss", r.loss());
+        r.terms().forEach(line::put);
+        line.put("lr", lr);
+        line.put("grad_norm", r.gradNorm());
+        line.put("logit_scale", r.logitScale());
+        line.put("samples", r.samples());
+        line.put("samples_per_s", r.samples() / seconds);
+        line.put("step_s", seconds);
+        line.put("data_wait_s", r.waitSeconds());
+        line.put("rss_mib", Metrics.rssMiB());
+        if (!r.applied()) {
+            line.put("skipped_step", true);
+        }
+        return line;
+    }
+
+    private ProgressBar progressBar(int startStep) {
+        if (!cfg.train().progress() || System.console() == null) {
+            return null;
+        }
+        return new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(cfg.train().steps())
+                .startsFrom(startStep, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUnit(" steps", 1)
+                .setUpdateIntervalMillis(500).build();
+    }
+
+    private void report(ProgressBar bar, int step, StepResult r, double seconds, float lr) {
+        String msg = String.format("loss %.4f  %.1f samples/s", r.loss(), r.samples() / seconds);
+        if (bar != null) {
+            bar.stepTo(step);
+            bar.setExtraMessage(msg);
+        } else if (step % cfg.train().logEvery() == 0 || step == cfg.train().steps()) {
+            LOG.info("step {}/{}  {}  lr {}  grad_norm {}", step, cfg.train().steps(), msg,
+                    String.format("%.2e", lr), String.format("%.3f", r.gradNorm()));
+        }
+    }
+
+    private void writeSummary(Summary s, SkipLog skips) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("run", s.runDir().toString());
+        json.put("checkpoint", String.valueOf(s.checkpoint()));
+        json.put("steps", s.steps());
+        json.put("wall_seconds", s.seconds());
+        json.put("steps_per_second", s.stepsPerSecond());
+        json.put("peak_rss_mib", s.peakRssMiB());
+        json.put("final_loss", s.losses().isEmpty() ? null : s.losses().get(s.losses().size() - 1));
+        Map<String, Object> ret = new LinkedHashMap<>();
+        s.retrieval().forEach((k, v) -> ret.put(k, v.toMap()));
+        json.put("retrieval", ret);
+        json.put("skipped_samples", skips.skipped());
+        json.put("skipped", s.skipped());
+        Json.write(runDir.resolve("summary.json"), json);
+    }
+
+    /** The manifest to train on: data.manifest, or the built-in sample set (generated once into the cache). */
+    static Path manifestPath(Config.Data d) throws IOException {
+        if (!d.manifest().isBlank()) {
+            Path p = Path.of(d.manifest());
+            if (!Files.isRegularFile(p)) {
+                throw new ConfigException("data.manifest", p + ": no such file");
+            }
+            return p;
+        }
+        return SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
+    }
+
+    static Path cacheRoot(Config.Data d) {
+        if (!d.cacheDir().isBlank()) {
+            return Path.of(d.cacheDir());
+        }
+        String env = System.getenv("SENSORIUM_CACHE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "sensorium");
+    }
+}
