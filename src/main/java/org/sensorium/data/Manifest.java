@@ -1,0 +1,204 @@
+package org.sensorium.data;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.sensorium.modality.Modality;
+
+/**
+ * Reads a JSONL manifest (schema: data-manifests/README.md). Every error is a {@link ManifestException}
+ * with one line {@code manifest.jsonl:LINE: key 'X': reason}, so a broken manifest stops the run
+ * before training starts.
+ */
+public final class Manifest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> TOP_KEYS =
+            Set.of("id", "split", "label", "video", "audio", "text", "imu", "captions", "attributes");
+    private static final Set<String> SOURCE_KEYS = Set.of("uri", "start", "end");
+    private static final Set<String> SPLITS = Set.of("train", "val", "test");
+
+    private Manifest() {}
+
+    /** All entries of the manifest, in file order; relative uris resolve against the manifest's folder. */
+    public static List<ManifestEntry> read(Path jsonl) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ManifestException(jsonl + ": cannot read: " + e.getMessage());
+        }
+        List<ManifestEntry> entries = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            Line line = new Line(jsonl, i + 1);
+            ManifestEntry e = parse(line, lines.get(i));
+            Integer first = seen.putIfAbsent(e.id(), line.number);
+            if (first != null) {
+                throw line.error("id", "duplicate id '" + e.id() + "' (first on line " + first + ")");
+            }
+            entries.add(e);
+        }
+        return entries;
+    }
+
+    /** Hex SHA-256 of the manifest's bytes, recorded in checkpoints and results. */
+    public static String sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new ManifestException(file + ": cannot read: " + e.getMessage());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ManifestEntry parse(Line line, String text) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw line.error(null, "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw line.error(null, "not a JSON object");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!TOP_KEYS.contains(key)) {
+                throw line.error(key, "unknown key (expected one of " + new java.util.TreeSet<>(TOP_KEYS) + ")");
+            }
+        }
+        String id = requiredText(line, node, "id");
+        String split = requiredText(line, node, "split");
+        if (!SPLITS.contains(split)) {
+            throw line.error("split", "'" + split + "' is not train, val or test");
+        }
+        String label = optionalText(line, node, "label");
+        Map<Modality, ManifestEntry.Source> sources = new EnumMap<>(Modality.class);
+        for (Modality m : Modality.values()) {
+            if (node.has(m.key())) {
+                sources.put(m, source(line, m.key(), node.get(m.key())));
+            }
+        }
+        List<String> captions = captions(line, node.get("captions"));
+        if (node.has("attributes") && !node.get("attributes").isObject()) {
+            throw line.error("attributes", "must be an object");
+        }
+        if (sources.isEmpty() && captions.isEmpty()) {
+            throw line.error("id", "sample '" + id + "' has no modality (video, audio, text, imu or captions)");
+        }
+        return new ManifestEntry(id, split, label, Map.copyOf(sources), captions, line.file, line.number);
+    }
+
+    private static ManifestEntry.Source source(Line line, String key, JsonNode node) {
+        if (!node.isObject()) {
+            throw line.error(key, "must be an object {\"uri\": ..., \"start\": s, \"end\": s}");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String sub = it.next();
+            if (!SOURCE_KEYS.contains(sub)) {
+                throw line.error(key + "." + sub, "unknown key (expected uri, start, end)");
+            }
+        }
+        String uri = requiredText(line, node, "uri", key + ".uri");
+        double start = number(line, node, "start", key + ".start", 0.0);
+        double end = number(line, node, "end", key + ".end", Double.NaN);
+        if (start < 0) {
+            throw line.error(key + ".start", start + " must be >= 0");
+        }
+        if (!Double.isNaN(end) && end <= start) {
+            throw line.error(key + ".end", end + " must be > start " + start);
+        }
+        return new ManifestEntry.Source(resolve(line.file, uri), start, end);
+    }
+
+    private static Path resolve(Path manifest, String uri) {
+        Path p = uri.startsWith("file:") ? Path.of(java.net.URI.create(uri)) : Path.of(uri);
+        Path dir = manifest.toAbsolutePath().getParent();
+        return p.isAbsolute() ? p : dir.resolve(p).normalize();
+    }
+
+    private static List<String> captions(Line line, JsonNode node) {
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw line.error("captions", "must be an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode c : node) {
+            if (!c.isTextual()) {
+                throw line.error("captions", "must be an array of strings, found " + c.getNodeType());
+            }
+            out.add(c.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    private static String requiredText(Line line, JsonNode node, String key) {
+        return requiredText(line, node, key, key);
+    }
+
+    private static String requiredText(Line line, JsonNode node, String key, String name) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            throw line.error(name, "missing");
+        }
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw line.error(name, "must be a non-empty string");
+        }
+        return v.asText();
+    }
+
+    private static String optionalText(Line line, JsonNode node, String key) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw line.error(key, "must be a string");
+        }
+        return v.asText();
+    }
+
+    private static double number(Line line, JsonNode node, String key, String name, double absent) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return absent;
+        }
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw line.error(name, "must be a finite number of seconds");
+        }
+        return v.asDouble();
+    }
+
+    private record Line(Path file, int number) {
+        ManifestException error(String key, String reason) {
+            String where = file.getFileName() + ":" + number + ": ";
+            return new ManifestException(where + (key == null ? "" : "key '" + key + "': ") + reason);
+        }
+    }
+}

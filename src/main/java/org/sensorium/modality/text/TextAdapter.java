@@ -1,0 +1,156 @@
+package org.sensorium.modality.text;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.sensorium.config.ConfigException;
+import org.sensorium.data.BadInputException;
+import org.sensorium.data.Clip;
+import org.sensorium.data.Item;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.modality.ModalitySpec;
+
+/**
+ * Text of a clip as WordPiece ids. The text is the subtitle cues (SRT/WebVTT) overlapping
+ * [source.start + clip.start, + clip.seconds] joined with a space, or, for an entry without a
+ * subtitle file, one of its captions (training: drawn with the clip's seed; evaluation: the first).
+ * Tokenised by a HuggingFace tokenizer.json ("classpath:NAME" or a path) with [CLS]/[SEP], truncated
+ * and padded to L = spec.maxLength. Output (L): ids as floats, valid = attention mask. Text that is
+ * empty (no cue overlaps) is valid and becomes [CLS] [SEP].
+ */
+public final class TextAdapter implements ModalityAdapter {
+    private final ModalitySpec.Text spec;
+    private final HuggingFaceTokenizer tokenizer;
+    private final int vocabSize;
+
+    /** @throws ConfigException when the tokenizer cannot be read or spec.vocabSize is below its vocabulary */
+    public TextAdapter(ModalitySpec.Text spec) {
+        this.spec = spec;
+        byte[] json = tokenizerBytes(spec.tokenizer());
+        this.vocabSize = vocabSize(json);
+        if (spec.vocabSize() < vocabSize) {
+            throw new ConfigException("modalities.text.vocab_size",
+                    spec.vocabSize() + " is smaller than the tokenizer's vocabulary of " + vocabSize + " (" + spec.tokenizer() + ")");
+        }
+        Map<String, String> options = Map.of(
+                "maxLength", Integer.toString(spec.maxLength()),
+                "truncation", "true",
+                "padding", "max_length");
+        try {
+            this.tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("modalities.text.tokenizer", "cannot load " + spec.tokenizer() + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Modality modality() {
+        return Modality.TEXT;
+    }
+
+    /** (L). */
+    @Override
+    public long[] inputShape() {
+        return spec.inputShape();
+    }
+
+    /** Size of the tokenizer's vocabulary (entries of model.vocab, or the highest added token id + 1 if larger). */
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    @Override
+    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
+        return tokenize(text(entry, clip));
+    }
+
+    /** (L) ids of one text, [CLS] text [SEP] [PAD]..., truncated to L. */
+    public Item tokenize(String text) {
+        Encoding enc;
+        synchronized (tokenizer) { // one native handle shared by the loader threads
+            enc = tokenizer.encode(text);
+        }
+        long[] ids = enc.getIds();
+        long[] mask = enc.getAttentionMask();
+        int l = spec.maxLength();
+        float[] values = new float[l];
+        boolean[] valid = new boolean[l];
+        for (int i = 0; i < Math.min(l, ids.length); i++) {
+            values[i] = ids[i];
+            valid[i] = mask[i] != 0;
+        }
+        return new Item(values, spec.inputShape(), valid);
+    }
+
+    /** The clip's text: overlapping subtitle cues, else a caption. */
+    String text(ManifestEntry entry, Clip clip) throws BadInputException {
+        ManifestEntry.Source src = entry.sources().get(Modality.TEXT);
+        if (src != null) {
+            List<Subtitles.Cue> cues;
+            try {
+                cues = Subtitles.read(src.path());
+            } catch (IOException e) {
+                String reason = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
+                throw new BadInputException(entry.where() + ": " + src.path() + ": " + reason, e);
+            }
+            double from = src.start() + clip.start();
+            double to = Math.min(from + clip.seconds(), Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end());
+            return Subtitles.textBetween(cues, from, to);
+        }
+        List<String> captions = entry.captions();
+        if (captions.isEmpty()) {
+            throw new BadInputException(entry.where() + ": (no file): no subtitle file and no captions");
+        }
+        int k = clip.train() ? new SplittableRandom(clip.seed()).nextInt(captions.size()) : 0;
+        return captions.get(k);
+    }
+
+    private static byte[] tokenizerBytes(String location) {
+        try {
+            if (location.startsWith("classpath:")) {
+                String name = location.substring("classpath:".length());
+                try (InputStream in = TextAdapter.class.getClassLoader().getResourceAsStream(name)) {
+                    if (in == null) {
+                        throw new IOException("no classpath resource '" + name + "'");
+                    }
+                    return in.readAllBytes();
+                }
+            }
+            return Files.readAllBytes(Path.of(location));
+        } catch (IOException e) {
+            throw new ConfigException("modalities.text.tokenizer", "cannot read " + location + ": " + e.getMessage());
+        }
+    }
+
+    private static int vocabSize(byte[] json) {
+        try {
+            JsonNode root = new ObjectMapper().readTree(json);
+            int size = root.path("model").path("vocab").size();
+            for (JsonNode t : root.path("added_tokens")) {
+                size = Math.max(size, t.path("id").asInt(-1) + 1);
+            }
+            if (size == 0) {
+                throw new ConfigException("modalities.text.tokenizer", "tokenizer.json has no model.vocab");
+            }
+            return size;
+        } catch (IOException e) {
+            throw new ConfigException("modalities.text.tokenizer", "not a tokenizer.json: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

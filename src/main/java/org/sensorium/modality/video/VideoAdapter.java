@@ -1,0 +1,159 @@
+package org.sensorium.modality.video;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.sensorium.data.BadInputException;
+import org.sensorium.data.Clip;
+import org.sensorium.data.Item;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.modality.ModalitySpec;
+
+/**
+ * Video clips through FFmpeg (JavaCV): T = spec.frames(clip seconds) frames sampled at spec.fps
+ * from source.start + clip.start, each the decoded frame nearest in time to its target (the last
+ * frame repeats when the video is shorter). FFmpeg scales so the shorter side fits, then the
+ * centre is cropped to H x W. Output (T, H, W, 3), RGB, (x/255 - mean[c]) / std[c].
+ */
+public final class VideoAdapter implements ModalityAdapter {
+    private static final int RGB = 3;
+
+    static {
+        // FFmpeg prints decoder chatter (e.g. h264 slices after a seek) to stderr; failures reach us as exceptions.
+        avutil.av_log_set_level(avutil.AV_LOG_FATAL);
+    }
+
+    private final ModalitySpec.Video spec;
+    private final double clipSeconds;
+
+    public VideoAdapter(ModalitySpec.Video spec, double clipSeconds) {
+        this.spec = spec;
+        this.clipSeconds = clipSeconds;
+    }
+
+    @Override
+    public Modality modality() {
+        return Modality.VIDEO;
+    }
+
+    /** (T, H, W, 3). */
+    @Override
+    public long[] inputShape() {
+        return spec.inputShape(clipSeconds);
+    }
+
+    @Override
+    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
+        ManifestEntry.Source src = entry.sources().get(Modality.VIDEO);
+        Path file = src.path();
+        if (!Files.isRegularFile(file)) {
+            throw bad(entry, file, "no such file");
+        }
+        double t0 = src.start() + clip.start();
+        double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
+        byte[][] frames;
+        try {
+            frames = decode(file, t0, end, spec.frames(clip.seconds()));
+        } catch (Exception e) {
+            throw bad(entry, file, "cannot decode: " + e.getMessage());
+        }
+        if (frames == null) {
+            throw bad(entry, file, "no video frames at or after " + t0 + " s");
+        }
+        return new Item(normalise(frames), spec.inputShape(clip.seconds()), null);
+    }
+
+    /** Frames as (H, W, 3) RGB bytes, one per target time t0 + i / fps; null when nothing was decoded. */
+    private byte[][] decode(Path file, double t0, double end, int count) throws Exception {
+        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
+            g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
+            g.start();
+            if (!g.hasVideo() || g.getImageWidth() <= 0) {
+                throw new IllegalStateException("no video track");
+            }
+            scaleToCover(g);
+            if (t0 > 0) {
+                g.setTimestamp(Math.round(t0 * 1e6));
+            }
+            return sample(g, t0, end, count);
+        }
+    }
+
+    /** Asks FFmpeg for a size whose shorter side matches the crop, keeping the aspect ratio. */
+    private void scaleToCover(FFmpegFrameGrabber g) {
+        double w = g.getImageWidth();
+        double h = g.getImageHeight();
+        double s = Math.max(spec.width() / w, spec.height() / h);
+        g.setImageWidth(Math.max(spec.width(), (int) Math.round(w * s)));
+        g.setImageHeight(Math.max(spec.height(), (int) Math.round(h * s)));
+    }
+
+    private byte[][] sample(FFmpegFrameGrabber g, double t0, double end, int count) throws Exception {
+        byte[][] out = new byte[count][];
+        byte[] prev = null;
+        double prevT = Double.NEGATIVE_INFINITY;
+        int i = 0;
+        for (Frame f; i < count && (f = g.grabImage()) != null; ) {
+            double t = f.timestamp / 1e6;
+            if (t > end && prev != null) {
+                break;
+            }
+            byte[] cur = centreCrop(f);
+            for (; i < count && t >= t0 + i / spec.fps(); i++) {
+                double target = t0 + i / spec.fps();
+                out[i] = prev != null && target - prevT < t - target ? prev : cur;
+            }
+            prev = cur;
+            prevT = t;
+        }
+        if (prev == null) {
+            return null;
+        }
+        for (; i < count; i++) {
+            out[i] = prev;
+        }
+        return out;
+    }
+
+    /** (H, W, 3) bytes from the centre of a packed RGB24 frame; rows are imageStride bytes apart. */
+    private byte[] centreCrop(Frame f) {
+        ByteBuffer buf = (ByteBuffer) f.image[0];
+        int h = spec.height();
+        int w = spec.width();
+        int y0 = (f.imageHeight - h) / 2;
+        int x0 = (f.imageWidth - w) / 2;
+        byte[] out = new byte[h * w * RGB];
+        for (int y = 0; y < h; y++) {
+            int row = (y0 + y) * f.imageStride + x0 * RGB;
+            buf.get(row, out, y * w * RGB, w * RGB);
+        }
+        return out;
+    }
+
+    /** (T, H, W, 3) floats: (x / 255 - mean[c]) / std[c]. */
+    private float[] normalise(byte[][] frames) {
+        int per = frames[0].length;
+        float[] out = new float[frames.length * per];
+        for (int t = 0; t < frames.length; t++) {
+            for (int k = 0; k < per; k++) {
+                int c = k % RGB;
+                double x = (frames[t][k] & 0xFF) / 255.0;
+                out[t * per + k] = (float) ((x - spec.mean().get(c)) / spec.std().get(c));
+            }
+        }
+        return out;
+    }
+
+    private static BadInputException bad(ManifestEntry entry, Path file, String reason) {
+        return new BadInputException(entry.where() + ": " + file + ": " + oneLine(reason));
+    }
+
+    static String oneLine(String s) {
+        return String.valueOf(s).replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
+    }
+}

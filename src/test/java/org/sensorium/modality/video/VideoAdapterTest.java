@@ -1,0 +1,66 @@
+package org.sensorium.modality.video;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.data.BadInputException;
+import org.sensorium.data.Clip;
+import org.sensorium.data.Item;
+import org.sensorium.modality.Fixtures;
+import org.sensorium.modality.Modality;
+
+class VideoAdapterTest {
+    private final VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 2.0);
+
+    @Test
+    void boxClipHasSpecShapeAndNormalisedValues() throws BadInputException {
+        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(0, 2.0, false, 1));
+        assertArrayEquals(new long[] {8, 32, 32, 3}, a.shape());
+        assertArrayEquals(video.inputShape(), a.shape());
+        assertNull(a.valid());
+        double lo = (0 - 0.45) / 0.225 - 1e-5;
+        double hi = (1 - 0.45) / 0.225 + 1e-5;
+        for (float v : a.values()) {
+            assertTrue(Float.isFinite(v) && v >= lo && v <= hi, "value " + v);
+        }
+        Item b = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(5.0, 2.0, false, 1));
+        assertFalse(Arrays.equals(a.values(), b.values()), "a clip at 5 s equals the clip at 0 s");
+    }
+
+    @Test
+    void clipPastTheEndRepeatsTheLastFrame() throws BadInputException {
+        // box.mp4 is 15.2 s long: targets 14.5, 14.75, ..., 16.25 s; the last ones repeat the final frame
+        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(14.5, 2.0, false, 1));
+        int per = 32 * 32 * 3;
+        float[] v = a.values();
+        assertArrayEquals(Arrays.copyOfRange(v, 6 * per, 7 * per), Arrays.copyOfRange(v, 7 * per, 8 * per));
+    }
+
+    @Test
+    void decodesMsMpeg4Avi() throws BadInputException {
+        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/vtest.avi"), 10.0, 20.0),
+                new Clip(1.0, 2.0, false, 1));
+        assertArrayEquals(new long[] {8, 32, 32, 3}, a.shape());
+    }
+
+    @Test
+    void missingAndBrokenFilesAreBadInput(@TempDir Path dir) throws Exception {
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> video.load(Fixtures.entry(Modality.VIDEO, dir.resolve("nope.mp4")), new Clip(0, 2, false, 1)));
+        assertTrue(e.getMessage().startsWith("manifest.jsonl:7 (id=t1): "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("nope.mp4: no such file"), e.getMessage());
+        Path junk = Files.write(dir.resolve("junk.mp4"), new byte[] {1, 2, 3, 4, 5});
+        e = assertThrows(BadInputException.class,
+                () -> video.load(Fixtures.entry(Modality.VIDEO, junk), new Clip(0, 2, false, 1)));
+        assertTrue(e.getMessage().contains("junk.mp4: cannot decode"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+}
