@@ -14,8 +14,14 @@ import org.sensorium.modality.Modality;
  */
 public record ModelOutput(Map<Modality, NDArray> tokens, Map<Modality, NDArray> embeddings, NDArray logitScale) {
     public ModelOutput {
-        tokens = new EnumMap<>(tokens);
-        embeddings = new EnumMap<>(embeddings);
+        tokens = copy(tokens);
+        embeddings = copy(embeddings);
+    }
+
+    private static Map<Modality, NDArray> copy(Map<Modality, NDArray> m) {
+        Map<Modality, NDArray> c = new EnumMap<>(Modality.class);
+        c.putAll(m);
+        return c;
     }
 
     public NDArray embedding(Modality m) {

@@ -62,8 +62,7 @@ public final class Contrastive implements Objective {
         if (count(keep) == keep.length) {
             return x;
         }
-        NDArray mask = x.getManager().create(keep);
-        return x.booleanMask(mask, 0);
+        return x.get(x.getManager().create(keep));                       // rows where keep: (n, E)
     }
 
     private static boolean[] both(boolean[] a, boolean[] b) {

@@ -96,8 +96,8 @@ public final class AdamW {
                 p.muli(1 - lr * weightDecay);
             }
             // Temporaries computed from state arrays would belong to the state's manager: close them here.
-            try (NDArray denom = vp.div(bc2); NDArray update = mp.div(bc1)) {
-                denom.sqrti().addi(eps);
+            try (NDArray vhat = vp.div(bc2); NDArray denom = vhat.sqrt(); NDArray update = mp.div(bc1)) {
+                denom.addi(eps);
                 update.divi(denom).muli(lr);
                 p.subi(update);
             }

@@ -1,0 +1,77 @@
+package org.sensorium.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.modality.Modality;
+
+class ConfigLoaderTest {
+
+    @Test
+    void defaultsLoadWithTheTinyPreset() {
+        Config c = ConfigLoader.load(null, List.of()).config();
+        assertEquals("tiny", c.model().size());
+        assertEquals(128, c.model().width());
+        assertEquals(List.of(Modality.VIDEO, Modality.AUDIO, Modality.TEXT, Modality.IMU), c.data().modalities());
+        assertEquals(16000, c.modalities().audio().sampleRate());
+        assertEquals(Config.Pair.parse("video-text"), c.objectives().contrastive().pairs().get(0));
+    }
+
+    @Test
+    void presetThenFileThenSetInThatOrder(@TempDir Path dir) throws Exception {
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "model:\n  size: small\n  depth: 2\ntrain:\n  steps: 7\n");
+        Config c = ConfigLoader.load(exp, List.of("train.steps=9", "modalities.video.fps=2.0")).config();
+        assertEquals(384, c.model().width());   // from the small preset
+        assertEquals(2, c.model().depth());     // the file beats the preset
+        assertEquals(9, c.train().steps());     // --set beats the file
+        assertEquals(2.0, c.modalities().video().fps());
+    }
+
+    @Test
+    void unknownKeyIsNamed(@TempDir Path dir) throws Exception {
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  stepz: 7\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals("train.stepz", e.key());
+        assertTrue(e.getMessage().contains("exp.yaml"), e.getMessage());
+        ConfigException s = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.widht=3")));
+        assertEquals("model.widht", s.key());
+    }
+
+    @Test
+    void wrongTypeIsNamed() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.steps=many")));
+        assertEquals("train.steps", e.key());
+        ConfigException f = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.steps=1.5")));
+        assertEquals("train.steps", f.key());
+        ConfigException m = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("data.modalities=[video, smell]")));
+        assertTrue(m.getMessage().contains("smell"), m.getMessage());
+    }
+
+    @Test
+    void recordValidationNamesTheKey() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.heads=3")));
+        assertEquals("model.width", e.key());
+        ConfigException p = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("data.modalities=[video, text]")));
+        assertEquals("objectives.contrastive.pairs", p.key());
+        ConfigException z = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.size=huge")));
+        assertEquals("model.size", z.key());
+    }
+
+    @Test
+    void resolvedYamlRoundTrips(@TempDir Path dir) throws Exception {
+        ConfigLoader.Resolved r = ConfigLoader.load(null, List.of("train.steps=11", "model.size=small"));
+        Path f = dir.resolve("config.yaml");
+        Files.writeString(f, r.yaml());
+        Config back = ConfigLoader.loadResolved(f, List.of()).config();
+        assertEquals(r.config(), back);
+    }
+}
