@@ -88,6 +88,31 @@ class SampleSetGeneratorTest {
     }
 
     @Test
+    void adaptersGiveTheSameItemsFromSeveralThreads() throws Exception {
+        for (Modality m : Modality.values()) {
+            try (ModalityAdapter a = Adapters.create(m, Fixtures.SPECS, 2.0)) {
+                List<ManifestEntry> present = entries.stream().filter(e -> e.has(m)).toList();
+                List<float[]> sequential = new java.util.ArrayList<>();
+                for (ManifestEntry e : present) {
+                    sequential.add(a.load(e, new Clip(0, 2.0, false, 1)).values());
+                }
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+                try {
+                    List<java.util.concurrent.Future<Item>> parallel = new java.util.ArrayList<>();
+                    for (ManifestEntry e : present) {
+                        parallel.add(pool.submit(() -> a.load(e, new Clip(0, 2.0, false, 1))));
+                    }
+                    for (int i = 0; i < present.size(); i++) {
+                        assertArrayEquals(sequential.get(i), parallel.get(i).get().values(), m + " " + present.get(i).id());
+                    }
+                } finally {
+                    pool.shutdown();
+                }
+            }
+        }
+    }
+
+    @Test
     void rightSampleMovesRightOnVideo() throws BadInputException {
         ManifestEntry right = entries.get(1);
         float[] v = Adapters.create(Modality.VIDEO, Fixtures.SPECS, 2.0).load(right, new Clip(0, 2.0, false, 1)).values();

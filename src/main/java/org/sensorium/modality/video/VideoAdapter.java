@@ -137,13 +137,17 @@ public final class VideoAdapter implements ModalityAdapter {
 
     /** (T, H, W, 3) floats: (x / 255 - mean[c]) / std[c]. */
     private float[] normalise(byte[][] frames) {
+        float[] lut = new float[256 * RGB]; // (byte value, channel) -> normalised value
+        for (int v = 0; v < 256; v++) {
+            for (int c = 0; c < RGB; c++) {
+                lut[v * RGB + c] = (float) ((v / 255.0 - spec.mean().get(c)) / spec.std().get(c));
+            }
+        }
         int per = frames[0].length;
         float[] out = new float[frames.length * per];
         for (int t = 0; t < frames.length; t++) {
             for (int k = 0; k < per; k++) {
-                int c = k % RGB;
-                double x = (frames[t][k] & 0xFF) / 255.0;
-                out[t * per + k] = (float) ((x - spec.mean().get(c)) / spec.std().get(c));
+                out[t * per + k] = lut[(frames[t][k] & 0xFF) * RGB + k % RGB];
             }
         }
         return out;
