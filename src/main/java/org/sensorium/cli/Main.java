@@ -108,7 +108,7 @@ public final class Main implements Callable<Integer> {
 
     static String render(Pretrain.Summary s) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nfinished %d steps in %.1f s (%.2f steps/s), peak RSS %.0f MiB, final loss %.4f%n",
+        sb.append(String.format("%nfinished %d steps; wall time %.1f s (data, training, evaluation); training %.2f steps/s; peak RSS %.0f MiB; final loss %.4f%n",
                 s.steps(), s.seconds(), s.stepsPerSecond(), s.peakRssMiB(),
                 s.losses().isEmpty() ? Double.NaN : s.losses().get(s.losses().size() - 1)));
         if (!s.retrieval().isEmpty()) {

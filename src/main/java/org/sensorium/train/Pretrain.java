@@ -122,12 +122,14 @@ public final class Pretrain {
             LOG.info("model: {} parameters, modalities {}", model.params().count(), cfg.activeModalities());
             List<Double> losses;
             Path lastCkpt;
+            long loopStart = System.nanoTime();
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor);
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, loader, metrics, shapes, startStep, manifestSha);
                 lastCkpt = Checkpoint.latest(runDir);
             }
+            double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
             Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
             if (cfg.eval().atEnd() && !valSet.isEmpty()) {
                 List<Batch.Decoded> val = Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(),
@@ -141,7 +143,7 @@ public final class Pretrain {
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int done = t.steps() - startStep;
-            Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done / seconds, Metrics.peakRssMiB(),
+            Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done / loopSeconds, Metrics.peakRssMiB(),
                     losses, retrieval, skips.reasons());
             writeSummary(summary, skips);
             return summary;

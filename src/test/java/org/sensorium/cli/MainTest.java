@@ -1,0 +1,105 @@
+package org.sensorium.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.data.SampleSetGenerator;
+import org.sensorium.train.Json;
+
+/** The README's main command, `sensorium pretrain`, on tiny settings, and its error contract. */
+class MainTest {
+
+    static List<String> tinyArgs(Path dir, String... more) {
+        List<String> a = new ArrayList<>(List.of("pretrain"));
+        for (String s : List.of("run.dir=" + dir.resolve("runs"), "run.name=e2e", "data.cache_dir=" + dir.resolve("cache"),
+                "data.synth_samples=40", "model.width=32", "model.heads=2", "model.depth=1", "model.embed_dim=16",
+                "train.steps=4", "train.batch_size=8", "train.accumulate=1", "train.warmup_steps=1", "train.checkpoint_every=2",
+                "train.progress=false")) {
+            a.add("--set");
+            a.add(s);
+        }
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    /** Runs the CLI and returns {exit code, stdout, stderr}. */
+    static Object[] cli(List<String> args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true));
+        System.setErr(new PrintStream(e, true));
+        try {
+            int code = Main.run(args.toArray(String[]::new));
+            return new Object[] {code, o.toString(), e.toString()};
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void pretrainRunsEndToEndAndResumes(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir));
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("video->text") && out.contains("imu->text") && out.contains("audio->video"), out);
+        Path run = dir.resolve("runs/e2e");
+        assertEquals(4, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+        assertTrue(Files.isRegularFile(run.resolve("config.yaml")));
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/step-0000004/model.ndlist")));
+        Map<?, ?> summary = Json.read(run.resolve("summary.json"));
+        assertEquals(4, summary.get("steps"));
+        assertTrue(((Map<?, ?>) summary.get("retrieval")).containsKey("text->imu"));
+
+        // The same name again is refused; --resume with more steps continues from step 4.
+        assertEquals(2, cli(tinyArgs(dir))[0]);
+        Object[] resumed = cli(List.of("pretrain", "--resume", run.toString(), "--set", "train.steps=6"));
+        assertEquals(0, resumed[0], (String) resumed[2]);
+        assertEquals(6, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void configErrorsAreOneLineWithExitCode2(@TempDir Path dir) {
+        Object[] r = cli(List.of("pretrain", "--set", "train.stepz=3"));
+        assertEquals(2, r[0]);
+        String err = ((String) r[2]).strip();
+        assertEquals("error: train.stepz: --set train.stepz=3: unknown key (every key is listed in configs/defaults.yaml)", err);
+        Object[] missing = cli(List.of("pretrain", "--config", dir.resolve("nope.yaml").toString()));
+        assertEquals(2, missing[0]);
+        assertTrue(((String) missing[2]).contains("nope.yaml"));
+    }
+
+    @Test
+    void brokenRecordingIsSkippedAndReportedOrFatalWithStrict(@TempDir Path dir) throws Exception {
+        Path manifest = SampleSetGenerator.generate(dir.resolve("set"), 40, 3);
+        Path broken = dir.resolve("set/media/broken.mp4");
+        byte[] good = Files.readAllBytes(dir.resolve("set/media/s00000.mp4"));
+        Files.write(broken, java.util.Arrays.copyOf(good, 200));               // truncated
+        Files.write(dir.resolve("set/media/empty.mp4"), new byte[0]);          // zero bytes
+        // The held-out one is decoded for sure (evaluation reads every held-out sample); the training one is
+        // decoded unless the shuffle drops it as the last partial batch.
+        Files.writeString(manifest, Files.readString(manifest)
+                + "{\"id\":\"bad\",\"split\":\"val\",\"video\":{\"uri\":\"media/broken.mp4\"},\"captions\":[\"x\"]}\n"
+                + "{\"id\":\"empty\",\"split\":\"train\",\"video\":{\"uri\":\"media/empty.mp4\"},\"captions\":[\"x\"]}\n");
+        List<String> args = tinyArgs(dir, "--set", "data.manifest=" + manifest);
+        Object[] r = cli(args);
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("broken.mp4"), (String) r[1]);
+        Map<?, ?> summary = Json.read(dir.resolve("runs/e2e/summary.json"));
+        assertTrue(((Number) summary.get("skipped_samples")).intValue() >= 1);
+
+        List<String> strict = tinyArgs(dir, "--set", "data.manifest=" + manifest, "--strict", "--set", "run.name=strict");
+        Object[] s = cli(strict);
+        assertEquals(2, s[0]);
+        assertTrue(((String) s[2]).contains("broken.mp4"), (String) s[2]);
+    }
+}
