@@ -25,4 +25,23 @@ public interface ModalityAdapter extends AutoCloseable {
 
     @Override
     default void close() {}
+
+    /**
+     * One short reason for a JavaCV/FFmpeg failure: "empty file (0 bytes)" for an empty file, otherwise
+     * FFmpeg's message without JavaCV's hints and without the path (the caller names the file).
+     */
+    static String decodeFailure(java.nio.file.Path file, Exception e) {
+        try {
+            if (java.nio.file.Files.size(file) == 0) {
+                return "empty file (0 bytes)";
+            }
+        } catch (java.io.IOException ignored) {
+            // fall through to FFmpeg's own message
+        }
+        String msg = String.valueOf(e.getMessage())
+                .replaceAll("\\s*\\((Has setFormat|For more details)[^)]*\\)", "")
+                .replace("\"" + file + "\"", "the file")
+                .replaceAll("\\s+", " ").trim();
+        return "cannot decode: " + msg;
+    }
 }

@@ -93,13 +93,15 @@ class MainTest {
         List<String> args = tinyArgs(dir, "--set", "data.manifest=" + manifest);
         Object[] r = cli(args);
         assertEquals(0, r[0], (String) r[2]);
-        assertTrue(((String) r[1]).contains("broken.mp4"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("manifest.jsonl:41 (id=bad): "), (String) r[1]);
+        assertTrue(((String) r[1]).contains("broken.mp4: cannot decode"), (String) r[1]);
         Map<?, ?> summary = Json.read(dir.resolve("runs/e2e/summary.json"));
         assertTrue(((Number) summary.get("skipped_samples")).intValue() >= 1);
 
         List<String> strict = tinyArgs(dir, "--set", "data.manifest=" + manifest, "--strict", "--set", "run.name=strict");
         Object[] s = cli(strict);
         assertEquals(2, s[0]);
-        assertTrue(((String) s[2]).contains("broken.mp4"), (String) s[2]);
+        String err = ((String) s[2]).strip();
+        assertTrue(err.endsWith("(--strict)") && err.contains(".mp4: "), err);
     }
 }

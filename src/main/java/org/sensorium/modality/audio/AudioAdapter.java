@@ -75,7 +75,7 @@ public final class AudioAdapter implements ModalityAdapter {
         } catch (BadInputException e) {
             throw e;
         } catch (Exception e) {
-            throw bad(entry, file, "cannot decode audio: " + e.getMessage());
+            throw bad(entry, file, ModalityAdapter.decodeFailure(file, e).replace("cannot decode", "cannot decode audio"));
         }
         return new Item(logMel(wave, spec.frames(clip.seconds())), spec.inputShape(clip.seconds()), null);
     }

@@ -60,7 +60,7 @@ public final class VideoAdapter implements ModalityAdapter {
         try {
             frames = decode(file, t0, end, spec.frames(clip.seconds()));
         } catch (Exception e) {
-            throw bad(entry, file, "cannot decode: " + e.getMessage());
+            throw bad(entry, file, ModalityAdapter.decodeFailure(file, e));
         }
         if (frames == null) {
             throw bad(entry, file, "no video frames at or after " + t0 + " s");
