@@ -44,7 +44,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** model.*: trunk size and heads; presets in configs/models/. */
-    public record Model(String size, int width, int depth, int heads, int mlpRatio, float dropout, int embedDim,
+    public record Model(String size, int width, int depth, int heads, int mlpRatio, float dropout, float dropPath, int embedDim,
             String pool, float logitScaleInit, float logitScaleMax) {
         public Model {
             positive("model.width", width);
@@ -56,6 +56,9 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("model.mlp_ratio", mlpRatio);
             if (dropout < 0 || dropout >= 1) {
                 throw new ConfigException("model.dropout", dropout + " must be in [0, 1)");
+            }
+            if (dropPath < 0 || dropPath >= 1) {
+                throw new ConfigException("model.drop_path", dropPath + " must be in [0, 1)");
             }
             positive("model.embed_dim", embedDim);
             if (!pool.equals("mean") && !pool.equals("cls")) {

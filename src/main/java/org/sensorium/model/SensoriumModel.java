@@ -41,7 +41,7 @@ public final class SensoriumModel implements AutoCloseable {
                 clsTokens.put(m, params.embedding("cls." + m.key(), 0.02f, 1, 1, d));
             }
         }
-        trunk = new Transformer(params, "trunk", d, cfg.depth(), cfg.heads(), cfg.mlpRatio(), cfg.dropout());
+        trunk = new Transformer(params, "trunk", d, cfg.depth(), cfg.heads(), cfg.mlpRatio(), cfg.dropout(), cfg.dropPath());
         for (Modality m : modalities) {
             heads.put(m, Linear.create(params, "head." + m.key(), d, cfg.embedDim()));
         }

@@ -18,9 +18,14 @@ public final class Transformer {
     private final List<Block> blocks = new ArrayList<>();
     private final Norm finalNorm;
 
-    Transformer(Params p, String name, int width, int depth, int heads, int mlpRatio, float dropout) {
+    /**
+     * @param dropPath stochastic-depth rate of the last block; block i drops its residual branches with
+     *     rate dropPath * i / (depth - 1) (DeiT's linear rule), so the first block is never dropped
+     */
+    Transformer(Params p, String name, int width, int depth, int heads, int mlpRatio, float dropout, float dropPath) {
         for (int i = 0; i < depth; i++) {
-            blocks.add(new Block(p, name + "." + i, width, heads, mlpRatio, dropout));
+            float rate = depth == 1 ? dropPath : dropPath * i / (depth - 1);
+            blocks.add(new Block(p, name + "." + i, width, heads, mlpRatio, dropout, rate));
         }
         finalNorm = Norm.create(p, name + ".norm", width);
     }
@@ -44,27 +49,40 @@ public final class Transformer {
         return valid.logicalNot().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).mul(MASKED).reshape(b, 1, 1, n);
     }
 
-    /** Pre-norm block: attention then MLP, each as a residual branch with dropout. */
+    /** Pre-norm block: attention then MLP, each as a residual branch with dropout and drop-path. */
     static final class Block {
         private final Norm norm1, norm2;
         private final Attention attn;
         private final Linear fc1, fc2;
-        private final float dropout;
+        private final float dropout, dropPath;
 
-        Block(Params p, String name, int width, int heads, int mlpRatio, float dropout) {
+        Block(Params p, String name, int width, int heads, int mlpRatio, float dropout, float dropPath) {
             norm1 = Norm.create(p, name + ".norm1", width);
             attn = new Attention(p, name + ".attn", width, heads, dropout);
             norm2 = Norm.create(p, name + ".norm2", width);
             fc1 = Linear.create(p, name + ".mlp.fc1", width, mlpRatio * width);
             fc2 = Linear.create(p, name + ".mlp.fc2", mlpRatio * width, width);
             this.dropout = dropout;
+            this.dropPath = dropPath;
         }
 
         NDArray forward(NDArray x, NDArray keyBias, boolean training) {
-            x = x.add(Layers.dropout(attn.forward(norm1.forward(x), keyBias, training), dropout, training));
+            NDArray a = Layers.dropout(attn.forward(norm1.forward(x), keyBias, training), dropout, training);
+            x = x.add(dropPath(a, dropPath, training));                         // (B, N, D)
             NDArray h = Activation.gelu(fc1.forward(norm2.forward(x)));        // (B, N, mlpRatio*D)
-            h = Layers.dropout(h, dropout, training);
-            return x.add(Layers.dropout(fc2.forward(h), dropout, training));  // (B, N, D)
+            h = Layers.dropout(fc2.forward(Layers.dropout(h, dropout, training)), dropout, training);
+            return x.add(dropPath(h, dropPath, training));                      // (B, N, D)
+        }
+
+        /** Stochastic depth (Huang et al. 2016): zero a sample's whole branch with probability rate, scale the rest by 1/(1-rate). */
+        static NDArray dropPath(NDArray branch, float rate, boolean training) {
+            if (!training || rate == 0f) {
+                return branch;
+            }
+            long b = branch.getShape().get(0);
+            NDArray keep = branch.getManager().randomUniform(0f, 1f, new ai.djl.ndarray.types.Shape(b, 1, 1))
+                    .gte(rate).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).div(1f - rate); // (B, 1, 1)
+            return branch.mul(keep);
         }
     }
 

@@ -244,6 +244,9 @@ public final class Pretrain {
         line.put("step_s", seconds);
         line.put("data_wait_s", r.waitSeconds());
         line.put("rss_mib", Metrics.rssMiB());
+        Runtime rt = Runtime.getRuntime();
+        line.put("heap_used_mib", (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
+        line.put("heap_committed_mib", rt.totalMemory() / 1048576.0);
         if (!r.applied()) {
             line.put("skipped_step", true);
         }

@@ -18,7 +18,7 @@ class ResumeTest {
     static List<String> tiny(Path dir, String name) {
         return new ArrayList<>(List.of("run.dir=" + dir.resolve("runs"), "run.name=" + name,
                 "data.cache_dir=" + dir.resolve("cache"), "data.synth_samples=48",
-                "model.width=32", "model.heads=2", "model.depth=1", "model.embed_dim=16", "model.dropout=0.1",
+                "model.width=32", "model.heads=2", "model.embed_dim=16", "model.dropout=0.1", "model.drop_path=0.2", "model.depth=2",
                 "modalities.text.max_length=12", "train.steps=6", "train.batch_size=16", "train.accumulate=2",
                 "train.warmup_steps=2", "train.checkpoint_every=3", "train.keep_checkpoints=5",
                 "train.progress=false", "eval.at_end=false"));
