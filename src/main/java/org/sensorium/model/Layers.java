@@ -4,11 +4,23 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
 
-/** The two parameterised primitives every module is made of. Inputs come first so results belong to the caller's manager. */
-final class Layers {
+/** The two parameterised primitives every module is made of, and the one safe way to scale by a constant. */
+public final class Layers {
     private Layers() {}
 
+    /**
+     * x * v, for arrays in the autograd graph. DJL's {@code mul(Number)} and {@code div(Number)} wrap
+     * the constant in an array over a direct buffer, multiply, and close it at once; the graph keeps
+     * the constant for the backward pass, reads it after the garbage collector has freed that buffer,
+     * and gradients come out wrong (measured: zero or garbage in some steps when the collector ran).
+     * Here the constant belongs to x's manager and lives until that manager closes, after backward.
+     */
+    public static NDArray scale(NDArray x, float v) {
+        return x.mul(x.getManager().create(v));
+    }
+
     /** y = x W^T + b over the last axis: (..., in) -> (..., out). */
+    /** Inputs come first so results belong to the caller's manager, not the parameters'. */
     record Linear(NDArray weight, NDArray bias) {
         static Linear create(Params p, String name, int in, int out) {
             return new Linear(p.normal(name + ".weight", 0.02f, out, in), p.constant(name + ".bias", 0f, out));

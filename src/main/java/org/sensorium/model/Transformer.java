@@ -105,7 +105,7 @@ public final class Transformer {
                     .reshape(b, n, 3, heads, dh)                            // (B, N, 3, H, Dh)
                     .transpose(2, 0, 3, 1, 4);                              // (3, B, H, N, Dh)
             NDArray q = qkvs.get(0), k = qkvs.get(1), v = qkvs.get(2);     // (B, H, N, Dh)
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(dh)); // (B, H, N, N)
+            NDArray scores = Layers.scale(q.matMul(k.transpose(0, 1, 3, 2)), (float) (1.0 / Math.sqrt(dh))); // (B, H, N, N)
             if (keyBias != null) {
                 scores = scores.add(keyBias);
             }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
+import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 
 /**
@@ -47,7 +48,7 @@ public final class Contrastive implements Objective {
     /** Symmetric InfoNCE of matched rows: a, b (n, E) unit norm, scale () -> (). */
     public static NDArray infoNce(NDArray a, NDArray b, NDArray scale) {
         NDArray logits = a.matMul(b.transpose()).mul(scale);             // (n, n)
-        return crossEntropyDiagonal(logits).add(crossEntropyDiagonal(logits.transpose())).div(2f);
+        return Layers.scale(crossEntropyDiagonal(logits).add(crossEntropyDiagonal(logits.transpose())), 0.5f);
     }
 
     /** -mean_i log softmax(x_i)_i for square logits (n, n). */
@@ -55,7 +56,7 @@ public final class Contrastive implements Objective {
         long n = logits.getShape().get(0);
         NDManager m = logits.getManager();
         NDArray eye = m.eye((int) n);                                     // (n, n)
-        return logits.logSoftmax(1).mul(eye).sum().div(-(float) n);
+        return Layers.scale(logits.logSoftmax(1).mul(eye).sum(), -1f / n);
     }
 
     private static NDArray rows(NDArray x, boolean[] keep) {

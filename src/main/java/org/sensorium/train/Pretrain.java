@@ -29,6 +29,7 @@ import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
 import org.sensorium.eval.Retrieval;
+import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Adapters;
@@ -207,7 +208,7 @@ public final class Pretrain {
                 NDArray total = null;
                 for (Objective.Weighted o : objectives) {
                     for (Map.Entry<String, NDArray> term : o.objective().losses(out, batch).entrySet()) {
-                        NDArray weighted = term.getValue().mul(o.weight() / t.accumulate());
+                        NDArray weighted = Layers.scale(term.getValue(), o.weight() / t.accumulate());
                         total = total == null ? weighted : total.add(weighted);
                         terms.merge(term.getKey(), (double) term.getValue().getFloat() / t.accumulate(), Double::sum);
                     }
@@ -225,7 +226,8 @@ public final class Pretrain {
             float clip = t.clipGradNorm() > 0 && norms.global() > t.clipGradNorm() ? t.clipGradNorm() / norms.global() : 1f;
             opt.step(sm, norms, lr, clip);
         } else {
-            LOG.warn("non-finite gradient norm {}: step skipped", norms.global());
+            LOG.warn("non-finite gradient norm {}: step skipped; non-finite in {}", norms.global(),
+                    norms.squared().entrySet().stream().filter(e -> !Float.isFinite(e.getValue())).map(Map.Entry::getKey).toList());
         }
         opt.zeroGradients(sm);
         return new StepResult(loss, terms, norms.global(), samples, wait, finite, logitScale);

@@ -33,6 +33,31 @@ class TransformerTest {
     }
 
     @Test
+    void scaledConstantSurvivesGarbageCollectionBeforeBackward() {
+        try (NDManager root = NDManager.newBaseManager()) {
+            NDArray w = root.create(new float[] {1f, -2f});
+            w.setRequiresGradient(true);
+            for (int attempt = 0; attempt < 20; attempt++) {
+                try (NDManager sm = root.newSubManager()) {
+                    try (ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray y = Layers.scale(sm.zeros(new Shape(2)).add(w), 3f);   // 3 w
+                        // Free what the collector can and reuse the memory before the backward pass.
+                        System.gc();
+                        for (int i = 0; i < 200; i++) {
+                            java.nio.ByteBuffer.allocateDirect(4).putFloat(0, 0f);
+                        }
+                        gc.backward(y.square().sum());                                  // d/dw 9 w^2 = 18 w
+                    }
+                    NDArray g = w.getGradient();
+                    g.attach(sm);
+                    assertArrayEquals(new float[] {18f, -36f}, g.toFloatArray(), 1e-5f, "attempt " + attempt);
+                    g.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+                }
+            }
+        }
+    }
+
+    @Test
     void keyBiasMasksPaddedKeysOnly() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray valid = m.create(new boolean[] {true, true, false}, new Shape(1, 3));
