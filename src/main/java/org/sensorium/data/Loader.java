@@ -21,12 +21,33 @@ import org.sensorium.modality.ModalityAdapter;
  * sample is skipped (the micro-batch is then smaller) and recorded in the {@link SkipLog}.
  */
 public final class Loader implements AutoCloseable {
-    /** Where the stream is: the next sample is permutation(epoch)[position]. Saved in checkpoints. */
+    /** Where the stream is: the next sample is this shard's position-th of epoch's permutation. Saved in checkpoints. */
     public record Cursor(int epoch, int position) {}
+
+    /**
+     * This worker's share of every epoch: rank r of w takes permutation positions r, r + w, r + 2w, ...
+     * (PyTorch's DistributedSampler), every rank the same count, the remainder dropped. All ranks
+     * shuffle with the same (seed, epoch), so together they see each sample at most once per epoch.
+     */
+    public record Shard(int rank, int worldSize) {
+        public static final Shard SINGLE = new Shard(0, 1);
+
+        public Shard {
+            if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+                throw new IllegalArgumentException("rank " + rank + " is not in [0, " + worldSize + ")");
+            }
+        }
+
+        /** Index into the epoch's permutation of this shard's i-th sample. */
+        int global(int i) {
+            return i * worldSize + rank;
+        }
+    }
 
     private final List<ManifestEntry> entries;
     private final Map<Modality, ModalityAdapter> adapters;
     private final int microBatch, ahead;
+    private final Shard shard;
     private final long seed;
     private final double clipSeconds;
     private final SkipLog skips;
@@ -38,11 +59,12 @@ public final class Loader implements AutoCloseable {
     private int permutationEpoch = -1;
 
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
-            double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start) {
-        if (entries.size() < microBatch) {
-            throw new ManifestException("the training split has " + entries.size()
-                    + " samples, fewer than one micro-batch of " + microBatch);
+            double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard) {
+        if (entries.size() / shard.worldSize() < microBatch) {
+            throw new ManifestException("the training split has " + entries.size() + " samples: fewer than one micro-batch of "
+                    + microBatch + " for each of " + shard.worldSize() + " worker(s)");
         }
+        this.shard = shard;
         this.entries = List.copyOf(entries);
         this.adapters = adapters;
         this.microBatch = microBatch;
@@ -63,9 +85,9 @@ public final class Loader implements AutoCloseable {
         return cursor;
     }
 
-    /** Samples per epoch actually used (whole micro-batches). */
+    /** Samples this shard uses per epoch (whole micro-batches). */
     public int samplesPerEpoch() {
-        return entries.size() / microBatch * microBatch;
+        return entries.size() / shard.worldSize() / microBatch * microBatch;
     }
 
     /** The next micro-batch's decoded samples (fewer than microBatch when some were skipped); blocks on decoding. */
@@ -94,8 +116,9 @@ public final class Loader implements AutoCloseable {
     private void fill() {
         while (queue.size() < ahead) {
             Cursor c = submitted;
-            ManifestEntry e = entries.get(permutation(c.epoch())[c.position()]);
-            long sampleSeed = mix(seed, c.epoch(), c.position());
+            int global = shard.global(c.position());
+            ManifestEntry e = entries.get(permutation(c.epoch())[global]);
+            long sampleSeed = mix(seed, c.epoch(), global);
             queue.add(pool.submit(() -> decode(e, clip(e, sampleSeed, true, clipSeconds), adapters, skips)));
             submitted = advance(c);
         }

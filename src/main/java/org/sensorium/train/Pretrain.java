@@ -125,7 +125,7 @@ public final class Pretrain {
             Path lastCkpt;
             long loopStart = System.nanoTime();
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
-                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor);
+                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE);
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, loader, metrics, shapes, startStep, manifestSha);
                 lastCkpt = Checkpoint.latest(runDir);
