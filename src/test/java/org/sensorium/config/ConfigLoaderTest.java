@@ -67,6 +67,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyExperimentFileInConfigsLoads() throws Exception {
+        try (var files = Files.list(Path.of("configs"))) {
+            List<Path> experiments = files.filter(p -> p.toString().endsWith(".yaml"))
+                    .filter(p -> !p.getFileName().toString().equals("defaults.yaml")).toList();
+            assertTrue(experiments.size() >= 3, "experiment files: " + experiments);
+            for (Path p : experiments) {
+                assertTrue(ConfigLoader.load(p, List.of()).config() != null, p.toString());
+            }
+        }
+        assertEquals(List.of(Modality.VIDEO, Modality.TEXT),
+                ConfigLoader.load(Path.of("configs/video-text.yaml"), List.of()).config().data().modalities());
+    }
+
+    @Test
     void resolvedYamlRoundTrips(@TempDir Path dir) throws Exception {
         ConfigLoader.Resolved r = ConfigLoader.load(null, List.of("train.steps=11", "model.size=small"));
         Path f = dir.resolve("config.yaml");
