@@ -11,10 +11,25 @@ import org.sensorium.config.ConfigException;
  */
 public sealed interface ModalitySpec {
 
-    /** Video: frames at {@code fps}, resized (shorter side) and centre-cropped to height x width, RGB in [0,1] normalised with mean/std, cut into tubeletFrames x patch x patch tubelets. */
-    record Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std)
-            implements ModalitySpec {
+    /**
+     * Video: frames at {@code fps}, resized (shorter side) and cropped to height x width, RGB in [0,1]
+     * normalised with mean/std, cut into tubeletFrames x patch x patch tubelets. Training clips get one
+     * augmentation for all their frames (CVRL's temporally consistent augmentation): a random crop
+     * covering cropMinScale..1 of the resized frame's area, a horizontal flip if flip, brightness and
+     * contrast factors in 1 +- brightness / contrast. Evaluation clips are centre-cropped, unchanged.
+     */
+    record Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std,
+            double cropMinScale, boolean flip, double brightness, double contrast) implements ModalitySpec {
         public Video {
+            if (!(cropMinScale > 0 && cropMinScale <= 1)) {
+                throw new ConfigException("modalities.video.crop_min_scale", cropMinScale + " must be in (0, 1] (1 = no random crop)");
+            }
+            if (brightness < 0 || brightness >= 1) {
+                throw new ConfigException("modalities.video.brightness", brightness + " must be in [0, 1)");
+            }
+            if (contrast < 0 || contrast >= 1) {
+                throw new ConfigException("modalities.video.contrast", contrast + " must be in [0, 1)");
+            }
             positive("modalities.video.fps", fps);
             divisible("modalities.video.height", height, patch);
             divisible("modalities.video.width", width, patch);

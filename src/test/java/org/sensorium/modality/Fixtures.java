@@ -10,7 +10,7 @@ public final class Fixtures {
     private Fixtures() {}
 
     public static final ModalitySpec.Video VIDEO =
-            new ModalitySpec.Video(4.0, 32, 32, 2, 8, List.of(0.45, 0.45, 0.45), List.of(0.225, 0.225, 0.225));
+            new ModalitySpec.Video(4.0, 32, 32, 2, 8, List.of(0.45, 0.45, 0.45), List.of(0.225, 0.225, 0.225), 0.6, false, 0.2, 0.2);
     public static final ModalitySpec.Audio AUDIO =
             new ModalitySpec.Audio(16000, 64, 25.0, 10.0, 0.0, 8000.0, 16, -6.0, 4.0);
     public static final ModalitySpec.Text TEXT =

@@ -3,6 +3,7 @@ package org.sensorium.modality.video;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.SplittableRandom;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
@@ -17,8 +18,10 @@ import org.sensorium.modality.ModalitySpec;
 /**
  * Video clips through FFmpeg (JavaCV): T = spec.frames(clip seconds) frames sampled at spec.fps
  * from source.start + clip.start, each the decoded frame nearest in time to its target (the last
- * frame repeats when the video is shorter). FFmpeg scales so the shorter side fits, then the
- * centre is cropped to H x W. Output (T, H, W, 3), RGB, (x/255 - mean[c]) / std[c].
+ * frame repeats when the video is shorter). FFmpeg scales so the shorter side fits (enlarged for a
+ * random crop when training), then H x W is cropped (centred for evaluation). Output (T, H, W, 3),
+ * RGB, (x/255 - mean[c]) / std[c]. A training clip draws one {@link Augment} from its seed and applies
+ * it to every frame, so motion between frames is left intact (CVRL).
  */
 public final class VideoAdapter implements ModalityAdapter {
     private static final int RGB = 3;
@@ -56,44 +59,65 @@ public final class VideoAdapter implements ModalityAdapter {
         }
         double t0 = src.start() + clip.start();
         double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
+        Augment aug = clip.train() ? Augment.draw(spec, new SplittableRandom(clip.seed())) : Augment.NONE;
         byte[][] frames;
         try {
-            frames = decode(file, t0, end, spec.frames(clip.seconds()));
+            frames = decode(file, t0, end, spec.frames(clip.seconds()), aug);
         } catch (Exception e) {
             throw bad(entry, file, ModalityAdapter.decodeFailure(file, e));
         }
         if (frames == null) {
             throw bad(entry, file, "no video frames at or after " + t0 + " s");
         }
-        return new Item(normalise(frames), spec.inputShape(clip.seconds()), null);
+        return new Item(normalise(frames, aug), spec.inputShape(clip.seconds()), null);
+    }
+
+    /**
+     * One clip's augmentation.
+     *
+     * @param zoom the resized frame is zoom times the size that just covers H x W (1 / sqrt(area scale))
+     * @param fx where the crop sits horizontally, 0 = left edge, 1 = right edge (0.5 = centred)
+     * @param fy the same vertically
+     * @param flip mirror left-right
+     * @param brightness multiplies pixel values in [0, 1]
+     * @param contrast scales the distance from mid-grey
+     */
+    record Augment(double zoom, double fx, double fy, boolean flip, double brightness, double contrast) {
+        static final Augment NONE = new Augment(1, 0.5, 0.5, false, 1, 1);
+
+        static Augment draw(ModalitySpec.Video s, SplittableRandom r) {
+            double area = s.cropMinScale() + r.nextDouble() * (1 - s.cropMinScale());
+            return new Augment(1 / Math.sqrt(area), r.nextDouble(), r.nextDouble(), s.flip() && r.nextBoolean(),
+                    1 + (2 * r.nextDouble() - 1) * s.brightness(), 1 + (2 * r.nextDouble() - 1) * s.contrast());
+        }
     }
 
     /** Frames as (H, W, 3) RGB bytes, one per target time t0 + i / fps; null when nothing was decoded. */
-    private byte[][] decode(Path file, double t0, double end, int count) throws Exception {
+    private byte[][] decode(Path file, double t0, double end, int count, Augment aug) throws Exception {
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
             g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
             g.start();
             if (!g.hasVideo() || g.getImageWidth() <= 0) {
                 throw new IllegalStateException("no video track");
             }
-            scaleToCover(g);
+            scaleToCover(g, aug.zoom());
             if (t0 > 0) {
                 g.setTimestamp(Math.round(t0 * 1e6));
             }
-            return sample(g, t0, end, count);
+            return sample(g, t0, end, count, aug);
         }
     }
 
-    /** Asks FFmpeg for a size whose shorter side matches the crop, keeping the aspect ratio. */
-    private void scaleToCover(FFmpegFrameGrabber g) {
+    /** Asks FFmpeg for a size that covers the crop zoom times over, keeping the aspect ratio. */
+    private void scaleToCover(FFmpegFrameGrabber g, double zoom) {
         double w = g.getImageWidth();
         double h = g.getImageHeight();
-        double s = Math.max(spec.width() / w, spec.height() / h);
+        double s = zoom * Math.max(spec.width() / w, spec.height() / h);
         g.setImageWidth(Math.max(spec.width(), (int) Math.round(w * s)));
         g.setImageHeight(Math.max(spec.height(), (int) Math.round(h * s)));
     }
 
-    private byte[][] sample(FFmpegFrameGrabber g, double t0, double end, int count) throws Exception {
+    private byte[][] sample(FFmpegFrameGrabber g, double t0, double end, int count, Augment aug) throws Exception {
         byte[][] out = new byte[count][];
         byte[] prev = null;
         double prevT = Double.NEGATIVE_INFINITY;
@@ -103,7 +127,7 @@ public final class VideoAdapter implements ModalityAdapter {
             if (t > end && prev != null) {
                 break;
             }
-            byte[] cur = centreCrop(f);
+            byte[] cur = crop(f, aug);
             for (; i < count && t >= t0 + i / spec.fps(); i++) {
                 double target = t0 + i / spec.fps();
                 out[i] = prev != null && target - prevT < t - target ? prev : cur;
@@ -120,27 +144,38 @@ public final class VideoAdapter implements ModalityAdapter {
         return out;
     }
 
-    /** (H, W, 3) bytes from the centre of a packed RGB24 frame; rows are imageStride bytes apart. */
-    private byte[] centreCrop(Frame f) {
+    /** (H, W, 3) bytes cut from a packed RGB24 frame at the augmentation's place; rows are imageStride bytes apart. */
+    private byte[] crop(Frame f, Augment aug) {
         ByteBuffer buf = (ByteBuffer) f.image[0];
         int h = spec.height();
         int w = spec.width();
-        int y0 = (f.imageHeight - h) / 2;
-        int x0 = (f.imageWidth - w) / 2;
+        int y0 = (int) Math.round(aug.fy() * (f.imageHeight - h));
+        int x0 = (int) Math.round(aug.fx() * (f.imageWidth - w));
         byte[] out = new byte[h * w * RGB];
         for (int y = 0; y < h; y++) {
             int row = (y0 + y) * f.imageStride + x0 * RGB;
             buf.get(row, out, y * w * RGB, w * RGB);
         }
+        return aug.flip() ? mirror(out, h, w) : out;
+    }
+
+    private static byte[] mirror(byte[] img, int h, int w) {
+        byte[] out = new byte[img.length];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                System.arraycopy(img, (y * w + x) * RGB, out, (y * w + (w - 1 - x)) * RGB, RGB);
+            }
+        }
         return out;
     }
 
     /** (T, H, W, 3) floats: (x / 255 - mean[c]) / std[c]. */
-    private float[] normalise(byte[][] frames) {
+    private float[] normalise(byte[][] frames, Augment aug) {
         float[] lut = new float[256 * RGB]; // (byte value, channel) -> normalised value
         for (int v = 0; v < 256; v++) {
+            double x = Math.min(1, Math.max(0, ((v / 255.0 - 0.5) * aug.contrast() + 0.5) * aug.brightness()));
             for (int c = 0; c < RGB; c++) {
-                lut[v * RGB + c] = (float) ((v / 255.0 - spec.mean().get(c)) / spec.std().get(c));
+                lut[v * RGB + c] = (float) ((x - spec.mean().get(c)) / spec.std().get(c));
             }
         }
         int per = frames[0].length;

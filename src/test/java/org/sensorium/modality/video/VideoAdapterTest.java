@@ -36,6 +36,51 @@ class VideoAdapterTest {
     }
 
     @Test
+    void trainingClipsAreAugmentedFromTheirSeedAndEvaluationClipsAreNot() throws BadInputException {
+        var box = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4"));
+        float[] eval1 = video.load(box, new Clip(3.0, 2.0, false, 1)).values();
+        float[] eval2 = video.load(box, new Clip(3.0, 2.0, false, 2)).values();
+        assertArrayEquals(eval1, eval2);                                  // the seed does not touch evaluation
+        float[] a = video.load(box, new Clip(3.0, 2.0, true, 7)).values();
+        float[] b = video.load(box, new Clip(3.0, 2.0, true, 7)).values();
+        float[] c = video.load(box, new Clip(3.0, 2.0, true, 8)).values();
+        assertArrayEquals(a, b);                                          // same seed, same augmentation
+        assertFalse(Arrays.equals(a, c));
+        assertFalse(Arrays.equals(a, eval1));
+    }
+
+    @Test
+    void aFlipMirrorsEveryFrameOfTheClipTogether(@TempDir Path dir) throws Exception {
+        // Only a flip (no crop, no colour change) on a square video, so no crop position is left to draw:
+        // a training clip is the evaluation clip or its mirror image.
+        var onlyFlip = new org.sensorium.modality.ModalitySpec.Video(4.0, 32, 32, 2, 8, Fixtures.VIDEO.mean(),
+                Fixtures.VIDEO.std(), 1.0, true, 0.0, 0.0);
+        VideoAdapter v = new VideoAdapter(onlyFlip, 2.0);
+        org.sensorium.data.SampleSetGenerator.generate(dir, 1, 5);               // one 64x64 clip
+        var box = Fixtures.entry(Modality.VIDEO, dir.resolve("media/s00000.mp4"));
+        float[] plain = v.load(box, new Clip(0.0, 2.0, false, 0)).values();
+        int flipped = 0;
+        for (long seed = 0; seed < 6; seed++) {
+            float[] t = v.load(box, new Clip(0.0, 2.0, true, seed)).values();
+            if (Arrays.equals(t, plain)) {
+                continue;
+            }
+            flipped++;
+            for (int f = 0; f < 8; f++) {                                 // every frame mirrored, none left as is
+                for (int y = 0; y < 32; y++) {
+                    for (int x = 0; x < 32; x++) {
+                        for (int ch = 0; ch < 3; ch++) {
+                            int at = ((f * 32 + y) * 32 + x) * 3 + ch, mirrored = ((f * 32 + y) * 32 + (31 - x)) * 3 + ch;
+                            assertTrue(t[at] == plain[mirrored], "seed " + seed + " frame " + f);
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(flipped > 0 && flipped < 6, flipped + " of 6 seeds flipped");
+    }
+
+    @Test
     void clipPastTheEndRepeatsTheLastFrame() throws BadInputException {
         // box.mp4 is 15.2 s long: targets 14.5, 14.75, ..., 16.25 s; the last ones repeat the final frame
         Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(14.5, 2.0, false, 1));
