@@ -109,11 +109,16 @@ public sealed interface ModalitySpec {
     }
 
     /**
-     * IMU: the named channels (accelerometer in m/s^2, gyroscope in rad/s), resampled to rateHz,
-     * divided by accelScale / gyroScale, cut into patches of patch samples.
+     * IMU: the named channels (accelerometer in m/s^2, gyroscope in rad/s), optionally low-pass
+     * filtered at lowpassHz (0 = off; 2nd-order Butterworth, forward-backward, before resampling),
+     * resampled to rateHz, normalised ("scale": divided by accelScale / gyroScale; "zscore": per
+     * window and channel (x - mean) / max(std, 1e-6)), cut into patches of patch samples.
      */
-    record Imu(double rateHz, List<String> channels, int patch, double accelScale, double gyroScale)
-            implements ModalitySpec {
+    record Imu(double rateHz, List<String> channels, int patch, double accelScale, double gyroScale,
+            double lowpassHz, String normalize) implements ModalitySpec {
+        /** The values of {@code normalize}. */
+        public static final List<String> NORMALIZE = List.of("scale", "zscore");
+
         public Imu {
             positive("modalities.imu.rate_hz", rateHz);
             if (channels == null || channels.size() < 3 || channels.size() > 6) {
@@ -122,6 +127,12 @@ public sealed interface ModalitySpec {
             positive("modalities.imu.patch", patch);
             positive("modalities.imu.accel_scale", accelScale);
             positive("modalities.imu.gyro_scale", gyroScale);
+            if (!(lowpassHz >= 0) || Double.isInfinite(lowpassHz)) {
+                throw new ConfigException("modalities.imu.lowpass_hz", lowpassHz + " must be 0 (off) or a cut-off in Hz > 0");
+            }
+            if (!NORMALIZE.contains(normalize)) {
+                throw new ConfigException("modalities.imu.normalize", "'" + normalize + "' must be one of " + NORMALIZE);
+            }
         }
 
         /** W: samples in a clip. */

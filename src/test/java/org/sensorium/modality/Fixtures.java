@@ -16,7 +16,7 @@ public final class Fixtures {
     public static final ModalitySpec.Text TEXT =
             new ModalitySpec.Text("classpath:all-minilm-l6-v2-q-tokenizer.json", 24, 30522);
     public static final ModalitySpec.Imu IMU =
-            new ModalitySpec.Imu(50.0, List.of("ax", "ay", "az", "gx", "gy", "gz"), 10, 9.81, 3.14159);
+            new ModalitySpec.Imu(50.0, List.of("ax", "ay", "az", "gx", "gy", "gz"), 10, 9.81, 3.14159, 0.0, "scale");
     public static final ModalitySpecs SPECS = new ModalitySpecs(VIDEO, AUDIO, TEXT, IMU);
 
     /** A file under ../shared/data (system property sensorium.shared, set by the pom for surefire). */

@@ -1,13 +1,7 @@
 package org.sensorium.modality.imu;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import org.apache.commons.math3.analysis.interpolation.LinearInterpolator;
 import org.apache.commons.math3.analysis.polynomials.PolynomialSplineFunction;
 import org.sensorium.data.BadInputException;
@@ -17,16 +11,21 @@ import org.sensorium.data.ManifestEntry;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.ModalitySpec;
+import org.sensorium.modality.imu.ImuReaders.Channel;
+import org.sensorium.modality.imu.ImuReaders.Recording;
 
 /**
- * IMU recordings as CSV: a header naming a time column {@code t} (seconds, strictly increasing) and
- * the spec's channels in any order (accelerations a* in m/s^2, angular rates g* in rad/s); other
- * columns are ignored. Each channel is linearly interpolated at spec.rateHz over
- * [source.start + clip.start, + clip.seconds] (times outside the recording clamp to its ends) and
- * divided by spec.accelScale (a*) or spec.gyroScale (g*). Output (W, C).
+ * IMU recordings: CSV, HMP text or GoPro GPMF, chosen by extension (see {@link ImuReaders}), giving
+ * the spec's channels (accelerations a* in m/s^2, angular rates g* in rad/s) with timestamps. Each
+ * channel is optionally low-pass filtered (spec.lowpassHz, {@link #filtfilt}) at its own rate, then
+ * linearly interpolated at spec.rateHz over [source.start + clip.start, + clip.seconds] (times
+ * outside the recording clamp to its ends), then normalised: "scale" divides by spec.accelScale (a*)
+ * or spec.gyroScale (g*); "zscore" maps each channel of the window to (x - mean) / max(std, 1e-6).
+ * Output (W, C).
  */
 public final class ImuAdapter implements ModalityAdapter {
-    private static final String TIME = "t";
+    /** Floor of the per-window standard deviation in zscore normalisation. */
+    static final double STD_FLOOR = 1e-6;
 
     private final ModalitySpec.Imu spec;
     private final double clipSeconds;
@@ -47,125 +46,134 @@ public final class ImuAdapter implements ModalityAdapter {
         return spec.inputShape(clipSeconds);
     }
 
-    /** A recording: times (N) and, per spec channel, values (C, N). */
-    record Recording(double[] t, double[][] channels) {}
-
     @Override
     public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
         ManifestEntry.Source src = entry.sources().get(Modality.IMU);
+        String where = entry.where() + ": " + src.path() + ": ";
         Recording rec;
         try {
-            rec = read(src.path());
+            rec = ImuReaders.read(src.path(), spec.channels());
         } catch (NoSuchFileException e) {
-            throw new BadInputException(entry.where() + ": " + src.path() + ": no such file", e);
+            throw new BadInputException(where + "no such file", e);
         } catch (IOException e) {
-            throw new BadInputException(entry.where() + ": " + src.path() + ": " + e.getMessage(), e);
+            throw new BadInputException(where + e.getMessage(), e);
         }
-        double t0 = src.start() + clip.start();
-        double last = Double.isNaN(src.end()) ? rec.t[rec.t.length - 1] : Math.min(src.end(), rec.t[rec.t.length - 1]);
-        return new Item(resample(rec, t0, last, spec.window(clip.seconds())), spec.inputShape(clip.seconds()), null);
-    }
-
-    /** (W, C): channel c at time t0 + i / rate, clamped to [first sample, last], divided by its scale. */
-    private float[] resample(Recording rec, double t0, double last, int w) {
+        int w = spec.window(clip.seconds());
         int channels = spec.channels().size();
         float[] out = new float[w * channels];
-        LinearInterpolator li = new LinearInterpolator();
-        double first = rec.t[0];
         for (int c = 0; c < channels; c++) {
-            PolynomialSplineFunction f = li.interpolate(rec.t, rec.channels[c]);
-            double scale = scale(spec.channels().get(c));
+            double[] v = resample(filtered(rec.channels().get(c), where), src, src.start() + clip.start(), w);
+            normalise(v, spec.channels().get(c));
             for (int i = 0; i < w; i++) {
-                double t = Math.max(first, Math.min(last, t0 + i / spec.rateHz()));
-                out[i * channels + c] = (float) (f.value(t) / scale);
+                out[i * channels + c] = (float) v[i];
             }
+        }
+        return new Item(out, spec.inputShape(clip.seconds()), null);
+    }
+
+    /** The channel after the optional low-pass filter; a cut-off at or above its Nyquist rate is bad input. */
+    private Channel filtered(Channel ch, String where) throws BadInputException {
+        if (spec.lowpassHz() == 0) {
+            return ch;
+        }
+        double fs = ch.rateHz();
+        if (!(spec.lowpassHz() < fs / 2)) {
+            throw new BadInputException(where + "lowpass_hz " + spec.lowpassHz() + " must be below half the recording's rate ("
+                    + ch.name() + " at " + String.format(java.util.Locale.ROOT, "%.1f", fs) + " Hz)");
+        }
+        return new Channel(ch.name(), ch.t(), filtfilt(ch.v(), fs, spec.lowpassHz()));
+    }
+
+    /** (W): the channel at t0 + i / rate, clamped to [first sample, min(source end, last sample)]. */
+    private double[] resample(Channel ch, ManifestEntry.Source src, double t0, int w) {
+        double first = ch.t()[0];
+        double last = ch.t()[ch.t().length - 1];
+        if (!Double.isNaN(src.end())) {
+            last = Math.max(first, Math.min(src.end(), last));
+        }
+        PolynomialSplineFunction f = new LinearInterpolator().interpolate(ch.t(), ch.v());
+        double[] out = new double[w];
+        for (int i = 0; i < w; i++) {
+            out[i] = f.value(Math.max(first, Math.min(last, t0 + i / spec.rateHz())));
         }
         return out;
     }
 
-    private double scale(String channel) {
-        return switch (channel.charAt(0)) {
+    /** In place: "scale" divides by the channel's scale; "zscore" standardises over the window. */
+    private void normalise(double[] v, String channel) {
+        if (spec.normalize().equals("zscore")) {
+            zscore(v);
+            return;
+        }
+        double scale = switch (channel.charAt(0)) {
             case 'a' -> spec.accelScale();
             case 'g' -> spec.gyroScale();
             default -> 1.0;
         };
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= scale;
+        }
+    }
+
+    /** In place: (x - mean) / max(std, {@link #STD_FLOOR}), population std. */
+    static void zscore(double[] v) {
+        double mean = 0;
+        for (double x : v) {
+            mean += x / v.length;
+        }
+        double var = 0;
+        for (double x : v) {
+            var += (x - mean) * (x - mean) / v.length;
+        }
+        double std = Math.max(Math.sqrt(var), STD_FLOOR);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (v[i] - mean) / std;
+        }
     }
 
     /**
-     * Parses the CSV. Throws IOException with a one-line reason naming the line: missing columns, a
-     * short row, a value that is not a finite number, time not strictly increasing, fewer than 2 rows.
+     * Zero-phase low-pass: a 2nd-order Butterworth biquad (bilinear transform with pre-warping, Q =
+     * 1/sqrt 2) run forward, then backward over the result, so the magnitude response is squared
+     * (-6 dB at fc) and the phase cancels (no delay). Each pass starts in the steady state of its first
+     * input value, so a constant signal passes unchanged and the ends do not ring from zero.
+     *
+     * @param x samples (N), uniformly spaced
+     * @param fs their rate in Hz
+     * @param fc cut-off in Hz, 0 &lt; fc &lt; fs / 2
+     * @return filtered samples (N)
      */
-    Recording read(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        int h = 0;
-        while (h < lines.size() && lines.get(h).isBlank()) {
-            h++;
-        }
-        if (h == lines.size()) {
-            throw new IOException("empty file");
-        }
-        int[] cols = columns(lines.get(h).replace("\uFEFF", ""), h + 1);
-        List<double[]> rows = new ArrayList<>();
-        for (int i = h + 1; i < lines.size(); i++) {
-            if (!lines.get(i).isBlank()) {
-                rows.add(row(lines.get(i), i + 1, cols, rows.isEmpty() ? Double.NEGATIVE_INFINITY : rows.get(rows.size() - 1)[0]));
-            }
-        }
-        if (rows.size() < 2) {
-            throw new IOException("needs at least 2 samples, found " + rows.size());
-        }
-        return transpose(rows);
+    static double[] filtfilt(double[] x, double fs, double fc) {
+        double w0 = 2 * Math.PI * fc / fs;
+        double alpha = Math.sin(w0) / (2 * Math.sqrt(0.5));
+        double cos = Math.cos(w0);
+        double a0 = 1 + alpha;
+        double[] b = {(1 - cos) / 2 / a0, (1 - cos) / a0, (1 - cos) / 2 / a0};
+        double[] a = {-2 * cos / a0, (1 - alpha) / a0};
+        double[] y = reverse(biquad(x, b, a));
+        return reverse(biquad(y, b, a));
     }
 
-    /** Column index of t, then of each spec channel. */
-    private int[] columns(String header, int lineNo) throws IOException {
-        List<String> names = Arrays.stream(header.split(",")).map(String::trim).toList();
-        int[] cols = new int[spec.channels().size() + 1];
-        for (int c = 0; c < cols.length; c++) {
-            String name = c == 0 ? TIME : spec.channels().get(c - 1);
-            cols[c] = names.indexOf(name);
-            if (cols[c] < 0) {
-                throw new IOException("line " + lineNo + ": header has no column '" + name + "' (found " + names + ")");
-            }
+    /** Direct form II transposed, state initialised to the steady state for a constant x[0]. */
+    private static double[] biquad(double[] x, double[] b, double[] a) {
+        double[] y = new double[x.length];
+        if (x.length == 0) {
+            return y;
         }
-        return cols;
+        double z2 = (b[2] - a[1]) * x[0];
+        double z1 = (b[1] - a[0]) * x[0] + z2;
+        for (int i = 0; i < x.length; i++) {
+            y[i] = b[0] * x[i] + z1;
+            z1 = b[1] * x[i] - a[0] * y[i] + z2;
+            z2 = b[2] * x[i] - a[1] * y[i];
+        }
+        return y;
     }
 
-    /** (1 + C) values of one row: t, then the channels. */
-    private double[] row(String line, int lineNo, int[] cols, double prevT) throws IOException {
-        String[] fields = line.split(",", -1);
-        double[] v = new double[cols.length];
-        for (int c = 0; c < cols.length; c++) {
-            String name = c == 0 ? TIME : spec.channels().get(c - 1);
-            if (cols[c] >= fields.length) {
-                throw new IOException("line " + lineNo + ": no value for column '" + name + "'");
-            }
-            try {
-                v[c] = Double.parseDouble(fields[cols[c]].trim());
-            } catch (NumberFormatException e) {
-                throw new IOException("line " + lineNo + ": column '" + name + "': not a number '" + fields[cols[c]].trim() + "'");
-            }
-            if (!Double.isFinite(v[c])) {
-                throw new IOException("line " + lineNo + ": column '" + name + "': not finite (" + v[c] + ")");
-            }
+    private static double[] reverse(double[] x) {
+        double[] r = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[i] = x[x.length - 1 - i];
         }
-        if (!(v[0] > prevT)) {
-            throw new IOException("line " + lineNo + ": time " + v[0] + " is not after the previous " + prevT);
-        }
-        return v;
-    }
-
-    private static Recording transpose(List<double[]> rows) {
-        int n = rows.size();
-        int channels = rows.get(0).length - 1;
-        double[] t = new double[n];
-        double[][] ch = new double[channels][n];
-        for (int i = 0; i < n; i++) {
-            t[i] = rows.get(i)[0];
-            for (int c = 0; c < channels; c++) {
-                ch[c][i] = rows.get(i)[c + 1];
-            }
-        }
-        return new Recording(t, ch);
+        return r;
     }
 }
