@@ -81,6 +81,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void imuFilterAndNormalisationKeys() {
+        Config c = ConfigLoader.load(null, List.of("modalities.imu.lowpass_hz=5.0", "modalities.imu.normalize=zscore",
+                "modalities.imu.channels=[ax, ay, az]")).config();
+        assertEquals(5.0, c.modalities().imu().lowpassHz());
+        assertEquals("zscore", c.modalities().imu().normalize());
+        assertEquals(0.0, ConfigLoader.load(null, List.of()).config().modalities().imu().lowpassHz());
+        ConfigException n = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("modalities.imu.normalize=minmax")));
+        assertEquals("modalities.imu.normalize", n.key());
+    }
+
+    @Test
     void resolvedYamlRoundTrips(@TempDir Path dir) throws Exception {
         ConfigLoader.Resolved r = ConfigLoader.load(null, List.of("train.steps=11", "model.size=small"));
         Path f = dir.resolve("config.yaml");

@@ -3,10 +3,12 @@ package org.sensorium.modality.imu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +17,7 @@ import org.sensorium.data.Clip;
 import org.sensorium.data.Item;
 import org.sensorium.modality.Fixtures;
 import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalitySpec;
 
 class ImuAdapterTest {
     @TempDir Path dir;
@@ -63,6 +66,85 @@ class ImuAdapterTest {
         Path missing = Files.writeString(dir.resolve("missing.csv"), "t,ax,ay,az\n0,0,0,0\n1,0,0,0\n");
         assertBad("manifest.jsonl:7 (id=t1): " + missing + ": line 1: header has no column 'gx' (found [t, ax, ay, az])",
                 missing);
+    }
+
+    /** 1 Hz (amplitude 1) + 12 Hz (amplitude 1) at 100 Hz for 10 s, through a 4 Hz low-pass. */
+    @Test
+    void lowpassKeeps1HzCuts12HzWithoutDelay() {
+        double fs = 100;
+        double[] x = new double[1000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.sin(2 * Math.PI * i / fs) + Math.sin(2 * Math.PI * 12 * i / fs);
+        }
+        double[] y = ImuAdapter.filtfilt(x, fs, 4.0);
+        // |H(1 Hz)|^2 ~ 0.996 and |H(12 Hz)|^2 ~ 0.01 for a 2nd-order Butterworth run twice
+        assertEquals(1.0, amplitude(y, 1, fs), 0.05);
+        assertTrue(amplitude(y, 12, fs) < 0.1, "12 Hz left: " + amplitude(y, 12, fs));
+        // sin(2 pi t) peaks at t = 4.25 s, sample 425; zero phase keeps it there
+        assertEquals(425, argmax(y, 400, 500), 1);
+    }
+
+    /** Amplitude of the f Hz component over the middle 4 s (whole periods of 1 and 12 Hz). */
+    private static double amplitude(double[] y, double f, double fs) {
+        double s = 0;
+        double c = 0;
+        for (int i = 300; i < 700; i++) {
+            s += y[i] * Math.sin(2 * Math.PI * f * i / fs);
+            c += y[i] * Math.cos(2 * Math.PI * f * i / fs);
+        }
+        return 2.0 / 400 * Math.hypot(s, c);
+    }
+
+    private static int argmax(double[] y, int from, int to) {
+        int best = from;
+        for (int i = from; i < to; i++) {
+            best = y[i] > y[best] ? i : best;
+        }
+        return best;
+    }
+
+    @Test
+    void constantSignalPassesTheFilterUnchanged() {
+        double[] y = ImuAdapter.filtfilt(new double[] {9.81, 9.81, 9.81, 9.81}, 32, 5);
+        for (double v : y) {
+            assertEquals(9.81, v, 1e-9);
+        }
+    }
+
+    @Test
+    void zscoreGivesMeanZeroStdOnePerChannel() throws Exception {
+        ModalitySpec.Imu spec = new ModalitySpec.Imu(50.0, List.of("ax", "ay", "az"), 10, 9.81, 3.14159, 5.0, "zscore");
+        Path walk = Fixtures.shared("imu/hmp/Walk/Accelerometer-2011-03-24-09-51-07-walk-f1.txt");
+        float[] v = new ImuAdapter(spec, 4.0).load(Fixtures.entry(Modality.IMU, walk), new Clip(1, 4, false, 0)).values();
+        for (int c = 0; c < 3; c++) {
+            double mean = 0;
+            double sq = 0;
+            for (int i = 0; i < 200; i++) {
+                mean += v[i * 3 + c] / 200.0;
+                sq += v[i * 3 + c] * v[i * 3 + c] / 200.0;
+            }
+            assertEquals(0.0, mean, 1e-5, "mean of channel " + c);
+            assertEquals(1.0, Math.sqrt(sq - mean * mean), 1e-5, "std of channel " + c);
+        }
+    }
+
+    @Test
+    void zscoreOfAConstantChannelIsZeroNotNaN() throws Exception {
+        ModalitySpec.Imu spec = new ModalitySpec.Imu(50.0, Fixtures.IMU.channels(), 10, 9.81, 3.14159, 0.0, "zscore");
+        float[] v = new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, ramp()), new Clip(0, 2, false, 0)).values();
+        for (int i = 0; i < 100; i++) {
+            assertEquals(0.0f, v[i * 6 + 2], 1e-6f, "az = 9.81 constant, std floored at 1e-6");
+        }
+    }
+
+    @Test
+    void newKeysAreValidated() {
+        org.sensorium.config.ConfigException e = assertThrows(org.sensorium.config.ConfigException.class,
+                () -> new ModalitySpec.Imu(50.0, Fixtures.IMU.channels(), 10, 9.81, 3.14159, -1.0, "scale"));
+        assertTrue(e.getMessage().contains("modalities.imu.lowpass_hz"), e.getMessage());
+        e = assertThrows(org.sensorium.config.ConfigException.class,
+                () -> new ModalitySpec.Imu(50.0, Fixtures.IMU.channels(), 10, 9.81, 3.14159, 0.0, "minmax"));
+        assertTrue(e.getMessage().contains("modalities.imu.normalize"), e.getMessage());
     }
 
     private void assertBad(String message, Path file) {
