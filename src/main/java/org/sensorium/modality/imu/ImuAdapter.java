@@ -2,6 +2,7 @@ package org.sensorium.modality.imu;
 
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.util.Locale;
 import org.apache.commons.math3.analysis.interpolation.LinearInterpolator;
 import org.apache.commons.math3.analysis.polynomials.PolynomialSplineFunction;
 import org.sensorium.data.BadInputException;
@@ -79,7 +80,7 @@ public final class ImuAdapter implements ModalityAdapter {
         double fs = ch.rateHz();
         if (!(spec.lowpassHz() < fs / 2)) {
             throw new BadInputException(where + "lowpass_hz " + spec.lowpassHz() + " must be below half the recording's rate ("
-                    + ch.name() + " at " + String.format(java.util.Locale.ROOT, "%.1f", fs) + " Hz)");
+                    + ch.name() + " at " + String.format(Locale.ROOT, "%.1f", fs) + " Hz)");
         }
         return new Channel(ch.name(), ch.t(), filtfilt(ch.v(), fs, spec.lowpassHz()));
     }

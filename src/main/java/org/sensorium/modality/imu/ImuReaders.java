@@ -1,6 +1,7 @@
 package org.sensorium.modality.imu;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -359,7 +360,7 @@ final class ImuReaders {
 
         /** One big-endian element of the given type. */
         private static double number(byte[] b, int at, char type) {
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b); // big-endian by default
+            ByteBuffer bb = ByteBuffer.wrap(b); // big-endian by default
             return switch (type) {
                 case 'b' -> b[at];
                 case 'B' -> b[at] & 0xff;
