@@ -70,13 +70,14 @@ class ImuReadersTest {
 
     @Test
     void goProHero7And11AreAbout200HzAndSeeGravity() throws IOException {
-        // hero7 has no STMP (one second per payload); hero11 is timed by STMP
-        check(ImuReaders.read(Fixtures.shared("imu/gopro/hero7.raw"), ALL), 17.0);
-        check(ImuReaders.read(Fixtures.shared("imu/gopro/hero11.raw"), ALL), 10.6);
+        // hero7 has no STMP (one second per payload) and moves hard (mean |a| 11.8, median 9.0);
+        // hero11 is timed by STMP and nearly still (mean |a| 10.0)
+        check(ImuReaders.read(Fixtures.shared("imu/gopro/hero7.raw"), ALL), 17.0, 0.25);
+        check(ImuReaders.read(Fixtures.shared("imu/gopro/hero11.raw"), ALL), 10.6, 0.05);
     }
 
-    /** About 200 Hz over about the given duration, finite values, mean |a| within 25 % of 9.81. */
-    private static void check(Recording r, double seconds) {
+    /** About 200 Hz over about the given duration, finite values, mean |a| within a fraction of 9.81. */
+    private static void check(Recording r, double seconds, double tolerance) {
         Channel ax = r.channels().get(0);
         int n = ax.t().length;
         assertTrue(n > 0.8 * 200 * seconds && n < 1.2 * 200 * seconds, "samples " + n);
@@ -89,7 +90,7 @@ class ImuReadersTest {
             }
             mean += Math.sqrt(s) / n;
         }
-        assertEquals(9.81, mean, 0.25 * 9.81, "mean |a|");
+        assertEquals(9.81, mean, tolerance * 9.81, "mean |a|");
         r.channels().forEach(c -> assertTrue(Arrays.stream(c.v()).allMatch(Double::isFinite), c.name()));
     }
 
