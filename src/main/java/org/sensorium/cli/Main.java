@@ -132,7 +132,7 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCmd.class})
+            subcommands = {SynthCmd.class, DataCommands.ValidateCmd.class})
     static final class DataCmd implements Callable<Integer> {
         @Override
         public Integer call() {
