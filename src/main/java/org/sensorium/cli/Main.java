@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "sensorium", mixinStandardHelpOptions = true, version = "sensorium 0.1.0",
         description = "Multimodal foundation-model pretraining on the JVM.",
-        subcommands = {Main.PretrainCmd.class, Main.DataCmd.class})
+        subcommands = {Main.PretrainCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class})
 public final class Main implements Callable<Integer> {
 
     @Override
@@ -132,7 +132,7 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
-            subcommands = {SynthCmd.class})
+            subcommands = {SynthCmd.class, DataCommands.ValidateCmd.class})
     static final class DataCmd implements Callable<Integer> {
         @Override
         public Integer call() {

@@ -1,0 +1,116 @@
+package org.sensorium.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.sensorium.bench.BenchTable;
+import org.sensorium.bench.DataBench;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.Manifest;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.Validator;
+import org.sensorium.modality.Adapters;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalityAdapter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `sensorium data validate` and `sensorium bench data`. */
+final class DataCommands {
+    private DataCommands() {}
+
+    @Command(name = "validate", mixinStandardHelpOptions = true,
+            description = "Decode every modality of every manifest line (centred evaluation clip); exit 0 if all decode, 1 if some fail.")
+    static final class ValidateCmd implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MANIFEST", description = "JSONL manifest")
+        Path manifest;
+
+        @CommandLine.Mixin
+        Main.Common common = new Main.Common();
+
+        @Override
+        public Integer call() throws Exception {
+            List<ManifestEntry> entries = Manifest.read(manifest);
+            Config cfg = ConfigLoader.load(common.config, common.allSets()).config();
+            Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
+            try {
+                for (Modality m : Modality.values()) {
+                    adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
+                }
+                Validator.Report r = new Validator(adapters, cfg.data().clipSeconds(), cfg.run().seed())
+                        .run(entries, cfg.data().loaderThreads(), common.strict);
+                System.out.println(manifest.getFileName() + ": " + entries.size() + " lines");
+                System.out.println(Validator.render(r, cfg.data().clipSeconds()));
+                return r.ok() ? 0 : 1;
+            } finally {
+                adapters.values().forEach(ModalityAdapter::close);
+            }
+        }
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (ratios measured in one run).",
+            subcommands = {BenchDataCmd.class})
+    static final class BenchCmd implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            CommandLine.usage(this, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "data", mixinStandardHelpOptions = true,
+            description = "Video decode vs the FFmpeg command line, log-mel and IMU vs real time, loader wait per training step.")
+    static final class BenchDataCmd implements Callable<Integer> {
+        @Option(names = "--seconds", defaultValue = "3", description = "minimum measuring time of each timed loop (default ${DEFAULT-VALUE})")
+        double seconds;
+
+        @Option(names = "--shared", defaultValue = "../shared/data", description = "the shared fixtures folder (default ${DEFAULT-VALUE})")
+        Path shared;
+
+        @Option(names = "--out", description = "also write the table as JSON to this file")
+        Path out;
+
+        @Option(names = "--set", description = "override one config key for every benchmark (repeatable)")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!(seconds > 0)) {
+                throw new ConfigException("--seconds", seconds + " must be > 0");
+            }
+            if (!Files.isDirectory(shared)) {
+                throw new ConfigException("--shared", shared + ": no such folder");
+            }
+            Path work = Files.createTempDirectory("sensorium-bench");
+            try {
+                List<BenchTable.Row> rows = new DataBench(shared, seconds, work).run(sets);
+                System.out.println(BenchTable.format(rows));
+                if (out != null) {
+                    Files.writeString(out, BenchTable.json(rows));
+                }
+                return 0;
+            } finally {
+                deleteTree(work);
+            }
+        }
+
+        private static void deleteTree(Path dir) throws java.io.IOException {
+            try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}
