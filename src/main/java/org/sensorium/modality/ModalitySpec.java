@@ -53,11 +53,22 @@ public sealed interface ModalitySpec {
         }
     }
 
-    /** Audio: mono waveform at sampleRate Hz, log-mel with melBins bands (window/hop in ms), cut into patch x patch patches (time x mel). */
-    record Audio(int sampleRate, int melBins, double windowMs, double hopMs, double fmin, double fmax, int patch,
-            double mean, double std) implements ModalitySpec {
+    /**
+     * Audio: mono waveform at sampleRate Hz. With input "logmel": a log-mel spectrogram with melBins
+     * bands (window/hop in ms), cut into patch x patch patches (time x mel), as AST does. With input
+     * "waveform": the raw samples in [-1, 1], cut into 1-D patches of waveformPatch samples, as VATT
+     * does (128 samples = 8 ms at 16 kHz).
+     */
+    record Audio(int sampleRate, String input, int melBins, double windowMs, double hopMs, double fmin, double fmax,
+            int patch, double mean, double std, int waveformPatch) implements ModalitySpec {
+        /** The values of {@code input}. */
+        public static final List<String> INPUTS = List.of("logmel", "waveform");
+
         public Audio {
             positive("modalities.audio.sample_rate", sampleRate);
+            if (!INPUTS.contains(input)) {
+                throw new ConfigException("modalities.audio.input", "'" + input + "' must be one of " + INPUTS);
+            }
             divisible("modalities.audio.mel_bins", melBins, patch);
             positive("modalities.audio.window_ms", windowMs);
             positive("modalities.audio.hop_ms", hopMs);
@@ -65,6 +76,11 @@ public sealed interface ModalitySpec {
                 throw new ConfigException("modalities.audio.fmax", fmax + " must be in (fmin, sample_rate/2]");
             }
             positive("modalities.audio.std", std);
+            positive("modalities.audio.waveform_patch", waveformPatch);
+        }
+
+        public boolean waveform() {
+            return input.equals("waveform");
         }
 
         public int windowSamples() {
@@ -82,13 +98,18 @@ public sealed interface ModalitySpec {
             return all / patch * patch;
         }
 
-        /** Input shape of one sample: (F, M) log-mel, time-major. */
+        /** S: waveform samples kept for a clip, rounded down to a multiple of waveformPatch. */
+        public int samples(double clipSeconds) {
+            return (int) Math.round(clipSeconds * sampleRate) / waveformPatch * waveformPatch;
+        }
+
+        /** Input shape of one sample: (F, M) log-mel, time-major, or (S) waveform. */
         public long[] inputShape(double clipSeconds) {
-            return new long[] {frames(clipSeconds), melBins};
+            return waveform() ? new long[] {samples(clipSeconds)} : new long[] {frames(clipSeconds), melBins};
         }
 
         public int tokens(double clipSeconds) {
-            return frames(clipSeconds) / patch * (melBins / patch);
+            return waveform() ? samples(clipSeconds) / waveformPatch : frames(clipSeconds) / patch * (melBins / patch);
         }
     }
 

@@ -23,7 +23,9 @@ final class Stems {
     static Stem create(Modality m, ModalitySpecs specs, double clipSeconds, Params p, int width) {
         return switch (m) {
             case VIDEO -> new Tubelets(specs.video(), clipSeconds, p, width);
-            case AUDIO -> new MelPatches(specs.audio(), clipSeconds, p, width);
+            case AUDIO -> specs.audio().waveform()
+                    ? new WavePatches(specs.audio(), clipSeconds, p, width)
+                    : new MelPatches(specs.audio(), clipSeconds, p, width);
             case TEXT -> new TokenEmbedding(specs.text(), p, width);
             case IMU -> new ImuPatches(specs.imu(), clipSeconds, p, width);
         };
@@ -86,6 +88,29 @@ final class Stems {
                     .transpose(0, 1, 3, 2, 4)                          // (B, F/p, M/p, p, p)
                     .reshape(b, tokens(), (long) p * p);               // (B, N, p*p)
             return proj.forward(patches);                              // (B, N, D)
+        }
+    }
+
+    /** Audio (B, S) raw waveform -> non-overlapping 1-D patches of k samples -> linear (VATT). */
+    static final class WavePatches implements Stem {
+        private final int samples, k;
+        private final Linear proj;
+
+        WavePatches(ModalitySpec.Audio s, double clipSeconds, Params params, int d) {
+            samples = s.samples(clipSeconds);
+            k = s.waveformPatch();
+            proj = Linear.create(params, "stem.audio.wave", k, d);
+        }
+
+        @Override
+        public int tokens() {
+            return samples / k;
+        }
+
+        @Override
+        public NDArray forward(NDArray x) {
+            long b = x.getShape().get(0);
+            return proj.forward(x.reshape(b, tokens(), k)); // (B, S) -> (B, S/k, k) -> (B, N, D)
         }
     }
 

@@ -12,7 +12,7 @@ public final class Fixtures {
     public static final ModalitySpec.Video VIDEO =
             new ModalitySpec.Video(4.0, 32, 32, 2, 8, List.of(0.45, 0.45, 0.45), List.of(0.225, 0.225, 0.225), 0.6, false, 0.2, 0.2);
     public static final ModalitySpec.Audio AUDIO =
-            new ModalitySpec.Audio(16000, 64, 25.0, 10.0, 0.0, 8000.0, 16, -6.0, 4.0);
+            new ModalitySpec.Audio(16000, "logmel", 64, 25.0, 10.0, 0.0, 8000.0, 16, -6.0, 4.0, 128);
     public static final ModalitySpec.Text TEXT =
             new ModalitySpec.Text("classpath:all-minilm-l6-v2-q-tokenizer.json", 24, 30522);
     public static final ModalitySpec.Imu IMU =

@@ -95,6 +95,18 @@ class SensoriumModelTest {
     }
 
     @Test
+    void rawWaveformAudioBecomesOneTokenPerPatch() {
+        // 2 s at 16 kHz = 32000 samples = 250 patches of 128
+        Config c = tiny("modalities.audio.input=waveform");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
+                NDManager sm = root.newSubManager()) {
+            ModelOutput out = model.forward(batch(sm, c, 2, 5), false);
+            assertEquals(new Shape(2, 250, 16), out.tokens().get(Modality.AUDIO).getShape());
+            assertEquals(new Shape(2, 8), out.embedding(Modality.AUDIO).getShape());
+        }
+    }
+
+    @Test
     void paddedTextTokensDoNotChangeTheEmbedding() {
         Config c = tiny();
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);

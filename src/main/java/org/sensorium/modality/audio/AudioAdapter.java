@@ -20,7 +20,8 @@ import org.sensorium.modality.ModalitySpec;
  * cut to [source.start + clip.start, + clip.seconds] (zeros past the end), as a log-mel spectrogram:
  * periodic Hann window of spec.windowSamples(), hop spec.hopSamples(), power spectrum of a
  * zero-padded power-of-two FFT, {@link MelFilterbank}, then (log(mel + 1e-6) - mean) / std.
- * Output (F, M) = (spec.frames(clip seconds), spec.melBins), time-major.
+ * Output (F, M) = (spec.frames(clip seconds), spec.melBins), time-major; or, with input "waveform",
+ * the mono samples themselves, (S) = (spec.samples(clip seconds)).
  */
 public final class AudioAdapter implements ModalityAdapter {
     static final double EPS = 1e-6;
@@ -77,7 +78,10 @@ public final class AudioAdapter implements ModalityAdapter {
         } catch (Exception e) {
             throw bad(entry, file, ModalityAdapter.decodeFailure(file, e).replace("cannot decode", "cannot decode audio"));
         }
-        return new Item(logMel(wave, spec.frames(clip.seconds())), spec.inputShape(clip.seconds()), null);
+        float[] values = spec.waveform()
+                ? java.util.Arrays.copyOf(wave, spec.samples(clip.seconds()))
+                : logMel(wave, spec.frames(clip.seconds()));
+        return new Item(values, spec.inputShape(clip.seconds()), null);
     }
 
     /**

@@ -6,13 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
 import java.util.Arrays;
+import javax.sound.sampled.AudioFileFormat;
+import javax.sound.sampled.AudioFormat;
+import javax.sound.sampled.AudioInputStream;
+import javax.sound.sampled.AudioSystem;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.config.ConfigException;
 import org.sensorium.data.BadInputException;
 import org.sensorium.data.Clip;
 import org.sensorium.data.Item;
 import org.sensorium.modality.Fixtures;
 import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalitySpec;
 
 class AudioAdapterTest {
     private final AudioAdapter audio = new AudioAdapter(Fixtures.AUDIO, 2.0);
@@ -78,6 +87,42 @@ class AudioAdapterTest {
         Item b = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("audio/lena_singing.wav")),
                 new Clip(2.0, 2.0, false, 3));
         assertFalse(Arrays.equals(a.values(), b.values()));
+    }
+
+    @Test
+    void waveformInputIsTheDecodedSamples(@TempDir Path dir) throws Exception {
+        // a 16 kHz 16-bit WAV of 0.5 sin(2 pi 1000 t): sample n is 0.5 sin(pi n / 8), exact to 1/32768
+        short[] pcm = new short[16000];
+        for (int n = 0; n < pcm.length; n++) {
+            pcm[n] = (short) Math.round(16384 * Math.sin(Math.PI * n / 8));
+        }
+        Path wav = dir.resolve("tone.wav");
+        byte[] bytes = new byte[pcm.length * 2];
+        for (int n = 0; n < pcm.length; n++) {
+            bytes[2 * n] = (byte) pcm[n];
+            bytes[2 * n + 1] = (byte) (pcm[n] >> 8);
+        }
+        AudioFormat format = new AudioFormat(16000, 16, 1, true, false);
+        AudioSystem.write(new AudioInputStream(new ByteArrayInputStream(bytes), format, pcm.length), AudioFileFormat.Type.WAVE, wav.toFile());
+
+        ModalitySpec.Audio a = Fixtures.AUDIO;
+        ModalitySpec.Audio spec = new ModalitySpec.Audio(a.sampleRate(), "waveform", a.melBins(), a.windowMs(), a.hopMs(),
+                a.fmin(), a.fmax(), a.patch(), a.mean(), a.std(), 128);
+        AudioAdapter wave = new AudioAdapter(spec, 1.5);
+        // 1.5 s = 24000 samples = 187.5 patches of 128 -> 187 patches, 23936 samples, 187 tokens
+        assertArrayEquals(new long[] {23936}, wave.inputShape());
+        assertEquals(187, spec.tokens(1.5));
+        Item item = wave.load(Fixtures.entry(Modality.AUDIO, wav), new Clip(0.25, 1.5, false, 1));
+        assertArrayEquals(new long[] {23936}, item.shape());
+        for (int i = 0; i < 12000; i++) { // from 0.25 s = sample 4000; the file ends at 1.0 s = sample 12000 of the clip
+            assertEquals(pcm[4000 + i] / 32768f, item.values()[i], 1e-6f, "sample " + i);
+        }
+        for (int i = 12000; i < 23936; i++) {
+            assertEquals(0f, item.values()[i], "past the end " + i);
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> new ModalitySpec.Audio(a.sampleRate(), "raw",
+                a.melBins(), a.windowMs(), a.hopMs(), a.fmin(), a.fmax(), a.patch(), a.mean(), a.std(), 128));
+        assertTrue(e.getMessage().contains("modalities.audio.input"), e.getMessage());
     }
 
     @Test
