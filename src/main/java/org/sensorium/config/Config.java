@@ -130,9 +130,10 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** eval.*: the held-out retrieval measured at the end of pretraining. */
-    public record Eval(int batchSize, List<Pair> pairs, boolean atEnd) {
+    public record Eval(int batchSize, int clips, List<Pair> pairs, boolean atEnd) {
         public Eval {
             positive("eval.batch_size", batchSize);
+            positive("eval.clips", clips);
         }
     }
 

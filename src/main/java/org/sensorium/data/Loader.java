@@ -154,19 +154,27 @@ public final class Loader implements AutoCloseable {
     }
 
     /**
-     * The clip of a sample: training clips start at a random point of the span when the span is
-     * longer than the clip; evaluation clips are centred. Spans of unknown length start at 0.
+     * The clip of a sample: training clips start at a random point of the span (see {@link Spans})
+     * when it is longer than the clip; evaluation clips are centred. Spans of unknown length start at 0.
      */
     public static Clip clip(ManifestEntry e, long seed, boolean train, double clipSeconds) {
-        double span = Double.NaN;
-        for (ManifestEntry.Source s : e.sources().values()) {
-            if (!Double.isNaN(s.end())) {
-                span = Double.isNaN(span) ? s.duration() : Math.min(span, s.duration());
-            }
-        }
-        double slack = Double.isNaN(span) ? 0 : Math.max(0, span - clipSeconds);
+        double slack = slack(e, clipSeconds);
         double start = train ? new SplittableRandom(seed).nextDouble() * slack : slack / 2;
         return new Clip(start, clipSeconds, train, seed);
+    }
+
+    /**
+     * Evaluation clip k of n: clips evenly spaced over the span, clip k centred at (k + 1/2) / n of the
+     * room left for a clip's start (n = 1 is the centred clip). Short spans give n equal clips.
+     */
+    public static Clip evalClip(ManifestEntry e, long seed, int k, int n, double clipSeconds) {
+        double slack = slack(e, clipSeconds);
+        return new Clip(slack * (k + 0.5) / n, clipSeconds, false, seed);
+    }
+
+    private static double slack(ManifestEntry e, double clipSeconds) {
+        double span = Spans.seconds(e);
+        return Double.isNaN(span) ? 0 : Math.max(0, span - clipSeconds);
     }
 
     /** Decodes every modality the run uses that the entry has; null (and a skip) if any recording is broken. */
@@ -186,15 +194,18 @@ public final class Loader implements AutoCloseable {
         return new Batch.Decoded(e, items);
     }
 
-    /** Decodes a whole split for evaluation (centred clips), in order, on the given number of threads; broken samples are skipped. */
+    /**
+     * Decodes a whole split for evaluation, clip k of n of every sample ({@link #evalClip}), in order, on
+     * the given number of threads; broken samples are skipped.
+     */
     public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
-            double clipSeconds, int threads, long seed, SkipLog skips) throws InterruptedException {
+            double clipSeconds, int k, int n, int threads, long seed, SkipLog skips) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Batch.Decoded>> fs = new ArrayList<>();
             for (int i = 0; i < split.size(); i++) {
                 ManifestEntry e = split.get(i);
-                Clip c = clip(e, mix(seed, -1, i), false, clipSeconds);
+                Clip c = evalClip(e, mix(seed, -1 - k, i), k, n, clipSeconds);
                 fs.add(pool.submit(() -> decode(e, c, adapters, skips)));
             }
             List<Batch.Decoded> out = new ArrayList<>();

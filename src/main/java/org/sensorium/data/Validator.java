@@ -8,7 +8,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
 
@@ -116,23 +115,13 @@ public final class Validator {
     /** The container duration (FFmpeg's estimate) and the usable span of a video/audio source; null if unknown. */
     private SourceSpan span(ManifestEntry e, Modality m) {
         ManifestEntry.Source src = e.sources().get(m);
-        double container = containerSeconds(src);
+        double container = Spans.containerSeconds(src.path());
         if (Double.isNaN(container)) {
             return null;
         }
         double end = Double.isNaN(src.end()) ? container : Math.min(src.end(), container);
         double span = end - src.start();
         return new SourceSpan(e.where(), m, src.path().getFileName().toString(), container, span, span < clipSeconds);
-    }
-
-    private static double containerSeconds(ManifestEntry.Source src) {
-        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(src.path().toFile())) {
-            g.start();
-            long us = g.getLengthInTime();
-            return us > 0 ? us / 1e6 : Double.NaN;
-        } catch (Exception ex) {
-            return Double.NaN;
-        }
     }
 
     /** The report as a table: counts per modality, each source's duration, then each failure on one line. */

@@ -75,6 +75,64 @@ public final class Retrieval {
         return new Embeddings(ids, rows);
     }
 
+    /**
+     * Several clips of each sample as one: per modality, the mean of the clips' unit embeddings,
+     * L2-normalised again. A sample counts only if every view has it (a sample skipped in one view is
+     * dropped), and a modality only if every view has it for that sample.
+     */
+    public static Embeddings average(List<Embeddings> views) {
+        if (views.size() == 1) {
+            return views.get(0);
+        }
+        List<Map<String, Integer>> index = new ArrayList<>();
+        for (Embeddings v : views) {
+            Map<String, Integer> at = new LinkedHashMap<>();
+            for (int i = 0; i < v.ids().size(); i++) {
+                at.put(v.ids().get(i), i);
+            }
+            index.add(at);
+        }
+        List<String> ids = new ArrayList<>();
+        for (String id : views.get(0).ids()) {
+            if (index.stream().allMatch(at -> at.containsKey(id))) {
+                ids.add(id);
+            }
+        }
+        Map<Modality, float[][]> rows = new EnumMap<>(Modality.class);
+        for (Modality m : views.get(0).rows().keySet()) {
+            float[][] out = new float[ids.size()][];
+            for (int i = 0; i < ids.size(); i++) {
+                float[] sum = null;
+                for (int v = 0; v < views.size(); v++) {
+                    float[] row = views.get(v).rows().get(m)[index.get(v).get(ids.get(i))];
+                    if (row == null) {
+                        sum = null;
+                        break;
+                    }
+                    sum = sum == null ? row.clone() : add(sum, row);
+                }
+                out[i] = sum == null ? null : normalise(sum);
+            }
+            rows.put(m, out);
+        }
+        return new Embeddings(ids, rows);
+    }
+
+    private static float[] add(float[] acc, float[] x) {
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] += x[i];
+        }
+        return acc;
+    }
+
+    private static float[] normalise(float[] x) {
+        double n = Math.sqrt(dot(x, x));
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (x[i] / Math.max(n, 1e-12));
+        }
+        return x;
+    }
+
     /** Both directions of a pair, over the samples that have both modalities. */
     public static List<Result> pair(Embeddings emb, Config.Pair pair) {
         float[][] a = emb.rows().get(pair.a()), b = emb.rows().get(pair.b());

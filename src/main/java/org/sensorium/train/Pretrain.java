@@ -133,9 +133,13 @@ public final class Pretrain {
             double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
             Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
             if (cfg.eval().atEnd() && !valSet.isEmpty()) {
-                List<Batch.Decoded> val = Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(),
-                        cfg.data().loaderThreads(), cfg.run().seed(), skips);
-                Retrieval.Embeddings emb = Retrieval.embed(model, val, shapes, cfg.eval().batchSize(), root);
+                List<Retrieval.Embeddings> views = new ArrayList<>();
+                for (int k = 0; k < cfg.eval().clips(); k++) {
+                    List<Batch.Decoded> val = Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(), k,
+                            cfg.eval().clips(), cfg.data().loaderThreads(), cfg.run().seed(), skips);
+                    views.add(Retrieval.embed(model, val, shapes, cfg.eval().batchSize(), root));
+                }
+                Retrieval.Embeddings emb = Retrieval.average(views);
                 for (Config.Pair p : cfg.eval().pairs()) {
                     if (shapes.containsKey(p.a()) && shapes.containsKey(p.b())) {
                         Retrieval.pair(emb, p).forEach(r -> retrieval.put(r.direction(), r));

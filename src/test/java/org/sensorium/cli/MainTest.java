@@ -60,10 +60,11 @@ class MainTest {
         assertEquals(4, summary.get("steps"));
         assertTrue(((Map<?, ?>) summary.get("retrieval")).containsKey("text->imu"));
 
-        // The same name again is refused; --resume with more steps continues from step 4.
+        // The same name again is refused; --resume with more steps continues from step 4 (evaluating 2 clips a sample).
         assertEquals(2, cli(tinyArgs(dir))[0]);
-        Object[] resumed = cli(List.of("pretrain", "--resume", run.toString(), "--set", "train.steps=6"));
+        Object[] resumed = cli(List.of("pretrain", "--resume", run.toString(), "--set", "train.steps=6", "--set", "eval.clips=2"));
         assertEquals(0, resumed[0], (String) resumed[2]);
+        assertTrue(((String) resumed[1]).contains("video->text"), (String) resumed[1]);
         assertEquals(6, Files.readAllLines(run.resolve("metrics.jsonl")).size());
     }
 

@@ -118,4 +118,42 @@ class LoaderTest {
         assertEquals(1, skips.skipped());
         assertTrue(skips.reasons().get("s13").contains("m.jsonl:14 (id=s13): s13.csv: broken on purpose"));
     }
+
+    @Test
+    void evaluationClipsAreEvenlySpacedOverTheSpan() {
+        // span 3..13 s = 10 s, clip 2 s: a start can be anywhere in [0, 8]
+        ManifestEntry e = new ManifestEntry("v", "test", null,
+                Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("v.csv"), 3, 13)), List.of(), Path.of("m.jsonl"), 1);
+        assertEquals(4.0, Loader.evalClip(e, 1, 0, 1, 2.0).start(), 1e-12);
+        assertEquals(4.0, Loader.clip(e, 1, false, 2.0).start(), 1e-12);
+        double[] four = {1, 3, 5, 7}; // 8 * (k + 1/2) / 4
+        for (int k = 0; k < 4; k++) {
+            Clip c = Loader.evalClip(e, 1, k, 4, 2.0);
+            assertEquals(four[k], c.start(), 1e-12);
+            assertTrue(!c.train());
+        }
+        for (long seed = 0; seed < 50; seed++) {
+            double s = Loader.clip(e, seed, true, 2.0).start();
+            assertTrue(s >= 0 && s <= 8, "start " + s);
+        }
+    }
+
+    @Test
+    void spansToTheEndOfAVideoAreProbedSoTrainingClipsCanStartAnywhere() {
+        // box.mp4 lasts 15.18 s; from 1.0 s to the end leaves 14.18 s, so 12.18 s of room for a 2 s clip
+        Path box = Path.of(System.getProperty("sensorium.shared", "../shared"), "data/video/box.mp4");
+        ManifestEntry e = new ManifestEntry("box", "test", null,
+                Map.of(Modality.VIDEO, new ManifestEntry.Source(box, 1.0, Double.NaN)), List.of(), Path.of("m.jsonl"), 1);
+        assertEquals(14.18, Spans.seconds(e), 0.02);
+        assertEquals(6.09, Loader.clip(e, 1, false, 2.0).start(), 0.01);
+        double max = 0;
+        for (long seed = 0; seed < 200; seed++) {
+            max = Math.max(max, Loader.clip(e, seed, true, 2.0).start());
+        }
+        assertTrue(max > 10 && max <= 12.19, "latest start " + max);
+        ManifestEntry missing = new ManifestEntry("x", "test", null,
+                Map.of(Modality.VIDEO, new ManifestEntry.Source(Path.of("no-such.mp4"), 0, Double.NaN)), List.of(), Path.of("m.jsonl"), 2);
+        assertTrue(Double.isNaN(Spans.seconds(missing)));
+        assertEquals(0.0, Loader.clip(missing, 1, true, 2.0).start());
+    }
 }

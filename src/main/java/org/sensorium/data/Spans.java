@@ -1,0 +1,55 @@
+package org.sensorium.data;
+
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.sensorium.modality.Modality;
+
+/**
+ * How long a sample's span is, so clips can start anywhere in it. A span with an end in the manifest
+ * is end - start; a video/audio span "to the end" asks FFmpeg for the container duration once per
+ * file (cached for the life of the JVM). IMU and subtitle spans without an end stay unknown (NaN):
+ * they follow the other modalities, or start at 0 when alone.
+ */
+public final class Spans {
+    private static final ConcurrentHashMap<Path, Double> CONTAINER_SECONDS = new ConcurrentHashMap<>();
+
+    private Spans() {}
+
+    /** The usable length of the sample in seconds: the shortest of its known spans; NaN when none is known. */
+    public static double seconds(ManifestEntry e) {
+        double span = Double.NaN;
+        for (var s : e.sources().entrySet()) {
+            double d = seconds(s.getKey(), s.getValue());
+            if (!Double.isNaN(d)) {
+                span = Double.isNaN(span) ? d : Math.min(span, d);
+            }
+        }
+        return span;
+    }
+
+    static double seconds(Modality m, ManifestEntry.Source s) {
+        if (!Double.isNaN(s.end())) {
+            return s.duration();
+        }
+        if (m != Modality.VIDEO && m != Modality.AUDIO) {
+            return Double.NaN;
+        }
+        return Math.max(0, containerSeconds(s.path()) - s.start());
+    }
+
+    /** FFmpeg's estimate of a media file's duration; NaN when it has none or cannot be opened (the adapter reports why). */
+    public static double containerSeconds(Path file) {
+        return CONTAINER_SECONDS.computeIfAbsent(file.toAbsolutePath().normalize(), Spans::probe);
+    }
+
+    private static double probe(Path file) {
+        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
+            g.start();
+            long us = g.getLengthInTime();
+            return us > 0 ? us / 1e6 : Double.NaN;
+        } catch (Exception | UnsatisfiedLinkError ex) {
+            return Double.NaN;
+        }
+    }
+}
