@@ -22,11 +22,13 @@ import org.sensorium.modality.imu.ImuReaders.Recording;
  * linearly interpolated at spec.rateHz over [source.start + clip.start, + clip.seconds] (times
  * outside the recording clamp to its ends), then normalised: "scale" divides by spec.accelScale (a*)
  * or spec.gyroScale (g*); "zscore" maps each channel of the window to (x - mean) / max(std, 1e-6).
- * Output (W, C).
+ * A clip overlapping a gap in the recording is bad input ({@link #gapIn}). Output (W, C).
  */
 public final class ImuAdapter implements ModalityAdapter {
     /** Floor of the per-window standard deviation in zscore normalisation. */
     static final double STD_FLOOR = 1e-6;
+    /** Neighbouring samples further apart than this many median spacings are a gap. */
+    static final double GAP_FACTOR = 5.0;
 
     private final ModalitySpec.Imu spec;
     private final double clipSeconds;
@@ -59,17 +61,48 @@ public final class ImuAdapter implements ModalityAdapter {
         } catch (IOException e) {
             throw new BadInputException(where + e.getMessage(), e);
         }
+        double t0 = src.start() + clip.start();
+        for (Channel ch : rec.channels()) {
+            String gap = gapIn(ch, t0, t0 + clip.seconds());
+            if (gap != null) {
+                throw new BadInputException(where + gap);
+            }
+        }
         int w = spec.window(clip.seconds());
         int channels = spec.channels().size();
         float[] out = new float[w * channels];
         for (int c = 0; c < channels; c++) {
-            double[] v = resample(filtered(rec.channels().get(c), where), src, src.start() + clip.start(), w);
+            double[] v = resample(filtered(rec.channels().get(c), where), src, t0, w);
             normalise(v, spec.channels().get(c));
             for (int i = 0; i < w; i++) {
                 out[i * channels + c] = (float) v[i];
             }
         }
         return new Item(out, spec.inputShape(clip.seconds()), null);
+    }
+
+    /**
+     * A gap is two neighbouring samples more than {@link #GAP_FACTOR} times the channel's median
+     * spacing apart (dropped packets, a paused logger). Interpolating across one would invent a
+     * straight line, so a clip that overlaps a gap is bad input; clips elsewhere in the recording
+     * are fine. Returns the reason for the first gap overlapping [from, to), or null.
+     */
+    static String gapIn(Channel ch, double from, double to) {
+        double[] t = ch.t();
+        double[] dt = new double[t.length - 1];
+        for (int i = 0; i < dt.length; i++) {
+            dt[i] = t[i + 1] - t[i];
+        }
+        double[] sorted = dt.clone();
+        java.util.Arrays.sort(sorted);
+        double median = sorted[sorted.length / 2];
+        for (int i = 0; i < dt.length; i++) {
+            if (dt[i] > GAP_FACTOR * median && t[i] < to && t[i + 1] > from) {
+                return String.format(Locale.ROOT, "gap of %.3f s in %s between samples at %.3f s and %.3f s (median spacing %.4f s)"
+                        + " inside the clip [%.3f, %.3f) s", dt[i], ch.name(), t[i], t[i + 1], median, from, to);
+            }
+        }
+        return null;
     }
 
     /** The channel after the optional low-pass filter; a cut-off at or above its Nyquist rate is bad input. */

@@ -68,6 +68,24 @@ class ImuAdapterTest {
                 missing);
     }
 
+    @Test
+    void aClipOverAGapIsBadInputAClipElsewhereIsNot() throws Exception {
+        // 100 Hz from 0 to 3 s, nothing from 3.00 s to 4.50 s, then 100 Hz again to 8 s
+        StringBuilder sb = new StringBuilder("t,ax,ay,az,gx,gy,gz\n");
+        for (int i = 0; i <= 800; i++) {
+            if (i <= 300 || i >= 450) {
+                sb.append(i / 100.0).append(",1,0,0,0,0,0\n");
+            }
+        }
+        Path gappy = Files.writeString(dir.resolve("gappy.csv"), sb);
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> imu.load(Fixtures.entry(Modality.IMU, gappy), new Clip(2.0, 2, false, 0)));
+        assertEquals("manifest.jsonl:7 (id=t1): " + gappy + ": gap of 1.500 s in ax between samples at 3.000 s and 4.500 s"
+                + " (median spacing 0.0100 s) inside the clip [2.000, 4.000) s", e.getMessage());
+        assertEquals(100 * 6, imu.load(Fixtures.entry(Modality.IMU, gappy), new Clip(0.5, 2, false, 0)).values().length);
+        assertEquals(100 * 6, imu.load(Fixtures.entry(Modality.IMU, gappy), new Clip(5.0, 2, false, 0)).values().length);
+    }
+
     /** 1 Hz (amplitude 1) + 12 Hz (amplitude 1) at 100 Hz for 10 s, through a 4 Hz low-pass. */
     @Test
     void lowpassKeeps1HzCuts12HzWithoutDelay() {
