@@ -2,7 +2,8 @@ package org.sensorium.modality.text;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,21 +39,31 @@ public final class Subtitles {
      * @throws IOException when unreadable, not valid UTF-8, or without any cue
      */
     public static List<Cue> read(Path file) throws IOException {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException("not valid UTF-8 text", e);
-        }
+        String text = utf8(Files.readAllBytes(file));
         List<Cue> cues = parse(text);
         if (cues.isEmpty()) {
             throw new IOException("no subtitle cues (expected SRT or WebVTT 'start --> end' lines)");
         }
         return cues;
+    }
+
+    /**
+     * The bytes as UTF-8 text; other encodings are detected (an invalid UTF-8 sequence) and refused
+     * with the offset of the first bad byte, rather than guessed: a wrong guess would train on
+     * garbled words without anyone noticing.
+     */
+    static String utf8(byte[] bytes) throws IOException {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(in, out, true);
+        if (r.isError()) {
+            throw new IOException(String.format("not UTF-8 text: byte 0x%02X at offset %d (Latin-1 or Windows-1252?"
+                    + " convert it, e.g. iconv -f windows-1252 -t utf-8)", bytes[in.position()] & 0xFF, in.position()));
+        }
+        return out.flip().toString();
     }
 
     /** Cues of SRT or WebVTT text, in file order. */

@@ -107,10 +107,13 @@ class TextAdapterTest {
 
     @Test
     void badSubtitleFilesAreBadInput(@TempDir Path dir) throws IOException {
-        Path latin1 = Files.write(dir.resolve("x.srt"), new byte[] {'1', '\n', (byte) 0xE9, (byte) 0xFF, '\n'});
+        // the real sample.srt with one more cue, saved as Latin-1: the 0xE9 of "café" is the first non-UTF-8 byte
+        String srt = Files.readString(Fixtures.shared("subtitles/sample.srt")) + "\n\n99\n00:00:30,000 --> 00:00:31,000\nUn café\n";
+        Path latin1 = Files.write(dir.resolve("x.srt"), srt.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         BadInputException e = assertThrows(BadInputException.class,
                 () -> TEXT.load(Fixtures.entry(Modality.TEXT, latin1), new Clip(0, 2, false, 0)));
-        assertEquals("manifest.jsonl:7 (id=t1): " + latin1 + ": not valid UTF-8 text", e.getMessage());
+        assertEquals("manifest.jsonl:7 (id=t1): " + latin1 + ": not UTF-8 text: byte 0xE9 at offset " + srt.indexOf('é')
+                + " (Latin-1 or Windows-1252? convert it, e.g. iconv -f windows-1252 -t utf-8)", e.getMessage());
         e = assertThrows(BadInputException.class,
                 () -> TEXT.load(Fixtures.entry(Modality.TEXT, dir.resolve("none.srt")), new Clip(0, 2, false, 0)));
         assertTrue(e.getMessage().endsWith("none.srt: no such file"), e.getMessage());
