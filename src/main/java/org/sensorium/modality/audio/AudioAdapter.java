@@ -70,8 +70,13 @@ public final class AudioAdapter implements ModalityAdapter {
         double seconds = Double.isNaN(src.end()) ? clip.seconds() : Math.min(clip.seconds(), src.end() - t0);
         float[] wave = new float[(int) Math.round(clip.seconds() * spec.sampleRate())];
         try {
-            if (!decode(file, t0, wave, (int) Math.round(Math.max(0, seconds) * spec.sampleRate()))) {
+            int wanted = (int) Math.round(Math.max(0, seconds) * spec.sampleRate());
+            long decoded = decode(file, t0, wave, wanted);
+            if (decoded == NO_TRACK) {
                 throw bad(entry, file, "no audio track");
+            }
+            if (decoded == 0 && wanted > 0) {
+                throw bad(entry, file, "no audio samples at or after " + t0 + " s (file shorter than the span, or truncated)");
             }
         } catch (BadInputException e) {
             throw e;
@@ -84,33 +89,39 @@ public final class AudioAdapter implements ModalityAdapter {
         return new Item(values, spec.inputShape(clip.seconds()), null);
     }
 
+    /** {@link #decode}'s answer for a file without an audio stream. */
+    private static final long NO_TRACK = -1;
+
     /**
      * Fills wave[0 .. wanted) with mono samples from t0 seconds on; the first decoded block's timestamp
-     * anchors the position (seeks land near, not on, t0). Returns false when the file has no audio.
+     * anchors the position (seeks land near, not on, t0). Returns the samples decoded (0 when the
+     * stream ends before t0), or {@link #NO_TRACK} when the file has no audio.
      */
-    private boolean decode(Path file, double t0, float[] wave, int wanted) throws Exception {
+    private long decode(Path file, double t0, float[] wave, int wanted) throws Exception {
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
             g.setSampleRate(spec.sampleRate());
             g.setAudioChannels(1);
             g.setSampleFormat(avutil.AV_SAMPLE_FMT_FLT);
             g.start();
             if (!g.hasAudio()) {
-                return false;
+                return NO_TRACK;
             }
             if (t0 > 0) {
                 g.setTimestamp(Math.round(t0 * 1e6));
             }
             long pos = Long.MIN_VALUE; // index in wave of the next decoded sample
+            long start = 0;
             for (Frame f; pos < wanted && (f = g.grabSamples()) != null; ) {
                 if (f.samples == null) {
                     continue;
                 }
                 if (pos == Long.MIN_VALUE) {
                     pos = Math.round((f.timestamp / 1e6 - t0) * spec.sampleRate());
+                    start = Math.max(0, pos);
                 }
                 pos = copy((FloatBuffer) f.samples[0], wave, pos, wanted);
             }
-            return true;
+            return pos == Long.MIN_VALUE ? 0 : Math.max(0, Math.min(pos, wanted) - start);
         }
     }
 

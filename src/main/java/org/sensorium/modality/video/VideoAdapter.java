@@ -63,6 +63,8 @@ public final class VideoAdapter implements ModalityAdapter {
         byte[][] frames;
         try {
             frames = decode(file, t0, end, spec.frames(clip.seconds()), aug);
+        } catch (NoVideoTrack e) {
+            throw bad(entry, file, "no video track");
         } catch (Exception e) {
             throw bad(entry, file, ModalityAdapter.decodeFailure(file, e));
         }
@@ -98,7 +100,7 @@ public final class VideoAdapter implements ModalityAdapter {
             g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
             g.start();
             if (!g.hasVideo() || g.getImageWidth() <= 0) {
-                throw new IllegalStateException("no video track");
+                throw new NoVideoTrack();
             }
             scaleToCover(g, aug.zoom());
             if (t0 > 0) {
@@ -187,6 +189,9 @@ public final class VideoAdapter implements ModalityAdapter {
         }
         return out;
     }
+
+    /** The container opened but holds no picture stream (e.g. an audio file). */
+    private static final class NoVideoTrack extends Exception {}
 
     private static BadInputException bad(ManifestEntry entry, Path file, String reason) {
         return new BadInputException(entry.where() + ": " + file + ": " + oneLine(reason));
