@@ -115,7 +115,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** objectives.*: each objective is on when its weight is above zero. */
-    public record Objectives(Contrastive contrastive) {}
+    public record Objectives(Contrastive contrastive, Clustering clustering) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -126,6 +126,25 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (weight > 0 && (pairs == null || pairs.isEmpty())) {
                 throw new ConfigException("objectives.contrastive.pairs", "needs at least one pair like video-text");
             }
+        }
+    }
+
+    /** objectives.clustering.*: online cross-modal clustering, swapped prediction over Sinkhorn targets. */
+    public record Clustering(float weight, List<Pair> pairs, int prototypes, double epsilon, int iterations,
+            double temperature) {
+        public Clustering {
+            if (weight < 0) {
+                throw new ConfigException("objectives.clustering.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && (pairs == null || pairs.isEmpty())) {
+                throw new ConfigException("objectives.clustering.pairs", "needs at least one pair like video-audio");
+            }
+            if (prototypes < 2) {
+                throw new ConfigException("objectives.clustering.prototypes", prototypes + " must be >= 2");
+            }
+            positive("objectives.clustering.epsilon", epsilon);
+            positive("objectives.clustering.iterations", iterations);
+            positive("objectives.clustering.temperature", temperature);
         }
     }
 

@@ -59,14 +59,14 @@ public final class Contrastive implements Objective {
         return Layers.scale(logits.logSoftmax(1).mul(eye).sum(), -1f / n);
     }
 
-    private static NDArray rows(NDArray x, boolean[] keep) {
+    static NDArray rows(NDArray x, boolean[] keep) {
         if (count(keep) == keep.length) {
             return x;
         }
         return x.get(x.getManager().create(keep));                       // rows where keep: (n, E)
     }
 
-    private static boolean[] both(boolean[] a, boolean[] b) {
+    static boolean[] both(boolean[] a, boolean[] b) {
         boolean[] r = new boolean[a.length];
         for (int i = 0; i < a.length; i++) {
             r[i] = a[i] && b[i];
@@ -74,7 +74,7 @@ public final class Contrastive implements Objective {
         return r;
     }
 
-    private static int count(boolean[] x) {
+    static int count(boolean[] x) {
         int n = 0;
         for (boolean v : x) {
             n += v ? 1 : 0;

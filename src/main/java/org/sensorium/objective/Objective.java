@@ -7,6 +7,7 @@ import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
+import org.sensorium.model.Params;
 
 /** A training objective: reads the model's output and returns named scalar loss terms (unweighted). */
 public interface Objective {
@@ -14,15 +15,28 @@ public interface Objective {
     /** Loss terms by name, e.g. "contrastive/video-text"; a term whose pairs are absent from the batch is left out. */
     Map<String, NDArray> losses(ModelOutput out, Batch batch);
 
+    /** Named measurements of the last {@link #losses} call that are logged, not optimised (e.g. cluster usage). */
+    default Map<String, Double> stats() {
+        return Map.of();
+    }
+
     /** An objective and the weight of each of its terms in the total loss. */
     record Weighted(Objective objective, float weight) {}
 
-    /** The objectives the config switches on (weight above zero); an objective at weight 0 is never built. */
-    static List<Weighted> fromConfig(Config config) {
+    /**
+     * The objectives the config switches on (weight above zero); an objective at weight 0 is never
+     * built. Objectives with parameters of their own (prototypes) create them in the model's params,
+     * so they are optimised and checkpointed with it: call this before building the optimizer.
+     */
+    static List<Weighted> fromConfig(Config config, Params params) {
         List<Weighted> list = new ArrayList<>();
         Config.Contrastive c = config.objectives().contrastive();
         if (c.weight() > 0) {
             list.add(new Weighted(new Contrastive(c.pairs()), c.weight()));
+        }
+        Config.Clustering k = config.objectives().clustering();
+        if (k.weight() > 0) {
+            list.add(new Weighted(new Clustering(k, config.model().embedDim(), params), k.weight()));
         }
         return list;
     }

@@ -104,6 +104,7 @@ public final class Pretrain {
         try (NDManager root = NDManager.newBaseManager();
                 SensoriumModel model = new SensoriumModel(cfg, root)) {
             Config.Train t = cfg.train();
+            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model.params()); // before AdamW: may add parameters
             AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             int startStep = 0;
             Loader.Cursor cursor = new Loader.Cursor(0, 0);
@@ -127,7 +128,7 @@ public final class Pretrain {
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE);
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
-                losses = train(root, model, opt, loader, metrics, shapes, startStep, manifestSha);
+                losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
                 lastCkpt = Checkpoint.latest(runDir);
             }
             double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
@@ -162,11 +163,11 @@ public final class Pretrain {
      * re-seeded from (seed, step) so dropout replays exactly on resume; accumulate micro-batches of
      * forward + weighted loss terms + backward; clip by global norm; AdamW; zero the gradients.
      */
-    private List<Double> train(NDManager root, SensoriumModel model, AdamW opt, Loader loader, Metrics metrics,
-            Map<Modality, long[]> shapes, int startStep, String manifestSha) throws IOException, InterruptedException {
+    private List<Double> train(NDManager root, SensoriumModel model, AdamW opt, List<Objective.Weighted> objectives,
+            Loader loader, Metrics metrics, Map<Modality, long[]> shapes, int startStep, String manifestSha)
+            throws IOException, InterruptedException {
         Config.Train t = cfg.train();
         Schedule schedule = new Schedule(t.lr(), t.minLr(), t.warmupSteps(), t.steps());
-        List<Objective.Weighted> objectives = Objective.fromConfig(cfg);
         List<Double> losses = new ArrayList<>();
         try (ProgressBar bar = progressBar(startStep)) {
             for (int step = startStep; step < t.steps(); step++) {
@@ -216,6 +217,7 @@ public final class Pretrain {
                         total = total == null ? weighted : total.add(weighted);
                         terms.merge(term.getKey(), (double) term.getValue().getFloat() / t.accumulate(), Double::sum);
                     }
+                    o.objective().stats().forEach((k, v) -> terms.merge(k, v / t.accumulate(), Double::sum));
                 }
                 if (total != null) {
                     gc.backward(total);

@@ -105,4 +105,17 @@ class MainTest {
         String err = ((String) s[2]).strip();
         assertTrue(err.endsWith("(--strict)") && err.contains(".mp4: "), err);
     }
+
+    @Test
+    void clusteringTrainsNextToContrastiveAndLogsClusterUsage(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "objectives.clustering.weight=0.5", "--set", "objectives.clustering.prototypes=8"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        assertTrue(last.containsKey("clustering/video-audio"), last.toString());
+        assertTrue(last.containsKey("contrastive/video-text"), last.toString());
+        double entropy = ((Number) last.get("clustering/video-audio/video/usage_entropy")).doubleValue();
+        assertTrue(entropy > 0 && entropy <= Math.log(8) + 1e-6, "usage entropy " + entropy);
+        assertTrue(last.containsKey("clustering/video-audio/audio/dead_clusters"), last.toString());
+    }
 }

@@ -1,0 +1,113 @@
+package org.sensorium.objective;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ClusteringTest {
+
+    @Test
+    void oneSinkhornIterationByHand() {
+        // exp(S) = [[e^2, 1], [e, 1]]. Columns to 1/2 each: col 0 -> [e/(e+1), 1/(e+1)] / 2 = [0.3655293, 0.1344707],
+        // col 1 -> [0.25, 0.25]. Rows to 1: [0.3655293, 0.25] / 0.6155293 = [0.593845, 0.406155];
+        // [0.1344707, 0.25] / 0.3844707 = [0.349755, 0.650245].
+        double[][] q = Clustering.sinkhorn(new double[][] {{2, 0}, {1, 0}}, 1.0, 1);
+        assertEquals(0.593845, q[0][0], 1e-6);
+        assertEquals(0.406155, q[0][1], 1e-6);
+        assertEquals(0.349755, q[1][0], 1e-6);
+        assertEquals(0.650245, q[1][1], 1e-6);
+    }
+
+    @Test
+    void convergedAssignmentsHaveTheRightMarginals() {
+        SplittableRandom r = new SplittableRandom(1);
+        double[][] s = new double[6][3];
+        for (double[] row : s) {
+            for (int j = 0; j < 3; j++) {
+                row[j] = r.nextDouble(-1, 1);
+            }
+        }
+        double[][] q = Clustering.sinkhorn(s, 0.2, 500);
+        for (double[] row : q) { // each sample's assignments sum to 1
+            assertEquals(1.0, row[0] + row[1] + row[2], 1e-9);
+        }
+        for (int j = 0; j < 3; j++) { // each cluster gets n / K = 2 samples' worth
+            double col = 0;
+            for (double[] row : q) {
+                col += row[j];
+            }
+            assertEquals(2.0, col, 1e-6);
+        }
+        // large scores (1 / eps = 20 times) stay finite in the log domain
+        double[][] hard = Clustering.sinkhorn(new double[][] {{50, -50}, {-50, 50}}, 0.01, 3);
+        assertEquals(1.0, hard[0][0], 1e-12);
+        assertEquals(1.0, hard[1][1], 1e-12);
+    }
+
+    @Test
+    void swappedPredictionByHand() {
+        // S_a = 0 -> log P_a = log 1/2 everywhere. S_b row 0 = [ln 3, 0] -> P_b = [3/4, 1/4]; row 1 = 0 -> [1/2, 1/2].
+        // Q_a = I, Q_b = 1/2: sum Q_a log P_b = ln 3/4 + ln 1/2; sum Q_b log P_a = 4 * 1/2 * ln 1/2 = 2 ln 1/2.
+        // L = -1/(2*2) (ln 0.75 + 3 ln 0.5) = 0.591781
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray sa = m.zeros(new ai.djl.ndarray.types.Shape(2, 2));
+            NDArray sb = m.create(new float[][] {{(float) Math.log(3), 0}, {0, 0}});
+            double[][] qa = {{1, 0}, {0, 1}};
+            double[][] qb = {{0.5, 0.5}, {0.5, 0.5}};
+            assertEquals(0.591781, Clustering.swapped(sa, sb, qa, qb, 1.0).getFloat(), 1e-6);
+        }
+    }
+
+    @Test
+    void usageStatisticsByHand() {
+        // mean usage [2/3, 1/6, 1/6]: entropy -(2/3 ln 2/3 + 2 * 1/6 ln 1/6) = 0.867563; cluster 2 is nobody's argmax
+        double[] u = Clustering.usage(new double[][] {{1, 0, 0}, {1, 0, 0}, {0, 0.5, 0.5}});
+        assertEquals(0.867563, u[0], 1e-6);
+        assertEquals(1, u[1]);
+        assertEquals(2.5 / 3, u[2], 1e-12);
+    }
+
+    @Test
+    void gradientMatchesFiniteDifferences() {
+        double[][] qa = {{0.7, 0.2, 0.1}, {0.1, 0.8, 0.1}, {0.3, 0.3, 0.4}};
+        double[][] qb = {{0.2, 0.5, 0.3}, {0.6, 0.2, 0.2}, {0.1, 0.1, 0.8}};
+        float[][] a = {{0.3f, -0.2f, 0.5f}, {0.1f, 0.4f, -0.6f}, {-0.3f, 0.2f, 0.0f}};
+        float[][] b = {{0.2f, 0.1f, -0.4f}, {0.5f, -0.5f, 0.3f}, {0.0f, 0.3f, 0.1f}};
+        double tau = 0.5;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray sa = m.create(a);
+            NDArray sb = m.create(b);
+            sa.setRequiresGradient(true);
+            float[] grad;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = Clustering.swapped(sa, sb, qa, qb, tau);
+                gc.backward(loss);
+                grad = sa.getGradient().toFloatArray();
+            }
+            double h = 1e-3;
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 3; j++) {
+                    float[][] plus = copy(a), minus = copy(a);
+                    plus[i][j] += h;
+                    minus[i][j] -= h;
+                    double fd = (Clustering.swapped(m.create(plus), sb, qa, qb, tau).getFloat()
+                            - Clustering.swapped(m.create(minus), sb, qa, qb, tau).getFloat()) / (2 * h);
+                    assertEquals(fd, grad[i * 3 + j], 2e-4, "d/dS_a[" + i + "," + j + "]");
+                }
+            }
+        }
+    }
+
+    private static float[][] copy(float[][] x) {
+        float[][] c = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            c[i] = x[i].clone();
+        }
+        return c;
+    }
+}
