@@ -89,7 +89,7 @@ final class TokenizerCommands {
         if (c.skipped().size() > SKIPS_SHOWN) {
             sb.append("  ... and ").append(c.skipped().size() - SKIPS_SHOWN).append(" more\n");
         }
-        sb.append(String.format(Locale.ROOT, "words: %d (%d distinct); characters: %d kept, %d seen fewer than %d times%n",
+        sb.append(String.format(Locale.ROOT, "words: %d (%d distinct); characters: %d kept, %d below --min-frequency %d%n",
                 c.wordCount(), c.words().size(), v.alphabet(), v.droppedCharacters(), minFrequency));
         String stop = size >= vocabSize ? (specials + v.alphabet() > vocabSize ? "the characters alone exceed --vocab-size " + vocabSize
                 : "--vocab-size reached") : "no pair left that occurs " + minFrequency + " times or more";

@@ -31,7 +31,7 @@ class TokenizerCommandsTest {
         assertEquals(String.join("\n",
                 "m.jsonl: 4 lines read, 1 skipped, 1 without text; text: 1 captions, 1 subtitle cues",
                 "  skipped m.jsonl:3 (id=c): " + dir.resolve("gone.srt") + ": no such file",
-                "words: 6 (5 distinct); characters: 7 kept, 0 seen fewer than 1 times",
+                "words: 6 (5 distinct); characters: 7 kept, 0 below --min-frequency 1",
                 "vocabulary: 15 tokens = 5 special + 7 characters + 3 merged (--vocab-size reached)",
                 "corpus words: 0.00% become [UNK], 100.00% are split, 2.167 tokens per word",
                 "wrote " + out.toAbsolutePath(),

@@ -89,7 +89,7 @@ public final class WordPieceTrainer {
      */
     public static Corpus read(List<ManifestEntry> entries, boolean strict) {
         Map<String, Long> words = new HashMap<>();
-        Map<Path, Object> files = new HashMap<>(); // path -> List<Cue> or the IOException, each file read once
+        Map<Path, CueFile> files = new HashMap<>(); // each file read once, however many lines name it
         Set<String> cuesSeen = new HashSet<>();
         List<String> skipped = new ArrayList<>();
         int withoutText = 0, captions = 0, cues = 0;
@@ -97,18 +97,16 @@ public final class WordPieceTrainer {
             ManifestEntry.Source src = e.sources().get(Modality.TEXT);
             List<String> texts = new ArrayList<>(e.captions());
             if (src != null) {
-                Object file = files.computeIfAbsent(src.path(), WordPieceTrainer::readCues);
-                if (file instanceof IOException failure) {
-                    String reason = failure instanceof NoSuchFileException ? "no such file" : failure.getMessage();
-                    String message = e.where() + ": " + src.path() + ": " + reason;
+                CueFile file = files.computeIfAbsent(src.path(), CueFile::read);
+                if (file.error() != null) {
+                    String message = e.where() + ": " + src.path() + ": " + file.error();
                     if (strict) {
                         throw new SkipLog.StrictSkipException(message + " (--strict)");
                     }
                     skipped.add(message);
                     continue;
                 }
-                @SuppressWarnings("unchecked")
-                List<Subtitles.Cue> fileCues = (List<Subtitles.Cue>) file;
+                List<Subtitles.Cue> fileCues = file.cues();
                 double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
                 for (int i = 0; i < fileCues.size(); i++) {
                     Subtitles.Cue c = fileCues.get(i);
@@ -130,11 +128,16 @@ public final class WordPieceTrainer {
         return new Corpus(words, entries.size(), withoutText, captions, cues, List.copyOf(skipped));
     }
 
-    private static Object readCues(Path file) {
-        try {
-            return Subtitles.read(file);
-        } catch (IOException e) {
-            return e;
+    /** A subtitle file's cues, or why it cannot be read. */
+    private record CueFile(List<Subtitles.Cue> cues, String error) {
+        static CueFile read(Path file) {
+            try {
+                return new CueFile(Subtitles.read(file), null);
+            } catch (NoSuchFileException e) {
+                return new CueFile(List.of(), "no such file");
+            } catch (IOException e) {
+                return new CueFile(List.of(), e.getMessage());
+            }
         }
     }
 
