@@ -205,7 +205,8 @@ class WordPieceTrainerTest {
         List<ManifestEntry> entries = Manifest.read(manifest);
         WordPieceTrainer.Corpus c = WordPieceTrainer.read(entries, false);
         assertEquals(List.of(
-                "m.jsonl:3 (id=c): " + dir.resolve("latin1.srt") + ": not valid UTF-8 text",
+                "m.jsonl:3 (id=c): " + dir.resolve("latin1.srt") + ": not UTF-8 text: byte 0xE9 at offset 35"
+                        + " (Latin-1 or Windows-1252? convert it, e.g. iconv -f windows-1252 -t utf-8)",
                 "m.jsonl:4 (id=d): " + dir.resolve("missing.srt") + ": no such file"), c.skipped());
         assertEquals(6, c.lines());
         assertEquals(1, c.linesWithoutText());
