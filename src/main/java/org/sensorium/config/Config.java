@@ -14,11 +14,27 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         ModalitySpecs modalities) {
 
     public Config {
-        for (Pair p : objectives.contrastive().pairs()) {
-            for (Modality m : List.of(p.a(), p.b())) {
+        if (objectives.contrastive().weight() > 0) {
+            usesOnly("objectives.contrastive.pairs", objectives.contrastive().pairs(), data.modalities());
+        }
+        if (objectives.clustering().weight() > 0) {
+            usesOnly("objectives.clustering.pairs", objectives.clustering().pairs(), data.modalities());
+        }
+        if (objectives.twoView().weight() > 0) {
+            for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
-                    throw new ConfigException("objectives.contrastive.pairs",
-                            p + " uses " + m.key() + ", which is not in data.modalities " + data.modalities());
+                    throw new ConfigException("objectives.two_view.modalities",
+                            m.key() + " is not in data.modalities " + data.modalities());
+                }
+            }
+        }
+    }
+
+    private static void usesOnly(String key, List<Pair> pairs, List<Modality> modalities) {
+        for (Pair p : pairs) {
+            for (Modality m : List.of(p.a(), p.b())) {
+                if (!modalities.contains(m)) {
+                    throw new ConfigException(key, p + " uses " + m.key() + ", which is not in data.modalities " + modalities);
                 }
             }
         }
@@ -115,7 +131,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** objectives.*: each objective is on when its weight is above zero. */
-    public record Objectives(Contrastive contrastive, Clustering clustering) {}
+    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -145,6 +161,19 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("objectives.clustering.epsilon", epsilon);
             positive("objectives.clustering.iterations", iterations);
             positive("objectives.clustering.temperature", temperature);
+        }
+    }
+
+    /** objectives.two_view.*: SimCLR / CVRL contrastive between two clips of the same recording, per modality. */
+    public record TwoView(float weight, List<Modality> modalities, float temperature) {
+        public TwoView {
+            if (weight < 0) {
+                throw new ConfigException("objectives.two_view.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && (modalities == null || modalities.isEmpty())) {
+                throw new ConfigException("objectives.two_view.modalities", "needs at least one modality like video");
+            }
+            positive("objectives.two_view.temperature", temperature);
         }
     }
 

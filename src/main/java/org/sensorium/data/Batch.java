@@ -90,6 +90,27 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         return new Batch(ids, labels, inputs, present, valid);
     }
 
-    /** One sample after decoding: its manifest entry and an item per modality it has. */
-    public record Decoded(ManifestEntry entry, Map<Modality, Item> items) {}
+    /**
+     * The second views of samples decoded with two views (two-view objectives), as a batch of the
+     * same samples in the same order; only the modalities that have second views.
+     */
+    public static Batch collateSecond(NDManager manager, List<Decoded> samples, Map<Modality, long[]> shapes) {
+        Map<Modality, long[]> second = new EnumMap<>(Modality.class);
+        for (Decoded d : samples) {
+            for (Modality m : d.second().keySet()) {
+                second.put(m, shapes.get(m));
+            }
+        }
+        return collate(manager, samples.stream().map(d -> new Decoded(d.entry(), d.second())).toList(), second);
+    }
+
+    /**
+     * One sample after decoding: its manifest entry, an item per modality it has, and, when a
+     * two-view objective is on, a second view (another clip, other augmentation) of some modalities.
+     */
+    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second) {
+        public Decoded(ManifestEntry entry, Map<Modality, Item> items) {
+            this(entry, items, Map.of());
+        }
+    }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -51,6 +52,7 @@ public final class Loader implements AutoCloseable {
     private final long seed;
     private final double clipSeconds;
     private final SkipLog skips;
+    private final Set<Modality> secondViews;
     private final ExecutorService pool;
     private final ArrayDeque<Future<Batch.Decoded>> queue = new ArrayDeque<>();
     private Cursor cursor;   // next sample handed to the trainer
@@ -60,6 +62,16 @@ public final class Loader implements AutoCloseable {
 
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard) {
+        this(entries, adapters, microBatch, seed, clipSeconds, threads, prefetchBatches, skips, start, shard, Set.of());
+    }
+
+    /**
+     * @param secondViews modalities decoded twice per sample (two-view objectives: SimCLR, CVRL): the
+     *     second clip starts at a gap drawn by {@link #secondClip} and has its own augmentation seed
+     */
+    public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
+            double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard,
+            Set<Modality> secondViews) {
         if (entries.size() / shard.worldSize() < microBatch) {
             throw new ManifestException("the training split has " + entries.size() + " samples: fewer than one micro-batch of "
                     + microBatch + " for each of " + shard.worldSize() + " worker(s)");
@@ -72,6 +84,7 @@ public final class Loader implements AutoCloseable {
         this.seed = seed;
         this.clipSeconds = clipSeconds;
         this.skips = skips;
+        this.secondViews = Set.copyOf(secondViews);
         this.pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "sensorium-loader");
             t.setDaemon(true);
@@ -119,9 +132,44 @@ public final class Loader implements AutoCloseable {
             int global = shard.global(c.position());
             ManifestEntry e = entries.get(permutation(c.epoch())[global]);
             long sampleSeed = mix(seed, c.epoch(), global);
-            queue.add(pool.submit(() -> decode(e, clip(e, sampleSeed, true, clipSeconds), adapters, skips)));
+            queue.add(pool.submit(() -> decodeViews(e, sampleSeed)));
             submitted = advance(c);
         }
+    }
+
+    /** The sample's training clip, plus the second views when a two-view objective is on; null when broken. */
+    private Batch.Decoded decodeViews(ManifestEntry e, long sampleSeed) {
+        Clip first = clip(e, sampleSeed, true, clipSeconds);
+        Batch.Decoded d = decode(e, first, adapters, skips);
+        if (d == null || secondViews.isEmpty()) {
+            return d;
+        }
+        Map<Modality, ModalityAdapter> chosen = new EnumMap<>(Modality.class);
+        secondViews.forEach(m -> {
+            if (adapters.containsKey(m)) {
+                chosen.put(m, adapters.get(m));
+            }
+        });
+        Batch.Decoded second = decode(e, secondClip(e, first, mix(sampleSeed, 2, 0), clipSeconds), chosen, skips);
+        return second == null ? null : new Batch.Decoded(e, d.items(), second.items());
+    }
+
+    /**
+     * A second training clip for two-view objectives, after CVRL's temporal sampling: the gap between
+     * the two clips' starts is drawn from a density falling linearly from 0 to the span's slack
+     * (p(g) = 2 (1 - g / slack) / slack, inverse CDF g = slack (1 - sqrt(1 - u))), so nearby clips are
+     * likelier than distant ones; the second clip goes after or before the first, whichever fits
+     * (a coin decides when both do). Its own seed gives it its own augmentation.
+     */
+    public static Clip secondClip(ManifestEntry e, Clip first, long seed, double clipSeconds) {
+        double slack = slack(e, clipSeconds);
+        SplittableRandom r = new SplittableRandom(seed);
+        double gap = slack * (1 - Math.sqrt(1 - r.nextDouble()));
+        boolean after = first.start() + gap <= slack;
+        boolean before = first.start() - gap >= 0;
+        double start = after && before ? (r.nextBoolean() ? first.start() + gap : first.start() - gap)
+                : after ? first.start() + gap : before ? first.start() - gap : Math.min(slack, first.start() + gap);
+        return new Clip(start, clipSeconds, true, seed);
     }
 
     private Cursor advance(Cursor c) {

@@ -15,6 +15,14 @@ public interface Objective {
     /** Loss terms by name, e.g. "contrastive/video-text"; a term whose pairs are absent from the batch is left out. */
     Map<String, NDArray> losses(ModelOutput out, Batch batch);
 
+    /**
+     * Loss terms when the batch was also decoded with second views (two-view objectives); the others
+     * ignore them. second and secondBatch are null when no objective asked for second views.
+     */
+    default Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+        return losses(out, batch);
+    }
+
     /** Named measurements of the last {@link #losses} call that are logged, not optimised (e.g. cluster usage). */
     default Map<String, Double> stats() {
         return Map.of();
@@ -38,6 +46,21 @@ public interface Objective {
         if (k.weight() > 0) {
             list.add(new Weighted(new Clustering(k, config.model().embedDim(), params), k.weight()));
         }
+        Config.TwoView v = config.objectives().twoView();
+        if (v.weight() > 0) {
+            list.add(new Weighted(new TwoView(v.modalities(), v.temperature()), v.weight()));
+        }
         return list;
+    }
+
+    /** The modalities some objective wants second views of (empty: decode one view only). */
+    static java.util.Set<org.sensorium.modality.Modality> secondViews(List<Weighted> objectives) {
+        java.util.Set<org.sensorium.modality.Modality> s = java.util.EnumSet.noneOf(org.sensorium.modality.Modality.class);
+        for (Weighted w : objectives) {
+            if (w.objective() instanceof TwoView t) {
+                s.addAll(t.modalities());
+            }
+        }
+        return s;
     }
 }

@@ -126,7 +126,8 @@ public final class Pretrain {
             Path lastCkpt;
             long loopStart = System.nanoTime();
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
-                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE);
+                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE,
+                    Objective.secondViews(objectives));
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
                 lastCkpt = Checkpoint.latest(runDir);
@@ -210,9 +211,12 @@ public final class Pretrain {
                 Batch batch = Batch.collate(sm, decoded, shapes);
                 samples += batch.size();
                 ModelOutput out = model.forward(batch, true);
+                boolean twoViews = decoded.stream().anyMatch(d -> !d.second().isEmpty());
+                Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null;
+                ModelOutput second = twoViews ? model.forward(secondBatch, true) : null;
                 NDArray total = null;
                 for (Objective.Weighted o : objectives) {
-                    for (Map.Entry<String, NDArray> term : o.objective().losses(out, batch).entrySet()) {
+                    for (Map.Entry<String, NDArray> term : o.objective().losses(out, batch, second, secondBatch).entrySet()) {
                         NDArray weighted = Layers.scale(term.getValue(), o.weight() / t.accumulate());
                         total = total == null ? weighted : total.add(weighted);
                         terms.merge(term.getKey(), (double) term.getValue().getFloat() / t.accumulate(), Double::sum);

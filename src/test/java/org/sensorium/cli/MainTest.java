@@ -118,4 +118,16 @@ class MainTest {
         assertTrue(entropy > 0 && entropy <= Math.log(8) + 1e-6, "usage entropy " + entropy);
         assertTrue(last.containsKey("clustering/video-audio/audio/dead_clusters"), last.toString());
     }
+
+    @Test
+    void twoViewContrastiveDecodesSecondClipsAndLogsItsTerm(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "objectives.two_view.weight=0.5", "--set", "objectives.two_view.modalities=[video, imu]"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        double video = ((Number) last.get("two_view/video")).doubleValue();
+        assertTrue(video > 0 && Double.isFinite(video), last.toString());
+        assertTrue(last.containsKey("two_view/imu"), last.toString());
+        assertTrue(last.containsKey("contrastive/video-text"), last.toString());
+    }
 }
