@@ -20,6 +20,13 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         if (objectives.clustering().weight() > 0) {
             usesOnly("objectives.clustering.pairs", objectives.clustering().pairs(), data.modalities());
         }
+        if (objectives.milNce().weight() > 0) {
+            usesOnly("objectives.mil_nce.pairs", objectives.milNce().pairs(), data.modalities());
+            if (modalities.text().bag() < 2) {
+                throw new ConfigException("objectives.mil_nce.weight",
+                        "MIL-NCE needs a bag of texts: set modalities.text.bag to 2 or more (it is " + modalities.text().bag() + ")");
+            }
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -131,7 +138,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** objectives.*: each objective is on when its weight is above zero. */
-    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView) {}
+    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -174,6 +181,23 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.two_view.modalities", "needs at least one modality like video");
             }
             positive("objectives.two_view.temperature", temperature);
+        }
+    }
+
+    /** objectives.mil_nce.*: MIL-NCE between a modality and a bag of texts (modalities.text.bag > 1). */
+    public record MilNce(float weight, List<Pair> pairs) {
+        public MilNce {
+            if (weight < 0) {
+                throw new ConfigException("objectives.mil_nce.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && (pairs == null || pairs.isEmpty())) {
+                throw new ConfigException("objectives.mil_nce.pairs", "needs at least one pair like video-text");
+            }
+            for (Pair p : pairs == null ? List.<Pair>of() : pairs) {
+                if (p.b() != Modality.TEXT) {
+                    throw new ConfigException("objectives.mil_nce.pairs", p + ": the second modality must be text (the bag)");
+                }
+            }
         }
     }
 

@@ -113,9 +113,17 @@ public sealed interface ModalitySpec {
         }
     }
 
-    /** Text: tokenizer.json ("classpath:NAME" or a path), ids padded/truncated to maxLength. */
-    record Text(String tokenizer, int maxLength, int vocabSize) implements ModalitySpec {
+    /**
+     * Text: tokenizer.json ("classpath:NAME" or a path), ids padded/truncated to maxLength. With bag
+     * K above 1 a sample carries up to K texts (its cues and captions, one row each) for MIL-NCE.
+     */
+    record Text(String tokenizer, int maxLength, int vocabSize, int bag) implements ModalitySpec {
+        public Text(String tokenizer, int maxLength, int vocabSize) {
+            this(tokenizer, maxLength, vocabSize, 1);
+        }
+
         public Text {
+            positive("modalities.text.bag", bag);
             if (tokenizer == null || tokenizer.isBlank()) {
                 throw new ConfigException("modalities.text.tokenizer", "is empty");
             }
@@ -123,9 +131,9 @@ public sealed interface ModalitySpec {
             positive("modalities.text.vocab_size", vocabSize);
         }
 
-        /** Input shape of one sample: (L) token ids. */
+        /** Input shape of one sample: (L) token ids, or (K, L) with a bag of K texts. */
         public long[] inputShape() {
-            return new long[] {maxLength};
+            return bag == 1 ? new long[] {maxLength} : new long[] {bag, maxLength};
         }
     }
 

@@ -26,10 +26,12 @@ public final class SensoriumModel implements AutoCloseable {
     private final Transformer trunk;
     private final Map<Modality, Linear> heads = new EnumMap<>(Modality.class);
     private final NDArray logLogitScale; // ()
+    private final int textBag; // K texts per sample (modalities.text.bag); 1 = no bag
 
     public SensoriumModel(Config config, NDManager manager) {
         this.cfg = config.model();
         this.params = new Params(manager, config.run().seed());
+        this.textBag = config.modalities().text().bag();
         int d = cfg.width();
         List<Modality> modalities = config.activeModalities();
         for (Modality m : modalities) {
@@ -56,11 +58,19 @@ public final class SensoriumModel implements AutoCloseable {
     public ModelOutput forward(Batch batch, boolean training) {
         Map<Modality, NDArray> tokens = new EnumMap<>(Modality.class);
         Map<Modality, NDArray> embeddings = new EnumMap<>(Modality.class);
+        Map<Modality, NDArray> bags = new EnumMap<>(Modality.class);
+        Map<Modality, NDArray> bagValid = new EnumMap<>(Modality.class);
         NDManager step = null;
         for (Modality m : batch.modalities()) {
             NDArray x = batch.input(m);
             step = x.getManager();
             NDArray valid = batch.valid(m);                                          // (B, N) or null
+            int k = m == Modality.TEXT ? textBag : 1;
+            long b = x.getShape().get(0);
+            if (k > 1) { // a bag of K texts per sample: each text is one sequence of the trunk
+                x = x.reshape(b * k, -1);                                             // (B, K, L) -> (B*K, L)
+                valid = valid.reshape(b * k, -1);                                     // (B, K*L) -> (B*K, L)
+            }
             NDArray h = stems.get(m).forward(x)                                       // (B, N, D)
                     .add(positions.get(m)).add(modalityEmbeddings.get(m));
             if (clsTokens.containsKey(m)) {
@@ -68,12 +78,24 @@ public final class SensoriumModel implements AutoCloseable {
                 valid = valid == null ? null : prependTrue(valid);
             }
             h = trunk.forward(h, valid, training);                                    // (B, N, D)
+            NDArray e = head(m, h, valid);                                            // (B, E), or (B*K, E)
+            if (k > 1) {
+                NDArray rowValid = valid.toType(DataType.FLOAT32, false).sum(new int[] {1}).gt(0)
+                        .reshape(b, k);                                               // (B, K) texts present
+                NDArray bag = e.reshape(b, k, -1);                                    // (B, K, E)
+                bags.put(m, bag);
+                bagValid.put(m, rowValid);
+                NDArray w = rowValid.toType(DataType.FLOAT32, false).expandDims(2);  // (B, K, 1)
+                NDArray mean = bag.mul(w).sum(new int[] {1});                         // (B, E) sum of the bag
+                e = mean.div(mean.square().sum(new int[] {1}, true).add(1e-12f).sqrt()); // its direction
+                h = h.reshape(b, -1, h.getShape().get(h.getShape().dimension() - 1)); // (B, K*N, D)
+            }
             tokens.put(m, h);
-            embeddings.put(m, head(m, h, valid));                                     // (B, E)
+            embeddings.put(m, e);
         }
         NDArray scale = step == null ? null
                 : step.zeros(new ai.djl.ndarray.types.Shape()).add(logLogitScale).exp().clip(0f, cfg.logitScaleMax());
-        return new ModelOutput(tokens, embeddings, scale);
+        return new ModelOutput(tokens, embeddings, scale, bags, bagValid);
     }
 
     private NDArray prependCls(NDArray h, Modality m) {

@@ -46,6 +46,10 @@ public interface Objective {
         if (k.weight() > 0) {
             list.add(new Weighted(new Clustering(k, config.model().embedDim(), params), k.weight()));
         }
+        Config.MilNce mil = config.objectives().milNce();
+        if (mil.weight() > 0) {
+            list.add(new Weighted(new MilNce(mil.pairs()), mil.weight()));
+        }
         Config.TwoView v = config.objectives().twoView();
         if (v.weight() > 0) {
             list.add(new Weighted(new TwoView(v.modalities(), v.temperature()), v.weight()));

@@ -130,4 +130,18 @@ class MainTest {
         assertTrue(last.containsKey("two_view/imu"), last.toString());
         assertTrue(last.containsKey("contrastive/video-text"), last.toString());
     }
+
+    @Test
+    void milNceTrainsOnBagsOfCaptionsAndRetrievalUsesTheBag(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "modalities.text.bag=3", "--set", "objectives.mil_nce.weight=0.5"));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("video->text"), (String) r[1]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        double mil = ((Number) last.get("mil_nce/video-text")).doubleValue();
+        assertTrue(mil > 0 && Double.isFinite(mil), last.toString());
+        Object[] noBag = cli(tinyArgs(dir, "--set", "objectives.mil_nce.weight=0.5", "--set", "run.name=nobag"));
+        assertEquals(2, noBag[0]);
+        assertTrue(((String) noBag[2]).contains("modalities.text.bag"), (String) noBag[2]);
+    }
 }

@@ -49,4 +49,12 @@ class TwoViewTest {
             assertEquals(true, start >= 0 && start <= 8, "start " + start);
         }
     }
+
+    @Test
+    void gradientMatchesFiniteDifferences() {
+        float[] z1 = {0.6f, 0.8f, -1f, 0f, 0.28f, -0.96f};
+        float[] z2 = {0.8f, 0.6f, -0.6f, 0.8f, 0f, -1f};
+        GradCheck.check(x -> TwoView.ntXent(x, x.getManager().create(z2, new ai.djl.ndarray.types.Shape(3, 2)), 0.5f),
+                z1, new ai.djl.ndarray.types.Shape(3, 2), 2e-3);
+    }
 }

@@ -27,7 +27,8 @@ import org.sensorium.modality.ModalitySpec;
  * subtitle file, one of its captions (training: drawn with the clip's seed; evaluation: the first).
  * Tokenised by a HuggingFace tokenizer.json ("classpath:NAME" or a path) with [CLS]/[SEP], truncated
  * and padded to L = spec.maxLength. Output (L): ids as floats, valid = attention mask. Text that is
- * empty (no cue overlaps) is valid and becomes [CLS] [SEP].
+ * empty (no cue overlaps) is valid and becomes [CLS] [SEP]. With spec.bag K above 1: (K, L), one row
+ * per text of {@link #bag}, rows past the bag's texts all-invalid.
  */
 public final class TextAdapter implements ModalityAdapter {
     private final ModalitySpec.Text spec;
@@ -59,7 +60,7 @@ public final class TextAdapter implements ModalityAdapter {
         return Modality.TEXT;
     }
 
-    /** (L). */
+    /** (L), or (K, L) with a bag. */
     @Override
     public long[] inputShape() {
         return spec.inputShape();
@@ -72,7 +73,57 @@ public final class TextAdapter implements ModalityAdapter {
 
     @Override
     public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
-        return tokenize(text(entry, clip));
+        if (spec.bag() == 1) {
+            return tokenize(text(entry, clip));
+        }
+        List<String> texts = bag(entry, clip);
+        int k = spec.bag(), l = spec.maxLength();
+        float[] values = new float[k * l];
+        boolean[] valid = new boolean[k * l]; // rows past the bag's texts stay all-invalid
+        for (int i = 0; i < texts.size(); i++) {
+            Item one = tokenize(texts.get(i));
+            System.arraycopy(one.values(), 0, values, i * l, l);
+            System.arraycopy(one.valid(), 0, valid, i * l, l);
+        }
+        return new Item(values, spec.inputShape(), valid);
+    }
+
+    /**
+     * Up to K texts of the clip, in this order: each subtitle cue overlapping the clip, the manifest's
+     * captions, then the cues nearest the clip in time (MIL-NCE's neighbouring narrations). At least one.
+     */
+    List<String> bag(ManifestEntry entry, Clip clip) throws BadInputException {
+        java.util.LinkedHashSet<String> texts = new java.util.LinkedHashSet<>();
+        ManifestEntry.Source src = entry.sources().get(Modality.TEXT);
+        List<Subtitles.Cue> cues = src == null ? List.of() : cues(entry, src);
+        double from = src == null ? 0 : src.start() + clip.start();
+        double to = from + clip.seconds();
+        for (Subtitles.Cue c : cues) {
+            if (c.overlaps(from, to) && !c.text().isEmpty()) {
+                texts.add(c.text());
+            }
+        }
+        texts.addAll(entry.captions());
+        List<Subtitles.Cue> byDistance = new java.util.ArrayList<>(cues);
+        byDistance.sort(java.util.Comparator.comparingDouble(c -> Math.max(0, Math.max(c.start() - to, from - c.end()))));
+        for (Subtitles.Cue c : byDistance) {
+            if (!c.text().isEmpty()) {
+                texts.add(c.text());
+            }
+        }
+        if (texts.isEmpty()) {
+            throw new BadInputException(entry.where() + ": " + (src == null ? "(no file)" : src.path()) + ": no text for the clip");
+        }
+        return texts.stream().limit(spec.bag()).toList();
+    }
+
+    private static List<Subtitles.Cue> cues(ManifestEntry entry, ManifestEntry.Source src) throws BadInputException {
+        try {
+            return Subtitles.read(src.path());
+        } catch (IOException e) {
+            String reason = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
+            throw new BadInputException(entry.where() + ": " + src.path() + ": " + reason, e);
+        }
     }
 
     /** (L) ids of one text, [CLS] text [SEP] [PAD]..., truncated to L. */
@@ -90,20 +141,14 @@ public final class TextAdapter implements ModalityAdapter {
             values[i] = ids[i];
             valid[i] = mask[i] != 0;
         }
-        return new Item(values, spec.inputShape(), valid);
+        return new Item(values, new long[] {l}, valid);
     }
 
     /** The clip's text: overlapping subtitle cues, else a caption. */
     String text(ManifestEntry entry, Clip clip) throws BadInputException {
         ManifestEntry.Source src = entry.sources().get(Modality.TEXT);
         if (src != null) {
-            List<Subtitles.Cue> cues;
-            try {
-                cues = Subtitles.read(src.path());
-            } catch (IOException e) {
-                String reason = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
-                throw new BadInputException(entry.where() + ": " + src.path() + ": " + reason, e);
-            }
+            List<Subtitles.Cue> cues = cues(entry, src);
             double from = src.start() + clip.start();
             double to = Math.min(from + clip.seconds(), Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end());
             return Subtitles.textBetween(cues, from, to);

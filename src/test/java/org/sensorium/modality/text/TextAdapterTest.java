@@ -2,12 +2,14 @@ package org.sensorium.modality.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -140,5 +142,31 @@ class TextAdapterTest {
             n += x ? 1 : 0;
         }
         return n;
+    }
+
+    @Test
+    void aBagHoldsOverlappingCuesThenCaptionsThenTheNearestCues(@TempDir Path dir) throws Exception {
+        Path srt = Files.writeString(dir.resolve("b.srt"), "1\n00:00:00,000 --> 00:00:01,000\none\n\n"
+                + "2\n00:00:01,000 --> 00:00:02,000\ntwo\n\n3\n00:00:05,000 --> 00:00:06,000\nfar\n\n"
+                + "4\n00:00:02,500 --> 00:00:03,000\nnear\n");
+        ManifestEntry e = new ManifestEntry("b", "train", null,
+                Map.of(Modality.TEXT, new ManifestEntry.Source(srt, 0, Double.NaN)), List.of("cap"), Path.of("m.jsonl"), 1);
+        ModalitySpec.Text spec = new ModalitySpec.Text(Fixtures.TEXT.tokenizer(), 6, 30522, 4);
+        try (TextAdapter bag = new TextAdapter(spec)) {
+            // clip [0.5, 1.5): cues "one" and "two" overlap; then the caption; then "near" (1.0 s away) before "far" (3.5 s)
+            assertEquals(List.of("one", "two", "cap", "near"), bag.bag(e, new Clip(0.5, 1.0, true, 1)));
+            Item item = bag.load(e, new Clip(0.5, 1.0, true, 1));
+            assertArrayEquals(new long[] {4, 6}, item.shape());
+            float[] row2 = Arrays.copyOfRange(item.values(), 12, 18);
+            assertArrayEquals(bag.tokenize("cap").values(), row2);
+            // a bag of 6 has only 5 texts: the last row is all padding
+            try (TextAdapter six = new TextAdapter(new ModalitySpec.Text(Fixtures.TEXT.tokenizer(), 6, 30522, 6))) {
+                Item it = six.load(e, new Clip(0.5, 1.0, true, 1));
+                for (int i = 30; i < 36; i++) {
+                    assertFalse(it.valid()[i]);
+                }
+                assertTrue(it.valid()[24]);
+            }
+        }
     }
 }
