@@ -12,6 +12,7 @@ import org.sensorium.bench.DataBench;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.FolderManifest;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.Validator;
@@ -23,9 +24,73 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** `sensorium data validate` and `sensorium bench data`. */
+/** `sensorium data validate`, `data from-folder`, `data inspect` and `sensorium bench data`. */
 final class DataCommands {
     private DataCommands() {}
+
+    @Command(name = "from-folder", mixinStandardHelpOptions = true,
+            description = {"Build a JSONL manifest from a folder of recordings (video + .srt/.vtt, audio + transcript, IMU).",
+                "Files sharing a folder and base name make one sample; files that cannot be used are listed with the reason."})
+    static final class FromFolderCmd implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "DIR", description = "folder of recordings (scanned recursively)")
+        Path dir;
+
+        @Option(names = "--out", paramLabel = "FILE",
+                description = "manifest to write (uris relative to its folder); default: standard output, uris relative to the current folder")
+        Path out;
+
+        @Option(names = "--split", defaultValue = "train", description = "split of every sample: train, val or test (default ${DEFAULT-VALUE})")
+        String split;
+
+        @Option(names = "--labels-from-folders", description = "label = name of the file's folder (like torchvision's ImageFolder)")
+        boolean labelsFromFolders;
+
+        @Option(names = "--captions-from-names", description = "a recording without a transcript gets its base name as caption (Front_Center -> \"Front Center\")")
+        boolean captionsFromNames;
+
+        @Option(names = "--test-subjects", split = ",", paramLabel = "S1,S2",
+                description = "samples of these subjects (HMP: the volunteer in the file name) go to the test split")
+        List<String> testSubjects = new ArrayList<>();
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        @Override
+        public Integer call() throws Exception {
+            FolderManifest.Options options = new FolderManifest.Options(split, labelsFromFolders, captionsFromNames,
+                    java.util.Set.copyOf(testSubjects));
+            Path manifestDir = out == null ? Path.of("") : out.toAbsolutePath().getParent();
+            FolderManifest.Result r = FolderManifest.scan(dir, manifestDir, out, options);
+            java.io.PrintStream report = out == null ? System.err : System.out;
+            if (r.lines().isEmpty()) {
+                report.println(FolderManifest.render(r));
+                report.println("no usable recording in " + dir + "; nothing written");
+                return 1;
+            }
+            if (out == null) {
+                r.lines().forEach(System.out::println);
+            } else {
+                write(out, r.lines());
+                Manifest.read(out); // what we wrote must load
+                report.println("wrote " + r.lines().size() + " samples to " + out);
+            }
+            report.println(FolderManifest.render(r));
+            return 0;
+        }
+
+        /** Writes under a temporary name in the same folder, then renames, so a reader never sees half a manifest. */
+        private static void write(Path file, List<String> lines) throws java.io.IOException {
+            Path parent = file.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, ".from-folder", ".tmp");
+            try {
+                Files.write(tmp, lines);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
 
     @Command(name = "validate", mixinStandardHelpOptions = true,
             description = "Decode every modality of every manifest line (centred evaluation clip); exit 0 if all decode, 1 if some fail.")
