@@ -551,7 +551,7 @@ public final class FolderManifest {
         if (!r.subjects().isEmpty()) {
             sb.append(String.format("%-22s %6d  %s%n", "subjects", r.subjects().size(), String.join(", ", new TreeSet<>(r.subjects()))));
         }
-        new TreeMap<>(r.imuChannels()).forEach((c, n) -> sb.append(String.format("%-22s %6d  files%n", "imu channels " + c, n)));
+        new TreeMap<>(r.imuChannels()).forEach((c, n) -> sb.append(String.format("%-22s %6d  %s%n", "imu files, channels", n, c)));
         if (!r.skipped().isEmpty()) {
             sb.append("skipped:\n");
             r.skipped().forEach(s -> sb.append("  ").append(s).append('\n'));
