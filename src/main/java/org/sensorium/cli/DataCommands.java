@@ -12,9 +12,13 @@ import org.sensorium.bench.DataBench;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.Clip;
 import org.sensorium.data.FolderManifest;
+import org.sensorium.data.Inspector;
+import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.ManifestException;
 import org.sensorium.data.Validator;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Modality;
@@ -114,6 +118,63 @@ final class DataCommands {
                         .run(entries, cfg.data().loaderThreads(), common.strict);
                 System.out.println(manifest.getFileName() + ": " + entries.size() + " lines");
                 System.out.println(Validator.render(r, cfg.data().clipSeconds()));
+                return r.ok() ? 0 : 1;
+            } finally {
+                adapters.values().forEach(ModalityAdapter::close);
+            }
+        }
+    }
+
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = {"Run the adapters of the resolved config on one sample's evaluation clip: print each modality's",
+                "input shape and statistics, the text and its tokens, and write one PNG (video frames, log-mel, IMU channels)."})
+    static final class InspectCmd implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MANIFEST", description = "JSONL manifest")
+        Path manifest;
+
+        @Option(names = "--id", required = true, description = "the sample's id")
+        String id;
+
+        @Option(names = "--out", paramLabel = "DIR", defaultValue = ".", description = "folder of the PNG <id>.png (default: the current folder)")
+        Path out;
+
+        @Option(names = "--config", description = "experiment file overriding configs/defaults.yaml")
+        Path config;
+
+        @Option(names = "--set", description = "override one key, e.g. --set modalities.imu.channels=[ax,ay,az] (repeatable)")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        @Override
+        public Integer call() throws Exception {
+            List<ManifestEntry> entries = Manifest.read(manifest);
+            int index = -1;
+            for (int i = 0; i < entries.size() && index < 0; i++) {
+                index = entries.get(i).id().equals(id) ? i : -1;
+            }
+            if (index < 0) {
+                throw new ManifestException(manifest + ": no sample with id '" + id + "' (" + entries.size() + " samples)");
+            }
+            ManifestEntry e = entries.get(index);
+            Config cfg = ConfigLoader.load(config, sets).config();
+            double seconds = cfg.data().clipSeconds();
+            Clip clip = Loader.clip(e, Loader.mix(cfg.run().seed(), -1, index), false, seconds); // as validate and evaluation cut it
+            Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
+            try {
+                for (Modality m : cfg.activeModalities()) {
+                    if (e.has(m)) {
+                        adapters.put(m, Adapters.create(m, cfg.modalities(), seconds));
+                    }
+                }
+                Inspector.Report r = Inspector.run(e, clip, adapters);
+                System.out.println(Inspector.render(r, cfg.modalities()));
+                Path png = out.resolve(e.id().replaceAll("[^A-Za-z0-9._-]", "_") + ".png");
+                Files.createDirectories(out);
+                java.awt.image.BufferedImage img = Inspector.picture(r, cfg.modalities());
+                javax.imageio.ImageIO.write(img, "png", png.toFile());
+                System.out.println("wrote " + png + " (" + img.getWidth() + " x " + img.getHeight() + ")");
                 return r.ok() ? 0 : 1;
             } finally {
                 adapters.values().forEach(ModalityAdapter::close);

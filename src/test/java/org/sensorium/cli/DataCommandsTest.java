@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.modality.Fixtures;
 import org.sensorium.modality.Modality;
 
@@ -147,5 +148,53 @@ class DataCommandsTest {
         Object[] none = MainTest.cli(List.of("data", "from-folder", dir.resolve("nope").toString()));
         assertEquals(2, none[0]);
         assertTrue(((String) none[2]).contains("nope: no such folder"), (String) none[2]);
+    }
+
+    @Test
+    void inspectPrintsShapesAndStatisticsAndDrawsOnePicture(@TempDir Path dir) throws Exception {
+        Path manifest = SampleSetGenerator.generate(dir.resolve("set"), 12, 7);
+        ManifestEntry right = Manifest.read(manifest).get(1); // all four modalities (SampleSetGeneratorTest)
+        Object[] r = MainTest.cli(List.of("data", "inspect", manifest.toString(), "--id", right.id(), "--out", dir.resolve("png").toString()));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        String out = (String) r[1];
+        // Default specs, 2 s clips: video 2 s x 4 fps = 8 frames of 32 x 32 RGB; audio (32000 - 400) / 160 + 1 = 198
+        // log-mel frames, rounded down to a multiple of 16 = 192, x 64 bands; text L = 24; IMU 2 s x 50 Hz = 100 x 6.
+        assertTrue(out.contains("\nvideo     (8, 32, 32, 3)   "), out);
+        assertTrue(out.contains("\naudio     (192, 64)        "), out);
+        assertTrue(out.contains("\nimu       (100, 6)         "), out);
+        // The subtitle's one cue is the first caption; every word of it is one WordPiece: [CLS] + 8 words + [SEP].
+        String caption = right.captions().get(0);
+        assertEquals(8, caption.split(" ").length, caption);
+        assertTrue(out.contains("\ntext      (24)             10 of 24 tokens valid\n"), out);
+        assertTrue(out.contains("\n  text:   \"" + caption + "\"\n"), out);
+        assertTrue(out.contains("\n  tokens: [CLS] " + caption + " [SEP]\n"), out);
+        // The sample lies still on a table: az is 1 g, divided by accel_scale 9.81 = 1.
+        String az = out.lines().filter(l -> l.startsWith("  az ")).findFirst().orElseThrow();
+        assertEquals(1.0, Double.parseDouble(az.trim().split("\\s+")[4]), 0.01, az);
+
+        Path png = dir.resolve("png/" + right.id() + ".png");
+        assertTrue(out.contains("wrote " + png + " (1000 x 810)"), out);
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        // Header 40 + video 180 + audio 260 + text 70 + IMU 260.
+        assertEquals(1000, img.getWidth());
+        assertEquals(40 + 180 + 260 + 70 + 260, img.getHeight());
+        // Top-left pixel of the first frame: the mid-grey background (128) after undoing (x / 255 - 0.45) / 0.225.
+        int rgb = img.getRGB(10 + 1, 40 + 22 + 1);
+        for (int shift : new int[] {16, 8, 0}) {
+            assertEquals(128, rgb >> shift & 0xFF, 8, Integer.toHexString(rgb));
+        }
+    }
+
+    @Test
+    void inspectNamesAMissingManifestOrIdWithExitCode2(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("none.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "inspect", missing.toString(), "--id", "a"));
+        assertEquals(2, r[0]);
+        assertEquals("error: " + missing + ": no such file", ((String) r[2]).strip());
+
+        Path manifest = Files.writeString(dir.resolve("m.jsonl"), "{\"id\": \"a\", \"split\": \"test\", \"captions\": [\"x\"]}\n");
+        Object[] id = MainTest.cli(List.of("data", "inspect", manifest.toString(), "--id", "b"));
+        assertEquals(2, id[0]);
+        assertEquals("error: " + manifest + ": no sample with id 'b' (1 samples)", ((String) id[2]).strip());
     }
 }
