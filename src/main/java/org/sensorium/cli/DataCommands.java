@@ -170,6 +170,11 @@ final class DataCommands {
                 }
                 Inspector.Report r = Inspector.run(e, clip, adapters);
                 System.out.println(Inspector.render(r, cfg.modalities()));
+                for (Modality m : Modality.values()) {
+                    if (e.has(m) && !adapters.containsKey(m)) {
+                        System.out.println(m.key() + ": not inspected (not in data.modalities " + cfg.data().modalities() + ")");
+                    }
+                }
                 Path png = out.resolve(e.id().replaceAll("[^A-Za-z0-9._-]", "_") + ".png");
                 Files.createDirectories(out);
                 java.awt.image.BufferedImage img = Inspector.picture(r, cfg.modalities());

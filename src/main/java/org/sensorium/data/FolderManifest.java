@@ -544,7 +544,7 @@ public final class FolderManifest {
         for (Modality m : Modality.values()) {
             sb.append(String.format("  %-20s %6d%n", "with " + m.key(), r.modalities().get(m.key())));
         }
-        r.splits().forEach((s, n) -> sb.append(String.format("  %-20s %6d%n", "split " + s, n)));
+        new TreeMap<>(r.splits()).forEach((s, n) -> sb.append(String.format("  %-20s %6d%n", "split " + s, n)));
         if (!r.labels().isEmpty()) {
             sb.append(String.format("%-22s %6d  %s%n", "labels", r.labels().size(), String.join(", ", new TreeSet<>(r.labels()))));
         }

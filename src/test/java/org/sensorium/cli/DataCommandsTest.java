@@ -59,7 +59,8 @@ class DataCommandsTest {
     /**
      * A folder of real recordings: a video with sound and a subtitle file, a video without sound, a WAV
      * with a transcript beside it, a speech WAV whose transcript is a line of a Sphinx transcription file,
-     * an HMP trial, a truncated MP4, a file of another kind and a hidden file.
+     * a transcription file naming no recording beside it, an HMP trial, a truncated MP4, a file of another
+     * kind and a hidden file.
      */
     static Path recordings(Path dir) throws Exception {
         Files.createDirectories(dir.resolve("clips"));
@@ -71,6 +72,7 @@ class DataCommandsTest {
         Files.copy(Fixtures.shared("audio/scratch/Animal/Dog1.wav"), dir.resolve("sounds/Dog 1.wav"));
         Files.writeString(dir.resolve("sounds/Dog 1.txt"), "a dog\nbarks twice\n");
         Files.copy(Fixtures.shared("audio/scratch/Animal/Dog2.wav"), dir.resolve("sounds/.hidden.wav"));
+        Files.copy(Fixtures.shared("speech/cards/cards.transcription"), dir.resolve("sounds/cards.transcription"));
         Files.createDirectories(dir.resolve("speech"));
         String utterance = "sense_and_sensibility_01_austen_64kb-0880";
         Files.copy(Fixtures.shared("speech/librivox/" + utterance + ".wav"), dir.resolve("speech/" + utterance + ".wav"));
@@ -103,14 +105,15 @@ class DataCommandsTest {
                         + "\"captions\":[\"he was not an ill disposed young man\"]}"),
                 Files.readAllLines(manifest));
         String out = (String) r[1];
-        // 10 files (the hidden one is not seen): 8 used (the transcription file included), 2 skipped.
-        for (String row : List.of("files seen                 10", "files used                  8", "files skipped               2",
+        // 11 files (the hidden one is not seen): 8 used (the librivox transcription included), 3 skipped.
+        for (String row : List.of("files seen                 11", "files used                  8", "files skipped               3",
                 "samples                     5", "  with video                2", "  with audio                3",
                 "  with text                 3", "  with imu                  1", "imu files, channels         1  ax,ay,az")) {
             assertTrue(out.contains(row), row + " in\n" + out);
         }
         assertTrue(out.contains("  broken/box.mp4: cannot decode: "), out);
         assertTrue(out.contains("  notes.md: unknown file type '.md'"), out);
+        assertTrue(out.contains("  sounds/cards.transcription: transcription names no recording in its folder"), out);
 
         List<ManifestEntry> entries = Manifest.read(manifest);
         assertEquals("f1", entries.get(0).subject());
