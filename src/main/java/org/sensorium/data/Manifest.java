@@ -40,7 +40,7 @@ public final class Manifest {
         try {
             lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new ManifestException(jsonl + ": no such file");
+            throw new ManifestException(jsonl + ": cannot read: no such file");
         } catch (IOException e) {
             throw new ManifestException(jsonl + ": cannot read: " + e.getMessage());
         }

@@ -193,7 +193,7 @@ class DataCommandsTest {
         Path missing = dir.resolve("none.jsonl");
         Object[] r = MainTest.cli(List.of("data", "inspect", missing.toString(), "--id", "a"));
         assertEquals(2, r[0]);
-        assertEquals("error: " + missing + ": no such file", ((String) r[2]).strip());
+        assertEquals("error: " + missing + ": cannot read: no such file", ((String) r[2]).strip());
 
         Path manifest = Files.writeString(dir.resolve("m.jsonl"), "{\"id\": \"a\", \"split\": \"test\", \"captions\": [\"x\"]}\n");
         Object[] id = MainTest.cli(List.of("data", "inspect", manifest.toString(), "--id", "b"));

@@ -61,7 +61,7 @@ class ManifestTest {
                 "{\"id\":\"a\",\"split\":\"test\",\"video\":{\"uri\":\"x.mp4\",\"start\":2,\"end\":1}}");
         assertError("manifest.jsonl:1: key 'subject': must be a non-empty string",
                 "{\"id\":\"a\",\"split\":\"test\",\"subject\":\" \",\"captions\":[\"x\"]}");
-        assertError(dir.resolve("none.jsonl") + ": no such file", () -> Manifest.read(dir.resolve("none.jsonl")));
+        assertError(dir.resolve("none.jsonl") + ": cannot read: no such file", () -> Manifest.read(dir.resolve("none.jsonl")));
         assertError("manifest.jsonl:1: key 'audio.uri': missing", "{\"id\":\"a\",\"split\":\"test\",\"audio\":{}}");
     }
 
