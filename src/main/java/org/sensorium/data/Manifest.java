@@ -28,7 +28,7 @@ import org.sensorium.modality.Modality;
 public final class Manifest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP_KEYS =
-            Set.of("id", "split", "label", "video", "audio", "text", "imu", "captions", "attributes");
+            Set.of("id", "split", "label", "subject", "video", "audio", "text", "imu", "captions", "attributes");
     private static final Set<String> SOURCE_KEYS = Set.of("uri", "start", "end");
     private static final Set<String> SPLITS = Set.of("train", "val", "test");
 
@@ -39,6 +39,8 @@ public final class Manifest {
         List<String> lines;
         try {
             lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ManifestException(jsonl + ": cannot read: no such file");
         } catch (IOException e) {
             throw new ManifestException(jsonl + ": cannot read: " + e.getMessage());
         }
@@ -97,6 +99,10 @@ public final class Manifest {
             throw line.error("split", "'" + split + "' is not train, val or test");
         }
         String label = optionalText(line, node, "label");
+        String subject = optionalText(line, node, "subject");
+        if (subject != null && subject.isBlank()) {
+            throw line.error("subject", "must be a non-empty string when present");
+        }
         Map<Modality, ManifestEntry.Source> sources = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             if (node.has(m.key())) {
@@ -110,7 +116,7 @@ public final class Manifest {
         if (sources.isEmpty() && captions.isEmpty()) {
             throw line.error("id", "sample '" + id + "' has no modality (video, audio, text, imu or captions)");
         }
-        return new ManifestEntry(id, split, label, Map.copyOf(sources), captions, line.file, line.number);
+        return new ManifestEntry(id, split, label, subject, Map.copyOf(sources), captions, line.file, line.number);
     }
 
     private static ManifestEntry.Source source(Line line, String key, JsonNode node) {

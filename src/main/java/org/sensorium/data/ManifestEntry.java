@@ -11,13 +11,20 @@ import org.sensorium.modality.Modality;
  * @param id unique sample id
  * @param split "train", "val" or "test"
  * @param label class label kept for evaluation, or null
+ * @param subject who or what was recorded (a person, a session, a device), for subject-wise splits, or null
  * @param sources per present modality: the file and the time span in it
  * @param captions captions given in the manifest (text modality without a subtitle file), may be empty
  * @param manifest the manifest file, for error messages
  * @param line 1-based line number in the manifest, for error messages
  */
-public record ManifestEntry(String id, String split, String label, Map<Modality, Source> sources,
+public record ManifestEntry(String id, String split, String label, String subject, Map<Modality, Source> sources,
         List<String> captions, Path manifest, int line) {
+
+    /** An entry without a subject. */
+    public ManifestEntry(String id, String split, String label, Map<Modality, Source> sources, List<String> captions,
+            Path manifest, int line) {
+        this(id, split, label, null, sources, captions, manifest, line);
+    }
 
     /** A recording and the span of it that belongs to the sample, in seconds; end is NaN for "to the end". */
     public record Source(Path path, double start, double end) {

@@ -39,9 +39,16 @@ public interface ModalityAdapter extends AutoCloseable {
             // fall through to FFmpeg's own message
         }
         String msg = String.valueOf(e.getMessage())
-                .replaceAll("\\s*\\((Has setFormat|For more details)[^)]*\\)", "")
+                .replaceAll("\\s*\\((Has setFormat|For more details)([^()]|\\(\\))*\\)", "")
                 .replace("\"" + file + "\"", "the file")
                 .replaceAll("\\s+", " ").trim();
+        java.util.regex.Matcher code = java.util.regex.Pattern.compile("error (-\\d+)").matcher(msg);
+        if (code.find()) { // JavaCV gives FFmpeg's error number only; add its text ("Invalid data found ...")
+            byte[] text = new byte[128];
+            org.bytedeco.ffmpeg.global.avutil.av_strerror(Integer.parseInt(code.group(1)), text, text.length);
+            String reason = new String(text, java.nio.charset.StandardCharsets.US_ASCII).replaceAll("\\x00.*", "").trim();
+            msg = msg.substring(0, code.end()) + " (" + reason + ")" + msg.substring(code.end());
+        }
         return "cannot decode: " + msg;
     }
 }

@@ -8,8 +8,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.data.Manifest;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.SampleSetGenerator;
+import org.sensorium.modality.Fixtures;
+import org.sensorium.modality.Modality;
 
-/** `sensorium data validate` on the real fixtures and on a broken file. */
+/** `sensorium data validate` and `data from-folder` on the real fixtures and on broken files. */
 class DataCommandsTest {
 
     @Test
@@ -47,5 +52,152 @@ class DataCommandsTest {
         Object[] r = MainTest.cli(List.of("data", "validate", manifest.toString()));
         assertEquals(2, r[0]);
         assertTrue(((String) r[2]).contains("bad.jsonl:1"), (String) r[2]);
+    }
+
+    static final String HMP_TRIAL = "Accelerometer-2011-03-24-09-51-07-walk-f1";
+
+    /**
+     * A folder of real recordings: a video with sound and a subtitle file, a video without sound, a WAV
+     * with a transcript beside it, a speech WAV whose transcript is a line of a Sphinx transcription file,
+     * a transcription file naming no recording beside it, an HMP trial, a truncated MP4, a file of another
+     * kind and a hidden file.
+     */
+    static Path recordings(Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("clips"));
+        Files.createSymbolicLink(dir.resolve("clips/cup.mp4"), Fixtures.shared("video/cup.mp4").toAbsolutePath());
+        Files.writeString(dir.resolve("clips/cup.srt"),
+                "1\n00:00:00,000 --> 00:00:04,000\na hand holds a cup\n\n2\n00:00:04,000 --> 00:00:08,100\nthe cup turns around\n");
+        Files.createSymbolicLink(dir.resolve("clips/vtest.avi"), Fixtures.shared("video/vtest.avi").toAbsolutePath());
+        Files.createDirectories(dir.resolve("sounds"));
+        Files.copy(Fixtures.shared("audio/scratch/Animal/Dog1.wav"), dir.resolve("sounds/Dog 1.wav"));
+        Files.writeString(dir.resolve("sounds/Dog 1.txt"), "a dog\nbarks twice\n");
+        Files.copy(Fixtures.shared("audio/scratch/Animal/Dog2.wav"), dir.resolve("sounds/.hidden.wav"));
+        Files.copy(Fixtures.shared("speech/cards/cards.transcription"), dir.resolve("sounds/cards.transcription"));
+        Files.createDirectories(dir.resolve("speech"));
+        String utterance = "sense_and_sensibility_01_austen_64kb-0880";
+        Files.copy(Fixtures.shared("speech/librivox/" + utterance + ".wav"), dir.resolve("speech/" + utterance + ".wav"));
+        Files.copy(Fixtures.shared("speech/librivox/transcription"), dir.resolve("speech/transcription"));
+        Files.createDirectories(dir.resolve("Walk"));
+        Files.copy(Fixtures.shared("imu/hmp/Walk/" + HMP_TRIAL + ".txt"), dir.resolve("Walk/" + HMP_TRIAL + ".txt"));
+        Files.createDirectories(dir.resolve("broken"));
+        byte[] box = Files.readAllBytes(Fixtures.shared("video/box.mp4"));
+        Files.write(dir.resolve("broken/box.mp4"), java.util.Arrays.copyOf(box, 2000));
+        Files.writeString(dir.resolve("notes.md"), "# recorded on a table\n");
+        return dir;
+    }
+
+    @Test
+    void fromFolderWritesOneSortedLinePerRecordingAndSkipsTheRest(@TempDir Path dir) throws Exception {
+        recordings(dir);
+        Path manifest = dir.resolve("manifest.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "from-folder", dir.toString(), "--out", manifest.toString(), "--labels-from-folders"));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        assertEquals(List.of(
+                "{\"id\":\"Walk/" + HMP_TRIAL + "\",\"split\":\"train\",\"label\":\"Walk\",\"subject\":\"f1\","
+                        + "\"imu\":{\"uri\":\"Walk/" + HMP_TRIAL + ".txt\"}}",
+                "{\"id\":\"clips/cup\",\"split\":\"train\",\"label\":\"clips\",\"video\":{\"uri\":\"clips/cup.mp4\"},"
+                        + "\"audio\":{\"uri\":\"clips/cup.mp4\"},\"text\":{\"uri\":\"clips/cup.srt\"}}",
+                "{\"id\":\"clips/vtest\",\"split\":\"train\",\"label\":\"clips\",\"video\":{\"uri\":\"clips/vtest.avi\"}}",
+                "{\"id\":\"sounds/Dog_1\",\"split\":\"train\",\"label\":\"sounds\",\"audio\":{\"uri\":\"sounds/Dog 1.wav\"},"
+                        + "\"captions\":[\"a dog barks twice\"]}",
+                "{\"id\":\"speech/sense_and_sensibility_01_austen_64kb-0880\",\"split\":\"train\",\"label\":\"speech\","
+                        + "\"audio\":{\"uri\":\"speech/sense_and_sensibility_01_austen_64kb-0880.wav\"},"
+                        + "\"captions\":[\"he was not an ill disposed young man\"]}"),
+                Files.readAllLines(manifest));
+        String out = (String) r[1];
+        // 11 files (the hidden one is not seen): 8 used (the librivox transcription included), 3 skipped.
+        for (String row : List.of("files seen                 11", "files used                  8", "files skipped               3",
+                "samples                     5", "  with video                2", "  with audio                3",
+                "  with text                 3", "  with imu                  1", "imu files, channels         1  ax,ay,az")) {
+            assertTrue(out.contains(row), row + " in\n" + out);
+        }
+        assertTrue(out.contains("  broken/box.mp4: cannot decode: "), out);
+        assertTrue(out.contains("  notes.md: unknown file type '.md'"), out);
+        assertTrue(out.contains("  sounds/cards.transcription: transcription names no recording in its folder"), out);
+
+        List<ManifestEntry> entries = Manifest.read(manifest);
+        assertEquals("f1", entries.get(0).subject());
+        assertEquals(dir.resolve("sounds/Dog 1.wav").toAbsolutePath(), entries.get(3).sources().get(Modality.AUDIO).path());
+        Object[] v = MainTest.cli(List.of("data", "validate", manifest.toString(), "--set", "modalities.imu.channels=[ax,ay,az]"));
+        assertEquals(0, v[0], v[1] + "\n" + v[2]);
+        for (String row : List.of("video           2        2        0", "audio           3        3        0",
+                "text            3        3        0", "imu             1        1        0")) {
+            assertTrue(((String) v[1]).contains(row), row + " in\n" + v[1]);
+        }
+
+        // The same folder gives the same bytes (the manifest being overwritten is not scanned).
+        String first = Files.readString(manifest);
+        assertEquals(0, MainTest.cli(List.of("data", "from-folder", dir.toString(), "--out", manifest.toString(), "--labels-from-folders"))[0]);
+        assertEquals(first, Files.readString(manifest));
+    }
+
+    @Test
+    void fromFolderPutsTestSubjectsInTheTestSplit(@TempDir Path dir) throws Exception {
+        recordings(dir);
+        Path manifest = dir.resolve("m.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "from-folder", dir.toString(), "--out", manifest.toString(), "--split", "val",
+                "--test-subjects", "f1"));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        List<ManifestEntry> entries = Manifest.read(manifest);
+        assertEquals(List.of("test", "val", "val", "val", "val"), entries.stream().map(ManifestEntry::split).toList());
+        assertTrue(((String) r[1]).contains("  split test                1"), (String) r[1]);
+
+        Object[] typo = MainTest.cli(List.of("data", "from-folder", dir.toString(), "--out", manifest.toString(), "--test-subjects", "f9"));
+        assertEquals(2, typo[0]);
+        assertEquals("error: --test-subjects: no sample has subject 'f9' (subjects found: f1)", ((String) typo[2]).strip());
+        Object[] split = MainTest.cli(List.of("data", "from-folder", dir.toString(), "--split", "dev"));
+        assertEquals(2, split[0]);
+        assertEquals("error: --split: 'dev' is not train, val or test", ((String) split[2]).strip());
+        Object[] none = MainTest.cli(List.of("data", "from-folder", dir.resolve("nope").toString()));
+        assertEquals(2, none[0]);
+        assertTrue(((String) none[2]).contains("nope: no such folder"), (String) none[2]);
+    }
+
+    @Test
+    void inspectPrintsShapesAndStatisticsAndDrawsOnePicture(@TempDir Path dir) throws Exception {
+        Path manifest = SampleSetGenerator.generate(dir.resolve("set"), 12, 7);
+        ManifestEntry right = Manifest.read(manifest).get(1); // all four modalities (SampleSetGeneratorTest)
+        Object[] r = MainTest.cli(List.of("data", "inspect", manifest.toString(), "--id", right.id(), "--out", dir.resolve("png").toString()));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        String out = (String) r[1];
+        // Default specs, 2 s clips: video 2 s x 4 fps = 8 frames of 32 x 32 RGB; audio (32000 - 400) / 160 + 1 = 198
+        // log-mel frames, rounded down to a multiple of 16 = 192, x 64 bands; text L = 24; IMU 2 s x 50 Hz = 100 x 6.
+        assertTrue(out.contains("\nvideo     (8, 32, 32, 3)   "), out);
+        assertTrue(out.contains("\naudio     (192, 64)        "), out);
+        assertTrue(out.contains("\nimu       (100, 6)         "), out);
+        // The subtitle's one cue is the first caption; every word of it is one WordPiece: [CLS] + 8 words + [SEP].
+        String caption = right.captions().get(0);
+        assertEquals(8, caption.split(" ").length, caption);
+        assertTrue(out.contains("\ntext      (24)             10 of 24 tokens valid\n"), out);
+        assertTrue(out.contains("\n  text:   \"" + caption + "\"\n"), out);
+        assertTrue(out.contains("\n  tokens: [CLS] " + caption + " [SEP]\n"), out);
+        // The sample lies still on a table: az is 1 g, divided by accel_scale 9.81 = 1.
+        String az = out.lines().filter(l -> l.startsWith("  az ")).findFirst().orElseThrow();
+        assertEquals(1.0, Double.parseDouble(az.trim().split("\\s+")[4]), 0.01, az);
+
+        Path png = dir.resolve("png/" + right.id() + ".png");
+        assertTrue(out.contains("wrote " + png + " (1000 x 810)"), out);
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        // Header 40 + video 180 + audio 260 + text 70 + IMU 260.
+        assertEquals(1000, img.getWidth());
+        assertEquals(40 + 180 + 260 + 70 + 260, img.getHeight());
+        // Top-left pixel of the first frame: the mid-grey background (128) after undoing (x / 255 - 0.45) / 0.225.
+        int rgb = img.getRGB(10 + 1, 40 + 22 + 1);
+        for (int shift : new int[] {16, 8, 0}) {
+            assertEquals(128, rgb >> shift & 0xFF, 8, Integer.toHexString(rgb));
+        }
+    }
+
+    @Test
+    void inspectNamesAMissingManifestOrIdWithExitCode2(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("none.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "inspect", missing.toString(), "--id", "a"));
+        assertEquals(2, r[0]);
+        assertEquals("error: " + missing + ": cannot read: no such file", ((String) r[2]).strip());
+
+        Path manifest = Files.writeString(dir.resolve("m.jsonl"), "{\"id\": \"a\", \"split\": \"test\", \"captions\": [\"x\"]}\n");
+        Object[] id = MainTest.cli(List.of("data", "inspect", manifest.toString(), "--id", "b"));
+        assertEquals(2, id[0]);
+        assertEquals("error: " + manifest + ": no sample with id 'b' (1 samples)", ((String) id[2]).strip());
     }
 }

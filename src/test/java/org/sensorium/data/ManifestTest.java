@@ -24,7 +24,7 @@ class ManifestTest {
     @Test
     void readsEntriesResolvingRelativeUris() throws IOException {
         Path m = write(
-                "{\"id\":\"a\",\"split\":\"train\",\"label\":\"left\",\"video\":{\"uri\":\"v/a.mp4\",\"start\":1.5,\"end\":3.5},"
+                "{\"id\":\"a\",\"split\":\"train\",\"label\":\"left\",\"subject\":\"f1\",\"video\":{\"uri\":\"v/a.mp4\",\"start\":1.5,\"end\":3.5},"
                         + "\"imu\":{\"uri\":\"/abs/a.csv\"},\"attributes\":{\"color\":\"red\"}}",
                 "",
                 "{\"id\":\"b\",\"split\":\"val\",\"captions\":[\"a cup\",\"a mug\"]}");
@@ -38,9 +38,11 @@ class ManifestTest {
         assertEquals(0.0, a.sources().get(Modality.IMU).start());
         assertTrue(Double.isNaN(a.sources().get(Modality.IMU).end()));
         assertFalse(a.has(Modality.AUDIO));
+        assertEquals("f1", a.subject());
         ManifestEntry b = es.get(1);
         assertEquals(3, b.line());
         assertNull(b.label());
+        assertNull(b.subject());
         assertTrue(b.has(Modality.TEXT));
         assertEquals(List.of("a cup", "a mug"), b.captions());
         assertEquals("manifest.jsonl:3 (id=b)", b.where());
@@ -57,11 +59,19 @@ class ManifestTest {
         assertError("manifest.jsonl:2: not a JSON object", ok, "[1, 2]");
         assertError("manifest.jsonl:1: key 'video.end': 1.0 must be > start 2.0",
                 "{\"id\":\"a\",\"split\":\"test\",\"video\":{\"uri\":\"x.mp4\",\"start\":2,\"end\":1}}");
+        assertError("manifest.jsonl:1: key 'subject': must be a non-empty string",
+                "{\"id\":\"a\",\"split\":\"test\",\"subject\":\" \",\"captions\":[\"x\"]}");
+        assertError(dir.resolve("none.jsonl") + ": cannot read: no such file", () -> Manifest.read(dir.resolve("none.jsonl")));
         assertError("manifest.jsonl:1: key 'audio.uri': missing", "{\"id\":\"a\",\"split\":\"test\",\"audio\":{}}");
     }
 
     private void assertError(String prefix, String... lines) throws IOException {
-        ManifestException e = assertThrows(ManifestException.class, () -> Manifest.read(write(lines)));
+        Path m = write(lines);
+        assertError(prefix, () -> Manifest.read(m));
+    }
+
+    private static void assertError(String prefix, org.junit.jupiter.api.function.Executable read) {
+        ManifestException e = assertThrows(ManifestException.class, read);
         assertTrue(e.getMessage().startsWith(prefix), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }

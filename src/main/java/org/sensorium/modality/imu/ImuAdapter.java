@@ -49,6 +49,15 @@ public final class ImuAdapter implements ModalityAdapter {
         return spec.inputShape(clipSeconds);
     }
 
+    /**
+     * The channels a recording has (e.g. ax, ay, az for HMP), after reading and checking all of it.
+     *
+     * @throws IOException with a one-line reason when the file is not a usable IMU recording
+     */
+    public static java.util.List<String> channels(java.nio.file.Path file) throws IOException {
+        return ImuReaders.channelNames(file);
+    }
+
     @Override
     public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
         ManifestEntry.Source src = entry.sources().get(Modality.IMU);

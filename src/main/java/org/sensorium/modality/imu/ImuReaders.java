@@ -58,6 +58,24 @@ final class ImuReaders {
         };
     }
 
+    /** Every channel the file has (CSV: each header column but t), in file order. */
+    static List<String> channelNames(Path file) throws IOException {
+        return switch (Format.of(file)) {
+            case CSV -> Csv.read(file, Csv.header(file)).channels().stream().map(Channel::name).toList();
+            case HMP -> List.copyOf(Hmp.read(file).keySet());
+            case GPMF -> List.copyOf(Gpmf.read(file).keySet());
+        };
+    }
+
+    /** The file's lines; bytes that are not text in this charset are an IOException saying so (not "Input length = 1"). */
+    private static List<String> lines(Path file, java.nio.charset.Charset cs) throws IOException {
+        try {
+            return Files.readAllLines(file, cs);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException("not " + cs.name() + " text", e);
+        }
+    }
+
     /** The requested channels out of all a recording has; an IOException listing every missing one. */
     private static Recording select(Map<String, Channel> all, List<String> wanted, String format) throws IOException {
         List<String> missing = wanted.stream().filter(c -> !all.containsKey(c)).toList();
@@ -79,7 +97,7 @@ final class ImuReaders {
         private Csv() {}
 
         static Recording read(Path file, List<String> channels) throws IOException {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            List<String> lines = lines(file, StandardCharsets.UTF_8);
             int h = 0;
             while (h < lines.size() && lines.get(h).isBlank()) {
                 h++;
@@ -99,6 +117,17 @@ final class ImuReaders {
                 throw new IOException("needs at least 2 samples, found " + rows.size());
             }
             return transpose(rows, channels);
+        }
+
+        /** The column names of the header line other than t. */
+        static List<String> header(Path file) throws IOException {
+            for (String line : lines(file, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    return Arrays.stream(line.replace("\uFEFF", "").split(",")).map(String::trim)
+                            .filter(n -> !n.equals(TIME)).toList();
+                }
+            }
+            throw new IOException("empty file");
         }
 
         /** Column index of t, then of each channel. */
@@ -175,7 +204,7 @@ final class ImuReaders {
         }
 
         static Map<String, Channel> read(Path file) throws IOException {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
+            List<String> lines = lines(file, StandardCharsets.US_ASCII);
             List<int[]> rows = new ArrayList<>();
             for (int i = 0; i < lines.size(); i++) {
                 if (!lines.get(i).isBlank()) {

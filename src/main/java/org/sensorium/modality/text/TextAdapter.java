@@ -144,8 +144,29 @@ public final class TextAdapter implements ModalityAdapter {
         return new Item(values, new long[] {l}, valid);
     }
 
-    /** The clip's text: overlapping subtitle cues, else a caption. */
-    String text(ManifestEntry entry, Clip clip) throws BadInputException {
+    /** The tokens of one text as the tokenizer writes them ([CLS], word pieces, [SEP]), truncated to L, without padding. */
+    public List<String> tokens(String text) {
+        Encoding enc;
+        synchronized (tokenizer) {
+            enc = tokenizer.encode(text);
+        }
+        String[] tokens = enc.getTokens();
+        long[] mask = enc.getAttentionMask();
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(spec.maxLength(), tokens.length); i++) {
+            if (mask[i] != 0) {
+                out.add(tokens[i]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The clip's text: overlapping subtitle cues, else a caption.
+     *
+     * @throws BadInputException when the subtitle file is unusable, or there is neither a file nor a caption
+     */
+    public String text(ManifestEntry entry, Clip clip) throws BadInputException {
         ManifestEntry.Source src = entry.sources().get(Modality.TEXT);
         if (src != null) {
             List<Subtitles.Cue> cues = cues(entry, src);
