@@ -14,6 +14,10 @@ import org.sensorium.modality.Modality;
 public final class Spans {
     private static final ConcurrentHashMap<Path, Double> CONTAINER_SECONDS = new ConcurrentHashMap<>();
 
+    static {
+        org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_FATAL); // no stream dumps
+    }
+
     private Spans() {}
 
     /** The usable length of the sample in seconds: the shortest of its known spans; NaN when none is known. */
