@@ -27,6 +27,9 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                         "MIL-NCE needs a bag of texts: set modalities.text.bag to 2 or more (it is " + modalities.text().bag() + ")");
             }
         }
+        if (objectives.relativeSpeed().weight() > 0 && !data.modalities().contains(Modality.VIDEO)) {
+            throw new ConfigException("objectives.relative_speed.weight", "needs video in data.modalities " + data.modalities());
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -138,7 +141,8 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** objectives.*: each objective is on when its weight is above zero. */
-    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce) {}
+    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
+            RelativeSpeed relativeSpeed) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -198,6 +202,19 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                     throw new ConfigException("objectives.mil_nce.pairs", p + ": the second modality must be text (the bag)");
                 }
             }
+        }
+    }
+
+    /** objectives.relative_speed.*: RSPNet's relative playback speed and appearance terms on a second video clip. */
+    public record RelativeSpeed(float weight, List<Double> speeds, float temperature) {
+        public RelativeSpeed {
+            if (weight < 0) {
+                throw new ConfigException("objectives.relative_speed.weight", weight + " must be >= 0");
+            }
+            if (speeds == null || speeds.isEmpty() || speeds.stream().anyMatch(s -> !(s > 0) || s > 8)) {
+                throw new ConfigException("objectives.relative_speed.speeds", speeds + ": needs speeds in (0, 8], e.g. [0.5, 1.0, 2.0]");
+            }
+            positive("objectives.relative_speed.temperature", temperature);
         }
     }
 

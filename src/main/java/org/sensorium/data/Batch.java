@@ -19,9 +19,26 @@ import org.sensorium.modality.Modality;
  * @param inputs per modality (B, ...) in the adapter's input shape
  * @param present per modality, B booleans
  * @param valid per modality with padding (text): (B, N_m) boolean token mask; absent otherwise
+ * @param speeds playback speed of each sample's video, B (1 except in RSPNet's second views)
  */
 public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
-        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid) {
+        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, float[] speeds) {
+
+    public Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
+            Map<Modality, boolean[]> present, Map<Modality, NDArray> valid) {
+        this(ids, labels, inputs, present, valid, ones(ids.size()));
+    }
+
+    private static float[] ones(int n) {
+        float[] s = new float[n];
+        Arrays.fill(s, 1f);
+        return s;
+    }
+
+    /** The same batch with the given per-sample playback speeds. */
+    public Batch withSpeeds(float[] s) {
+        return new Batch(ids, labels, inputs, present, valid, s);
+    }
 
     public int size() {
         return ids.size();
@@ -101,16 +118,26 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
                 second.put(m, shapes.get(m));
             }
         }
-        return collate(manager, samples.stream().map(d -> new Decoded(d.entry(), d.second())).toList(), second);
+        return collate(manager, samples.stream().map(d -> new Decoded(d.entry(), d.second())).toList(), second)
+                .withSpeeds(secondSpeeds(samples));
     }
 
     /**
      * One sample after decoding: its manifest entry, an item per modality it has, and, when a
      * two-view objective is on, a second view (another clip, other augmentation) of some modalities.
      */
-    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second) {
+    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed) {
         public Decoded(ManifestEntry entry, Map<Modality, Item> items) {
-            this(entry, items, Map.of());
+            this(entry, items, Map.of(), 1.0);
         }
+    }
+
+    /** Playback speed of each sample's second video view (RSPNet), B; 1 without second views. */
+    public static float[] secondSpeeds(List<Decoded> samples) {
+        float[] s = new float[samples.size()];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) samples.get(i).secondSpeed();
+        }
+        return s;
     }
 }

@@ -7,5 +7,11 @@ package org.sensorium.data;
  * @param seconds clip length (data.clip_seconds)
  * @param train true for training (augmentation on), false for evaluation (deterministic)
  * @param seed seed of every random draw for this sample at this step (derived from run seed, step, index)
+ * @param speed playback speed of a video clip (RSPNet): its frames are speed / fps seconds apart, so
+ *     it covers speed * seconds of the recording; 1 for every other use. Only video reads it.
  */
-public record Clip(double start, double seconds, boolean train, long seed) {}
+public record Clip(double start, double seconds, boolean train, long seed, double speed) {
+    public Clip(double start, double seconds, boolean train, long seed) {
+        this(start, seconds, train, seed, 1.0);
+    }
+}

@@ -52,7 +52,7 @@ public final class Loader implements AutoCloseable {
     private final long seed;
     private final double clipSeconds;
     private final SkipLog skips;
-    private final Set<Modality> secondViews;
+    private final SecondViews secondViews;
     private final ExecutorService pool;
     private final ArrayDeque<Future<Batch.Decoded>> queue = new ArrayDeque<>();
     private Cursor cursor;   // next sample handed to the trainer
@@ -62,16 +62,30 @@ public final class Loader implements AutoCloseable {
 
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard) {
-        this(entries, adapters, microBatch, seed, clipSeconds, threads, prefetchBatches, skips, start, shard, Set.of());
+        this(entries, adapters, microBatch, seed, clipSeconds, threads, prefetchBatches, skips, start, shard, SecondViews.NONE);
     }
 
     /**
-     * @param secondViews modalities decoded twice per sample (two-view objectives: SimCLR, CVRL): the
-     *     second clip starts at a gap drawn by {@link #secondClip} and has its own augmentation seed
+     * Which modalities two-view objectives want decoded a second time per sample, and at which video
+     * playback speeds (one drawn per sample; RSPNet), [1] for the same speed.
+     */
+    public record SecondViews(Set<Modality> modalities, List<Double> speeds) {
+        public static final SecondViews NONE = new SecondViews(Set.of(), List.of(1.0));
+
+        public SecondViews {
+            modalities = Set.copyOf(modalities);
+            speeds = List.copyOf(speeds);
+        }
+    }
+
+    /**
+     * @param secondViews modalities decoded twice per sample (two-view objectives: SimCLR, CVRL, RSPNet):
+     *     the second clip starts at a gap drawn by {@link #secondClip}, has its own augmentation seed
+     *     and, for video, a playback speed drawn from secondViews.speeds
      */
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard,
-            Set<Modality> secondViews) {
+            SecondViews secondViews) {
         if (entries.size() / shard.worldSize() < microBatch) {
             throw new ManifestException("the training split has " + entries.size() + " samples: fewer than one micro-batch of "
                     + microBatch + " for each of " + shard.worldSize() + " worker(s)");
@@ -84,7 +98,7 @@ public final class Loader implements AutoCloseable {
         this.seed = seed;
         this.clipSeconds = clipSeconds;
         this.skips = skips;
-        this.secondViews = Set.copyOf(secondViews);
+        this.secondViews = secondViews;
         this.pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "sensorium-loader");
             t.setDaemon(true);
@@ -141,17 +155,20 @@ public final class Loader implements AutoCloseable {
     private Batch.Decoded decodeViews(ManifestEntry e, long sampleSeed) {
         Clip first = clip(e, sampleSeed, true, clipSeconds);
         Batch.Decoded d = decode(e, first, adapters, skips);
-        if (d == null || secondViews.isEmpty()) {
+        if (d == null || secondViews.modalities().isEmpty()) {
             return d;
         }
         Map<Modality, ModalityAdapter> chosen = new EnumMap<>(Modality.class);
-        secondViews.forEach(m -> {
+        secondViews.modalities().forEach(m -> {
             if (adapters.containsKey(m)) {
                 chosen.put(m, adapters.get(m));
             }
         });
-        Batch.Decoded second = decode(e, secondClip(e, first, mix(sampleSeed, 2, 0), clipSeconds), chosen, skips);
-        return second == null ? null : new Batch.Decoded(e, d.items(), second.items());
+        long seed2 = mix(sampleSeed, 2, 0);
+        List<Double> speeds = secondViews.speeds();
+        double speed = speeds.get(new SplittableRandom(mix(seed2, 3, 0)).nextInt(speeds.size()));
+        Batch.Decoded second = decode(e, secondClip(e, first, seed2, clipSeconds, speed), chosen, skips);
+        return second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed);
     }
 
     /**
@@ -161,15 +178,15 @@ public final class Loader implements AutoCloseable {
      * likelier than distant ones; the second clip goes after or before the first, whichever fits
      * (a coin decides when both do). Its own seed gives it its own augmentation.
      */
-    public static Clip secondClip(ManifestEntry e, Clip first, long seed, double clipSeconds) {
-        double slack = slack(e, clipSeconds);
+    public static Clip secondClip(ManifestEntry e, Clip first, long seed, double clipSeconds, double speed) {
+        double slack = slack(e, clipSeconds * speed); // a faster clip covers more of the recording
         SplittableRandom r = new SplittableRandom(seed);
         double gap = slack * (1 - Math.sqrt(1 - r.nextDouble()));
         boolean after = first.start() + gap <= slack;
         boolean before = first.start() - gap >= 0;
         double start = after && before ? (r.nextBoolean() ? first.start() + gap : first.start() - gap)
                 : after ? first.start() + gap : before ? first.start() - gap : Math.min(slack, first.start() + gap);
-        return new Clip(start, clipSeconds, true, seed);
+        return new Clip(Math.max(0, start), clipSeconds, true, seed, speed);
     }
 
     private Cursor advance(Cursor c) {

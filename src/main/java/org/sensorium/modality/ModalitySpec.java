@@ -16,11 +16,22 @@ public sealed interface ModalitySpec {
      * normalised with mean/std, cut into tubeletFrames x patch x patch tubelets. Training clips get one
      * augmentation for all their frames (CVRL's temporally consistent augmentation): a random crop
      * covering cropMinScale..1 of the resized frame's area, a horizontal flip if flip, brightness and
-     * contrast factors in 1 +- brightness / contrast. Evaluation clips are centre-cropped, unchanged.
+     * contrast factors in 1 +- brightness / contrast, and, with backgroundErasing above 0, one frame of
+     * the clip mixed into every frame with a weight drawn from [0, backgroundErasing) (Wang et al.'s
+     * background erasing: the static frame adds no motion). Evaluation clips are centre-cropped, unchanged.
      */
     record Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std,
-            double cropMinScale, boolean flip, double brightness, double contrast) implements ModalitySpec {
+            double cropMinScale, boolean flip, double brightness, double contrast, double backgroundErasing)
+            implements ModalitySpec {
+        public Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std,
+                double cropMinScale, boolean flip, double brightness, double contrast) {
+            this(fps, height, width, tubeletFrames, patch, mean, std, cropMinScale, flip, brightness, contrast, 0.0);
+        }
+
         public Video {
+            if (backgroundErasing < 0 || backgroundErasing >= 1) {
+                throw new ConfigException("modalities.video.background_erasing", backgroundErasing + " must be in [0, 1) (0 = off)");
+            }
             if (!(cropMinScale > 0 && cropMinScale <= 1)) {
                 throw new ConfigException("modalities.video.crop_min_scale", cropMinScale + " must be in (0, 1] (1 = no random crop)");
             }

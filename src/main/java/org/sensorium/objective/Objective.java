@@ -8,6 +8,10 @@ import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
+import org.sensorium.data.Loader;
+import org.sensorium.modality.Modality;
+import java.util.EnumSet;
+import java.util.Set;
 
 /** A training objective: reads the model's output and returns named scalar loss terms (unweighted). */
 public interface Objective {
@@ -50,6 +54,10 @@ public interface Objective {
         if (mil.weight() > 0) {
             list.add(new Weighted(new MilNce(mil.pairs()), mil.weight()));
         }
+        Config.RelativeSpeed rs = config.objectives().relativeSpeed();
+        if (rs.weight() > 0) {
+            list.add(new Weighted(new RelativeSpeed(rs, config.model().embedDim(), params), rs.weight()));
+        }
         Config.TwoView v = config.objectives().twoView();
         if (v.weight() > 0) {
             list.add(new Weighted(new TwoView(v.modalities(), v.temperature()), v.weight()));
@@ -57,14 +65,22 @@ public interface Objective {
         return list;
     }
 
-    /** The modalities some objective wants second views of (empty: decode one view only). */
-    static java.util.Set<org.sensorium.modality.Modality> secondViews(List<Weighted> objectives) {
-        java.util.Set<org.sensorium.modality.Modality> s = java.util.EnumSet.noneOf(org.sensorium.modality.Modality.class);
+    /**
+     * The second views the objectives want: the modalities of two-view contrastive, video for relative
+     * speed (at the speeds it lists); none when neither is on.
+     */
+    static Loader.SecondViews secondViews(Config config, List<Weighted> objectives) {
+        Set<Modality> s = EnumSet.noneOf(Modality.class);
+        List<Double> speeds = List.of(1.0);
         for (Weighted w : objectives) {
             if (w.objective() instanceof TwoView t) {
                 s.addAll(t.modalities());
             }
+            if (w.objective() instanceof RelativeSpeed) {
+                s.add(Modality.VIDEO);
+                speeds = config.objectives().relativeSpeed().speeds();
+            }
         }
-        return s;
+        return new Loader.SecondViews(s, speeds);
     }
 }

@@ -127,7 +127,7 @@ public final class Pretrain {
             long loopStart = System.nanoTime();
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE,
-                    Objective.secondViews(objectives));
+                    Objective.secondViews(cfg, objectives));
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
                 lastCkpt = Checkpoint.latest(runDir);
@@ -212,7 +212,7 @@ public final class Pretrain {
                 samples += batch.size();
                 ModelOutput out = model.forward(batch, true);
                 boolean twoViews = decoded.stream().anyMatch(d -> !d.second().isEmpty());
-                Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null;
+                Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null; // same samples, same order
                 ModelOutput second = twoViews ? model.forward(secondBatch, true) : null;
                 NDArray total = null;
                 for (Objective.Weighted o : objectives) {

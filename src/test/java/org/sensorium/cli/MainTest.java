@@ -144,4 +144,15 @@ class MainTest {
         assertEquals(2, noBag[0]);
         assertTrue(((String) noBag[2]).contains("modalities.text.bag"), (String) noBag[2]);
     }
+
+    @Test
+    void relativeSpeedAndBackgroundErasingTrain(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "objectives.relative_speed.weight=0.5", "--set", "modalities.video.background_erasing=0.3"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        double speed = ((Number) last.get("relative_speed/speed")).doubleValue();
+        assertTrue(speed > 0 && speed < 3, last.toString()); // about ln 3 = 1.10 untrained
+        assertTrue(last.containsKey("relative_speed/appearance"), last.toString());
+    }
 }

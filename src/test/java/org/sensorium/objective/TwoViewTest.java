@@ -36,7 +36,7 @@ class TwoViewTest {
         Clip first = new Clip(0, 2, true, 1);
         int n = 20000, under4 = 0, under2 = 0;
         for (int s = 0; s < n; s++) {
-            double start = Loader.secondClip(e, first, s, 2.0).start();
+            double start = Loader.secondClip(e, first, s, 2.0, 1.0).start();
             under4 += start < 4 ? 1 : 0;
             under2 += start < 2 ? 1 : 0;
         }
@@ -45,7 +45,7 @@ class TwoViewTest {
         // from the middle the second clip goes either way and stays inside the span
         Clip middle = new Clip(4, 2, true, 1);
         for (int s = 0; s < 200; s++) {
-            double start = Loader.secondClip(e, middle, s, 2.0).start();
+            double start = Loader.secondClip(e, middle, s, 2.0, 1.0).start();
             assertEquals(true, start >= 0 && start <= 8, "start " + start);
         }
     }

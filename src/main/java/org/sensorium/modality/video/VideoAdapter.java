@@ -17,7 +17,7 @@ import org.sensorium.modality.ModalitySpec;
 
 /**
  * Video clips through FFmpeg (JavaCV): T = spec.frames(clip seconds) frames sampled at spec.fps
- * from source.start + clip.start, each the decoded frame nearest in time to its target (the last
+ * (clip.speed / spec.fps seconds apart: a clip at speed 2 plays twice as fast) from source.start + clip.start, each the decoded frame nearest in time to its target (the last
  * frame repeats when the video is shorter). FFmpeg scales so the shorter side fits (enlarged for a
  * random crop when training), then H x W is cropped (centred for evaluation). Output (T, H, W, 3),
  * RGB, (x/255 - mean[c]) / std[c]. A training clip draws one {@link Augment} from its seed and applies
@@ -62,7 +62,7 @@ public final class VideoAdapter implements ModalityAdapter {
         Augment aug = clip.train() ? Augment.draw(spec, new SplittableRandom(clip.seed())) : Augment.NONE;
         byte[][] frames;
         try {
-            frames = decode(file, t0, end, spec.frames(clip.seconds()), aug);
+            frames = decode(file, t0, end, spec.frames(clip.seconds()), clip.speed() / spec.fps(), aug);
         } catch (NoVideoTrack e) {
             throw bad(entry, file, "no video track");
         } catch (Exception e) {
@@ -83,19 +83,23 @@ public final class VideoAdapter implements ModalityAdapter {
      * @param flip mirror left-right
      * @param brightness multiplies pixel values in [0, 1]
      * @param contrast scales the distance from mid-grey
+     * @param erase weight of the static frame mixed into every frame (background erasing; 0 = off)
+     * @param eraseFrame which frame is the static one, as a fraction of the clip (0 = first)
      */
-    record Augment(double zoom, double fx, double fy, boolean flip, double brightness, double contrast) {
-        static final Augment NONE = new Augment(1, 0.5, 0.5, false, 1, 1);
+    record Augment(double zoom, double fx, double fy, boolean flip, double brightness, double contrast,
+            double erase, double eraseFrame) {
+        static final Augment NONE = new Augment(1, 0.5, 0.5, false, 1, 1, 0, 0);
 
         static Augment draw(ModalitySpec.Video s, SplittableRandom r) {
             double area = s.cropMinScale() + r.nextDouble() * (1 - s.cropMinScale());
             return new Augment(1 / Math.sqrt(area), r.nextDouble(), r.nextDouble(), s.flip() && r.nextBoolean(),
-                    1 + (2 * r.nextDouble() - 1) * s.brightness(), 1 + (2 * r.nextDouble() - 1) * s.contrast());
+                    1 + (2 * r.nextDouble() - 1) * s.brightness(), 1 + (2 * r.nextDouble() - 1) * s.contrast(),
+                    r.nextDouble() * s.backgroundErasing(), r.nextDouble());
         }
     }
 
     /** Frames as (H, W, 3) RGB bytes, one per target time t0 + i / fps; null when nothing was decoded. */
-    private byte[][] decode(Path file, double t0, double end, int count, Augment aug) throws Exception {
+    private byte[][] decode(Path file, double t0, double end, int count, double step, Augment aug) throws Exception {
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
             g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
             g.start();
@@ -106,7 +110,7 @@ public final class VideoAdapter implements ModalityAdapter {
             if (t0 > 0) {
                 g.setTimestamp(Math.round(t0 * 1e6));
             }
-            return sample(g, t0, end, count, aug);
+            return sample(g, t0, end, count, step, aug);
         }
     }
 
@@ -119,7 +123,8 @@ public final class VideoAdapter implements ModalityAdapter {
         g.setImageHeight(Math.max(spec.height(), (int) Math.round(h * s)));
     }
 
-    private byte[][] sample(FFmpegFrameGrabber g, double t0, double end, int count, Augment aug) throws Exception {
+    /** count frames, the i-th the decoded frame nearest t0 + i * step seconds. */
+    private byte[][] sample(FFmpegFrameGrabber g, double t0, double end, int count, double step, Augment aug) throws Exception {
         byte[][] out = new byte[count][];
         byte[] prev = null;
         double prevT = Double.NEGATIVE_INFINITY;
@@ -130,8 +135,8 @@ public final class VideoAdapter implements ModalityAdapter {
                 break;
             }
             byte[] cur = crop(f, aug);
-            for (; i < count && t >= t0 + i / spec.fps(); i++) {
-                double target = t0 + i / spec.fps();
+            for (; i < count && t >= t0 + i * step; i++) {
+                double target = t0 + i * step;
                 out[i] = prev != null && target - prevT < t - target ? prev : cur;
             }
             prev = cur;
@@ -185,6 +190,16 @@ public final class VideoAdapter implements ModalityAdapter {
         for (int t = 0; t < frames.length; t++) {
             for (int k = 0; k < per; k++) {
                 out[t * per + k] = lut[(frames[t][k] & 0xFF) * RGB + k % RGB];
+            }
+        }
+        if (aug.erase() > 0) { // x_t <- (1 - w) x_t + w x_s for one static frame s (normalisation is affine, so mixing after it is the same)
+            int s = Math.min(frames.length - 1, (int) (aug.eraseFrame() * frames.length));
+            float[] still = java.util.Arrays.copyOfRange(out, s * per, (s + 1) * per);
+            float w = (float) aug.erase();
+            for (int t = 0; t < frames.length; t++) {
+                for (int k = 0; k < per; k++) {
+                    out[t * per + k] = (1 - w) * out[t * per + k] + w * still[k];
+                }
             }
         }
         return out;

@@ -1,6 +1,7 @@
 package org.sensorium.modality.video;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,6 +17,7 @@ import org.sensorium.data.Clip;
 import org.sensorium.data.Item;
 import org.sensorium.modality.Fixtures;
 import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalitySpec;
 
 class VideoAdapterTest {
     private final VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 2.0);
@@ -107,5 +109,54 @@ class VideoAdapterTest {
                 () -> video.load(Fixtures.entry(Modality.VIDEO, junk), new Clip(0, 2, false, 1)));
         assertTrue(e.getMessage().contains("junk.mp4: cannot decode"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void aClipAtSpeedTwoTakesEverySecondFrame() throws BadInputException {
+        // speed 1: frames at 3.00, 3.25, 3.50, ... s; speed 2: at 3.0, 3.5, 4.0, 4.5 s = frames 0, 2, 4, 6 of speed 1
+        var box = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4"));
+        float[] normal = video.load(box, new Clip(3.0, 2.0, false, 1)).values();
+        float[] fast = video.load(box, new Clip(3.0, 2.0, false, 1, 2.0)).values();
+        int per = 32 * 32 * 3;
+        for (int i = 0; i < 4; i++) {
+            assertArrayEquals(Arrays.copyOfRange(normal, 2 * i * per, (2 * i + 1) * per), Arrays.copyOfRange(fast, i * per, (i + 1) * per),
+                    "fast frame " + i);
+        }
+    }
+
+    @Test
+    void backgroundErasingMixesOneFrameOfTheClipIntoEveryFrame() throws BadInputException {
+        var v = Fixtures.VIDEO;
+        ModalitySpec.Video erasing = new ModalitySpec.Video(v.fps(), v.height(), v.width(), v.tubeletFrames(), v.patch(), v.mean(),
+                v.std(), v.cropMinScale(), v.flip(), v.brightness(), v.contrast(), 0.5);
+        var box = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4"));
+        Clip clip = new Clip(3.0, 2.0, true, 11);
+        float[] plain = video.load(box, clip).values();                      // the same draws, without erasing
+        float[] mixed = new VideoAdapter(erasing, 2.0).load(box, clip).values();
+        int per = 32 * 32 * 3, frames = 8;
+        int still = -1;
+        for (int t = 0; t < frames && still < 0; t++) {                      // the static frame is left as it was
+            double worst = 0;
+            for (int k = 0; k < per; k++) {
+                worst = Math.max(worst, Math.abs(plain[t * per + k] - mixed[t * per + k]));
+            }
+            still = worst < 1e-5 ? t : -1;
+        }
+        assertTrue(still >= 0, "no frame left unchanged");
+        // every other frame is (1 - w) x_t + w x_still with one w in [0, 0.5): solve w on the largest difference, check all
+        int t = still == 0 ? 1 : 0, at = 0;
+        for (int k = 0; k < per; k++) {
+            if (Math.abs(plain[t * per + k] - plain[still * per + k]) > Math.abs(plain[t * per + at] - plain[still * per + at])) {
+                at = k;
+            }
+        }
+        double w = (mixed[t * per + at] - plain[t * per + at]) / (plain[still * per + at] - plain[t * per + at]);
+        assertTrue(w > 0 && w < 0.5, "weight " + w);
+        for (int f = 0; f < frames; f++) {
+            for (int k = 0; k < per; k++) {
+                double expected = (1 - w) * plain[f * per + k] + w * plain[still * per + k];
+                assertEquals(expected, mixed[f * per + k], 1e-4, "frame " + f + " value " + k);
+            }
+        }
     }
 }

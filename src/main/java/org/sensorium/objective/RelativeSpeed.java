@@ -1,0 +1,83 @@
+package org.sensorium.objective;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.config.Config;
+import org.sensorium.data.Batch;
+import org.sensorium.model.Layers;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.Params;
+import org.sensorium.modality.Modality;
+
+/**
+ * RSPNet (Chen et al. 2021): a second clip of each video is played at another speed (the loader
+ * draws it from objectives.relative_speed.speeds), and the model must tell from the two clips'
+ * embeddings whether the second is slower, as fast, or faster than the first, while an appearance
+ * term pulls the two clips together against the other videos (they show the same scene):
+ * <pre>
+ *   y_i = 0 if speed2 &lt; speed1, 1 if equal, 2 if faster        (speed1 = 1: the main clip)
+ *   logits_i = W [z1_i ; z2_i] + b                             (3) from the two unit embeddings
+ *   L_speed = CE(logits, y);   L_appearance = NT-Xent(z1, z2, tau)
+ * </pre>
+ */
+public final class RelativeSpeed implements Objective {
+    private final NDArray weight; // (3, 2E)
+    private final NDArray bias;   // (3)
+    private final float temperature;
+
+    public RelativeSpeed(Config.RelativeSpeed c, int embedDim, Params params) {
+        this.weight = params.normal("objective.relative_speed.weight", 0.02f, 3, 2L * embedDim);
+        this.bias = params.constant("objective.relative_speed.bias", 0f, 3);
+        this.temperature = c.temperature();
+    }
+
+    @Override
+    public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
+        throw new IllegalStateException("relative speed needs the second views: call losses(out, batch, second, secondBatch)");
+    }
+
+    @Override
+    public Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+        Map<String, NDArray> terms = new LinkedHashMap<>();
+        Modality v = Modality.VIDEO;
+        if (second == null || !out.embeddings().containsKey(v) || !second.embeddings().containsKey(v)) {
+            return terms;
+        }
+        boolean[] both = Contrastive.both(batch.present(v), secondBatch.present(v));
+        if (Contrastive.count(both) < 2) {
+            return terms;
+        }
+        NDArray z1 = Contrastive.rows(out.embedding(v), both);    // (n, E)
+        NDArray z2 = Contrastive.rows(second.embedding(v), both); // (n, E)
+        int[] labels = labels(batch.speeds(), secondBatch.speeds(), both);
+        terms.put("relative_speed/speed", speedLoss(z1, z2, labels, weight, bias));
+        terms.put("relative_speed/appearance", TwoView.ntXent(z1, z2, temperature));
+        return terms;
+    }
+
+    /** 0 slower, 1 same, 2 faster: the second clip's speed against the first's, for the kept samples. */
+    static int[] labels(float[] first, float[] second, boolean[] keep) {
+        int[] y = new int[Contrastive.count(keep)];
+        for (int i = 0, k = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                y[k++] = second[i] < first[i] ? 0 : second[i] == first[i] ? 1 : 2;
+            }
+        }
+        return y;
+    }
+
+    /** Mean cross-entropy of the 3-way speed classifier on [z1 ; z2]: z1, z2 (n, E), w (3, 2E), b (3) -> (). */
+    static NDArray speedLoss(NDArray z1, NDArray z2, int[] y, NDArray w, NDArray b) {
+        NDManager m = z1.getManager();
+        int n = y.length;
+        NDArray logits = z1.concat(z2, 1).matMul(w.transpose()).add(b);     // (n, 3)
+        float[][] onehot = new float[n][3];
+        for (int i = 0; i < n; i++) {
+            onehot[i][y[i]] = 1;
+        }
+        return Layers.scale(logits.logSoftmax(1).mul(m.create(onehot)).sum(), -1f / n);
+    }
+}
