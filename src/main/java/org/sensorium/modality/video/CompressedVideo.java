@@ -168,8 +168,9 @@ public final class CompressedVideo {
      */
     public static MotionField motion(Path file, double t0, double end, int count, double fps, int gridH, int gridW)
             throws BadInputException {
-        if (count <= 0 || !(fps > 0) || gridH <= 0 || gridW <= 0) {
-            throw new IllegalArgumentException("count, fps, gridH and gridW must be > 0: " + count + ", " + fps + ", " + gridH + ", " + gridW);
+        if (!Double.isFinite(t0) || count <= 0 || !(fps > 0) || gridH <= 0 || gridW <= 0) {
+            throw new IllegalArgumentException("t0 must be finite and count, fps, gridH, gridW > 0: t0 " + t0 + ", count " + count
+                    + ", fps " + fps + ", grid " + gridH + "x" + gridW);
         }
         requireFile(file);
         try (Decoder d = Decoder.open(file, true, false)) {
@@ -181,7 +182,7 @@ public final class CompressedVideo {
             }
             readAhead(d, frames, chosen[count - 1], gridH, gridW);
             return assemble(frames, chosen, gridH, gridW);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             throw bad(file, e);
         }
     }
@@ -192,7 +193,8 @@ public final class CompressedVideo {
      * as {@link VideoAdapter} prepares evaluation clips. Only key packets are decoded (skip_frame = nokey).
      * The list is empty when no key frame falls in the window.
      *
-     * @throws BadInputException naming the file and the reason when it cannot be opened or has no video track
+     * @throws BadInputException naming the file and the reason when it cannot be opened, has no video track or
+     *     nothing in it decodes
      */
     public static List<Keyframe> keyframes(Path file, double t0, double end, int max, int height, int width)
             throws BadInputException {
@@ -216,7 +218,7 @@ public final class CompressedVideo {
                 throw new IOException(errorText(d.lastError));
             }
             return out;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             throw bad(file, e);
         }
     }
@@ -243,7 +245,7 @@ public final class CompressedVideo {
                 throw noFrames(file, d, t0);
             }
             return n;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             throw bad(file, e);
         }
     }
@@ -256,7 +258,8 @@ public final class CompressedVideo {
             double time,        // seconds
             char type,          // 'I', 'P', 'B', ...
             boolean key,
-            long decodeOrder,   // the packet's byte position in the file (packets are stored in decode order), -1 if unknown
+            long decodeOrder,   // AVFrame.pkt_pos: its packet's byte offset; packets are stored in decode order. -1 if unknown.
+                                // (Deprecated in FFmpeg 7, gone in 8: then pass a counter via AVPacket.opaque + COPY_OPAQUE.)
             boolean hasVectors,
             double[] past,      // (gridH, gridW, 3): sum of area * dx / width, area * dy / height, area; past references
             double[] future) {} // the same for future references
@@ -322,6 +325,7 @@ public final class CompressedVideo {
         AVFrameSideData sd = av_frame_get_side_data(f, AV_FRAME_DATA_MOTION_VECTORS);
         if (sd != null && !sd.isNull() && sd.size() > 0) {
             if (sd.size() % MV_BYTES != 0) {
+                // not bad input: the FFmpeg build's struct differs from the layout checked in CompressedVideoTest
                 throw new IllegalStateException("motion vector side data of " + sd.size() + " bytes is not a multiple of "
                         + MV_BYTES + ": AVMotionVector changed size");
             }

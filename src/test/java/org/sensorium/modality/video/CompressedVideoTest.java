@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.ffmpeg.avutil.AVMotionVector;
@@ -324,7 +325,7 @@ class CompressedVideoTest {
     }
 
     @Test
-    void a1000CallsLeaveNoNativeMemoryBehind() throws Exception {
+    void thousandCallsLeaveNoNativeMemoryBehind() throws Exception {
         // In a child JVM whose heap is fixed and touched up front, so that RSS moves only with native memory.
         // A forgotten avcodec_free_context costs about 1.4 MB a call here, a forgotten AVFrame 10 to 20 kB.
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -332,8 +333,12 @@ class CompressedVideoTest {
         Process p = new ProcessBuilder(java.toString(), "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC",
                 "-cp", classPath, LeakLoop.class.getName(), video(sample("right")).toString(), dir.resolve("noise.mp4").toString())
                 .redirectErrorStream(true).start();
+        if (!p.waitFor(3, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("the leak loop did not finish in 3 minutes");
+        }
         String out = new String(p.getInputStream().readAllBytes()).trim();
-        assertEquals(0, p.waitFor(), out);
+        assertEquals(0, p.exitValue(), out);
         String[] last = out.lines().reduce((x, y) -> y).orElseThrow().split(" ");
         long growthKb = Long.parseLong(last[last.length - 1]);
         assertTrue(growthKb < 8 * 1024, out);
