@@ -469,8 +469,16 @@ public final class CompressedVideo {
         }
     }
 
-    private static BadInputException bad(Path file, Exception e) {
-        return new BadInputException(file + ": " + VideoAdapter.oneLine(ModalityAdapter.decodeFailure(file, e)), e);
+    /** The container opened but holds no picture stream (e.g. an audio file); said as VideoAdapter says it. */
+    private static final class NoVideoTrack extends IOException {
+        NoVideoTrack() {
+            super("no video track");
+        }
+    }
+
+    private static BadInputException bad(Path file, IOException e) {
+        String reason = e instanceof NoVideoTrack ? e.getMessage() : ModalityAdapter.decodeFailure(file, e);
+        return new BadInputException(file + ": " + VideoAdapter.oneLine(reason), e);
     }
 
     /** Nothing decoded: FFmpeg's last error if there was one, else the clip starts after the last frame. */
@@ -540,7 +548,7 @@ public final class CompressedVideo {
             check(avformat_find_stream_info(fmt, (PointerPointer<?>) null), "avformat_find_stream_info");
             stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, (PointerPointer<?>) null, 0);
             if (stream < 0) {
-                throw new IOException("no video track");
+                throw new NoVideoTrack();
             }
             AVStream st = fmt.streams(stream);
             AVCodec codec = avcodec_find_decoder(st.codecpar().codec_id());
