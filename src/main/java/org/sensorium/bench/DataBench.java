@@ -23,12 +23,13 @@ import org.sensorium.data.ManifestEntry;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.audio.AudioAdapter;
 import org.sensorium.modality.imu.ImuAdapter;
+import org.sensorium.modality.video.CompressedVideo;
 import org.sensorium.train.Pretrain;
 
 /**
  * The data-path benchmarks of issue 3, each a ratio measured in one run: video decoding against the
- * FFmpeg command line on the same file, log-mel and IMU windows against real time, and the share of
- * a training step spent waiting for data.
+ * FFmpeg command line on the same file, motion-vector fields against plain decoding of the same clip,
+ * log-mel and IMU windows against real time, and the share of a training step spent waiting for data.
  */
 public final class DataBench {
     private static final int REPEATS = 3;
@@ -38,6 +39,9 @@ public final class DataBench {
     }
 
     private static final int WARMUP_STEPS = 5;
+
+    /** Cells per side of the benchmarked motion field (pooling costs little next to decoding at any size). */
+    private static final int MOTION_GRID = 8;
 
     private final Path shared;
     private final double seconds;
@@ -58,6 +62,7 @@ public final class DataBench {
     public List<BenchTable.Row> run(List<String> sets) throws Exception {
         Config cfg = ConfigLoader.load(null, sets).config();
         List<BenchTable.Row> rows = new ArrayList<>(video(shared.resolve("video/box.mp4")));
+        rows.add(motionVectors(cfg, shared.resolve("video/box.mp4")));
         rows.add(logMel(cfg, shared.resolve("audio/lena_singing.wav")));
         rows.add(imu(cfg));
         rows.add(loaderWait(sets));
@@ -140,6 +145,37 @@ public final class DataBench {
             }
         }
         return links + java.io.File.pathSeparator + ffmpegDir;
+    }
+
+    // ---- motion vectors: exporting and pooling them, against decoding the same clip without them ----
+
+    /**
+     * Seconds of CompressedVideo.motion over seconds of CompressedVideo.decodeFrames for the first clip of the
+     * file (data.clip_seconds at modalities.video.fps), one thread each, interleaved, best of each.
+     */
+    BenchTable.Row motionVectors(Config cfg, Path file) throws BadInputException {
+        double clip = cfg.data().clipSeconds();
+        double fps = cfg.modalities().video().fps();
+        int count = cfg.modalities().video().frames(clip);
+        double lastTarget = (count - 1) / fps; // motion() decodes up to the frame serving it; so does decodeFrames
+        int frames = CompressedVideo.decodeFrames(file, 0, lastTarget);
+        double motion = Double.POSITIVE_INFINITY;
+        double plain = Double.POSITIVE_INFINITY;
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        int runs = 0;
+        for (; runs < REPEATS || System.nanoTime() < deadline; runs++) {
+            long t0 = System.nanoTime();
+            CompressedVideo.motion(file, 0, clip, count, fps, MOTION_GRID, MOTION_GRID);
+            long t1 = System.nanoTime();
+            CompressedVideo.decodeFrames(file, 0, lastTarget);
+            long t2 = System.nanoTime();
+            motion = Math.min(motion, (t1 - t0) / 1e9);
+            plain = Math.min(plain, (t2 - t1) / 1e9);
+        }
+        String detail = String.format(Locale.ROOT,
+                "time of motion() / plain decode, %s %.1f s clip (%d frames decoded, %d sampled, %dx%d grid), best of %d: %.1f ms / %.1f ms",
+                file.getFileName(), clip, frames, count, MOTION_GRID, MOTION_GRID, runs, motion * 1e3, plain * 1e3);
+        return new BenchTable.Row("motion vectors vs plain decode", motion / plain, false, Double.NaN, false, detail);
     }
 
     // ---- log-mel: real-time factor on 60 s of audio ----
