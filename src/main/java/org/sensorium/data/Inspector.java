@@ -198,6 +198,7 @@ public final class Inspector {
                         case AUDIO -> spectrogram(g, y, p.item(), specs.audio());
                         case TEXT -> text(g, y, p);
                         case IMU -> imu(g, y, p.item(), specs.imu());
+                        case MOTION -> motion(g, y, p.item(), specs.motion());
                     }
                 }
                 y += panelHeight(p);
@@ -213,7 +214,7 @@ public final class Inspector {
             return FAILED;
         }
         return switch (p.modality()) {
-            case VIDEO -> VIDEO;
+            case VIDEO, MOTION -> VIDEO;
             case AUDIO, IMU -> PLOT;
             case TEXT -> TEXT;
         };
@@ -273,6 +274,41 @@ public final class Inspector {
     }
 
     /** (W, C) channels as lines over time, one colour each, with a legend. */
+    /** (T, gh, gw, 2) fields side by side, one arrow per cell (scaled so the longest spans a cell). */
+    private static void motion(Graphics2D g, int y0, Item item, ModalitySpec.Motion spec) {
+        long[] s = item.shape();
+        int t = (int) s[0], gh = (int) s[1], gw = (int) s[2];
+        float[] v = item.values();
+        double longest = 1e-9;
+        for (int i = 0; i < v.length; i += 2) {
+            longest = Math.max(longest, Math.hypot(v[i], v[i + 1]));
+        }
+        g.drawString(String.format(Locale.ROOT, "motion: %d fields at %.1f fps, %d x %d cells, longest arrow %.3f frame widths/frame",
+                t, spec.fps(), gw, gh, longest * spec.scale()), MARGIN, y0 + 16);
+        int gap = 4;
+        int maxH = VIDEO - TITLE - 24;
+        int cw = (int) Math.min((WIDTH - 2.0 * MARGIN - gap * (t - 1)) / t, maxH * (double) gw / gh);
+        int ch = (int) Math.round(cw * (double) gh / gw);
+        double cell = (double) cw / gw;
+        for (int f = 0; f < t; f++) {
+            int x0 = MARGIN + f * (cw + gap);
+            g.setColor(new Color(235, 235, 235));
+            g.fillRect(x0, y0 + TITLE, cw, ch);
+            g.setColor(new Color(0, 70, 160));
+            for (int y = 0; y < gh; y++) {
+                for (int x = 0; x < gw; x++) {
+                    int i = ((f * gh + y) * gw + x) * 2;
+                    double cx = x0 + (x + 0.5) * cell, cy = y0 + TITLE + (y + 0.5) * cell;
+                    double dx = v[i] / longest * cell * 0.9, dy = v[i + 1] / longest * cell * 0.9;
+                    g.drawLine((int) Math.round(cx), (int) Math.round(cy), (int) Math.round(cx + dx), (int) Math.round(cy + dy));
+                    g.fillOval((int) Math.round(cx + dx) - 1, (int) Math.round(cy + dy) - 1, 3, 3);
+                }
+            }
+            g.setColor(Color.BLACK);
+            g.drawString(String.format(Locale.ROOT, "%.2f s", f / spec.fps()), x0, y0 + TITLE + ch + 14);
+        }
+    }
+
     private static void imu(Graphics2D g, int y0, Item item, ModalitySpec.Imu spec) {
         int w = (int) item.shape()[0], c = (int) item.shape()[1];
         g.drawString(String.format(Locale.ROOT, "imu: %d samples at %.0f Hz, %d channels (normalize: %s)", w, spec.rateHz(), c,

@@ -109,6 +109,9 @@ public final class Manifest {
                 sources.put(m, source(line, m.key(), node.get(m.key())));
             }
         }
+        if (sources.containsKey(Modality.VIDEO) && !sources.containsKey(Modality.MOTION)) {
+            sources.put(Modality.MOTION, sources.get(Modality.VIDEO)); // the motion vectors live in the video file
+        }
         List<String> captions = captions(line, node.get("captions"));
         if (node.has("attributes") && !node.get("attributes").isObject()) {
             throw line.error("attributes", "must be an object");

@@ -19,6 +19,7 @@ public final class Adapters {
             case AUDIO -> new AudioAdapter(specs.audio(), clipSeconds);
             case TEXT -> new TextAdapter(specs.text());
             case IMU -> new ImuAdapter(specs.imu(), clipSeconds);
+            case MOTION -> new org.sensorium.modality.video.MotionAdapter(specs.motion(), clipSeconds);
         };
     }
 }

@@ -2,9 +2,13 @@ package org.sensorium.modality;
 
 import java.util.Locale;
 
-/** The four kinds of recording Sensorium trains on. The manifest and config spell them in lower case. */
+/**
+ * The kinds of input Sensorium trains on: four kinds of recording, and the motion field that the
+ * video's H.264/MPEG-4 encoder left in its motion vectors (compressed-domain video, read from the
+ * video file itself). The manifest and config spell them in lower case.
+ */
 public enum Modality {
-    VIDEO, AUDIO, TEXT, IMU;
+    VIDEO, AUDIO, TEXT, IMU, MOTION;
 
     public String key() {
         return name().toLowerCase(Locale.ROOT);
@@ -17,6 +21,6 @@ public enum Modality {
                 return m;
             }
         }
-        throw new IllegalArgumentException("unknown modality '" + s + "' (expected video, audio, text or imu)");
+        throw new IllegalArgumentException("unknown modality '" + s + "' (expected video, audio, text, imu or motion)");
     }
 }

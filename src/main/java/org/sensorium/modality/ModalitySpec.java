@@ -190,6 +190,30 @@ public sealed interface ModalitySpec {
         }
     }
 
+    /**
+     * Motion: the motion-vector field of the video file (see CompressedVideo), sampled at fps like the
+     * video's frames, pooled on a gridH x gridW grid per frame, in frame widths/heights per frame
+     * divided by scale, cut into tubeletFrames x patch x patch tubelets of 2 channels (x, y).
+     */
+    record Motion(double fps, int gridH, int gridW, int tubeletFrames, int patch, double scale) implements ModalitySpec {
+        public Motion {
+            positive("modalities.motion.fps", fps);
+            divisible("modalities.motion.grid_h", gridH, patch);
+            divisible("modalities.motion.grid_w", gridW, patch);
+            positive("modalities.motion.tubelet_frames", tubeletFrames);
+            positive("modalities.motion.scale", scale);
+        }
+
+        public int frames(double clipSeconds) {
+            return (int) Math.round(clipSeconds * fps);
+        }
+
+        /** Input shape of one sample: (T, gridH, gridW, 2). */
+        public long[] inputShape(double clipSeconds) {
+            return new long[] {frames(clipSeconds), gridH, gridW, 2};
+        }
+    }
+
     private static void positive(String key, double v) {
         if (!(v > 0)) {
             throw new ConfigException(key, v + " must be > 0");

@@ -23,6 +23,8 @@ final class Stems {
     static Stem create(Modality m, ModalitySpecs specs, double clipSeconds, Params p, int width) {
         return switch (m) {
             case VIDEO -> new Tubelets(specs.video(), clipSeconds, p, width);
+            case MOTION -> new Tubelets("motion", specs.motion().frames(clipSeconds), specs.motion().tubeletFrames(),
+                    specs.motion().patch(), specs.motion().gridH(), specs.motion().gridW(), 2, p, width);
             case AUDIO -> specs.audio().waveform()
                     ? new WavePatches(specs.audio(), clipSeconds, p, width)
                     : new MelPatches(specs.audio(), clipSeconds, p, width);
@@ -31,22 +33,27 @@ final class Stems {
         };
     }
 
-    /** Video (B, T, Hp, Wp, 3) -> non-overlapping t x p x p tubelets -> linear (ViViT / VATT). */
+    /** Video (B, T, H, W, C) -> non-overlapping t x p x p tubelets -> linear (ViViT / VATT); also the motion field (C = 2). */
     static final class Tubelets implements Stem {
-        private final int frames, t, p, height, width;
+        private final int frames, t, p, height, width, channels;
         private final Linear proj;
 
         Tubelets(ModalitySpec.Video s, double clipSeconds, Params params, int d) {
-            frames = s.frames(clipSeconds);
-            t = s.tubeletFrames();
-            p = s.patch();
-            height = s.height();
-            width = s.width();
+            this("video", s.frames(clipSeconds), s.tubeletFrames(), s.patch(), s.height(), s.width(), 3, params, d);
+        }
+
+        Tubelets(String key, int frames, int t, int p, int height, int width, int channels, Params params, int d) {
+            this.frames = frames;
+            this.t = t;
+            this.p = p;
+            this.height = height;
+            this.width = width;
+            this.channels = channels;
             if (frames % t != 0) {
-                throw new org.sensorium.config.ConfigException("modalities.video.tubelet_frames",
+                throw new org.sensorium.config.ConfigException("modalities." + key + ".tubelet_frames",
                         "clip of " + frames + " frames is not a multiple of " + t);
             }
-            proj = Linear.create(params, "stem.video.proj", t * p * p * 3, d);
+            proj = Linear.create(params, "stem." + key + ".proj", t * p * p * channels, d);
         }
 
         @Override
@@ -57,9 +64,9 @@ final class Stems {
         @Override
         public NDArray forward(NDArray x) {
             long b = x.getShape().get(0);
-            NDArray tubes = x.reshape(b, frames / t, t, height / p, p, width / p, p, 3) // (B, T/t, t, Hp/p, p, Wp/p, p, 3)
-                    .transpose(0, 1, 3, 5, 2, 4, 6, 7)                               // (B, T/t, Hp/p, Wp/p, t, p, p, 3)
-                    .reshape(b, tokens(), (long) t * p * p * 3);                     // (B, N, t*p*p*3)
+            NDArray tubes = x.reshape(b, frames / t, t, height / p, p, width / p, p, channels) // (B, T/t, t, H/p, p, W/p, p, C)
+                    .transpose(0, 1, 3, 5, 2, 4, 6, 7)                               // (B, T/t, H/p, W/p, t, p, p, C)
+                    .reshape(b, tokens(), (long) t * p * p * channels);              // (B, N, t*p*p*C)
             return proj.forward(tubes);                                              // (B, N, D)
         }
     }

@@ -155,4 +155,14 @@ class MainTest {
         assertTrue(speed > 0 && speed < 3, last.toString()); // about ln 3 = 1.10 untrained
         assertTrue(last.containsKey("relative_speed/appearance"), last.toString());
     }
+
+    @Test
+    void theMotionFieldTrainsAsAModalityOfItsOwn(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "data.modalities=[video, text, motion]",
+                "--set", "objectives.contrastive.pairs=[video-text, motion-text, video-motion]", "--set", "eval.pairs=[motion-text]"));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("motion->text"), (String) r[1]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        assertTrue(lines.get(lines.size() - 1).contains("contrastive/video-motion"), lines.get(lines.size() - 1));
+    }
 }

@@ -381,4 +381,23 @@ class CompressedVideoTest {
             throw new IOException("no VmRSS in /proc/self/status");
         }
     }
+
+    @Test
+    void theMotionAdapterGivesTheFieldOfTheManifestsVideoAsAnInput() throws Exception {
+        // a manifest line with video has motion from the same file; (T, gh, gw, 2) = (8, 8, 8, 2) for 2 s at 4 fps
+        ManifestEntry right = sample("right");
+        assertTrue(right.has(org.sensorium.modality.Modality.MOTION));
+        MotionAdapter adapter = new MotionAdapter(org.sensorium.modality.ModalitySpecs.DEFAULT_MOTION, 2.0);
+        org.sensorium.data.Item item = adapter.load(right, new org.sensorium.data.Clip(0, 2.0, false, 1));
+        assertArrayEquals(new long[] {8, 8, 8, 2}, item.shape());
+        double x = 0, y = 0;
+        for (int i = 0; i < item.values().length; i += 2) {
+            x += item.values()[i];
+            y += item.values()[i + 1];
+        }
+        assertTrue(x > 0 && Math.abs(y) < 0.1 * x, "mean field " + x + ", " + y);
+        // the same numbers as CompressedVideo's, divided by the spec's scale
+        CompressedVideo.MotionField f = CompressedVideo.motion(video(right), 0, INF, 8, 4.0, 8, 8);
+        assertEquals(f.field()[100] / 0.02, item.values()[100], 1e-4);
+    }
 }

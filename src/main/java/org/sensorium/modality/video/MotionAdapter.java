@@ -1,0 +1,55 @@
+package org.sensorium.modality.video;
+
+import org.sensorium.data.BadInputException;
+import org.sensorium.data.Clip;
+import org.sensorium.data.Item;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.modality.Modality;
+import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.modality.ModalitySpec;
+
+/**
+ * The compressed-domain motion field of a clip: {@link CompressedVideo#motion} at spec.fps from
+ * source.start + clip.start (the same times as the video frames when the rates match), pooled on
+ * the spec's grid, divided by spec.scale. Output (T, gridH, gridW, 2), x right and y down. No
+ * augmentation: the field is a measurement of the encoder's, used as an input or as a target.
+ */
+public final class MotionAdapter implements ModalityAdapter {
+    private final ModalitySpec.Motion spec;
+    private final double clipSeconds;
+
+    public MotionAdapter(ModalitySpec.Motion spec, double clipSeconds) {
+        this.spec = spec;
+        this.clipSeconds = clipSeconds;
+    }
+
+    @Override
+    public Modality modality() {
+        return Modality.MOTION;
+    }
+
+    /** (T, gridH, gridW, 2). */
+    @Override
+    public long[] inputShape() {
+        return spec.inputShape(clipSeconds);
+    }
+
+    @Override
+    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
+        ManifestEntry.Source src = entry.sources().get(Modality.MOTION);
+        double t0 = src.start() + clip.start();
+        double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
+        CompressedVideo.MotionField f;
+        try {
+            f = CompressedVideo.motion(src.path(), t0, end, spec.frames(clip.seconds()), spec.fps() / clip.speed(),
+                    spec.gridH(), spec.gridW());
+        } catch (BadInputException e) {
+            throw new BadInputException(entry.where() + ": " + e.getMessage(), e);
+        }
+        float[] v = f.field().clone();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (v[i] / spec.scale());
+        }
+        return new Item(v, spec.inputShape(clip.seconds()), null);
+    }
+}
