@@ -20,6 +20,10 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         if (objectives.clustering().weight() > 0) {
             usesOnly("objectives.clustering.pairs", objectives.clustering().pairs(), data.modalities());
         }
+        if (objectives.pseudoLabels().weight() > 0 && !data.modalities().contains(objectives.pseudoLabels().modality())) {
+            throw new ConfigException("objectives.pseudo_labels.modality",
+                    objectives.pseudoLabels().modality().key() + " is not in data.modalities " + data.modalities());
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -131,7 +135,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** objectives.*: each objective is on when its weight is above zero. */
-    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView) {}
+    public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, PseudoLabels pseudoLabels) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -174,6 +178,25 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.two_view.modalities", "needs at least one modality like video");
             }
             positive("objectives.two_view.temperature", temperature);
+        }
+    }
+
+    /**
+     * objectives.pseudo_labels.*: offline cross-modal clustering (XDC): modality's embedding predicts the
+     * k clusters in file (written by {@code sensorium cluster}). The file itself is read, and its k checked,
+     * when the objective is built.
+     */
+    public record PseudoLabels(float weight, String file, Modality modality, int k) {
+        public PseudoLabels {
+            if (weight < 0) {
+                throw new ConfigException("objectives.pseudo_labels.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && file.isBlank()) {
+                throw new ConfigException("objectives.pseudo_labels.file", "needs a pseudo-label file written by `sensorium cluster`");
+            }
+            if (k < 2) {
+                throw new ConfigException("objectives.pseudo_labels.k", k + " must be >= 2");
+            }
         }
     }
 
