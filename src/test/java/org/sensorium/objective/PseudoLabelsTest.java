@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.data.PseudoLabelFile;
 import org.sensorium.model.ModelOutput;
@@ -111,6 +112,20 @@ class PseudoLabelsTest {
             assertEquals("objectives.pseudo_labels.k", k.key());
             assertTrue(k.getMessage().contains("k = 2"), k.getMessage());
         }
+    }
+
+    @Test
+    void theConfigNamesTheKeyItRejects() {
+        ConfigException file = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.weight=1")));
+        assertEquals("objectives.pseudo_labels.file", file.key());
+        ConfigException modality = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(
+                "objectives.pseudo_labels.weight=1", "objectives.pseudo_labels.file=x.jsonl", "data.modalities=[audio, text]",
+                "objectives.contrastive.pairs=[audio-text]")));
+        assertEquals("objectives.pseudo_labels.modality", modality.key());
+        ConfigException k = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.k=1")));
+        assertEquals("objectives.pseudo_labels.k", k.key());
+        assertEquals(0f, ConfigLoader.load(null, List.of()).config().objectives().pseudoLabels().weight()); // off by default
     }
 
     @Test
