@@ -11,6 +11,8 @@ import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
 import org.sensorium.eval.Retrieval;
+import org.sensorium.modality.Modality;
+import org.sensorium.train.ClusterJob;
 import org.sensorium.train.Pretrain;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "sensorium", mixinStandardHelpOptions = true, version = "sensorium 0.1.0",
         description = "Multimodal foundation-model pretraining on the JVM.",
-        subcommands = {Main.PretrainCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
+        subcommands = {Main.PretrainCmd.class, Main.ClusterCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
                 TokenizerCommands.TokenizerCmd.class})
 public final class Main implements Callable<Integer> {
 
@@ -129,6 +131,75 @@ public final class Main implements Callable<Integer> {
         sb.append("checkpoint: ").append(s.checkpoint()).append('\n');
         sb.append("metrics:    ").append(s.runDir().resolve("metrics.jsonl")).append('\n');
         sb.append("summary:    ").append(s.runDir().resolve("summary.json"));
+        return sb.toString();
+    }
+
+    @Command(name = "cluster", mixinStandardHelpOptions = true,
+            description = "Offline cross-modal clustering (XDC): k-means++ on one modality's embeddings of every manifest sample,"
+                    + " written as pseudo-labels for objectives.pseudo_labels; NMI and purity against the manifest's labels.")
+    static final class ClusterCmd implements Callable<Integer> {
+        @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder")
+        Path checkpoint;
+
+        @Option(names = "--modality", required = true, description = "the modality whose embeddings are clustered: video, audio, text or imu")
+        String modality;
+
+        @Option(names = "--k", defaultValue = "32", description = "number of clusters (default ${DEFAULT-VALUE})")
+        int k;
+
+        @Option(names = "--seed", description = "seed of the k-means++ seeding (default: the run's run.seed)")
+        Long seed;
+
+        @Option(names = "--iterations", defaultValue = "300", description = "most Lloyd iterations (default ${DEFAULT-VALUE})")
+        int iterations;
+
+        @Option(names = "--out", description = "pseudo-label file (default: RUN/clusters/<modality>-k<K>-step<N>.jsonl)")
+        Path out;
+
+        @Option(names = "--set", description = "override a key of the run's config, e.g. --set data.manifest=other.jsonl (repeatable)")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
+        boolean strict;
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        @Override
+        public Integer call() throws Exception {
+            Modality m;
+            try {
+                m = Modality.parse(modality);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--modality", e.getMessage());
+            }
+            List<String> all = new ArrayList<>(sets);
+            if (strict) {
+                all.add("run.strict=true");
+            }
+            System.out.println(render(ClusterJob.run(new ClusterJob.Options(checkpoint, m, k, seed, iterations, out, all))));
+            return 0;
+        }
+    }
+
+    static String render(ClusterJob.Result r) {
+        StringBuilder sb = new StringBuilder();
+        int[] sorted = r.sizes().clone();
+        java.util.Arrays.sort(sorted);
+        sb.append(String.format("%nclustered %d %s embeddings of %s (step %d) into k = %d clusters; inertia %.3f;"
+                        + " cluster sizes min %d, median %d, max %d%n", r.samples(), r.modality().key(), r.checkpoint(), r.step(),
+                r.k(), r.inertia(), sorted[0], sorted[sorted.length / 2], sorted[sorted.length - 1]));
+        if (!r.scores().isEmpty()) {
+            sb.append("agreement with the manifest's labels (chance NMI: the same cluster sizes dealt at random):\n");
+            sb.append(String.format("  %-9s %5s %8s %8s %8s %11s%n", "split", "n", "classes", "NMI", "purity", "chance NMI"));
+            r.scores().forEach((group, s) -> sb.append(String.format("  %-9s %5d %8d %8.3f %8.3f %11.3f%n",
+                    group, s.n(), s.classes(), s.nmi(), s.purity(), s.chanceNmi())));
+        }
+        if (!r.skipped().isEmpty()) {
+            sb.append(r.skipped().size()).append(" broken samples skipped:\n");
+            r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
+        }
+        sb.append("pseudo-labels: ").append(r.out());
         return sb.toString();
     }
 

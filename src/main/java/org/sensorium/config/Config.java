@@ -30,6 +30,10 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         if (objectives.relativeSpeed().weight() > 0 && !data.modalities().contains(Modality.VIDEO)) {
             throw new ConfigException("objectives.relative_speed.weight", "needs video in data.modalities " + data.modalities());
         }
+        if (objectives.pseudoLabels().weight() > 0 && !data.modalities().contains(objectives.pseudoLabels().modality())) {
+            throw new ConfigException("objectives.pseudo_labels.modality",
+                    objectives.pseudoLabels().modality().key() + " is not in data.modalities " + data.modalities());
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -142,7 +146,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** objectives.*: each objective is on when its weight is above zero. */
     public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
-            RelativeSpeed relativeSpeed) {}
+            RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -201,6 +205,25 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 if (p.b() != Modality.TEXT) {
                     throw new ConfigException("objectives.mil_nce.pairs", p + ": the second modality must be text (the bag)");
                 }
+            }
+        }
+    }
+
+    /**
+     * objectives.pseudo_labels.*: offline cross-modal clustering (XDC): modality's embedding predicts the
+     * k clusters in file (written by {@code sensorium cluster}). The file itself is read, and its k checked,
+     * when the objective is built.
+     */
+    public record PseudoLabels(float weight, String file, Modality modality, int k) {
+        public PseudoLabels {
+            if (weight < 0) {
+                throw new ConfigException("objectives.pseudo_labels.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && file.isBlank()) {
+                throw new ConfigException("objectives.pseudo_labels.file", "needs a pseudo-label file written by `sensorium cluster`");
+            }
+            if (k < 2) {
+                throw new ConfigException("objectives.pseudo_labels.k", k + " must be >= 2");
             }
         }
     }

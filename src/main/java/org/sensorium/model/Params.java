@@ -13,7 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -100,22 +103,42 @@ public final class Params implements AutoCloseable {
         }
     }
 
-    /** Copies saved values into the existing parameters; a missing, extra or mis-shaped name is an error. */
-    public void load(Path file) throws IOException {
+    /** Parameters an objective owns (clustering prototypes, pseudo-label heads), named objective.*; not part of the encoder. */
+    public static boolean ofObjective(String name) {
+        return name.startsWith("objective.");
+    }
+
+    /**
+     * Copies saved values into the existing parameters. Encoder parameters must match: a missing, extra
+     * or mis-shaped name is an error. Objective parameters ({@link #ofObjective}) may be missing on either
+     * side: one the file lacks keeps its initial value (an objective switched on at --resume), one the
+     * model lacks is ignored (an objective switched off, or a model built without objectives to embed).
+     *
+     * @return the objective parameters that kept their initial values
+     */
+    public List<String> load(Path file) throws IOException {
         try (NDManager tmp = manager.newSubManager();
                 InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             NDList saved = NDList.decode(tmp, in);
-            if (saved.size() != byName.size()) {
-                throw new IOException(file + ": has " + saved.size() + " parameters, the model has " + byName.size());
-            }
+            Set<String> fresh = new LinkedHashSet<>(byName.keySet());
             for (NDArray s : saved) {
                 NDArray p = byName.get(s.getName());
+                if (p == null && ofObjective(s.getName())) {
+                    continue;
+                }
                 if (p == null || !p.getShape().equals(s.getShape())) {
                     throw new IOException(file + ": parameter " + s.getName() + " " + s.getShape()
                             + " does not match the model (" + (p == null ? "absent" : p.getShape()) + ")");
                 }
                 p.set(s.toFloatArray());
+                fresh.remove(s.getName());
             }
+            for (String name : fresh) {
+                if (!ofObjective(name)) {
+                    throw new IOException(file + ": has no parameter " + name + " (saved by another model?)");
+                }
+            }
+            return List.copyOf(fresh);
         }
     }
 

@@ -62,6 +62,10 @@ public interface Objective {
         if (v.weight() > 0) {
             list.add(new Weighted(new TwoView(v.modalities(), v.temperature()), v.weight()));
         }
+        Config.PseudoLabels p = config.objectives().pseudoLabels();
+        if (p.weight() > 0) {
+            list.add(new Weighted(new PseudoLabels(p, config.model().embedDim(), params), p.weight()));
+        }
         return list;
     }
 

@@ -127,14 +127,21 @@ public final class AdamW {
                 "beta2", beta2, "eps", eps, "weight_decay", weightDecay));
     }
 
+    /**
+     * Restores m, v and the step counts. As in {@link Params#load}, an objective parameter's state may be
+     * missing (the objective was switched on at --resume: its moments start at zero) or extra (ignored).
+     */
     public void load(Path dir) throws IOException {
         try (NDManager tmp = stateManager.newSubManager();
                 InputStream in = new BufferedInputStream(Files.newInputStream(dir.resolve("optimizer.ndlist")))) {
             NDList list = NDList.decode(tmp, in);
             for (NDArray a : list) {
                 String name = a.getName();
-                Map<String, NDArray> target = name.startsWith("m/") ? m : v;
-                NDArray dst = target.get(name.substring(2));
+                String param = name.substring(2);
+                NDArray dst = (name.startsWith("m/") ? m : v).get(param);
+                if (dst == null && Params.ofObjective(param)) {
+                    continue;
+                }
                 if (dst == null || !dst.getShape().equals(a.getShape())) {
                     throw new IOException(dir + ": optimizer state " + name + " does not match the model");
                 }
@@ -146,10 +153,10 @@ public final class AdamW {
         Map<String, Number> steps = (Map<String, Number>) meta.get("steps");
         for (String name : t.keySet()) {
             Number n = steps.get(name);
-            if (n == null) {
+            if (n == null && !Params.ofObjective(name)) {
                 throw new IOException(dir + ": optimizer.json has no step count for " + name);
             }
-            t.put(name, n.intValue());
+            t.put(name, n == null ? 0 : n.intValue());
         }
     }
 

@@ -10,8 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.sensorium.config.ConfigException;
 import org.sensorium.data.Loader;
 import org.sensorium.model.Params;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A checkpoint is a folder runs/&lt;name&gt;/checkpoints/step-NNNNNNN written whole under a temporary
@@ -23,6 +26,8 @@ import org.sensorium.model.Params;
  * (run.seed, step, rank) and re-seeded each step; the seed and step are the whole RNG state.
  */
 public final class Checkpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
+
     private Checkpoint() {}
 
     /** What state.json says. */
@@ -59,9 +64,29 @@ public final class Checkpoint {
         return all.isEmpty() ? null : all.get(all.size() - 1);
     }
 
+    /**
+     * A checkpoint folder given either itself or its run folder (then the newest complete checkpoint).
+     *
+     * @param option the command-line option the path came from, named in the error
+     * @throws ConfigException when the path is neither
+     */
+    public static Path resolve(Path runOrCheckpoint, String option) throws IOException {
+        if (Files.isRegularFile(runOrCheckpoint.resolve("state.json")) && Files.isRegularFile(runOrCheckpoint.resolve("model.ndlist"))) {
+            return runOrCheckpoint;
+        }
+        Path latest = latest(runOrCheckpoint);
+        if (latest == null) {
+            throw new ConfigException(option, runOrCheckpoint + " is neither a checkpoint folder nor a run folder with a complete checkpoint");
+        }
+        return latest;
+    }
+
     /** Loads weights and optimizer state in place and returns the saved state. */
     public static State load(Path dir, Params params, AdamW optimizer) throws IOException {
-        params.load(dir.resolve("model.ndlist"));
+        List<String> fresh = params.load(dir.resolve("model.ndlist"));
+        if (!fresh.isEmpty()) {
+            LOG.info("not in {}, starting from their initial values: {}", dir, fresh);
+        }
         optimizer.load(dir);
         return readState(dir);
     }

@@ -91,7 +91,6 @@ public final class Pretrain {
         List<ManifestEntry> trainSet = all.stream().filter(e -> e.split().equals("train")).toList();
         List<ManifestEntry> valSet = all.stream().filter(e -> !e.split().equals("train")).toList();
         String manifestSha = Manifest.sha256(manifest);
-        Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
         LOG.info("run {}: {} train / {} held-out samples from {}", runDir, trainSet.size(), valSet.size(), manifest);
 
         Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
@@ -105,6 +104,8 @@ public final class Pretrain {
                 SensoriumModel model = new SensoriumModel(cfg, root)) {
             Config.Train t = cfg.train();
             List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model.params()); // before AdamW: may add parameters
+            // Written once the objectives have read their files, so a bad --set at --resume leaves the run's config as it was.
+            Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
             AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             int startStep = 0;
             Loader.Cursor cursor = new Loader.Cursor(0, 0);
@@ -303,7 +304,7 @@ public final class Pretrain {
     }
 
     /** The manifest to train on: data.manifest, or the built-in sample set (generated once into the cache). */
-    static Path manifestPath(Config.Data d) throws IOException {
+    public static Path manifestPath(Config.Data d) throws IOException {
         if (!d.manifest().isBlank()) {
             Path p = Path.of(d.manifest());
             if (!Files.isRegularFile(p)) {

@@ -1,0 +1,114 @@
+package org.sensorium.objective;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.data.Batch;
+import org.sensorium.data.Manifest;
+import org.sensorium.data.PseudoLabelFile;
+import org.sensorium.model.Layers;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.Params;
+import org.sensorium.modality.Modality;
+
+/**
+ * Offline cross-modal deep clustering (XDC, Alwassel et al. 2020, on DeepCluster's loop): {@code sensorium
+ * cluster} writes the k-means clusters of one modality's embeddings; here another modality's embedding
+ * learns to predict them through a linear head. Over the n samples of the batch that have the modality
+ * and a pseudo-label (the others are left out; no term when n = 0):
+ * <pre>
+ *   logits = Z W^T + b                          (n, K)   Z (n, E) unit rows, W (K, E), b (K)
+ *   L      = -1/n sum_i log softmax(logits_i)[y_i]       y_i in [0, K) the sample's cluster
+ * </pre>
+ * The head belongs to one clustering: cluster numbers are arbitrary, so DeepCluster re-initialises its
+ * classifier after every clustering. Here W and b are named after the file's SHA-256
+ * (objective.pseudo_labels.&lt;sha12&gt;.weight): --resume with a new file starts a fresh head and the
+ * checkpoint's old one is dropped ({@link Params#load}). Logged: the head's accuracy on the batch.
+ */
+public final class PseudoLabels implements Objective {
+    private final Modality modality;
+    private final Map<String, Integer> labels; // sample id -> cluster
+    private final NDArray weight; // (K, E), decayed
+    private final NDArray bias;   // (K)
+    private final String name;
+    private final Map<String, Double> stats = new LinkedHashMap<>();
+
+    /** Reads c.file(); a missing or malformed file, or one whose k is not c.k(), is a {@link ConfigException}. */
+    public PseudoLabels(Config.PseudoLabels c, int embedDim, Params params) {
+        Path file = Path.of(c.file());
+        PseudoLabelFile f = PseudoLabelFile.read(file, "objectives.pseudo_labels.file");
+        if (f.k() != c.k()) {
+            throw new ConfigException("objectives.pseudo_labels.k", c.k() + " but " + file + " has k = " + f.k());
+        }
+        this.modality = c.modality();
+        this.labels = f.clusters();
+        this.name = "pseudo_labels/" + modality.key();
+        String head = "objective.pseudo_labels." + Manifest.sha256(file).substring(0, 12);
+        this.weight = params.normal(head + ".weight", 0.02f, c.k(), embedDim);
+        this.bias = params.constant(head + ".bias", 0f, c.k());
+    }
+
+    @Override
+    public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
+        stats.clear();
+        if (!out.embeddings().containsKey(modality)) {
+            return Map.of();
+        }
+        boolean[] present = batch.present(modality);
+        boolean[] keep = new boolean[batch.size()];
+        int[] all = new int[batch.size()];
+        for (int i = 0; i < keep.length; i++) {
+            Integer y = labels.get(batch.ids().get(i));
+            keep[i] = present[i] && y != null;
+            all[i] = y == null ? -1 : y;
+        }
+        int n = Contrastive.count(keep);
+        if (n == 0) {
+            return Map.of();
+        }
+        int[] targets = new int[n];
+        for (int i = 0, j = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                targets[j++] = all[i];
+            }
+        }
+        NDArray z = Contrastive.rows(out.embedding(modality), keep); // (n, E)
+        NDArray logits = logits(z, weight, bias);                    // (n, K)
+        stats.put(name + "/accuracy", accuracy(logits, targets));
+        return Map.of(name, crossEntropy(logits, targets));
+    }
+
+    @Override
+    public Map<String, Double> stats() {
+        return Map.copyOf(stats);
+    }
+
+    /** Z W^T + b, the embedding first so the result belongs to the step's manager: z (n, E), w (K, E), b (K) -> (n, K). */
+    static NDArray logits(NDArray z, NDArray w, NDArray b) {
+        return ai.djl.nn.core.Linear.linear(z, w, b).singletonOrThrow();
+    }
+
+    /** -1/n sum_i log softmax(logits_i)[targets_i]: logits (n, K), targets n ints in [0, K) -> (). */
+    static NDArray crossEntropy(NDArray logits, int[] targets) {
+        NDManager m = logits.getManager();
+        int n = targets.length, k = (int) logits.getShape().get(1);
+        float[][] onehot = new float[n][k];
+        for (int i = 0; i < n; i++) {
+            onehot[i][targets[i]] = 1f;
+        }
+        return Layers.scale(logits.logSoftmax(1).mul(m.create(onehot)).sum(), -1f / n);
+    }
+
+    private static double accuracy(NDArray logits, int[] targets) {
+        long[] best = logits.argMax(1).toLongArray();
+        int right = 0;
+        for (int i = 0; i < targets.length; i++) {
+            right += best[i] == targets[i] ? 1 : 0;
+        }
+        return (double) right / targets.length;
+    }
+}

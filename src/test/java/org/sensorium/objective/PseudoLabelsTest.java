@@ -1,0 +1,160 @@
+package org.sensorium.objective;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.Batch;
+import org.sensorium.data.PseudoLabelFile;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.Params;
+import org.sensorium.modality.Modality;
+
+class PseudoLabelsTest {
+
+    /** A pseudo-label file of audio clusters with k = 2. */
+    static Path file(Path dir, String name, List<String> ids, int... clusters) throws Exception {
+        Path f = dir.resolve(name);
+        PseudoLabelFile.write(f, Modality.AUDIO, 2, Map.of("note", name), ids, clusters);
+        return f;
+    }
+
+    @Test
+    void lossOverTheLabelledSamplesThatHaveTheModalityByHand(@TempDir Path dir) throws Exception {
+        // s0 and s1 count; s2 has no pseudo-label, s3 no video: both left out, whatever their embeddings.
+        Path f = file(dir, "a.jsonl", List.of("s0", "s1", "s3"), 0, 0, 1);
+        try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
+            PseudoLabels o = new PseudoLabels(new Config.PseudoLabels(1f, f.toString(), Modality.VIDEO, 2), 2, params);
+            // W = ln 3 * I, b = 0. s0: z = (1, 0), logits (ln 3, 0), p = (3/4, 1/4), y = 0: -ln 3/4 = 0.2876821.
+            // s1: z = (0, 1), logits (0, ln 3), p = (1/4, 3/4), y = 0: -ln 1/4 = 1.3862944 (and its argmax is wrong).
+            // L = (ln 4/3 + ln 4) / 2 = ln(16/3) / 2 = 0.8369882; accuracy 1/2.
+            float l3 = (float) Math.log(3);
+            head(params, ".weight").set(new float[] {l3, 0, 0, l3});
+            NDArray z = m.create(new float[][] {{1, 0}, {0, 1}, {1, 0}, {0, 1}});             // (4, E=2)
+            Batch batch = new Batch(List.of("s0", "s1", "s2", "s3"), Arrays.asList(null, null, null, null),
+                    Map.of(Modality.VIDEO, z), Map.of(Modality.VIDEO, new boolean[] {true, true, true, false}), Map.of());
+            ModelOutput out = new ModelOutput(Map.of(), Map.of(Modality.VIDEO, z), null);
+            Map<String, NDArray> terms = o.losses(out, batch);
+            assertEquals(List.of("pseudo_labels/video"), List.copyOf(terms.keySet()));
+            assertEquals(Math.log(16 / 3.0) / 2, terms.get("pseudo_labels/video").getFloat(), 1e-6);
+            assertEquals(0.8369882, terms.get("pseudo_labels/video").getFloat(), 1e-6);
+            assertEquals(0.5, o.stats().get("pseudo_labels/video/accuracy"), 1e-12);
+
+            // No sample of the batch is labelled and has video: no term.
+            Batch none = new Batch(List.of("s2", "s3"), Arrays.asList(null, null), Map.of(Modality.VIDEO, z.get("0:2")),
+                    Map.of(Modality.VIDEO, new boolean[] {true, false}), Map.of());
+            assertTrue(o.losses(new ModelOutput(Map.of(), Map.of(Modality.VIDEO, z.get("0:2")), null), none).isEmpty());
+        }
+    }
+
+    @Test
+    void gradientMatchesFiniteDifferences() {
+        float[][] z = {{0.6f, -0.8f, 0.0f}, {0.0f, 0.6f, 0.8f}, {-0.48f, 0.6f, 0.64f}}; // (n=3, E=3)
+        float[][] w = {{0.5f, -0.2f, 0.3f}, {-0.4f, 0.9f, 0.1f}};                        // (K=2, E=3)
+        float[] b = {0.1f, -0.3f};
+        int[] y = {1, 0, 1};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray za = m.create(z), wa = m.create(w), ba = m.create(b);
+            za.setRequiresGradient(true);
+            wa.setRequiresGradient(true);
+            float[] gz, gw;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(PseudoLabels.crossEntropy(PseudoLabels.logits(za, wa, ba), y));
+                gz = za.getGradient().toFloatArray();
+                gw = wa.getGradient().toFloatArray();
+            }
+            double h = 1e-3;
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 3; j++) {
+                    float[][] plus = copy(z), minus = copy(z);
+                    plus[i][j] += h;
+                    minus[i][j] -= h;
+                    double fd = (loss(m, plus, w, b, y) - loss(m, minus, w, b, y)) / (2 * h);
+                    assertEquals(fd, gz[i * 3 + j], 2e-4, "dL/dz[" + i + "," + j + "]");
+                }
+            }
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < 3; j++) {
+                    float[][] plus = copy(w), minus = copy(w);
+                    plus[k][j] += h;
+                    minus[k][j] -= h;
+                    double fd = (loss(m, z, plus, b, y) - loss(m, z, minus, b, y)) / (2 * h);
+                    assertEquals(fd, gw[k * 3 + j], 2e-4, "dL/dW[" + k + "," + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMissingFileOrAnotherKIsAConfigErrorNamingTheKey(@TempDir Path dir) throws Exception {
+        Path f = file(dir, "a.jsonl", List.of("s0", "s1"), 0, 1);
+        try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
+            ConfigException missing = assertThrows(ConfigException.class, () -> new PseudoLabels(
+                    new Config.PseudoLabels(1f, dir.resolve("nope.jsonl").toString(), Modality.VIDEO, 2), 4, params));
+            assertEquals("objectives.pseudo_labels.file", missing.key());
+            assertTrue(missing.getMessage().contains("nope.jsonl"), missing.getMessage());
+            ConfigException k = assertThrows(ConfigException.class,
+                    () -> new PseudoLabels(new Config.PseudoLabels(1f, f.toString(), Modality.VIDEO, 32), 4, params));
+            assertEquals("objectives.pseudo_labels.k", k.key());
+            assertTrue(k.getMessage().contains("k = 2"), k.getMessage());
+        }
+    }
+
+    @Test
+    void theConfigNamesTheKeyItRejects() {
+        ConfigException file = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.weight=1")));
+        assertEquals("objectives.pseudo_labels.file", file.key());
+        ConfigException modality = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(
+                "objectives.pseudo_labels.weight=1", "objectives.pseudo_labels.file=x.jsonl", "data.modalities=[audio, text]",
+                "objectives.contrastive.pairs=[audio-text]")));
+        assertEquals("objectives.pseudo_labels.modality", modality.key());
+        ConfigException k = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.k=1")));
+        assertEquals("objectives.pseudo_labels.k", k.key());
+        assertEquals(0f, ConfigLoader.load(null, List.of()).config().objectives().pseudoLabels().weight()); // off by default
+    }
+
+    @Test
+    void eachClusteringGetsItsOwnHead(@TempDir Path dir) throws Exception {
+        // Re-clustering renumbers the clusters, so the head of another file must not carry over (DeepCluster resets it).
+        Path a = file(dir, "a.jsonl", List.of("s0", "s1"), 0, 1);
+        Path b = file(dir, "b.jsonl", List.of("s0", "s1"), 1, 0);
+        try (NDManager m = NDManager.newBaseManager(); Params pa = new Params(m, 1); Params pb = new Params(m, 1)) {
+            new PseudoLabels(new Config.PseudoLabels(1f, a.toString(), Modality.VIDEO, 2), 4, pa);
+            new PseudoLabels(new Config.PseudoLabels(1f, b.toString(), Modality.VIDEO, 2), 4, pb);
+            assertNotEquals(pa.all().keySet(), pb.all().keySet());
+            assertTrue(pa.all().keySet().stream().allMatch(Params::ofObjective), pa.all().keySet().toString());
+        }
+    }
+
+    private static NDArray head(Params params, String suffix) {
+        return params.all().entrySet().stream().filter(e -> e.getKey().startsWith("objective.pseudo_labels.")
+                && e.getKey().endsWith(suffix)).findFirst().orElseThrow().getValue();
+    }
+
+    private static double loss(NDManager m, float[][] z, float[][] w, float[] b, int[] y) {
+        return PseudoLabels.crossEntropy(PseudoLabels.logits(m.create(z), m.create(w), m.create(b)), y).getFloat();
+    }
+
+    private static float[][] copy(float[][] x) {
+        float[][] c = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            c[i] = x[i].clone();
+        }
+        return c;
+    }
+}
