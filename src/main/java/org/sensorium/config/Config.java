@@ -105,7 +105,9 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             float weightDecay, float beta1, float beta2, float eps, float clipGradNorm, int checkpointEvery,
             int keepCheckpoints, int logEvery, boolean progress) {
         public Train {
-            positive("train.steps", steps);
+            if (steps < 0) {
+                throw new ConfigException("train.steps", steps + " must be >= 0 (0: evaluate and checkpoint the untrained model)");
+            }
             positive("train.batch_size", batchSize);
             positive("train.accumulate", accumulate);
             if (batchSize % accumulate != 0) {

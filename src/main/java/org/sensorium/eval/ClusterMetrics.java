@@ -1,10 +1,16 @@
 package org.sensorium.eval;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.apache.commons.math3.ml.clustering.CentroidCluster;
+import org.apache.commons.math3.ml.clustering.Clusterable;
+import org.apache.commons.math3.ml.clustering.KMeansPlusPlusClusterer;
+import org.apache.commons.math3.ml.distance.EuclideanDistance;
+import org.apache.commons.math3.random.Well19937c;
 
 /**
  * How well a clustering of n samples agrees with their class labels.
@@ -53,6 +59,73 @@ public final class ClusterMetrics {
         int[] u = dense(clusters);
         int[] v = codes(labels);
         return new Score(u.length, count(u), count(v), nmi(u, v), purity(u, v), chanceNmi(u, v, seed));
+    }
+
+    /** A k-means clustering: the cluster of each point, the size of each cluster, the sum of squared distances to the centres. */
+    public record KMeans(int[] assigned, int[] sizes, double inertia) {}
+
+    private record Point(int index, double[] point) implements Clusterable {
+        @Override
+        public double[] getPoint() {
+            return point;
+        }
+    }
+
+    /** k-means++ seeding (Commons Math, seeded) then at most {@code iterations} Lloyd iterations, Euclidean. */
+    public static KMeans kmeans(List<double[]> points, int k, int iterations, long seed) {
+        List<Point> ps = new ArrayList<>();
+        for (int i = 0; i < points.size(); i++) {
+            ps.add(new Point(i, points.get(i)));
+        }
+        List<CentroidCluster<Point>> clusters =
+                new KMeansPlusPlusClusterer<Point>(k, iterations, new EuclideanDistance(), new Well19937c(seed)).cluster(ps);
+        int[] assigned = new int[points.size()];
+        int[] sizes = new int[clusters.size()];
+        double inertia = 0;
+        for (int c = 0; c < clusters.size(); c++) {
+            double[] centre = clusters.get(c).getCenter().getPoint();
+            for (Point p : clusters.get(c).getPoints()) {
+                assigned[p.index()] = c;
+                sizes[c]++;
+                for (int j = 0; j < centre.length; j++) {
+                    inertia += (p.point()[j] - centre[j]) * (p.point()[j] - centre[j]);
+                }
+            }
+        }
+        return new KMeans(assigned, sizes, inertia);
+    }
+
+    /**
+     * For each modality of the embeddings: k-means with k = the number of classes among the samples that
+     * have both the modality and a label, scored against those labels. How well an encoder separates the
+     * classes without being told them (the held-out measure of objectives that are not cross-modal).
+     * Left out for a modality with fewer than two samples per class.
+     *
+     * @param labels the class of each sample id (samples without one are left out)
+     */
+    public static Map<String, Score> byModality(Retrieval.Embeddings emb, Map<String, String> labels, long seed) {
+        Map<String, Score> out = new LinkedHashMap<>();
+        emb.rows().forEach((m, rows) -> {
+            List<double[]> points = new ArrayList<>();
+            List<String> classes = new ArrayList<>();
+            for (int i = 0; i < rows.length; i++) {
+                String label = labels.get(emb.ids().get(i));
+                if (rows[i] != null && label != null) {
+                    double[] p = new double[rows[i].length];
+                    for (int j = 0; j < p.length; j++) {
+                        p[j] = rows[i][j];
+                    }
+                    points.add(p);
+                    classes.add(label);
+                }
+            }
+            int k = (int) classes.stream().distinct().count();
+            if (k >= 2 && points.size() >= 2 * k) { // fewer samples than two a class: no measure
+
+                out.put(m.key(), score(kmeans(points, k, 300, seed).assigned(), classes, seed));
+            }
+        });
+        return out;
     }
 
     /** Arithmetic-mean NMI of two labelings of the same samples (any ints); 1 when both have a single value. */

@@ -7,11 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.math3.ml.clustering.CentroidCluster;
-import org.apache.commons.math3.ml.clustering.Clusterable;
-import org.apache.commons.math3.ml.clustering.KMeansPlusPlusClusterer;
-import org.apache.commons.math3.ml.distance.EuclideanDistance;
-import org.apache.commons.math3.random.Well19937c;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
@@ -57,13 +52,6 @@ public final class ClusterJob {
             int[] sizes, Map<String, ClusterMetrics.Score> scores, Map<String, String> skipped) {}
 
     /** A sample's unit embedding as a point for Commons Math; index is its position in the embedded list. */
-    private record Point(int index, double[] point) implements Clusterable {
-        @Override
-        public double[] getPoint() {
-            return point;
-        }
-    }
-
     /** Embedded samples, in manifest order: entries[i] has the embedding points[i] (E). */
     record Embedded(List<ManifestEntry> entries, List<double[]> points) {}
 
@@ -102,24 +90,10 @@ public final class ClusterJob {
             throw new ConfigException("--k", o.k() + " clusters but only " + n + " samples decoded (" + skips.reasons().size() + " broken)");
         }
         LOG.info("k-means++ on {} {} embeddings, k = {}", n, m.key(), o.k());
-        List<Point> points = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            points.add(new Point(i, emb.points().get(i)));
-        }
-        KMeansPlusPlusClusterer<Point> kmeans =
-                new KMeansPlusPlusClusterer<>(o.k(), o.iterations(), new EuclideanDistance(), new Well19937c(seed));
-        List<CentroidCluster<Point>> clusters = kmeans.cluster(points);
-        int[] assigned = new int[n];
-        int[] sizes = new int[clusters.size()];
-        double inertia = 0;
-        for (int c = 0; c < clusters.size(); c++) {
-            double[] centre = clusters.get(c).getCenter().getPoint();
-            for (Point p : clusters.get(c).getPoints()) {
-                assigned[p.index()] = c;
-                sizes[c]++;
-                inertia += squaredDistance(p.point(), centre);
-            }
-        }
+        ClusterMetrics.KMeans km = ClusterMetrics.kmeans(emb.points(), o.k(), o.iterations(), seed);
+        int[] assigned = km.assigned();
+        int[] sizes = km.sizes();
+        double inertia = km.inertia();
         Map<String, ClusterMetrics.Score> scores = scores(emb.entries(), assigned, seed);
         Path out = o.out() != null ? o.out()
                 : ckpt.toAbsolutePath().getParent().getParent().resolve("clusters")
@@ -186,15 +160,7 @@ public final class ClusterJob {
         return scores;
     }
 
-    private static double squaredDistance(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += (a[i] - b[i]) * (a[i] - b[i]);
-        }
-        return s;
-    }
-
-    private static double[] toDouble(float[] x) {
+    static double[] toDouble(float[] x) {
         double[] d = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             d[i] = x[i];

@@ -28,6 +28,7 @@ import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
@@ -53,7 +54,8 @@ public final class Pretrain {
 
     /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json). */
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
-            double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval, Map<String, String> skipped) {}
+            double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval,
+            Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped) {}
 
     private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
         this.resolved = resolved;
@@ -131,10 +133,15 @@ public final class Pretrain {
                     Objective.secondViews(cfg, objectives));
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
+                if (t.steps() == 0 && !resume) { // train.steps = 0: the untrained model, checkpointed as a baseline
+                    Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), manifestSha),
+                            model.params(), opt, resolved.yaml(), t.keepCheckpoints());
+                }
                 lastCkpt = Checkpoint.latest(runDir);
             }
             double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
             Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
+            Map<String, ClusterMetrics.Score> clusters = new LinkedHashMap<>();
             if (cfg.eval().atEnd() && !valSet.isEmpty()) {
                 List<Retrieval.Embeddings> views = new ArrayList<>();
                 for (int k = 0; k < cfg.eval().clips(); k++) {
@@ -148,11 +155,14 @@ public final class Pretrain {
                         Retrieval.pair(emb, p).forEach(r -> retrieval.put(r.direction(), r));
                     }
                 }
+                Map<String, String> labels = new java.util.HashMap<>();
+                valSet.stream().filter(e -> e.label() != null).forEach(e -> labels.put(e.id(), e.label()));
+                clusters.putAll(ClusterMetrics.byModality(emb, labels, cfg.run().seed()));
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int done = t.steps() - startStep;
-            Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done / loopSeconds, Metrics.peakRssMiB(),
-                    losses, retrieval, skips.reasons());
+            Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
+                    losses, retrieval, clusters, skips.reasons());
             writeSummary(summary, skips);
             return summary;
         } finally {
@@ -298,6 +308,9 @@ public final class Pretrain {
         Map<String, Object> ret = new LinkedHashMap<>();
         s.retrieval().forEach((k, v) -> ret.put(k, v.toMap()));
         json.put("retrieval", ret);
+        Map<String, Object> nmi = new LinkedHashMap<>();
+        s.clusters().forEach((k, v) -> nmi.put(k, v.toMap()));
+        json.put("held_out_clusters", nmi);
         json.put("skipped_samples", skips.skipped());
         json.put("skipped", s.skipped());
         Json.write(runDir.resolve("summary.json"), json);

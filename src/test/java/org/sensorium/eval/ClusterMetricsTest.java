@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
+import org.sensorium.modality.Modality;
 import org.junit.jupiter.api.Test;
 
 class ClusterMetricsTest {
@@ -21,6 +23,23 @@ class ClusterMetricsTest {
         assertEquals(3, s.clusters());
         assertEquals(3, s.classes());
         assertEquals(1.0, s.nmi(), 1e-12);
+    }
+
+    @Test
+    void heldOutKMeansFindsWellSeparatedClassesPerModality() {
+        // Video: two tight groups far apart that are the classes -> NMI 1. Audio: the groups cut across the
+        // classes (a and b each half in both) -> NMI 0. Sample s4 has no audio, s5 no label: both left out.
+        float[][] video = {{1, 0}, {0.99f, 0.01f}, {0, 1}, {0.01f, 0.99f}, {1, 0.02f}, {0, 1}};
+        float[][] audio = {{1, 0}, {0, 1}, {1, 0}, {0, 1}, null, {1, 0}};
+        Retrieval.Embeddings emb = new Retrieval.Embeddings(List.of("s0", "s1", "s2", "s3", "s4", "s5"),
+                Map.of(Modality.VIDEO, video, Modality.AUDIO, audio));
+        Map<String, String> labels = Map.of("s0", "a", "s1", "a", "s2", "b", "s3", "b", "s4", "a");
+        Map<String, ClusterMetrics.Score> s = ClusterMetrics.byModality(emb, labels, 3);
+        assertEquals(5, s.get("video").n());
+        assertEquals(2, s.get("video").clusters());
+        assertEquals(1.0, s.get("video").nmi(), 1e-12);
+        assertEquals(4, s.get("audio").n());
+        assertEquals(0.0, s.get("audio").nmi(), 1e-12);
     }
 
     @Test

@@ -1,0 +1,194 @@
+package org.sensorium.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.eval.ClusterMetrics;
+import org.sensorium.eval.Retrieval;
+import org.sensorium.modality.Modality;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code sensorium ablate}: each objective trained alone, and the default combination, on the same data
+ * for the same number of steps from the same seed, next to the untrained model; each run's held-out
+ * retrieval R@1, the NMI of held-out k-means (k = number of classes) against the labels per modality,
+ * and the wall time per step, in one table. Every run is an ordinary run folder under the ablation's folder.
+ */
+public final class Ablate {
+    private static final Logger LOG = LoggerFactory.getLogger(Ablate.class);
+
+    private Ablate() {}
+
+    /** The rows of the ablation: the --set overrides that make each one, on top of the experiment's config. */
+    public enum Variant {
+        UNTRAINED("untrained", "train.steps=0"),
+        CONTRASTIVE("contrastive", "objectives.contrastive.weight=1"),
+        CLUSTERING("clustering", "objectives.contrastive.weight=0", "objectives.clustering.weight=1"),
+        PSEUDO_LABELS("pseudo_labels", "objectives.contrastive.weight=0", "objectives.pseudo_labels.weight=1",
+                "objectives.pseudo_labels.modality=video", "objectives.pseudo_labels.k=" + Variant.XDC_K),
+        TWO_VIEW("two_view", "objectives.contrastive.weight=0", "objectives.two_view.weight=1"),
+        MIL_NCE("mil_nce", "objectives.contrastive.weight=0", "objectives.mil_nce.weight=1", "modalities.text.bag=4"),
+        RELATIVE_SPEED("relative_speed", "objectives.contrastive.weight=0", "objectives.relative_speed.weight=1"),
+        DEFAULT("default combination");
+
+        /** XDC's first iteration: clusters of the untrained audio encoder, k of them, are video's targets. */
+        static final int XDC_K = 16;
+
+        final String label;
+        final List<String> sets;
+
+        Variant(String label, String... sets) {
+            this.label = label;
+            this.sets = List.of(sets);
+        }
+
+        public String key() {
+            return name().toLowerCase();
+        }
+
+        public static Variant parse(String s) {
+            for (Variant v : values()) {
+                if (v.key().equals(s.trim())) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("unknown ablation row '" + s + "'; one of " + keys());
+        }
+
+        static List<String> keys() {
+            return java.util.Arrays.stream(values()).map(Variant::key).toList();
+        }
+    }
+
+    /**
+     * @param config experiment file (null: configs/defaults.yaml)
+     * @param sets --set overrides applied to every row (after the row's own)
+     * @param steps optimizer steps of every trained row
+     * @param variants the rows, in order; pseudo_labels adds the untrained row it clusters
+     * @param out the ablation's folder (null: runs/ablate-&lt;timestamp&gt;)
+     */
+    public record Options(Path config, List<String> sets, int steps, List<Variant> variants, Path out) {}
+
+    /** One row of the table. */
+    public record Row(Variant variant, Pretrain.Summary summary) {
+        /** Mean held-out R@1 over every evaluated direction (NaN without any). */
+        public double meanR1() {
+            return summary.retrieval().values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+        }
+
+        public double secondsPerStep() {
+            return summary.stepsPerSecond() > 0 ? 1 / summary.stepsPerSecond() : Double.NaN;
+        }
+    }
+
+    public record Result(Path dir, List<Row> rows) {}
+
+    public static Result run(Options o) throws IOException, InterruptedException {
+        if (o.steps() < 1) {
+            throw new ConfigException("--steps", o.steps() + " must be >= 1");
+        }
+        Path dir = o.out() != null ? o.out()
+                : Path.of("runs", "ablate-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (Files.exists(dir.resolve("ablate.json"))) {
+            throw new ConfigException("--out", dir + " already holds an ablation");
+        }
+        Files.createDirectories(dir);
+        List<Variant> order = new ArrayList<>(o.variants());
+        if (order.contains(Variant.PSEUDO_LABELS) && !order.contains(Variant.UNTRAINED)) {
+            order.add(0, Variant.UNTRAINED); // XDC clusters the untrained encoder
+        }
+        order.sort(null); // the untrained row first: pseudo-labels need its checkpoint
+        List<Row> rows = new ArrayList<>();
+        Path untrained = null;
+        for (Variant v : order) {
+            List<String> sets = new ArrayList<>();
+            sets.add("run.dir=" + dir);
+            sets.add("run.name=" + v.key());
+            sets.add("train.steps=" + o.steps());
+            sets.add("train.progress=false");
+            sets.addAll(v.sets);
+            if (v == Variant.PSEUDO_LABELS) {
+                ClusterJob.Result c = ClusterJob.run(new ClusterJob.Options(untrained, Modality.AUDIO, Variant.XDC_K, null, 300,
+                        dir.resolve("pseudo-labels-audio.jsonl"), o.sets()));
+                sets.add("objectives.pseudo_labels.file=" + c.out());
+            }
+            sets.addAll(o.sets());
+            LOG.info("ablation row {}: {}", v.key(), sets);
+            Pretrain.Summary s = Pretrain.start(ConfigLoader.load(o.config(), sets));
+            if (v == Variant.UNTRAINED) {
+                untrained = s.runDir();
+            }
+            rows.add(new Row(v, s));
+        }
+        Result r = new Result(dir, rows);
+        Json.write(dir.resolve("ablate.json"), json(r));
+        Files.writeString(dir.resolve("ablate.md"), table(r));
+        return r;
+    }
+
+    static Map<String, Object> json(Result r) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Row row : r.rows()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("run", row.summary().runDir().toString());
+            m.put("steps", row.summary().steps());
+            m.put("seconds_per_step", row.secondsPerStep());
+            m.put("final_loss", row.summary().losses().isEmpty() ? null : row.summary().losses().get(row.summary().losses().size() - 1));
+            m.put("mean_r1", row.meanR1());
+            Map<String, Object> r1 = new LinkedHashMap<>();
+            row.summary().retrieval().forEach((k, v) -> r1.put(k, v.r1()));
+            m.put("r1", r1);
+            Map<String, Object> nmi = new LinkedHashMap<>();
+            row.summary().clusters().forEach((k, v) -> nmi.put(k, v.nmi()));
+            m.put("nmi", nmi);
+            out.put(row.variant().key(), m);
+        }
+        return out;
+    }
+
+    /** The Markdown table: one row per variant; NMI columns for the modalities any row clustered. */
+    public static String table(Result r) {
+        List<String> modalities = new ArrayList<>();
+        for (Row row : r.rows()) {
+            row.summary().clusters().keySet().stream().filter(m -> !modalities.contains(m)).forEach(modalities::add);
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("| objective | s/step | final loss | held-out R@1 (mean) |");
+        modalities.forEach(m -> sb.append(" NMI ").append(m).append(" |"));
+        sb.append("\n|---|---:|---:|---:|");
+        modalities.forEach(m -> sb.append("---:|"));
+        sb.append('\n');
+        for (Row row : r.rows()) {
+            Pretrain.Summary s = row.summary();
+            sb.append(String.format("| %s | %s | %s | %.3f |", row.variant().label,
+                    Double.isNaN(row.secondsPerStep()) ? "-" : String.format("%.3f", row.secondsPerStep()),
+                    s.losses().isEmpty() ? "-" : String.format("%.3f", s.losses().get(s.losses().size() - 1)), row.meanR1()));
+            for (String m : modalities) {
+                ClusterMetrics.Score c = s.clusters().get(m);
+                sb.append(c == null ? " - |" : String.format(" %.3f |", c.nmi()));
+            }
+            sb.append('\n');
+        }
+        Row any = r.rows().isEmpty() ? null : r.rows().get(0);
+        if (any != null && !any.summary().retrieval().isEmpty()) {
+            Retrieval.Result first = any.summary().retrieval().values().iterator().next();
+            ClusterMetrics.Score c = any.summary().clusters().values().stream().findFirst().orElse(null);
+            sb.append(String.format("%nR@1 is the mean over %s on %d held-out samples (chance %.4f)",
+                    any.summary().retrieval().keySet(), first.n(), first.chance()));
+            if (c != null) {
+                sb.append(String.format("; NMI is k-means with k = %d classes (chance NMI about %.3f)", c.classes(), c.chanceNmi()));
+            }
+            sb.append(".\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,57 @@
+package org.sensorium.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.train.Json;
+
+/** `sensorium ablate` on tiny settings: the untrained row, objectives alone (XDC clustering the untrained audio), one table. */
+class AblateCommandTest {
+
+    @Test
+    void ablateTrainsEachRowAndWritesOneTable(@TempDir Path dir) throws Exception {
+        List<String> args = new ArrayList<>(List.of("ablate", "--steps", "2", "--only", "contrastive,two_view,pseudo_labels",
+                "--out", dir.resolve("ablation").toString(),
+                "--set", "data.synth_samples=80")); // 16 held-out samples, two per class: enough for held-out k-means
+        List<String> tiny = MainTest.tinyArgs(dir);
+        for (int i = 1; i < tiny.size(); i += 2) { // the tiny --set pairs, but the run folder and steps are the ablation's
+            if (!tiny.get(i + 1).startsWith("run.") && !tiny.get(i + 1).startsWith("train.steps")
+                    && !tiny.get(i + 1).startsWith("data.synth_samples")) {
+                args.addAll(tiny.subList(i, i + 2));
+            }
+        }
+        Object[] r = MainTest.cli(args);
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        for (String row : List.of("| untrained |", "| contrastive |", "| two_view |", "| pseudo_labels |")) {
+            assertTrue(out.contains(row), row + " missing from:\n" + out);
+        }
+        Path ablation = dir.resolve("ablation");
+        assertEquals(Files.readString(ablation.resolve("ablate.md")), out.substring(out.indexOf("| objective"), out.indexOf("runs and table")));
+        // The untrained row is a run of 0 steps with a checkpoint of the initial weights, which XDC clustered.
+        assertTrue(Files.isDirectory(ablation.resolve("untrained/checkpoints/step-0000000")));
+        assertTrue(Files.isRegularFile(ablation.resolve("pseudo-labels-audio.jsonl")));
+        Map<?, ?> json = Json.read(ablation.resolve("ablate.json"));
+        assertEquals(List.of("untrained", "contrastive", "pseudo_labels", "two_view"), new ArrayList<>(json.keySet())); // table order
+        Map<?, ?> contrastive = (Map<?, ?>) json.get("contrastive");
+        assertEquals(2, contrastive.get("steps"));
+        assertTrue(((Map<?, ?>) contrastive.get("nmi")).containsKey("video"), json.toString());
+        double nmi = ((Number) ((Map<?, ?>) contrastive.get("nmi")).get("video")).doubleValue();
+        assertTrue(nmi >= 0 && nmi <= 1, contrastive.toString());
+        assertTrue(((Number) contrastive.get("seconds_per_step")).doubleValue() > 0, contrastive.toString());
+        // Each row trained only what it was asked: the two-view row logged its term and no contrastive one.
+        String metrics = Files.readString(ablation.resolve("two_view/metrics.jsonl"));
+        assertTrue(metrics.contains("two_view/") && !metrics.contains("contrastive/"), metrics);
+
+        Object[] bad = MainTest.cli(List.of("ablate", "--only", "contrastive,nope"));
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("--only") && ((String) bad[2]).contains("nope"), (String) bad[2]);
+    }
+}
