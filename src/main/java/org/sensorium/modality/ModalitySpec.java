@@ -21,14 +21,22 @@ public sealed interface ModalitySpec {
      * background erasing: the static frame adds no motion). Evaluation clips are centre-cropped, unchanged.
      */
     record Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std,
-            double cropMinScale, boolean flip, double brightness, double contrast, double backgroundErasing)
+            double cropMinScale, boolean flip, double brightness, double contrast, double backgroundErasing, int stride)
             implements ModalitySpec {
         public Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std,
                 double cropMinScale, boolean flip, double brightness, double contrast) {
-            this(fps, height, width, tubeletFrames, patch, mean, std, cropMinScale, flip, brightness, contrast, 0.0);
+            this(fps, height, width, tubeletFrames, patch, mean, std, cropMinScale, flip, brightness, contrast, 0.0, 0);
+        }
+
+        public Video(double fps, int height, int width, int tubeletFrames, int patch, List<Double> mean, List<Double> std,
+                double cropMinScale, boolean flip, double brightness, double contrast, double backgroundErasing) {
+            this(fps, height, width, tubeletFrames, patch, mean, std, cropMinScale, flip, brightness, contrast, backgroundErasing, 0);
         }
 
         public Video {
+            if (stride < 0) {
+                throw new ConfigException("modalities.video.stride", stride + " must be >= 0 (0 = sample at fps)");
+            }
             if (backgroundErasing < 0 || backgroundErasing >= 1) {
                 throw new ConfigException("modalities.video.background_erasing", backgroundErasing + " must be in [0, 1) (0 = off)");
             }

@@ -17,7 +17,9 @@ import org.sensorium.modality.ModalitySpec;
 
 /**
  * Video clips through FFmpeg (JavaCV): T = spec.frames(clip seconds) frames sampled at spec.fps
- * (clip.speed / spec.fps seconds apart: a clip at speed 2 plays twice as fast) from source.start + clip.start, each the decoded frame nearest in time to its target (the last
+ * (clip.speed / spec.fps seconds apart: a clip at speed 2 plays twice as fast), or with spec.stride N
+ * every N-th frame at the source's frame rate (clip.speed * N / source fps apart), from source.start +
+ * clip.start, each the decoded frame nearest in time to its target (the last
  * frame repeats when the video is shorter). FFmpeg scales so the shorter side fits (enlarged for a
  * random crop when training), then H x W is cropped (centred for evaluation). Output (T, H, W, 3),
  * RGB, (x/255 - mean[c]) / std[c]. A training clip draws one {@link Augment} from its seed and applies
@@ -62,7 +64,7 @@ public final class VideoAdapter implements ModalityAdapter {
         Augment aug = clip.train() ? Augment.draw(spec, new SplittableRandom(clip.seed())) : Augment.NONE;
         byte[][] frames;
         try {
-            frames = decode(file, t0, end, spec.frames(clip.seconds()), clip.speed() / spec.fps(), aug);
+            frames = decode(file, t0, end, spec.frames(clip.seconds()), clip.speed(), aug);
         } catch (NoVideoTrack e) {
             throw bad(entry, file, "no video track");
         } catch (Exception e) {
@@ -98,20 +100,32 @@ public final class VideoAdapter implements ModalityAdapter {
         }
     }
 
-    /** Frames as (H, W, 3) RGB bytes, one per target time t0 + i / fps; null when nothing was decoded. */
-    private byte[][] decode(Path file, double t0, double end, int count, double step, Augment aug) throws Exception {
+    /** Frames as (H, W, 3) RGB bytes, one per target time t0 + i * step (see {@link #step}); null when nothing was decoded. */
+    private byte[][] decode(Path file, double t0, double end, int count, double speed, Augment aug) throws Exception {
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
             g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
             g.start();
             if (!g.hasVideo() || g.getImageWidth() <= 0) {
                 throw new NoVideoTrack();
             }
+            double step = step(spec, g.getFrameRate(), speed);
             scaleToCover(g, aug.zoom());
             if (t0 > 0) {
                 g.setTimestamp(Math.round(t0 * 1e6));
             }
             return sample(g, t0, end, count, step, aug);
         }
+    }
+
+    /**
+     * Seconds between sampled frames: speed / fps, or with a stride N, speed * N / the source's frame
+     * rate (a source that reports no rate is sampled at fps, as if there were no stride).
+     */
+    static double step(ModalitySpec.Video spec, double sourceFps, double speed) {
+        if (spec.stride() > 0 && sourceFps > 0 && Double.isFinite(sourceFps)) {
+            return speed * spec.stride() / sourceFps;
+        }
+        return speed / spec.fps();
     }
 
     /** Asks FFmpeg for a size that covers the crop zoom times over, keeping the aspect ratio. */

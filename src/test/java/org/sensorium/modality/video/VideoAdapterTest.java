@@ -125,6 +125,36 @@ class VideoAdapterTest {
     }
 
     @Test
+    void strideStepsByTheSourceFrameRate() {
+        ModalitySpec.Video v = Fixtures.VIDEO; // fps 4
+        ModalitySpec.Video s4 = withStride(v, 4);
+        assertEquals(0.25, VideoAdapter.step(v, 29.97, 1), 1e-12);          // no stride: 1 / fps
+        assertEquals(4 / 29.97, VideoAdapter.step(s4, 29.97, 1), 1e-12);    // every 4th frame of a 29.97 fps source
+        assertEquals(2 * 4 / 29.97, VideoAdapter.step(s4, 29.97, 2), 1e-12); // at speed 2, every 8th
+        assertEquals(0.25, VideoAdapter.step(s4, 0, 1), 1e-12);             // no source rate known: fps
+        assertThrows(org.sensorium.config.ConfigException.class, () -> withStride(v, -1));
+    }
+
+    @Test
+    void everyFifthFrameOfA10FpsVideoIsTwoFramesASecond() throws BadInputException {
+        // vtest.avi runs at 10 fps: stride 5 takes frames 0.5 s apart, as fps 2 does; 8 frames either way
+        // (stride: T = 2 s * 4 fps; fps 2: T = 4 s * 2 fps), from 30 s on.
+        var avi = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/vtest.avi"));
+        ModalitySpec.Video v = Fixtures.VIDEO;
+        float[] strided = new VideoAdapter(withStride(v, 5), 2.0).load(avi, new Clip(30.0, 2.0, false, 1)).values();
+        ModalitySpec.Video twoFps = new ModalitySpec.Video(2.0, v.height(), v.width(), v.tubeletFrames(), v.patch(), v.mean(), v.std(),
+                v.cropMinScale(), v.flip(), v.brightness(), v.contrast());
+        float[] atFps = new VideoAdapter(twoFps, 4.0).load(avi, new Clip(30.0, 4.0, false, 1)).values();
+        assertEquals(8 * 32 * 32 * 3, strided.length);
+        assertArrayEquals(atFps, strided);
+    }
+
+    private static ModalitySpec.Video withStride(ModalitySpec.Video v, int stride) {
+        return new ModalitySpec.Video(v.fps(), v.height(), v.width(), v.tubeletFrames(), v.patch(), v.mean(), v.std(),
+                v.cropMinScale(), v.flip(), v.brightness(), v.contrast(), 0.0, stride);
+    }
+
+    @Test
     void backgroundErasingMixesOneFrameOfTheClipIntoEveryFrame() throws BadInputException {
         var v = Fixtures.VIDEO;
         ModalitySpec.Video erasing = new ModalitySpec.Video(v.fps(), v.height(), v.width(), v.tubeletFrames(), v.patch(), v.mean(),
