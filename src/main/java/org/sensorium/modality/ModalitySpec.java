@@ -163,11 +163,23 @@ public sealed interface ModalitySpec {
      * window and channel (x - mean) / max(std, 1e-6)), cut into patches of patch samples.
      */
     record Imu(double rateHz, List<String> channels, int patch, double accelScale, double gyroScale,
-            double lowpassHz, String normalize) implements ModalitySpec {
+            double lowpassHz, String normalize, boolean rotate, double scale, double jitter) implements ModalitySpec {
         /** The values of {@code normalize}. */
         public static final List<String> NORMALIZE = List.of("scale", "zscore");
 
+        /** Without training augmentation. */
+        public Imu(double rateHz, List<String> channels, int patch, double accelScale, double gyroScale,
+                double lowpassHz, String normalize) {
+            this(rateHz, channels, patch, accelScale, gyroScale, lowpassHz, normalize, false, 0.0, 0.0);
+        }
+
         public Imu {
+            if (!(scale >= 0 && scale < 1)) {
+                throw new ConfigException("modalities.imu.scale", scale + " must be in [0, 1) (0 = off)");
+            }
+            if (!(jitter >= 0) || Double.isInfinite(jitter)) {
+                throw new ConfigException("modalities.imu.jitter", jitter + " must be >= 0 (0 = off)");
+            }
             positive("modalities.imu.rate_hz", rateHz);
             if (channels == null || channels.size() < 3 || channels.size() > 6) {
                 throw new ConfigException("modalities.imu.channels", "needs 3 to 6 channel names, got " + channels);

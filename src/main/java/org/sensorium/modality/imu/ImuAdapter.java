@@ -22,7 +22,8 @@ import org.sensorium.modality.imu.ImuReaders.Recording;
  * linearly interpolated at spec.rateHz over [source.start + clip.start, + clip.seconds] (times
  * outside the recording clamp to its ends), then normalised: "scale" divides by spec.accelScale (a*)
  * or spec.gyroScale (g*); "zscore" maps each channel of the window to (x - mean) / max(std, 1e-6).
- * A clip overlapping a gap in the recording is bad input ({@link #gapIn}). Output (W, C).
+ * A clip overlapping a gap in the recording is bad input ({@link #gapIn}). A training clip is then
+ * augmented from its seed ({@link #augment}: rotation, magnitude scaling, jitter). Output (W, C).
  */
 public final class ImuAdapter implements ModalityAdapter {
     /** Floor of the per-window standard deviation in zscore normalisation. */
@@ -87,7 +88,60 @@ public final class ImuAdapter implements ModalityAdapter {
                 out[i * channels + c] = (float) v[i];
             }
         }
+        if (clip.train()) {
+            augment(out, spec, new java.util.SplittableRandom(clip.seed()));
+        }
         return new Item(out, spec.inputShape(clip.seconds()), null);
+    }
+
+    /**
+     * Training augmentation of a (W, C) window in place, as in Um et al. 2017 (wearable-sensor data
+     * augmentation): with spec.rotate one uniformly random rotation R (a random unit quaternion) maps
+     * every (ax, ay, az) and every (gx, gy, gz) triple to R x, as if the sensor had been strapped on
+     * turned; every value is multiplied by one factor from 1 +- spec.scale; Gaussian noise of
+     * spec.jitter is added. Channels that are not a full a* or g* triple are not rotated.
+     */
+    static void augment(float[] x, ModalitySpec.Imu spec, java.util.SplittableRandom r) {
+        int c = spec.channels().size();
+        int w = x.length / c;
+        if (spec.rotate()) {
+            double[][] rot = randomRotation(r);
+            for (String prefix : new String[] {"a", "g"}) {
+                int ix = spec.channels().indexOf(prefix + "x"), iy = spec.channels().indexOf(prefix + "y"),
+                        iz = spec.channels().indexOf(prefix + "z");
+                if (ix < 0 || iy < 0 || iz < 0) {
+                    continue;
+                }
+                for (int t = 0; t < w; t++) {
+                    double vx = x[t * c + ix], vy = x[t * c + iy], vz = x[t * c + iz];
+                    x[t * c + ix] = (float) (rot[0][0] * vx + rot[0][1] * vy + rot[0][2] * vz);
+                    x[t * c + iy] = (float) (rot[1][0] * vx + rot[1][1] * vy + rot[1][2] * vz);
+                    x[t * c + iz] = (float) (rot[2][0] * vx + rot[2][1] * vy + rot[2][2] * vz);
+                }
+            }
+        }
+        double factor = 1 + (2 * r.nextDouble() - 1) * spec.scale();
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (x[i] * factor + (spec.jitter() > 0 ? spec.jitter() * gaussian(r) : 0));
+        }
+    }
+
+    /** A rotation matrix drawn uniformly: the unit quaternion of four standard normals (Shoemake). */
+    static double[][] randomRotation(java.util.SplittableRandom r) {
+        double w = gaussian(r), a = gaussian(r), b = gaussian(r), d = gaussian(r);
+        double n = Math.sqrt(w * w + a * a + b * b + d * d);
+        w /= n;
+        a /= n;
+        b /= n;
+        d /= n;
+        return new double[][] {
+            {1 - 2 * (b * b + d * d), 2 * (a * b - d * w), 2 * (a * d + b * w)},
+            {2 * (a * b + d * w), 1 - 2 * (a * a + d * d), 2 * (b * d - a * w)},
+            {2 * (a * d - b * w), 2 * (b * d + a * w), 1 - 2 * (a * a + b * b)}};
+    }
+
+    private static double gaussian(java.util.SplittableRandom r) { // Box-Muller
+        return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
     }
 
     /**

@@ -170,4 +170,63 @@ class ImuAdapterTest {
                 () -> imu.load(Fixtures.entry(Modality.IMU, file), new Clip(0, 2, false, 0)));
         assertEquals(message, e.getMessage());
     }
+
+    private static ModalitySpec.Imu augmented(boolean rotate, double scale, double jitter) {
+        ModalitySpec.Imu s = Fixtures.IMU;
+        return new ModalitySpec.Imu(s.rateHz(), s.channels(), s.patch(), s.accelScale(), s.gyroScale(), s.lowpassHz(), s.normalize(),
+                rotate, scale, jitter);
+    }
+
+    @Test
+    void aRandomRotationTurnsAccelerationAndRateTogetherAndKeepsTheirLengths() throws Exception {
+        // The ramp: a = (t, 0, 9.81) / 9.81, g = (0, 0, 2t) / pi. A rotation keeps |a|, |g| and a . g at every sample.
+        ImuAdapter rotating = new ImuAdapter(augmented(true, 0, 0), 2.0);
+        var e = Fixtures.entry(Modality.IMU, ramp(), 0.5, Double.NaN);
+        float[] plain = rotating.load(e, new Clip(0.25, 2.0, false, 9)).values(); // evaluation: never augmented
+        assertArrayEquals(imu.load(e, new Clip(0.25, 2.0, false, 9)).values(), plain);
+        float[] turned = rotating.load(e, new Clip(0.25, 2.0, true, 9)).values();
+        float[] again = rotating.load(e, new Clip(0.25, 2.0, true, 9)).values();
+        assertArrayEquals(turned, again); // the same seed, the same rotation
+        boolean moved = false;
+        for (int t = 0; t < 100; t++) {
+            int o = t * 6;
+            assertEquals(norm(plain, o), norm(turned, o), 1e-5);
+            assertEquals(norm(plain, o + 3), norm(turned, o + 3), 1e-5);
+            assertEquals(dot(plain, o, o + 3), dot(turned, o, o + 3), 1e-5);
+            moved |= Math.abs(plain[o + 2] - turned[o + 2]) > 1e-3;
+        }
+        assertTrue(moved, "the rotation left az where it was");
+        double[][] r = ImuAdapter.randomRotation(new java.util.SplittableRandom(3));
+        double det = r[0][0] * (r[1][1] * r[2][2] - r[1][2] * r[2][1]) - r[0][1] * (r[1][0] * r[2][2] - r[1][2] * r[2][0])
+                + r[0][2] * (r[1][0] * r[2][1] - r[1][1] * r[2][0]);
+        assertEquals(1.0, det, 1e-12); // a rotation, not a reflection
+    }
+
+    @Test
+    void scalingMultipliesTheWholeWindowByOneFactorAndJitterAddsNoise() throws Exception {
+        var e = Fixtures.entry(Modality.IMU, ramp(), 0.5, Double.NaN);
+        float[] plain = imu.load(e, new Clip(0.25, 2.0, false, 4)).values();
+        float[] scaled = new ImuAdapter(augmented(false, 0.5, 0), 2.0).load(e, new Clip(0.25, 2.0, true, 4)).values();
+        double factor = scaled[2] / plain[2]; // az = 1 everywhere
+        assertTrue(factor >= 0.5 && factor <= 1.5 && Math.abs(factor - 1) > 1e-6, "factor " + factor);
+        for (int i = 0; i < plain.length; i++) {
+            assertEquals(plain[i] * factor, scaled[i], 1e-5);
+        }
+        float[] noisy = new ImuAdapter(augmented(false, 0, 0.1), 2.0).load(e, new Clip(0.25, 2.0, true, 4)).values();
+        double sq = 0;
+        for (int i = 0; i < plain.length; i++) {
+            sq += (noisy[i] - plain[i]) * (noisy[i] - plain[i]);
+        }
+        assertEquals(0.1, Math.sqrt(sq / plain.length), 0.01); // 600 draws of sigma 0.1
+        assertThrows(org.sensorium.config.ConfigException.class, () -> augmented(false, 1.0, 0));
+        assertThrows(org.sensorium.config.ConfigException.class, () -> augmented(false, 0, -0.1));
+    }
+
+    private static double norm(float[] x, int o) {
+        return Math.sqrt(dot(x, o, o));
+    }
+
+    private static double dot(float[] x, int a, int b) {
+        return (double) x[a] * x[b] + (double) x[a + 1] * x[b + 1] + (double) x[a + 2] * x[b + 2];
+    }
 }
