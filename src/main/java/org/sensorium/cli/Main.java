@@ -225,6 +225,14 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "7", description = "generator seed (default ${DEFAULT-VALUE})")
         long seed;
 
+        @Option(names = "--long", paramLabel = "N", defaultValue = "0",
+                description = "write N long recordings instead (several motions in one fixed order, with their segments in the manifest)")
+        int longRecordings;
+
+        @Option(names = "--segments", paramLabel = "K", defaultValue = "4",
+                description = "motions per long recording, 2..8, about 2 s each (default ${DEFAULT-VALUE})")
+        int segments;
+
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
@@ -234,6 +242,18 @@ public final class Main implements Callable<Integer> {
                 throw new ConfigException("--samples", samples + " must be > 0");
             }
             long t0 = System.nanoTime();
+            if (longRecordings < 0) {
+                throw new ConfigException("--long", longRecordings + " must be >= 0");
+            }
+            if (longRecordings > 0) {
+                if (segments < 2 || segments > 8) {
+                    throw new ConfigException("--segments", segments + " must be in [2, 8]");
+                }
+                Path manifest = SampleSetGenerator.generateLong(out, longRecordings, segments, seed);
+                System.out.printf("wrote %d long recordings of %d segments in %.1f s: %s%n", longRecordings, segments,
+                        (System.nanoTime() - t0) / 1e9, manifest);
+                return 0;
+            }
             Path manifest = SampleSetGenerator.generate(out, samples, seed);
             System.out.printf("wrote %d samples in %.1f s: %s%n", samples, (System.nanoTime() - t0) / 1e9, manifest);
             return 0;

@@ -58,10 +58,16 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     public record Run(String name, String dir, long seed, boolean strict) {}
 
     /** data.*: what to train on and how to feed it. */
-    public record Data(String manifest, String cacheDir, int synthSamples, long synthSeed, double clipSeconds,
-            List<Modality> modalities, int loaderThreads, int prefetchBatches) {
+    public record Data(String manifest, String cacheDir, int synthSamples, int synthLong, int synthSegments, long synthSeed,
+            double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches) {
         public Data {
             positive("data.synth_samples", synthSamples);
+            if (synthLong < 0) {
+                throw new ConfigException("data.synth_long", synthLong + " must be >= 0 (0 = the set of short samples)");
+            }
+            if (synthSegments < 2 || synthSegments > 8) {
+                throw new ConfigException("data.synth_segments", synthSegments + " must be in [2, 8] (each of the 8 motions at most once)");
+            }
             if (!(clipSeconds > 0)) {
                 throw new ConfigException("data.clip_seconds", clipSeconds + " must be > 0");
             }

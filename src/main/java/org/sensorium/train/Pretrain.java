@@ -303,7 +303,10 @@ public final class Pretrain {
         Json.write(runDir.resolve("summary.json"), json);
     }
 
-    /** The manifest to train on: data.manifest, or the built-in sample set (generated once into the cache). */
+    /**
+     * The manifest to train on: data.manifest, or the built-in sample set (generated once into the cache):
+     * data.synth_long long recordings when above 0, else data.synth_samples short samples.
+     */
     public static Path manifestPath(Config.Data d) throws IOException {
         if (!d.manifest().isBlank()) {
             Path p = Path.of(d.manifest());
@@ -312,7 +315,8 @@ public final class Pretrain {
             }
             return p;
         }
-        return SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
+        return d.synthLong() > 0 ? SampleSetGenerator.ensureLong(cacheRoot(d), d.synthLong(), d.synthSegments(), d.synthSeed())
+                : SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
     }
 
     static Path cacheRoot(Config.Data d) {
