@@ -66,6 +66,10 @@ public interface Objective {
         if (p.weight() > 0) {
             list.add(new Weighted(new PseudoLabels(p, config.model().embedDim(), params), p.weight()));
         }
+        Config.TemporalOt tot = config.objectives().temporalOt();
+        if (tot.weight() > 0) {
+            list.add(new Weighted(new TemporalOt(config, params), tot.weight()));
+        }
         return list;
     }
 
