@@ -10,6 +10,7 @@ import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.modality.Modality;
 import org.sensorium.train.ClusterJob;
@@ -121,6 +122,15 @@ public final class Main implements Callable<Integer> {
                 sb.append(String.format("  %-14s %5d %7.3f %7.3f %7.3f %8.4f %8.1fx%n", r.direction(), r.n(), r.r1(), r.r5(),
                         r.r10(), r.chance(), r.r1() / r.chance()));
             }
+        }
+        if (s.segmentation() != null) {
+            TemporalSegmentation.Report g = s.segmentation();
+            sb.append(String.format("held-out temporal segmentation (%s, %d recordings, %d frames, %d activities, %d prototypes):%n",
+                    g.modality(), g.recordings(), g.argmax().n(), g.argmax().classes(), g.argmax().clusters()));
+            sb.append(String.format("  %-34s %7s %7s%n", "decoding", "MoF", "NMI"));
+            sb.append(String.format("  %-34s %7.3f %7.3f%n", "argmax of prototype scores", g.argmax().mof(), g.argmax().nmi()));
+            sb.append(String.format("  %-34s %7.3f %7.3f%n", "transport with the temporal prior", g.transport().mof(), g.transport().nmi()));
+            sb.append(String.format("  %-34s %7.3f%n", "equal split in order (baseline)", g.argmax().equalSplitMof()));
         }
         if (!s.skipped().isEmpty()) {
             sb.append(s.skipped().size()).append(" broken samples skipped:\n");

@@ -168,7 +168,7 @@ public final class Loader implements AutoCloseable {
         List<Double> speeds = secondViews.speeds();
         double speed = speeds.get(new SplittableRandom(mix(seed2, 3, 0)).nextInt(speeds.size()));
         Batch.Decoded second = decode(e, secondClip(e, first, seed2, clipSeconds, speed), chosen, skips);
-        return second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed);
+        return second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed, d.start());
     }
 
     /**
@@ -256,7 +256,7 @@ public final class Loader implements AutoCloseable {
             skips.skip(e.id(), ex);
             return null;
         }
-        return new Batch.Decoded(e, items);
+        return new Batch.Decoded(e, items, clip.start());
     }
 
     /**

@@ -47,7 +47,7 @@ import org.bytedeco.javacv.Frame;
  * <p>
  * Long recordings ({@link #generateLong}) are for temporal segmentation: each plays K of the motions
  * one after the other, always in the same order (the set's "script", drawn from the seed, as the steps
- * of one task), for K * 2 s in all, with segment lengths drawn around 2 s (0.5 to 1.5 times the mean,
+ * of one task), for K * 2 s in all, with segment lengths drawn around 2 s (0.25 to 1.75 times the mean,
  * on the 1/8 s frame grid). Colour and shape stay, speed changes per segment; every modality is present;
  * the subtitle has one cue per segment; the manifest line lists the segments with their times.
  */
@@ -284,7 +284,7 @@ public final class SampleSetGenerator {
     /**
      * The long recordings: one script (the first `segments` motions of a shuffle drawn from the seed)
      * that every recording follows; per recording colour, shape, place, and segment lengths w_k / sum(w)
-     * of segments * 2 s with w_k drawn from [0.5, 1.5], boundaries rounded to the frame grid; per segment
+     * of segments * 2 s with w_k drawn from [0.25, 1.75], boundaries rounded to the frame grid; per segment
      * speed and phase.
      */
     static List<Recording> planLong(int recordings, int segments, long seed) {
@@ -312,7 +312,7 @@ public final class SampleSetGenerator {
             double[] w = new double[segments];
             double sum = 0;
             for (int k = 0; k < segments; k++) {
-                w[k] = rr.nextDouble(0.5, 1.5);
+                w[k] = rr.nextDouble(0.25, 1.75);
                 sum += w[k];
             }
             List<Part> parts = new ArrayList<>(segments);

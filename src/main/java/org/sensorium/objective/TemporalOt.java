@@ -17,19 +17,29 @@ import org.sensorium.modality.ModalitySpecs;
 /**
  * Temporal optimal transport for unsupervised activity segmentation (TOT: Kumar et al., "Unsupervised
  * Action Segmentation by Joint Representation Learning and Online Clustering", CVPR 2022), online: one
- * Sinkhorn per clip of the mini-batch, no feature store. A clip of a long recording is T frames; a frame
- * is one time step of the modality's trunk tokens (video and motion: a tubelet step, the mean of its
- * grid of tokens; audio: a column of log-mel patches; IMU: a patch of samples), projected to E and
- * L2-normalised. K prototypes stand for K activities in a fixed order.
+ * Sinkhorn per clip of the mini-batch, no feature store. A clip (a window of a long recording, or all of
+ * it) is T frames; a frame is one time step of the modality's trunk tokens (video and motion: a tubelet
+ * step, the mean of its grid of tokens; audio: a column of log-mel patches; IMU: a patch of samples),
+ * projected to E and L2-normalised. K prototypes stand for K activities in a fixed order.
  * <pre>
  *   z_t   = normalise(W mean_g h[t, g] + b)              (T, E)  per clip
  *   S     = Z C^T                                        (T, K)  C: unit prototype rows
- *   Q     = sinkhorn(S / eps + rho log P)                (T, K)  rows sum to 1, columns to T/K; no gradient
- *           log P[t, k] = -((t + 1/2)/T - (k + 1/2)/K)^2 / (2 sigma^2)     the temporal prior
+ *   r_t   = (start + (t + 1/2) T_s / T) / span           the frame's place in the recording, in [0, 1]
+ *   log P[t, k] = -(r_t - (k + 1/2)/K)^2 / (2 sigma^2)   the temporal prior (Gaussian around the diagonal)
+ *   b_k   = 1/T sum_t P(k | t)                           the prior's share of prototype k in this clip
+ *   Q     = sinkhorn(S / eps + rho log P; rows 1/T, columns b) * T     (T, K) rows sum to 1; no gradient
  *   L_ot  = -1/(nT) sum_clips sum_t sum_k Q[t, k] log softmax(S[t] / tau)[k]
  *   L_coh = 1/(n |A|) sum_clips sum_{t in A} -log( sum_{s in pos(t)} e^{z_t.z_s / tau_c}
  *                                                 / sum_{s in pos(t) + neg(t)} e^{z_t.z_s / tau_c} )
  * </pre>
+ * T_s is the clip's length in seconds (data.clip_seconds), start where it starts and span the length of
+ * the sample's span ({@link org.sensorium.data.Batch#spans}); a clip of a span of unknown length counts as
+ * the whole recording. For a whole recording b is close to 1/K each (TOT's equipartition); a training
+ * window of a longer recording (clip_seconds below the recording's length: the loader draws its start)
+ * expects the activities its place makes likely. Windows keep the trunk's positional embeddings from
+ * telling the activity on their own: with whole recordings in a fixed order, "frame t belongs to
+ * prototype floor(tK/T)" fits the prior's pseudo-labels without looking at the signal. With rho = 0
+ * there is no prior and b = 1/K (SwAV's equipartition per clip).
  * pos(t): the other frames within coherence_near seconds of t; neg(t): frames more than coherence_far
  * seconds away; A: the frames that have both. The prior pulls early frames to the first prototypes and
  * late ones to the last, so the pseudo-labels keep the order of activities; the equipartition keeps every
@@ -43,10 +53,9 @@ public final class TemporalOt implements Objective {
     private final String name;
     private final int steps, grid, prototypeCount;
     private final boolean cls;
-    private final double epsilon, rho, temperature, coherenceTemperature;
+    private final double clipSeconds, epsilon, rho, sigma, temperature, coherenceTemperature;
     private final int iterations;
     private final float coherenceWeight;
-    private final double[][] logPrior;  // (T, K)
     private final float[][] positives;  // (T, T)
     private final float[][] negatives;  // (T, T)
     private final float[] anchors;      // (T) 1 where a frame has a positive and a negative
@@ -69,13 +78,14 @@ public final class TemporalOt implements Objective {
         }
         this.prototypeCount = c.prototypes();
         this.cls = config.model().pool().equals("cls");
+        this.clipSeconds = clip;
         this.epsilon = c.epsilon();
         this.rho = c.rho();
+        this.sigma = c.sigma();
         this.iterations = c.iterations();
         this.temperature = c.temperature();
         this.coherenceWeight = c.coherenceWeight();
         this.coherenceTemperature = c.coherenceTemperature();
-        this.logPrior = Sinkhorn.temporalPrior(steps, prototypeCount, c.sigma());
         float[][][] w = windows(steps, clip / steps, c.coherenceNear(), c.coherenceFar());
         this.positives = w[0];
         this.negatives = w[1];
@@ -136,8 +146,12 @@ public final class TemporalOt implements Objective {
         NDArray s = scores(z);                                        // (n, T, K)
         double[][][] scores = toArrays(s);
         double[][][] q = new double[scores.length][][];
-        for (int i = 0; i < q.length; i++) {
-            q[i] = Sinkhorn.plan(scores[i], epsilon, logPrior, rho, iterations);
+        boolean[] present = batch.present(modality);
+        for (int i = 0, j = 0; i < present.length; i++) {
+            if (present[i]) {
+                q[j] = plan(scores[j], batch.starts()[i], batch.spans()[i]);
+                j++;
+            }
         }
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(name, assignment(s, q, temperature));
@@ -171,11 +185,31 @@ public final class TemporalOt implements Objective {
         for (int i = 0, j = 0; i < present.length; i++) {
             if (present[i]) {
                 argmax[i] = argmaxRows(scores[j]);
-                transport[i] = argmaxRows(Sinkhorn.plan(scores[j], epsilon, logPrior, rho, iterations));
+                transport[i] = argmaxRows(plan(scores[j], batch.starts()[i], batch.spans()[i]));
                 j++;
             }
         }
         return new Prediction(argmax, transport);
+    }
+
+    /** The pseudo-labels of one clip: Sinkhorn with the prior at the clip's place in its recording. scores (T, K). */
+    double[][] plan(double[][] scores, double start, double span) {
+        if (rho == 0) {
+            return Sinkhorn.plan(scores, epsilon, iterations);
+        }
+        double[][] logPrior = Sinkhorn.temporalPrior(times(start, span), prototypeCount, sigma);
+        return Sinkhorn.plan(scores, epsilon, logPrior, rho, Sinkhorn.priorMass(logPrior), iterations);
+    }
+
+    /** r_t of the clip's frames: their midpoints' place in the recording, in [0, 1]. */
+    double[] times(double start, double span) {
+        boolean whole = Double.isNaN(span) || span <= clipSeconds;
+        double length = whole ? clipSeconds : span, from = whole ? 0 : start;
+        double[] r = new double[steps];
+        for (int t = 0; t < steps; t++) {
+            r[t] = Math.min(1, (from + (t + 0.5) * clipSeconds / steps) / length);
+        }
+        return r;
     }
 
     /** Unit frame embeddings of the clips that have the modality: tokens (B, [1 +] T*G, D) -> (n, T, E). */

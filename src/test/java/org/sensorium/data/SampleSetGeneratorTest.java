@@ -186,7 +186,7 @@ class SampleSetGeneratorTest {
             assertEquals(6.0, s.get(2).end(), 1e-12);
             for (int k = 0; k < 3; k++) {
                 double len = s.get(k).end() - s.get(k).start();
-                assertTrue(len >= 0.5 && len <= 3.5, e.id() + " segment " + k + " lasts " + len);
+                assertTrue(len >= 0.25 && len <= 4.5, e.id() + " segment " + k + " lasts " + len);
                 assertEquals(0, (s.get(k).end() * 8) % 1, 1e-9, "boundaries on the 1/8 s frame grid");
                 if (k > 0) {
                     assertEquals(s.get(k - 1).end(), s.get(k).start());

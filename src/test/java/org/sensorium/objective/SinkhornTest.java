@@ -62,6 +62,41 @@ class SinkhornTest {
     }
 
     @Test
+    void columnMassesFromThePriorAreMetForAWindow() {
+        // Frames of the first half of a recording: the prior expects mostly the first two of 4 clusters.
+        double[] times = new double[10];
+        for (int i = 0; i < 10; i++) {
+            times[i] = (i + 0.5) / 20;
+        }
+        double[][] logPrior = Sinkhorn.temporalPrior(times, 4, 0.15);
+        double[] b = Sinkhorn.priorMass(logPrior);
+        assertEquals(1.0, b[0] + b[1] + b[2] + b[3], 1e-12);
+        assertTrue(b[0] + b[1] > 0.85 && b[1] > b[2] && b[2] > b[3], java.util.Arrays.toString(b)); // [0.483, 0.413, 0.101, 0.003]
+        // Over a whole recording the masses are symmetric and near 1/K (TOT's equipartition).
+        double[] whole = Sinkhorn.priorMass(Sinkhorn.temporalPrior(40, 4, 0.15));
+        assertEquals(whole[0], whole[3], 1e-12);
+        assertEquals(0.25, whole[1], 0.02);
+        SplittableRandom r = new SplittableRandom(9);
+        double[][] s = new double[10][4];
+        for (double[] row : s) {
+            for (int j = 0; j < 4; j++) {
+                row[j] = r.nextDouble(-1, 1);
+            }
+        }
+        double[][] q = Sinkhorn.plan(s, 0.1, logPrior, 1.0, b, 2000);
+        for (int j = 0; j < 4; j++) { // column j carries n b_j
+            double col = 0;
+            for (double[] row : q) {
+                col += row[j];
+            }
+            assertEquals(10 * b[j], col, 1e-6);
+        }
+        for (double[] row : q) {
+            assertEquals(1.0, row[0] + row[1] + row[2] + row[3], 1e-9);
+        }
+    }
+
+    @Test
     void withFlatScoresThePriorOrdersTheAssignments() {
         int n = 20, k = 4;
         double[][] q = Sinkhorn.plan(new double[n][k], 0.05, Sinkhorn.temporalPrior(n, k, 0.2), 1.0, 20);

@@ -161,6 +161,19 @@ class TemporalOtTest {
     }
 
     @Test
+    void framesArePlacedInTheirRecording() {
+        try (NDManager m = NDManager.newBaseManager(); Params p = new Params(m, 1)) {
+            TemporalOt tot = new TemporalOt(tiny(), p); // 2 s clips, 10 frames of 0.2 s
+            double[] r = tot.times(3.0, 8.0);       // a clip from 3 s of an 8 s recording
+            assertEquals(3.1 / 8, r[0], 1e-12);
+            assertEquals(4.9 / 8, r[9], 1e-12);
+            double[] whole = tot.times(0.0, Double.NaN); // span unknown: the clip is the recording
+            assertEquals(0.05, whole[0], 1e-12);
+            assertEquals(0.95, whole[9], 1e-12);
+        }
+    }
+
+    @Test
     void configErrorsNameTheKey() {
         ConfigException text = assertThrows(ConfigException.class, () -> tiny("objectives.temporal_ot.modality=text"));
         assertTrue(text.getMessage().contains("objectives.temporal_ot.modality"), text.getMessage());
