@@ -194,8 +194,8 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      * assigned to K ordered prototypes by Sinkhorn with a Gaussian temporal prior, plus a temporal
      * coherence term. Times are in seconds of the clip.
      */
-    public record TemporalOt(float weight, Modality modality, int prototypes, double epsilon, int iterations, double rho,
-            double sigma, double temperature, float coherenceWeight, double coherenceNear, double coherenceFar,
+    public record TemporalOt(float weight, Modality modality, int windows, int prototypes, double epsilon, int iterations,
+            double rho, double sigma, double temperature, float coherenceWeight, double coherenceNear, double coherenceFar,
             double coherenceTemperature) {
         public TemporalOt {
             if (weight < 0) {
@@ -203,6 +203,9 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             }
             if (modality == Modality.TEXT) {
                 throw new ConfigException("objectives.temporal_ot.modality", "text has no time axis: use video, motion, audio or imu");
+            }
+            if (windows < 0 || windows == 1) {
+                throw new ConfigException("objectives.temporal_ot.windows", windows + " must be 0 (frames = time steps of a clip) or >= 2");
             }
             if (prototypes < 2) {
                 throw new ConfigException("objectives.temporal_ot.prototypes", prototypes + " must be >= 2");

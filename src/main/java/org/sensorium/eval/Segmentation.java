@@ -143,11 +143,19 @@ public final class Segmentation {
      */
     public static String[] frameLabels(List<org.sensorium.data.ManifestEntry.Segment> segments, double clipStart,
             double clipSeconds, int frames) {
-        String[] out = new String[frames];
+        double[] times = new double[frames];
         for (int i = 0; i < frames; i++) {
-            double t = clipStart + (i + 0.5) * clipSeconds / frames;
+            times[i] = clipStart + (i + 0.5) * clipSeconds / frames;
+        }
+        return labelsAt(segments, times);
+    }
+
+    /** The label of the segment holding each time (seconds from the start of the span); null where none does. */
+    public static String[] labelsAt(List<org.sensorium.data.ManifestEntry.Segment> segments, double[] times) {
+        String[] out = new String[times.length];
+        for (int i = 0; i < times.length; i++) {
             for (org.sensorium.data.ManifestEntry.Segment s : segments) {
-                if (t >= s.start() && t < s.end()) {
+                if (times[i] >= s.start() && times[i] < s.end()) {
                     out[i] = s.label();
                     break;
                 }

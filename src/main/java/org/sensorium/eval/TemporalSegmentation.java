@@ -25,12 +25,12 @@ import org.sensorium.objective.TemporalOt;
 
 /**
  * Unsupervised temporal activity segmentation of held-out long recordings with a model trained by
- * {@link TemporalOt}: each recording is tiled with windows of data.clip_seconds ({@link #windows}), every
- * frame gets a prototype, and the prototypes are scored against the manifest's segments
+ * {@link TemporalOt}: each recording is tiled with clips of data.clip_seconds ({@link #tiles}), or cut into
+ * the objective's N windows ({@link #windows}), every frame gets a prototype, and the prototypes are scored against the manifest's segments
  * ({@link Segmentation}: Hungarian matching over all frames of all recordings, MoF, NMI, and the
  * baseline that cuts each recording into K equal parts in order). Two decodings: the argmax of each
- * frame's prototype scores (the representation alone), and the argmax of each window's transport plan
- * with the temporal prior at the window's place (which also uses the order).
+ * frame's prototype scores (the representation alone), and the argmax of each sequence's transport plan
+ * with the temporal prior at its place (which also uses the order).
  */
 public final class TemporalSegmentation {
     private TemporalSegmentation() {}
@@ -47,33 +47,45 @@ public final class TemporalSegmentation {
         }
     }
 
-    /** One evaluation window of a recording: its clip, and from which second of the span its frames count. */
-    record Window(ManifestEntry entry, double start, double countFrom) {}
+    /**
+     * One sequence to predict: clips of a recording (time steps: one clip; windows: the recording's N
+     * windows) and from which second of the span its frames count.
+     */
+    record Job(ManifestEntry entry, List<Clip> clips, double countFrom) {}
 
     /**
-     * The windows that tile a recording: clips of clipSeconds from 0, back to back, plus one ending at
+     * Time steps: the clips that tile a recording, of clipSeconds from 0, back to back, plus one ending at
      * the span's end when a remainder is left (its frames count from where the one before ended, so no
-     * frame counts twice). One window at 0 when the span is unknown or not longer than a clip.
+     * frame counts twice). One clip at 0 when the span is unknown or not longer than a clip.
      */
-    static List<Window> windows(ManifestEntry e, double span, double clipSeconds) {
-        List<Window> out = new ArrayList<>();
+    static List<Job> tiles(ManifestEntry e, double span, double clipSeconds, long seed) {
+        List<Job> out = new ArrayList<>();
         if (Double.isNaN(span) || span <= clipSeconds + 1e-9) {
-            out.add(new Window(e, 0, 0));
+            out.add(new Job(e, List.of(new Clip(0, clipSeconds, false, seed)), 0));
             return out;
         }
         double at = 0;
         for (; at + clipSeconds <= span + 1e-9; at += clipSeconds) {
-            out.add(new Window(e, at, at));
+            out.add(new Job(e, List.of(new Clip(at, clipSeconds, false, seed)), at));
         }
         if (at < span - 1e-9) {
-            out.add(new Window(e, span - clipSeconds, at));
+            out.add(new Job(e, List.of(new Clip(span - clipSeconds, clipSeconds, false, seed)), at));
         }
         return out;
     }
 
+    /** Windows: the recording's N evaluation windows ({@link Loader#windowClip}), one sequence. */
+    static Job windows(ManifestEntry e, int n, double clipSeconds, long seed) {
+        List<Clip> clips = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            clips.add(Loader.windowClip(e, seed, k, n, clipSeconds, false));
+        }
+        return new Job(e, clips, 0);
+    }
+
     /**
-     * Runs the model without gradients over every window of every recording that has segments (windows
-     * decoded on the given threads; a broken recording is skipped and logged).
+     * Runs the model without gradients over every recording that has segments and the objective's
+     * modality (clips decoded on the given threads; a broken recording is skipped and logged).
      *
      * @return null when no frame has a label
      */
@@ -81,43 +93,51 @@ public final class TemporalSegmentation {
             int batchSize, NDManager manager, double clipSeconds, int threads, long seed, SkipLog skips)
             throws InterruptedException {
         Modality m = tot.modality();
-        List<Window> windows = new ArrayList<>();
-        for (ManifestEntry e : recordings) {
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < recordings.size(); i++) {
+            ManifestEntry e = recordings.get(i);
             if (!e.segments().isEmpty() && e.has(m)) {
-                windows.addAll(windows(e, Spans.seconds(e), clipSeconds));
+                long s = Loader.mix(seed, -1, i);
+                if (tot.windows() > 0) {
+                    jobs.add(windows(e, tot.windows(), clipSeconds, s));
+                } else {
+                    jobs.addAll(tiles(e, Spans.seconds(e), clipSeconds, s));
+                }
             }
         }
-        List<Done> decoded = decode(windows, m, adapter, clipSeconds, threads, seed, skips);
+        List<Done> done = decode(jobs, m, adapter, threads, skips);
         List<Integer> argmax = new ArrayList<>(), transport = new ArrayList<>(), split = new ArrayList<>();
         List<String> labels = new ArrayList<>();
         Set<String> scored = new HashSet<>();
-        int t = tot.steps(), k = tot.prototypes();
+        int k = tot.prototypes();
         Map<Modality, long[]> shapes = Map.of(m, adapter.inputShape());
-        for (int from = 0; from < decoded.size(); from += batchSize) {
-            List<Done> chunk = decoded.subList(from, Math.min(decoded.size(), from + batchSize));
-            TemporalOt.Prediction p;
+        int perBatch = Math.max(1, batchSize / done.stream().mapToInt(d -> d.clips().size()).max().orElse(1));
+        for (int from = 0; from < done.size(); from += perBatch) {
+            List<Done> chunk = done.subList(from, Math.min(done.size(), from + perBatch));
+            List<Batch.Decoded> clips = new ArrayList<>();
+            chunk.forEach(d -> clips.addAll(d.clips()));
+            List<TemporalOt.Prediction> predictions;
             try (NDManager sm = manager.newSubManager()) {
-                Batch batch = Batch.collate(sm, chunk.stream().map(Done::decoded).toList(), shapes);
-                ModelOutput out = model.forward(batch, false);
-                p = tot.predict(out, batch);
+                Batch batch = Batch.collate(sm, clips, shapes);
+                predictions = tot.predict(model.forward(batch, false), batch);
+            }
+            if (predictions.size() != chunk.size()) {
+                throw new IllegalStateException(predictions.size() + " sequences predicted for " + chunk.size() + " recordings' clips");
             }
             for (int i = 0; i < chunk.size(); i++) {
-                Batch.Decoded d = chunk.get(i).decoded();
-                Window w = chunk.get(i).window();
-                if (p.argmax()[i] == null) {
-                    continue;
-                }
-                double span = Spans.seconds(d.entry());
+                TemporalOt.Prediction p = predictions.get(i);
+                ManifestEntry e = chunk.get(i).job().entry();
+                double span = Spans.seconds(e);
                 double length = Double.isNaN(span) || span <= clipSeconds ? clipSeconds : span;
-                String[] truth = Segmentation.frameLabels(d.entry().segments(), d.start(), clipSeconds, t);
-                for (int f = 0; f < t; f++) {
-                    double time = d.start() + (f + 0.5) * clipSeconds / t;
-                    if (truth[f] != null && time >= w.countFrom()) {
+                double[] times = p.sequence().times();
+                String[] truth = Segmentation.labelsAt(e.segments(), times);
+                for (int f = 0; f < times.length; f++) {
+                    if (truth[f] != null && times[f] >= chunk.get(i).job().countFrom()) {
                         labels.add(truth[f]);
-                        argmax.add(p.argmax()[i][f]);
-                        transport.add(p.transport()[i][f]);
-                        split.add(Math.min(k - 1, (int) (time / length * k))); // equal parts of the recording, in order
-                        scored.add(d.entry().id());
+                        argmax.add(p.argmax()[f]);
+                        transport.add(p.transport()[f]);
+                        split.add(Math.min(k - 1, (int) (times[f] / length * k))); // equal parts of the recording, in order
+                        scored.add(e.id());
                     }
                 }
             }
@@ -130,25 +150,35 @@ public final class TemporalSegmentation {
                 Segmentation.score(ints(transport), labels, eq));
     }
 
-    /** A window and its decoded clip. */
-    private record Done(Window window, Batch.Decoded decoded) {}
+    /** A job and its decoded clips. */
+    private record Done(Job job, List<Batch.Decoded> clips) {}
 
-    /** Decodes every window (in order, on threads); broken ones are left out and logged. */
-    private static List<Done> decode(List<Window> windows, Modality m, ModalityAdapter adapter, double clipSeconds,
-            int threads, long seed, SkipLog skips) throws InterruptedException {
+    /** Decodes every job's clips (in order, on threads); a job with a broken clip is left out (and logged). */
+    private static List<Done> decode(List<Job> jobs, Modality m, ModalityAdapter adapter, int threads, SkipLog skips)
+            throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            List<Future<Batch.Decoded>> fs = new ArrayList<>();
-            for (int i = 0; i < windows.size(); i++) {
-                Window w = windows.get(i);
-                Clip clip = new Clip(w.start(), clipSeconds, false, Loader.mix(seed, -1, i));
-                fs.add(pool.submit(() -> Loader.decode(w.entry(), clip, Map.of(m, adapter), skips)));
+            List<List<Future<Batch.Decoded>>> fs = new ArrayList<>();
+            for (Job j : jobs) {
+                List<Future<Batch.Decoded>> clips = new ArrayList<>();
+                for (Clip c : j.clips()) {
+                    clips.add(pool.submit(() -> Loader.decode(j.entry(), c, Map.of(m, adapter), skips)));
+                }
+                fs.add(clips);
             }
             List<Done> out = new ArrayList<>();
             for (int i = 0; i < fs.size(); i++) {
-                Batch.Decoded d = fs.get(i).get();
-                if (d != null) {
-                    out.add(new Done(windows.get(i), d));
+                List<Batch.Decoded> clips = new ArrayList<>();
+                for (Future<Batch.Decoded> f : fs.get(i)) {
+                    Batch.Decoded d = f.get();
+                    if (d == null) {
+                        clips = null;
+                        break;
+                    }
+                    clips.add(d);
+                }
+                if (clips != null) {
+                    out.add(new Done(jobs.get(i), clips));
                 }
             }
             return out;
@@ -158,6 +188,7 @@ public final class TemporalSegmentation {
             pool.shutdownNow();
         }
     }
+
     private static int[] ints(List<Integer> x) {
         return x.stream().mapToInt(Integer::intValue).toArray();
     }

@@ -26,7 +26,7 @@ class TemporalOtTest {
     /** IMU only, 2 s clips at 50 Hz in patches of 10: T = 10 frames of 0.2 s; width 4, E = 3, K = 3. */
     static Config tiny(String... more) {
         List<String> sets = new ArrayList<>(List.of("data.modalities=[imu]", "objectives.contrastive.weight=0",
-                "objectives.temporal_ot.weight=1", "objectives.temporal_ot.prototypes=3", "model.width=4", "model.heads=1",
+                "objectives.temporal_ot.weight=1", "objectives.temporal_ot.windows=0", "objectives.temporal_ot.prototypes=3", "model.width=4", "model.heads=1",
                 "model.embed_dim=3", "objectives.temporal_ot.coherence_near=0.2", "objectives.temporal_ot.coherence_far=1.0"));
         sets.addAll(List.of(more));
         return ConfigLoader.load(null, sets).config();
@@ -139,10 +139,11 @@ class TemporalOtTest {
             double order = stats.get("temporal_ot/imu/order_agreement");
             assertTrue(order > 0 && order <= 1, stats.toString());
             assertTrue(stats.containsKey("temporal_ot/imu/dead_prototypes") && stats.containsKey("temporal_ot/imu/pseudo_label_agreement"));
-            TemporalOt.Prediction pred = tot.predict(out, batch);
-            assertEquals(10, pred.argmax()[0].length);
-            assertEquals(null, pred.argmax()[1]);
-            assertEquals(10, pred.transport()[2].length);
+            List<TemporalOt.Prediction> pred = tot.predict(out, batch); // the clips that have IMU: a and c
+            assertEquals(List.of("a", "c"), pred.stream().map(x -> x.sequence().id()).toList());
+            assertEquals(10, pred.get(0).argmax().length);
+            assertEquals(10, pred.get(1).transport().length);
+            assertEquals(0.1, pred.get(1).sequence().times()[0], 1e-12); // clip at 0 (the batch's default start), frames of 0.2 s
         }
         // A strong prior (rho 100 against cosine scores / 0.05 of at most 20) orders the transport's argmax.
         try (NDManager m = NDManager.newBaseManager(); Params p = new Params(m, 1)) {
@@ -155,7 +156,7 @@ class TemporalOtTest {
             NDArray h = m.create(tokens, new Shape(1, 10, 4));
             Batch batch = new Batch(List.of("a"), java.util.Arrays.asList((String) null), Map.of(Modality.IMU, h),
                     Map.of(Modality.IMU, new boolean[] {true}), Map.of());
-            int[] order = tot.predict(new ModelOutput(Map.of(Modality.IMU, h), Map.of(), null), batch).transport()[0];
+            int[] order = tot.predict(new ModelOutput(Map.of(Modality.IMU, h), Map.of(), null), batch).get(0).transport();
             assertArrayEquals(new int[] {0, 0, 0, 1, 1, 1, 1, 2, 2, 2}, order, java.util.Arrays.toString(order));
         }
     }
@@ -171,6 +172,53 @@ class TemporalOtTest {
             assertEquals(0.05, whole[0], 1e-12);
             assertEquals(0.95, whole[9], 1e-12);
         }
+    }
+
+    @Test
+    void windowsOfOneSampleMakeASequenceOfFrames() {
+        // windows = 3, clips of 2 s: a sequence is 3 consecutive rows of one id, all with IMU; a frame is a clip's
+        // embedding at its middle. Rows: a a a | b b b (one without IMU) | c c (incomplete).
+        try (NDManager m = NDManager.newBaseManager(); Params p = new Params(m, 1)) {
+            TemporalOt tot = new TemporalOt(tiny("objectives.temporal_ot.windows=3", "objectives.temporal_ot.coherence_near=2.0",
+                    "objectives.temporal_ot.coherence_far=3.0"), p);
+            assertEquals(3, tot.steps());
+            List<String> ids = List.of("a", "a", "a", "b", "b", "b", "c", "c");
+            boolean[] imu = {true, true, true, true, false, true, true, true};
+            double[] starts = {0, 2.5, 5, 0, 3, 6, 0, 4};
+            double[] spans = {8, 8, 8, 9, 9, 9, 6, 6};
+            SplittableRandom r = new SplittableRandom(5);
+            float[] e = new float[8 * 3];
+            for (int i = 0; i < e.length; i++) {
+                e[i] = (float) r.nextDouble(-1, 1);
+            }
+            NDArray emb = m.create(e, new Shape(8, 3));
+            emb = emb.div(emb.norm(new int[] {1}, true));
+            NDArray tokens = m.zeros(new Shape(8, 10, 4));
+            Batch batch = new Batch(ids, java.util.Collections.nCopies(8, (String) null), Map.of(Modality.IMU, tokens),
+                    Map.of(Modality.IMU, imu), Map.of(), new float[8], starts, spans);
+            List<TemporalOt.Sequence> seqs = tot.sequences(batch);
+            assertEquals(1, seqs.size());
+            assertArrayEquals(new int[] {0, 1, 2}, seqs.get(0).rows());
+            assertArrayEquals(new double[] {1, 3.5, 6}, seqs.get(0).times(), 1e-12);
+            assertEquals(8.0, seqs.get(0).span());
+            ModelOutput out = new ModelOutput(Map.of(Modality.IMU, tokens), Map.of(Modality.IMU, emb), null);
+            Map<String, NDArray> terms = tot.losses(out, batch);
+            // frames 2.5 s apart: neighbours (within 2 s? no: 2.5 > 2) -- so no anchors and no coherence term
+            assertEquals(List.of("temporal_ot/imu"), List.copyOf(terms.keySet()));
+            // the term is the cross-entropy of the sequence's own scores (the first three embeddings) against its plan
+            NDArray z = emb.get("0:3").expandDims(0);
+            NDArray s = tot.scores(z);
+            double[][] sc = new double[3][3];
+            float[] flat = s.toFloatArray();
+            for (int i = 0; i < 9; i++) {
+                sc[i / 3][i % 3] = flat[i];
+            }
+            double expected = TemporalOt.assignment(s, new double[][][] {tot.plan(sc, seqs.get(0))}, 0.1).getFloat();
+            assertEquals(expected, terms.get("temporal_ot/imu").getFloat(), 1e-6);
+            assertEquals(1, tot.predict(out, batch).size());
+        }
+        ConfigException one = assertThrows(ConfigException.class, () -> tiny("objectives.temporal_ot.windows=1"));
+        assertTrue(one.getMessage().contains("objectives.temporal_ot.windows"), one.getMessage());
     }
 
     @Test
