@@ -93,23 +93,8 @@ public final class TemporalSegmentation {
             int batchSize, NDManager manager, double clipSeconds, int threads, long seed, SkipLog skips)
             throws InterruptedException {
         Modality m = tot.modality();
-        List<Job> jobs = new ArrayList<>();
-        for (int i = 0; i < recordings.size(); i++) {
-            ManifestEntry e = recordings.get(i);
-            if (!e.segments().isEmpty() && e.has(m)) {
-                long s = Loader.mix(seed, -1, i);
-                if (tot.windows() > 0) {
-                    jobs.add(windows(e, tot.windows(), clipSeconds, s));
-                } else {
-                    jobs.addAll(tiles(e, Spans.seconds(e), clipSeconds, s));
-                }
-            }
-        }
-        List<Done> done = decode(jobs, m, adapter, threads, skips);
-        List<Integer> argmax = new ArrayList<>(), transport = new ArrayList<>(), split = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        Set<String> scored = new HashSet<>();
-        int k = tot.prototypes();
+        List<Done> done = decode(jobs(tot, recordings, clipSeconds, seed), m, adapter, threads, skips);
+        Frames frames = new Frames();
         Map<Modality, long[]> shapes = Map.of(m, adapter.inputShape());
         int perBatch = Math.max(1, batchSize / done.stream().mapToInt(d -> d.clips().size()).max().orElse(1));
         for (int from = 0; from < done.size(); from += perBatch) {
@@ -125,29 +110,57 @@ public final class TemporalSegmentation {
                 throw new IllegalStateException(predictions.size() + " sequences predicted for " + chunk.size() + " recordings' clips");
             }
             for (int i = 0; i < chunk.size(); i++) {
-                TemporalOt.Prediction p = predictions.get(i);
-                ManifestEntry e = chunk.get(i).job().entry();
-                double span = Spans.seconds(e);
-                double length = Double.isNaN(span) || span <= clipSeconds ? clipSeconds : span;
-                double[] times = p.sequence().times();
-                String[] truth = Segmentation.labelsAt(e.segments(), times);
-                for (int f = 0; f < times.length; f++) {
-                    if (truth[f] != null && times[f] >= chunk.get(i).job().countFrom()) {
-                        labels.add(truth[f]);
-                        argmax.add(p.argmax()[f]);
-                        transport.add(p.transport()[f]);
-                        split.add(Math.min(k - 1, (int) (times[f] / length * k))); // equal parts of the recording, in order
-                        scored.add(e.id());
-                    }
+                frames.add(chunk.get(i).job(), predictions.get(i), clipSeconds, tot.prototypes());
+            }
+        }
+        if (frames.labels.isEmpty()) {
+            return null;
+        }
+        int[] eq = ints(frames.split);
+        return new Report(m.key(), frames.recordings.size(), Segmentation.score(ints(frames.argmax), frames.labels, eq),
+                Segmentation.score(ints(frames.transport), frames.labels, eq));
+    }
+
+    /** The sequences to predict for every recording that has segments and the modality. */
+    private static List<Job> jobs(TemporalOt tot, List<ManifestEntry> recordings, double clipSeconds, long seed) {
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < recordings.size(); i++) {
+            ManifestEntry e = recordings.get(i);
+            if (!e.segments().isEmpty() && e.has(tot.modality())) {
+                long s = Loader.mix(seed, -1, i);
+                if (tot.windows() > 0) {
+                    jobs.add(windows(e, tot.windows(), clipSeconds, s));
+                } else {
+                    jobs.addAll(tiles(e, Spans.seconds(e), clipSeconds, s));
                 }
             }
         }
-        if (labels.isEmpty()) {
-            return null;
+        return jobs;
+    }
+
+    /** Every scored frame so far: its label, both decodings, its equal-split part; the recordings they come from. */
+    private static final class Frames {
+        final List<String> labels = new ArrayList<>();
+        final List<Integer> argmax = new ArrayList<>(), transport = new ArrayList<>(), split = new ArrayList<>();
+        final Set<String> recordings = new HashSet<>();
+
+        /** Adds the frames of a prediction that have a label and are not before the job's countFrom. */
+        void add(Job job, TemporalOt.Prediction p, double clipSeconds, int k) {
+            ManifestEntry e = job.entry();
+            double span = Spans.seconds(e);
+            double length = Double.isNaN(span) || span <= clipSeconds ? clipSeconds : span;
+            double[] times = p.sequence().times();
+            String[] truth = Segmentation.labelsAt(e.segments(), times);
+            for (int f = 0; f < times.length; f++) {
+                if (truth[f] != null && times[f] >= job.countFrom()) {
+                    labels.add(truth[f]);
+                    argmax.add(p.argmax()[f]);
+                    transport.add(p.transport()[f]);
+                    split.add(Math.min(k - 1, (int) (times[f] / length * k))); // equal parts of the recording, in order
+                    recordings.add(e.id());
+                }
+            }
         }
-        int[] eq = ints(split);
-        return new Report(m.key(), scored.size(), Segmentation.score(ints(argmax), labels, eq),
-                Segmentation.score(ints(transport), labels, eq));
     }
 
     /** A job and its decoded clips. */
