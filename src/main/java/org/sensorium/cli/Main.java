@@ -125,7 +125,7 @@ public final class Main implements Callable<Integer> {
         }
         if (s.segmentation() != null) {
             TemporalSegmentation.Report g = s.segmentation();
-            sb.append(String.format("held-out temporal segmentation (%s, %d recordings, %d frames, %d activities, %d prototypes):%n",
+            sb.append(String.format("held-out temporal segmentation (%s, %d recordings, %d frames, %d activities, %d prototypes used):%n",
                     g.modality(), g.recordings(), g.argmax().n(), g.argmax().classes(), g.argmax().clusters()));
             sb.append(String.format("  %-34s %7s %7s%n", "decoding", "MoF", "NMI"));
             sb.append(String.format("  %-34s %7.3f %7.3f%n", "argmax of prototype scores", g.argmax().mof(), g.argmax().nmi()));
