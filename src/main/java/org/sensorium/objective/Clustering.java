@@ -54,7 +54,8 @@ public final class Clustering implements Objective {
             }
             NDArray za = Contrastive.rows(out.embedding(p.a()), both); // (n, E)
             NDArray zb = Contrastive.rows(out.embedding(p.b()), both); // (n, E)
-            NDArray c = prototypes.div(prototypes.norm(new int[] {1}, true)); // (K, E) unit rows
+            NDArray p0 = za.getManager().zeros(prototypes.getShape()).add(prototypes); // in the step's manager, not the parameters'
+            NDArray c = p0.div(p0.norm(new int[] {1}, true));                 // (K, E) unit rows
             NDArray sa = za.matMul(c.transpose());                     // (n, K)
             NDArray sb = zb.matMul(c.transpose());                     // (n, K)
             double[][] qa = sinkhorn(toRows(sa), epsilon, iterations);
