@@ -10,6 +10,7 @@ import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.modality.Modality;
 import org.sensorium.train.Ablate;
@@ -128,6 +129,15 @@ public final class Main implements Callable<Integer> {
             sb.append(String.format("  %-14s %5s %7s %7s %8s %11s%n", "modality", "n", "k", "NMI", "purity", "chance NMI"));
             s.clusters().forEach((m, c) -> sb.append(String.format("  %-14s %5d %7d %7.3f %8.3f %11.3f%n",
                     m, c.n(), c.clusters(), c.nmi(), c.purity(), c.chanceNmi())));
+        }
+        if (s.segmentation() != null) {
+            TemporalSegmentation.Report g = s.segmentation();
+            sb.append(String.format("held-out temporal segmentation (%s, %d recordings, %d frames, %d activities, %d prototypes used):%n",
+                    g.modality(), g.recordings(), g.argmax().n(), g.argmax().classes(), g.argmax().clusters()));
+            sb.append(String.format("  %-34s %7s %7s%n", "decoding", "MoF", "NMI"));
+            sb.append(String.format("  %-34s %7.3f %7.3f%n", "argmax of prototype scores", g.argmax().mof(), g.argmax().nmi()));
+            sb.append(String.format("  %-34s %7.3f %7.3f%n", "transport with the temporal prior", g.transport().mof(), g.transport().nmi()));
+            sb.append(String.format("  %-34s %7.3f%n", "equal split in order (baseline)", g.argmax().equalSplitMof()));
         }
         if (!s.skipped().isEmpty()) {
             sb.append(s.skipped().size()).append(" broken samples skipped:\n");
@@ -269,6 +279,14 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "7", description = "generator seed (default ${DEFAULT-VALUE})")
         long seed;
 
+        @Option(names = "--long", paramLabel = "N", defaultValue = "0",
+                description = "write N long recordings instead (several motions in one fixed order, with their segments in the manifest)")
+        int longRecordings;
+
+        @Option(names = "--segments", paramLabel = "K", defaultValue = "4",
+                description = "motions per long recording, 2..8, about 2 s each (default ${DEFAULT-VALUE})")
+        int segments;
+
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
@@ -278,6 +296,18 @@ public final class Main implements Callable<Integer> {
                 throw new ConfigException("--samples", samples + " must be > 0");
             }
             long t0 = System.nanoTime();
+            if (longRecordings < 0) {
+                throw new ConfigException("--long", longRecordings + " must be >= 0");
+            }
+            if (longRecordings > 0) {
+                if (segments < 2 || segments > 8) {
+                    throw new ConfigException("--segments", segments + " must be in [2, 8]");
+                }
+                Path manifest = SampleSetGenerator.generateLong(out, longRecordings, segments, seed);
+                System.out.printf("wrote %d long recordings of %d segments in %.1f s: %s%n", longRecordings, segments,
+                        (System.nanoTime() - t0) / 1e9, manifest);
+                return 0;
+            }
             Path manifest = SampleSetGenerator.generate(out, samples, seed);
             System.out.printf("wrote %d samples in %.1f s: %s%n", samples, (System.nanoTime() - t0) / 1e9, manifest);
             return 0;

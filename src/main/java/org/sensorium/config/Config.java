@@ -34,6 +34,10 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             throw new ConfigException("objectives.pseudo_labels.modality",
                     objectives.pseudoLabels().modality().key() + " is not in data.modalities " + data.modalities());
         }
+        if (objectives.temporalOt().weight() > 0 && !data.modalities().contains(objectives.temporalOt().modality())) {
+            throw new ConfigException("objectives.temporal_ot.modality",
+                    objectives.temporalOt().modality().key() + " is not in data.modalities " + data.modalities());
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -58,10 +62,16 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     public record Run(String name, String dir, long seed, boolean strict) {}
 
     /** data.*: what to train on and how to feed it. */
-    public record Data(String manifest, String cacheDir, int synthSamples, long synthSeed, double clipSeconds,
-            List<Modality> modalities, int loaderThreads, int prefetchBatches) {
+    public record Data(String manifest, String cacheDir, int synthSamples, int synthLong, int synthSegments, long synthSeed,
+            double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches) {
         public Data {
             positive("data.synth_samples", synthSamples);
+            if (synthLong < 0) {
+                throw new ConfigException("data.synth_long", synthLong + " must be >= 0 (0 = the set of short samples)");
+            }
+            if (synthSegments < 2 || synthSegments > 8) {
+                throw new ConfigException("data.synth_segments", synthSegments + " must be in [2, 8] (each of the 8 motions at most once)");
+            }
             if (!(clipSeconds > 0)) {
                 throw new ConfigException("data.clip_seconds", clipSeconds + " must be > 0");
             }
@@ -148,7 +158,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** objectives.*: each objective is on when its weight is above zero. */
     public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
-            RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels) {}
+            RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -178,6 +188,46 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("objectives.clustering.epsilon", epsilon);
             positive("objectives.clustering.iterations", iterations);
             positive("objectives.clustering.temperature", temperature);
+        }
+    }
+
+    /**
+     * objectives.temporal_ot.*: temporal optimal transport (TOT): per clip, the frames of modality are
+     * assigned to K ordered prototypes by Sinkhorn with a Gaussian temporal prior, plus a temporal
+     * coherence term. Times are in seconds of the clip.
+     */
+    public record TemporalOt(float weight, Modality modality, int windows, int prototypes, double epsilon, int iterations,
+            double rho, double sigma, double temperature, float coherenceWeight, double coherenceNear, double coherenceFar,
+            double coherenceTemperature) {
+        public TemporalOt {
+            if (weight < 0) {
+                throw new ConfigException("objectives.temporal_ot.weight", weight + " must be >= 0");
+            }
+            if (modality == Modality.TEXT) {
+                throw new ConfigException("objectives.temporal_ot.modality", "text has no time axis: use video, motion, audio or imu");
+            }
+            if (windows < 0 || windows == 1) {
+                throw new ConfigException("objectives.temporal_ot.windows", windows + " must be 0 (frames = time steps of a clip) or >= 2");
+            }
+            if (prototypes < 2) {
+                throw new ConfigException("objectives.temporal_ot.prototypes", prototypes + " must be >= 2");
+            }
+            positive("objectives.temporal_ot.epsilon", epsilon);
+            positive("objectives.temporal_ot.iterations", iterations);
+            if (!(rho >= 0)) {
+                throw new ConfigException("objectives.temporal_ot.rho", rho + " must be >= 0 (0 = no temporal prior)");
+            }
+            positive("objectives.temporal_ot.sigma", sigma);
+            positive("objectives.temporal_ot.temperature", temperature);
+            if (!(coherenceWeight >= 0)) {
+                throw new ConfigException("objectives.temporal_ot.coherence_weight", coherenceWeight + " must be >= 0 (0 = off)");
+            }
+            positive("objectives.temporal_ot.coherence_near", coherenceNear);
+            if (!(coherenceFar >= coherenceNear)) {
+                throw new ConfigException("objectives.temporal_ot.coherence_far",
+                        coherenceFar + " must be >= coherence_near " + coherenceNear);
+            }
+            positive("objectives.temporal_ot.coherence_temperature", coherenceTemperature);
         }
     }
 

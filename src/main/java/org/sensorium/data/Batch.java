@@ -20,13 +20,27 @@ import org.sensorium.modality.Modality;
  * @param present per modality, B booleans
  * @param valid per modality with padding (text): (B, N_m) boolean token mask; absent otherwise
  * @param speeds playback speed of each sample's video, B (1 except in RSPNet's second views)
+ * @param starts where each sample's clip starts, in seconds from the start of its span, B
+ * @param spans how long each sample's span is in seconds ({@link Spans#seconds}), B; NaN when unknown
  */
 public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
-        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, float[] speeds) {
+        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, float[] speeds, double[] starts, double[] spans) {
 
     public Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
             Map<Modality, boolean[]> present, Map<Modality, NDArray> valid) {
         this(ids, labels, inputs, present, valid, ones(ids.size()));
+    }
+
+    /** Clips at the start of spans of unknown length. */
+    public Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
+            Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, float[] speeds) {
+        this(ids, labels, inputs, present, valid, speeds, new double[ids.size()], nans(ids.size()));
+    }
+
+    private static double[] nans(int n) {
+        double[] s = new double[n];
+        Arrays.fill(s, Double.NaN);
+        return s;
     }
 
     private static float[] ones(int n) {
@@ -37,7 +51,7 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
 
     /** The same batch with the given per-sample playback speeds. */
     public Batch withSpeeds(float[] s) {
-        return new Batch(ids, labels, inputs, present, valid, s);
+        return new Batch(ids, labels, inputs, present, valid, s, starts, spans);
     }
 
     public int size() {
@@ -104,7 +118,9 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         }
         List<String> ids = samples.stream().map(s -> s.entry().id()).toList();
         List<String> labels = samples.stream().map(s -> s.entry().label()).toList();
-        return new Batch(ids, labels, inputs, present, valid);
+        double[] starts = samples.stream().mapToDouble(Decoded::start).toArray();
+        double[] spans = samples.stream().mapToDouble(s -> Spans.seconds(s.entry())).toArray();
+        return new Batch(ids, labels, inputs, present, valid, ones(b), starts, spans);
     }
 
     /**
@@ -124,11 +140,17 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
 
     /**
      * One sample after decoding: its manifest entry, an item per modality it has, and, when a
-     * two-view objective is on, a second view (another clip, other augmentation) of some modalities.
+     * two-view objective is on, a second view (another clip, other augmentation) of some modalities;
+     * start is where the (first) clip starts, in seconds from the start of the sample's span.
      */
-    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed) {
+    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed,
+            double start) {
         public Decoded(ManifestEntry entry, Map<Modality, Item> items) {
-            this(entry, items, Map.of(), 1.0);
+            this(entry, items, Map.of(), 1.0, 0.0);
+        }
+
+        public Decoded(ManifestEntry entry, Map<Modality, Item> items, double start) {
+            this(entry, items, Map.of(), 1.0, start);
         }
     }
 

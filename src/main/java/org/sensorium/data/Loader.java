@@ -54,7 +54,7 @@ public final class Loader implements AutoCloseable {
     private final SkipLog skips;
     private final SecondViews secondViews;
     private final ExecutorService pool;
-    private final ArrayDeque<Future<Batch.Decoded>> queue = new ArrayDeque<>();
+    private final ArrayDeque<Future<List<Batch.Decoded>>> queue = new ArrayDeque<>();
     private Cursor cursor;   // next sample handed to the trainer
     private Cursor submitted; // next sample submitted for decoding
     private int[] permutation;
@@ -67,14 +67,23 @@ public final class Loader implements AutoCloseable {
 
     /**
      * Which modalities two-view objectives want decoded a second time per sample, and at which video
-     * playback speeds (one drawn per sample; RSPNet), [1] for the same speed.
+     * playback speeds (one drawn per sample; RSPNet), [1] for the same speed; and how many windows of
+     * each sample to decode (temporal OT on windows: each sample becomes that many consecutive clips
+     * tiling its span, see {@link #windowClip}; 1 = one clip).
      */
-    public record SecondViews(Set<Modality> modalities, List<Double> speeds) {
+    public record SecondViews(Set<Modality> modalities, List<Double> speeds, int windows) {
         public static final SecondViews NONE = new SecondViews(Set.of(), List.of(1.0));
 
         public SecondViews {
             modalities = Set.copyOf(modalities);
             speeds = List.copyOf(speeds);
+            if (windows < 1) {
+                throw new IllegalArgumentException("windows must be >= 1, got " + windows);
+            }
+        }
+
+        public SecondViews(Set<Modality> modalities, List<Double> speeds) {
+            this(modalities, speeds, 1);
         }
     }
 
@@ -117,17 +126,17 @@ public final class Loader implements AutoCloseable {
         return entries.size() / shard.worldSize() / microBatch * microBatch;
     }
 
-    /** The next micro-batch's decoded samples (fewer than microBatch when some were skipped); blocks on decoding. */
+    /**
+     * The next micro-batch's decoded samples (fewer than microBatch when some were skipped; with windows,
+     * each sample's windows one after the other); blocks on decoding.
+     */
     public List<Batch.Decoded> next() throws InterruptedException {
         fill();
-        List<Batch.Decoded> out = new ArrayList<>(microBatch);
+        List<Batch.Decoded> out = new ArrayList<>(microBatch * secondViews.windows());
         for (int i = 0; i < microBatch; i++) {
-            Future<Batch.Decoded> f = queue.poll();
+            Future<List<Batch.Decoded>> f = queue.poll();
             try {
-                Batch.Decoded d = f.get();
-                if (d != null) {
-                    out.add(d);
-                }
+                out.addAll(f.get());
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException re) {
                     throw re;
@@ -146,9 +155,39 @@ public final class Loader implements AutoCloseable {
             int global = shard.global(c.position());
             ManifestEntry e = entries.get(permutation(c.epoch())[global]);
             long sampleSeed = mix(seed, c.epoch(), global);
-            queue.add(pool.submit(() -> decodeViews(e, sampleSeed)));
+            queue.add(pool.submit(() -> secondViews.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed))));
             submitted = advance(c);
         }
+    }
+
+    private static List<Batch.Decoded> one(Batch.Decoded d) {
+        return d == null ? List.of() : List.of(d);
+    }
+
+    /** The sample's windows (training clips, in time order); none when any is broken. */
+    private List<Batch.Decoded> decodeWindows(ManifestEntry e, long sampleSeed) {
+        int n = secondViews.windows();
+        List<Batch.Decoded> out = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            Batch.Decoded d = decode(e, windowClip(e, mix(sampleSeed, 4, k), k, n, clipSeconds, true), adapters, skips);
+            if (d == null) {
+                return List.of();
+            }
+            out.add(d);
+        }
+        return out;
+    }
+
+    /**
+     * Window k of n of a sample: the room for a clip's start (the span's slack) is cut into n equal
+     * parts and window k starts in part k, at a point drawn from the seed for training, in its middle
+     * for evaluation (where windows are {@link #evalClip}s). Windows are in time order and together
+     * cover the span; spans of unknown length give n clips at 0.
+     */
+    public static Clip windowClip(ManifestEntry e, long seed, int k, int n, double clipSeconds, boolean train) {
+        double slack = slack(e, clipSeconds);
+        double u = train ? new SplittableRandom(seed).nextDouble() : 0.5;
+        return new Clip(slack * (k + u) / n, clipSeconds, train, seed);
     }
 
     /** The sample's training clip, plus the second views when a two-view objective is on; null when broken. */
@@ -168,7 +207,7 @@ public final class Loader implements AutoCloseable {
         List<Double> speeds = secondViews.speeds();
         double speed = speeds.get(new SplittableRandom(mix(seed2, 3, 0)).nextInt(speeds.size()));
         Batch.Decoded second = decode(e, secondClip(e, first, seed2, clipSeconds, speed), chosen, skips);
-        return second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed);
+        return second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed, d.start());
     }
 
     /**
@@ -256,7 +295,7 @@ public final class Loader implements AutoCloseable {
             skips.skip(e.id(), ex);
             return null;
         }
-        return new Batch.Decoded(e, items);
+        return new Batch.Decoded(e, items, clip.start());
     }
 
     /**

@@ -28,7 +28,7 @@ import org.sensorium.modality.Modality;
 public final class Manifest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP_KEYS =
-            Set.of("id", "split", "label", "subject", "video", "audio", "text", "imu", "captions", "attributes");
+            Set.of("id", "split", "label", "subject", "video", "audio", "text", "imu", "captions", "segments", "attributes");
     private static final Set<String> SOURCE_KEYS = Set.of("uri", "start", "end");
     private static final Set<String> SPLITS = Set.of("train", "val", "test");
 
@@ -113,13 +113,14 @@ public final class Manifest {
             sources.put(Modality.MOTION, sources.get(Modality.VIDEO)); // the motion vectors live in the video file
         }
         List<String> captions = captions(line, node.get("captions"));
+        List<ManifestEntry.Segment> segments = segments(line, node.get("segments"));
         if (node.has("attributes") && !node.get("attributes").isObject()) {
             throw line.error("attributes", "must be an object");
         }
         if (sources.isEmpty() && captions.isEmpty()) {
             throw line.error("id", "sample '" + id + "' has no modality (video, audio, text, imu or captions)");
         }
-        return new ManifestEntry(id, split, label, subject, Map.copyOf(sources), captions, line.file, line.number);
+        return new ManifestEntry(id, split, label, subject, Map.copyOf(sources), captions, segments, line.file, line.number);
     }
 
     private static ManifestEntry.Source source(Line line, String key, JsonNode node) {
@@ -163,6 +164,45 @@ public final class Manifest {
                 throw line.error("captions", "must be an array of strings, found " + c.getNodeType());
             }
             out.add(c.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    /** "segments": [{"start": s, "end": s, "label": "..."}, ...] in time order, not overlapping. */
+    private static List<ManifestEntry.Segment> segments(Line line, JsonNode node) {
+        if (node == null) {
+            return List.of();
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            throw line.error("segments", "must be a non-empty array of {\"start\": s, \"end\": s, \"label\": \"...\"}");
+        }
+        List<ManifestEntry.Segment> out = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            String key = "segments[" + i + "]";
+            JsonNode s = node.get(i);
+            if (!s.isObject()) {
+                throw line.error(key, "must be an object {\"start\": s, \"end\": s, \"label\": \"...\"}");
+            }
+            for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+                String sub = it.next();
+                if (!Set.of("start", "end", "label").contains(sub)) {
+                    throw line.error(key + "." + sub, "unknown key (expected start, end, label)");
+                }
+            }
+            double start = number(line, s, "start", key + ".start", Double.NaN);
+            double end = number(line, s, "end", key + ".end", Double.NaN);
+            String label = requiredText(line, s, "label", key + ".label");
+            if (Double.isNaN(start) || Double.isNaN(end)) {
+                throw line.error(Double.isNaN(start) ? key + ".start" : key + ".end", "missing");
+            }
+            if (start < 0 || end <= start) {
+                throw line.error(key + ".end", "needs 0 <= start < end, got start " + start + ", end " + end);
+            }
+            if (!out.isEmpty() && start < out.get(out.size() - 1).end()) {
+                throw line.error(key + ".start", start + " is before the end " + out.get(out.size() - 1).end()
+                        + " of the segment before (segments are in time order and do not overlap)");
+            }
+            out.add(new ManifestEntry.Segment(start, end, label));
         }
         return List.copyOf(out);
     }

@@ -14,17 +14,32 @@ import org.sensorium.modality.Modality;
  * @param subject who or what was recorded (a person, a session, a device), for subject-wise splits, or null
  * @param sources per present modality: the file and the time span in it
  * @param captions captions given in the manifest (text modality without a subtitle file), may be empty
+ * @param segments the activities of a long recording in time order (label and span, seconds from the
+ *     start of the sample's span), for temporal segmentation; empty for a sample with one label
  * @param manifest the manifest file, for error messages
  * @param line 1-based line number in the manifest, for error messages
  */
 public record ManifestEntry(String id, String split, String label, String subject, Map<Modality, Source> sources,
-        List<String> captions, Path manifest, int line) {
+        List<String> captions, List<Segment> segments, Path manifest, int line) {
 
-    /** An entry without a subject. */
+    public ManifestEntry {
+        segments = List.copyOf(segments);
+    }
+
+    /** An entry without segments. */
+    public ManifestEntry(String id, String split, String label, String subject, Map<Modality, Source> sources,
+            List<String> captions, Path manifest, int line) {
+        this(id, split, label, subject, sources, captions, List.of(), manifest, line);
+    }
+
+    /** An entry without a subject or segments. */
     public ManifestEntry(String id, String split, String label, Map<Modality, Source> sources, List<String> captions,
             Path manifest, int line) {
-        this(id, split, label, null, sources, captions, manifest, line);
+        this(id, split, label, null, sources, captions, List.of(), manifest, line);
     }
+
+    /** One activity of a long recording: [start, end) seconds from the start of the sample's span. */
+    public record Segment(double start, double end, String label) {}
 
     /** A recording and the span of it that belongs to the sample, in seconds; end is NaN for "to the end". */
     public record Source(Path path, double start, double end) {

@@ -44,6 +44,12 @@ import org.bytedeco.javacv.Frame;
  * masks: no IMU when i % 11 == 3, no audio track (and no "audio" key) when i % 13 == 5, no subtitle
  * file (captions only) when i % 17 == 7. Everything is a function of (seed, i): the output is the
  * same whatever the thread count (MP4 bytes included, with the pinned FFmpeg).
+ * <p>
+ * Long recordings ({@link #generateLong}) are for temporal segmentation: each plays K of the motions
+ * one after the other, always in the same order (the set's "script", drawn from the seed, as the steps
+ * of one task), for K * 2 s in all, with segment lengths drawn around 2 s (0.25 to 1.75 times the mean,
+ * on the 1/8 s frame grid). Colour and shape stay, speed changes per segment; every modality is present;
+ * the subtitle has one cue per segment; the manifest line lists the segments with their times.
  */
 public final class SampleSetGenerator {
     static final double SECONDS = 2.0;
@@ -52,6 +58,7 @@ public final class SampleSetGenerator {
     static final int AUDIO_RATE = 22050;
     static final int IMU_RATE = 100;
     static final String VERSION = "sample-set-v1";
+    static final String LONG_VERSION = "long-set-v1";
     private static final double GRAVITY = 9.81;
     private static final int GREY = 128;
 
@@ -127,6 +134,38 @@ public final class SampleSetGenerator {
         }
     }
 
+    /** A stretch of a recording: sample s's motion, played from second {@code from} for {@code seconds}. */
+    record Part(Sample s, double from, double seconds) {
+        double end() {
+            return from + seconds;
+        }
+    }
+
+    /** The part playing at time t (the last one from its start on, so t = the recording's end is in it). */
+    static Part partAt(List<Part> parts, double t) {
+        for (Part p : parts) {
+            if (t < p.end()) {
+                return p;
+            }
+        }
+        return parts.get(parts.size() - 1);
+    }
+
+    private static double seconds(List<Part> parts) {
+        return parts.get(parts.size() - 1).end();
+    }
+
+    /** A long recording: its index and its parts, which share colour, shape and place. */
+    record Recording(int index, List<Part> parts) {
+        String id() {
+            return String.format(Locale.ROOT, "r%05d", index);
+        }
+
+        Sample first() {
+            return parts.get(0).s();
+        }
+    }
+
     /**
      * Writes outDir/manifest.jsonl and outDir/media/* for the given number of samples.
      *
@@ -136,14 +175,39 @@ public final class SampleSetGenerator {
         if (samples <= 0) {
             throw new IllegalArgumentException("samples must be > 0, got " + samples);
         }
+        List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
+        for (Sample s : plan(samples, seed)) {
+            jobs.add(() -> write(outDir, s));
+        }
+        return writeAll(outDir, jobs);
+    }
+
+    /**
+     * Writes outDir/manifest.jsonl and outDir/media/* for the given number of long recordings of the
+     * given number of segments each (2 to 8: each motion appears at most once).
+     *
+     * @return the manifest path
+     */
+    public static Path generateLong(Path outDir, int recordings, int segments, long seed) throws IOException {
+        if (recordings <= 0) {
+            throw new IllegalArgumentException("recordings must be > 0, got " + recordings);
+        }
+        List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
+        for (Recording r : planLong(recordings, segments, seed)) {
+            jobs.add(() -> writeLong(outDir, r));
+        }
+        return writeAll(outDir, jobs);
+    }
+
+    /** Runs the jobs (each writes its media and returns its manifest line), then writes the manifest in order. */
+    private static Path writeAll(Path outDir, List<java.util.concurrent.Callable<String>> jobs) throws IOException {
         Files.createDirectories(outDir.resolve("media"));
-        List<Sample> plan = plan(samples, seed);
         int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<String>> lines = new ArrayList<>();
-            for (Sample s : plan) {
-                lines.add(pool.submit(() -> write(outDir, s)));
+            for (java.util.concurrent.Callable<String> job : jobs) {
+                lines.add(pool.submit(job));
             }
             StringBuilder manifest = new StringBuilder();
             for (Future<String> f : lines) {
@@ -167,7 +231,20 @@ public final class SampleSetGenerator {
      * leaves a half set behind, and two concurrent callers both end with the same complete set.
      */
     public static Path ensure(Path cacheRoot, int samples, long seed) throws IOException {
-        String name = VERSION + "-n" + samples + "-s" + seed;
+        return ensure(cacheRoot, VERSION + "-n" + samples + "-s" + seed, dir -> generate(dir, samples, seed));
+    }
+
+    /** Like {@link #ensure(Path, int, long)} for long recordings: cacheRoot/long-set-v1-n&lt;N&gt;-k&lt;K&gt;-s&lt;seed&gt;. */
+    public static Path ensureLong(Path cacheRoot, int recordings, int segments, long seed) throws IOException {
+        return ensure(cacheRoot, LONG_VERSION + "-n" + recordings + "-k" + segments + "-s" + seed,
+                dir -> generateLong(dir, recordings, segments, seed));
+    }
+
+    private interface Writer {
+        void write(Path dir) throws IOException;
+    }
+
+    private static Path ensure(Path cacheRoot, String name, Writer writer) throws IOException {
         Path dir = cacheRoot.resolve(name);
         Path manifest = dir.resolve("manifest.jsonl");
         if (Files.isRegularFile(manifest)) {
@@ -176,7 +253,7 @@ public final class SampleSetGenerator {
         Files.createDirectories(cacheRoot);
         Path tmp = Files.createTempDirectory(cacheRoot, "." + name + ".tmp-");
         try {
-            generate(tmp, samples, seed);
+            writer.write(tmp);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException(cacheRoot + ": cannot rename atomically there; use a local cache folder", e);
@@ -204,19 +281,112 @@ public final class SampleSetGenerator {
         return plan;
     }
 
+    /**
+     * The long recordings: one script (the first `segments` motions of a shuffle drawn from the seed)
+     * that every recording follows; per recording colour, shape, place, and segment lengths w_k / sum(w)
+     * of segments * 2 s with w_k drawn from [0.25, 1.75], boundaries rounded to the frame grid; per segment
+     * speed and phase.
+     */
+    static List<Recording> planLong(int recordings, int segments, long seed) {
+        Motion[] all = Motion.values();
+        if (segments < 2 || segments > all.length) {
+            throw new IllegalArgumentException("segments must be in [2, " + all.length + "], got " + segments);
+        }
+        SplittableRandom root = new SplittableRandom(seed ^ 0x5EC7E575L);
+        Motion[] script = all.clone();
+        for (int i = script.length - 1; i > 0; i--) { // Fisher-Yates
+            int j = root.nextInt(i + 1);
+            Motion t = script[i];
+            script[i] = script[j];
+            script[j] = t;
+        }
+        double total = segments * SECONDS;
+        List<Recording> plan = new ArrayList<>(recordings);
+        for (int r = 0; r < recordings; r++) {
+            SplittableRandom rr = root.split();
+            Colour colour = Colour.values()[rr.nextInt(4)];
+            boolean circle = rr.nextBoolean();
+            double cx = 0.5 + rr.nextDouble(-0.05, 0.05), cy = 0.5 + rr.nextDouble(-0.05, 0.05);
+            int template = rr.nextInt(3);
+            long noiseSeed = rr.nextLong();
+            double[] w = new double[segments];
+            double sum = 0;
+            for (int k = 0; k < segments; k++) {
+                w[k] = rr.nextDouble(0.25, 1.75);
+                sum += w[k];
+            }
+            List<Part> parts = new ArrayList<>(segments);
+            double from = 0, acc = 0;
+            for (int k = 0; k < segments; k++) {
+                acc += w[k];
+                double to = k == segments - 1 ? total : Math.round(acc / sum * total * FPS) / (double) FPS;
+                Sample s = new Sample(r, script[k], colour, circle, rr.nextBoolean(), cx, cy, rr.nextDouble(2 * Math.PI),
+                        template, noiseSeed);
+                parts.add(new Part(s, from, to - from));
+                from = to;
+            }
+            plan.add(new Recording(r, List.copyOf(parts)));
+        }
+        return plan;
+    }
+
     /** Writes the sample's media and returns its manifest line. */
     private static String write(Path outDir, Sample s) throws IOException {
         Path media = outDir.resolve("media");
         SplittableRandom noise = new SplittableRandom(s.noiseSeed());
-        float[] audio = s.hasAudio() ? Tone.of(s, noise.split()) : null;
-        Video.write(media.resolve(s.id() + ".mp4"), s, audio);
+        List<Part> parts = List.of(new Part(s, 0, SECONDS));
+        float[] audio = s.hasAudio() ? Tone.of(s, SECONDS, noise.split()) : null;
+        Video.write(media.resolve(s.id() + ".mp4"), parts, audio);
         if (s.hasSubtitles()) {
-            Files.writeString(media.resolve(s.id() + ".srt"), srt(caption(s, s.template())), StandardCharsets.UTF_8);
+            Files.writeString(media.resolve(s.id() + ".srt"), srt(List.of(caption(s, s.template())), parts), StandardCharsets.UTF_8);
         }
         if (s.hasImu()) {
-            Files.writeString(media.resolve(s.id() + ".csv"), Imu.csv(s, noise.split()), StandardCharsets.UTF_8);
+            Files.writeString(media.resolve(s.id() + ".csv"), Imu.csv(parts, noise.split()), StandardCharsets.UTF_8);
         }
         return manifestLine(s);
+    }
+
+    /** Writes a long recording's media (every modality) and returns its manifest line. */
+    private static String writeLong(Path outDir, Recording r) throws IOException {
+        Path media = outDir.resolve("media");
+        SplittableRandom noise = new SplittableRandom(r.first().noiseSeed());
+        List<float[]> tones = new ArrayList<>();
+        int n = 0;
+        for (Part p : r.parts()) {
+            tones.add(Tone.of(p.s(), p.seconds(), noise.split()));
+            n += tones.get(tones.size() - 1).length;
+        }
+        float[] audio = new float[n];
+        int at = 0;
+        for (float[] t : tones) {
+            System.arraycopy(t, 0, audio, at, t.length);
+            at += t.length;
+        }
+        Video.write(media.resolve(r.id() + ".mp4"), r.parts(), audio);
+        List<String> cues = r.parts().stream().map(p -> caption(p.s(), r.first().template())).toList();
+        Files.writeString(media.resolve(r.id() + ".srt"), srt(cues, r.parts()), StandardCharsets.UTF_8);
+        Files.writeString(media.resolve(r.id() + ".csv"), Imu.csv(r.parts(), noise.split()), StandardCharsets.UTF_8);
+
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("id", r.id());
+        o.put("split", r.index() % 5 == 4 ? "val" : "train");
+        o.putObject("video").put("uri", "media/" + r.id() + ".mp4");
+        o.putObject("audio").put("uri", "media/" + r.id() + ".mp4");
+        o.putObject("text").put("uri", "media/" + r.id() + ".srt");
+        o.putObject("imu").put("uri", "media/" + r.id() + ".csv");
+        StringBuilder caption = new StringBuilder(cues.get(0));
+        for (Part p : r.parts().subList(1, r.parts().size())) {
+            caption.append(", then ").append(String.format(Locale.ROOT, p.s().motion().phrase, p.s().fast() ? "quickly" : "slowly"));
+        }
+        o.putArray("captions").add(caption.toString());
+        var segments = o.putArray("segments");
+        for (Part p : r.parts()) {
+            segments.addObject().put("start", p.from()).put("end", p.end()).put("label", p.s().motion().label);
+        }
+        ObjectNode a = o.putObject("attributes");
+        a.put("color", r.first().colour().name().toLowerCase(Locale.ROOT));
+        a.put("shape", r.first().shape());
+        return o.toString();
     }
 
     private static String manifestLine(Sample s) {
@@ -254,8 +424,20 @@ public final class SampleSetGenerator {
         };
     }
 
-    private static String srt(String caption) {
-        return "1\n00:00:00,000 --> 00:00:02,000\n" + caption + "\n";
+    /** One cue per part, in order. */
+    private static String srt(List<String> cues, List<Part> parts) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < cues.size(); i++) {
+            sb.append(i == 0 ? "" : "\n").append(i + 1).append('\n')
+                    .append(srtTime(parts.get(i).from())).append(" --> ").append(srtTime(parts.get(i).end())).append('\n')
+                    .append(cues.get(i)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String srtTime(double seconds) {
+        long ms = Math.round(seconds * 1000);
+        return String.format(Locale.ROOT, "%02d:%02d:%02d,%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     }
 
     /**
@@ -270,14 +452,22 @@ public final class SampleSetGenerator {
 
         private Trajectory() {}
 
-        /** {x, y, ax, ay, angular rate (rad/s, positive counterclockwise on screen)}. */
+        /** {x, y, ax, ay, angular rate (rad/s, positive counterclockwise on screen)} of a 2 s sample. */
         static double[] at(Sample s, double t) {
+            return at(s, t, SECONDS);
+        }
+
+        /**
+         * The same for a motion lasting {@code seconds} (a segment of a long recording): a linear move
+         * still starts and ends at rest; circles, shakes and bounces keep their 2 s period.
+         */
+        static double[] at(Sample s, double t, double seconds) {
             double k = s.fast() ? 2 : 1;
             return switch (s.motion()) {
-                case LEFT -> linear(s, t, -k, 0);
-                case RIGHT -> linear(s, t, k, 0);
-                case UP -> linear(s, t, 0, -k);
-                case DOWN -> linear(s, t, 0, k);
+                case LEFT -> linear(s, t, -k, 0, seconds);
+                case RIGHT -> linear(s, t, k, 0, seconds);
+                case UP -> linear(s, t, 0, -k, seconds);
+                case DOWN -> linear(s, t, 0, k, seconds);
                 case CLOCKWISE -> circle(s, t, k * 2 * Math.PI / SECONDS);
                 case COUNTERCLOCKWISE -> circle(s, t, -k * 2 * Math.PI / SECONDS);
                 case SHAKE -> oscillate(s, t, k, true);
@@ -285,9 +475,9 @@ public final class SampleSetGenerator {
             };
         }
 
-        private static double[] linear(Sample s, double t, double dx, double dy) {
+        private static double[] linear(Sample s, double t, double dx, double dy, double seconds) {
             double a = DISTANCE;
-            double w = Math.PI / SECONDS;
+            double w = Math.PI / seconds;
             double u = (1 - Math.cos(w * t)) / 2;   // 0 -> 1, at rest at both ends
             double acc = Math.cos(w * t) * w * w / 2;
             return new double[] {s.cx() - dx * a / 2 + dx * a * u, s.cy() - dy * a / 2 + dy * a * u,
@@ -317,15 +507,16 @@ public final class SampleSetGenerator {
 
         private Video() {}
 
-        static void write(Path file, Sample s, float[] audio) throws IOException {
-            int frames = (int) Math.round(SECONDS * FPS);
+        static void write(Path file, List<Part> parts, float[] audio) throws IOException {
+            int frames = (int) Math.round(seconds(parts) * FPS);
             int perFrame = AUDIO_RATE / FPS;
             try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(file.toFile(), SIZE, SIZE, audio == null ? 0 : 1)) {
                 configure(rec, audio != null);
                 rec.start();
                 ByteBuffer rgb = ByteBuffer.allocateDirect(SIZE * SIZE * 3);
                 for (int i = 0; i < frames; i++) {
-                    draw(s, i / (double) FPS, rgb);
+                    Part p = partAt(parts, i / (double) FPS);
+                    draw(p.s(), i / (double) FPS - p.from(), p.seconds(), rgb);
                     rec.recordImage(SIZE, SIZE, Frame.DEPTH_UBYTE, 3, SIZE * 3, avutil.AV_PIX_FMT_RGB24, rgb);
                     if (audio != null) {
                         int from = i * perFrame;
@@ -357,7 +548,12 @@ public final class SampleSetGenerator {
 
         /** One (64, 64, 3) RGB frame into rgb (position 0, full). */
         static void draw(Sample s, double t, ByteBuffer rgb) {
-            double[] p = Trajectory.at(s, t);
+            draw(s, t, SECONDS, rgb);
+        }
+
+        /** Frame at time t of a motion lasting the given seconds. */
+        static void draw(Sample s, double t, double seconds, ByteBuffer rgb) {
+            double[] p = Trajectory.at(s, t, seconds);
             double cx = p[0] * SIZE;
             double cy = p[1] * SIZE;
             double half = (s.circle() ? 0.1 : 0.09) * SIZE;
@@ -398,9 +594,9 @@ public final class SampleSetGenerator {
 
         private Tone() {}
 
-        /** (AUDIO_RATE * SECONDS) samples in [-1, 1]. */
-        static float[] of(Sample s, SplittableRandom rng) {
-            int n = (int) Math.round(SECONDS * AUDIO_RATE);
+        /** (AUDIO_RATE * seconds) samples in [-1, 1]. */
+        static float[] of(Sample s, double seconds, SplittableRandom rng) {
+            int n = (int) Math.round(seconds * AUDIO_RATE);
             double f = s.motion().pitchHz();
             double beep = 1.0 / (s.fast() ? 4 : 2); // period of one beep + pause, seconds
             float[] out = new float[n];
@@ -416,19 +612,20 @@ public final class SampleSetGenerator {
         }
     }
 
-    /** The IMU recording as CSV text at IMU_RATE over [0, SECONDS]. */
+    /** The IMU recording as CSV text at IMU_RATE over the whole recording, both ends included. */
     static final class Imu {
         private static final double ACCEL_NOISE = 0.02; // m/s^2
         private static final double GYRO_NOISE = 0.01;  // rad/s
 
         private Imu() {}
 
-        static String csv(Sample s, SplittableRandom rng) {
+        static String csv(List<Part> parts, SplittableRandom rng) {
             StringBuilder sb = new StringBuilder("t,ax,ay,az,gx,gy,gz\n");
-            int n = (int) Math.round(SECONDS * IMU_RATE);
+            int n = (int) Math.round(seconds(parts) * IMU_RATE);
             for (int i = 0; i <= n; i++) {
                 double t = i / (double) IMU_RATE;
-                double[] p = Trajectory.at(s, t);
+                Part part = partAt(parts, t);
+                double[] p = Trajectory.at(part.s(), t - part.from(), part.seconds());
                 // 1 frame width = 1 m; image y points down, the IMU's ay points up
                 sb.append(String.format(Locale.ROOT, "%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f%n", t,
                         p[2] + gauss(rng, ACCEL_NOISE), -p[3] + gauss(rng, ACCEL_NOISE), GRAVITY + gauss(rng, ACCEL_NOISE),

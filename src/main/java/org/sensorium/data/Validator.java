@@ -13,14 +13,24 @@ import org.sensorium.modality.ModalityAdapter;
 
 /**
  * Checks that every modality of every manifest line decodes, on the centred evaluation clip, and
- * measures the container duration of each video/audio source so spans shorter than a clip are flagged.
+ * measures the container duration of each video/audio source so spans shorter than a clip are flagged,
+ * as are segments (of a long recording) that end after the source's span.
  */
 public final class Validator {
     /** Per modality: samples carrying it, decoded, failed. */
     public record Count(int samples, int decoded, int failed) {}
 
-    /** One video/audio source: the container duration and the span a sample may use, in seconds. */
-    public record SourceSpan(String where, Modality modality, String file, double container, double span, boolean tooShort) {}
+    /**
+     * One video/audio source: the container duration and the span a sample may use, in seconds; segmentsEnd
+     * is where the line's last segment ends (NaN without segments).
+     */
+    public record SourceSpan(String where, Modality modality, String file, double container, double span, boolean tooShort,
+            double segmentsEnd) {
+        /** The segments say there is more recording than there is (1/100 s of slack for rounding). */
+        public boolean segmentsPastEnd() {
+            return segmentsEnd > span + 0.01;
+        }
+    }
 
     public record Report(Map<Modality, Count> counts, List<String> failures, List<SourceSpan> spans) {
         public boolean ok() {
@@ -121,7 +131,9 @@ public final class Validator {
         }
         double end = Double.isNaN(src.end()) ? container : Math.min(src.end(), container);
         double span = end - src.start();
-        return new SourceSpan(e.where(), m, src.path().getFileName().toString(), container, span, span < clipSeconds);
+        double segmentsEnd = e.segments().isEmpty() ? Double.NaN : e.segments().get(e.segments().size() - 1).end();
+        return new SourceSpan(e.where(), m, src.path().getFileName().toString(), container, span, span < clipSeconds,
+                segmentsEnd);
     }
 
     /** The report as a table: counts per modality, each source's duration, then each failure on one line. */
@@ -132,8 +144,9 @@ public final class Validator {
         if (!r.spans().isEmpty()) {
             sb.append("video/audio sources (container duration, usable span):\n");
             for (SourceSpan s : r.spans()) {
-                sb.append(String.format("  %s %s %s: %.2f s, span %.2f s%s%n", s.where(), s.modality().key(), s.file(),
-                        s.container(), s.span(), s.tooShort() ? "  SHORT: under data.clip_seconds " + clipSeconds + " s" : ""));
+                sb.append(String.format("  %s %s %s: %.2f s, span %.2f s%s%s%n", s.where(), s.modality().key(), s.file(),
+                        s.container(), s.span(), s.tooShort() ? "  SHORT: under data.clip_seconds " + clipSeconds + " s" : "",
+                        s.segmentsPastEnd() ? String.format("  SEGMENTS end at %.2f s, past the span", s.segmentsEnd()) : ""));
             }
         }
         if (!r.failures().isEmpty()) {

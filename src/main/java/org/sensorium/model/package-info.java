@@ -8,6 +8,7 @@
  *   T  video frames             Hp, Wp  pixel height, width         C  channels (3 RGB, IMU 3..6)
  *   F  spectrogram frames       M  mel bands                         L  text length (ids)
  *   W  IMU window (samples)     t, p, k  tubelet frames, patch side, IMU samples per token
+ *   K  prototypes (clusters)    G  sequences of frames (temporal OT: clips, or recordings' windows)
  * </pre>
  *
  * <p>Ownership: parameters live in {@link org.sensorium.model.Params}'s manager; every forward pass

@@ -54,7 +54,8 @@ public final class Clustering implements Objective {
             }
             NDArray za = Contrastive.rows(out.embedding(p.a()), both); // (n, E)
             NDArray zb = Contrastive.rows(out.embedding(p.b()), both); // (n, E)
-            NDArray c = prototypes.div(prototypes.norm(new int[] {1}, true)); // (K, E) unit rows
+            NDArray p0 = za.getManager().zeros(prototypes.getShape()).add(prototypes); // in the step's manager, not the parameters'
+            NDArray c = p0.div(p0.norm(new int[] {1}, true));                 // (K, E) unit rows
             NDArray sa = za.matMul(c.transpose());                     // (n, K)
             NDArray sb = zb.matMul(c.transpose());                     // (n, K)
             double[][] qa = sinkhorn(toRows(sa), epsilon, iterations);
@@ -85,41 +86,10 @@ public final class Clustering implements Objective {
     /**
      * Sinkhorn-Knopp in the log domain (SwAV's equipartition): from log Q = S / eps, alternately make
      * every cluster's total 1/K and every sample's total 1/n; returns n * Q, whose rows sum to 1 and
-     * whose columns sum to n/K once converged. scores (n, K) -> (n, K).
+     * whose columns sum to n/K once converged. scores (n, K) -> (n, K). See {@link Sinkhorn}.
      */
     public static double[][] sinkhorn(double[][] scores, double eps, int iterations) {
-        int n = scores.length, k = scores[0].length;
-        double[][] l = new double[n][k];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < k; j++) {
-                l[i][j] = scores[i][j] / eps;
-            }
-        }
-        for (int it = 0; it < iterations; it++) {
-            for (int j = 0; j < k; j++) { // columns: sum_i Q[i, j] = 1/K
-                double[] col = new double[n];
-                for (int i = 0; i < n; i++) {
-                    col[i] = l[i][j];
-                }
-                double shift = logSumExp(col) + Math.log(k);
-                for (int i = 0; i < n; i++) {
-                    l[i][j] -= shift;
-                }
-            }
-            for (int i = 0; i < n; i++) { // rows: sum_j Q[i, j] = 1/n
-                double shift = logSumExp(l[i]) + Math.log(n);
-                for (int j = 0; j < k; j++) {
-                    l[i][j] -= shift;
-                }
-            }
-        }
-        double[][] q = new double[n][k];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < k; j++) {
-                q[i][j] = Math.exp(l[i][j] + Math.log(n));
-            }
-        }
-        return q;
+        return Sinkhorn.plan(scores, eps, iterations);
     }
 
     /** Cluster usage statistics of soft assignments q (n, K): entropy, dead clusters, mean max. */
@@ -153,19 +123,7 @@ public final class Clustering implements Objective {
         stats.put("clustering/" + name + "/mean_max", u[2]);
     }
 
-    private static double logSumExp(double[] x) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : x) {
-            max = Math.max(max, v);
-        }
-        double s = 0;
-        for (double v : x) {
-            s += Math.exp(v - max);
-        }
-        return max + Math.log(s);
-    }
-
-    private static double[][] toRows(NDArray x) {
+    static double[][] toRows(NDArray x) {
         long n = x.getShape().get(0), k = x.getShape().get(1);
         float[] flat = x.toFloatArray();
         double[][] out = new double[(int) n][(int) k];
@@ -177,7 +135,7 @@ public final class Clustering implements Objective {
         return out;
     }
 
-    private static float[][] toFloat(double[][] x) {
+    static float[][] toFloat(double[][] x) {
         float[][] out = new float[x.length][x[0].length];
         for (int i = 0; i < x.length; i++) {
             for (int j = 0; j < x[0].length; j++) {

@@ -66,12 +66,16 @@ public interface Objective {
         if (p.weight() > 0) {
             list.add(new Weighted(new PseudoLabels(p, config.model().embedDim(), params), p.weight()));
         }
+        Config.TemporalOt tot = config.objectives().temporalOt();
+        if (tot.weight() > 0) {
+            list.add(new Weighted(new TemporalOt(config, params), tot.weight()));
+        }
         return list;
     }
 
     /**
      * The second views the objectives want: the modalities of two-view contrastive, video for relative
-     * speed (at the speeds it lists); none when neither is on.
+     * speed (at the speeds it lists); none when neither is on. Temporal OT on windows asks for its windows.
      */
     static Loader.SecondViews secondViews(Config config, List<Weighted> objectives) {
         Set<Modality> s = EnumSet.noneOf(Modality.class);
@@ -85,6 +89,12 @@ public interface Objective {
                 speeds = config.objectives().relativeSpeed().speeds();
             }
         }
-        return new Loader.SecondViews(s, speeds);
+        int windows = 1;
+        for (Weighted w : objectives) {
+            if (w.objective() instanceof TemporalOt t && t.windows() > 0) {
+                windows = t.windows();
+            }
+        }
+        return new Loader.SecondViews(s, speeds, windows);
     }
 }

@@ -38,21 +38,37 @@ public final class Ablate {
         TWO_VIEW("two_view", "objectives.contrastive.weight=0", "objectives.two_view.weight=1"),
         MIL_NCE("mil_nce", "objectives.contrastive.weight=0", "objectives.mil_nce.weight=1", "modalities.text.bag=4"),
         RELATIVE_SPEED("relative_speed", "objectives.contrastive.weight=0", "objectives.relative_speed.weight=1"),
+        // Temporal OT needs long recordings of several activities: its own data (configs/temporal-ot-imu.yaml's), so
+        // its own untrained row; its measure is held-out segmentation (MoF), not R@1 or per-clip NMI.
+        UNTRAINED_LONG("untrained (long recordings)", Variant.LONG, "train.steps=0"),
+        TEMPORAL_OT("temporal_ot (long recordings)", Variant.LONG),
         DEFAULT("default combination");
 
         /** XDC's first iteration: clusters of the untrained audio encoder, k of them, are video's targets. */
         static final int XDC_K = 16;
+        /** The long-recording IMU set of temporal OT: 60 recordings of 4 activities in order, 8 windows of 1 s each. */
+        static final String LONG = "data.synth_long=60,data.clip_seconds=1.0,data.modalities=[imu],objectives.contrastive.weight=0,"
+                + "objectives.temporal_ot.weight=1,train.batch_size=8,train.accumulate=1,eval.pairs=[]";
 
         final String label;
         final List<String> sets;
 
         Variant(String label, String... sets) {
             this.label = label;
-            this.sets = List.of(sets);
+            List<String> all = new ArrayList<>();
+            for (String s : sets) {
+                all.addAll(List.of(s.split(","))); // LONG is several sets; no value holds a comma
+            }
+            this.sets = List.copyOf(all);
         }
 
         public String key() {
             return name().toLowerCase();
+        }
+
+        /** The --set overrides of this row. */
+        public List<String> sets() {
+            return sets;
         }
 
         public static Variant parse(String s) {
@@ -106,6 +122,9 @@ public final class Ablate {
         if (order.contains(Variant.PSEUDO_LABELS) && !order.contains(Variant.UNTRAINED)) {
             order.add(0, Variant.UNTRAINED); // XDC clusters the untrained encoder
         }
+        if (order.contains(Variant.TEMPORAL_OT) && !order.contains(Variant.UNTRAINED_LONG)) {
+            order.add(0, Variant.UNTRAINED_LONG); // its baseline on the same long recordings
+        }
         order.sort(null); // the untrained row first: pseudo-labels need its checkpoint
         List<Row> rows = new ArrayList<>();
         Path untrained = null;
@@ -115,7 +134,7 @@ public final class Ablate {
             sets.add("run.name=" + v.key());
             sets.add("train.steps=" + o.steps());
             sets.add("train.progress=false");
-            sets.addAll(v.sets);
+            sets.addAll(v.sets());
             if (v == Variant.PSEUDO_LABELS) {
                 ClusterJob.Result c = ClusterJob.run(new ClusterJob.Options(untrained, Modality.AUDIO, Variant.XDC_K, null, 300,
                         dir.resolve("pseudo-labels-audio.jsonl"), o.sets()));
@@ -150,6 +169,10 @@ public final class Ablate {
             Map<String, Object> nmi = new LinkedHashMap<>();
             row.summary().clusters().forEach((k, v) -> nmi.put(k, v.nmi()));
             m.put("nmi", nmi);
+            if (row.summary().segmentation() != null) {
+                m.put("segmentation_mof", row.summary().segmentation().argmax().mof());
+                m.put("segmentation_nmi", row.summary().segmentation().argmax().nmi());
+            }
             out.put(row.variant().key(), m);
         }
         return out;
@@ -162,19 +185,30 @@ public final class Ablate {
             row.summary().clusters().keySet().stream().filter(m -> !modalities.contains(m)).forEach(modalities::add);
         }
         StringBuilder sb = new StringBuilder();
+        boolean segments = r.rows().stream().anyMatch(row -> row.summary().segmentation() != null);
         sb.append("| objective | s/step | final loss | held-out R@1 (mean) |");
         modalities.forEach(m -> sb.append(" NMI ").append(m).append(" |"));
+        if (segments) {
+            sb.append(" segmentation MoF |");
+        }
         sb.append("\n|---|---:|---:|---:|");
         modalities.forEach(m -> sb.append("---:|"));
+        if (segments) {
+            sb.append("---:|");
+        }
         sb.append('\n');
         for (Row row : r.rows()) {
             Pretrain.Summary s = row.summary();
-            sb.append(String.format("| %s | %s | %s | %.3f |", row.variant().label,
+            sb.append(String.format("| %s | %s | %s | %s |", row.variant().label,
                     Double.isNaN(row.secondsPerStep()) ? "-" : String.format("%.3f", row.secondsPerStep()),
-                    s.losses().isEmpty() ? "-" : String.format("%.3f", s.losses().get(s.losses().size() - 1)), row.meanR1()));
+                    s.losses().isEmpty() ? "-" : String.format("%.3f", s.losses().get(s.losses().size() - 1)),
+                    Double.isNaN(row.meanR1()) ? "-" : String.format("%.3f", row.meanR1())));
             for (String m : modalities) {
                 ClusterMetrics.Score c = s.clusters().get(m);
                 sb.append(c == null ? " - |" : String.format(" %.3f |", c.nmi()));
+            }
+            if (segments) {
+                sb.append(s.segmentation() == null ? " - |" : String.format(" %.3f |", s.segmentation().argmax().mof()));
             }
             sb.append('\n');
         }
@@ -182,13 +216,16 @@ public final class Ablate {
         if (any != null && !any.summary().retrieval().isEmpty()) {
             Retrieval.Result first = any.summary().retrieval().values().iterator().next();
             ClusterMetrics.Score c = any.summary().clusters().values().stream().findFirst().orElse(null);
-            sb.append(String.format("%nR@1 is the mean over %s on %d held-out samples (chance %.4f)",
+            sb.append(String.format("%nR@1 is the mean over %s on %d held-out samples (chance %.4f; - where a row has no pair)",
                     any.summary().retrieval().keySet(), first.n(), first.chance()));
             if (c != null) {
                 sb.append(String.format("; NMI is k-means with k = %d classes (chance NMI about %.3f)", c.classes(), c.chanceNmi()));
             }
             sb.append(".\n");
         }
+        r.rows().stream().filter(row -> row.summary().segmentation() != null).findFirst().ifPresent(row -> sb.append(String.format(
+                "Segmentation MoF: held-out long recordings, argmax of the prototypes after Hungarian matching (equal split in order: %.3f).%n",
+                row.summary().segmentation().argmax().equalSplitMof())));
         return sb.toString();
     }
 }

@@ -30,6 +30,7 @@ import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
 import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.eval.Retrieval;
+import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
@@ -37,6 +38,7 @@ import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.objective.Objective;
+import org.sensorium.objective.TemporalOt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,10 +54,10 @@ public final class Pretrain {
     private final Path runDir;
     private final boolean resume;
 
-    /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json). */
+    /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json); segmentation is null unless measured. */
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
             double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval,
-            Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped) {}
+            Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped, TemporalSegmentation.Report segmentation) {}
 
     private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
         this.resolved = resolved;
@@ -159,14 +161,40 @@ public final class Pretrain {
                 valSet.stream().filter(e -> e.label() != null).forEach(e -> labels.put(e.id(), e.label()));
                 clusters.putAll(ClusterMetrics.byModality(emb, labels, cfg.run().seed()));
             }
+            TemporalSegmentation.Report segmentation = cfg.eval().atEnd()
+                    ? segmentation(cfg, model, objectives, valSet, root, skips) : null;
             double seconds = (System.nanoTime() - t0) / 1e9;
             int done = t.steps() - startStep;
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
-                    losses, retrieval, clusters, skips.reasons());
+                    losses, retrieval, clusters, skips.reasons(), segmentation);
             writeSummary(summary, skips);
             return summary;
         } finally {
             adapters.values().forEach(ModalityAdapter::close);
+        }
+    }
+
+    /**
+     * Held-out temporal segmentation when objectives.temporal_ot is on: every held-out sample that has
+     * segments and the objective's modality, tiled with windows and scored by {@link TemporalSegmentation};
+     * null when the objective is off or no such sample exists.
+     */
+    public static TemporalSegmentation.Report segmentation(Config cfg, SensoriumModel model, List<Objective.Weighted> objectives,
+            List<ManifestEntry> heldOut, NDManager root, SkipLog skips) throws InterruptedException {
+        TemporalOt tot = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof TemporalOt)
+                .map(o -> (TemporalOt) o).findFirst().orElse(null);
+        if (tot == null) {
+            return null;
+        }
+        Modality m = tot.modality();
+        List<ManifestEntry> recordings = heldOut.stream().filter(e -> !e.segments().isEmpty() && e.has(m)).toList();
+        if (recordings.isEmpty()) {
+            return null;
+        }
+        double clip = cfg.data().clipSeconds();
+        try (ModalityAdapter adapter = Adapters.create(m, cfg.modalities(), clip)) {
+            return TemporalSegmentation.run(model, tot, recordings, adapter, cfg.eval().batchSize(), root, clip,
+                    cfg.data().loaderThreads(), cfg.run().seed(), skips);
         }
     }
 
@@ -311,12 +339,18 @@ public final class Pretrain {
         Map<String, Object> nmi = new LinkedHashMap<>();
         s.clusters().forEach((k, v) -> nmi.put(k, v.toMap()));
         json.put("held_out_clusters", nmi);
+        if (s.segmentation() != null) {
+            json.put("segmentation", s.segmentation().toMap());
+        }
         json.put("skipped_samples", skips.skipped());
         json.put("skipped", s.skipped());
         Json.write(runDir.resolve("summary.json"), json);
     }
 
-    /** The manifest to train on: data.manifest, or the built-in sample set (generated once into the cache). */
+    /**
+     * The manifest to train on: data.manifest, or the built-in sample set (generated once into the cache):
+     * data.synth_long long recordings when above 0, else data.synth_samples short samples.
+     */
     public static Path manifestPath(Config.Data d) throws IOException {
         if (!d.manifest().isBlank()) {
             Path p = Path.of(d.manifest());
@@ -325,7 +359,8 @@ public final class Pretrain {
             }
             return p;
         }
-        return SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
+        return d.synthLong() > 0 ? SampleSetGenerator.ensureLong(cacheRoot(d), d.synthLong(), d.synthSegments(), d.synthSeed())
+                : SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
     }
 
     static Path cacheRoot(Config.Data d) {

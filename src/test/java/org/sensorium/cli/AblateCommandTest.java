@@ -54,4 +54,19 @@ class AblateCommandTest {
         assertEquals(2, bad[0]);
         assertTrue(((String) bad[2]).contains("--only") && ((String) bad[2]).contains("nope"), (String) bad[2]);
     }
+
+    @Test
+    void everyRowIsAValidConfig() throws Exception {
+        for (org.sensorium.train.Ablate.Variant v : org.sensorium.train.Ablate.Variant.values()) {
+            List<String> sets = new ArrayList<>(v.sets());
+            if (v == org.sensorium.train.Ablate.Variant.PSEUDO_LABELS) {
+                sets.add("objectives.pseudo_labels.file=clusters.jsonl"); // the ablation writes it before the row runs
+            }
+            var cfg = org.sensorium.config.ConfigLoader.load(null, sets).config();
+            assertTrue(cfg.train().steps() >= 0, v.key());
+        }
+        var tot = org.sensorium.config.ConfigLoader.load(null, org.sensorium.train.Ablate.Variant.TEMPORAL_OT.sets()).config();
+        assertEquals(List.of(org.sensorium.modality.Modality.IMU), tot.data().modalities());
+        assertEquals(60, tot.data().synthLong());
+    }
 }

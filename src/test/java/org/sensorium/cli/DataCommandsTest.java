@@ -46,6 +46,23 @@ class DataCommandsTest {
     }
 
     @Test
+    void synthLongWritesRecordingsWithSegmentsThatValidate(@TempDir Path dir) throws Exception {
+        Object[] w = MainTest.cli(List.of("data", "synth", "--out", dir.resolve("long").toString(), "--long", "2", "--segments", "3"));
+        assertEquals(0, w[0], w[1] + "\n" + w[2]);
+        assertTrue(((String) w[1]).startsWith("wrote 2 long recordings of 3 segments"), (String) w[1]);
+        Path manifest = dir.resolve("long/manifest.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "validate", manifest.toString(), "--set", "data.clip_seconds=6.0"));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("imu             2        2        0") && out.contains("r00001.mp4: 6.00 s, span 6.00 s\n"), out);
+        // A segment past the end of the recording is pointed out.
+        Files.writeString(manifest, Files.readString(manifest).replaceFirst("\"end\":6.0,", "\"end\":7.5,"));
+        String flagged = (String) MainTest.cli(List.of("data", "validate", manifest.toString(), "--set", "data.clip_seconds=6.0"))[1];
+        assertTrue(flagged.contains("r00000.mp4: 6.00 s, span 6.00 s  SEGMENTS end at 7.50 s, past the span"), flagged);
+        assertEquals(2, MainTest.cli(List.of("data", "synth", "--out", dir.resolve("x").toString(), "--long", "2", "--segments", "9"))[0]);
+    }
+
+    @Test
     void brokenManifestIsExitCode2(@TempDir Path dir) throws Exception {
         Path manifest = dir.resolve("bad.jsonl");
         Files.writeString(manifest, "{\"id\": \"x\"}\n");

@@ -157,6 +157,45 @@ class MainTest {
     }
 
     @Test
+    void temporalOtTrainsOnLongRecordingsNextToContrastiveAndReportsSegmentation(@TempDir Path dir) throws Exception {
+        // 12 long recordings of 3 motions (6 s), IMU + text; windows of 1 s, 4 per recording (batch of 8 recordings = 32 clips).
+        List<String> longSet = List.of("--set", "data.synth_long=12", "--set", "data.synth_segments=3", "--set", "data.clip_seconds=1.0",
+                "--set", "objectives.temporal_ot.weight=1", "--set", "objectives.temporal_ot.prototypes=3");
+        List<String> args = new ArrayList<>(tinyArgs(dir, "--set", "data.modalities=[imu, text]", "--set", "objectives.contrastive.pairs=[imu-text]",
+                "--set", "objectives.temporal_ot.windows=4"));
+        args.addAll(longSet);
+        Object[] r = cli(args);
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("held-out temporal segmentation (imu, 2 recordings, 8 frames, 3 activities")
+                && out.contains("argmax of prototype scores") && out.contains("equal split in order (baseline)"), out);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        assertEquals(4, lines.size());
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        for (String key : List.of("temporal_ot/imu", "temporal_ot/imu/coherence", "contrastive/imu-text", "temporal_ot/imu/usage_entropy",
+                "temporal_ot/imu/order_agreement", "temporal_ot/imu/dead_prototypes", "temporal_ot/imu/pseudo_label_agreement")) {
+            assertTrue(last.containsKey(key), key + " in " + last);
+        }
+        double ot = ((Number) last.get("temporal_ot/imu")).doubleValue();
+        assertTrue(ot > 0 && ot < Math.log(3) * 3, last.toString());
+        assertEquals(32, ((Number) last.get("samples")).intValue(), "8 recordings x 4 windows");
+        Map<?, ?> seg = (Map<?, ?>) Json.read(dir.resolve("runs/e2e/summary.json")).get("segmentation");
+        double mof = ((Number) ((Map<?, ?>) seg.get("argmax")).get("mof")).doubleValue();
+        assertTrue(mof > 0 && mof <= 1, seg.toString());
+
+        // Time steps of whole recordings on video (6 s at 4 fps in tubelets of 2: 12 frames of 16 tokens), no contrastive.
+        List<String> steps = new ArrayList<>(tinyArgs(dir, "--set", "run.name=steps", "--set", "data.modalities=[video]",
+                "--set", "objectives.contrastive.weight=0", "--set", "objectives.temporal_ot.modality=video",
+                "--set", "objectives.temporal_ot.windows=0", "--set", "train.steps=2"));
+        steps.addAll(longSet);
+        steps.addAll(List.of("--set", "data.clip_seconds=6.0"));
+        Object[] v = cli(steps);
+        assertEquals(0, v[0], (String) v[2]);
+        assertTrue(((String) v[1]).contains("held-out temporal segmentation (video, 2 recordings, 24 frames, 3 activities"), (String) v[1]);
+        assertTrue(Files.readString(dir.resolve("runs/steps/metrics.jsonl")).contains("\"temporal_ot/video/coherence\""));
+    }
+
+    @Test
     void theMotionFieldTrainsAsAModalityOfItsOwn(@TempDir Path dir) throws Exception {
         Object[] r = cli(tinyArgs(dir, "--set", "data.modalities=[video, text, motion]",
                 "--set", "objectives.contrastive.pairs=[video-text, motion-text, video-motion]", "--set", "eval.pairs=[motion-text]"));

@@ -64,6 +64,14 @@ class ConfigLoaderTest {
         assertEquals("objectives.contrastive.pairs", p.key());
         ConfigException z = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("model.size=huge")));
         assertEquals("model.size", z.key());
+        ConfigException seg = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("data.synth_segments=9")));
+        assertEquals("data.synth_segments", seg.key());
+        ConfigException sigma = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.temporal_ot.sigma=0.0")));
+        assertEquals("objectives.temporal_ot.sigma", sigma.key());
+        Config tot = ConfigLoader.load(Path.of("configs/temporal-ot-imu.yaml"), List.of()).config();
+        assertEquals(8, tot.objectives().temporalOt().windows());
+        assertEquals(60, tot.data().synthLong());
     }
 
     @Test

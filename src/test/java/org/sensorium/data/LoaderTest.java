@@ -120,6 +120,34 @@ class LoaderTest {
     }
 
     @Test
+    void windowsOfASampleComeTogetherInTimeOrder() throws Exception {
+        // 10 s spans, 2 s clips, 4 windows: starts in [0, 2), [2, 4), [4, 6), [6, 8).
+        List<ManifestEntry> es = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            es.add(new ManifestEntry("s" + i, "train", null,
+                    Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("s" + i + ".csv"), 0, 10.0)), List.of(), Path.of("m.jsonl"), i + 1));
+        }
+        Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
+        adapters.put(Modality.IMU, new IdAdapter());
+        try (Loader l = new Loader(es, adapters, 2, 42, 2.0, 2, 2, new SkipLog(false), new Loader.Cursor(0, 0), Loader.Shard.SINGLE,
+                new Loader.SecondViews(java.util.Set.of(), List.of(1.0), 4))) {
+            List<Batch.Decoded> b = l.next();
+            assertEquals(8, b.size());                       // 2 samples x 4 windows
+            for (int s = 0; s < 2; s++) {
+                for (int k = 0; k < 4; k++) {
+                    Batch.Decoded d = b.get(s * 4 + k);
+                    assertEquals(b.get(s * 4).entry().id(), d.entry().id());
+                    assertTrue(d.start() >= 2 * k && d.start() < 2 * k + 2, "window " + k + " starts at " + d.start());
+                }
+            }
+            assertEquals(new Loader.Cursor(0, 2), l.cursor()); // the cursor counts samples, not windows
+        }
+        ManifestEntry e = es.get(0);
+        assertEquals(1.0, Loader.windowClip(e, 1, 0, 4, 2.0, false).start(), 1e-12); // evaluation: the middle of each part
+        assertEquals(7.0, Loader.windowClip(e, 1, 3, 4, 2.0, false).start(), 1e-12);
+    }
+
+    @Test
     void evaluationClipsAreEvenlySpacedOverTheSpan() {
         // span 3..13 s = 10 s, clip 2 s: a start can be anywhere in [0, 8]
         ManifestEntry e = new ManifestEntry("v", "test", null,

@@ -65,6 +65,23 @@ class ManifestTest {
         assertError("manifest.jsonl:1: key 'audio.uri': missing", "{\"id\":\"a\",\"split\":\"test\",\"audio\":{}}");
     }
 
+    @Test
+    void segmentsOfALongRecordingAreReadInTimeOrderAndChecked() throws IOException {
+        Path m = write("{\"id\":\"r\",\"split\":\"train\",\"imu\":{\"uri\":\"r.csv\"},"
+                + "\"segments\":[{\"start\":0,\"end\":1.5,\"label\":\"left\"},{\"start\":1.5,\"end\":4,\"label\":\"up\"}]}");
+        ManifestEntry e = Manifest.read(m).get(0);
+        assertEquals(List.of(new ManifestEntry.Segment(0, 1.5, "left"), new ManifestEntry.Segment(1.5, 4, "up")), e.segments());
+        assertTrue(Manifest.read(write("{\"id\":\"a\",\"split\":\"train\",\"captions\":[\"x\"]}")).get(0).segments().isEmpty());
+        String head = "{\"id\":\"r\",\"split\":\"train\",\"captions\":[\"x\"],\"segments\":";
+        assertError("manifest.jsonl:1: key 'segments': must be a non-empty array", head + "[]}");
+        assertError("manifest.jsonl:1: key 'segments[0].label': missing", head + "[{\"start\":0,\"end\":1}]}");
+        assertError("manifest.jsonl:1: key 'segments[0].end': missing", head + "[{\"start\":0,\"label\":\"a\"}]}");
+        assertError("manifest.jsonl:1: key 'segments[0].end': needs 0 <= start < end", head + "[{\"start\":2,\"end\":1,\"label\":\"a\"}]}");
+        assertError("manifest.jsonl:1: key 'segments[1].start': 0.5 is before the end 1.0",
+                head + "[{\"start\":0,\"end\":1,\"label\":\"a\"},{\"start\":0.5,\"end\":2,\"label\":\"b\"}]}");
+        assertError("manifest.jsonl:1: key 'segments[0].stop': unknown key", head + "[{\"start\":0,\"stop\":1,\"label\":\"a\"}]}");
+    }
+
     private void assertError(String prefix, String... lines) throws IOException {
         Path m = write(lines);
         assertError(prefix, () -> Manifest.read(m));

@@ -171,6 +171,54 @@ class SampleSetGeneratorTest {
     }
 
     @Test
+    void longRecordingsFollowOneScriptWithTheirSegmentsInTheManifest() throws Exception {
+        Path m = SampleSetGenerator.generateLong(dir.resolve("long"), 5, 3, 7);
+        List<ManifestEntry> rec = Manifest.read(m);
+        assertEquals(5, rec.size());
+        assertEquals("val", rec.get(4).split());
+        List<String> script = rec.get(0).segments().stream().map(ManifestEntry.Segment::label).toList();
+        assertEquals(3, script.size());
+        assertEquals(3, new java.util.HashSet<>(script).size(), "each motion at most once: " + script);
+        for (ManifestEntry e : rec) {
+            assertEquals(script, e.segments().stream().map(ManifestEntry.Segment::label).toList(), "one order for every recording");
+            List<ManifestEntry.Segment> s = e.segments();
+            assertEquals(0.0, s.get(0).start());
+            assertEquals(6.0, s.get(2).end(), 1e-12);
+            for (int k = 0; k < 3; k++) {
+                double len = s.get(k).end() - s.get(k).start();
+                assertTrue(len >= 0.25 && len <= 4.5, e.id() + " segment " + k + " lasts " + len);
+                assertEquals(0, (s.get(k).end() * 8) % 1, 1e-9, "boundaries on the 1/8 s frame grid");
+                if (k > 0) {
+                    assertEquals(s.get(k - 1).end(), s.get(k).start());
+                }
+            }
+            for (Modality mod : List.of(Modality.VIDEO, Modality.AUDIO, Modality.TEXT, Modality.IMU)) {
+                assertTrue(e.has(mod), e.id() + " " + mod);
+            }
+        }
+        assertNotEquals(rec.get(0).segments(), rec.get(1).segments(), "segment lengths differ between recordings");
+        // Every modality covers the whole 6 s; the subtitle has one cue per segment.
+        assertEquals(6.0, Spans.containerSeconds(rec.get(0).sources().get(Modality.VIDEO).path()), 0.2);
+        String srt = Files.readString(rec.get(0).sources().get(Modality.TEXT).path());
+        assertTrue(srt.contains("\n3\n") && srt.contains(" --> 00:00:06,000"), srt);
+        List<String> csv = Files.readAllLines(rec.get(0).sources().get(Modality.IMU).path());
+        assertEquals(1 + 601, csv.size());
+        // IMU of a segment follows its motion: a "left" segment accelerates left then brakes, whatever its length.
+        try (ModalityAdapter imu = Adapters.create(Modality.IMU, Fixtures.SPECS, 6.0)) {
+            float[] v = imu.load(rec.get(1), new Clip(0, 6.0, false, 1)).values(); // (300, 6) at 50 Hz, scaled by g
+            for (ManifestEntry.Segment seg : rec.get(1).segments()) {
+                int a = (int) Math.round(seg.start() * 50) + 2, b = (int) Math.round(seg.end() * 50) - 3;
+                if (seg.label().equals("left")) {
+                    assertTrue(v[a * 6] < 0 && v[b * 6] > 0, "ax " + v[a * 6] + " then " + v[b * 6]);
+                } else if (seg.label().equals("up")) {
+                    assertTrue(v[a * 6 + 1] > 0 && v[b * 6 + 1] < 0, "ay " + v[a * 6 + 1] + " then " + v[b * 6 + 1]);
+                }
+            }
+        }
+        assertEquals(Files.readString(m), Files.readString(SampleSetGenerator.generateLong(dir.resolve("long2"), 5, 3, 7)));
+    }
+
+    @Test
     void ensureGeneratesOnceIntoItsCacheFolder() throws IOException {
         Path cache = dir.resolve("cache");
         Path m = SampleSetGenerator.ensure(cache, 3, 1);

@@ -1,0 +1,201 @@
+package org.sensorium.eval;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Unsupervised temporal segmentation scores: predicted clusters of frames against the true activity
+ * of each frame. Cluster numbers are arbitrary, so clusters are first matched one-to-one to
+ * activities by the Hungarian method, maximising the frames they share (over the whole evaluation
+ * set at once, as TOT and CTE evaluate); MoF (mean over frames) is then the share of frames whose
+ * matched cluster is their activity. A cluster left without an activity (more clusters than
+ * activities) counts its frames as wrong. NMI ({@link ClusterMetrics#nmi}) needs no matching.
+ */
+public final class Segmentation {
+    private Segmentation() {}
+
+    /**
+     * Frame-level scores over n frames.
+     *
+     * @param mof mean over frames after Hungarian matching
+     * @param nmi arithmetic-mean NMI of clusters and activities
+     * @param equalSplitMof MoF of the baseline that cuts every recording into K equal parts in order
+     *     (K = clusters the model has), scored the same way: what the frame's time alone gives
+     */
+    public record Result(int n, int clusters, int classes, double mof, double nmi, double equalSplitMof) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("frames", n);
+            m.put("clusters", clusters);
+            m.put("classes", classes);
+            m.put("mof", mof);
+            m.put("nmi", nmi);
+            m.put("equal_split_mof", equalSplitMof);
+            return m;
+        }
+    }
+
+    /** MoF after matching: clusters and classes are any ints, one per frame. */
+    public static double mof(int[] clusters, int[] classes) {
+        return match(clusters, classes).mof();
+    }
+
+    /**
+     * The one-to-one matching of cluster values to class values that covers the most frames.
+     *
+     * @param mapping cluster value -> class value (clusters left unmatched are absent)
+     */
+    public record Match(double mof, Map<Integer, Integer> mapping) {}
+
+    public static Match match(int[] clusters, int[] classes) {
+        if (clusters.length != classes.length || clusters.length == 0) {
+            throw new IllegalArgumentException("needs n > 0 frames in both, got " + clusters.length + " and " + classes.length);
+        }
+        int[] cu = values(clusters), cv = values(classes);
+        Map<Integer, Integer> iu = index(cu), iv = index(cv);
+        int size = Math.max(cu.length, cv.length);
+        double[][] cost = new double[size][size]; // padded rows/columns cost 0: unmatched
+        for (int i = 0; i < clusters.length; i++) {
+            cost[iu.get(clusters[i])][iv.get(classes[i])] -= 1;
+        }
+        int[] assign = hungarian(cost);
+        long right = 0;
+        Map<Integer, Integer> mapping = new HashMap<>();
+        for (int r = 0; r < cu.length; r++) {
+            if (assign[r] < cv.length) {
+                right += Math.round(-cost[r][assign[r]]);
+                mapping.put(cu[r], cv[assign[r]]);
+            }
+        }
+        return new Match((double) right / clusters.length, Map.copyOf(mapping));
+    }
+
+    /**
+     * Minimum-cost assignment on a square cost matrix (n, n) by the Hungarian method with row and
+     * column potentials (Kuhn-Munkres, Jonker-Volgenant style shortest augmenting paths), O(n^3).
+     *
+     * @return row i's column
+     */
+    public static int[] hungarian(double[][] cost) {
+        int n = cost.length;
+        for (double[] row : cost) {
+            if (row.length != n) {
+                throw new IllegalArgumentException("cost matrix must be square, got " + n + " x " + row.length);
+            }
+        }
+        // 1-based: column 0 is a virtual column holding the row being inserted
+        double[] u = new double[n + 1], v = new double[n + 1];
+        int[] rowOf = new int[n + 1]; // column j's row (0 = free)
+        int[] way = new int[n + 1];
+        for (int i = 1; i <= n; i++) {
+            rowOf[0] = i;
+            int j0 = 0;
+            double[] minv = new double[n + 1];
+            Arrays.fill(minv, Double.POSITIVE_INFINITY);
+            boolean[] used = new boolean[n + 1];
+            do {
+                used[j0] = true;
+                int i0 = rowOf[j0], j1 = 0;
+                double delta = Double.POSITIVE_INFINITY;
+                for (int j = 1; j <= n; j++) {
+                    if (!used[j]) {
+                        double cur = cost[i0 - 1][j - 1] - u[i0] - v[j];
+                        if (cur < minv[j]) {
+                            minv[j] = cur;
+                            way[j] = j0;
+                        }
+                        if (minv[j] < delta) {
+                            delta = minv[j];
+                            j1 = j;
+                        }
+                    }
+                }
+                for (int j = 0; j <= n; j++) {
+                    if (used[j]) {
+                        u[rowOf[j]] += delta;
+                        v[j] -= delta;
+                    } else {
+                        minv[j] -= delta;
+                    }
+                }
+                j0 = j1;
+            } while (rowOf[j0] != 0);
+            do { // augment along the path back to the virtual column
+                int j1 = way[j0];
+                rowOf[j0] = rowOf[j1];
+                j0 = j1;
+            } while (j0 != 0);
+        }
+        int[] out = new int[n];
+        for (int j = 1; j <= n; j++) {
+            out[rowOf[j] - 1] = j - 1;
+        }
+        return out;
+    }
+
+    /**
+     * The true activity of each of a clip's frames: frame i covers [start + i s/T, start + (i+1) s/T)
+     * of the span (s = clip seconds) and takes the label of the segment holding its midpoint; null
+     * where no segment does.
+     */
+    public static String[] frameLabels(List<org.sensorium.data.ManifestEntry.Segment> segments, double clipStart,
+            double clipSeconds, int frames) {
+        double[] times = new double[frames];
+        for (int i = 0; i < frames; i++) {
+            times[i] = clipStart + (i + 0.5) * clipSeconds / frames;
+        }
+        return labelsAt(segments, times);
+    }
+
+    /** The label of the segment holding each time (seconds from the start of the span); null where none does. */
+    public static String[] labelsAt(List<org.sensorium.data.ManifestEntry.Segment> segments, double[] times) {
+        String[] out = new String[times.length];
+        for (int i = 0; i < times.length; i++) {
+            for (org.sensorium.data.ManifestEntry.Segment s : segments) {
+                if (times[i] >= s.start() && times[i] < s.end()) {
+                    out[i] = s.label();
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The equal-split baseline of one clip: frame i of T goes to part floor(i K / T) of K. */
+    public static int[] equalSplit(int frames, int k) {
+        int[] out = new int[frames];
+        for (int i = 0; i < frames; i++) {
+            out[i] = (int) ((long) i * k / frames);
+        }
+        return out;
+    }
+
+    /**
+     * Scores predicted clusters against labels over many recordings' frames (flattened, frames without
+     * a label already dropped).
+     *
+     * @param clusters cluster of each frame
+     * @param labels activity of each frame
+     * @param equalSplit the equal-split baseline's part of each frame
+     */
+    public static Result score(int[] clusters, List<String> labels, int[] equalSplit) {
+        int[] classes = ClusterMetrics.codes(labels);
+        return new Result(clusters.length, values(clusters).length, values(classes).length, mof(clusters, classes),
+                ClusterMetrics.nmi(clusters, classes), mof(equalSplit, classes));
+    }
+
+    private static int[] values(int[] x) {
+        return Arrays.stream(x).distinct().sorted().toArray();
+    }
+
+    private static Map<Integer, Integer> index(int[] values) {
+        Map<Integer, Integer> m = new HashMap<>();
+        for (int i = 0; i < values.length; i++) {
+            m.put(values[i], i);
+        }
+        return m;
+    }
+}
