@@ -122,6 +122,10 @@ public final class Main implements Callable<Integer> {
                         r.r10(), r.chance(), r.r1() / r.chance()));
             }
         }
+        if (!s.heldOut().isEmpty()) {
+            sb.append("held-out objective measures (start -> end of this run):\n");
+            s.heldOut().forEach((k, v) -> sb.append(String.format("  %-36s %8.4f -> %8.4f%n", k, v.start(), v.end())));
+        }
         if (!s.skipped().isEmpty()) {
             sb.append(s.skipped().size()).append(" broken samples skipped:\n");
             for (Map.Entry<String, String> e : s.skipped().entrySet()) {
