@@ -47,11 +47,13 @@ public final class EmaTeacher {
     }
 
     /**
-     * teacher = m teacher + (1 - m) student, in place. Runs outside the gradient collector, so nothing
-     * is recorded; the temporary (1 - m) student is closed here (it would belong to the student's manager).
+     * teacher = m teacher + (1 - m) student, in place, from a detached view of the student: the first use
+     * happens inside the gradient collector, and adding an array that records its history would hang the
+     * teacher onto that step's graph (the target's gradient would reach the student, and the next step's
+     * backward would walk a freed graph). The temporaries would belong to the student's manager: closed here.
      */
     static void ema(NDArray teacher, NDArray student, float m) {
-        try (NDArray s = student.mul(1f - m)) {
+        try (NDArray detached = student.stopGradient(); NDArray s = detached.mul(1f - m)) {
             teacher.muli(m).addi(s);
         }
     }
@@ -62,7 +64,7 @@ public final class EmaTeacher {
         }
         Map<String, NDArray> s = student.params().all();
         for (Map.Entry<String, NDArray> t : teacher.params().all().entrySet()) {
-            t.getValue().set(s.get(t.getKey()).toFloatArray());
+            ema(t.getValue(), s.get(t.getKey()), 0f); // momentum 0 is a copy (NDArray.set would make libtorch warn)
         }
         synced = true;
     }

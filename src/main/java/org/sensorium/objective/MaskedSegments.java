@@ -120,6 +120,11 @@ public final class MaskedSegments implements Objective {
     }
 
     @Override
+    public boolean readsOutput() {
+        return false;
+    }
+
+    @Override
     public boolean measuresHeldOut() {
         return true;
     }

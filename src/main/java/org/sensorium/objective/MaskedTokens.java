@@ -131,6 +131,11 @@ public final class MaskedTokens implements Objective {
     }
 
     @Override
+    public boolean readsOutput() {
+        return false;
+    }
+
+    @Override
     public boolean measuresHeldOut() {
         return true;
     }

@@ -61,6 +61,14 @@ public interface Objective {
         return false;
     }
 
+    /**
+     * Whether {@link #losses} reads the model's output. The masked objectives run passes of their own
+     * (masked inputs, the teacher) and get null; when no objective reads it, the loop skips the plain forward.
+     */
+    default boolean readsOutput() {
+        return true;
+    }
+
     /** An objective and the weight of each of its terms in the total loss. */
     record Weighted(Objective objective, float weight) {}
 

@@ -223,6 +223,7 @@ public final class Pretrain {
         double loss = 0, wait = 0;
         int samples = 0;
         float logitScale = Float.NaN;
+        boolean readsOutput = objectives.stream().anyMatch(o -> o.objective().readsOutput());
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             for (int micro = 0; micro < t.accumulate(); micro++) {
                 long w0 = System.nanoTime();
@@ -230,7 +231,7 @@ public final class Pretrain {
                 wait += (System.nanoTime() - w0) / 1e9;
                 Batch batch = Batch.collate(sm, decoded, shapes);
                 samples += batch.size();
-                ModelOutput out = model.forward(batch, true);
+                ModelOutput out = readsOutput ? model.forward(batch, true) : null; // null: only masked objectives, on passes of their own
                 boolean twoViews = decoded.stream().anyMatch(d -> !d.second().isEmpty());
                 Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null; // same samples, same order
                 ModelOutput second = twoViews ? model.forward(secondBatch, true) : null;
@@ -247,7 +248,7 @@ public final class Pretrain {
                     gc.backward(total);
                     loss += total.getFloat();
                 }
-                logitScale = out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
+                logitScale = out == null || out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
             }
         }
         AdamW.GradNorms norms = opt.norms(sm);

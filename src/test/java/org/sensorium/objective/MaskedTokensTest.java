@@ -20,6 +20,7 @@ import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Modality;
+import org.sensorium.train.AdamW;
 
 class MaskedTokensTest {
 
@@ -118,16 +119,16 @@ class MaskedTokensTest {
             try (NDManager sm = root.newSubManager()) {
                 // sample 1 has no IMU: its tokens are never masked, so it adds nothing to the IMU term
                 Batch batch = MaskedFixtures.batch(sm, c, 3, 1, Map.of(Modality.IMU, new boolean[] {true, false, true}));
+                Map<String, NDArray> terms;
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    terms = o.losses(null, batch); // the teacher's first use, inside the collector as in training
+                    gc.backward(terms.get("masked_tokens/video").add(terms.get("masked_tokens/imu")));
+                }
                 SensoriumModel teacher = o.teacher().model();
                 List<NDArray> t = teacher.blockOutputs(batch, Modality.VIDEO, false);
                 List<NDArray> s = model.blockOutputs(batch, Modality.VIDEO, false);
                 for (int i = 0; i < t.size(); i++) {
                     assertArrayEquals(s.get(i).toFloatArray(), t.get(i).toFloatArray(), 1e-6f, "block " + i);
-                }
-                Map<String, NDArray> terms;
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    terms = o.losses(null, batch);
-                    gc.backward(terms.get("masked_tokens/video").add(terms.get("masked_tokens/imu")));
                 }
                 assertEquals(List.of("masked_tokens/video", "masked_tokens/imu"), List.copyOf(terms.keySet()));
                 // an untrained linear head on normalised targets: about the targets' mean square (1), plus the head's output
@@ -167,5 +168,38 @@ class MaskedTokensTest {
         ConfigException bag = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(
                 "objectives.masked_tokens.weight=1", "objectives.masked_tokens.modalities=[text]", "modalities.text.bag=2")));
         assertEquals("objectives.masked_tokens.modalities", bag.key());
+    }
+
+    @Test
+    void stepsWithBothMaskedObjectivesLeaveNoArraysBehind() {
+        // Teachers, mask tokens and decoder live with the parameters; everything a step makes dies with its manager.
+        Config c = MaskedFixtures.tiny("objectives.contrastive.weight=0", "objectives.masked_tokens.weight=1",
+                "objectives.masked_segments.weight=1");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root)) {
+            List<Objective.Weighted> objectives = Objective.fromConfig(c, model);
+            AdamW opt = new AdamW(model.params(), 0.9f, 0.98f, 1e-6f, 0.05f);
+            int before = -1;
+            for (int step = 0; step < 4; step++) {
+                try (NDManager sm = root.newSubManager()) {
+                    Batch batch = MaskedFixtures.batch(sm, c, 3, step, Map.of());
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray total = null;
+                        for (Objective.Weighted o : objectives) {
+                            for (NDArray t : o.objective().losses(null, batch).values()) {
+                                total = total == null ? t : total.add(t);
+                            }
+                        }
+                        gc.backward(total);
+                    }
+                    AdamW.GradNorms n = opt.norms(sm);
+                    opt.step(sm, n, 1e-3f, 1f);
+                    opt.zeroGradients(sm);
+                }
+                objectives.forEach(o -> o.objective().afterStep(0));
+                int now = model.params().manager().getManagedArrays().size();
+                before = step == 0 ? now : before;
+                assertEquals(before, now, "arrays owned by the parameters' manager after step " + step);
+            }
+        }
     }
 }
