@@ -168,12 +168,14 @@ class MainTest {
 
     @Test
     void maskedTokensTrainsAloneAndReportsItsHeldOutError(@TempDir Path dir) throws Exception {
+        // text too (padding is never masked and stays out of the instance norm), with a CLS token in front of every sequence
         Object[] r = cli(tinyArgs(dir, "--set", "objectives.contrastive.weight=0", "--set", "objectives.masked_tokens.weight=1",
-                "--set", "objectives.masked_tokens.top_k_layers=1"));
+                "--set", "objectives.masked_tokens.top_k_layers=1", "--set", "objectives.masked_tokens.modalities=[video, audio, imu, text]",
+                "--set", "model.pool=cls"));
         assertEquals(0, r[0], (String) r[2]);
         List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
         Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
-        for (String m : List.of("video", "audio", "imu")) {
+        for (String m : List.of("video", "audio", "imu", "text")) {
             double loss = ((Number) last.get("masked_tokens/" + m)).doubleValue();
             assertTrue(loss > 0 && Double.isFinite(loss), last.toString());
             assertTrue(((Number) last.get("masked_tokens/" + m + "/target_var")).doubleValue() > 0, last.toString());
