@@ -139,6 +139,10 @@ public final class Main implements Callable<Integer> {
             sb.append(String.format("  %-34s %7.3f %7.3f%n", "transport with the temporal prior", g.transport().mof(), g.transport().nmi()));
             sb.append(String.format("  %-34s %7.3f%n", "equal split in order (baseline)", g.argmax().equalSplitMof()));
         }
+        if (!s.heldOut().isEmpty()) {
+            sb.append("held-out objective measures (start -> end of this run):\n");
+            s.heldOut().forEach((k, v) -> sb.append(String.format("  %-36s %8.4f -> %8.4f%n", k, v.start(), v.end())));
+        }
         if (!s.skipped().isEmpty()) {
             sb.append(s.skipped().size()).append(" broken samples skipped:\n");
             for (Map.Entry<String, String> e : s.skipped().entrySet()) {

@@ -1,5 +1,6 @@
 package org.sensorium.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
 import org.sensorium.modality.Modality;
@@ -38,6 +39,18 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             throw new ConfigException("objectives.temporal_ot.modality",
                     objectives.temporalOt().modality().key() + " is not in data.modalities " + data.modalities());
         }
+        if (objectives.maskedTokens().weight() > 0) {
+            checkMaskedTokens(objectives.maskedTokens(), data.modalities(), model.depth(), modalities.text().bag());
+        }
+        if (objectives.maskedSegments().weight() > 0) {
+            Modality m = objectives.maskedSegments().modality();
+            if (!data.modalities().contains(m)) {
+                throw new ConfigException("objectives.masked_segments.modality", m.key() + " is not in data.modalities " + data.modalities());
+            }
+            if (m == Modality.TEXT) {
+                throw new ConfigException("objectives.masked_segments.modality", "text has no time axis to cut into segments");
+            }
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -45,6 +58,21 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                             m.key() + " is not in data.modalities " + data.modalities());
                 }
             }
+        }
+    }
+
+    private static void checkMaskedTokens(MaskedTokens t, List<Modality> modalities, int depth, int textBag) {
+        for (Modality m : t.modalities()) {
+            if (!modalities.contains(m)) {
+                throw new ConfigException("objectives.masked_tokens.modalities", m.key() + " is not in data.modalities " + modalities);
+            }
+            if (m == Modality.TEXT && textBag > 1) {
+                throw new ConfigException("objectives.masked_tokens.modalities",
+                        "text comes as bags of " + textBag + " texts (modalities.text.bag): masking needs one text per sample");
+            }
+        }
+        if (t.topKLayers() > depth) {
+            throw new ConfigException("objectives.masked_tokens.top_k_layers", t.topKLayers() + " is more than model.depth=" + depth);
         }
     }
 
@@ -158,7 +186,8 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** objectives.*: each objective is on when its weight is above zero. */
     public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
-            RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt) {}
+            RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
+            MaskedSegments maskedSegments) {}
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {
@@ -290,6 +319,79 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.relative_speed.speeds", speeds + ": needs speeds in (0, 8], e.g. [0.5, 1.0, 2.0]");
             }
             positive("objectives.relative_speed.temperature", temperature);
+        }
+    }
+
+    /**
+     * objectives.masked_tokens.*: data2vec at the token level. A fraction of each listed modality's tokens is
+     * replaced by a learned mask token; a linear head on the student's trunk outputs regresses, at those
+     * positions, the average of an EMA teacher's top K block outputs computed on the unmasked input.
+     */
+    public record MaskedTokens(float weight, List<Modality> modalities, double maskRatio,
+            @JsonProperty("top_k_layers") int topKLayers, // snake case of topKLayers would be top_klayers
+            String targetNorm,
+            float teacherMomentum, float teacherMomentumEnd, int teacherMomentumSteps) {
+        public MaskedTokens {
+            if (weight < 0) {
+                throw new ConfigException("objectives.masked_tokens.weight", weight + " must be >= 0");
+            }
+            if (weight > 0 && (modalities == null || modalities.isEmpty())) {
+                throw new ConfigException("objectives.masked_tokens.modalities", "needs at least one modality like video");
+            }
+            ratioInOpenUnit("objectives.masked_tokens.mask_ratio", maskRatio);
+            positive("objectives.masked_tokens.top_k_layers", topKLayers);
+            if (!List.of("instance", "layer", "none").contains(targetNorm)) {
+                throw new ConfigException("objectives.masked_tokens.target_norm", "'" + targetNorm + "' must be instance, layer or none");
+            }
+            momentum("objectives.masked_tokens.teacher_momentum", teacherMomentum);
+            momentum("objectives.masked_tokens.teacher_momentum_end", teacherMomentumEnd);
+            if (teacherMomentumSteps < 0) {
+                throw new ConfigException("objectives.masked_tokens.teacher_momentum_steps", teacherMomentumSteps + " must be >= 0 (0 = fixed)");
+            }
+        }
+    }
+
+    /**
+     * objectives.masked_segments.*: LV-MAE. The clip of one modality is cut along time into S segments, each
+     * embedded by the teacher encoder (EMA or frozen); a fraction of the segment embeddings is replaced by a
+     * learned mask embedding and a small transformer of its own reconstructs them.
+     */
+    public record MaskedSegments(float weight, Modality modality, int segments, double maskRatio, String targetNorm,
+            String encoder, float teacherMomentum, int decoderWidth, int decoderDepth, int decoderHeads) {
+        public MaskedSegments {
+            if (weight < 0) {
+                throw new ConfigException("objectives.masked_segments.weight", weight + " must be >= 0");
+            }
+            if (segments < 2) {
+                throw new ConfigException("objectives.masked_segments.segments", segments + " must be >= 2");
+            }
+            ratioInOpenUnit("objectives.masked_segments.mask_ratio", maskRatio);
+            if (!List.of("layer", "none").contains(targetNorm)) {
+                throw new ConfigException("objectives.masked_segments.target_norm", "'" + targetNorm + "' must be layer or none");
+            }
+            if (!List.of("ema", "frozen").contains(encoder)) {
+                throw new ConfigException("objectives.masked_segments.encoder", "'" + encoder + "' must be ema or frozen");
+            }
+            momentum("objectives.masked_segments.teacher_momentum", teacherMomentum);
+            positive("objectives.masked_segments.decoder_width", decoderWidth);
+            positive("objectives.masked_segments.decoder_depth", decoderDepth);
+            positive("objectives.masked_segments.decoder_heads", decoderHeads);
+            if (decoderWidth % decoderHeads != 0) {
+                throw new ConfigException("objectives.masked_segments.decoder_width",
+                        decoderWidth + " is not divisible by decoder_heads=" + decoderHeads);
+            }
+        }
+    }
+
+    private static void ratioInOpenUnit(String key, double r) {
+        if (!(r > 0 && r < 1)) {
+            throw new ConfigException(key, r + " must be in (0, 1)");
+        }
+    }
+
+    private static void momentum(String key, float m) {
+        if (!(m >= 0 && m <= 1)) {
+            throw new ConfigException(key, m + " must be in [0, 1] (1 = the teacher never moves)");
         }
     }
 

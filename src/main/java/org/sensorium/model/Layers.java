@@ -21,12 +21,12 @@ public final class Layers {
 
     /** y = x W^T + b over the last axis: (..., in) -> (..., out). */
     /** Inputs come first so results belong to the caller's manager, not the parameters'. */
-    record Linear(NDArray weight, NDArray bias) {
-        static Linear create(Params p, String name, int in, int out) {
+    public record Linear(NDArray weight, NDArray bias) {
+        public static Linear create(Params p, String name, int in, int out) {
             return new Linear(p.normal(name + ".weight", 0.02f, out, in), p.constant(name + ".bias", 0f, out));
         }
 
-        NDArray forward(NDArray x) {
+        public NDArray forward(NDArray x) {
             return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
         }
     }

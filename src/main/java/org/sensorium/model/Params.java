@@ -88,6 +88,11 @@ public final class Params implements AutoCloseable {
         return decay.get(name);
     }
 
+    /** Makes every array a constant that never records a gradient (an EMA teacher's copy of the encoder). */
+    public void freeze() {
+        byName.values().forEach(a -> a.setRequiresGradient(false));
+    }
+
     public NDManager manager() {
         return manager;
     }

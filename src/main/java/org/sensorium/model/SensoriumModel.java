@@ -3,6 +3,7 @@ package org.sensorium.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.EnumMap;
 import java.util.List;
@@ -54,6 +55,20 @@ public final class SensoriumModel implements AutoCloseable {
         return params;
     }
 
+    /** Tokens of modality m per sample (N_m), CLS not counted. */
+    public int tokens(Modality m) {
+        return stems.get(m).tokens();
+    }
+
+    /** Positions of modality m along time (tokens are time-major); 0 for text. See {@link Stems.Stem#steps}. */
+    public int steps(Modality m) {
+        return stems.get(m).steps();
+    }
+
+    public int depth() {
+        return trunk.depth();
+    }
+
     /** Runs every modality of the batch through its stem, the shared trunk and its head. */
     public ModelOutput forward(Batch batch, boolean training) {
         Map<Modality, NDArray> tokens = new EnumMap<>(Modality.class);
@@ -96,6 +111,73 @@ public final class SensoriumModel implements AutoCloseable {
         NDArray scale = step == null ? null
                 : step.zeros(new ai.djl.ndarray.types.Shape()).add(logLogitScale).exp().clip(0f, cfg.logitScaleMax());
         return new ModelOutput(tokens, embeddings, scale, bags, bagValid);
+    }
+
+    /**
+     * data2vec's student: modality m with the tokens where mask is 1 replaced by a learned mask token
+     * before the positional embedding is added (so the trunk knows where each masked token sits),
+     * through the trunk.
+     *
+     * @param mask (B, N) float, 1 = masked
+     * @param maskToken (1, 1, D)
+     * @return (B, N, D) trunk outputs after the final norm, CLS dropped
+     */
+    public NDArray maskedTokens(Batch batch, Modality m, NDArray mask, NDArray maskToken, boolean training) {
+        NDArray h = stems.get(m).forward(singleSequence(batch, m));                  // (B, N, D)
+        NDArray w = mask.expandDims(2);                                               // (B, N, 1)
+        h = h.mul(w.neg().add(1f)).add(w.mul(maskToken));                             // masked rows -> mask token
+        h = trunk.forward(embedded(m, h, positions.get(m)), withCls(m, batch.valid(m)), training);
+        return dropCls(m, h);
+    }
+
+    /** data2vec's teacher: the residual stream after every trunk block for modality m, unmasked, CLS dropped: depth x (B, N, D). */
+    public List<NDArray> blockOutputs(Batch batch, Modality m, boolean training) {
+        NDArray h = embedded(m, stems.get(m).forward(singleSequence(batch, m)), positions.get(m));
+        return trunk.blockOutputs(h, withCls(m, batch.valid(m)), training).stream().map(x -> dropCls(m, x)).toList();
+    }
+
+    /**
+     * LV-MAE's segment embeddings: the clip of modality m cut along time into S equal segments, each
+     * encoded on its own as a short clip (stem, the positions of the clip's first N/S tokens, trunk,
+     * head), so that a segment's embedding says what it shows and not where in the clip it sits.
+     *
+     * @return (B, S, E) unit-norm
+     * @throws IllegalArgumentException when m has padding or no time axis, or S does not divide its time steps
+     */
+    public NDArray segmentEmbeddings(Batch batch, Modality m, int segments, boolean training) {
+        Stems.Stem stem = stems.get(m);
+        if (batch.valid(m) != null || stem.steps() == 0 || stem.steps() % segments != 0) {
+            throw new IllegalArgumentException(m.key() + " (" + stem.steps() + " time steps) cannot be cut into " + segments + " segments");
+        }
+        NDArray h = stem.forward(batch.input(m));                                     // (B, N, D)
+        long b = h.getShape().get(0), n = h.getShape().get(1), d = h.getShape().get(2), per = n / segments;
+        h = h.reshape(b * segments, per, d);                                          // (B*S, N/S, D): whole time steps
+        NDArray pos = positions.get(m).get(new NDIndex(":, :" + per + ", :"));       // (1, N/S, D)
+        pos.attach(h.getManager()); // a slice of a parameter is born in the parameters' manager: the step owns it
+        h = trunk.forward(embedded(m, h, pos), null, training);                       // (B*S, [1+]N/S, D)
+        return head(m, h, null).reshape(b, segments, -1);                             // (B*S, E) -> (B, S, E)
+    }
+
+    /** Stem tokens (B, N, D) + positions (1, N, D) + modality embedding, with the CLS token first when pool = cls. */
+    private NDArray embedded(Modality m, NDArray h, NDArray pos) {
+        h = h.add(pos).add(modalityEmbeddings.get(m));
+        return clsTokens.containsKey(m) ? prependCls(h, m) : h;
+    }
+
+    private NDArray withCls(Modality m, NDArray valid) {
+        return valid != null && clsTokens.containsKey(m) ? prependTrue(valid) : valid;
+    }
+
+    private NDArray dropCls(Modality m, NDArray h) {
+        return clsTokens.containsKey(m) ? h.get(":, 1:, :") : h;
+    }
+
+    /** The input of m when each sample is one sequence (not a bag of K texts). */
+    private NDArray singleSequence(Batch batch, Modality m) {
+        if (m == Modality.TEXT && textBag > 1) {
+            throw new IllegalArgumentException("text comes as bags of " + textBag + " (modalities.text.bag): not one sequence per sample");
+        }
+        return batch.input(m);
     }
 
     private NDArray prependCls(NDArray h, Modality m) {

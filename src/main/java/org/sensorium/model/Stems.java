@@ -17,6 +17,13 @@ final class Stems {
         /** Tokens this stem produces for one sample. */
         int tokens();
 
+        /**
+         * Positions along time: tokens are laid out time-major, so each of these steps owns tokens() / steps()
+         * consecutive tokens (a video's tubelet slice, a spectrogram's column of patches, one IMU window).
+         * 0 for text, whose order is not a clock.
+         */
+        int steps();
+
         NDArray forward(NDArray input);
     }
 
@@ -62,6 +69,11 @@ final class Stems {
         }
 
         @Override
+        public int steps() {
+            return frames / t;
+        }
+
+        @Override
         public NDArray forward(NDArray x) {
             long b = x.getShape().get(0);
             NDArray tubes = x.reshape(b, frames / t, t, height / p, p, width / p, p, channels) // (B, T/t, t, H/p, p, W/p, p, C)
@@ -86,6 +98,11 @@ final class Stems {
         @Override
         public int tokens() {
             return frames / p * (mels / p);
+        }
+
+        @Override
+        public int steps() {
+            return frames / p;
         }
 
         @Override
@@ -115,6 +132,11 @@ final class Stems {
         }
 
         @Override
+        public int steps() {
+            return tokens();
+        }
+
+        @Override
         public NDArray forward(NDArray x) {
             long b = x.getShape().get(0);
             return proj.forward(x.reshape(b, tokens(), k)); // (B, S) -> (B, S/k, k) -> (B, N, D)
@@ -134,6 +156,11 @@ final class Stems {
         @Override
         public int tokens() {
             return length;
+        }
+
+        @Override
+        public int steps() {
+            return 0;
         }
 
         @Override
@@ -161,6 +188,11 @@ final class Stems {
         @Override
         public int tokens() {
             return window / k;
+        }
+
+        @Override
+        public int steps() {
+            return tokens();
         }
 
         @Override

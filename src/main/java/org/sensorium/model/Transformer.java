@@ -22,7 +22,7 @@ public final class Transformer {
      * @param dropPath stochastic-depth rate of the last block; block i drops its residual branches with
      *     rate dropPath * i / (depth - 1) (DeiT's linear rule), so the first block is never dropped
      */
-    Transformer(Params p, String name, int width, int depth, int heads, int mlpRatio, float dropout, float dropPath) {
+    public Transformer(Params p, String name, int width, int depth, int heads, int mlpRatio, float dropout, float dropPath) {
         for (int i = 0; i < depth; i++) {
             float rate = depth == 1 ? dropPath : dropPath * i / (depth - 1);
             blocks.add(new Block(p, name + "." + i, width, heads, mlpRatio, dropout, rate));
@@ -41,6 +41,25 @@ public final class Transformer {
             x = b.forward(x, bias, training);
         }
         return finalNorm.forward(x);
+    }
+
+    /**
+     * The residual stream after each block (no final norm): data2vec's teacher averages the top K of these.
+     *
+     * @return depth arrays of (B, N, D), first block first
+     */
+    public List<NDArray> blockOutputs(NDArray x, NDArray valid, boolean training) {
+        NDArray bias = valid == null ? null : keyBias(valid);
+        List<NDArray> out = new ArrayList<>();
+        for (Block b : blocks) {
+            x = b.forward(x, bias, training);
+            out.add(x);
+        }
+        return out;
+    }
+
+    public int depth() {
+        return blocks.size();
     }
 
     /** (B, N) valid -> (B, 1, 1, N): 0 where valid, MASKED where padded, broadcast over heads and queries. */

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.sensorium.config.ConfigException;
 import org.sensorium.data.Loader;
 import org.sensorium.model.Params;
+import org.sensorium.objective.Objective;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +34,9 @@ public final class Checkpoint {
     /** What state.json says. */
     public record State(int step, Loader.Cursor cursor, long seed, String manifestSha256) {}
 
-    public static Path save(Path runDir, State state, Params params, AdamW optimizer, String configYaml, int keep)
-            throws IOException {
+    /** @param objectives each writes what it keeps besides parameters (an EMA teacher) into the folder */
+    public static Path save(Path runDir, State state, Params params, AdamW optimizer, List<Objective.Weighted> objectives,
+            String configYaml, int keep) throws IOException {
         Path root = Files.createDirectories(runDir.resolve("checkpoints"));
         String name = String.format("step-%07d", state.step());
         Path tmp = root.resolve(name + ".tmp");
@@ -42,6 +44,9 @@ public final class Checkpoint {
         Files.createDirectories(tmp);
         params.save(tmp.resolve("model.ndlist"));
         optimizer.save(tmp);
+        for (Objective.Weighted o : objectives) {
+            o.objective().save(tmp);
+        }
         Files.writeString(tmp.resolve("config.yaml"), configYaml);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("step", state.step());
@@ -81,13 +86,16 @@ public final class Checkpoint {
         return latest;
     }
 
-    /** Loads weights and optimizer state in place and returns the saved state. */
-    public static State load(Path dir, Params params, AdamW optimizer) throws IOException {
+    /** Loads weights, optimizer state and the objectives' own state (EMA teachers) in place and returns the saved state. */
+    public static State load(Path dir, Params params, AdamW optimizer, List<Objective.Weighted> objectives) throws IOException {
         List<String> fresh = params.load(dir.resolve("model.ndlist"));
         if (!fresh.isEmpty()) {
             LOG.info("not in {}, starting from their initial values: {}", dir, fresh);
         }
         optimizer.load(dir);
+        for (Objective.Weighted o : objectives) {
+            o.objective().load(dir);
+        }
         return readState(dir);
     }
 

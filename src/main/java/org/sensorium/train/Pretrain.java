@@ -57,7 +57,11 @@ public final class Pretrain {
     /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json); segmentation is null unless measured. */
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
             double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval,
-            Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped, TemporalSegmentation.Report segmentation) {}
+            Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped, TemporalSegmentation.Report segmentation,
+            Map<String, HeldOut> heldOut) {}
+
+    /** A held-out measure of an objective (masked reconstruction error) at the start and at the end of this run. */
+    public record HeldOut(double start, double end) {}
 
     private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
         this.resolved = resolved;
@@ -107,7 +111,7 @@ public final class Pretrain {
         try (NDManager root = NDManager.newBaseManager();
                 SensoriumModel model = new SensoriumModel(cfg, root)) {
             Config.Train t = cfg.train();
-            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model.params()); // before AdamW: may add parameters
+            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model); // before AdamW: may add parameters
             // Written once the objectives have read their files, so a bad --set at --resume leaves the run's config as it was.
             Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
             AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
@@ -118,7 +122,7 @@ public final class Pretrain {
                 if (ckpt == null) {
                     throw new ConfigException("--resume", runDir + " has no complete checkpoint");
                 }
-                Checkpoint.State s = Checkpoint.load(ckpt, model.params(), opt);
+                Checkpoint.State s = Checkpoint.load(ckpt, model.params(), opt, objectives);
                 if (!s.manifestSha256().equals(manifestSha)) {
                     throw new ManifestException(manifest + ": changed since " + ckpt + " was written (sha256 differs)");
                 }
@@ -127,6 +131,11 @@ public final class Pretrain {
                 LOG.info("resumed from {} (step {}, epoch {}, position {})", ckpt, s.step(), cursor.epoch(), cursor.position());
             }
             LOG.info("model: {} parameters, modalities {}", model.params().count(), cfg.activeModalities());
+            // Masked objectives' held-out reconstruction error before the first step of this run and after its last.
+            boolean measure = cfg.eval().atEnd() && !valSet.isEmpty() && objectives.stream().anyMatch(o -> o.objective().measuresHeldOut());
+            List<Batch.Decoded> heldOutSamples = measure ? Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(), 0, 1,
+                    cfg.data().loaderThreads(), cfg.run().seed(), skips) : List.of();
+            Map<String, Double> heldOutStart = measure ? heldOut(root, objectives, heldOutSamples, shapes) : Map.of();
             List<Double> losses;
             Path lastCkpt;
             long loopStart = System.nanoTime();
@@ -137,7 +146,7 @@ public final class Pretrain {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
                 if (t.steps() == 0 && !resume) { // train.steps = 0: the untrained model, checkpointed as a baseline
                     Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), manifestSha),
-                            model.params(), opt, resolved.yaml(), t.keepCheckpoints());
+                            model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
                 }
                 lastCkpt = Checkpoint.latest(runDir);
             }
@@ -147,7 +156,8 @@ public final class Pretrain {
             if (cfg.eval().atEnd() && !valSet.isEmpty()) {
                 List<Retrieval.Embeddings> views = new ArrayList<>();
                 for (int k = 0; k < cfg.eval().clips(); k++) {
-                    List<Batch.Decoded> val = Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(), k,
+                    List<Batch.Decoded> val = measure && cfg.eval().clips() == 1 ? heldOutSamples // the same centred clips
+                            : Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(), k,
                             cfg.eval().clips(), cfg.data().loaderThreads(), cfg.run().seed(), skips);
                     views.add(Retrieval.embed(model, val, shapes, cfg.eval().batchSize(), root));
                 }
@@ -163,10 +173,14 @@ public final class Pretrain {
             }
             TemporalSegmentation.Report segmentation = cfg.eval().atEnd()
                     ? segmentation(cfg, model, objectives, valSet, root, skips) : null;
+            Map<String, HeldOut> heldOut = new LinkedHashMap<>();
+            if (measure) {
+                heldOut(root, objectives, heldOutSamples, shapes).forEach((k, v) -> heldOut.put(k, new HeldOut(heldOutStart.get(k), v)));
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int done = t.steps() - startStep;
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
-                    losses, retrieval, clusters, skips.reasons(), segmentation);
+                    losses, retrieval, clusters, skips.reasons(), segmentation, heldOut);
             writeSummary(summary, skips);
             return summary;
         } finally {
@@ -217,6 +231,11 @@ public final class Pretrain {
                     Engine.getInstance().setRandomSeed((int) Loader.mix(cfg.run().seed(), step, 0));
                     r = step(sm, model, opt, loader, objectives, shapes, schedule.at(step));
                 }
+                if (r.applied()) { // a skipped step leaves the student, and so its EMA teachers, as they were
+                    for (Objective.Weighted o : objectives) {
+                        o.objective().afterStep(step);
+                    }
+                }
                 double seconds = (System.nanoTime() - stepStart) / 1e9;
                 losses.add(r.loss());
                 metrics.write(metricLine(step + 1, r, schedule.at(step), seconds));
@@ -224,7 +243,7 @@ public final class Pretrain {
                 boolean last = step + 1 == t.steps();
                 if (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0)) {
                     Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha),
-                            model.params(), opt, resolved.yaml(), t.keepCheckpoints());
+                            model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
                 }
             }
         }
@@ -242,6 +261,7 @@ public final class Pretrain {
         double loss = 0, wait = 0;
         int samples = 0;
         float logitScale = Float.NaN;
+        boolean readsOutput = objectives.stream().anyMatch(o -> o.objective().readsOutput());
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             for (int micro = 0; micro < t.accumulate(); micro++) {
                 long w0 = System.nanoTime();
@@ -249,7 +269,7 @@ public final class Pretrain {
                 wait += (System.nanoTime() - w0) / 1e9;
                 Batch batch = Batch.collate(sm, decoded, shapes);
                 samples += batch.size();
-                ModelOutput out = model.forward(batch, true);
+                ModelOutput out = readsOutput ? model.forward(batch, true) : null; // null: only masked objectives, on passes of their own
                 boolean twoViews = decoded.stream().anyMatch(d -> !d.second().isEmpty());
                 Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null; // same samples, same order
                 ModelOutput second = twoViews ? model.forward(secondBatch, true) : null;
@@ -266,7 +286,7 @@ public final class Pretrain {
                     gc.backward(total);
                     loss += total.getFloat();
                 }
-                logitScale = out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
+                logitScale = out == null || out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
             }
         }
         AdamW.GradNorms norms = opt.norms(sm);
@@ -280,6 +300,36 @@ public final class Pretrain {
         }
         opt.zeroGradients(sm);
         return new StepResult(loss, terms, norms.global(), samples, wait, finite, logitScale);
+    }
+
+    /**
+     * The held-out measures of the objectives that have them, each the mean over batches of eval.batch_size
+     * weighted by batch size. libtorch's generator is seeded the same way each time, so the start and the
+     * end of a run draw the same masks; the training loop re-seeds every step, so this changes nothing there.
+     */
+    private Map<String, Double> heldOut(NDManager root, List<Objective.Weighted> objectives, List<Batch.Decoded> samples,
+            Map<Modality, long[]> shapes) {
+        Engine.getInstance().setRandomSeed((int) Loader.mix(cfg.run().seed(), -1, 1));
+        Map<String, Double> sums = new LinkedHashMap<>();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        int size = cfg.eval().batchSize();
+        for (int from = 0; from < samples.size(); from += size) {
+            List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + size));
+            try (NDManager sm = root.newSubManager()) {
+                Batch batch = Batch.collate(sm, chunk, shapes);
+                for (Objective.Weighted o : objectives) {
+                    if (o.objective().measuresHeldOut()) {
+                        o.objective().heldOut(batch).forEach((k, v) -> {
+                            sums.merge(k, (double) v.getFloat() * chunk.size(), Double::sum);
+                            counts.merge(k, chunk.size(), Integer::sum);
+                        });
+                    }
+                }
+            }
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        sums.forEach((k, v) -> out.put(k, v / counts.get(k)));
+        return out;
     }
 
     private Map<String, Object> metricLine(int step, StepResult r, float lr, double seconds) {
@@ -342,6 +392,9 @@ public final class Pretrain {
         if (s.segmentation() != null) {
             json.put("segmentation", s.segmentation().toMap());
         }
+        Map<String, Object> held = new LinkedHashMap<>();
+        s.heldOut().forEach((k, v) -> held.put(k, Map.of("start", v.start(), "end", v.end())));
+        json.put("held_out", held);
         json.put("skipped_samples", skips.skipped());
         json.put("skipped", s.skipped());
         Json.write(runDir.resolve("summary.json"), json);

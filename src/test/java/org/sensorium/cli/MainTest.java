@@ -204,4 +204,43 @@ class MainTest {
         List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
         assertTrue(lines.get(lines.size() - 1).contains("contrastive/video-motion"), lines.get(lines.size() - 1));
     }
+
+    @Test
+    void maskedTokensTrainsAloneAndReportsItsHeldOutError(@TempDir Path dir) throws Exception {
+        // text too (padding is never masked and stays out of the instance norm), with a CLS token in front of every sequence
+        Object[] r = cli(tinyArgs(dir, "--set", "objectives.contrastive.weight=0", "--set", "objectives.masked_tokens.weight=1",
+                "--set", "objectives.masked_tokens.top_k_layers=1", "--set", "objectives.masked_tokens.modalities=[video, audio, imu, text]",
+                "--set", "model.pool=cls"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        for (String m : List.of("video", "audio", "imu", "text")) {
+            double loss = ((Number) last.get("masked_tokens/" + m)).doubleValue();
+            assertTrue(loss > 0 && Double.isFinite(loss), last.toString());
+            assertTrue(((Number) last.get("masked_tokens/" + m + "/target_var")).doubleValue() > 0, last.toString());
+        }
+        assertTrue(!last.containsKey("contrastive/video-text"), last.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("runs/e2e/checkpoints/step-0000004/teacher-masked_tokens.ndlist")));
+        assertTrue(((String) r[1]).contains("held-out objective measures"), (String) r[1]);
+        Map<?, ?> held = (Map<?, ?>) Json.read(dir.resolve("runs/e2e/summary.json")).get("held_out");
+        assertTrue(held.containsKey("masked_tokens/video"), held.toString());
+    }
+
+    @Test
+    void maskedSegmentsTrainsNextToContrastiveAndReportsItsHeldOutError(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "objectives.masked_segments.weight=1", "--set", "objectives.masked_segments.decoder_width=16"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
+        Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);
+        double loss = ((Number) last.get("masked_segments/video")).doubleValue();
+        assertTrue(loss > 0 && Double.isFinite(loss), last.toString());
+        assertTrue(last.containsKey("contrastive/video-text"), last.toString());
+        Map<?, ?> held = (Map<?, ?>) Json.read(dir.resolve("runs/e2e/summary.json")).get("held_out");
+        assertTrue(held.containsKey("masked_segments/video") && held.containsKey("masked_segments/video/visible_mean"), held.toString());
+        // segments that do not divide the clip's 4 tubelet slices: a config error before training, exit code 2
+        Object[] bad = cli(tinyArgs(dir, "--set", "objectives.masked_segments.weight=1", "--set", "objectives.masked_segments.segments=3",
+                "--set", "run.name=bad"));
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("objectives.masked_segments.segments"), (String) bad[2]);
+    }
 }

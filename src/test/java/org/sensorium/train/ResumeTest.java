@@ -2,6 +2,7 @@ package org.sensorium.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,38 @@ class ResumeTest {
         assertEquals(3, Checkpoint.readState(Checkpoint.latest(run)).step());
         // 16-sample steps over 38 training samples: step 3 ends mid-epoch (epoch 1, position 16).
         assertEquals(new org.sensorium.data.Loader.Cursor(1, 16), Checkpoint.readState(Checkpoint.latest(run)).cursor());
+
+        Pretrain.resume(run, List.of());
+        List<Double> resumed = losses(run.resolve("metrics.jsonl"));
+        assertEquals(6, resumed.size());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(straight.get(i), resumed.get(i), 1e-5, "loss of step " + (i + 1) + ": straight " + straight + ", resumed " + resumed);
+        }
+    }
+
+    /**
+     * The same with both masked objectives next to contrastive: their EMA teachers (momentum 0.5, so they
+     * move a lot per step) and decoder must come back from the step-3 checkpoint, and their masks replay.
+     */
+    @Test
+    void resumedRunWithEmaTeachersMatchesTheStraightRun(@TempDir Path dir) throws Exception {
+        List<String> masked = List.of("objectives.masked_tokens.weight=1", "objectives.masked_tokens.modalities=[video, imu]",
+                "objectives.masked_tokens.teacher_momentum=0.5", "objectives.masked_tokens.teacher_momentum_end=0.6",
+                "objectives.masked_tokens.teacher_momentum_steps=4",
+                "objectives.masked_segments.weight=0.5", "objectives.masked_segments.teacher_momentum=0.5",
+                "objectives.masked_segments.decoder_width=16");
+        List<String> straightArgs = tiny(dir, "straight");
+        straightArgs.addAll(masked);
+        Pretrain.start(ConfigLoader.load(null, straightArgs));
+        List<Double> straight = losses(dir.resolve("runs/straight/metrics.jsonl"));
+
+        List<String> crashedArgs = tiny(dir, "crashed");
+        crashedArgs.addAll(masked);
+        Pretrain.start(ConfigLoader.load(null, crashedArgs));
+        Path run = dir.resolve("runs/crashed");
+        Checkpoint.deleteTree(run.resolve("checkpoints/step-0000006"));
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/step-0000003/teacher-masked_tokens.ndlist")));
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/step-0000003/teacher-masked_segments.ndlist")));
 
         Pretrain.resume(run, List.of());
         List<Double> resumed = losses(run.resolve("metrics.jsonl"));

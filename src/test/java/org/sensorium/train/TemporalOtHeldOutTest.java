@@ -40,7 +40,7 @@ class TemporalOtHeldOutTest {
 
         TemporalSegmentation.Report before; // the run's own starting point: parameters are drawn from run.seed
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(cfg, root)) {
-            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model.params());
+            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model);
             before = Pretrain.segmentation(cfg, model, objectives, heldOut, root, new SkipLog(false));
         }
         TemporalSegmentation.Report after = Pretrain.start(resolved).segmentation();
