@@ -104,6 +104,9 @@ public final class CompressedVideo {
     /** AV_FRAME_FLAG_KEY of libavutil/frame.h (1 << 1); a macro the presets do not map. */
     static final int AV_FRAME_FLAG_KEY = 1 << 1;
 
+    /** Timestamps this close (seconds) are the same instant: pts / time base rounding. */
+    private static final double TIME_EPS = 1e-6;
+
     /** Frames decoded past the last sampled one to find the future references of its B-frames (H.264 allows 16 B-frames in a row). */
     private static final int LOOKAHEAD = 17;
 
@@ -218,6 +221,44 @@ public final class CompressedVideo {
                 throw new IOException(errorText(d.lastError));
             }
             return out;
+        } catch (IOException e) {
+            throw bad(file, e);
+        }
+    }
+
+    /**
+     * The key frame a clip starting at {@code t0} is coded against: the last key frame displayed at or before t0 (the
+     * I-frame of the group of pictures the clip starts in), unless it is earlier than {@code notBefore} (the start of
+     * the sample's span: a key frame of another part of the recording is not this clip's context); then the first
+     * key frame in (t0, end]; null when there is none. The image is prepared as {@link #keyframes} prepares it.
+     *
+     * @throws BadInputException naming the file and the reason when it cannot be opened, has no video track or
+     *     nothing in it decodes
+     */
+    public static Keyframe gopKeyframe(Path file, double t0, double notBefore, double end, int height, int width)
+            throws BadInputException {
+        if (height <= 0 || width <= 0) {
+            throw new IllegalArgumentException("height and width must be > 0: " + height + ", " + width);
+        }
+        requireFile(file);
+        try (Decoder d = Decoder.open(file, false, true)) {
+            d.seek(t0); // to the key frame at or before t0 (from the file's start if the demuxer cannot seek)
+            Keyframe before = null;
+            while (d.next()) {
+                double t = d.time();
+                if ((d.frame.flags() & AV_FRAME_FLAG_KEY) == 0) {
+                    continue;
+                }
+                if (t <= t0 + TIME_EPS) {
+                    before = t >= notBefore - TIME_EPS ? new Keyframe(t, toRgb(d.frame, height, width)) : null;
+                } else {
+                    return before != null ? before : t <= end ? new Keyframe(t, toRgb(d.frame, height, width)) : null;
+                }
+            }
+            if (d.lastError != 0 && d.framesOut == 0) {
+                throw new IOException(errorText(d.lastError));
+            }
+            return before;
         } catch (IOException e) {
             throw bad(file, e);
         }
