@@ -122,6 +122,10 @@ public final class Main implements Callable<Integer> {
                         r.r10(), r.chance(), r.r1() / r.chance()));
             }
         }
+        if (!s.heldOut().isEmpty()) {
+            sb.append("held-out measures:\n");
+            s.heldOut().forEach((k, v) -> sb.append(String.format("  %-36s %.4f%n", k, v)));
+        }
         if (!s.skipped().isEmpty()) {
             sb.append(s.skipped().size()).append(" broken samples skipped:\n");
             for (Map.Entry<String, String> e : s.skipped().entrySet()) {

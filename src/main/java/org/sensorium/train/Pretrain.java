@@ -28,6 +28,7 @@ import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.eval.ContextEval;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
@@ -35,6 +36,7 @@ import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.objective.MotionPrediction;
 import org.sensorium.objective.Objective;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,9 +53,14 @@ public final class Pretrain {
     private final Path runDir;
     private final boolean resume;
 
-    /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json). */
+    /**
+     * What a run reports at its end (also written to runs/&lt;name&gt;/summary.json).
+     *
+     * @param heldOut named held-out measures of objectives that are not retrieval (motion_prediction/mse, ...)
+     */
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
-            double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval, Map<String, String> skipped) {}
+            double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval, Map<String, Double> heldOut,
+            Map<String, String> skipped) {}
 
     private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
         this.resolved = resolved;
@@ -126,9 +133,10 @@ public final class Pretrain {
             List<Double> losses;
             Path lastCkpt;
             long loopStart = System.nanoTime();
+            Loader.SecondViews secondViews = Objective.secondViews(cfg, objectives);
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE,
-                    Objective.secondViews(cfg, objectives));
+                    secondViews);
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
                 lastCkpt = Checkpoint.latest(runDir);
@@ -149,14 +157,42 @@ public final class Pretrain {
                     }
                 }
             }
+            Map<String, Double> heldOut = new LinkedHashMap<>();
+            if (cfg.eval().atEnd() && !valSet.isEmpty() && (secondViews.keyframes() != null || secondViews.future() != null)) {
+                evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, retrieval, heldOut);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             int done = t.steps() - startStep;
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done / loopSeconds, Metrics.peakRssMiB(),
-                    losses, retrieval, skips.reasons());
+                    losses, retrieval, heldOut, skips.reasons());
             writeSummary(summary, skips);
             return summary;
         } finally {
             adapters.values().forEach(ModalityAdapter::close);
+        }
+    }
+
+    /**
+     * The compressed-video objectives' held-out measures on the centred clip of every held-out sample: video-to-key-frame
+     * retrieval (into retrieval), the motion-prediction error and its zero-field and mean-field baselines (into heldOut).
+     */
+    private void evaluateContext(SensoriumModel model, List<Objective.Weighted> objectives, Loader.SecondViews views,
+            List<ManifestEntry> valSet, Map<Modality, ModalityAdapter> adapters, SkipLog skips, NDManager root,
+            Map<String, Retrieval.Result> retrieval, Map<String, Double> heldOut) throws InterruptedException {
+        Map<Modality, ModalityAdapter> video = Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO));
+        List<Batch.Decoded> val = Loader.decodeAll(valSet, video, cfg.data().clipSeconds(), 0, 1,
+                cfg.data().loaderThreads(), cfg.run().seed(), skips, views);
+        if (views.keyframes() != null) {
+            retrieval.put("video->keyframe", ContextEval.keyframeRetrieval(model, val, cfg.eval().batchSize(), root));
+        }
+        for (Objective.Weighted o : objectives) {
+            if (o.objective() instanceof MotionPrediction p) {
+                ContextEval.MotionError e = ContextEval.motionError(model, p, val, cfg.eval().batchSize(), root);
+                heldOut.put("motion_prediction/n", (double) e.n());
+                heldOut.put("motion_prediction/mse", e.mse());
+                heldOut.put("motion_prediction/zero_field_mse", e.zeroFieldMse());
+                heldOut.put("motion_prediction/mean_field_mse", e.meanFieldMse());
+            }
         }
     }
 
@@ -215,9 +251,14 @@ public final class Pretrain {
                 boolean twoViews = decoded.stream().anyMatch(d -> !d.second().isEmpty());
                 Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null; // same samples, same order
                 ModelOutput second = twoViews ? model.forward(secondBatch, true) : null;
+                // compressed-video context: key frames through the video encoder as static clips; the future field is a target
+                Batch keyframeBatch = Batch.collateOne(sm, decoded, Modality.VIDEO, Batch.Decoded::keyframe);
+                ModelOutput keyframes = keyframeBatch == null ? null : model.forward(keyframeBatch, true);
+                Batch future = Batch.collateOne(sm, decoded, Modality.MOTION, Batch.Decoded::future);
+                Objective.Views views = new Objective.Views(out, batch, second, secondBatch, keyframes, keyframeBatch, future);
                 NDArray total = null;
                 for (Objective.Weighted o : objectives) {
-                    for (Map.Entry<String, NDArray> term : o.objective().losses(out, batch, second, secondBatch).entrySet()) {
+                    for (Map.Entry<String, NDArray> term : o.objective().losses(views).entrySet()) {
                         NDArray weighted = Layers.scale(term.getValue(), o.weight() / t.accumulate());
                         total = total == null ? weighted : total.add(weighted);
                         terms.merge(term.getKey(), (double) term.getValue().getFloat() / t.accumulate(), Double::sum);
@@ -298,6 +339,7 @@ public final class Pretrain {
         Map<String, Object> ret = new LinkedHashMap<>();
         s.retrieval().forEach((k, v) -> ret.put(k, v.toMap()));
         json.put("retrieval", ret);
+        json.put("held_out", s.heldOut());
         json.put("skipped_samples", skips.skipped());
         json.put("skipped", s.skipped());
         Json.write(runDir.resolve("summary.json"), json);
