@@ -32,6 +32,7 @@ class ContextLoaderTest {
     private static final double KEY1 = 30000 / 26777.0;
     private static final double KEY2 = 60000 / 26777.0;
     private static final double HORIZON = 0.5;
+    private static final CompressedVideo.Crop CROP = CompressedVideo.Crop.centre(24, 32);
 
     /** A cup.mp4 entry with video and, as the manifest gives every video line, motion from the same file. */
     static ManifestEntry cup(String id, double start, double end) {
@@ -43,22 +44,22 @@ class ContextLoaderTest {
     @Test
     void theKeyFrameIsTheLastOneAtOrBeforeTheClipStartWithinTheSpan() throws BadInputException {
         double inf = Double.POSITIVE_INFINITY;
-        assertEquals(KEY1, CompressedVideo.gopKeyframe(CUP, 1.5, 0, inf, 24, 32).time(), 1e-9);
-        assertEquals(KEY2, CompressedVideo.gopKeyframe(CUP, KEY2, 0, inf, 24, 32).time(), 1e-9); // a clip starting on one
-        assertEquals(0.0, CompressedVideo.gopKeyframe(CUP, 0.5, 0, inf, 24, 32).time(), 1e-9);
+        assertEquals(KEY1, CompressedVideo.gopKeyframe(CUP, 1.5, 0, inf, CROP).time(), 1e-9);
+        assertEquals(KEY2, CompressedVideo.gopKeyframe(CUP, KEY2, 0, inf, CROP).time(), 1e-9); // a clip starting on one
+        assertEquals(0.0, CompressedVideo.gopKeyframe(CUP, 0.5, 0, inf, CROP).time(), 1e-9);
         // the span starts at 1.5: the key frame before it is another part's, so the first inside the clip [1.5, 2.5]
-        assertEquals(KEY2, CompressedVideo.gopKeyframe(CUP, 1.5, 1.5, 2.5, 24, 32).time(), 1e-9);
+        assertEquals(KEY2, CompressedVideo.gopKeyframe(CUP, 1.5, 1.5, 2.5, CROP).time(), 1e-9);
         // none in [1.3, 1.8] and the one before is outside the span: no key frame
-        assertNull(CompressedVideo.gopKeyframe(CUP, 1.3, 1.3, 1.8, 24, 32));
+        assertNull(CompressedVideo.gopKeyframe(CUP, 1.3, 1.3, 1.8, CROP));
         // box.mp4: a GOP of 250 frames, key frames at 0 and 8.343 s
-        assertEquals(0.0, CompressedVideo.gopKeyframe(Fixtures.shared("video/box.mp4"), 5.0, 0, inf, 24, 32).time(), 1e-9);
-        assertThrows(BadInputException.class, () -> CompressedVideo.gopKeyframe(CUP.resolveSibling("nope.mp4"), 0, 0, inf, 8, 8));
+        assertEquals(0.0, CompressedVideo.gopKeyframe(Fixtures.shared("video/box.mp4"), 5.0, 0, inf, CROP).time(), 1e-9);
+        assertThrows(BadInputException.class, () -> CompressedVideo.gopKeyframe(CUP.resolveSibling("nope.mp4"), 0, 0, inf, CROP));
     }
 
     @Test
     void theKeyframeClipIsTheKeyFrameNormalisedAndRepeatedOverTheClip() throws BadInputException {
         VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 1.0);
-        Item item = video.keyframeClip(cup("c", 1.0, Double.NaN), new Clip(0.5, 1.0, true, 3)); // clip at 1.5 s of the file
+        Item item = video.keyframeClip(cup("c", 1.0, Double.NaN), new Clip(0.5, 1.0, false, 3)); // evaluation clip at 1.5 s
         assertArrayEquals(new long[] {4, 32, 32, 3}, item.shape());
         byte[] key = CompressedVideo.keyframes(CUP, KEY1 - 1e-3, KEY1 + 1e-3, 1, 32, 32).get(0).rgb();
         int per = 32 * 32 * 3;
@@ -68,6 +69,33 @@ class ContextLoaderTest {
             }
         }
         assertNull(video.keyframeClip(cup("c", 1.3, Double.NaN), new Clip(0, 0.5, true, 3)));
+    }
+
+    @Test
+    void aTrainingKeyframeHasAnAugmentationOfItsOwn() throws BadInputException {
+        // a clip starting on the key frame at 0: its first frame is the key frame, but the two draws differ
+        VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 1.0);
+        ManifestEntry e = cup("c", 0, Double.NaN);
+        int per = 32 * 32 * 3;
+        float[] centred = video.keyframeClip(e, new Clip(0, 1.0, false, 1)).values();
+        float[] evaluation = Arrays.copyOf(video.load(e, new Clip(0, 1.0, false, 1)).values(), per);
+        assertTrue(maxDifference(Arrays.copyOf(centred, per), evaluation) < 1.01 / 255 / 0.225, "unaugmented: the same image");
+        for (long seed = 1; seed <= 3; seed++) {
+            Clip clip = new Clip(0, 1.0, true, seed);
+            float[] key = video.keyframeClip(e, clip).values();
+            assertArrayEquals(key, video.keyframeClip(e, clip).values());                  // deterministic per seed
+            assertTrue(maxDifference(key, centred) > 0.1, "seed " + seed + ": augmented");
+            assertTrue(maxDifference(Arrays.copyOf(key, per), Arrays.copyOf(video.load(e, clip).values(), per)) > 0.1,
+                    "seed " + seed + ": not the clip's own draw");
+        }
+    }
+
+    private static double maxDifference(float[] a, float[] b) {
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) {
+            worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        }
+        return worst;
     }
 
     @Test
