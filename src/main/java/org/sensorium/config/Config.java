@@ -51,6 +51,20 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.masked_segments.modality", "text has no time axis to cut into segments");
             }
         }
+        if (objectives.keyframeContext().weight() > 0 && !data.modalities().contains(Modality.VIDEO)) {
+            throw new ConfigException("objectives.keyframe_context.weight", "needs video in data.modalities " + data.modalities());
+        }
+        if (objectives.motionPrediction().weight() > 0) {
+            if (!data.modalities().contains(Modality.VIDEO)) {
+                throw new ConfigException("objectives.motion_prediction.weight", "needs video in data.modalities " + data.modalities());
+            }
+            double horizon = objectives.motionPrediction().horizonSeconds();
+            if (modalities.motion().frames(horizon) < 1) {
+                throw new ConfigException("objectives.motion_prediction.horizon_seconds", horizon
+                        + " s holds no motion field at modalities.motion.fps = " + modalities.motion().fps()
+                        + " (needs at least half a field interval, 1 / (2 fps) s)");
+            }
+        }
         if (objectives.twoView().weight() > 0) {
             for (Modality m : objectives.twoView().modalities()) {
                 if (!data.modalities().contains(m)) {
@@ -187,7 +201,28 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     /** objectives.*: each objective is on when its weight is above zero. */
     public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
             RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
-            MaskedSegments maskedSegments) {}
+            MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction) {}
+
+    /** objectives.keyframe_context.*: InfoNCE between each video clip and the key frame of its group of pictures. */
+    public record KeyframeContext(float weight, float temperature) {
+        public KeyframeContext {
+            if (weight < 0) {
+                throw new ConfigException("objectives.keyframe_context.weight", weight + " must be >= 0");
+            }
+            positive("objectives.keyframe_context.temperature", temperature);
+        }
+    }
+
+    /** objectives.motion_prediction.*: an MLP on the clip's pooled trunk features predicts the motion field after the clip. */
+    public record MotionPrediction(float weight, double horizonSeconds, int hidden) {
+        public MotionPrediction {
+            if (weight < 0) {
+                throw new ConfigException("objectives.motion_prediction.weight", weight + " must be >= 0");
+            }
+            positive("objectives.motion_prediction.horizon_seconds", horizonSeconds);
+            positive("objectives.motion_prediction.hidden", hidden);
+        }
+    }
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
     public record Contrastive(float weight, List<Pair> pairs) {

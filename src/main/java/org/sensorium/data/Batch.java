@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.sensorium.modality.Modality;
 
 /**
@@ -142,9 +143,14 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
      * One sample after decoding: its manifest entry, an item per modality it has, and, when a
      * two-view objective is on, a second view (another clip, other augmentation) of some modalities;
      * start is where the (first) clip starts, in seconds from the start of the sample's span.
+     *
+     * @param keyframe when context matching is on: the key frame of the clip's group of pictures as a static
+     *     video clip (T, H, W, 3); null when off or when the recording has none there
+     * @param future when motion prediction is on: the motion field right after the clip (T', gridH, gridW, 2);
+     *     null when off or when the recording ends first
      */
     public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed,
-            double start) {
+            double start, Item keyframe, Item future) {
         public Decoded(ManifestEntry entry, Map<Modality, Item> items) {
             this(entry, items, Map.of(), 1.0, 0.0);
         }
@@ -152,6 +158,27 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         public Decoded(ManifestEntry entry, Map<Modality, Item> items, double start) {
             this(entry, items, Map.of(), 1.0, start);
         }
+
+        public Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed,
+                double start) {
+            this(entry, items, second, secondSpeed, start, null, null);
+        }
+    }
+
+    /**
+     * One per-sample item of the decoded samples (e.g. {@link Decoded#keyframe}) as a batch of modality m, the
+     * same samples in the same order, present where the item is not null; null when no sample has one. The
+     * items' shape is the input shape of m in that batch.
+     */
+    public static Batch collateOne(NDManager manager, List<Decoded> samples, Modality m, Function<Decoded, Item> pick) {
+        Item first = samples.stream().map(pick).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        if (first == null) {
+            return null;
+        }
+        List<Decoded> picked = samples.stream()
+                .map(d -> new Decoded(d.entry(), pick.apply(d) == null ? Map.of() : Map.of(m, pick.apply(d))))
+                .toList();
+        return collate(manager, picked, Map.of(m, first.shape()));
     }
 
     /** Playback speed of each sample's second video view (RSPNet), B; 1 without second views. */

@@ -13,6 +13,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.modality.video.MotionAdapter;
+import org.sensorium.modality.video.VideoAdapter;
 
 /**
  * Feeds training micro-batches: a deterministic shuffle per epoch from (seed, epoch), samples
@@ -66,12 +68,19 @@ public final class Loader implements AutoCloseable {
     }
 
     /**
-     * Which modalities two-view objectives want decoded a second time per sample, and at which video
-     * playback speeds (one drawn per sample; RSPNet), [1] for the same speed; and how many windows of
-     * each sample to decode (temporal OT on windows: each sample becomes that many consecutive clips
-     * tiling its span, see {@link #windowClip}; 1 = one clip).
+     * What the objectives want decoded per sample besides its main clip: the modalities two-view objectives
+     * want a second time, at which video playback speeds (one drawn per sample; RSPNet), [1] for the same
+     * speed; how many windows of each sample to decode (temporal OT on windows: each sample becomes that
+     * many consecutive clips tiling its span, see {@link #windowClip}; 1 = one clip); and the compressed-video
+     * context of the main clip.
+     *
+     * @param keyframes when not null, each sample also gets the key frame of its clip's group of pictures as a
+     *     static clip ({@link VideoAdapter#keyframeClip}; context matching)
+     * @param future when not null, each sample also gets the motion field of the futureSeconds right after its
+     *     clip, decoded by this adapter (built for futureSeconds; motion prediction); see {@link #futureMotion}
      */
-    public record SecondViews(Set<Modality> modalities, List<Double> speeds, int windows) {
+    public record SecondViews(Set<Modality> modalities, List<Double> speeds, int windows, VideoAdapter keyframes,
+            MotionAdapter future, double futureSeconds) {
         public static final SecondViews NONE = new SecondViews(Set.of(), List.of(1.0));
 
         public SecondViews {
@@ -83,14 +92,19 @@ public final class Loader implements AutoCloseable {
         }
 
         public SecondViews(Set<Modality> modalities, List<Double> speeds) {
-            this(modalities, speeds, 1);
+            this(modalities, speeds, 1, null, null, 0);
+        }
+
+        public SecondViews(Set<Modality> modalities, List<Double> speeds, int windows) {
+            this(modalities, speeds, windows, null, null, 0);
         }
     }
 
     /**
      * @param secondViews modalities decoded twice per sample (two-view objectives: SimCLR, CVRL, RSPNet):
      *     the second clip starts at a gap drawn by {@link #secondClip}, has its own augmentation seed
-     *     and, for video, a playback speed drawn from secondViews.speeds
+     *     and, for video, a playback speed drawn from secondViews.speeds; and the main clip's compressed-video
+     *     context ({@link #withContext})
      */
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard,
@@ -190,24 +204,64 @@ public final class Loader implements AutoCloseable {
         return new Clip(slack * (k + u) / n, clipSeconds, train, seed);
     }
 
-    /** The sample's training clip, plus the second views when a two-view objective is on; null when broken. */
+    /**
+     * The sample's training clip, plus the second views when a two-view objective is on and the clip's
+     * compressed-video context when those objectives are on; null when broken.
+     */
     private Batch.Decoded decodeViews(ManifestEntry e, long sampleSeed) {
         Clip first = clip(e, sampleSeed, true, clipSeconds);
         Batch.Decoded d = decode(e, first, adapters, skips);
-        if (d == null || secondViews.modalities().isEmpty()) {
+        if (d != null && !secondViews.modalities().isEmpty()) {
+            Map<Modality, ModalityAdapter> chosen = new EnumMap<>(Modality.class);
+            secondViews.modalities().forEach(m -> {
+                if (adapters.containsKey(m)) {
+                    chosen.put(m, adapters.get(m));
+                }
+            });
+            long seed2 = mix(sampleSeed, 2, 0);
+            List<Double> speeds = secondViews.speeds();
+            double speed = speeds.get(new SplittableRandom(mix(seed2, 3, 0)).nextInt(speeds.size()));
+            Batch.Decoded second = decode(e, secondClip(e, first, seed2, clipSeconds, speed), chosen, skips);
+            d = second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed, d.start());
+        }
+        return d == null ? null : withContext(d, first, secondViews, skips);
+    }
+
+    /**
+     * The decoded sample with its clip's compressed-video context added, as views asks: the key frame of the
+     * clip's group of pictures, the motion field right after the clip. A sample whose recording has no key frame
+     * there, or ends before the future window does, keeps a null there (its objectives mask it out); a
+     * recording that fails to decode makes the sample broken: null, and a skip.
+     */
+    public static Batch.Decoded withContext(Batch.Decoded d, Clip clip, SecondViews views, SkipLog skips) {
+        if (views.keyframes() == null && views.future() == null) {
             return d;
         }
-        Map<Modality, ModalityAdapter> chosen = new EnumMap<>(Modality.class);
-        secondViews.modalities().forEach(m -> {
-            if (adapters.containsKey(m)) {
-                chosen.put(m, adapters.get(m));
-            }
-        });
-        long seed2 = mix(sampleSeed, 2, 0);
-        List<Double> speeds = secondViews.speeds();
-        double speed = speeds.get(new SplittableRandom(mix(seed2, 3, 0)).nextInt(speeds.size()));
-        Batch.Decoded second = decode(e, secondClip(e, first, seed2, clipSeconds, speed), chosen, skips);
-        return second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed, d.start());
+        ManifestEntry e = d.entry();
+        try {
+            Item keyframe = views.keyframes() != null && e.has(Modality.VIDEO) ? views.keyframes().keyframeClip(e, clip) : null;
+            Item future = views.future() != null && e.has(Modality.MOTION)
+                    ? futureMotion(e, clip, views.future(), views.futureSeconds()) : null;
+            return new Batch.Decoded(e, d.items(), d.second(), d.secondSpeed(), d.start(), keyframe, future);
+        } catch (BadInputException ex) {
+            skips.skip(e.id(), ex);
+            return null;
+        }
+    }
+
+    /**
+     * The motion field of [end, end + seconds) of the recording, end the clip's last instant (its start plus
+     * seconds x speed of recording), from the adapter (built for that many seconds); null when the motion
+     * source's span ends before the window does, or its length is unknown. Never past the span: FFmpeg would
+     * repeat the last frame there, a made-up future.
+     */
+    public static Item futureMotion(ManifestEntry e, Clip clip, MotionAdapter adapter, double seconds) throws BadInputException {
+        double from = clip.start() + clip.seconds() * clip.speed();
+        double span = Spans.seconds(Modality.MOTION, e.sources().get(Modality.MOTION));
+        if (Double.isNaN(span) || from + seconds > span + 1e-6) {
+            return null;
+        }
+        return adapter.load(e, new Clip(from, seconds, clip.train(), clip.seed()));
     }
 
     /**
@@ -304,13 +358,23 @@ public final class Loader implements AutoCloseable {
      */
     public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
             double clipSeconds, int k, int n, int threads, long seed, SkipLog skips) throws InterruptedException {
+        return decodeAll(split, adapters, clipSeconds, k, n, threads, seed, skips, SecondViews.NONE);
+    }
+
+    /** {@link #decodeAll}, each clip with its compressed-video context as views asks ({@link #withContext}; no second views). */
+    public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
+            double clipSeconds, int k, int n, int threads, long seed, SkipLog skips, SecondViews views)
+            throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Batch.Decoded>> fs = new ArrayList<>();
             for (int i = 0; i < split.size(); i++) {
                 ManifestEntry e = split.get(i);
                 Clip c = evalClip(e, mix(seed, -1 - k, i), k, n, clipSeconds);
-                fs.add(pool.submit(() -> decode(e, c, adapters, skips)));
+                fs.add(pool.submit(() -> {
+                    Batch.Decoded d = decode(e, c, adapters, skips);
+                    return d == null ? null : withContext(d, c, views, skips);
+                }));
             }
             List<Batch.Decoded> out = new ArrayList<>();
             for (Future<Batch.Decoded> f : fs) {

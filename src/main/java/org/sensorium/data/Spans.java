@@ -7,7 +7,7 @@ import org.sensorium.modality.Modality;
 
 /**
  * How long a sample's span is, so clips can start anywhere in it. A span with an end in the manifest
- * is end - start; a video/audio span "to the end" asks FFmpeg for the container duration once per
+ * is end - start; a video/audio/motion span "to the end" asks FFmpeg for the container duration once per
  * file (cached for the life of the JVM). IMU and subtitle spans without an end stay unknown (NaN):
  * they follow the other modalities, or start at 0 when alone.
  */
@@ -36,7 +36,7 @@ public final class Spans {
         if (!Double.isNaN(s.end())) {
             return s.duration();
         }
-        if (m != Modality.VIDEO && m != Modality.AUDIO) {
+        if (m != Modality.VIDEO && m != Modality.AUDIO && m != Modality.MOTION) { // motion is read from a video file
             return Double.NaN;
         }
         return Math.max(0, containerSeconds(s.path()) - s.start());

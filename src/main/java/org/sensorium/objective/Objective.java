@@ -13,6 +13,8 @@ import org.sensorium.model.Params;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.data.Loader;
 import org.sensorium.modality.Modality;
+import org.sensorium.modality.video.MotionAdapter;
+import org.sensorium.modality.video.VideoAdapter;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -28,6 +30,29 @@ public interface Objective {
      */
     default Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
         return losses(out, batch);
+    }
+
+    /**
+     * What one micro-batch's forward passes give the objectives. The training loop calls {@link #losses(Views)};
+     * an objective that needs only the main clips or the second views overrides one of the shorter forms.
+     *
+     * @param out the main clips' output, from batch
+     * @param second the second views' output, from secondBatch; both null when no objective asked for second views
+     * @param keyframes the output of keyframeBatch: each sample's key frame as a static video clip (context
+     *     matching); both null when that objective is off or no sample of the micro-batch has a key frame
+     * @param future each sample's motion field right after its clip as input MOTION (T', gridH, gridW, 2), present
+     *     where the recording goes on long enough (motion prediction); null when off or no sample has one
+     */
+    record Views(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch, ModelOutput keyframes,
+            Batch keyframeBatch, Batch future) {
+        public Views(ModelOutput out, Batch batch) {
+            this(out, batch, null, null, null, null, null);
+        }
+    }
+
+    /** Loss terms of one micro-batch with every view decoded for it. */
+    default Map<String, NDArray> losses(Views v) {
+        return losses(v.out(), v.batch(), v.second(), v.secondBatch());
     }
 
     /** Named measurements of the last {@link #losses} call that are logged, not optimised (e.g. cluster usage). */
@@ -117,16 +142,30 @@ public interface Objective {
         if (ms.weight() > 0) {
             list.add(new Weighted(new MaskedSegments(config, model), ms.weight()));
         }
+        Config.KeyframeContext kc = config.objectives().keyframeContext();
+        if (kc.weight() > 0) {
+            list.add(new Weighted(new KeyframeContext(kc.temperature()), kc.weight()));
+        }
+        Config.MotionPrediction mp = config.objectives().motionPrediction();
+        if (mp.weight() > 0) {
+            list.add(new Weighted(new MotionPrediction(config.model().width(), mp.hidden(),
+                    config.modalities().motion().inputShape(mp.horizonSeconds()), params), mp.weight()));
+        }
         return list;
     }
 
     /**
      * The second views the objectives want: the modalities of two-view contrastive, video for relative
-     * speed (at the speeds it lists); none when neither is on. Temporal OT on windows asks for its windows.
+     * speed (at the speeds it lists); the key frame of each clip for context matching; the motion field
+     * after each clip for motion prediction; the windows of temporal OT. None when no such objective is on.
      */
     static Loader.SecondViews secondViews(Config config, List<Weighted> objectives) {
         Set<Modality> s = EnumSet.noneOf(Modality.class);
         List<Double> speeds = List.of(1.0);
+        VideoAdapter keyframes = null;
+        MotionAdapter future = null;
+        double horizon = 0;
+        int windows = 1;
         for (Weighted w : objectives) {
             if (w.objective() instanceof TwoView t) {
                 s.addAll(t.modalities());
@@ -135,13 +174,17 @@ public interface Objective {
                 s.add(Modality.VIDEO);
                 speeds = config.objectives().relativeSpeed().speeds();
             }
-        }
-        int windows = 1;
-        for (Weighted w : objectives) {
+            if (w.objective() instanceof KeyframeContext) {
+                keyframes = new VideoAdapter(config.modalities().video(), config.data().clipSeconds());
+            }
+            if (w.objective() instanceof MotionPrediction) {
+                horizon = config.objectives().motionPrediction().horizonSeconds();
+                future = new MotionAdapter(config.modalities().motion(), horizon);
+            }
             if (w.objective() instanceof TemporalOt t && t.windows() > 0) {
                 windows = t.windows();
             }
         }
-        return new Loader.SecondViews(s, speeds, windows);
+        return new Loader.SecondViews(s, speeds, windows, keyframes, future, horizon);
     }
 }

@@ -29,6 +29,7 @@ import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
 import org.sensorium.eval.ClusterMetrics;
+import org.sensorium.eval.ContextEval;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.model.Layers;
@@ -37,6 +38,7 @@ import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.objective.MotionPrediction;
 import org.sensorium.objective.Objective;
 import org.sensorium.objective.TemporalOt;
 import org.slf4j.Logger;
@@ -60,7 +62,10 @@ public final class Pretrain {
             Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped, TemporalSegmentation.Report segmentation,
             Map<String, HeldOut> heldOut) {}
 
-    /** A held-out measure of an objective (masked reconstruction error) at the start and at the end of this run. */
+    /**
+     * A held-out measure of an objective (masked reconstruction error, motion-field error, key-frame R@1, ...)
+     * before the run's first step and after its last.
+     */
     public record HeldOut(double start, double end) {}
 
     private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
@@ -135,13 +140,21 @@ public final class Pretrain {
             boolean measure = cfg.eval().atEnd() && !valSet.isEmpty() && objectives.stream().anyMatch(o -> o.objective().measuresHeldOut());
             List<Batch.Decoded> heldOutSamples = measure ? Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(), 0, 1,
                     cfg.data().loaderThreads(), cfg.run().seed(), skips) : List.of();
-            Map<String, Double> heldOutStart = measure ? heldOut(root, objectives, heldOutSamples, shapes) : Map.of();
+            Map<String, Double> heldOutStart = new LinkedHashMap<>();
+            if (measure) {
+                heldOutStart.putAll(heldOut(root, objectives, heldOutSamples, shapes));
+            }
+            Loader.SecondViews secondViews = Objective.secondViews(cfg, objectives);
+            boolean context = cfg.eval().atEnd() && !valSet.isEmpty() && (secondViews.keyframes() != null || secondViews.future() != null);
+            if (context) {
+                heldOutStart.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, null));
+            }
             List<Double> losses;
             Path lastCkpt;
             long loopStart = System.nanoTime();
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE,
-                    Objective.secondViews(cfg, objectives));
+                    secondViews);
                     Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
                 if (t.steps() == 0 && !resume) { // train.steps = 0: the untrained model, checkpointed as a baseline
@@ -173,10 +186,15 @@ public final class Pretrain {
             }
             TemporalSegmentation.Report segmentation = cfg.eval().atEnd()
                     ? segmentation(cfg, model, objectives, valSet, root, skips) : null;
-            Map<String, HeldOut> heldOut = new LinkedHashMap<>();
+            Map<String, Double> heldOutEnd = new LinkedHashMap<>();
             if (measure) {
-                heldOut(root, objectives, heldOutSamples, shapes).forEach((k, v) -> heldOut.put(k, new HeldOut(heldOutStart.get(k), v)));
+                heldOutEnd.putAll(heldOut(root, objectives, heldOutSamples, shapes));
             }
+            if (context) {
+                heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, retrieval));
+            }
+            Map<String, HeldOut> heldOut = new LinkedHashMap<>();
+            heldOutEnd.forEach((k, v) -> heldOut.put(k, new HeldOut(heldOutStart.getOrDefault(k, Double.NaN), v)));
             double seconds = (System.nanoTime() - t0) / 1e9;
             int done = t.steps() - startStep;
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
@@ -210,6 +228,38 @@ public final class Pretrain {
             return TemporalSegmentation.run(model, tot, recordings, adapter, cfg.eval().batchSize(), root, clip,
                     cfg.data().loaderThreads(), cfg.run().seed(), skips);
         }
+    }
+
+    /**
+     * The compressed-video objectives' held-out measures on the centred clip of every held-out sample: video-to-key-frame
+     * retrieval (R@1 and R@5 as measures, and the whole result into retrieval when it is not null), the motion-prediction
+     * error and its zero-field and mean-field baselines. Run before the first step and after the last.
+     */
+    private Map<String, Double> evaluateContext(SensoriumModel model, List<Objective.Weighted> objectives, Loader.SecondViews views,
+            List<ManifestEntry> valSet, Map<Modality, ModalityAdapter> adapters, SkipLog skips, NDManager root,
+            Map<String, Retrieval.Result> retrieval) throws InterruptedException {
+        Map<String, Double> heldOut = new LinkedHashMap<>();
+        Map<Modality, ModalityAdapter> video = Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO));
+        List<Batch.Decoded> val = Loader.decodeAll(valSet, video, cfg.data().clipSeconds(), 0, 1,
+                cfg.data().loaderThreads(), cfg.run().seed(), skips, views);
+        if (views.keyframes() != null) {
+            Retrieval.Result r = ContextEval.keyframeRetrieval(model, val, cfg.eval().batchSize(), root);
+            heldOut.put("keyframe_context/R@1", r.r1());
+            heldOut.put("keyframe_context/R@5", r.r5());
+            if (retrieval != null) {
+                retrieval.put("video->keyframe", r);
+            }
+        }
+        for (Objective.Weighted o : objectives) {
+            if (o.objective() instanceof MotionPrediction p) {
+                ContextEval.MotionError e = ContextEval.motionError(model, p, val, cfg.eval().batchSize(), root);
+                heldOut.put("motion_prediction/n", (double) e.n());
+                heldOut.put("motion_prediction/mse", e.mse());
+                heldOut.put("motion_prediction/zero_field_mse", e.zeroFieldMse());
+                heldOut.put("motion_prediction/mean_field_mse", e.meanFieldMse());
+            }
+        }
+        return heldOut;
     }
 
     /**
@@ -273,9 +323,14 @@ public final class Pretrain {
                 boolean twoViews = decoded.stream().anyMatch(d -> !d.second().isEmpty());
                 Batch secondBatch = twoViews ? Batch.collateSecond(sm, decoded, shapes) : null; // same samples, same order
                 ModelOutput second = twoViews ? model.forward(secondBatch, true) : null;
+                // compressed-video context: key frames through the video encoder as static clips; the future field is a target
+                Batch keyframeBatch = Batch.collateOne(sm, decoded, Modality.VIDEO, Batch.Decoded::keyframe);
+                ModelOutput keyframes = keyframeBatch == null ? null : model.forward(keyframeBatch, true);
+                Batch future = Batch.collateOne(sm, decoded, Modality.MOTION, Batch.Decoded::future);
+                Objective.Views views = new Objective.Views(out, batch, second, secondBatch, keyframes, keyframeBatch, future);
                 NDArray total = null;
                 for (Objective.Weighted o : objectives) {
-                    for (Map.Entry<String, NDArray> term : o.objective().losses(out, batch, second, secondBatch).entrySet()) {
+                    for (Map.Entry<String, NDArray> term : o.objective().losses(views).entrySet()) {
                         NDArray weighted = Layers.scale(term.getValue(), o.weight() / t.accumulate());
                         total = total == null ? weighted : total.add(weighted);
                         terms.merge(term.getKey(), (double) term.getValue().getFloat() / t.accumulate(), Double::sum);

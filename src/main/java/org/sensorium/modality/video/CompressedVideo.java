@@ -104,6 +104,9 @@ public final class CompressedVideo {
     /** AV_FRAME_FLAG_KEY of libavutil/frame.h (1 << 1); a macro the presets do not map. */
     static final int AV_FRAME_FLAG_KEY = 1 << 1;
 
+    /** Timestamps this close (seconds) are the same instant: pts / time base rounding. */
+    private static final double TIME_EPS = 1e-6;
+
     /** Frames decoded past the last sampled one to find the future references of its B-frames (H.264 allows 16 B-frames in a row). */
     private static final int LOOKAHEAD = 17;
 
@@ -151,6 +154,24 @@ public final class CompressedVideo {
      * @param rgb (H, W, 3) RGB bytes, row-major
      */
     public record Keyframe(double time, byte[] rgb) {}
+
+    /**
+     * Where a key frame's image is cut, as {@link VideoAdapter} cuts a clip's frames: the frame is scaled (bilinear)
+     * to cover height x width zoom times over, keeping its aspect ratio, and the crop sits at fx of the room left
+     * horizontally and fy vertically (0.5, 0.5: centred).
+     */
+    public record Crop(int height, int width, double zoom, double fx, double fy) {
+        public Crop {
+            if (height <= 0 || width <= 0 || !(zoom >= 1) || !(fx >= 0 && fx <= 1) || !(fy >= 0 && fy <= 1)) {
+                throw new IllegalArgumentException("needs height, width > 0, zoom >= 1, fx and fy in [0, 1]: " + this);
+            }
+        }
+
+        /** Just covering height x width, cut in the centre (evaluation clips). */
+        public static Crop centre(int height, int width) {
+            return new Crop(height, width, 1, 0.5, 0.5);
+        }
+    }
 
     /**
      * The pooled motion field of {@code count} frames sampled at {@code fps} from {@code t0}.
@@ -211,13 +232,48 @@ public final class CompressedVideo {
                     break;
                 }
                 if (t >= t0 && (d.frame.flags() & AV_FRAME_FLAG_KEY) != 0) {
-                    out.add(new Keyframe(t, toRgb(d.frame, height, width)));
+                    out.add(new Keyframe(t, toRgb(d.frame, Crop.centre(height, width))));
                 }
             }
             if (d.lastError != 0 && out.isEmpty() && d.framesOut == 0) {
                 throw new IOException(errorText(d.lastError));
             }
             return out;
+        } catch (IOException e) {
+            throw bad(file, e);
+        }
+    }
+
+    /**
+     * The key frame a clip starting at {@code t0} is coded against: the last key frame displayed at or before t0 (the
+     * I-frame of the group of pictures the clip starts in), unless it is earlier than {@code notBefore} (the start of
+     * the sample's span: a key frame of another part of the recording is not this clip's context); then the first
+     * key frame in (t0, end]; null when there is none. The image is cut as crop says.
+     *
+     * @throws BadInputException naming the file and the reason when it cannot be opened, has no video track or
+     *     nothing in it decodes
+     */
+    public static Keyframe gopKeyframe(Path file, double t0, double notBefore, double end, Crop crop)
+            throws BadInputException {
+        requireFile(file);
+        try (Decoder d = Decoder.open(file, false, true)) {
+            d.seek(t0); // to the key frame at or before t0 (from the file's start if the demuxer cannot seek)
+            Keyframe before = null;
+            while (d.next()) {
+                double t = d.time();
+                if ((d.frame.flags() & AV_FRAME_FLAG_KEY) == 0) {
+                    continue;
+                }
+                if (t <= t0 + TIME_EPS) {
+                    before = t >= notBefore - TIME_EPS ? new Keyframe(t, toRgb(d.frame, crop)) : null;
+                } else {
+                    return before != null ? before : t <= end ? new Keyframe(t, toRgb(d.frame, crop)) : null;
+                }
+            }
+            if (d.lastError != 0 && d.framesOut == 0) {
+                throw new IOException(errorText(d.lastError));
+            }
+            return before;
         } catch (IOException e) {
             throw bad(file, e);
         }
@@ -423,11 +479,12 @@ public final class CompressedVideo {
         return false;
     }
 
-    // ---- key frames: scale to cover, crop the centre ----
+    // ---- key frames: scale to cover, crop ----
 
-    /** (height, width, 3) RGB bytes of the frame, scaled to cover height x width and cropped in the centre. */
-    private static byte[] toRgb(AVFrame src, int height, int width) throws IOException {
-        double s = Math.max(width / (double) src.width(), height / (double) src.height());
+    /** (height, width, 3) RGB bytes of the frame, cut as crop says. */
+    private static byte[] toRgb(AVFrame src, Crop crop) throws IOException {
+        int height = crop.height(), width = crop.width();
+        double s = crop.zoom() * Math.max(width / (double) src.width(), height / (double) src.height());
         int coverW = Math.max(width, (int) Math.round(src.width() * s));
         int coverH = Math.max(height, (int) Math.round(src.height() * s));
         SwsContext sws = null;
@@ -444,8 +501,8 @@ public final class CompressedVideo {
             sws_scale(sws, src.data(), src.linesize(), 0, src.height(), rgb.data(), rgb.linesize());
             int stride = rgb.linesize(0);
             ByteBuffer buf = rgb.data(0).capacity((long) stride * coverH).asByteBuffer();
-            int y0 = (int) Math.round(0.5 * (coverH - height));
-            int x0 = (int) Math.round(0.5 * (coverW - width));
+            int y0 = (int) Math.round(crop.fy() * (coverH - height));
+            int x0 = (int) Math.round(crop.fx() * (coverW - width));
             byte[] out = new byte[height * width * 3];
             for (int y = 0; y < height; y++) {
                 buf.get((y0 + y) * stride + x0 * 3, out, y * width * 3, width * 3);

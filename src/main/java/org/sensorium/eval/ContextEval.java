@@ -1,0 +1,99 @@
+package org.sensorium.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.sensorium.data.Batch;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.SensoriumModel;
+import org.sensorium.modality.Modality;
+import org.sensorium.objective.MotionPrediction;
+
+/**
+ * Held-out measures of the compressed-video objectives (issue 4, item 7), on samples decoded with their
+ * clip's context ({@link org.sensorium.data.Loader#withContext}): clip-to-key-frame retrieval for context
+ * matching, and the motion-prediction error next to the errors of two fields that ignore the clip.
+ */
+public final class ContextEval {
+    private ContextEval() {}
+
+    /**
+     * Each held-out clip queries the key frames of the held-out samples (as static clips, through the same
+     * encoder); its match is its own. Over the samples that have a video clip and a key frame; chance R@1 is 1/n.
+     */
+    public static Retrieval.Result keyframeRetrieval(SensoriumModel model, List<Batch.Decoded> samples, int batchSize,
+            NDManager manager) {
+        List<Batch.Decoded> both = samples.stream()
+                .filter(d -> d.items().containsKey(Modality.VIDEO) && d.keyframe() != null).toList();
+        List<float[]> clips = new ArrayList<>(), keys = new ArrayList<>();
+        for (int from = 0; from < both.size(); from += batchSize) {
+            List<Batch.Decoded> chunk = both.subList(from, Math.min(both.size(), from + batchSize));
+            try (NDManager sm = manager.newSubManager()) {
+                Batch batch = Batch.collateOne(sm, chunk, Modality.VIDEO, d -> d.items().get(Modality.VIDEO));
+                Batch keyframes = Batch.collateOne(sm, chunk, Modality.VIDEO, Batch.Decoded::keyframe);
+                clips.addAll(rows(model.forward(batch, false).embedding(Modality.VIDEO)));
+                keys.addAll(rows(model.forward(keyframes, false).embedding(Modality.VIDEO)));
+            }
+        }
+        return Retrieval.direction("video->keyframe", clips, keys);
+    }
+
+    /**
+     * Mean squared error of the motion predictor on the held-out future fields, and of two fields that ignore the
+     * clip: zero (a still scene) and the mean of the held-out targets themselves (the best constant field for this
+     * split, so a stricter baseline than any field a model could learn from the training split alone).
+     *
+     * @param n the samples with a video clip and a future field
+     */
+    public record MotionError(int n, double mse, double zeroFieldMse, double meanFieldMse) {}
+
+    public static MotionError motionError(SensoriumModel model, MotionPrediction predictor, List<Batch.Decoded> samples,
+            int batchSize, NDManager manager) {
+        List<Batch.Decoded> both = samples.stream()
+                .filter(d -> d.items().containsKey(Modality.VIDEO) && d.future() != null).toList();
+        if (both.isEmpty()) {
+            return new MotionError(0, Double.NaN, Double.NaN, Double.NaN);
+        }
+        List<float[]> targets = new ArrayList<>(), predicted = new ArrayList<>();
+        for (int from = 0; from < both.size(); from += batchSize) {
+            List<Batch.Decoded> chunk = both.subList(from, Math.min(both.size(), from + batchSize));
+            try (NDManager sm = manager.newSubManager()) {
+                Batch batch = Batch.collateOne(sm, chunk, Modality.VIDEO, d -> d.items().get(Modality.VIDEO));
+                ModelOutput out = model.forward(batch, false);
+                predicted.addAll(rows(predictor.predict(out.tokens().get(Modality.VIDEO))));  // (b, F)
+                chunk.forEach(d -> targets.add(d.future().values()));
+            }
+        }
+        int f = targets.get(0).length;
+        double[] mean = new double[f];
+        for (float[] y : targets) {
+            for (int j = 0; j < f; j++) {
+                mean[j] += y[j] / targets.size();
+            }
+        }
+        double mse = 0, zero = 0, constant = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            float[] y = targets.get(i), p = predicted.get(i);
+            for (int j = 0; j < f; j++) {
+                mse += (p[j] - y[j]) * (double) (p[j] - y[j]);
+                zero += y[j] * (double) y[j];
+                constant += (mean[j] - y[j]) * (mean[j] - y[j]);
+            }
+        }
+        double count = (double) targets.size() * f;
+        return new MotionError(targets.size(), mse / count, zero / count, constant / count);
+    }
+
+    /** The rows of a (b, K) array. */
+    private static List<float[]> rows(NDArray x) {
+        int k = (int) x.getShape().get(1);
+        float[] flat = x.toFloatArray();
+        List<float[]> out = new ArrayList<>();
+        for (int i = 0; i < flat.length / k; i++) {
+            out.add(Arrays.copyOfRange(flat, i * k, (i + 1) * k));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,119 @@
+package org.sensorium.objective;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.Batch;
+import org.sensorium.data.Loader;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.Params;
+import org.sensorium.model.SensoriumModel;
+import org.sensorium.modality.Modality;
+
+class MotionPredictionTest {
+
+    @Test
+    void mseByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray yhat = m.create(new float[][] {{1, 2}, {3, 4}});
+            NDArray y = m.create(new float[][] {{1, 0}, {0, 4}});
+            assertEquals((0 + 4 + 9 + 0) / 4.0, MotionPrediction.mse(yhat, y).getFloat(), 1e-6); // 3.25
+        }
+    }
+
+    @Test
+    void onlySamplesWithAFutureFieldCountAndTheZeroFieldIsLogged() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Params params = new Params(m, 1);
+            MotionPrediction o = new MotionPrediction(2, 3, new long[] {1, 1, 1, 2}, params); // F = 2 values per sample
+            // W2 = 0, b2 = (1, -1): every clip predicts the field (1, -1) whatever its features
+            params.all().get("objective.motion_prediction.fc2.weight").set(new float[6]);
+            params.all().get("objective.motion_prediction.fc2.bias").set(new float[] {1, -1});
+            ModelOutput out = new ModelOutput(Map.of(Modality.VIDEO, m.randomNormal(new Shape(3, 4, 2))), Map.of(), null);
+            // sample 1 has no future (its recording ended): zeros that must not count
+            Batch future = batch(Modality.MOTION, m.create(new float[] {2, 0, 9, 9, 1, 3}, new Shape(3, 1, 1, 1, 2)), true, false, true);
+            Map<String, NDArray> terms = o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, true), null, null,
+                    null, null, future));
+            // kept targets (2, 0), (1, 3) against (1, -1): (1 + 1 + 0 + 16) / 4 = 4.5; zero field (4 + 0 + 1 + 9) / 4 = 3.5
+            assertEquals(4.5, terms.get("motion_prediction").getFloat(), 1e-6);
+            assertEquals(3.5, o.stats().get("motion_prediction/zero_field_mse"), 1e-6);
+            assertEquals(2 / 3.0, o.stats().get("motion_prediction/with_target"), 1e-12);
+            // a clip without video does not count either; no sample with both, or no future batch: no term
+            Map<String, NDArray> one = o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, false), null, null,
+                    null, null, future));
+            assertEquals((1 + 1) / 2.0, one.get("motion_prediction").getFloat(), 1e-6);
+            assertTrue(o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, false, true, false), null, null, null, null, future)).isEmpty());
+            assertEquals(0.0, o.stats().get("motion_prediction/with_target"));
+            assertTrue(o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, true))).isEmpty());
+        }
+    }
+
+    @Test
+    void gradientMatchesFiniteDifferences() {
+        float[] h = {0.5f, -1.2f, 0.3f, 0.9f, -0.4f, 0.1f};                          // (2, 3) pooled features
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w1 = m.create(new float[] {0.4f, -0.7f, 1.1f, 0.2f, 0.9f, -0.5f, -1.3f, 0.6f, 0.8f, 0.3f, -0.2f, 0.7f}, new Shape(4, 3));
+            NDArray b1 = m.create(new float[] {0.1f, -0.2f, 0.05f, 0f});
+            NDArray w2 = m.create(new float[] {0.5f, -0.4f, 0.3f, 1.2f, -0.8f, 0.6f, 0.2f, -0.1f}, new Shape(2, 4));
+            NDArray b2 = m.create(new float[] {0.2f, -0.3f});
+            float[] y = {1f, -0.5f, 0.3f, 2f};
+            GradCheck.check(x -> MotionPrediction.mse(MotionPrediction.decode(x, w1, b1, w2, b2), x.getManager().create(y, new Shape(2, 2))),
+                    h, new Shape(2, 3), 2e-3);
+        }
+    }
+
+    @Test
+    void configSwitchesItAndNamesBadKeys() {
+        Config off = ConfigLoader.load(null, List.of()).config();
+        assertEquals(0f, off.objectives().motionPrediction().weight());
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertTrue(Objective.fromConfig(off, new SensoriumModel(off, m)).stream().noneMatch(w -> w.objective() instanceof MotionPrediction));
+            assertNull(Objective.secondViews(off, List.of()).future());
+            Config on = ConfigLoader.load(null, List.of("objectives.motion_prediction.weight=2", "objectives.contrastive.weight=0")).config();
+            SensoriumModel model = new SensoriumModel(on, m);
+            Params params = model.params();
+            List<Objective.Weighted> objectives = Objective.fromConfig(on, model);
+            assertEquals(1, objectives.size());
+            MotionPrediction p = (MotionPrediction) objectives.get(0).objective();
+            assertArrayEquals(new long[] {2, 8, 8, 2}, p.fieldShape());                 // 0.5 s at 4 fps on the 8 x 8 grid
+            assertTrue(params.all().containsKey("objective.motion_prediction.fc2.weight"));
+            Loader.SecondViews views = Objective.secondViews(on, objectives);
+            assertEquals(0.5, views.futureSeconds());
+            assertArrayEquals(new long[] {2, 8, 8, 2}, views.future().inputShape());
+        }
+        for (String[] bad : new String[][] {
+                {"objectives.motion_prediction.horizon_seconds=0.1", "objectives.motion_prediction.horizon_seconds"}, // 0.4 fields at 4 fps
+                {"objectives.motion_prediction.horizon_seconds=0", "objectives.motion_prediction.horizon_seconds"},
+                {"objectives.motion_prediction.hidden=0", "objectives.motion_prediction.hidden"},
+                {"objectives.motion_prediction.weight=-1", "objectives.motion_prediction.weight"}}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> ConfigLoader.load(null, List.of("objectives.motion_prediction.weight=1", bad[0])), bad[0]);
+            assertEquals(bad[1], e.key(), bad[0]);
+        }
+        ConfigException video = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                List.of("objectives.motion_prediction.weight=1", "data.modalities=[audio, text]", "objectives.contrastive.pairs=[audio-text]")));
+        assertEquals("objectives.motion_prediction.weight", video.key());
+    }
+
+    /** A batch of modality m (input x, may be null) with the given presence. */
+    private static Batch batch(Modality m, NDArray x, boolean... present) {
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < present.length; i++) {
+            ids.add("s" + i);
+        }
+        return new Batch(ids, Collections.nCopies(present.length, null), x == null ? Map.of() : Map.of(m, x), Map.of(m, present), Map.of());
+    }
+}
