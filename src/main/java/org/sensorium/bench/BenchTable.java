@@ -51,7 +51,7 @@ public final class BenchTable {
     /** Fixed-width table: name, ratio, target, whether it is met, then the measurements. */
     public static String format(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-30s %9s %10s %4s  %s%n";
+        String fmt = "%-36s %9s %10s %4s  %s%n";
         sb.append(String.format(fmt, "benchmark", "ratio", "target", "met", "measured in the same run"));
         for (Row r : rows) {
             boolean none = Double.isNaN(r.target());

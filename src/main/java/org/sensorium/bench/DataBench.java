@@ -63,6 +63,7 @@ public final class DataBench {
         Config cfg = ConfigLoader.load(null, sets).config();
         List<BenchTable.Row> rows = new ArrayList<>(video(shared.resolve("video/box.mp4")));
         rows.add(motionVectors(cfg, shared.resolve("video/box.mp4")));
+        rows.add(compressedRate(shared.resolve("video/box.mp4")));
         rows.add(logMel(cfg, shared.resolve("audio/lena_singing.wav")));
         rows.add(imu(cfg));
         rows.add(loaderWait(sets));
@@ -74,39 +75,30 @@ public final class DataBench {
     List<BenchTable.Row> video(Path file) throws Exception {
         long frames = 0;
         double ours = Double.POSITIVE_INFINITY;
+        double oursRgb = Double.POSITIVE_INFINITY;
         double cli = Double.POSITIVE_INFINITY;
         double cliRgb = Double.POSITIVE_INFINITY;
         String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
-        for (int i = 0; i < REPEATS; i++) { // interleaved, so background load hits all three alike
+        for (int i = 0; i < REPEATS; i++) { // interleaved, so background load hits all four alike
             long t0 = System.nanoTime();
-            frames = decodeAllFrames(file);
+            frames = CompressedVideo.decodeAll(file, false);
             ours = Math.min(ours, (System.nanoTime() - t0) / 1e9);
+            t0 = System.nanoTime();
+            CompressedVideo.decodeAll(file, true);
+            oursRgb = Math.min(oursRgb, (System.nanoTime() - t0) / 1e9);
             cli = Math.min(cli, runFfmpeg(ffmpeg, file, false));
             cliRgb = Math.min(cliRgb, runFfmpeg(ffmpeg, file, true));
         }
         String name = file.getFileName().toString();
-        return List.of(videoRow("video " + name + " vs ffmpeg", frames, ours, cli, "ffmpeg -threads 1 -f null"),
-                videoRow("video " + name + " vs ffmpeg rgb24", frames, ours, cliRgb, "ffmpeg -threads 1 -pix_fmt rgb24 -f null"));
+        return List.of(videoRow("video " + name + " vs ffmpeg", frames, ours, cli, "ffmpeg -threads 1 -f null", 0.8),
+                videoRow("video " + name + " rgb24 vs ffmpeg rgb24", frames, oursRgb, cliRgb,
+                        "ffmpeg -threads 1 -pix_fmt rgb24 -f null (ours also copies each image into a Java array)", Double.NaN));
     }
 
-    private static BenchTable.Row videoRow(String name, long frames, double ours, double peer, String peerName) {
+    private static BenchTable.Row videoRow(String name, long frames, double ours, double peer, String peerName, double target) {
         String detail = String.format(Locale.ROOT, "%d frames, best of %d: ours %.1f frames/s, %s %.1f frames/s",
                 frames, REPEATS, frames / ours, peerName, frames / peer);
-        return new BenchTable.Row(name, peer / ours, false, 0.8, false, detail);
-    }
-
-    /** Decodes every frame on one thread to RGB24 at the native size, as VideoAdapter asks FFmpeg to. */
-    static long decodeAllFrames(Path file) throws Exception {
-        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
-            g.setVideoOption("threads", "1");
-            g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
-            g.start();
-            long n = 0;
-            while (g.grabImage() != null) {
-                n++;
-            }
-            return n;
-        }
+        return new BenchTable.Row(name, peer / ours, false, target, false, detail);
     }
 
     /** Seconds the FFmpeg command line takes to decode the file's video on one thread (process start included). */
@@ -145,6 +137,27 @@ public final class DataBench {
             }
         }
         return links + java.io.File.pathSeparator + ffmpegDir;
+    }
+
+    /**
+     * Frames per second of the compressed-domain pass over a whole file, one thread: motion() sampling every frame
+     * (vectors exported and pooled on the 8 x 8 grid) plus keyframes() (key packets only, scaled and cut to 112 x 112),
+     * over the file's frame count; as a ratio to issue 3's floor of 1,000 frames/s.
+     */
+    BenchTable.Row compressedRate(Path file) throws BadInputException {
+        long frames = CompressedVideo.decodeAll(file, false);
+        double rate = CompressedVideo.frameRate(file); // sampling at the source's rate takes every frame
+        double best = Double.POSITIVE_INFINITY;
+        int keys = 0;
+        for (int i = 0; i < REPEATS; i++) {
+            long t0 = System.nanoTime();
+            CompressedVideo.motion(file, 0, Double.POSITIVE_INFINITY, (int) frames, rate, MOTION_GRID, MOTION_GRID);
+            keys = CompressedVideo.keyframes(file, 0, Double.POSITIVE_INFINITY, Integer.MAX_VALUE, 112, 112).size();
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        String detail = String.format(Locale.ROOT, "%s: %d frames with motion vectors (%dx%d grid) + %d key frames in %.1f ms, best of %d: %.0f frames/s",
+                file.getFileName(), frames, MOTION_GRID, MOTION_GRID, keys, best * 1e3, REPEATS, frames / best);
+        return new BenchTable.Row("keyframes + MVs vs 1000 frames/s", frames / best / 1000, false, 1.0, false, detail);
     }
 
     // ---- motion vectors: exporting and pooling them, against decoding the same clip without them ----

@@ -33,6 +33,7 @@ import static org.bytedeco.ffmpeg.global.avutil.av_frame_alloc;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_get_buffer;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_get_side_data;
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_ref;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_unref;
 import static org.bytedeco.ffmpeg.global.avutil.av_get_picture_type_char;
 import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
@@ -40,7 +41,7 @@ import static org.bytedeco.ffmpeg.global.avutil.av_q2d;
 import static org.bytedeco.ffmpeg.global.avutil.av_strerror;
 import static org.bytedeco.ffmpeg.global.swscale.SWS_BILINEAR;
 import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
-import static org.bytedeco.ffmpeg.global.swscale.sws_getContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_getCachedContext;
 import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
 
 import java.io.IOException;
@@ -51,6 +52,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleUnaryOperator;
 import org.bytedeco.ffmpeg.avcodec.AVCodec;
 import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
@@ -280,6 +282,109 @@ public final class CompressedVideo {
     }
 
     /**
+     * The RGB frames of a clip ({@link VideoAdapter}'s decoding): {@code count} images cut as crop says, the i-th the
+     * decoded frame displayed nearest to t0 + i * step seconds, step = stepOf(the stream's average frame rate, 0 when
+     * unknown). Frames displayed after {@code end} are not used; when the video ends first, its last frame repeats.
+     * Decodes from the key frame at or before t0 and converts only the frames it picks (bilinear scaling of the
+     * decoder's own pixel format straight to the covering size).
+     *
+     * @return (count) images of crop.height x crop.width x 3 bytes (repeated images are the same array), or null when
+     *     no frame is displayed at or after t0
+     * @throws BadInputException naming the file and the reason when it cannot be opened or decoded or has no video track
+     */
+    public static byte[][] clip(Path file, double t0, double end, int count, DoubleUnaryOperator stepOf, Crop crop)
+            throws BadInputException {
+        requireFile(file);
+        AVFrame prev = av_frame_alloc(); // a reference to the previous decoded frame, a candidate for the next target
+        try (Decoder d = Decoder.open(file, false, false); Rgb rgb = new Rgb(crop)) {
+            double step = stepOf.applyAsDouble(d.frameRate());
+            d.seek(t0);
+            byte[][] out = new byte[count][];
+            boolean hasPrev = false;
+            double prevT = Double.NEGATIVE_INFINITY;
+            byte[] prevRgb = null;
+            int i = 0;
+            while (i < count && d.next()) {
+                double t = d.time();
+                if (t > end && hasPrev) {
+                    break;
+                }
+                byte[] curRgb = null;
+                for (; i < count && t >= t0 + i * step; i++) {
+                    double target = t0 + i * step;
+                    if (hasPrev && target - prevT < t - target) {
+                        out[i] = prevRgb != null ? prevRgb : (prevRgb = rgb.convert(prev));
+                    } else {
+                        out[i] = curRgb != null ? curRgb : (curRgb = rgb.convert(d.frame));
+                    }
+                }
+                av_frame_unref(prev);
+                check(av_frame_ref(prev, d.frame), "av_frame_ref");
+                hasPrev = true;
+                prevT = t;
+                prevRgb = curRgb;
+            }
+            if (!hasPrev && d.lastError != 0) {
+                throw new IOException(errorText(d.lastError));
+            }
+            if (i == 0) {
+                return null;
+            }
+            for (; i < count; i++) {
+                out[i] = prevRgb != null ? prevRgb : (prevRgb = rgb.convert(prev));
+            }
+            return out;
+        } catch (IOException e) {
+            throw bad(file, e);
+        } finally {
+            av_frame_free(prev);
+        }
+    }
+
+    /** The video stream's average frame rate in frames per second, 0 when the container does not say. */
+    public static double frameRate(Path file) throws BadInputException {
+        requireFile(file);
+        try (Decoder d = Decoder.open(file, false, false)) {
+            return d.frameRate();
+        } catch (IOException e) {
+            throw bad(file, e);
+        }
+    }
+
+    /**
+     * Every frame of the file decoded, each also converted to RGB24 at its own size when {@code rgb}: what `sensorium
+     * bench data` times against the FFmpeg command line (-f null, and -pix_fmt rgb24 -f null).
+     *
+     * @return the number of frames decoded
+     */
+    public static long decodeAll(Path file, boolean rgb) throws BadInputException {
+        requireFile(file);
+        Rgb converter = null;
+        try (Decoder d = Decoder.open(file, false, false)) {
+            long n = 0;
+            while (d.next()) {
+                if (rgb) {
+                    if (converter == null) {
+                        converter = new Rgb(new Crop(d.frame.height(), d.frame.width(), 1, 0.5, 0.5));
+                    }
+                    converter.convert(d.frame);
+                }
+                n++;
+            }
+            if (n == 0) {
+                throw noFrames(file, d, 0);
+            }
+            return n;
+        } catch (IOException e) {
+            throw bad(file, e);
+        } finally {
+            if (converter != null) {
+                converter.close();
+            }
+        }
+    }
+
+    /**
      * Plain decoding of the frames {@link #motion} decodes, without exporting motion vectors: the baseline that
      * `sensorium bench data` compares motion() against. Seeks as motion() does and decodes up to the first frame
      * after {@code end}.
@@ -483,21 +588,44 @@ public final class CompressedVideo {
 
     /** (height, width, 3) RGB bytes of the frame, cut as crop says. */
     private static byte[] toRgb(AVFrame src, Crop crop) throws IOException {
-        int height = crop.height(), width = crop.width();
-        double s = crop.zoom() * Math.max(width / (double) src.width(), height / (double) src.height());
-        int coverW = Math.max(width, (int) Math.round(src.width() * s));
-        int coverH = Math.max(height, (int) Math.round(src.height() * s));
-        SwsContext sws = null;
-        AVFrame rgb = null;
-        try {
-            sws = sws_getContext(src.width(), src.height(), src.format(), coverW, coverH, AV_PIX_FMT_RGB24, SWS_BILINEAR,
-                    null, null, (DoublePointer) null);
+        try (Rgb rgb = new Rgb(crop)) {
+            return rgb.convert(src);
+        }
+    }
+
+    /**
+     * Decoded frames to RGB24 cut as a {@link Crop} says: scaled (bilinear) from the decoder's pixel format to the size
+     * that covers the crop zoom times over, keeping the aspect ratio, then cut. Keeps one scaler and one RGB frame for
+     * all the frames of a call (remade when a frame's size or format changes).
+     */
+    private static final class Rgb implements AutoCloseable {
+        private final Crop crop;
+        private SwsContext sws;
+        private AVFrame rgb;
+
+        Rgb(Crop crop) {
+            this.crop = crop;
+        }
+
+        /** (crop.height, crop.width, 3) bytes. */
+        byte[] convert(AVFrame src) throws IOException {
+            int height = crop.height(), width = crop.width();
+            double s = crop.zoom() * Math.max(width / (double) src.width(), height / (double) src.height());
+            int coverW = Math.max(width, (int) Math.round(src.width() * s));
+            int coverH = Math.max(height, (int) Math.round(src.height() * s));
+            sws = sws_getCachedContext(sws, src.width(), src.height(), src.format(), coverW, coverH, AV_PIX_FMT_RGB24,
+                    SWS_BILINEAR, null, null, (DoublePointer) null);
             if (sws == null || sws.isNull()) {
                 throw new IOException("sws_getContext: cannot convert pixel format " + src.format() + " to RGB24");
             }
-            rgb = av_frame_alloc();
-            rgb.format(AV_PIX_FMT_RGB24).width(coverW).height(coverH);
-            check(av_frame_get_buffer(rgb, 0), "av_frame_get_buffer");
+            if (rgb == null || rgb.width() != coverW || rgb.height() != coverH) {
+                if (rgb != null) {
+                    av_frame_free(rgb);
+                }
+                rgb = av_frame_alloc();
+                rgb.format(AV_PIX_FMT_RGB24).width(coverW).height(coverH);
+                check(av_frame_get_buffer(rgb, 0), "av_frame_get_buffer");
+            }
             sws_scale(sws, src.data(), src.linesize(), 0, src.height(), rgb.data(), rgb.linesize());
             int stride = rgb.linesize(0);
             ByteBuffer buf = rgb.data(0).capacity((long) stride * coverH).asByteBuffer();
@@ -508,7 +636,10 @@ public final class CompressedVideo {
                 buf.get((y0 + y) * stride + x0 * 3, out, y * width * 3, width * 3);
             }
             return out;
-        } finally {
+        }
+
+        @Override
+        public void close() {
             if (sws != null) {
                 sws_freeContext(sws);
             }
@@ -692,6 +823,11 @@ public final class CompressedVideo {
                     av_packet_unref(pkt);
                 }
             }
+        }
+
+        /** The stream's average frame rate in frames per second; 0 when it is unknown. */
+        double frameRate() {
+            return frameDuration > 0 ? 1 / frameDuration : 0;
         }
 
         /** The current frame's timestamp in seconds. */

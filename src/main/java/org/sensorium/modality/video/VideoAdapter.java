@@ -1,12 +1,9 @@
 package org.sensorium.modality.video;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.bytedeco.ffmpeg.global.avutil;
-import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.Frame;
 import org.sensorium.data.BadInputException;
 import org.sensorium.data.Clip;
 import org.sensorium.data.Item;
@@ -16,12 +13,13 @@ import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.ModalitySpec;
 
 /**
- * Video clips through FFmpeg (JavaCV): T = spec.frames(clip seconds) frames sampled at spec.fps
+ * Video clips decoded by FFmpeg's libavcodec ({@link CompressedVideo#clip}): T = spec.frames(clip seconds) frames sampled at spec.fps
  * (clip.speed / spec.fps seconds apart: a clip at speed 2 plays twice as fast), or with spec.stride N
  * every N-th frame at the source's frame rate (clip.speed * N / source fps apart), from source.start +
  * clip.start, each the decoded frame nearest in time to its target (the last
- * frame repeats when the video is shorter). FFmpeg scales so the shorter side fits (enlarged for a
- * random crop when training), then H x W is cropped (centred for evaluation). Output (T, H, W, 3),
+ * frame repeats when the video is shorter). Only the sampled frames are converted: swscale takes them
+ * from the decoder's YUV straight to RGB at the size whose shorter side fits (enlarged for a random
+ * crop when training), then H x W is cropped (centred for evaluation). Output (T, H, W, 3),
  * RGB, (x/255 - mean[c]) / std[c]. A training clip draws one {@link Augment} from its seed and applies
  * it to every frame, so motion between frames is left intact (CVRL).
  */
@@ -64,11 +62,16 @@ public final class VideoAdapter implements ModalityAdapter {
         Augment aug = clip.train() ? Augment.draw(spec, new SplittableRandom(clip.seed())) : Augment.NONE;
         byte[][] frames;
         try {
-            frames = decode(file, t0, end, spec.frames(clip.seconds()), clip.speed(), aug);
-        } catch (NoVideoTrack e) {
-            throw bad(entry, file, "no video track");
-        } catch (Exception e) {
-            throw bad(entry, file, ModalityAdapter.decodeFailure(file, e));
+            frames = CompressedVideo.clip(file, t0, end, spec.frames(clip.seconds()), fps -> step(spec, fps, clip.speed()),
+                    new CompressedVideo.Crop(spec.height(), spec.width(), aug.zoom(), aug.fx(), aug.fy()));
+        } catch (BadInputException e) {
+            throw new BadInputException(entry.where() + ": " + e.getMessage(), e);
+        }
+        if (aug.flip()) {
+            java.util.Map<byte[], byte[]> mirrored = new java.util.IdentityHashMap<>(); // repeated frames are one array
+            for (int i = 0; frames != null && i < frames.length; i++) {
+                frames[i] = mirrored.computeIfAbsent(frames[i], f -> mirror(f, spec.height(), spec.width()));
+            }
         }
         if (frames == null) {
             throw bad(entry, file, "no video frames at or after " + t0 + " s");
@@ -130,23 +133,6 @@ public final class VideoAdapter implements ModalityAdapter {
         }
     }
 
-    /** Frames as (H, W, 3) RGB bytes, one per target time t0 + i * step (see {@link #step}); null when nothing was decoded. */
-    private byte[][] decode(Path file, double t0, double end, int count, double speed, Augment aug) throws Exception {
-        try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
-            g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
-            g.start();
-            if (!g.hasVideo() || g.getImageWidth() <= 0) {
-                throw new NoVideoTrack();
-            }
-            double step = step(spec, g.getFrameRate(), speed);
-            scaleToCover(g, aug.zoom());
-            if (t0 > 0) {
-                g.setTimestamp(Math.round(t0 * 1e6));
-            }
-            return sample(g, t0, end, count, step, aug);
-        }
-    }
-
     /**
      * Seconds between sampled frames: speed / fps, or with a stride N, speed * N / the source's frame
      * rate (a source that reports no rate is sampled at fps, as if there were no stride).
@@ -156,58 +142,6 @@ public final class VideoAdapter implements ModalityAdapter {
             return speed * spec.stride() / sourceFps;
         }
         return speed / spec.fps();
-    }
-
-    /** Asks FFmpeg for a size that covers the crop zoom times over, keeping the aspect ratio. */
-    private void scaleToCover(FFmpegFrameGrabber g, double zoom) {
-        double w = g.getImageWidth();
-        double h = g.getImageHeight();
-        double s = zoom * Math.max(spec.width() / w, spec.height() / h);
-        g.setImageWidth(Math.max(spec.width(), (int) Math.round(w * s)));
-        g.setImageHeight(Math.max(spec.height(), (int) Math.round(h * s)));
-    }
-
-    /** count frames, the i-th the decoded frame nearest t0 + i * step seconds. */
-    private byte[][] sample(FFmpegFrameGrabber g, double t0, double end, int count, double step, Augment aug) throws Exception {
-        byte[][] out = new byte[count][];
-        byte[] prev = null;
-        double prevT = Double.NEGATIVE_INFINITY;
-        int i = 0;
-        for (Frame f; i < count && (f = g.grabImage()) != null; ) {
-            double t = f.timestamp / 1e6;
-            if (t > end && prev != null) {
-                break;
-            }
-            byte[] cur = crop(f, aug);
-            for (; i < count && t >= t0 + i * step; i++) {
-                double target = t0 + i * step;
-                out[i] = prev != null && target - prevT < t - target ? prev : cur;
-            }
-            prev = cur;
-            prevT = t;
-        }
-        if (prev == null) {
-            return null;
-        }
-        for (; i < count; i++) {
-            out[i] = prev;
-        }
-        return out;
-    }
-
-    /** (H, W, 3) bytes cut from a packed RGB24 frame at the augmentation's place; rows are imageStride bytes apart. */
-    private byte[] crop(Frame f, Augment aug) {
-        ByteBuffer buf = (ByteBuffer) f.image[0];
-        int h = spec.height();
-        int w = spec.width();
-        int y0 = (int) Math.round(aug.fy() * (f.imageHeight - h));
-        int x0 = (int) Math.round(aug.fx() * (f.imageWidth - w));
-        byte[] out = new byte[h * w * RGB];
-        for (int y = 0; y < h; y++) {
-            int row = (y0 + y) * f.imageStride + x0 * RGB;
-            buf.get(row, out, y * w * RGB, w * RGB);
-        }
-        return aug.flip() ? mirror(out, h, w) : out;
     }
 
     private static byte[] mirror(byte[] img, int h, int w) {
@@ -248,9 +182,6 @@ public final class VideoAdapter implements ModalityAdapter {
         }
         return out;
     }
-
-    /** The container opened but holds no picture stream (e.g. an audio file). */
-    private static final class NoVideoTrack extends Exception {}
 
     private static BadInputException bad(ManifestEntry entry, Path file, String reason) {
         return new BadInputException(entry.where() + ": " + file + ": " + oneLine(reason));

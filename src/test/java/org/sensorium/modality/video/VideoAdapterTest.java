@@ -83,6 +83,50 @@ class VideoAdapterTest {
     }
 
     @Test
+    void clipFramesMatchJavaCvsGrabberAtTheNearestTimestamps() throws Exception {
+        // an independent decode of the same file: JavaCV's grabber, every frame to RGB24 at the covering size, then the
+        // frame nearest each target (0.3 + i * 0.25 s) cut in the centre; box.mp4 is 320 x 240 at 29.97 fps
+        Path file = Fixtures.shared("video/box.mp4");
+        int h = 32, w = 32, count = 6;
+        double t0 = 5.3, step = 0.25;
+        byte[][] ours = CompressedVideo.clip(file, t0, Double.POSITIVE_INFINITY, count, fps -> step,
+                CompressedVideo.Crop.centre(h, w));
+        java.util.List<double[]> times = new java.util.ArrayList<>();
+        java.util.List<byte[]> images = new java.util.ArrayList<>();
+        try (org.bytedeco.javacv.FFmpegFrameGrabber g = new org.bytedeco.javacv.FFmpegFrameGrabber(file.toFile())) {
+            g.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24);
+            g.setImageWidth(43); // 320 x 240 scaled so the shorter side is 32
+            g.setImageHeight(32);
+            g.start();
+            for (org.bytedeco.javacv.Frame f; (f = g.grabImage()) != null && f.timestamp / 1e6 < t0 + count * step; ) {
+                java.nio.ByteBuffer buf = (java.nio.ByteBuffer) f.image[0];
+                byte[] img = new byte[h * w * 3];
+                int x0 = (int) Math.round(0.5 * (f.imageWidth - w));
+                for (int y = 0; y < h; y++) {
+                    buf.get(y * f.imageStride + x0 * 3, img, y * w * 3, w * 3);
+                }
+                times.add(new double[] {f.timestamp / 1e6});
+                images.add(img);
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            double target = t0 + i * step;
+            int best = 0;
+            for (int k = 1; k < times.size(); k++) {
+                if (Math.abs(times.get(k)[0] - target) < Math.abs(times.get(best)[0] - target)) {
+                    best = k;
+                }
+            }
+            double diff = 0;
+            for (int k = 0; k < ours[i].length; k++) {
+                diff += Math.abs((ours[i][k] & 0xFF) - (images.get(best)[k] & 0xFF));
+            }
+            diff /= ours[i].length;
+            assertTrue(diff < 2, "frame " + i + " (" + target + " s): mean |ours - JavaCV| = " + diff + " grey levels");
+        }
+    }
+
+    @Test
     void clipPastTheEndRepeatsTheLastFrame() throws BadInputException {
         // box.mp4 is 15.2 s long: targets 14.5, 14.75, ..., 16.25 s; the last ones repeat the final frame
         Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(14.5, 2.0, false, 1));
