@@ -38,6 +38,12 @@ public final class Ablate {
         TWO_VIEW("two_view", "objectives.contrastive.weight=0", "objectives.two_view.weight=1"),
         MIL_NCE("mil_nce", "objectives.contrastive.weight=0", "objectives.mil_nce.weight=1", "modalities.text.bag=4"),
         RELATIVE_SPEED("relative_speed", "objectives.contrastive.weight=0", "objectives.relative_speed.weight=1"),
+        MASKED_TOKENS("masked_tokens", "objectives.contrastive.weight=0", "objectives.masked_tokens.weight=1"),
+        MASKED_SEGMENTS("masked_segments", "objectives.contrastive.weight=0", "objectives.masked_segments.weight=1"),
+        KEYFRAME_CONTEXT("keyframe_context", "objectives.contrastive.weight=0", "objectives.keyframe_context.weight=1"),
+        // the future motion field needs recording left after the clip: 1 s clips of the 2 s recordings
+        MOTION_PREDICTION("motion_prediction (1 s clips)", "data.clip_seconds=1.0", "objectives.contrastive.weight=0",
+                "objectives.motion_prediction.weight=1"),
         // Temporal OT needs long recordings of several activities: its own data (configs/temporal-ot-imu.yaml's), so
         // its own untrained row; its measure is held-out segmentation (MoF), not R@1 or per-clip NMI.
         UNTRAINED_LONG("untrained (long recordings)", Variant.LONG, "train.steps=0"),
@@ -64,6 +70,17 @@ public final class Ablate {
 
         public String key() {
             return name().toLowerCase();
+        }
+
+        /** The held-out measure the row's objective reports before its first step and after its last; null for none. */
+        public String measure() {
+            return switch (this) {
+                case MASKED_TOKENS -> "masked_tokens/video";
+                case MASKED_SEGMENTS -> "masked_segments/video";
+                case KEYFRAME_CONTEXT -> "keyframe_context/R@1";
+                case MOTION_PREDICTION -> "motion_prediction/mse";
+                default -> null;
+            };
         }
 
         /** The --set overrides of this row. */
@@ -96,9 +113,14 @@ public final class Ablate {
 
     /** One row of the table. */
     public record Row(Variant variant, Pretrain.Summary summary) {
-        /** Mean held-out R@1 over every evaluated direction (NaN without any). */
+        /** Mean held-out R@1 over every evaluated cross-modal direction (NaN without any); video->keyframe is not one. */
         public double meanR1() {
-            return summary.retrieval().values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+            return crossModal(summary).values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+        }
+
+        /** The row's own held-out measure (see {@link Variant#measure}), null when it has none. */
+        public Pretrain.HeldOut measure() {
+            return variant.measure() == null ? null : summary.heldOut().get(variant.measure());
         }
 
         public double secondsPerStep() {
@@ -107,6 +129,12 @@ public final class Ablate {
     }
 
     public record Result(Path dir, List<Row> rows) {}
+
+    static Map<String, Retrieval.Result> crossModal(Pretrain.Summary s) {
+        Map<String, Retrieval.Result> out = new LinkedHashMap<>(s.retrieval());
+        out.keySet().removeIf(k -> k.endsWith("->keyframe"));
+        return out;
+    }
 
     public static Result run(Options o) throws IOException, InterruptedException {
         if (o.steps() < 1) {
@@ -169,6 +197,9 @@ public final class Ablate {
             Map<String, Object> nmi = new LinkedHashMap<>();
             row.summary().clusters().forEach((k, v) -> nmi.put(k, v.nmi()));
             m.put("nmi", nmi);
+            if (row.measure() != null) {
+                m.put("measure", Map.of("name", row.variant().measure(), "start", row.measure().start(), "end", row.measure().end()));
+            }
             if (row.summary().segmentation() != null) {
                 m.put("segmentation_mof", row.summary().segmentation().argmax().mof());
                 m.put("segmentation_nmi", row.summary().segmentation().argmax().nmi());
@@ -191,10 +222,17 @@ public final class Ablate {
         if (segments) {
             sb.append(" segmentation MoF |");
         }
+        boolean measures = r.rows().stream().anyMatch(row -> row.measure() != null);
+        if (measures) {
+            sb.append(" own held-out measure, start -> end |");
+        }
         sb.append("\n|---|---:|---:|---:|");
         modalities.forEach(m -> sb.append("---:|"));
         if (segments) {
             sb.append("---:|");
+        }
+        if (measures) {
+            sb.append("---|");
         }
         sb.append('\n');
         for (Row row : r.rows()) {
@@ -210,14 +248,18 @@ public final class Ablate {
             if (segments) {
                 sb.append(s.segmentation() == null ? " - |" : String.format(" %.3f |", s.segmentation().argmax().mof()));
             }
+            if (measures) {
+                Pretrain.HeldOut h = row.measure();
+                sb.append(h == null ? " - |" : String.format(" %s %.4f -> %.4f |", row.variant().measure(), h.start(), h.end()));
+            }
             sb.append('\n');
         }
         Row any = r.rows().isEmpty() ? null : r.rows().get(0);
-        if (any != null && !any.summary().retrieval().isEmpty()) {
-            Retrieval.Result first = any.summary().retrieval().values().iterator().next();
+        if (any != null && !crossModal(any.summary()).isEmpty()) {
+            Retrieval.Result first = crossModal(any.summary()).values().iterator().next();
             ClusterMetrics.Score c = any.summary().clusters().values().stream().findFirst().orElse(null);
             sb.append(String.format("%nR@1 is the mean over %s on %d held-out samples (chance %.4f; - where a row has no pair)",
-                    any.summary().retrieval().keySet(), first.n(), first.chance()));
+                    crossModal(any.summary()).keySet(), first.n(), first.chance()));
             if (c != null) {
                 sb.append(String.format("; NMI is k-means with k = %d classes (chance NMI about %.3f)", c.classes(), c.chanceNmi()));
             }

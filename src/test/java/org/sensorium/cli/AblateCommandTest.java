@@ -17,7 +17,7 @@ class AblateCommandTest {
 
     @Test
     void ablateTrainsEachRowAndWritesOneTable(@TempDir Path dir) throws Exception {
-        List<String> args = new ArrayList<>(List.of("ablate", "--steps", "2", "--only", "contrastive,two_view,pseudo_labels",
+        List<String> args = new ArrayList<>(List.of("ablate", "--steps", "2", "--only", "contrastive,two_view,pseudo_labels,keyframe_context",
                 "--out", dir.resolve("ablation").toString(),
                 "--set", "data.synth_samples=80")); // 16 held-out samples, two per class: enough for held-out k-means
         List<String> tiny = MainTest.tinyArgs(dir);
@@ -30,7 +30,7 @@ class AblateCommandTest {
         Object[] r = MainTest.cli(args);
         assertEquals(0, r[0], (String) r[2]);
         String out = (String) r[1];
-        for (String row : List.of("| untrained |", "| contrastive |", "| two_view |", "| pseudo_labels |")) {
+        for (String row : List.of("| untrained |", "| contrastive |", "| two_view |", "| pseudo_labels |", "| keyframe_context |")) {
             assertTrue(out.contains(row), row + " missing from:\n" + out);
         }
         Path ablation = dir.resolve("ablation");
@@ -39,7 +39,19 @@ class AblateCommandTest {
         assertTrue(Files.isDirectory(ablation.resolve("untrained/checkpoints/step-0000000")));
         assertTrue(Files.isRegularFile(ablation.resolve("pseudo-labels-audio.jsonl")));
         Map<?, ?> json = Json.read(ablation.resolve("ablate.json"));
-        assertEquals(List.of("untrained", "contrastive", "pseudo_labels", "two_view"), new ArrayList<>(json.keySet())); // table order
+        assertEquals(List.of("untrained", "contrastive", "pseudo_labels", "two_view", "keyframe_context"), new ArrayList<>(json.keySet()));
+        // a row with a held-out measure of its own reports it from before its first step to after its last, in a column
+        Map<?, ?> keyframe = (Map<?, ?>) json.get("keyframe_context");
+        Map<?, ?> measure = (Map<?, ?>) keyframe.get("measure");
+        assertEquals("keyframe_context/R@1", measure.get("name"), keyframe.toString());
+        assertTrue(((Number) measure.get("start")).doubleValue() >= 0 && ((Number) measure.get("end")).doubleValue() <= 1, keyframe.toString());
+        assertTrue(out.contains("own held-out measure") && out.contains("keyframe_context/R@1 "), out);
+        // video->keyframe is not a cross-modal pair: mean R@1 is over the pairs alone
+        Map<?, ?> r1 = (Map<?, ?>) keyframe.get("r1");
+        double pairs = r1.entrySet().stream().filter(e -> !e.getKey().toString().endsWith("->keyframe"))
+                .mapToDouble(e -> ((Number) e.getValue()).doubleValue()).average().orElseThrow();
+        assertTrue(r1.containsKey("video->keyframe"), r1.toString());
+        assertEquals(pairs, ((Number) keyframe.get("mean_r1")).doubleValue(), 1e-9);
         Map<?, ?> contrastive = (Map<?, ?>) json.get("contrastive");
         assertEquals(2, contrastive.get("steps"));
         assertTrue(((Map<?, ?>) contrastive.get("nmi")).containsKey("video"), json.toString());
@@ -65,6 +77,10 @@ class AblateCommandTest {
             var cfg = org.sensorium.config.ConfigLoader.load(null, sets).config();
             assertTrue(cfg.train().steps() >= 0, v.key());
         }
+        var motion = org.sensorium.config.ConfigLoader.load(null, org.sensorium.train.Ablate.Variant.MOTION_PREDICTION.sets()).config();
+        assertEquals(1.0, motion.data().clipSeconds()); // room for the future field in 2 s recordings
+        assertEquals(0f, motion.objectives().contrastive().weight());
+        assertEquals(1f, motion.objectives().motionPrediction().weight());
         var tot = org.sensorium.config.ConfigLoader.load(null, org.sensorium.train.Ablate.Variant.TEMPORAL_OT.sets()).config();
         assertEquals(List.of(org.sensorium.modality.Modality.IMU), tot.data().modalities());
         assertEquals(60, tot.data().synthLong());
