@@ -291,10 +291,11 @@ public final class Main implements Callable<Integer> {
             if (!java.nio.file.Files.isDirectory(run)) {
                 throw new ConfigException("RUN", run + ": no such folder");
             }
+            long t0 = System.nanoTime();
             Report.Written w = Report.write(run, evals.isEmpty() ? Report.evalDirs(run) : evals,
                     out == null ? run.resolve("report.html") : out, logY);
             w.notes().forEach(n -> System.out.println("note: " + n));
-            System.out.printf("report: %s (%d figures)%n", w.html(), w.figures());
+            System.out.printf("report: %s (%d figures, %.2f s)%n", w.html(), w.figures(), (System.nanoTime() - t0) / 1e9);
             return 0;
         }
     }

@@ -22,7 +22,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * takes plain numbers; the caller has dropped non-finite values and checked that something is left to draw.
  */
 final class Plots {
-    static final int WIDTH = 760, HEIGHT = 420;
+    /** Pixels of a plot; LEGEND more in width where the legend stands right of the plot. */
+    static final int WIDTH = 760, HEIGHT = 420, LEGEND = 180;
     /** Above this many series a legend covers the plot: it is left out (the caption says so). */
     static final int MAX_LEGEND = 16;
 
@@ -33,8 +34,9 @@ final class Plots {
 
     /** Lines over steps (loss curves); logY draws the y axis logarithmic (every y must then be > 0). */
     static byte[] lines(String title, String xTitle, String yTitle, List<Series> series, boolean logY) throws IOException {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        XYChart chart = new XYChartBuilder().width(WIDTH + LEGEND).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         style(chart.getStyler(), series.size());
+        legendRight(chart.getStyler());
         chart.getStyler().setYAxisLogarithmic(logY);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         for (Series s : series) {
@@ -45,8 +47,9 @@ final class Plots {
 
     /** Points coloured by series (the PCA picture: one series per label). */
     static byte[] scatter(String title, String xTitle, String yTitle, List<Series> series) throws IOException {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT + 60).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        XYChart chart = new XYChartBuilder().width(WIDTH + LEGEND).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         style(chart.getStyler(), series.size());
+        legendRight(chart.getStyler());
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setMarkerSize(7);
         for (Series s : series) {
@@ -82,7 +85,7 @@ final class Plots {
         chart.getStyler().setShowValue(true);
         chart.getStyler().setHeatMapValueDecimalPattern("#,##0.##");
         chart.getStyler().setRangeColors(new Color[] {new Color(247, 251, 255), new Color(107, 174, 214), new Color(8, 48, 107)});
-        chart.getStyler().setValueFontColor(new Color(200, 30, 30));
+        chart.getStyler().setValueFontColor(new Color(230, 85, 13)); // orange: readable on the palest and the darkest blue
         chart.getStyler().setPlotContentSize(1.0);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setXAxisLabelRotation(c > 6 ? 45 : 0);
@@ -103,6 +106,12 @@ final class Plots {
         s.setLegendVisible(series > 1 && series <= MAX_LEGEND);
         s.setLegendPosition(Styler.LegendPosition.OutsideS);
         s.setLegendLayout(Styler.LegendLayout.Horizontal);
+    }
+
+    /** Long names (loss terms, labels) fit a column beside the plot better than a row under it. */
+    private static void legendRight(Styler s) {
+        s.setLegendPosition(Styler.LegendPosition.OutsideE);
+        s.setLegendLayout(Styler.LegendLayout.Vertical);
     }
 
     static byte[] png(Chart<?, ?> chart) throws IOException {

@@ -201,7 +201,9 @@ public final class Pretrain {
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
                     losses, retrieval, clusters, skips.reasons(), segmentation, heldOut);
             writeSummary(summary, skips);
-            writeReport();
+            if (cfg.eval().report()) {
+                writeReport();
+            }
             return summary;
         } finally {
             adapters.values().forEach(ModalityAdapter::close);
