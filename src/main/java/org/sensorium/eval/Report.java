@@ -521,15 +521,13 @@ public final class Report {
         return Double.NaN;
     }
 
+    /** A real number with 4 decimals (scientific notation outside [1e-3, 1e6), and for 0 exactly "0"). */
     static String fmt(double x) {
-        if (Double.isNaN(x)) {
-            return "NaN";
-        }
-        if (x == Math.rint(x) && Math.abs(x) < 1e15) {
-            return Long.toString((long) x);
+        if (!Double.isFinite(x)) {
+            return Double.toString(x);
         }
         double a = Math.abs(x);
-        return a >= 1e-3 && a < 1e6 ? String.format("%.4f", x) : String.format("%.3e", x);
+        return a == 0 ? "0" : a >= 1e-3 && a < 1e6 ? String.format("%.4f", x) : String.format("%.3e", x);
     }
 
     /** A cell's text: numbers formatted, strings as they are, anything else as compact JSON. */
@@ -537,6 +535,9 @@ public final class Report {
         if (o instanceof JsonNode n) {
             if (n.isMissingNode() || n.isNull()) {
                 return "-";
+            }
+            if (n.isIntegralNumber()) {
+                return n.asText();
             }
             if (n.isNumber()) {
                 return fmt(n.asDouble());

@@ -81,7 +81,7 @@ class ReportCommandTest {
         }
         // Text is escaped (the label in the table and the confusion caption), and the page holds no script at all.
         assertFalse(html.toLowerCase().contains("<script"), "unescaped <script>");
-        assertTrue(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td>1</td>"));
+        assertTrue(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td>1.0000</td>"));
         assertFalse(html.contains("http://") || html.contains("https://"), "nothing from the network");
 
         // Five valid PNGs: loss curves, the summary's recall bars, the task's recall bars, the confusion matrix, the PCA.
