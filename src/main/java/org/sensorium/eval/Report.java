@@ -114,7 +114,7 @@ public final class Report {
         }
         Map<String, List<double[]>> curves = new LinkedHashMap<>(); // name -> (step, value) points, total loss first
         curves.put("loss", new ArrayList<>());
-        int bad = 0, firstBad = 0, lineNo = 0, dropped = 0;
+        int bad = 0, firstBad = 0, lineNo = 0, dropped = 0, steps = 0;
         for (String line : Files.readAllLines(file)) {
             lineNo++;
             if (line.isBlank()) {
@@ -132,6 +132,7 @@ public final class Report {
                 continue;
             }
             double step = o.get("step").asDouble();
+            steps++;
             for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 boolean term = f.getKey().equals("loss") || f.getKey().chars().filter(c -> c == '/').count() == 1;
@@ -162,7 +163,6 @@ public final class Report {
             page.note(file + ": no loss values to plot");
             return;
         }
-        int steps = series.get(0).x().length;
         page.figure("Loss and its named terms over " + steps + " logged steps" + (logY ? " (log scale)" : "")
                         + legendNote(series.size()), () -> Plots.lines("training loss", "step", "loss", series, logY));
         page.para("Terms: " + String.join(", ", series.stream().map(Plots.Series::name).toList()) + ".");
@@ -343,7 +343,7 @@ public final class Report {
         }
         if (t.has("recall") && t.get("recall").size() > 0) {
             page.tableOfObjects("direction", t.get("recall"));
-            recallBars(page, name, t.get("recall"));
+            recallBars(page, "task " + name, t.get("recall"));
         }
         if (t.has("per_class") && t.get("per_class").size() > 0) {
             List<List<String>> rows = new ArrayList<>();
@@ -372,7 +372,8 @@ public final class Report {
             return;
         }
         page.figure("Recall@k of " + what + " per direction" + legendNote(series.size()),
-                () -> Plots.bars("recall@k: " + what, "recall", RECALL_KS, series, 1.0));
+                () -> Plots.bars("recall@k: " + what, "recall", RECALL_KS, series,
+                        Math.max(1.0, series.values().stream().flatMap(List::stream).mapToDouble(Double::doubleValue).max().orElse(1))));
     }
 
     private static void confusion(Page page, String name, JsonNode c) {
@@ -428,7 +429,7 @@ public final class Report {
                 pts.stream().mapToDouble(q -> q[1]).toArray())));
         double share1 = p.totalVariance() > 0 ? p.variance()[0] / p.totalVariance() : 0;
         double share2 = p.variance().length > 1 && p.totalVariance() > 0 ? p.variance()[1] / p.totalVariance() : 0;
-        page.figure(String.format("PCA of %d embeddings of %s (dimension %d, %d labels); the two axes explain %.1f%% and %.1f%% of the variance%s",
+        page.figure(String.format("PCA of %d embeddings of %s (dimension %d, %d labels); PC1 explains %.1f%% of the variance, PC2 %.1f%%%s",
                         e.rows().size(), name, e.rows().get(0).length, byLabel.size(), 100 * share1, 100 * share2, legendNote(series.size())),
                 () -> Plots.scatter("PCA: " + name, String.format("PC1 (%.1f%%)", 100 * share1), String.format("PC2 (%.1f%%)", 100 * share2), series));
     }
