@@ -10,6 +10,7 @@ import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.eval.Report;
 import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.modality.Modality;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "sensorium", mixinStandardHelpOptions = true, version = "sensorium 0.1.0",
         description = "Multimodal foundation-model pretraining on the JVM.",
-        subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
+        subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.ReportCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
                 TokenizerCommands.TokenizerCmd.class})
 public final class Main implements Callable<Integer> {
 
@@ -45,7 +46,8 @@ public final class Main implements Callable<Integer> {
         boolean debug = List.of(args).contains("--debug");
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof ConfigException || e instanceof ManifestException || e instanceof SkipLog.StrictSkipException) {
+            if (e instanceof ConfigException || e instanceof ManifestException || e instanceof SkipLog.StrictSkipException
+                    || e instanceof Report.MalformedResults) {
                 System.err.println("error: " + e.getMessage());
                 if (debug) {
                     e.printStackTrace();
@@ -152,6 +154,9 @@ public final class Main implements Callable<Integer> {
         sb.append("checkpoint: ").append(s.checkpoint()).append('\n');
         sb.append("metrics:    ").append(s.runDir().resolve("metrics.jsonl")).append('\n');
         sb.append("summary:    ").append(s.runDir().resolve("summary.json"));
+        if (java.nio.file.Files.isRegularFile(s.runDir().resolve("report.html"))) {
+            sb.append('\n').append("report:     ").append(s.runDir().resolve("report.html"));
+        }
         return sb.toString();
     }
 
@@ -259,6 +264,40 @@ public final class Main implements Callable<Integer> {
         }
         sb.append("pseudo-labels: ").append(r.out());
         return sb.toString();
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = "Write RUN/report.html: one self-contained HTML page (no scripts) with the loss curves of RUN/metrics.jsonl,"
+                    + " the tables of RUN/summary.json and, for every RUN/eval/*/results.json (or each --eval folder), the tasks'"
+                    + " tables, recall@k bars, confusion matrices and a 2-D PCA of their embeddings.")
+    static final class ReportCmd implements Callable<Integer> {
+        @CommandLine.Parameters(index = "0", paramLabel = "RUN", description = "a pretraining run folder")
+        Path run;
+
+        @Option(names = "--eval", paramLabel = "DIR", description = "an evaluation folder holding results.json (repeatable; default: every RUN/eval/*/)")
+        List<Path> evals = new ArrayList<>();
+
+        @Option(names = "--out", paramLabel = "FILE", description = "the HTML file (default: RUN/report.html)")
+        Path out;
+
+        @Option(names = "--log-y", description = "draw the loss axis logarithmic")
+        boolean logY;
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!java.nio.file.Files.isDirectory(run)) {
+                throw new ConfigException("RUN", run + ": no such folder");
+            }
+            long t0 = System.nanoTime();
+            Report.Written w = Report.write(run, evals.isEmpty() ? Report.evalDirs(run) : evals,
+                    out == null ? run.resolve("report.html") : out, logY);
+            w.notes().forEach(n -> System.out.println("note: " + n));
+            System.out.printf("report: %s (%d figures, %.2f s)%n", w.html(), w.figures(), (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
     }
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

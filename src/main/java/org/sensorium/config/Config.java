@@ -430,8 +430,8 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         }
     }
 
-    /** eval.*: the held-out retrieval measured at the end of pretraining. */
-    public record Eval(int batchSize, int clips, List<Pair> pairs, boolean atEnd) {
+    /** eval.*: the held-out retrieval measured at the end of pretraining, and whether RUN/report.html is written then. */
+    public record Eval(int batchSize, int clips, List<Pair> pairs, boolean atEnd, boolean report) {
         public Eval {
             positive("eval.batch_size", batchSize);
             positive("eval.clips", clips);

@@ -30,6 +30,7 @@ import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
 import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.eval.ContextEval;
+import org.sensorium.eval.Report;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.model.Layers;
@@ -200,6 +201,9 @@ public final class Pretrain {
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
                     losses, retrieval, clusters, skips.reasons(), segmentation, heldOut);
             writeSummary(summary, skips);
+            if (cfg.eval().report()) {
+                writeReport();
+            }
             return summary;
         } finally {
             adapters.values().forEach(ModalityAdapter::close);
@@ -453,6 +457,17 @@ public final class Pretrain {
         json.put("skipped_samples", skips.skipped());
         json.put("skipped", s.skipped());
         Json.write(runDir.resolve("summary.json"), json);
+    }
+
+    /** RUN/report.html from the run's files; a report that cannot be written is a warning, never a failed run. */
+    private void writeReport() {
+        long t0 = System.nanoTime();
+        try {
+            Report.write(runDir, Report.evalDirs(runDir), runDir.resolve("report.html"));
+            LOG.info("report {} in {} s", runDir.resolve("report.html"), String.format("%.2f", (System.nanoTime() - t0) / 1e9));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("report.html not written: {}", e.getMessage());
+        }
     }
 
     /**
