@@ -303,7 +303,7 @@ public final class Main implements Callable<Integer> {
         for (EvalJob.TaskResult t : r.tasks()) {
             StringBuilder m = new StringBuilder();
             if (t.recall() != null) {
-                t.recall().forEach((dir, v) -> m.append(String.format("%n    %-16s R@1 %.3f  R@5 %.3f  R@10 %.3f  median rank %.1f  mean rank %.1f  (n %s)",
+                t.recall().forEach((dir, v) -> m.append(String.format("%n      %-16s R@1 %.3f  R@5 %.3f  R@10 %.3f  median rank %.1f  mean rank %.1f  (n %s)",
                         dir, v.get("R@1"), v.get("R@5"), v.get("R@10"), v.get("median_rank"), v.get("mean_rank"), v.get("n"))));
             } else {
                 t.metrics().forEach((k, v) -> m.append(k).append(' ').append(v == Math.rint(v) && Math.abs(v) > 1
@@ -314,7 +314,7 @@ public final class Main implements Callable<Integer> {
                 m.append("(l2 ").append(picked).append(')');
             }
             sb.append(String.format("  %-22s %-13s %-16s %8.1f  %s%n", t.name(), t.kind(), t.modality(),
-                    ((Number) t.protocol().get("seconds")).doubleValue(), m.toString().strip()));
+                    ((Number) t.protocol().get("seconds")).doubleValue(), t.recall() != null ? m.toString() : m.toString().strip()));
         }
         if (!r.skipped().isEmpty()) {
             sb.append(r.skipped().size()).append(" broken samples skipped:\n");

@@ -414,6 +414,7 @@ public final class EvalJob {
             metrics.put("mof", g.transport().mof());
             metrics.put("nmi", g.transport().nmi());
             metrics.put("argmax_mof", g.argmax().mof());
+            metrics.putAll(g.transportF1());
             metrics.put("equal_split_mof", g.transport().equalSplitMof());
             metrics.put("frames", (double) g.transport().n());
             return new TaskResult(t.name(), t.kind(), t.modality().key(), split, protocol(t, "method", "temporal_ot prototypes",
@@ -462,27 +463,10 @@ public final class EvalJob {
         }
         int[] clusters = k < 2 ? new int[rows.length] : ClusterMetrics.kmeans(points, Math.min(k, rows.length), 300, cfg.run().seed()).assigned();
         int[] classes = ClusterMetrics.codes(labels);
-        Segmentation.Match match = Segmentation.match(clusters, classes);
         Map<String, Double> metrics = new LinkedHashMap<>();
-        metrics.put("mof", match.mof());
+        metrics.put("mof", Segmentation.mof(clusters, classes));
         metrics.put("nmi", ClusterMetrics.nmi(clusters, classes));
-        for (double overlap : new double[] {0.1, 0.25, 0.5}) {
-            Segmentation.SegmentCounts total = new Segmentation.SegmentCounts(0, 0, 0);
-            for (int r = 0; r < recordings.size(); r++) {
-                List<Integer> at = new ArrayList<>();
-                for (int i = 0; i < recording.size(); i++) {
-                    if (recording.get(i) == r) {
-                        at.add(i);
-                    }
-                }
-                if (!at.isEmpty()) {
-                    int[] pred = at.stream().mapToInt(i -> match.mapping().getOrDefault(clusters[i], -1)).toArray();
-                    int[] truth = at.stream().mapToInt(i -> classes[i]).toArray();
-                    total = total.plus(Segmentation.segmentCounts(pred, truth, overlap));
-                }
-            }
-            metrics.put(String.format(java.util.Locale.ROOT, "F1@%d", Math.round(overlap * 100)), total.f1());
-        }
+        metrics.putAll(Segmentation.f1(clusters, classes, recording.stream().mapToInt(Integer::intValue).toArray()));
         metrics.put("windows", (double) rows.length);
         metrics.put("activities", (double) k);
         String csv = writeCsv(c, t.name(), null, new Coded(rows, null, 0), labels);

@@ -255,6 +255,35 @@ public final class Segmentation {
         return new SegmentCounts(tp, fp, t.size() - tp);
     }
 
+    /** The overlaps of the F1@{10, 25, 50} of action segmentation work (MS-TCN). */
+    public static final double[] OVERLAPS = {0.1, 0.25, 0.5};
+
+    /**
+     * Segment F1 at each of {@link #OVERLAPS}, keyed "F1@10", "F1@25", "F1@50": clusters are mapped to
+     * classes by {@link #match} over all frames (unmatched clusters become -1, never right), then each
+     * recording's frames, in order, are matched by {@link #segmentCounts}; counts add over recordings.
+     *
+     * @param recording which recording each frame belongs to; a recording's frames are in time order
+     */
+    public static Map<String, Double> f1(int[] clusters, int[] classes, int[] recording) {
+        Map<Integer, Integer> mapping = match(clusters, classes).mapping();
+        Map<Integer, List<Integer>> frames = new LinkedHashMap<>();
+        for (int i = 0; i < recording.length; i++) {
+            frames.computeIfAbsent(recording[i], r -> new java.util.ArrayList<>()).add(i);
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (double overlap : OVERLAPS) {
+            SegmentCounts total = new SegmentCounts(0, 0, 0);
+            for (List<Integer> at : frames.values()) {
+                int[] pred = at.stream().mapToInt(i -> mapping.getOrDefault(clusters[i], -1)).toArray();
+                int[] truth = at.stream().mapToInt(i -> classes[i]).toArray();
+                total = total.plus(segmentCounts(pred, truth, overlap));
+            }
+            out.put("F1@" + Math.round(overlap * 100), total.f1());
+        }
+        return out;
+    }
+
     private static int[] values(int[] x) {
         return Arrays.stream(x).distinct().sorted().toArray();
     }
