@@ -299,7 +299,7 @@ public final class Main implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("%nsuite %s on %s (step %d): %d tasks in %.1f s%n", r.suite(), r.checkpoint(), r.step(),
                 r.tasks().size(), r.seconds()));
-        sb.append(String.format("  %-22s %-13s %-16s %8s  %s%n", "task", "kind", "modality", "seconds", "metrics"));
+        sb.append(String.format("  %-22s %-13s %-20s %8s  %s%n", "task", "kind", "modality", "seconds", "metrics"));
         for (EvalJob.TaskResult t : r.tasks()) {
             StringBuilder m = new StringBuilder();
             if (t.recall() != null) {
@@ -313,7 +313,7 @@ public final class Main implements Callable<Integer> {
             if (picked != null) {
                 m.append("(l2 ").append(picked).append(')');
             }
-            sb.append(String.format("  %-22s %-13s %-16s %8.1f  %s%n", t.name(), t.kind(), t.modality(),
+            sb.append(String.format("  %-22s %-13s %-20s %8.1f  %s%n", t.name(), t.kind(), t.modality(),
                     ((Number) t.protocol().get("seconds")).doubleValue(), t.recall() != null ? m.toString() : m.toString().strip()));
         }
         if (!r.skipped().isEmpty()) {
