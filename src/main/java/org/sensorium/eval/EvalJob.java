@@ -191,8 +191,10 @@ public final class EvalJob {
                     r = probe(c, p);
                 } else if (t instanceof Suite.Knn k) {
                     r = knn(c, k);
+                } else if (t instanceof Suite.SegmentationTask s) {
+                    r = segmentation(c, s, objectives);
                 } else {
-                    r = segmentation(c, (Suite.SegmentationTask) t, objectives);
+                    throw new IllegalStateException("no evaluation for task kind " + t.kind());
                 }
                 r.protocol().put("seconds", (System.nanoTime() - ts) / 1e9);
                 results.add(r);

@@ -45,8 +45,11 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         }
     }
 
-    /** One task; {@link #modalities} are the embeddings it needs from its source. */
-    public sealed interface Task {
+    /**
+     * One task; {@link #modalities} are the embeddings it needs from its source. A new kind is a record
+     * here, a name in {@code KINDS}, its keys and construction in {@code task}, and a branch in {@link EvalJob}.
+     */
+    public interface Task {
         String name();
 
         String kind();
