@@ -11,6 +11,7 @@ import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
 import org.sensorium.eval.Report;
+import org.sensorium.eval.EvalJob;
 import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.modality.Modality;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "sensorium", mixinStandardHelpOptions = true, version = "sensorium 0.1.0",
         description = "Multimodal foundation-model pretraining on the JVM.",
-        subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.ReportCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
+        subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.ReportCmd.class, Main.EvalCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
                 TokenizerCommands.TokenizerCmd.class})
 public final class Main implements Callable<Integer> {
 
@@ -266,6 +267,43 @@ public final class Main implements Callable<Integer> {
         return sb.toString();
     }
 
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "Run an evaluation suite (eval/<suite>.yaml: zero-shot, retrieval, linear probe, kNN, segmentation) on a"
+                    + " checkpoint's frozen embeddings; writes results.json and embeddings/<task>.csv, prints a table.")
+    static final class EvalCmd implements Callable<Integer> {
+        @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder")
+        Path checkpoint;
+
+        @Option(names = "--suite", required = true, description = "the suite file, e.g. eval/sample.yaml")
+        Path suite;
+
+        @Option(names = "--out", description = "results folder (default: RUN/eval/<suite name>)")
+        Path out;
+
+        @Option(names = "--set", description = "override a key of the run's config, e.g. --set eval.batch_size=16 (repeatable)")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
+        boolean strict;
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> all = new ArrayList<>(sets);
+            if (strict) {
+                all.add("run.strict=true");
+            }
+            EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, all));
+            System.out.println(render(r));
+            Report.Written w = Report.write(EvalJob.runDir(r.checkpoint()), List.of(r.out()), r.out().resolve("report.html"));
+            w.notes().forEach(n -> System.out.println("note: " + n));
+            System.out.println("report: " + w.html());
+            return 0;
+        }
+    }
+
     @Command(name = "report", mixinStandardHelpOptions = true,
             description = "Write RUN/report.html: one self-contained HTML page (no scripts) with the loss curves of RUN/metrics.jsonl,"
                     + " the tables of RUN/summary.json and, for every RUN/eval/*/results.json (or each --eval folder), the tasks'"
@@ -298,6 +336,35 @@ public final class Main implements Callable<Integer> {
             System.out.printf("report: %s (%d figures, %.2f s)%n", w.html(), w.figures(), (System.nanoTime() - t0) / 1e9);
             return 0;
         }
+    }
+
+    static String render(EvalJob.Result r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%nsuite %s on %s (step %d): %d tasks in %.1f s%n", r.suite(), r.checkpoint(), r.step(),
+                r.tasks().size(), r.seconds()));
+        sb.append(String.format("  %-22s %-13s %-20s %8s  %s%n", "task", "kind", "modality", "seconds", "metrics"));
+        for (EvalJob.TaskResult t : r.tasks()) {
+            StringBuilder m = new StringBuilder();
+            if (t.recall() != null) {
+                t.recall().forEach((dir, v) -> m.append(String.format("%n      %-16s R@1 %.3f  R@5 %.3f  R@10 %.3f  median rank %.1f  mean rank %.1f  (n %s)",
+                        dir, v.get("R@1"), v.get("R@5"), v.get("R@10"), v.get("median_rank"), v.get("mean_rank"), v.get("n"))));
+            } else {
+                t.metrics().forEach((k, v) -> m.append(k).append(' ').append(v == Math.rint(v) && Math.abs(v) > 1
+                        ? String.valueOf(v.longValue()) : String.format("%.3f", v)).append("  "));
+            }
+            Object picked = t.protocol().get("l2_picked");
+            if (picked != null) {
+                m.append("(l2 ").append(picked).append(')');
+            }
+            sb.append(String.format("  %-22s %-13s %-20s %8.1f  %s%n", t.name(), t.kind(), t.modality(),
+                    ((Number) t.protocol().get("seconds")).doubleValue(), t.recall() != null ? m.toString() : m.toString().strip()));
+        }
+        if (!r.skipped().isEmpty()) {
+            sb.append(r.skipped().size()).append(" broken samples skipped:\n");
+            r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
+        }
+        sb.append("results: ").append(r.out().resolve("results.json"));
+        return sb.toString();
     }
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

@@ -10,6 +10,10 @@ import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Loader;
+import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.SkipLog;
+import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Modality;
@@ -74,6 +78,37 @@ public final class Retrieval {
         }
         return new Embeddings(ids, rows);
     }
+
+    /**
+     * Embeddings of every entry with n clips each ({@link Loader#evalClip} k of n, evenly spaced over
+     * the span), averaged per sample ({@link #average}); decoded chunk by chunk so a large manifest's
+     * clips never sit in memory at once. Broken samples are skipped (and logged); ids in entry order.
+     */
+    public static Embeddings embedClips(SensoriumModel model, List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters,
+            double clipSeconds, int clips, int threads, long seed, int batchSize, SkipLog skips, NDManager manager)
+            throws InterruptedException {
+        Map<Modality, long[]> shapes = new EnumMap<>(Modality.class);
+        adapters.forEach((m, a) -> shapes.put(m, a.inputShape()));
+        List<String> ids = new ArrayList<>();
+        Map<Modality, List<float[]>> rows = new EnumMap<>(Modality.class);
+        shapes.keySet().forEach(m -> rows.put(m, new ArrayList<>()));
+        for (int from = 0; from < entries.size(); from += CHUNK) {
+            List<ManifestEntry> chunk = entries.subList(from, Math.min(entries.size(), from + CHUNK));
+            List<Embeddings> views = new ArrayList<>();
+            for (int k = 0; k < clips; k++) {
+                List<Batch.Decoded> decoded = Loader.decodeAll(chunk, adapters, clipSeconds, k, clips, threads, seed, skips);
+                views.add(embed(model, decoded, shapes, batchSize, manager));
+            }
+            Embeddings e = average(views);
+            ids.addAll(e.ids());
+            e.rows().forEach((m, r) -> rows.get(m).addAll(Arrays.asList(r)));
+        }
+        Map<Modality, float[][]> out = new EnumMap<>(Modality.class);
+        rows.forEach((m, r) -> out.put(m, r.toArray(float[][]::new)));
+        return new Embeddings(ids, out);
+    }
+
+    private static final int CHUNK = 256; // samples decoded at a time
 
     /**
      * Several clips of each sample as one: per modality, the mean of the clips' unit embeddings,

@@ -187,6 +187,103 @@ public final class Segmentation {
                 ClusterMetrics.nmi(clusters, classes), mof(equalSplit, classes));
     }
 
+    /** A segment of a frame sequence: a maximal run of one value over frames [start, end). */
+    public record Run(int value, int start, int end) {}
+
+    /** The maximal runs of equal values, in order. */
+    public static List<Run> runs(int[] frames) {
+        List<Run> out = new java.util.ArrayList<>();
+        for (int i = 0, start = 0; i < frames.length; i++) {
+            if (i == frames.length - 1 || frames[i + 1] != frames[i]) {
+                out.add(new Run(frames[i], start, i + 1));
+                start = i + 1;
+            }
+        }
+        return out;
+    }
+
+    /** Segment matches of one or more sequences: true positives, false positives, false negatives. */
+    public record SegmentCounts(int tp, int fp, int fn) {
+        public SegmentCounts plus(SegmentCounts o) {
+            return new SegmentCounts(tp + o.tp, fp + o.fp, fn + o.fn);
+        }
+
+        /** 2 P R / (P + R); 0 when nothing matched. */
+        public double f1() {
+            double p = tp / (double) Math.max(1, tp + fp), r = tp / (double) Math.max(1, tp + fn);
+            return p + r == 0 ? 0 : 2 * p * r / (p + r);
+        }
+    }
+
+    /**
+     * Segment-level matching of one sequence (Lea et al. 2017, the F1@k of MS-TCN): each predicted
+     * segment, in order, takes the true segment of the same value with the highest IoU; it is a true
+     * positive when that IoU is at least {@code overlap} and the true segment was not taken before,
+     * else a false positive. True segments never taken are false negatives.
+     *
+     * @param predicted value of each frame, already mapped to class values (e.g. by {@link #match})
+     * @param truth class value of each frame
+     */
+    public static SegmentCounts segmentCounts(int[] predicted, int[] truth, double overlap) {
+        if (predicted.length != truth.length || truth.length == 0) {
+            throw new IllegalArgumentException("needs n > 0 frames in both, got " + predicted.length + " and " + truth.length);
+        }
+        List<Run> p = runs(predicted), t = runs(truth);
+        boolean[] taken = new boolean[t.size()];
+        int tp = 0, fp = 0;
+        for (Run s : p) {
+            int best = -1;
+            double bestIou = 0;
+            for (int j = 0; j < t.size(); j++) {
+                Run g = t.get(j);
+                if (g.value() == s.value()) {
+                    double inter = Math.max(0, Math.min(s.end(), g.end()) - Math.max(s.start(), g.start()));
+                    double iou = inter / (Math.max(s.end(), g.end()) - Math.min(s.start(), g.start()));
+                    if (iou > bestIou) {
+                        bestIou = iou;
+                        best = j;
+                    }
+                }
+            }
+            if (best >= 0 && bestIou >= overlap && !taken[best]) {
+                taken[best] = true;
+                tp++;
+            } else {
+                fp++;
+            }
+        }
+        return new SegmentCounts(tp, fp, t.size() - tp);
+    }
+
+    /** The overlaps of the F1@{10, 25, 50} of action segmentation work (MS-TCN). */
+    public static final double[] OVERLAPS = {0.1, 0.25, 0.5};
+
+    /**
+     * Segment F1 at each of {@link #OVERLAPS}, keyed "F1@10", "F1@25", "F1@50": clusters are mapped to
+     * classes by {@link #match} over all frames (unmatched clusters become -1, never right), then each
+     * recording's frames, in order, are matched by {@link #segmentCounts}; counts add over recordings.
+     *
+     * @param recording which recording each frame belongs to; a recording's frames are in time order
+     */
+    public static Map<String, Double> f1(int[] clusters, int[] classes, int[] recording) {
+        Map<Integer, Integer> mapping = match(clusters, classes).mapping();
+        Map<Integer, List<Integer>> frames = new LinkedHashMap<>();
+        for (int i = 0; i < recording.length; i++) {
+            frames.computeIfAbsent(recording[i], r -> new java.util.ArrayList<>()).add(i);
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (double overlap : OVERLAPS) {
+            SegmentCounts total = new SegmentCounts(0, 0, 0);
+            for (List<Integer> at : frames.values()) {
+                int[] pred = at.stream().mapToInt(i -> mapping.getOrDefault(clusters[i], -1)).toArray();
+                int[] truth = at.stream().mapToInt(i -> classes[i]).toArray();
+                total = total.plus(segmentCounts(pred, truth, overlap));
+            }
+            out.put("F1@" + Math.round(overlap * 100), total.f1());
+        }
+        return out;
+    }
+
     private static int[] values(int[] x) {
         return Arrays.stream(x).distinct().sorted().toArray();
     }

@@ -35,14 +35,16 @@ import org.sensorium.objective.TemporalOt;
 public final class TemporalSegmentation {
     private TemporalSegmentation() {}
 
-    /** Scores of both decodings over the same frames. */
-    public record Report(String modality, int recordings, Segmentation.Result argmax, Segmentation.Result transport) {
+    /** Scores of both decodings over the same frames; segment F1 ({@link Segmentation#f1}) of the transport decoding. */
+    public record Report(String modality, int recordings, Segmentation.Result argmax, Segmentation.Result transport,
+            Map<String, Double> transportF1) {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("modality", modality);
             m.put("recordings", recordings);
             m.put("argmax", argmax.toMap());
             m.put("transport", transport.toMap());
+            m.put("transport_f1", transportF1);
             return m;
         }
     }
@@ -118,7 +120,8 @@ public final class TemporalSegmentation {
         }
         int[] eq = ints(frames.split);
         return new Report(m.key(), frames.recordings.size(), Segmentation.score(ints(frames.argmax), frames.labels, eq),
-                Segmentation.score(ints(frames.transport), frames.labels, eq));
+                Segmentation.score(ints(frames.transport), frames.labels, eq),
+                Segmentation.f1(ints(frames.transport), ClusterMetrics.codes(frames.labels), ints(frames.sequence)));
     }
 
     /** The sequences to predict for every recording that has segments and the modality. */
@@ -142,7 +145,9 @@ public final class TemporalSegmentation {
     private static final class Frames {
         final List<String> labels = new ArrayList<>();
         final List<Integer> argmax = new ArrayList<>(), transport = new ArrayList<>(), split = new ArrayList<>();
+        final List<Integer> sequence = new ArrayList<>(); // index of the frame's recording (tiles of one recording come in time order)
         final Set<String> recordings = new HashSet<>();
+        final Map<String, Integer> index = new java.util.HashMap<>();
 
         /** Adds the frames of a prediction that have a label and are not before the job's countFrom. */
         void add(Job job, TemporalOt.Prediction p, double clipSeconds, int k) {
@@ -158,6 +163,7 @@ public final class TemporalSegmentation {
                     transport.add(p.transport()[f]);
                     split.add(Math.min(k - 1, (int) (times[f] / length * k))); // equal parts of the recording, in order
                     recordings.add(e.id());
+                    sequence.add(index.computeIfAbsent(e.id(), id -> index.size()));
                 }
             }
         }

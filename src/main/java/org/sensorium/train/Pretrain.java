@@ -486,7 +486,7 @@ public final class Pretrain {
                 : SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
     }
 
-    static Path cacheRoot(Config.Data d) {
+    public static Path cacheRoot(Config.Data d) {
         if (!d.cacheDir().isBlank()) {
             return Path.of(d.cacheDir());
         }

@@ -98,4 +98,37 @@ class SegmentationTest {
         }
         return min;
     }
+
+    @Test
+    void segmentF1MatchesSegmentsAtAnOverlap() {
+        // truth runs A = 0 [0,4), B = 1 [4,8), C = 2 [8,10); predicted runs 0 [0,3), 1 [3,9), 0 [9,10).
+        // IoU: [0,3) vs A = 3/4; [3,9) vs B = 4/6; [9,10) vs A = 0 -> FP. C never matched -> FN.
+        int[] truth = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2};
+        int[] pred = {0, 0, 0, 1, 1, 1, 1, 1, 1, 0};
+        assertEquals(3, Segmentation.runs(pred).size());
+        Segmentation.SegmentCounts half = Segmentation.segmentCounts(pred, truth, 0.5);
+        assertEquals(new Segmentation.SegmentCounts(2, 1, 1), half);
+        assertEquals(2 / 3.0, half.f1(), 1e-12);                  // P = R = 2/3
+        Segmentation.SegmentCounts strict = Segmentation.segmentCounts(pred, truth, 0.7);
+        assertEquals(new Segmentation.SegmentCounts(1, 2, 2), strict); // 4/6 < 0.7
+        assertEquals(1 / 3.0, strict.f1(), 1e-12);
+        // A true segment is taken once: truth 0 [0,4); predicted 0 [0,2) (IoU 1/2), 1 [2,3), 0 [3,4) (IoU 1/4, A taken).
+        Segmentation.SegmentCounts once = Segmentation.segmentCounts(new int[] {0, 0, 1, 0}, new int[] {0, 0, 0, 0}, 0.25);
+        assertEquals(new Segmentation.SegmentCounts(1, 2, 0), once);
+        assertEquals(0.5, once.f1(), 1e-12);                      // P = 1/3, R = 1
+        assertEquals(0.5, half.plus(strict).f1(), 1e-12);          // counts add over recordings: (3, 3, 3)
+    }
+
+    @Test
+    void f1MapsClustersOverAllFramesThenCountsPerRecording() {
+        // Clusters 5, 7, 9 against classes 0, 1: shared frames 5-0: 4, 7-1: 3, 9-1: 1, so 5 -> 0, 7 -> 1, 9 unmatched (-1).
+        // Recording 0: predicted [0 0 1 -1] vs [0 0 1 1]: [0,2) IoU 1, [2,3) IoU 1/2, [3,4) a false positive -> (2, 1, 0).
+        // Recording 1: [1 1 0 0] exactly -> (2, 0, 0). Sum (4, 1, 0): P = 4/5, R = 1, F1 = 8/9 at 0.1, 0.25 and 0.5.
+        int[] clusters = {5, 5, 7, 9, 7, 7, 5, 5};
+        int[] classes = {0, 0, 1, 1, 1, 1, 0, 0};
+        int[] recording = {0, 0, 0, 0, 1, 1, 1, 1};
+        Map<String, Double> f1 = Segmentation.f1(clusters, classes, recording);
+        assertEquals(List.of("F1@10", "F1@25", "F1@50"), List.copyOf(f1.keySet()));
+        f1.values().forEach(v -> assertEquals(8 / 9.0, v, 1e-12));
+    }
 }

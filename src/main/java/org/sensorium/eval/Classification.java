@@ -1,0 +1,210 @@
+package org.sensorium.eval;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Classification from embeddings: the scores of zero-shot prompts (open_clip), of cosine kNN votes
+ * (DINO) and of a linear probe all end here, as scores (n, C) of n samples over C classes, scored as
+ * top-1 / top-5 accuracy, mean per-class top-1 (balanced), per-class accuracy and a confusion matrix.
+ * Rows of embeddings are unit vectors, so a dot product is a cosine.
+ */
+public final class Classification {
+    private Classification() {}
+
+    /**
+     * Scores of n samples.
+     *
+     * @param top5 NaN when there are 5 classes or fewer (top-5 would be trivial)
+     * @param perClass accuracy (top-1) of each class that has test samples, in class order
+     * @param confusion rows = true class, columns = argmax class, (C, C)
+     */
+    public record Result(int n, List<String> classes, double top1, double top5, double meanPerClassTop1,
+            Map<String, Double> perClass, int[][] confusion) {
+        public Map<String, Double> metrics() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("top1", top1);
+            if (!Double.isNaN(top5)) {
+                m.put("top5", top5);
+            }
+            m.put("mean_per_class_top1", meanPerClassTop1);
+            m.put("n", (double) n);
+            m.put("chance_top1", 1.0 / classes.size());
+            return m;
+        }
+    }
+
+    /**
+     * 1-based rank of the true class among the scores; a tie counts against it, so a model that
+     * scores every class alike ranks the truth last, not first.
+     */
+    public static int rank(double[] scores, int truth) {
+        int rank = 1;
+        for (int c = 0; c < scores.length; c++) {
+            if (c != truth && scores[c] >= scores[truth]) {
+                rank++;
+            }
+        }
+        return rank;
+    }
+
+    /** The first class of highest score. */
+    public static int argmax(double[] scores) {
+        int best = 0;
+        for (int c = 1; c < scores.length; c++) {
+            if (scores[c] > scores[best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Top-k metrics of scores (n, C) against true classes (n) indexing classes. */
+    public static Result score(double[][] scores, int[] truth, List<String> classes) {
+        int n = truth.length, c = classes.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("no samples to score");
+        }
+        int[][] confusion = new int[c][c];
+        int[] right = new int[c], total = new int[c];
+        int top1 = 0, top5 = 0;
+        for (int i = 0; i < n; i++) {
+            int r = rank(scores[i], truth[i]);
+            top1 += r == 1 ? 1 : 0;
+            top5 += r <= 5 ? 1 : 0;
+            total[truth[i]]++;
+            right[truth[i]] += r == 1 ? 1 : 0;
+            confusion[truth[i]][argmax(scores[i])]++;
+        }
+        Map<String, Double> perClass = new LinkedHashMap<>();
+        double sum = 0;
+        for (int k = 0; k < c; k++) {
+            if (total[k] > 0) {
+                perClass.put(classes.get(k), right[k] / (double) total[k]);
+                sum += right[k] / (double) total[k];
+            }
+        }
+        return new Result(n, List.copyOf(classes), top1 / (double) n, c > 5 ? top5 / (double) n : Double.NaN,
+                sum / perClass.size(), perClass, confusion);
+    }
+
+    /** Dot products (n, m) of rows; with unit rows, cosines. */
+    public static double[][] similarities(float[][] queries, float[][] keys) {
+        double[][] s = new double[queries.length][keys.length];
+        for (int i = 0; i < queries.length; i++) {
+            for (int j = 0; j < keys.length; j++) {
+                s[i][j] = dot(queries[i], keys[j]);
+            }
+        }
+        return s;
+    }
+
+    /**
+     * DINO's weighted kNN vote of one query: the k most similar training samples each add
+     * exp(similarity / temperature) to their class (Wu et al. 2018, as DINO's eval_knn.py).
+     *
+     * @param sims similarity of the query to every training sample
+     * @return votes per class (C)
+     */
+    public static double[] knnVotes(double[] sims, int[] trainLabels, int classes, int k, double temperature) {
+        Integer[] order = new Integer[sims.length];
+        for (int j = 0; j < order.length; j++) {
+            order[j] = j;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(sims[b], sims[a]));
+        double[] votes = new double[classes];
+        for (int r = 0; r < Math.min(k, order.length); r++) {
+            votes[trainLabels[order[r]]] += Math.exp(sims[order[r]] / temperature);
+        }
+        return votes;
+    }
+
+    /** Votes (n, C) of every test row against the training rows. */
+    public static double[][] knn(float[][] test, float[][] train, int[] trainLabels, int classes, int k, double temperature) {
+        double[][] sims = similarities(test, train);
+        double[][] out = new double[test.length][];
+        for (int i = 0; i < test.length; i++) {
+            out[i] = knnVotes(sims[i], trainLabels, classes, k, temperature);
+        }
+        return out;
+    }
+
+    /**
+     * A class's zero-shot embedding: the mean of its prompts' unit text embeddings, normalised again
+     * (CLIP's prompt ensembling over templates).
+     */
+    public static float[] ensemble(List<float[]> prompts) {
+        float[] sum = new float[prompts.get(0).length];
+        for (float[] p : prompts) {
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += p[i];
+            }
+        }
+        double norm = Math.sqrt(dot(sum, sum));
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = (float) (sum[i] / Math.max(norm, 1e-12));
+        }
+        return sum;
+    }
+
+    /**
+     * Class labels and the phrase each puts into the templates, from a label file: one class a line,
+     * "label" (the label is the phrase) or "label | phrase"; blank lines and lines starting with # skipped.
+     *
+     * @throws org.sensorium.config.ConfigException naming the file and line of a bad line
+     */
+    public record Classes(List<String> labels, List<String> phrases) {
+        public static Classes read(java.nio.file.Path file) throws java.io.IOException {
+            List<String> labels = new ArrayList<>(), phrases = new ArrayList<>();
+            List<String> lines = java.nio.file.Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i).strip();
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] parts = line.split("\\|", -1);
+                String label = parts[0].strip(), phrase = parts.length > 1 ? parts[1].strip() : label;
+                if (parts.length > 2 || label.isEmpty() || phrase.isEmpty() || labels.contains(label)) {
+                    throw new org.sensorium.config.ConfigException(file + ":" + (i + 1),
+                            "'" + line + "' is not 'label' or 'label | phrase' with a new label");
+                }
+                labels.add(label);
+                phrases.add(phrase);
+            }
+            if (labels.size() < 2) {
+                throw new org.sensorium.config.ConfigException(file.toString(), "needs at least 2 classes, one a line");
+            }
+            return new Classes(List.copyOf(labels), List.copyOf(phrases));
+        }
+    }
+
+    /** Prompt templates, one a line, each with one "{}" where the class phrase goes. */
+    public static List<String> templates(java.nio.file.Path file) throws java.io.IOException {
+        List<String> out = new ArrayList<>();
+        List<String> lines = java.nio.file.Files.readAllLines(file);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            if (line.indexOf("{}") < 0 || line.indexOf("{}") != line.lastIndexOf("{}")) {
+                throw new org.sensorium.config.ConfigException(file + ":" + (i + 1), "'" + line + "' needs exactly one {}");
+            }
+            out.add(line);
+        }
+        if (out.isEmpty()) {
+            throw new org.sensorium.config.ConfigException(file.toString(), "no templates (one a line, like 'a video of {}.')");
+        }
+        return out;
+    }
+
+    static double dot(float[] x, float[] y) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            s += x[i] * y[i];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,353 @@
+package org.sensorium.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.modality.Modality;
+
+/**
+ * An evaluation suite (eval/&lt;suite&gt;.yaml): a name, clips per recording, and a list of tasks. Every
+ * key is validated here; an error names the file and the key ("eval/smoke.yaml: tasks[2].k: ...").
+ *
+ * <pre>
+ * clips: 1                       # default clips per recording, evenly spaced, embeddings averaged
+ * tasks:
+ *   - name: zero_shot_video      # unique; names the embeddings CSV
+ *     kind: zero_shot            # zero_shot | retrieval | linear_probe | knn | segmentation
+ *     modality: video
+ *     labels: eval/labels/sample.txt
+ *     templates: eval/templates/sample.txt
+ *     manifest: ""               # a JSONL manifest; empty = the run's own manifest
+ * </pre>
+ *
+ * Samples with split "train" are the training side (probe, kNN); all others (val, test) are tested.
+ * Paths are relative to the working directory, as data.manifest is.
+ */
+public record Suite(String name, Path file, int clips, List<Task> tasks) {
+
+    /** Where a task's samples come from: a manifest file, the run's own manifest (null path), or N generated long recordings. */
+    public record Source(Path manifest, int synthLong) {
+        public static final Source RUN = new Source(null, 0);
+
+        /** Key of the embedding cache. */
+        String key(int clips) {
+            return (manifest == null ? "run" : manifest.toString()) + "|long=" + synthLong + "|clips=" + clips;
+        }
+    }
+
+    /**
+     * One task; {@link #modalities} are the embeddings it needs from its source. A new kind is a record
+     * here, a name in {@code KINDS}, its keys and construction in {@code task}, and a branch in {@link EvalJob}.
+     */
+    public interface Task {
+        String name();
+
+        String kind();
+
+        Source source();
+
+        int clips();
+
+        Set<Modality> modalities();
+    }
+
+    /** Class-name prompts through the text encoder against a modality's embeddings (open_clip's zero-shot protocol). */
+    public record ZeroShot(String name, Modality modality, Path labels, Path templates, Source source, int clips) implements Task {
+        public String kind() {
+            return "zero_shot";
+        }
+
+        public Set<Modality> modalities() {
+            return Set.of(modality);
+        }
+    }
+
+    /** Both directions of every pair over the held-out samples that have both modalities. */
+    public record RetrievalTask(String name, List<Config.Pair> pairs, Source source, int clips) implements Task {
+        public String kind() {
+            return "retrieval";
+        }
+
+        public Set<Modality> modalities() {
+            Set<Modality> s = new HashSet<>();
+            pairs.forEach(p -> {
+                s.add(p.a());
+                s.add(p.b());
+            });
+            return s;
+        }
+    }
+
+    /**
+     * Multinomial logistic regression on frozen unit embeddings; l2 picked on a validation share of the
+     * train split, then refit on train + validation.
+     */
+    public record LinearProbe(String name, Modality modality, List<Double> l2, double valFraction, Source source, int clips)
+            implements Task {
+        public String kind() {
+            return "linear_probe";
+        }
+
+        public Set<Modality> modalities() {
+            return Set.of(modality);
+        }
+    }
+
+    /** Cosine kNN with DINO's temperature-weighted votes exp(sim / temperature). */
+    public record Knn(String name, Modality modality, int k, double temperature, Source source, int clips) implements Task {
+        public String kind() {
+            return "knn";
+        }
+
+        public Set<Modality> modalities() {
+            return Set.of(modality);
+        }
+    }
+
+    /**
+     * Temporal segmentation of held-out long recordings (manifest entries with segments): windows of the
+     * run's clip length every stride seconds, clustered (method kmeans, or temporal_ot: the run's
+     * prototypes; auto = temporal_ot when the run trained it on this modality).
+     */
+    public record SegmentationTask(String name, Modality modality, String method, double strideSeconds, Source source)
+            implements Task {
+        public String kind() {
+            return "segmentation";
+        }
+
+        public int clips() {
+            return 1;
+        }
+
+        public Set<Modality> modalities() {
+            return Set.of(modality);
+        }
+    }
+
+    private static final List<String> KINDS = List.of("zero_shot", "retrieval", "linear_probe", "knn", "segmentation");
+
+    /** Reads and validates a suite file. @throws ConfigException naming the file and key */
+    public static Suite load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("--suite", file + ": no such file");
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ConfigException("--suite", file + ": not YAML: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        String where = file + ": ";
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(where + "tasks", "the suite must be a mapping with a list of tasks");
+        }
+        Keys top = new Keys(where, "", root, "name", "clips", "tasks");
+        String fallback = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+        String name = top.string("name", fallback);
+        int clips = top.integer("clips", 1, 1);
+        JsonNode list = root.get("tasks");
+        if (list == null || !list.isArray() || list.isEmpty()) {
+            throw new ConfigException(where + "tasks", "must be a non-empty list of tasks");
+        }
+        List<Task> tasks = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            Task t = task(where, "tasks[" + i + "].", list.get(i), clips);
+            if (!names.add(t.name())) {
+                throw new ConfigException(where + "tasks[" + i + "].name", "'" + t.name() + "' is used by an earlier task");
+            }
+            tasks.add(t);
+        }
+        return new Suite(name, file, clips, List.copyOf(tasks));
+    }
+
+    private static Task task(String where, String at, JsonNode node, int suiteClips) {
+        if (node == null || !node.isObject()) {
+            throw new ConfigException(where + at.substring(0, at.length() - 1), "a task must be a mapping with a kind");
+        }
+        JsonNode k = node.get("kind");
+        String kind = k == null ? "" : k.asText();
+        if (!KINDS.contains(kind)) {
+            throw new ConfigException(where + at + "kind", "'" + kind + "' is not one of " + KINDS);
+        }
+        List<String> common = List.of("name", "kind", "manifest", "synth_long", "clips");
+        List<String> own = switch (kind) {
+            case "zero_shot" -> List.of("modality", "labels", "templates");
+            case "retrieval" -> List.of("pairs");
+            case "linear_probe" -> List.of("modality", "l2", "val_fraction");
+            case "knn" -> List.of("modality", "k", "temperature");
+            default -> List.of("modality", "method", "stride_seconds");
+        };
+        List<String> allowed = new ArrayList<>(common);
+        allowed.addAll(own);
+        Keys t = new Keys(where, at, node, allowed.toArray(String[]::new));
+        String name = t.string("name", kind + (node.has("modality") ? "_" + node.get("modality").asText() : ""));
+        if (!name.matches("[A-Za-z0-9_.-]+")) {
+            throw new ConfigException(where + at + "name", "'" + name + "' must be letters, digits, _ . - (it names a file)");
+        }
+        String manifest = t.string("manifest", "");
+        int synthLong = t.integer("synth_long", 0, 0);
+        if (!manifest.isEmpty() && synthLong > 0) {
+            throw new ConfigException(where + at + "synth_long", "give either manifest or synth_long, not both");
+        }
+        if (!manifest.isEmpty() && !Files.isRegularFile(Path.of(manifest))) {
+            throw new ConfigException(where + at + "manifest", manifest + ": no such file");
+        }
+        Source source = new Source(manifest.isEmpty() ? null : Path.of(manifest), synthLong);
+        int clips = t.integer("clips", suiteClips, 1);
+        return switch (kind) {
+            case "zero_shot" -> new ZeroShot(name, t.modality("modality"), t.file("labels"), t.file("templates"), source, clips);
+            case "retrieval" -> new RetrievalTask(name, t.pairs("pairs"), source, clips);
+            case "linear_probe" -> new LinearProbe(name, t.modality("modality"), t.l2("l2"), t.fraction("val_fraction", 0.2), source, clips);
+            case "knn" -> new Knn(name, t.modality("modality"), t.integer("k", 20, 1), t.positive("temperature", 0.07), source, clips);
+            default -> {
+                String method = t.string("method", "auto");
+                if (!List.of("auto", "kmeans", "temporal_ot").contains(method)) {
+                    throw new ConfigException(where + at + "method", "'" + method + "' is not one of [auto, kmeans, temporal_ot]");
+                }
+                yield new SegmentationTask(name, t.modality("modality"), method, t.positive("stride_seconds", 0.5), source);
+            }
+        };
+    }
+
+    /** The keys of one mapping: unknown keys are refused, values are read with the key in the error. */
+    private record Keys(String where, String at, JsonNode node) {
+        Keys(String where, String at, JsonNode node, String... allowed) {
+            this(where, at, node);
+            List<String> known = List.of(allowed);
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String key = it.next();
+                if (!known.contains(key)) {
+                    throw new ConfigException(where + at + key, "unknown key; this task kind knows " + known);
+                }
+            }
+        }
+
+        private ConfigException bad(String key, String message) {
+            return new ConfigException(where + at + key, message);
+        }
+
+        String string(String key, String fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            if (!v.isValueNode()) {
+                throw bad(key, "must be a string");
+            }
+            return v.asText();
+        }
+
+        int integer(String key, int fallback, int min) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            if (!v.isIntegralNumber() || v.asInt() < min) {
+                throw bad(key, v + " must be an integer >= " + min);
+            }
+            return v.asInt();
+        }
+
+        double positive(String key, double fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            double d = number(v);
+            if (!(d > 0)) {
+                throw bad(key, v + " must be a number > 0");
+            }
+            return d;
+        }
+
+        double fraction(String key, double fallback) {
+            double f = positive(key, fallback);
+            if (f >= 1) {
+                throw bad(key, f + " must be in (0, 1)");
+            }
+            return f;
+        }
+
+        /** A number, also when YAML 1.1 reads "1e-6" as a string; NaN when it is none. */
+        private static double number(JsonNode v) {
+            if (v.isNumber()) {
+                return v.asDouble();
+            }
+            try {
+                return v.isTextual() ? Double.parseDouble(v.asText()) : Double.NaN;
+            } catch (NumberFormatException e) {
+                return Double.NaN;
+            }
+        }
+
+        Modality modality(String key) {
+            String s = string(key, null);
+            if (s == null) {
+                throw bad(key, "is required (video, audio, text, imu, ...)");
+            }
+            try {
+                return Modality.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw bad(key, e.getMessage());
+            }
+        }
+
+        Path file(String key) {
+            String s = string(key, null);
+            if (s == null) {
+                throw bad(key, "is required (a file path)");
+            }
+            Path p = Path.of(s);
+            if (!Files.isRegularFile(p)) {
+                throw bad(key, s + ": no such file");
+            }
+            return p;
+        }
+
+        List<Config.Pair> pairs(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || !v.isArray() || v.isEmpty()) {
+                throw bad(key, "must be a non-empty list of pairs like [video-text, imu-text]");
+            }
+            List<Config.Pair> out = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                try {
+                    out.add(Config.Pair.parse(v.get(i).asText()));
+                } catch (IllegalArgumentException | ConfigException e) {
+                    throw bad(key + "[" + i + "]", e.getMessage());
+                }
+            }
+            return List.copyOf(out);
+        }
+
+        List<Double> l2(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return List.of(1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1);
+            }
+            if (!v.isArray() || v.isEmpty()) {
+                throw bad(key, "must be a non-empty list of L2 strengths, e.g. [1e-6, 1e-4, 1e-2]");
+            }
+            List<Double> out = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                double d = number(v.get(i));
+                if (!(d >= 0)) {
+                    throw bad(key + "[" + i + "]", v.get(i) + " must be a number >= 0");
+                }
+                out.add(d);
+            }
+            return List.copyOf(out);
+        }
+    }
+}

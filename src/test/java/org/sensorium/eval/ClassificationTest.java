@@ -1,0 +1,77 @@
+package org.sensorium.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.config.ConfigException;
+
+class ClassificationTest {
+
+    @Test
+    void topKAndMeanPerClassFromScores() {
+        // 6 classes (so top-5 is reported). Ranks of the truth, ties counting against it:
+        // s0 truth 0 [5 1 1 1 1 1] -> 1;  s1 truth 1 [5 4 1 1 1 1] -> 2;
+        // s2 truth 2 [6 5 0 4 3 2] -> 6;  s3 truth 0 [1 1 0 0 0 0] -> 2 (tie with class 1).
+        // top1 = 1/4, top5 = 3/4; per class: 0 -> 1/2, 1 -> 0, 2 -> 0; mean = 1/6.
+        double[][] s = {{5, 1, 1, 1, 1, 1}, {5, 4, 1, 1, 1, 1}, {6, 5, 0, 4, 3, 2}, {1, 1, 0, 0, 0, 0}};
+        Classification.Result r = Classification.score(s, new int[] {0, 1, 2, 0}, List.of("a", "b", "c", "d", "e", "f"));
+        assertEquals(0.25, r.top1(), 1e-12);
+        assertEquals(0.75, r.top5(), 1e-12);
+        assertEquals(1 / 6.0, r.meanPerClassTop1(), 1e-12);
+        assertEquals(Map.of("a", 0.5, "b", 0.0, "c", 0.0), r.perClass());
+        // argmax (first of ties) is class 0 for every sample: rows = true class
+        assertArrayEquals(new int[] {2, 0, 0, 0, 0, 0}, r.confusion()[0]);
+        assertArrayEquals(new int[] {1, 0, 0, 0, 0, 0}, r.confusion()[1]);
+        assertArrayEquals(new int[] {1, 0, 0, 0, 0, 0}, r.confusion()[2]);
+        assertEquals(1 / 6.0, r.metrics().get("chance_top1"), 1e-12);
+
+        Classification.Result three = Classification.score(new double[][] {{0, 1, 0}}, new int[] {1}, List.of("a", "b", "c"));
+        assertTrue(Double.isNaN(three.top5()) && !three.metrics().containsKey("top5")); // top-5 of 3 classes is trivial
+    }
+
+    @Test
+    void knnVotesAreWeightedByTemperature() {
+        // neighbours by similarity: 0.9 (class 0), 0.8 (1), 0.7 (1), 0.1 (0); k = 3 keeps the first three.
+        // T = 0.1: class 0 gets e^9 = 8103.08, class 1 e^8 + e^7 = 2980.96 + 1096.63 = 4077.59 -> class 0,
+        // though two of the three neighbours are class 1. T = 1: e^0.9 = 2.4596 vs e^0.8 + e^0.7 = 4.2393 -> class 1.
+        double[] sims = {0.1, 0.9, 0.7, 0.8};
+        int[] labels = {0, 0, 1, 1};
+        double[] sharp = Classification.knnVotes(sims, labels, 2, 3, 0.1);
+        assertEquals(Math.exp(9), sharp[0], 1e-6);
+        assertEquals(Math.exp(8) + Math.exp(7), sharp[1], 1e-6);
+        assertEquals(0, Classification.argmax(sharp));
+        double[] soft = Classification.knnVotes(sims, labels, 2, 3, 1.0);
+        assertEquals(2.4596, soft[0], 1e-4);
+        assertEquals(4.2393, soft[1], 1e-4);
+        assertEquals(1, Classification.argmax(soft));
+    }
+
+    @Test
+    void promptEnsembleIsTheRenormalisedMean() {
+        // (1, 0) and (0.6, 0.8): mean (0.8, 0.4), norm sqrt(0.8) = 0.894427 -> (0.894427, 0.447214)
+        float[] e = Classification.ensemble(List.of(new float[] {1, 0}, new float[] {0.6f, 0.8f}));
+        assertArrayEquals(new float[] {0.894427f, 0.447214f}, e, 1e-5f);
+    }
+
+    @Test
+    void labelAndTemplateFiles(@TempDir Path dir) throws Exception {
+        Path labels = Files.writeString(dir.resolve("l.txt"), "# motions\nleft | moves to the left\n\nup\n");
+        Classification.Classes c = Classification.Classes.read(labels);
+        assertEquals(List.of("left", "up"), c.labels());
+        assertEquals(List.of("moves to the left", "up"), c.phrases());
+        Path dup = Files.writeString(dir.resolve("d.txt"), "left\nup\nleft\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> Classification.Classes.read(dup));
+        assertTrue(e.getMessage().startsWith(dup + ":3:"), e.getMessage());
+        Path t = Files.writeString(dir.resolve("t.txt"), "a video of {}.\na photo\n");
+        e = assertThrows(ConfigException.class, () -> Classification.templates(t));
+        assertTrue(e.getMessage().startsWith(t + ":2:") && e.getMessage().contains("exactly one {}"), e.getMessage());
+    }
+}
