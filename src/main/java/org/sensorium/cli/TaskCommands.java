@@ -144,13 +144,16 @@ final class TaskCommands {
         @Option(names = "--lr", defaultValue = "0.003", description = "learning rate of the fusion head (default ${DEFAULT-VALUE})")
         float lr;
 
+        @Option(names = "--encoder-lr", defaultValue = "0", description = "above 0: fine-tune the video and text encoders too, at this rate (default ${DEFAULT-VALUE}: frozen)")
+        float encoderLr;
+
         @Option(names = "--no-subtitles", description = "leave the subtitles out (their embedding is zero)")
         boolean noSubtitles;
 
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
-            VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, batch, seeds, !noSubtitles,
+            VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
                     randomWeights, allSets()));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
@@ -162,8 +165,9 @@ final class TaskCommands {
     static String render(VideoQa.Result r) {
         StringBuilder sb = new StringBuilder();
         VideoQa.Options o = r.options();
-        sb.append(String.format("%nvideo QA with %s encoders (%s), %d answers per item, subtitles %s: %d train items, %d held-out%n",
-                o.randomWeights() ? "random" : "pretrained", o.randomWeights() ? "initial weights" : "step " + r.step(), r.answers(),
+        sb.append(String.format("%nvideo QA with %s %s encoders (%s), %d answers per item, subtitles %s: %d train items, %d held-out%n",
+                o.encoderLr() == 0 ? "frozen" : "fine-tuned", o.randomWeights() ? "random" : "pretrained",
+                o.randomWeights() ? "initial weights" : "step " + r.step(), r.answers(),
                 o.subtitles() ? "on" : "off", r.train(), r.test()));
         sb.append(String.format("  %-6s %9s %9s %10s%n", "seed", "held-out", "train", "train loss"));
         for (VideoQa.SeedResult s : r.seeds()) {

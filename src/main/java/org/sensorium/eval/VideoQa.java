@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * moment asked about (v) and the text encoder's embedding of the subtitles in that moment (s), fused by an
  * MLP on [t, v, s, t*v, t*s] (5E) -> hidden -> GELU -> 1; softmax over the K scores and cross-entropy with
  * the right answer train the fusion head on the train split's items; accuracy on the held-out items
- * (val and test) against chance 1/K. The encoders are frozen: every embedding is computed once.
+ * (val and test) against chance 1/K. The encoders are frozen (every embedding computed once) unless an
+ * encoder learning rate is given; then they train with the head. Each seed draws the head's initial
+ * weights and the batch order.
  *
  * <pre>
  *   shapes: b items, K answers, E embedding, H hidden
@@ -62,11 +64,16 @@ public final class VideoQa {
      * @param qa the QA manifest; null: qa.jsonl next to the run's data manifest (written for the built-in
      *     sample set when missing)
      * @param subtitles false: the subtitle embedding is zero for every item (video and question only)
+     * @param encoderLr 0: frozen encoders (embeddings computed once); above 0: the video and text encoders are
+     *     fine-tuned too, at this learning rate (every model parameter the two modalities use)
      * @param randomWeights encoders at the run config's initial values instead of the checkpoint's
      */
-    public record Options(Path checkpoint, Path qa, int hidden, int epochs, float lr, int batch, List<Long> seeds,
+    public record Options(Path checkpoint, Path qa, int hidden, int epochs, float lr, float encoderLr, int batch, List<Long> seeds,
             boolean subtitles, boolean randomWeights, List<String> sets) {
         public Options {
+            if (!(encoderLr >= 0)) {
+                throw new ConfigException("--encoder-lr", encoderLr + " must be >= 0 (0 = frozen encoders)");
+            }
             if (hidden < 1) {
                 throw new ConfigException("--hidden", hidden + " must be >= 1");
             }
@@ -122,7 +129,7 @@ public final class VideoQa {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("answers", answers);
             p.put("fusion", "MLP on [q+a, video, subs, q+a*video, q+a*subs], hidden " + options.hidden());
-            p.put("encoders", "frozen");
+            p.put("encoders", options.encoderLr() == 0 ? "frozen" : "fine-tuned, lr " + options.encoderLr());
             p.put("subtitles", options.subtitles());
             p.put("epochs", options.epochs());
             p.put("lr", options.lr());
@@ -143,8 +150,14 @@ public final class VideoQa {
         }
     }
 
+    /** An item decoded: its moment (video, and text where it has subtitles) and its K "question answer" texts. */
+    record Decoded(QaManifest.Item item, Batch.Decoded moment, List<Batch.Decoded> answers) {}
+
     /** An item's frozen features: t (K x E), v (E), s (E; zeros without subtitles). */
-    record Features(QaManifest.Item item, float[][] answers, float[] video, float[] subs) {}
+    record Features(Decoded item, float[][] answers, float[] video, float[] subs) {}
+
+    /** The encoders' view of b items: t (b, K, E), v (b, E), s (b, E), zero rows where an item has no subtitles. */
+    record Inputs(NDArray t, NDArray v, NDArray s) {}
 
     public static Result run(Options o) throws IOException, InterruptedException {
         Path ckpt = Checkpoint.resolve(o.checkpoint(), "--checkpoint");
@@ -162,23 +175,26 @@ public final class VideoQa {
         Map<String, String> skipped = new LinkedHashMap<>();
         read.errors().forEach((line, msg) -> skipped.put("line " + line, msg));
         int step = Checkpoint.readState(ckpt).step();
-        List<Features> feats;
-        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(cfg, root)) {
-            if (!o.randomWeights()) {
-                model.params().load(ckpt.resolve("model.ndlist"));
-            }
-            feats = features(model, cfg, read.items(), o.batch(), skipped, root);
-        }
-        List<Features> train = feats.stream().filter(f -> f.item().split().equals("train")).toList();
-        List<Features> test = feats.stream().filter(f -> !f.item().split().equals("train")).toList();
+        List<Decoded> items = decode(cfg, read.items(), skipped);
+        List<Decoded> train = items.stream().filter(d -> d.item().split().equals("train")).toList();
+        List<Decoded> test = items.stream().filter(d -> !d.item().split().equals("train")).toList();
         if (train.isEmpty() || test.isEmpty()) {
             throw new ConfigException("--qa", qa + ": needs train and held-out (val/test) items, has " + train.size() + " and " + test.size());
         }
-        int k = feats.get(0).answers().length;
+        int k = items.get(0).item().answers().size();
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
+            Map<Decoded, Features> frozen = null;
             for (long seed : o.seeds()) {
-                seeds.add(oneSeed(cfg, o, train, test, seed, root));
+                try (NDManager run = root.newSubManager(); SensoriumModel model = new SensoriumModel(cfg, run)) {
+                    if (!o.randomWeights()) {
+                        model.params().load(ckpt.resolve("model.ndlist"));
+                    }
+                    if (o.encoderLr() == 0 && frozen == null) { // frozen encoders: every seed sees the same features
+                        frozen = features(model, cfg, items, o.batch(), root);
+                    }
+                    seeds.add(oneSeed(cfg, o, model, frozen, train, test, seed, run));
+                }
                 LOG.info("seed {}: held-out QA accuracy {}", seed, seeds.get(seeds.size() - 1).accuracy());
             }
         }
@@ -198,48 +214,80 @@ public final class VideoQa {
         return qa;
     }
 
-    /** Decodes and embeds every item (video moment, its subtitles, each question + answer); an undecodable video skips the item. */
-    static List<Features> features(SensoriumModel model, Config cfg, List<QaManifest.Item> items, int batch,
-            Map<String, String> skipped, NDManager root) throws InterruptedException {
+    /** Decodes every item (video moment, its subtitles, each question + answer tokenized); an undecodable video skips the item. */
+    static List<Decoded> decode(Config cfg, List<QaManifest.Item> items, Map<String, String> skipped) throws InterruptedException {
         SkipLog skips = new SkipLog(cfg.run().strict());
         double clipSeconds = cfg.data().clipSeconds();
         ModalityAdapter video = Adapters.create(Modality.VIDEO, cfg.modalities(), clipSeconds);
         TextAdapter text = (TextAdapter) Adapters.create(Modality.TEXT, cfg.modalities(), clipSeconds);
-        List<Batch.Decoded> moments = new ArrayList<>(), subs = new ArrayList<>(), answers = new ArrayList<>();
-        List<QaManifest.Item> kept = new ArrayList<>();
+        List<Decoded> out = new ArrayList<>();
         try {
             List<ManifestEntry> entries = items.stream().map(VideoQa::entry).toList();
-            List<Batch.Decoded> decoded = Loader.decodeAll(entries, Map.of(Modality.VIDEO, video, Modality.TEXT, text),
-                    clipSeconds, 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips);
             Map<String, QaManifest.Item> byId = new LinkedHashMap<>();
             items.forEach(i -> byId.put(i.id(), i));
-            for (Batch.Decoded d : decoded) {
+            for (Batch.Decoded d : Loader.decodeAll(entries, Map.of(Modality.VIDEO, video, Modality.TEXT, text),
+                    clipSeconds, 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips)) {
                 QaManifest.Item item = byId.get(d.entry().id());
-                kept.add(item);
-                moments.add(d);
-                subs.add(d);
-                for (String a : item.answers()) {
-                    answers.add(new Batch.Decoded(d.entry(), Map.of(Modality.TEXT, text.tokenize(item.question() + " " + a))));
-                }
+                List<Batch.Decoded> answers = item.answers().stream().map(a ->
+                        new Batch.Decoded(d.entry(), Map.of(Modality.TEXT, text.tokenize(item.question() + " " + a)))).toList();
+                out.add(new Decoded(item, d, answers));
             }
         } finally {
             video.close();
             text.close();
         }
         skipped.putAll(skips.reasons());
-        long[] videoShape = video.inputShape(), textShape = text.inputShape();
-        float[][] v = Retrieval.embed(model, moments, Map.of(Modality.VIDEO, videoShape), batch, root).rows().get(Modality.VIDEO);
-        float[][] s = Retrieval.embed(model, subs, Map.of(Modality.TEXT, textShape), batch, root).rows().get(Modality.TEXT);
-        float[][] t = Retrieval.embed(model, answers, Map.of(Modality.TEXT, textShape), batch, root).rows().get(Modality.TEXT);
-        List<Features> out = new ArrayList<>();
-        int at = 0;
-        for (int i = 0; i < kept.size(); i++) {
-            int k = kept.get(i).answers().size();
-            float[][] ti = java.util.Arrays.copyOfRange(t, at, at + k);
-            at += k;
-            out.add(new Features(kept.get(i), ti, v[i], s[i] == null ? new float[v[i].length] : s[i]));
+        return out;
+    }
+
+    /** Every item's embeddings, without gradients, batch by batch. */
+    static Map<Decoded, Features> features(SensoriumModel model, Config cfg, List<Decoded> items, int batch, NDManager root) {
+        Map<Modality, long[]> shapes = shapes(cfg);
+        Map<Decoded, Features> out = new java.util.IdentityHashMap<>();
+        for (int from = 0; from < items.size(); from += batch) {
+            List<Decoded> chunk = items.subList(from, Math.min(items.size(), from + batch));
+            try (NDManager sm = root.newSubManager()) {
+                Inputs in = encode(model, sm, chunk, shapes, false);
+                int b = chunk.size(), k = (int) in.t().getShape().get(1), e = (int) in.v().getShape().get(1);
+                float[] t = in.t().toFloatArray(), v = in.v().toFloatArray(), s = in.s().toFloatArray();
+                for (int i = 0; i < b; i++) {
+                    float[][] ti = new float[k][];
+                    for (int j = 0; j < k; j++) {
+                        ti[j] = java.util.Arrays.copyOfRange(t, (i * k + j) * e, (i * k + j + 1) * e);
+                    }
+                    out.put(chunk.get(i), new Features(chunk.get(i), ti, java.util.Arrays.copyOfRange(v, i * e, (i + 1) * e),
+                            java.util.Arrays.copyOfRange(s, i * e, (i + 1) * e)));
+                }
+            }
         }
         return out;
+    }
+
+    private static Map<Modality, long[]> shapes(Config cfg) {
+        Map<Modality, long[]> shapes = new java.util.EnumMap<>(Modality.class);
+        for (Modality m : List.of(Modality.VIDEO, Modality.TEXT)) {
+            try (ModalityAdapter a = Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds())) {
+                shapes.put(m, a.inputShape());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return shapes;
+    }
+
+    /** The encoders on b items: the moment's video and subtitles, and the b*K question + answer texts. */
+    static Inputs encode(SensoriumModel model, NDManager sm, List<Decoded> chunk, Map<Modality, long[]> shapes, boolean training) {
+        int b = chunk.size(), k = chunk.get(0).answers().size();
+        Batch moments = Batch.collate(sm, chunk.stream().map(Decoded::moment).toList(), shapes);
+        ai.djl.ndarray.NDArray here = sm.create(moments.present(Modality.TEXT)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                .reshape(b, 1);                                                                       // (b, 1) 1 = has subtitles
+        var out = model.forward(moments, training);
+        NDArray v = out.embedding(Modality.VIDEO);                                                    // (b, E)
+        NDArray s = out.embedding(Modality.TEXT).mul(here);                                           // (b, E)
+        List<Batch.Decoded> texts = chunk.stream().flatMap(d -> d.answers().stream()).toList();
+        NDArray t = model.forward(Batch.collate(sm, texts, Map.of(Modality.TEXT, shapes.get(Modality.TEXT))), training)
+                .embedding(Modality.TEXT);                                                            // (b*K, E)
+        return new Inputs(t.reshape(b, k, -1), v, s);                                                 // (b, K, E)
     }
 
     /**
@@ -268,14 +316,22 @@ public final class VideoQa {
         }
     }
 
-    private static SeedResult oneSeed(Config cfg, Options o, List<Features> train, List<Features> test, long seed,
-            NDManager root) {
+    /**
+     * Trains a fresh fusion head (and, with encoder_lr above 0, the model) on the train items, then scores both splits.
+     *
+     * @param frozen the items' features when the encoders are frozen, else null
+     */
+    private static SeedResult oneSeed(Config cfg, Options o, SensoriumModel model, Map<Decoded, Features> frozen,
+            List<Decoded> train, List<Decoded> test, long seed, NDManager run) {
         Config.Train t = cfg.train();
-        int e = train.get(0).video().length;
-        try (NDManager run = root.newSubManager(); Params p = new Params(run, Loader.mix(seed, 31, 0))) {
+        Map<Modality, long[]> shapes = shapes(cfg);
+        int e = cfg.model().embedDim();
+        Engine.getInstance().setRandomSeed((int) Loader.mix(seed, 41, 0));
+        try (Params p = new Params(run, Loader.mix(seed, 31, 0))) {
             Linear fc1 = Linear.create(p, "qa.fc1", 5 * e, o.hidden());
             Linear fc2 = Linear.create(p, "qa.fc2", o.hidden(), 1);
             AdamW opt = new AdamW(p, t.beta1(), t.beta2(), t.eps(), t.weightDecay());
+            AdamW encoderOpt = frozen == null ? new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay()) : null;
             SplittableRandom order = new SplittableRandom(Loader.mix(seed, 37, 0));
             List<Integer> idx = new ArrayList<>();
             for (int i = 0; i < train.size(); i++) {
@@ -289,35 +345,47 @@ public final class VideoQa {
                 }
                 double sum = 0;
                 for (int from = 0; from < idx.size(); from += o.batch()) {
-                    List<Features> chunk = idx.subList(from, Math.min(idx.size(), from + o.batch())).stream().map(train::get).toList();
+                    List<Decoded> chunk = idx.subList(from, Math.min(idx.size(), from + o.batch())).stream().map(train::get).toList();
                     try (NDManager sm = run.newSubManager()) {
                         NDArray loss;
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray scores = scores(sm, chunk, fc1, fc2, o.subtitles());                  // (b, K)
-                            loss = FineTune.crossEntropy(scores, chunk.stream().mapToInt(f -> f.item().correct()).toArray());
+                            Inputs in = frozen != null ? inputs(sm, chunk, frozen) : encode(model, sm, chunk, shapes, true);
+                            NDArray scores = scores(in, fc1, fc2, o.subtitles());                          // (b, K)
+                            loss = FineTune.crossEntropy(scores, chunk.stream().mapToInt(d -> d.item().correct()).toArray());
                             gc.backward(loss);
                         }
                         sum += loss.getFloat() * chunk.size();
-                        AdamW.GradNorms norms = opt.norms(sm);
-                        float clip = t.clipGradNorm() > 0 && norms.global() > t.clipGradNorm() ? t.clipGradNorm() / norms.global() : 1f;
-                        if (Float.isFinite(norms.global())) {
-                            opt.step(sm, norms, o.lr(), clip);
+                        step(opt, sm, o.lr(), t.clipGradNorm());
+                        if (encoderOpt != null) {
+                            step(encoderOpt, sm, o.encoderLr(), t.clipGradNorm());
                         }
-                        opt.zeroGradients(sm);
                     }
                 }
                 lastLoss = sum / train.size();
             }
-            return new SeedResult(seed, accuracy(run, test, fc1, fc2, o), accuracy(run, train, fc1, fc2, o), lastLoss);
+            return new SeedResult(seed, accuracy(run, model, frozen, shapes, test, fc1, fc2, o),
+                    accuracy(run, model, frozen, shapes, train, fc1, fc2, o), lastLoss);
         }
     }
 
-    private static double accuracy(NDManager manager, List<Features> items, Linear fc1, Linear fc2, Options o) {
+    private static void step(AdamW opt, NDManager sm, float lr, float clipNorm) {
+        AdamW.GradNorms norms = opt.norms(sm);
+        if (Float.isFinite(norms.global())) {
+            opt.step(sm, norms, lr, clipNorm > 0 && norms.global() > clipNorm ? clipNorm / norms.global() : 1f);
+        } else {
+            LOG.warn("non-finite gradient norm: QA step skipped");
+        }
+        opt.zeroGradients(sm);
+    }
+
+    private static double accuracy(NDManager manager, SensoriumModel model, Map<Decoded, Features> frozen,
+            Map<Modality, long[]> shapes, List<Decoded> items, Linear fc1, Linear fc2, Options o) {
         int right = 0;
         for (int from = 0; from < items.size(); from += o.batch()) {
-            List<Features> chunk = items.subList(from, Math.min(items.size(), from + o.batch()));
+            List<Decoded> chunk = items.subList(from, Math.min(items.size(), from + o.batch()));
             try (NDManager sm = manager.newSubManager()) {
-                long[] best = scores(sm, chunk, fc1, fc2, o.subtitles()).argMax(1).toLongArray();   // (b)
+                Inputs in = frozen != null ? inputs(sm, chunk, frozen) : encode(model, sm, chunk, shapes, false);
+                long[] best = scores(in, fc1, fc2, o.subtitles()).argMax(1).toLongArray();                // (b)
                 for (int i = 0; i < best.length; i++) {
                     right += best[i] == chunk.get(i).item().correct() ? 1 : 0;
                 }
@@ -326,24 +394,29 @@ public final class VideoQa {
         return right / (double) items.size();
     }
 
-    /** The fusion MLP's score of every answer of every item: (b, K). */
-    static NDArray scores(NDManager sm, List<Features> items, Linear fc1, Linear fc2, boolean subtitles) {
-        int b = items.size(), k = items.get(0).answers().length, e = items.get(0).video().length;
+    /** Frozen features of b items as arrays of the step. */
+    private static Inputs inputs(NDManager sm, List<Decoded> items, Map<Decoded, Features> frozen) {
+        int b = items.size(), k = items.get(0).answers().size();
+        int e = frozen.get(items.get(0)).video().length;
         float[] tf = new float[b * k * e], vf = new float[b * e], sf = new float[b * e];
         for (int i = 0; i < b; i++) {
-            Features f = items.get(i);
+            Features f = frozen.get(items.get(i));
             for (int j = 0; j < k; j++) {
                 System.arraycopy(f.answers()[j], 0, tf, (i * k + j) * e, e);
             }
             System.arraycopy(f.video(), 0, vf, i * e, e);
-            if (subtitles) {
-                System.arraycopy(f.subs(), 0, sf, i * e, e);
-            }
+            System.arraycopy(f.subs(), 0, sf, i * e, e);
         }
-        NDArray t = sm.create(tf, new Shape(b, k, e));                                               // (b, K, E)
-        NDArray v = sm.create(vf, new Shape(b, 1, e)).broadcast(b, k, e);                            // (b, K, E)
-        NDArray s = sm.create(sf, new Shape(b, 1, e)).broadcast(b, k, e);                            // (b, K, E)
-        NDArray x = NDArrays.concat(new NDList(t, v, s, t.mul(v), t.mul(s)), 2);                     // (b, K, 5E)
-        return fc2.forward(Activation.gelu(fc1.forward(x))).reshape(b, k);                           // (b, K, 1) -> (b, K)
+        return new Inputs(sm.create(tf, new Shape(b, k, e)), sm.create(vf, new Shape(b, e)), sm.create(sf, new Shape(b, e)));
+    }
+
+    /** The fusion MLP's score of every answer of every item: (b, K). */
+    static NDArray scores(Inputs in, Linear fc1, Linear fc2, boolean subtitles) {
+        NDArray t = in.t();                                                                         // (b, K, E)
+        long b = t.getShape().get(0), k = t.getShape().get(1), e = t.getShape().get(2);
+        NDArray v = in.v().reshape(b, 1, e).broadcast(b, k, e);                                     // (b, K, E)
+        NDArray s = (subtitles ? in.s() : in.s().zerosLike()).reshape(b, 1, e).broadcast(b, k, e);  // (b, K, E)
+        NDArray x = NDArrays.concat(new NDList(t, v, s, t.mul(v), t.mul(s)), 2);                    // (b, K, 5E)
+        return fc2.forward(Activation.gelu(fc1.forward(x))).reshape(b, k);                          // (b, K, 1) -> (b, K)
     }
 }

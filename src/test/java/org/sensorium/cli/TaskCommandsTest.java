@@ -98,5 +98,17 @@ class TaskCommandsTest {
         assertEquals(16, metrics.get("n_test"));
         assertEquals(0.25, ((Number) metrics.get("chance")).doubleValue(), 1e-12);
         assertEquals(1, metrics.get("skipped"));
+        assertEquals("frozen", ((Map<?, ?>) task.get("protocol")).get("encoders"));
+
+        // the encoders fine-tuned with the head, without subtitles
+        Path tuned = dir.resolve("qa-tuned.json");
+        Object[] t = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--encoder-lr", "0.0001", "--no-subtitles",
+                "--epochs", "1", "--seeds", "1", "--out", tuned.toString()));
+        assertEquals(0, t[0], (String) t[2]);
+        Map<?, ?> tunedTask = (Map<?, ?>) ((List<?>) Json.read(tuned).get("tasks")).get(0);
+        assertEquals("video_qa_no_subs", tunedTask.get("name"));
+        assertEquals("fine-tuned, lr 1.0E-4", ((Map<?, ?>) tunedTask.get("protocol")).get("encoders"));
+        double acc = ((Number) ((Map<?, ?>) tunedTask.get("metrics")).get("accuracy")).doubleValue();
+        assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
     }
 }
