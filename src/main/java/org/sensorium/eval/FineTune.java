@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What trains: {@code head} the classifier alone on frozen embeddings (computed once); {@code last:N} the
  * last N trunk blocks, the trunk's final norm, the modality's projection head and the classifier; {@code full}
- * every encoder parameter the modality uses. Every sample is its centred clip (no augmentation), decoded once;
+ * every encoder parameter the modality uses. The classifier reads the embedding standardised per dimension
+ * with the training samples' statistics under the starting encoder ({@link Standardise}). Every sample is its centred clip (no augmentation), decoded once;
  * constant learning rates (lr for the encoder, head_lr for the classifier), the run's AdamW settings
  * (betas, eps, weight decay) and global-norm gradient clipping.
  */
@@ -131,6 +132,7 @@ public final class FineTune {
             p.put("seeds", options.seeds());
             p.put("weights", options.randomWeights() ? "random (initial values of the run's config)" : "checkpoint step " + step);
             p.put("clip", "centred, no augmentation");
+            p.put("input", "embedding standardised per dimension (train samples' mean/std under the starting encoder)");
             p.put("aggregate", "metrics: mean and std over seeds; per_class: mean over seeds; confusion: summed over seeds");
             t.put("protocol", p);
             Map<String, Object> m = new LinkedHashMap<>();
@@ -305,7 +307,9 @@ public final class FineTune {
             boolean frozen = o.trainable().equals("head");
             AdamW encoderOpt = frozen ? null : new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             // head only: the embeddings never change, so compute them once and train the classifier on them
-            float[][] cached = frozen ? embed(model, shots, shapes, o.batch(), run) : null;
+            float[][] initial = embed(model, shots, shapes, o.batch(), run);
+            float[][] cached = frozen ? initial : null;
+            Standardise norm = Standardise.of(initial, run);
             SplittableRandom order = new SplittableRandom(Loader.mix(seed, 29, 0));
             List<Integer> idx = new ArrayList<>();
             for (int i = 0; i < shots.size(); i++) {
@@ -324,7 +328,7 @@ public final class FineTune {
                             NDArray e = frozen ? rows(sm, chunk.stream().map(i -> cached[i]).toList())          // (b, E)
                                     : model.forward(Batch.collate(sm, chunk.stream().map(shots::get).toList(), shapes), true)
                                             .embedding(m);
-                            loss = crossEntropy(classifier.forward(e), y);                                       // ()
+                            loss = crossEntropy(classifier.forward(norm.apply(e)), y);                           // ()
                             gc.backward(loss);
                         }
                         sum += loss.getFloat() * chunk.size();
@@ -338,7 +342,7 @@ public final class FineTune {
                 lastLoss = sum / Math.max(1, idx.size());
             }
             int[] truth = test.stream().mapToInt(d -> labels.indexOf(d.entry().label())).toArray();
-            int[] predicted = predict(model, classifier, test, shapes, o.batch(), m, run);
+            int[] predicted = predict(model, norm, classifier, test, shapes, o.batch(), m, run);
             return new SeedResult(seed, shots.size(), lastLoss, Classification.score(labels, truth, predicted), 0);
         }
     }
@@ -367,6 +371,40 @@ public final class FineTune {
         opt.zeroGradients(sm);
     }
 
+    /**
+     * The classifier's input: each embedding dimension centred and scaled by its mean and standard deviation over the
+     * training samples under the starting encoder (MAE's linear probe puts a BatchNorm without affine before the
+     * head for the same reason: unit-norm embeddings differ by little, most of all a random encoder's, and a
+     * linear head with weight decay barely separates them unscaled). Fixed during training.
+     *
+     * @param mean (1, E)
+     * @param scale (1, E), 1 / (std + 1e-6)
+     */
+    record Standardise(NDArray mean, NDArray scale) {
+        static Standardise of(float[][] rows, NDManager manager) {
+            int e = rows[0].length, n = rows.length;
+            float[] mu = new float[e], inv = new float[e];
+            for (float[] r : rows) {
+                for (int j = 0; j < e; j++) {
+                    mu[j] += r[j] / n;
+                }
+            }
+            for (int j = 0; j < e; j++) {
+                double var = 0;
+                for (float[] r : rows) {
+                    var += (r[j] - mu[j]) * (double) (r[j] - mu[j]) / n;
+                }
+                inv[j] = (float) (1 / (Math.sqrt(var) + 1e-6));
+            }
+            return new Standardise(manager.create(mu, new Shape(1, e)), manager.create(inv, new Shape(1, e)));
+        }
+
+        /** (b, E) -> (b, E); the result belongs to e's manager. */
+        NDArray apply(NDArray e) {
+            return e.sub(mean).mul(scale);
+        }
+    }
+
     /** Mean over the batch of -log softmax(logits)[y]: logits (b, C), y b class indices -> (). */
     static NDArray crossEntropy(NDArray logits, int[] y) {
         NDArray onehot = logits.getManager().create(y).oneHot((int) logits.getShape().get(1));    // (b, C)
@@ -387,14 +425,14 @@ public final class FineTune {
         return Retrieval.embed(model, samples, shapes, batch, manager).rows().get(shapes.keySet().iterator().next());
     }
 
-    private static int[] predict(SensoriumModel model, Linear classifier, List<Batch.Decoded> samples,
+    private static int[] predict(SensoriumModel model, Standardise norm, Linear classifier, List<Batch.Decoded> samples,
             Map<Modality, long[]> shapes, int batch, Modality m, NDManager manager) {
         int[] out = new int[samples.size()];
         for (int from = 0; from < samples.size(); from += batch) {
             List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + batch));
             try (NDManager sm = manager.newSubManager()) {
                 NDArray e = model.forward(Batch.collate(sm, chunk, shapes), false).embedding(m);            // (b, E)
-                long[] arg = classifier.forward(e).argMax(1).toLongArray();                                  // (b)
+                long[] arg = classifier.forward(norm.apply(e)).argMax(1).toLongArray();                                  // (b)
                 for (int i = 0; i < arg.length; i++) {
                     out[from + i] = (int) arg[i];
                 }
