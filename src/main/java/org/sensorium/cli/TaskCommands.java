@@ -92,7 +92,7 @@ final class TaskCommands {
             FineTune.Result r = FineTune.run(new FineTune.Options(checkpoint, m, trainable, shots, epochs, lr, headLr, batch,
                     seeds, randomWeights, allSets()));
             System.out.println(render(r));
-            String name = "finetune_" + m.key() + "_" + (shots == 0 ? "all" : shots + "shot");
+            String name = "finetune_" + m.key() + "_" + (shots == 0 ? "all" : shots + "shot") + "_" + trainable.replace(":", "");
             write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), r.manifestSha256()), r.toTask(name), t0);
             return 0;
         }
