@@ -179,7 +179,73 @@ public final class SampleSetGenerator {
         for (Sample s : plan(samples, seed)) {
             jobs.add(() -> write(outDir, s));
         }
-        return writeAll(outDir, jobs);
+        Path manifest = writeAll(outDir, jobs);
+        writeQa(outDir, samples, seed);
+        return manifest;
+    }
+
+    /** Answers per generated QA item (the right one and K - 1 distractors). */
+    public static final int QA_ANSWERS = 4;
+
+    /**
+     * Writes outDir/qa.jsonl (data/QaManifest's format) for the sample set of this size and seed: per sample
+     * two questions about its clip, "which way" (answers: motion labels) and "what moved" (answers: a colour
+     * and shape), each with {@value #QA_ANSWERS} answers: the right one and distractors drawn from the other
+     * values, shuffled with a seed derived from (seed, sample, question). Items share their sample's split;
+     * the subtitles key is absent where the sample has no subtitle file. Media are not touched, so this also
+     * adds qa.jsonl to a set generated before it existed.
+     *
+     * @return the QA manifest path
+     */
+    public static Path writeQa(Path outDir, int samples, long seed) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder out = new StringBuilder();
+        for (Sample s : plan(samples, seed)) {
+            List<String> ways = java.util.Arrays.stream(Motion.values()).map(m -> m.label).toList();
+            List<String> objects = new ArrayList<>();
+            for (Colour c : Colour.values()) {
+                for (String shape : List.of("circle", "square")) {
+                    objects.add("the " + c.name().toLowerCase(Locale.ROOT) + " " + shape);
+                }
+            }
+            String object = "the " + s.colour().name().toLowerCase(Locale.ROOT) + " " + s.shape();
+            out.append(qaLine(json, s, "way", "which way does " + object + " move?", s.motion().label, ways,
+                    new SplittableRandom(Loader.mix(seed, s.index(), 1)))).append('\n');
+            out.append(qaLine(json, s, "what", "what moved?", object, objects,
+                    new SplittableRandom(Loader.mix(seed, s.index(), 2)))).append('\n');
+        }
+        Path file = outDir.resolve("qa.jsonl");
+        Path tmp = Files.createTempFile(outDir, ".qa", ".tmp");
+        Files.writeString(tmp, out, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
+    private static String qaLine(ObjectMapper json, Sample s, String kind, String question, String right, List<String> values,
+            SplittableRandom r) {
+        List<String> others = new ArrayList<>(values);
+        others.remove(right);
+        List<String> answers = new ArrayList<>(List.of(right));
+        for (int k = 1; k < QA_ANSWERS; k++) {
+            answers.add(others.remove(r.nextInt(others.size())));
+        }
+        for (int i = answers.size() - 1; i > 0; i--) { // Fisher-Yates: the right answer lands anywhere
+            int j = r.nextInt(i + 1);
+            String t = answers.get(i);
+            answers.set(i, answers.get(j));
+            answers.set(j, t);
+        }
+        ObjectNode o = json.createObjectNode();
+        o.put("id", s.id() + "-" + kind);
+        o.put("split", s.index() % 5 == 4 ? "val" : "train");
+        o.put("question", question);
+        answers.forEach(o.putArray("answers")::add);
+        o.put("correct", answers.indexOf(right));
+        o.putObject("video").put("uri", "media/" + s.id() + ".mp4").put("start", 0.0).put("end", SECONDS);
+        if (s.hasSubtitles()) {
+            o.put("subtitles", "media/" + s.id() + ".srt");
+        }
+        return o.toString();
     }
 
     /**

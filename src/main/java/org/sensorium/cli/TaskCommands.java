@@ -1,0 +1,203 @@
+package org.sensorium.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.sensorium.config.ConfigException;
+import org.sensorium.eval.Classification;
+import org.sensorium.eval.FineTune;
+import org.sensorium.eval.VideoQa;
+import org.sensorium.modality.Modality;
+import org.sensorium.train.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * `sensorium finetune` and `sensorium qa`: one evaluation task each on a pretrained run, printed as a table
+ * and, with --out, written as a results.json with one task entry (the shared evaluation contract).
+ */
+final class TaskCommands {
+    private TaskCommands() {}
+
+    /** Options both tasks share. */
+    static class Shared {
+        @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder")
+        Path checkpoint;
+
+        @Option(names = "--epochs", defaultValue = "30", description = "passes over the training samples (default ${DEFAULT-VALUE})")
+        int epochs;
+
+        @Option(names = "--batch", defaultValue = "32", description = "samples per step (default ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "one run per seed; mean and std reported (default ${DEFAULT-VALUE})")
+        List<Long> seeds = new ArrayList<>();
+
+        @Option(names = "--random-weights", description = "the run's architecture at its initial weights (as a train.steps=0 run) instead of the checkpoint's")
+        boolean randomWeights;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "write a results.json with this task's entry")
+        Path out;
+
+        @Option(names = "--set", description = "override a key of the run's config, e.g. --set data.manifest=other.jsonl (repeatable)")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
+        boolean strict;
+
+        @Option(names = "--debug", description = "print stack traces")
+        boolean debug;
+
+        List<String> allSets() {
+            List<String> all = new ArrayList<>(sets);
+            if (strict) {
+                all.add("run.strict=true");
+            }
+            return all;
+        }
+    }
+
+    @Command(name = "finetune", mixinStandardHelpOptions = true,
+            description = {"Activity recognition: a run's video or IMU encoder + a linear classifier, fine-tuned with cross-entropy",
+                "on the manifest's train split (all or N per class), tested on its held-out split; mean and std over seeds."})
+    static final class FinetuneCmd extends Shared implements Callable<Integer> {
+        @Option(names = "--modality", defaultValue = "video", description = "the encoder: video, imu, audio (default ${DEFAULT-VALUE})")
+        String modality;
+
+        @Option(names = "--train", defaultValue = "full", description = "what trains: full | last:N (last N trunk blocks + head) | head (default ${DEFAULT-VALUE})")
+        String trainable;
+
+        @Option(names = "--shots", defaultValue = "0", description = "labelled train samples per class, drawn per seed; 0 = all (default ${DEFAULT-VALUE})")
+        int shots;
+
+        @Option(names = "--lr", defaultValue = "0.0001", description = "encoder learning rate (default ${DEFAULT-VALUE})")
+        float lr;
+
+        @Option(names = "--head-lr", defaultValue = "0.01", description = "classifier learning rate (default ${DEFAULT-VALUE})")
+        float headLr;
+
+        @Override
+        public Integer call() throws Exception {
+            long t0 = System.nanoTime();
+            Modality m;
+            try {
+                m = Modality.parse(modality);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--modality", e.getMessage());
+            }
+            FineTune.Result r = FineTune.run(new FineTune.Options(checkpoint, m, trainable, shots, epochs, lr, headLr, batch,
+                    seeds, randomWeights, allSets()));
+            System.out.println(render(r));
+            String name = "finetune_" + m.key() + "_" + (shots == 0 ? "all" : shots + "shot") + "_" + trainable.replace(":", "");
+            write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), r.manifestSha256()), r.toTask(name), t0);
+            return 0;
+        }
+    }
+
+    static String render(FineTune.Result r) {
+        StringBuilder sb = new StringBuilder();
+        FineTune.Options o = r.options();
+        sb.append(String.format("%nfine-tuned %s (%s, train %s) on %s of %d labelled train samples, %d classes; tested on %d held-out%n",
+                o.modality().key(), o.randomWeights() ? "random weights" : "step " + r.step(), o.trainable(),
+                o.shots() == 0 ? "all" : o.shots() + " per class", r.trainPool(), r.labels().size(), r.testSamples()));
+        sb.append(String.format("  %-6s %6s %9s %9s %9s %10s %8s%n", "seed", "train", "accuracy", "balanced", "macro-F1", "train loss", "seconds"));
+        for (FineTune.SeedResult s : r.seeds()) {
+            sb.append(String.format("  %-6d %6d %9.3f %9.3f %9.3f %10.4f %8.1f%n", s.seed(), s.trainSamples(), s.scores().accuracy(),
+                    s.scores().balancedAccuracy(), s.scores().macroF1(), s.finalLoss(), s.seconds()));
+        }
+        sb.append(String.format("  %-6s %6s %4.3f±%.3f %4.3f±%.3f %4.3f±%.3f   (chance %.3f)%n", "mean", "",
+                r.mean(Classification.Scores::accuracy), r.std(Classification.Scores::accuracy),
+                r.mean(Classification.Scores::balancedAccuracy), r.std(Classification.Scores::balancedAccuracy),
+                r.mean(Classification.Scores::macroF1), r.std(Classification.Scores::macroF1), 1.0 / r.labels().size()));
+        sb.append("confusion summed over seeds (rows = true):\n");
+        for (int i = 0; i < r.labels().size(); i++) {
+            sb.append(String.format("  %-24s", r.labels().get(i)));
+            for (long v : r.pooled().confusion()[i]) {
+                sb.append(String.format(" %4d", v));
+            }
+            sb.append('\n');
+        }
+        if (r.unseen() > 0) {
+            sb.append(r.unseen()).append(" held-out samples with a label the train split lacks were not tested\n");
+        }
+        if (!r.skipped().isEmpty()) {
+            sb.append(r.skipped().size()).append(" broken samples skipped:\n");
+            r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    @Command(name = "qa", mixinStandardHelpOptions = true,
+            description = {"Multiple-choice video QA: each answer scored by a fusion MLP on the text embedding of question + answer,",
+                "the video embedding and the subtitle embedding; cross-entropy over the K answers on the train items, accuracy on the held-out."})
+    static final class QaCmd extends Shared implements Callable<Integer> {
+        @Option(names = "--qa", paramLabel = "FILE", description = "QA manifest (default: qa.jsonl beside the run's data manifest)")
+        Path qa;
+
+        @Option(names = "--hidden", defaultValue = "64", description = "hidden width of the fusion MLP (default ${DEFAULT-VALUE})")
+        int hidden;
+
+        @Option(names = "--lr", defaultValue = "0.003", description = "learning rate of the fusion head (default ${DEFAULT-VALUE})")
+        float lr;
+
+        @Option(names = "--encoder-lr", defaultValue = "0", description = "above 0: fine-tune the video and text encoders too, at this rate (default ${DEFAULT-VALUE}: frozen)")
+        float encoderLr;
+
+        @Option(names = "--no-subtitles", description = "leave the subtitles out (their embedding is zero)")
+        boolean noSubtitles;
+
+        @Override
+        public Integer call() throws Exception {
+            long t0 = System.nanoTime();
+            VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
+                    randomWeights, allSets()));
+            System.out.println(render(r));
+            write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
+                    r.toTask(noSubtitles ? "video_qa_no_subs" : "video_qa"), t0);
+            return 0;
+        }
+    }
+
+    static String render(VideoQa.Result r) {
+        StringBuilder sb = new StringBuilder();
+        VideoQa.Options o = r.options();
+        sb.append(String.format("%nvideo QA with %s %s encoders (%s), %d answers per item, subtitles %s: %d train items, %d held-out%n",
+                o.encoderLr() == 0 ? "frozen" : "fine-tuned", o.randomWeights() ? "random" : "pretrained",
+                o.randomWeights() ? "initial weights" : "step " + r.step(), r.answers(),
+                o.subtitles() ? "on" : "off", r.train(), r.test()));
+        sb.append(String.format("  %-6s %9s %9s %10s%n", "seed", "held-out", "train", "train loss"));
+        for (VideoQa.SeedResult s : r.seeds()) {
+            sb.append(String.format("  %-6d %9.3f %9.3f %10.4f%n", s.seed(), s.accuracy(), s.trainAccuracy(), s.finalLoss()));
+        }
+        sb.append(String.format("  mean   %.3f±%.3f   (chance %.3f)%n", r.meanAccuracy(), r.stdAccuracy(), r.chance()));
+        if (!r.skipped().isEmpty()) {
+            sb.append(r.skipped().size()).append(" QA items skipped:\n");
+            r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    /** results.json with one task, as `sensorium eval` writes it (suite "single"). */
+    static void write(Path out, Path checkpoint, int step, Map<String, String> manifests, Map<String, Object> task,
+            long startNanos) throws java.io.IOException {
+        if (out == null) {
+            return;
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("suite", "single");
+        json.put("checkpoint", checkpoint.toAbsolutePath().getParent().getParent().toString());
+        json.put("step", step);
+        json.put("wall_seconds", (System.nanoTime() - startNanos) / 1e9);
+        json.put("manifests", manifests);
+        json.put("tasks", List.of(task));
+        if (out.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+        }
+        Json.write(out, json);
+        System.out.println("results: " + out);
+    }
+}
