@@ -75,6 +75,23 @@ class ClassificationTest {
         assertTrue(e.getMessage().startsWith(t + ":2:") && e.getMessage().contains("exactly one {}"), e.getMessage());
     }
 
+    private static final List<String> LABELS = List.of("a", "b", "c", "d");
+
+    /**
+     * Rows = true, columns = predicted:
+     * <pre>
+     *        a  b  c  d   | row
+     *   a    3  1  0  0   | 4
+     *   b    0  4  1  0   | 5
+     *   c    1  0  0  1   | 2
+     *   d    0  0  0  0   | 0     (d never true, predicted once)
+     *  col   4  5  1  1   | 11
+     * </pre>
+     * accuracy = 7/11; per class a 3/4, b 4/5, c 0/2, d NaN; balanced = (0.75 + 0.8 + 0) / 3 = 0.516667;
+     * F1: a 2*3/(6+1+1) = 0.75, b 8/(8+1+1) = 0.8, c 0, d 0 (predicted, never true) -> macro (1.55)/4 = 0.3875.
+     */
+    private static final long[][] CONFUSION = {{3, 1, 0, 0}, {0, 4, 1, 0}, {1, 0, 0, 1}, {0, 0, 0, 0}};
+
     @Test
     void metricsOfAHandWorkedConfusionMatrix() {
         Classification.Scores s = Classification.fromConfusion(LABELS, CONFUSION);
