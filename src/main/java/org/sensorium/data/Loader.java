@@ -169,7 +169,7 @@ public final class Loader implements AutoCloseable {
             int global = shard.global(c.position());
             ManifestEntry e = entries.get(permutation(c.epoch())[global]);
             long sampleSeed = mix(seed, c.epoch(), global);
-            queue.add(pool.submit(() -> secondViews.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed))));
+            queue.add(pool.submit(() -> secondViews.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed, adapters, clipSeconds, secondViews, skips))));
             submitted = advance(c);
         }
     }
@@ -208,7 +208,8 @@ public final class Loader implements AutoCloseable {
      * The sample's training clip, plus the second views when a two-view objective is on and the clip's
      * compressed-video context when those objectives are on; null when broken.
      */
-    private Batch.Decoded decodeViews(ManifestEntry e, long sampleSeed) {
+    static Batch.Decoded decodeViews(ManifestEntry e, long sampleSeed, Map<Modality, ModalityAdapter> adapters,
+            double clipSeconds, SecondViews secondViews, SkipLog skips) {
         Clip first = clip(e, sampleSeed, true, clipSeconds);
         Batch.Decoded d = decode(e, first, adapters, skips);
         if (d != null && !secondViews.modalities().isEmpty()) {
@@ -375,6 +376,36 @@ public final class Loader implements AutoCloseable {
                     Batch.Decoded d = decode(e, c, adapters, skips);
                     return d == null ? null : withContext(d, c, views, skips);
                 }));
+            }
+            List<Batch.Decoded> out = new ArrayList<>();
+            for (Future<Batch.Decoded> f : fs) {
+                Batch.Decoded d = f.get();
+                if (d != null) {
+                    out.add(d);
+                }
+            }
+            return out;
+        } catch (ExecutionException ex) {
+            throw ex.getCause() instanceof RuntimeException re ? re : new IllegalStateException(ex.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Training views of a whole split, for held-out measures of the two-view objectives: sample i's training clip
+     * (augmented) and its second views, drawn as training draws them but from seed mix(seed, -9, i), so every call
+     * gives the same clips; in order, broken samples skipped.
+     */
+    public static List<Batch.Decoded> decodeViewsAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
+            double clipSeconds, int threads, long seed, SkipLog skips, SecondViews views) throws InterruptedException {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Batch.Decoded>> fs = new ArrayList<>();
+            for (int i = 0; i < split.size(); i++) {
+                ManifestEntry e = split.get(i);
+                long sampleSeed = mix(seed, -9, i);
+                fs.add(pool.submit(() -> decodeViews(e, sampleSeed, adapters, clipSeconds, views, skips)));
             }
             List<Batch.Decoded> out = new ArrayList<>();
             for (Future<Batch.Decoded> f : fs) {

@@ -58,6 +58,29 @@ public final class RelativeSpeed implements Objective {
         return terms;
     }
 
+    /**
+     * Held-out speed accuracy: {correct, n} of the classifier's argmax over the samples with both clips' video
+     * (a fresh head guesses about a third).
+     */
+    public int[] correct(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+        Modality v = Modality.VIDEO;
+        if (second == null || !out.embeddings().containsKey(v) || !second.embeddings().containsKey(v)) {
+            return new int[] {0, 0};
+        }
+        boolean[] both = Contrastive.both(batch.present(v), secondBatch.present(v));
+        if (Contrastive.count(both) == 0) {
+            return new int[] {0, 0};
+        }
+        int[] y = labels(batch.speeds(), secondBatch.speeds(), both);
+        NDArray z = Contrastive.rows(out.embedding(v), both).concat(Contrastive.rows(second.embedding(v), both), 1); // (n, 2E)
+        long[] predicted = z.matMul(weight.transpose()).add(bias).argMax(1).toLongArray();                        // (n)
+        int hits = 0;
+        for (int i = 0; i < y.length; i++) {
+            hits += predicted[i] == y[i] ? 1 : 0;
+        }
+        return new int[] {hits, y.length};
+    }
+
     /** 0 slower, 1 same, 2 faster: the second clip's speed against the first's, for the kept samples. */
     static int[] labels(float[] first, float[] second, boolean[] keep) {
         int[] y = new int[Contrastive.count(keep)];

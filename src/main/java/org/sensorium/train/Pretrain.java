@@ -41,7 +41,9 @@ import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.objective.MotionPrediction;
 import org.sensorium.objective.Objective;
+import org.sensorium.objective.RelativeSpeed;
 import org.sensorium.objective.TemporalOt;
+import org.sensorium.objective.TwoView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -150,6 +152,13 @@ public final class Pretrain {
             if (context) {
                 heldOutStart.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, null));
             }
+            boolean twoViews = cfg.eval().atEnd() && !valSet.isEmpty() && !secondViews.modalities().isEmpty();
+            List<Batch.Decoded> viewSamples = twoViews ? Loader.decodeViewsAll(valSet, adapters, cfg.data().clipSeconds(),
+                    cfg.data().loaderThreads(), cfg.run().seed(), skips, new Loader.SecondViews(secondViews.modalities(), secondViews.speeds()))
+                    : List.of();
+            if (twoViews) {
+                heldOutStart.putAll(evaluateViews(model, objectives, viewSamples, shapes, root));
+            }
             List<Double> losses;
             Path lastCkpt;
             long loopStart = System.nanoTime();
@@ -194,6 +203,9 @@ public final class Pretrain {
             if (context) {
                 heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, retrieval));
             }
+            if (twoViews) {
+                heldOutEnd.putAll(evaluateViews(model, objectives, viewSamples, shapes, root));
+            }
             Map<String, HeldOut> heldOut = new LinkedHashMap<>();
             heldOutEnd.forEach((k, v) -> heldOut.put(k, new HeldOut(heldOutStart.getOrDefault(k, Double.NaN), v)));
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -232,6 +244,77 @@ public final class Pretrain {
             return TemporalSegmentation.run(model, tot, recordings, adapter, cfg.eval().batchSize(), root, clip,
                     cfg.data().loaderThreads(), cfg.run().seed(), skips);
         }
+    }
+
+    /**
+     * The two-view objectives' held-out measures on training-style views of the held-out samples (the same clips
+     * before the first step and after the last): for two_view, per modality, the R@1 of finding a sample's second
+     * view among all second views from its first (cosine of the embeddings); for relative_speed, the accuracy of
+     * its slower/same/faster classifier.
+     */
+    private Map<String, Double> evaluateViews(SensoriumModel model, List<Objective.Weighted> objectives, List<Batch.Decoded> samples,
+            Map<Modality, long[]> shapes, NDManager root) {
+        Map<Modality, List<float[]>> first = new java.util.EnumMap<>(Modality.class), second = new java.util.EnumMap<>(Modality.class);
+        List<Modality> modalities = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof TwoView)
+                .flatMap(o -> ((TwoView) o).modalities().stream()).distinct().toList();
+        RelativeSpeed speed = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof RelativeSpeed)
+                .map(o -> (RelativeSpeed) o).findFirst().orElse(null);
+        int hits = 0, judged = 0;
+        int size = cfg.eval().batchSize();
+        for (int from = 0; from < samples.size(); from += size) {
+            List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + size));
+            try (NDManager sm = root.newSubManager()) {
+                Batch b1 = Batch.collate(sm, chunk, shapes);
+                Batch b2 = Batch.collateSecond(sm, chunk, shapes);
+                ModelOutput o1 = model.forward(b1, false), o2 = model.forward(b2, false);
+                for (Modality m : modalities) {
+                    if (!o1.embeddings().containsKey(m) || !o2.embeddings().containsKey(m)) {
+                        continue;
+                    }
+                    boolean[] p1 = b1.present(m), p2 = b2.present(m);
+                    float[] z1 = o1.embedding(m).toFloatArray(), z2 = o2.embedding(m).toFloatArray(); // (B * E)
+                    int e = z1.length / p1.length;
+                    for (int i = 0; i < p1.length; i++) {
+                        if (p1[i] && p2[i]) {
+                            first.computeIfAbsent(m, k -> new ArrayList<>()).add(java.util.Arrays.copyOfRange(z1, i * e, (i + 1) * e));
+                            second.computeIfAbsent(m, k -> new ArrayList<>()).add(java.util.Arrays.copyOfRange(z2, i * e, (i + 1) * e));
+                        }
+                    }
+                }
+                if (speed != null) {
+                    int[] c = speed.correct(o1, b1, o2, b2);
+                    hits += c[0];
+                    judged += c[1];
+                }
+            }
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        first.forEach((m, rows) -> out.put("two_view/" + m.key() + "/R@1", viewR1(rows, second.get(m))));
+        if (speed != null && judged > 0) {
+            out.put("relative_speed/accuracy", hits / (double) judged);
+        }
+        return out;
+    }
+
+    /** Share of rows i whose most similar b row (dot product of unit embeddings) is b[i]: a (n, E), b (n, E). */
+    static double viewR1(List<float[]> a, List<float[]> b) {
+        int hits = 0;
+        for (int i = 0; i < a.size(); i++) {
+            int best = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < b.size(); j++) {
+                double s = 0;
+                for (int k = 0; k < a.get(i).length; k++) {
+                    s += a.get(i)[k] * b.get(j)[k];
+                }
+                if (s > bestScore) {
+                    bestScore = s;
+                    best = j;
+                }
+            }
+            hits += best == i ? 1 : 0;
+        }
+        return a.isEmpty() ? Double.NaN : hits / (double) a.size();
     }
 
     /**

@@ -129,6 +129,12 @@ class MainTest {
         assertTrue(video > 0 && Double.isFinite(video), last.toString());
         assertTrue(last.containsKey("two_view/imu"), last.toString());
         assertTrue(last.containsKey("contrastive/video-text"), last.toString());
+        // held out: R@1 of finding each sample's second view from its first, before the first step and after the last
+        Map<?, ?> held = (Map<?, ?>) Json.read(dir.resolve("runs/e2e/summary.json")).get("held_out");
+        for (String m : List.of("video", "imu")) {
+            Map<?, ?> r1 = (Map<?, ?>) held.get("two_view/" + m + "/R@1");
+            assertTrue(r1 != null && ((Number) r1.get("start")).doubleValue() >= 0 && ((Number) r1.get("end")).doubleValue() <= 1, held.toString());
+        }
     }
 
     @Test
@@ -154,6 +160,10 @@ class MainTest {
         double speed = ((Number) last.get("relative_speed/speed")).doubleValue();
         assertTrue(speed > 0 && speed < 3, last.toString()); // about ln 3 = 1.10 untrained
         assertTrue(last.containsKey("relative_speed/appearance"), last.toString());
+        Map<?, ?> held = (Map<?, ?>) Json.read(dir.resolve("runs/e2e/summary.json")).get("held_out");
+        Map<?, ?> accuracy = (Map<?, ?>) held.get("relative_speed/accuracy"); // slower / same / faster on held-out pairs
+        double end = ((Number) accuracy.get("end")).doubleValue();
+        assertTrue(end >= 0 && end <= 1, held.toString());
     }
 
     @Test
