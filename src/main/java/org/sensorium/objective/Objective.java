@@ -120,7 +120,7 @@ public interface Objective {
         }
         Config.RelativeSpeed rs = config.objectives().relativeSpeed();
         if (rs.weight() > 0) {
-            list.add(new Weighted(new RelativeSpeed(rs, config.model().embedDim(), params), rs.weight()));
+            list.add(new Weighted(new RelativeSpeed(rs, config.model().width(), params), rs.weight()));
         }
         Config.TwoView v = config.objectives().twoView();
         if (v.weight() > 0) {
