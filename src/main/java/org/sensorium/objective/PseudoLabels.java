@@ -82,6 +82,28 @@ public final class PseudoLabels implements Objective {
         return Map.of(name, crossEntropy(logits, targets));
     }
 
+    /** Held-out accuracy: {correct, n} of the head's argmax over the batch's samples with the modality and a pseudo-label. */
+    public int[] correct(ModelOutput out, Batch batch) {
+        if (!out.embeddings().containsKey(modality)) {
+            return new int[] {0, 0};
+        }
+        boolean[] present = batch.present(modality);
+        float[] z = out.embedding(modality).toFloatArray(); // (B * E)
+        int e = z.length / present.length;
+        int hits = 0, n = 0;
+        try (NDManager m = out.embedding(modality).getManager().newSubManager()) {
+            long[] predicted = logits(m.create(z, new ai.djl.ndarray.types.Shape(present.length, e)), weight, bias).argMax(1).toLongArray();
+            for (int i = 0; i < present.length; i++) {
+                Integer y = labels.get(batch.ids().get(i));
+                if (present[i] && y != null) {
+                    hits += predicted[i] == y ? 1 : 0;
+                    n++;
+                }
+            }
+        }
+        return new int[] {hits, n};
+    }
+
     @Override
     public Map<String, Double> stats() {
         return Map.copyOf(stats);

@@ -75,6 +75,7 @@ public final class Ablate {
         /** The held-out measure the row's objective reports before its first step and after its last; null for none. */
         public String measure() {
             return switch (this) {
+                case PSEUDO_LABELS -> "pseudo_labels/accuracy";
                 case TWO_VIEW -> "two_view/video/R@1";
                 case RELATIVE_SPEED -> "relative_speed/accuracy";
                 case MASKED_TOKENS -> "masked_tokens/video";

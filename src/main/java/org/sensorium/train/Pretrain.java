@@ -41,6 +41,7 @@ import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.objective.MotionPrediction;
 import org.sensorium.objective.Objective;
+import org.sensorium.objective.PseudoLabels;
 import org.sensorium.objective.RelativeSpeed;
 import org.sensorium.objective.TemporalOt;
 import org.sensorium.objective.TwoView;
@@ -152,7 +153,8 @@ public final class Pretrain {
             if (context) {
                 heldOutStart.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, null));
             }
-            boolean twoViews = cfg.eval().atEnd() && !valSet.isEmpty() && !secondViews.modalities().isEmpty();
+            boolean twoViews = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
+                    || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels));
             List<Batch.Decoded> viewSamples = twoViews ? Loader.decodeViewsAll(valSet, adapters, cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.run().seed(), skips, new Loader.SecondViews(secondViews.modalities(), secondViews.speeds()))
                     : List.of();
@@ -247,10 +249,11 @@ public final class Pretrain {
     }
 
     /**
-     * The two-view objectives' held-out measures on training-style views of the held-out samples (the same clips
-     * before the first step and after the last): for two_view, per modality, the R@1 of finding a sample's second
-     * view among all second views from its first (cosine of the embeddings); for relative_speed, the accuracy of
-     * its slower/same/faster classifier.
+     * The held-out measures of objectives with a head or a second view, on training-style views of the held-out
+     * samples (the same clips before the first step and after the last): for two_view, per modality, the R@1 of
+     * finding a sample's second view among all second views from its first (cosine of the embeddings); for
+     * relative_speed, the accuracy of its slower/same/faster classifier; for pseudo_labels, the accuracy of its
+     * head on the held-out samples' clusters (the cluster file covers the whole manifest).
      */
     private Map<String, Double> evaluateViews(SensoriumModel model, List<Objective.Weighted> objectives, List<Batch.Decoded> samples,
             Map<Modality, long[]> shapes, NDManager root) {
@@ -259,16 +262,24 @@ public final class Pretrain {
                 .flatMap(o -> ((TwoView) o).modalities().stream()).distinct().toList();
         RelativeSpeed speed = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof RelativeSpeed)
                 .map(o -> (RelativeSpeed) o).findFirst().orElse(null);
-        int hits = 0, judged = 0;
+        PseudoLabels pseudo = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof PseudoLabels)
+                .map(o -> (PseudoLabels) o).findFirst().orElse(null);
+        int hits = 0, judged = 0, labelHits = 0, labelled = 0;
         int size = cfg.eval().batchSize();
         for (int from = 0; from < samples.size(); from += size) {
             List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + size));
             try (NDManager sm = root.newSubManager()) {
                 Batch b1 = Batch.collate(sm, chunk, shapes);
-                Batch b2 = Batch.collateSecond(sm, chunk, shapes);
-                ModelOutput o1 = model.forward(b1, false), o2 = model.forward(b2, false);
+                boolean seconds = chunk.stream().anyMatch(d -> !d.second().isEmpty());
+                Batch b2 = seconds ? Batch.collateSecond(sm, chunk, shapes) : null;
+                ModelOutput o1 = model.forward(b1, false), o2 = seconds ? model.forward(b2, false) : null;
+                if (pseudo != null) {
+                    int[] c = pseudo.correct(o1, b1);
+                    labelHits += c[0];
+                    labelled += c[1];
+                }
                 for (Modality m : modalities) {
-                    if (!o1.embeddings().containsKey(m) || !o2.embeddings().containsKey(m)) {
+                    if (o2 == null || !o1.embeddings().containsKey(m) || !o2.embeddings().containsKey(m)) {
                         continue;
                     }
                     boolean[] p1 = b1.present(m), p2 = b2.present(m);
@@ -292,6 +303,9 @@ public final class Pretrain {
         first.forEach((m, rows) -> out.put("two_view/" + m.key() + "/R@1", viewR1(rows, second.get(m))));
         if (speed != null && judged > 0) {
             out.put("relative_speed/accuracy", hits / (double) judged);
+        }
+        if (pseudo != null && labelled > 0) {
+            out.put("pseudo_labels/accuracy", labelHits / (double) labelled);
         }
         return out;
     }
