@@ -28,6 +28,8 @@ class SuiteTest {
         assertEquals(Modality.VIDEO, knn.modality());
         assertEquals(List.of(1e-4, 1e-2), ((Suite.LinearProbe) smoke.tasks().get(2)).l2()); // "1e-4" is a string to YAML 1.1
         assertEquals(2, smoke.tasks().get(1).clips());
+        Suite real = Suite.load(Path.of("eval/real.yaml")); // the shared recordings' manifests, by relative path
+        assertEquals(List.of("speech_retrieval", "videos_retrieval"), real.tasks().stream().map(Suite.Task::name).toList());
         assertEquals(5, smoke.tasks().get(4).source().synthLong());
     }
 
