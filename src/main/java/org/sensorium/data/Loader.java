@@ -366,30 +366,11 @@ public final class Loader implements AutoCloseable {
     public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
             double clipSeconds, int k, int n, int threads, long seed, SkipLog skips, SecondViews views)
             throws InterruptedException {
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<Batch.Decoded>> fs = new ArrayList<>();
-            for (int i = 0; i < split.size(); i++) {
-                ManifestEntry e = split.get(i);
-                Clip c = evalClip(e, mix(seed, -1 - k, i), k, n, clipSeconds);
-                fs.add(pool.submit(() -> {
-                    Batch.Decoded d = decode(e, c, adapters, skips);
-                    return d == null ? null : withContext(d, c, views, skips);
-                }));
-            }
-            List<Batch.Decoded> out = new ArrayList<>();
-            for (Future<Batch.Decoded> f : fs) {
-                Batch.Decoded d = f.get();
-                if (d != null) {
-                    out.add(d);
-                }
-            }
-            return out;
-        } catch (ExecutionException ex) {
-            throw ex.getCause() instanceof RuntimeException re ? re : new IllegalStateException(ex.getCause());
-        } finally {
-            pool.shutdownNow();
-        }
+        return decodeEach(split, threads, (i, e) -> {
+            Clip c = evalClip(e, mix(seed, -1 - k, i), k, n, clipSeconds);
+            Batch.Decoded d = decode(e, c, adapters, skips);
+            return d == null ? null : withContext(d, c, views, skips);
+        });
     }
 
     /**
@@ -399,13 +380,18 @@ public final class Loader implements AutoCloseable {
      */
     public static List<Batch.Decoded> decodeViewsAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
             double clipSeconds, int threads, long seed, SkipLog skips, SecondViews views) throws InterruptedException {
+        return decodeEach(split, threads, (i, e) -> decodeViews(e, mix(seed, -9, i), adapters, clipSeconds, views, skips));
+    }
+
+    /** decodeOne(i, split[i]) for every sample on a pool of threads; the non-null results, in split order. */
+    private static List<Batch.Decoded> decodeEach(List<ManifestEntry> split, int threads,
+            java.util.function.BiFunction<Integer, ManifestEntry, Batch.Decoded> decodeOne) throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<Batch.Decoded>> fs = new ArrayList<>();
             for (int i = 0; i < split.size(); i++) {
-                ManifestEntry e = split.get(i);
-                long sampleSeed = mix(seed, -9, i);
-                fs.add(pool.submit(() -> decodeViews(e, sampleSeed, adapters, clipSeconds, views, skips)));
+                int index = i;
+                fs.add(pool.submit(() -> decodeOne.apply(index, split.get(index))));
             }
             List<Batch.Decoded> out = new ArrayList<>();
             for (Future<Batch.Decoded> f : fs) {
