@@ -74,9 +74,14 @@ public final class EmaTeacher {
         teacher.params().save(file);
     }
 
-    /** Restores a saved teacher (every encoder array must match, as for the student). */
+    /**
+     * Restores a saved teacher (every encoder array must match, as for the student). A checkpoint without one
+     * (the objective switched on at --resume) leaves it to copy the student at its first use.
+     */
     public void load(Path file) throws IOException {
-        teacher.params().load(file);
-        synced = true;
+        if (java.nio.file.Files.isRegularFile(file)) {
+            teacher.params().load(file);
+            synced = true;
+        }
     }
 }

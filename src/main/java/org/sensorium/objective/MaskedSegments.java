@@ -2,7 +2,6 @@ package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -145,8 +144,6 @@ public final class MaskedSegments implements Objective {
 
     @Override
     public void load(Path checkpoint) throws IOException {
-        if (Files.isRegularFile(checkpoint.resolve(FILE))) {
-            teacher.load(checkpoint.resolve(FILE));
-        }
+        teacher.load(checkpoint.resolve(FILE));
     }
 }

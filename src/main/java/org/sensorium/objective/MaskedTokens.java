@@ -2,7 +2,6 @@ package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -156,8 +155,6 @@ public final class MaskedTokens implements Objective {
 
     @Override
     public void load(Path checkpoint) throws IOException {
-        if (Files.isRegularFile(checkpoint.resolve(FILE))) {
-            teacher.load(checkpoint.resolve(FILE));
-        }
+        teacher.load(checkpoint.resolve(FILE));
     }
 }
