@@ -67,12 +67,15 @@ public final class Main implements Callable<Integer> {
         return cli.execute(args);
     }
 
-    /** Options every job shares. */
-    static class Common {
+    /** Options every job shares: an experiment file next to the overrides. */
+    static class Common extends Overrides {
         @Option(names = "--config", description = "experiment file overriding configs/defaults.yaml")
         Path config;
+    }
 
-        @Option(names = "--set", description = "override one key, e.g. --set train.steps=100 (repeatable)")
+    /** Config overrides, the bad-sample policy and stack traces: for jobs on a config of their own or a run's. */
+    static class Overrides {
+        @Option(names = "--set", description = "override one config key, e.g. --set train.steps=100 (repeatable)")
         List<String> sets = new ArrayList<>();
 
         @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
@@ -221,14 +224,8 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--out", description = "pseudo-label file (default: RUN/clusters/<modality>-k<K>-step<N>.jsonl)")
         Path out;
 
-        @Option(names = "--set", description = "override a key of the run's config, e.g. --set data.manifest=other.jsonl (repeatable)")
-        List<String> sets = new ArrayList<>();
-
-        @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
-        boolean strict;
-
-        @Option(names = "--debug", description = "print stack traces")
-        boolean debug;
+        @CommandLine.Mixin
+        Overrides overrides = new Overrides(); // --set applies to the run's config
 
         @Override
         public Integer call() throws Exception {
@@ -238,11 +235,7 @@ public final class Main implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("--modality", e.getMessage());
             }
-            List<String> all = new ArrayList<>(sets);
-            if (strict) {
-                all.add("run.strict=true");
-            }
-            System.out.println(render(ClusterJob.run(new ClusterJob.Options(checkpoint, m, k, seed, iterations, out, all))));
+            System.out.println(render(ClusterJob.run(new ClusterJob.Options(checkpoint, m, k, seed, iterations, out, overrides.allSets()))));
             return 0;
         }
     }
@@ -281,22 +274,12 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--out", description = "results folder (default: RUN/eval/<suite name>)")
         Path out;
 
-        @Option(names = "--set", description = "override a key of the run's config, e.g. --set eval.batch_size=16 (repeatable)")
-        List<String> sets = new ArrayList<>();
-
-        @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
-        boolean strict;
-
-        @Option(names = "--debug", description = "print stack traces")
-        boolean debug;
+        @CommandLine.Mixin
+        Overrides overrides = new Overrides(); // --set applies to the run's config
 
         @Override
         public Integer call() throws Exception {
-            List<String> all = new ArrayList<>(sets);
-            if (strict) {
-                all.add("run.strict=true");
-            }
-            EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, all));
+            EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, overrides.allSets()));
             System.out.println(render(r));
             Report.Written w = Report.write(EvalJob.runDir(r.checkpoint()), List.of(r.out()), r.out().resolve("report.html"));
             w.notes().forEach(n -> System.out.println("note: " + n));

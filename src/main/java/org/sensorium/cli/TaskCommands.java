@@ -23,8 +23,8 @@ import picocli.CommandLine.Option;
 final class TaskCommands {
     private TaskCommands() {}
 
-    /** Options both tasks share. */
-    static class Shared {
+    /** Options both tasks share; --set applies to the run's config. */
+    static class Shared extends Main.Overrides {
         @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder")
         Path checkpoint;
 
@@ -43,22 +43,6 @@ final class TaskCommands {
         @Option(names = "--out", paramLabel = "FILE", description = "write a results.json with this task's entry")
         Path out;
 
-        @Option(names = "--set", description = "override a key of the run's config, e.g. --set data.manifest=other.jsonl (repeatable)")
-        List<String> sets = new ArrayList<>();
-
-        @Option(names = "--strict", description = "stop at the first broken sample instead of skipping it")
-        boolean strict;
-
-        @Option(names = "--debug", description = "print stack traces")
-        boolean debug;
-
-        List<String> allSets() {
-            List<String> all = new ArrayList<>(sets);
-            if (strict) {
-                all.add("run.strict=true");
-            }
-            return all;
-        }
     }
 
     @Command(name = "finetune", mixinStandardHelpOptions = true,
