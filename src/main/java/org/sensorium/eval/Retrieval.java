@@ -183,7 +183,7 @@ public final class Retrieval {
     }
 
     /** Query i's match is candidate i; rank = 1 + other candidates scoring at least as high (ties count against, so a collapsed model ranks last). */
-    static Result direction(String name, List<float[]> queries, List<float[]> candidates) {
+    public static Result direction(String name, List<float[]> queries, List<float[]> candidates) {
         int n = queries.size();
         if (n == 0) {
             return new Result(name, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);

@@ -153,13 +153,13 @@ public final class Pretrain {
             if (context) {
                 heldOutStart.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, null));
             }
-            boolean twoViews = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
+            boolean heads = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
                     || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels));
-            List<Batch.Decoded> viewSamples = twoViews ? Loader.decodeViewsAll(valSet, adapters, cfg.data().clipSeconds(),
+            List<Batch.Decoded> viewSamples = heads ? Loader.decodeViewsAll(valSet, adapters, cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.run().seed(), skips, new Loader.SecondViews(secondViews.modalities(), secondViews.speeds()))
                     : List.of();
-            if (twoViews) {
-                heldOutStart.putAll(evaluateViews(model, objectives, viewSamples, shapes, root));
+            if (heads) {
+                heldOutStart.putAll(evaluateHeads(model, objectives, viewSamples, shapes, root));
             }
             List<Double> losses;
             Path lastCkpt;
@@ -205,8 +205,8 @@ public final class Pretrain {
             if (context) {
                 heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, retrieval));
             }
-            if (twoViews) {
-                heldOutEnd.putAll(evaluateViews(model, objectives, viewSamples, shapes, root));
+            if (heads) {
+                heldOutEnd.putAll(evaluateHeads(model, objectives, viewSamples, shapes, root));
             }
             Map<String, HeldOut> heldOut = new LinkedHashMap<>();
             heldOutEnd.forEach((k, v) -> heldOut.put(k, new HeldOut(heldOutStart.getOrDefault(k, Double.NaN), v)));
@@ -251,11 +251,11 @@ public final class Pretrain {
     /**
      * The held-out measures of objectives with a head or a second view, on training-style views of the held-out
      * samples (the same clips before the first step and after the last): for two_view, per modality, the R@1 of
-     * finding a sample's second view among all second views from its first (cosine of the embeddings); for
+     * finding a sample's second view among all second views from its first ({@link Retrieval}'s ranks); for
      * relative_speed, the accuracy of its slower/same/faster classifier; for pseudo_labels, the accuracy of its
      * head on the held-out samples' clusters (the cluster file covers the whole manifest).
      */
-    private Map<String, Double> evaluateViews(SensoriumModel model, List<Objective.Weighted> objectives, List<Batch.Decoded> samples,
+    private Map<String, Double> evaluateHeads(SensoriumModel model, List<Objective.Weighted> objectives, List<Batch.Decoded> samples,
             Map<Modality, long[]> shapes, NDManager root) {
         Map<Modality, List<float[]>> first = new java.util.EnumMap<>(Modality.class), second = new java.util.EnumMap<>(Modality.class);
         List<Modality> modalities = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof TwoView)
@@ -300,7 +300,8 @@ public final class Pretrain {
             }
         }
         Map<String, Double> out = new LinkedHashMap<>();
-        first.forEach((m, rows) -> out.put("two_view/" + m.key() + "/R@1", viewR1(rows, second.get(m))));
+        first.forEach((m, rows) -> out.put("two_view/" + m.key() + "/R@1",
+                Retrieval.direction(m.key() + "->" + m.key(), rows, second.get(m)).r1()));
         if (speed != null && judged > 0) {
             out.put("relative_speed/accuracy", hits / (double) judged);
         }
@@ -308,27 +309,6 @@ public final class Pretrain {
             out.put("pseudo_labels/accuracy", labelHits / (double) labelled);
         }
         return out;
-    }
-
-    /** Share of rows i whose most similar b row (dot product of unit embeddings) is b[i]: a (n, E), b (n, E). */
-    static double viewR1(List<float[]> a, List<float[]> b) {
-        int hits = 0;
-        for (int i = 0; i < a.size(); i++) {
-            int best = 0;
-            double bestScore = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < b.size(); j++) {
-                double s = 0;
-                for (int k = 0; k < a.get(i).length; k++) {
-                    s += a.get(i)[k] * b.get(j)[k];
-                }
-                if (s > bestScore) {
-                    bestScore = s;
-                    best = j;
-                }
-            }
-            hits += best == i ? 1 : 0;
-        }
-        return a.isEmpty() ? Double.NaN : hits / (double) a.size();
     }
 
     /**

@@ -3,6 +3,7 @@ package org.sensorium.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumMap;
 import java.util.List;
@@ -49,5 +50,17 @@ class RetrievalTest {
         w2.put(Modality.TEXT, new float[][] {null});
         assertNull(Retrieval.average(List.of(new Retrieval.Embeddings(List.of("a"), w1),
                 new Retrieval.Embeddings(List.of("a"), w2))).rows().get(Modality.TEXT)[0]);
+    }
+
+    @Test
+    void r1OfTwoViewsCountsRowsWhoseOwnSecondViewIsTheMostSimilar() {
+        // the held-out two-view measure of pretraining: first views a0 = (1, 0), a1 = (0, 1), a2 = (0.6, 0.8); second
+        // views b0 = (0.8, 0.6), b1 = (0, 1), b2 = (1, 0)
+        // a0: b0 0.8, b1 0, b2 1.0 -> b2 (miss); a1: b0 0.6, b1 1.0, b2 0 -> b1 (hit); a2: b0 0.96, b1 0.8, b2 0.6 -> b0 (miss)
+        List<float[]> a = List.of(new float[] {1, 0}, new float[] {0, 1}, new float[] {0.6f, 0.8f});
+        List<float[]> b = List.of(new float[] {0.8f, 0.6f}, new float[] {0, 1}, new float[] {1, 0});
+        assertEquals(1.0 / 3, Retrieval.direction("v->v", a, b).r1(), 1e-12);
+        assertEquals(1.0, Retrieval.direction("v->v", a, a).r1(), 1e-12);
+        assertTrue(Double.isNaN(Retrieval.direction("v->v", List.of(), List.of()).r1()));
     }
 }
