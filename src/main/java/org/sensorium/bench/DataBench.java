@@ -81,10 +81,10 @@ public final class DataBench {
         String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
         for (int i = 0; i < REPEATS; i++) { // interleaved, so background load hits all four alike
             long t0 = System.nanoTime();
-            frames = CompressedVideo.decodeAll(file, false);
+            frames = CompressedVideo.decodeFrames(file, 0, Double.POSITIVE_INFINITY, false);
             ours = Math.min(ours, (System.nanoTime() - t0) / 1e9);
             t0 = System.nanoTime();
-            CompressedVideo.decodeAll(file, true);
+            CompressedVideo.decodeFrames(file, 0, Double.POSITIVE_INFINITY, true);
             oursRgb = Math.min(oursRgb, (System.nanoTime() - t0) / 1e9);
             cli = Math.min(cli, runFfmpeg(ffmpeg, file, false));
             cliRgb = Math.min(cliRgb, runFfmpeg(ffmpeg, file, true));
@@ -145,7 +145,7 @@ public final class DataBench {
      * over the file's frame count; as a ratio to issue 3's floor of 1,000 frames/s.
      */
     BenchTable.Row compressedRate(Path file) throws BadInputException {
-        long frames = CompressedVideo.decodeAll(file, false);
+        long frames = CompressedVideo.decodeFrames(file, 0, Double.POSITIVE_INFINITY, false);
         double rate = CompressedVideo.frameRate(file); // sampling at the source's rate takes every frame
         double best = Double.POSITIVE_INFINITY;
         int keys = 0;
@@ -171,7 +171,7 @@ public final class DataBench {
         double fps = cfg.modalities().video().fps();
         int count = cfg.modalities().video().frames(clip);
         double lastTarget = (count - 1) / fps; // motion() decodes up to the frame serving it; so does decodeFrames
-        int frames = CompressedVideo.decodeFrames(file, 0, lastTarget);
+        int frames = CompressedVideo.decodeFrames(file, 0, lastTarget, false);
         double motion = Double.POSITIVE_INFINITY;
         double plain = Double.POSITIVE_INFINITY;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -180,7 +180,7 @@ public final class DataBench {
             long t0 = System.nanoTime();
             CompressedVideo.motion(file, 0, clip, count, fps, MOTION_GRID, MOTION_GRID);
             long t1 = System.nanoTime();
-            CompressedVideo.decodeFrames(file, 0, lastTarget);
+            CompressedVideo.decodeFrames(file, 0, lastTarget, false);
             long t2 = System.nanoTime();
             motion = Math.min(motion, (t1 - t0) / 1e9);
             plain = Math.min(plain, (t2 - t1) / 1e9);

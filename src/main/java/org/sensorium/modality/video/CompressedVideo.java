@@ -352,16 +352,19 @@ public final class CompressedVideo {
     }
 
     /**
-     * Every frame of the file decoded, each also converted to RGB24 at its own size when {@code rgb}: what `sensorium
-     * bench data` times against the FFmpeg command line (-f null, and -pix_fmt rgb24 -f null).
+     * Plain decoding of the frames {@link #motion} decodes, without exporting motion vectors: the baselines that
+     * `sensorium bench data` times (motion() against it; it against the FFmpeg command line's -f null, and with
+     * {@code rgb} each frame also converted to RGB24 at its own size, against -pix_fmt rgb24). Seeks as motion()
+     * does and decodes up to the first frame after {@code end} (+infinity: the whole file).
      *
      * @return the number of frames decoded
      */
-    public static long decodeAll(Path file, boolean rgb) throws BadInputException {
+    public static int decodeFrames(Path file, double t0, double end, boolean rgb) throws BadInputException {
         requireFile(file);
         Rgb converter = null;
         try (Decoder d = Decoder.open(file, false, false)) {
-            long n = 0;
+            d.seek(t0);
+            int n = 0;
             while (d.next()) {
                 if (rgb) {
                     if (converter == null) {
@@ -369,34 +372,6 @@ public final class CompressedVideo {
                     }
                     converter.convert(d.frame);
                 }
-                n++;
-            }
-            if (n == 0) {
-                throw noFrames(file, d, 0);
-            }
-            return n;
-        } catch (IOException e) {
-            throw bad(file, e);
-        } finally {
-            if (converter != null) {
-                converter.close();
-            }
-        }
-    }
-
-    /**
-     * Plain decoding of the frames {@link #motion} decodes, without exporting motion vectors: the baseline that
-     * `sensorium bench data` compares motion() against. Seeks as motion() does and decodes up to the first frame
-     * after {@code end}.
-     *
-     * @return the number of frames decoded
-     */
-    public static int decodeFrames(Path file, double t0, double end) throws BadInputException {
-        requireFile(file);
-        try (Decoder d = Decoder.open(file, false, false)) {
-            d.seek(t0);
-            int n = 0;
-            while (d.next()) {
                 n++;
                 if (d.time() > end) {
                     break;
@@ -408,6 +383,10 @@ public final class CompressedVideo {
             return n;
         } catch (IOException e) {
             throw bad(file, e);
+        } finally {
+            if (converter != null) {
+                converter.close();
+            }
         }
     }
 

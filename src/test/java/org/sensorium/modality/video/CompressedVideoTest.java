@@ -291,7 +291,7 @@ class CompressedVideoTest {
             assertEquals(expected, e.getMessage());
             e = assertThrows(BadInputException.class, () -> CompressedVideo.keyframes(file, 0, INF, 4, 8, 8));
             assertEquals(expected, e.getMessage());
-            e = assertThrows(BadInputException.class, () -> CompressedVideo.decodeFrames(file, 0, INF));
+            e = assertThrows(BadInputException.class, () -> CompressedVideo.decodeFrames(file, 0, INF, false));
             assertEquals(expected, e.getMessage());
         }
     }
