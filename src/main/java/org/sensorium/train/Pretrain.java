@@ -150,8 +150,11 @@ public final class Pretrain {
             }
             Loader.SecondViews secondViews = Objective.secondViews(cfg, objectives);
             boolean context = cfg.eval().atEnd() && !valSet.isEmpty() && (secondViews.keyframes() != null || secondViews.future() != null);
+            // the held-out clips with their key frames and future fields, decoded once for the start and the end
+            List<Batch.Decoded> contextSamples = context ? Loader.decodeAll(valSet, Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO)),
+                    cfg.data().clipSeconds(), 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips, secondViews) : List.of();
             if (context) {
-                heldOutStart.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, null));
+                heldOutStart.putAll(evaluateContext(model, objectives, secondViews, contextSamples, root, null));
             }
             boolean heads = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
                     || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels));
@@ -203,7 +206,7 @@ public final class Pretrain {
                 heldOutEnd.putAll(heldOut(root, objectives, heldOutSamples, shapes));
             }
             if (context) {
-                heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, valSet, adapters, skips, root, retrieval));
+                heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, contextSamples, root, retrieval));
             }
             if (heads) {
                 heldOutEnd.putAll(evaluateHeads(model, objectives, viewSamples, shapes, root));
@@ -317,12 +320,8 @@ public final class Pretrain {
      * error and its zero-field and mean-field baselines. Run before the first step and after the last.
      */
     private Map<String, Double> evaluateContext(SensoriumModel model, List<Objective.Weighted> objectives, Loader.SecondViews views,
-            List<ManifestEntry> valSet, Map<Modality, ModalityAdapter> adapters, SkipLog skips, NDManager root,
-            Map<String, Retrieval.Result> retrieval) throws InterruptedException {
+            List<Batch.Decoded> val, NDManager root, Map<String, Retrieval.Result> retrieval) {
         Map<String, Double> heldOut = new LinkedHashMap<>();
-        Map<Modality, ModalityAdapter> video = Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO));
-        List<Batch.Decoded> val = Loader.decodeAll(valSet, video, cfg.data().clipSeconds(), 0, 1,
-                cfg.data().loaderThreads(), cfg.run().seed(), skips, views);
         if (views.keyframes() != null) {
             Retrieval.Result r = ContextEval.keyframeRetrieval(model, val, cfg.eval().batchSize(), root);
             heldOut.put("keyframe_context/R@1", r.r1());
