@@ -236,9 +236,22 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         }
     }
 
-    /** objectives.clustering.*: online cross-modal clustering, swapped prediction over Sinkhorn targets. */
+    /** objectives.clustering.targets: how a pair's Sinkhorn targets are formed (objective.Clustering). */
+    public enum ClusterTargets {
+        SWAPPED, JOINT;
+
+        public static ClusterTargets parse(String s) {
+            return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "swapped" -> SWAPPED;
+                case "joint" -> JOINT;
+                default -> throw new IllegalArgumentException("'" + s + "' is not swapped or joint");
+            };
+        }
+    }
+
+    /** objectives.clustering.*: online cross-modal clustering, swapped or joint prediction of Sinkhorn targets. */
     public record Clustering(float weight, List<Pair> pairs, int prototypes, double epsilon, int iterations,
-            double temperature) {
+            double temperature, int queue, ClusterTargets targets) {
         public Clustering {
             if (weight < 0) {
                 throw new ConfigException("objectives.clustering.weight", weight + " must be >= 0");
@@ -252,6 +265,12 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("objectives.clustering.epsilon", epsilon);
             positive("objectives.clustering.iterations", iterations);
             positive("objectives.clustering.temperature", temperature);
+            if (queue < 0) {
+                throw new ConfigException("objectives.clustering.queue", queue + " must be >= 0");
+            }
+            if (targets == null) {
+                throw new ConfigException("objectives.clustering.targets", "must be swapped or joint");
+            }
         }
     }
 

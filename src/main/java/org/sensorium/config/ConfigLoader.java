@@ -42,7 +42,8 @@ public final class ConfigLoader {
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .addModule(new SimpleModule()
                     .addDeserializer(Modality.class, new StringDeserializer<>(Modality::parse))
-                    .addDeserializer(Config.Pair.class, new StringDeserializer<>(Config.Pair::parse)))
+                    .addDeserializer(Config.Pair.class, new StringDeserializer<>(Config.Pair::parse))
+                    .addDeserializer(Config.ClusterTargets.class, new StringDeserializer<>(Config.ClusterTargets::parse)))
             .build();
 
     private ConfigLoader() {}

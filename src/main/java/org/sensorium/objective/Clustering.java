@@ -2,9 +2,17 @@ package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sensorium.modality.Modality;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.model.Layers;
@@ -12,57 +20,109 @@ import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 
 /**
- * Online cross-modal clustering with swapped prediction (XDC's cross-modal targets, trained online
- * as SwAV does). K learnable prototypes c_k, kept on the unit sphere by normalising them in the
- * forward pass. For a pair (a, b) over the n samples that have both:
+ * Online cross-modal clustering. K learnable prototypes c_k, kept on the unit sphere by normalising them
+ * in the forward pass. For a pair (a, b) over the n samples that have both:
  * <pre>
- *   S_a = Z_a C^T                      (n, K) cosine scores, Z_a unit rows, C unit rows
- *   Q_a = sinkhorn(S_a / eps)          (n, K) soft assignments, rows sum to 1, clusters used equally
- *   P_b = softmax(S_b / tau)           (n, K) predicted assignments
- *   L   = -1/2n sum_i ( sum_k Q_a[i,k] log P_b[i,k] + sum_k Q_b[i,k] log P_a[i,k] )
+ *   Z_a = normalise(E_a - mean(E_a))   (n, E) embeddings less the batch mean, unit rows (see centre)
+ *   S_a = Z_a C^T                      (n, K) cosine scores, C unit rows
+ *   P_a = softmax(S_a / tau)           (n, K) predicted assignments
+ * and the targets by objectives.clustering.targets:
+ *   swapped (XDC's cross-modal targets, trained online as SwAV does):
+ *     Q_a = sinkhorn(S_a / eps), Q_b = sinkhorn(S_b / eps)
+ *     L   = -1/2n sum_i ( Q_a[i] . log P_b[i] + Q_b[i] . log P_a[i] )
+ *   joint (SeLaVi, Asano et al. 2020: one label per sample, shared by its modalities):
+ *     Q   = sinkhorn((S_a + S_b) / 2 eps)
+ *     L   = -1/2n sum_i ( Q[i] . log P_a[i] + Q[i] . log P_b[i] )
  * </pre>
- * Q carries no gradient (it is a target). Logged per pair: the entropy of the batch's cluster usage
- * (mean of Q over samples; log K when even), the number of dead clusters (no sample's argmax),
- * and the mean of each sample's largest assignment (1/K when undecided, 1 when hard).
+ * Sinkhorn makes every row sum to 1 and every cluster take an equal share; Q carries no gradient. As
+ * SwAV does when batches are small, Sinkhorn runs over the batch together with a queue of the pair's last
+ * {@code queue} samples (scored against the current prototypes) and the batch's rows are the targets; the
+ * queue and the running centres are saved in checkpoints.
+ *
+ * <p>From random weights on the sample set, swapped targets stay at the uniform loss (ln K per pair): a
+ * modality's targets are noise to the other modality's untrained encoder, and the flat prediction is the
+ * best answer to noise. Joint targets contain each modality's own scores, so they are partly predictable from
+ * the start and the clusters sharpen (README, Measured). Joint is the default; swapped is there for XDC's
+ * setting, a warm-started encoder.
+ *
+ * <p>Logged per pair and modality: the entropy of the batch's cluster usage (mean of Q over samples; log K
+ * when even), the number of dead clusters (no sample's argmax), the mean of each sample's largest
+ * assignment (1/K when undecided, 1 when hard) and the score spread (what Sinkhorn sees, against epsilon).
  */
 public final class Clustering implements Objective {
     private final List<Config.Pair> pairs;
+    private final Config.ClusterTargets mode;
     private final NDArray prototypes; // (K, E), a model parameter: saved, optimised
     private final double epsilon, temperature;
-    private final int iterations;
+    private final int iterations, queueSize;
+    private final Map<String, ArrayDeque<float[]>> queues = new LinkedHashMap<>(); // by pair, newest last: (z_a, z_b), 2E floats
+    private final Map<Modality, float[]> centres = new EnumMap<>(Modality.class);  // running mean embedding (E)
     private final Map<String, Double> stats = new LinkedHashMap<>();
+    static final String STATE_FILE = "clustering-state.bin";
 
     public Clustering(Config.Clustering c, int embedDim, Params params) {
         this.pairs = List.copyOf(c.pairs());
+        this.mode = c.targets();
         this.prototypes = params.embedding("objective.clustering.prototypes", 1f, c.prototypes(), embedDim); // not decayed: only directions count
         this.epsilon = c.epsilon();
         this.temperature = c.temperature();
         this.iterations = c.iterations();
+        this.queueSize = c.queue();
+    }
+
+    public List<Config.Pair> pairs() {
+        return pairs;
+    }
+
+    /** The modalities whose assignments are targets or predictions. */
+    public List<Modality> modalities() {
+        return pairs.stream().flatMap(p -> java.util.stream.Stream.of(p.a(), p.b())).distinct().toList();
     }
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
         stats.clear();
         Map<String, NDArray> terms = new LinkedHashMap<>();
+        Map<Modality, NDArray> centred = new EnumMap<>(Modality.class);
+        for (Modality m : modalities()) {
+            if (out.embeddings().containsKey(m) && Contrastive.count(batch.present(m)) >= 2) {
+                centred.put(m, centre(m, out.embedding(m), batch.present(m)));
+            }
+        }
         for (Config.Pair p : pairs) {
-            if (!out.embeddings().containsKey(p.a()) || !out.embeddings().containsKey(p.b())) {
+            if (!centred.containsKey(p.a()) || !centred.containsKey(p.b())) {
                 continue;
             }
             boolean[] both = Contrastive.both(batch.present(p.a()), batch.present(p.b()));
             if (Contrastive.count(both) < 2) {
                 continue;
             }
-            NDArray za = Contrastive.rows(out.embedding(p.a()), both); // (n, E)
-            NDArray zb = Contrastive.rows(out.embedding(p.b()), both); // (n, E)
+            NDArray za = Contrastive.rows(centred.get(p.a()), both); // (n, E)
+            NDArray zb = Contrastive.rows(centred.get(p.b()), both); // (n, E)
             NDArray p0 = za.getManager().zeros(prototypes.getShape()).add(prototypes); // in the step's manager, not the parameters'
-            NDArray c = p0.div(p0.norm(new int[] {1}, true));                 // (K, E) unit rows
+            NDArray c = p0.div(p0.norm(new int[] {1}, true));        // (K, E) unit rows
             NDArray sa = za.matMul(c.transpose());                     // (n, K)
             NDArray sb = zb.matMul(c.transpose());                     // (n, K)
-            double[][] qa = sinkhorn(toRows(sa), epsilon, iterations);
-            double[][] qb = sinkhorn(toRows(sb), epsilon, iterations);
+            double[][] ra = toRows(sa), rb = toRows(sb);
+            double[][][] queued = queuedScores(p.toString(), c);       // {a, b}: (Q, K) each, or empty
+            double[][] qa, qb;
+            switch (mode) {
+                case SWAPPED -> {
+                    qa = targets(ra, queued[0]);
+                    qb = targets(rb, queued[1]);
+                }
+                case JOINT -> {
+                    qa = targets(average(ra, rb), average(queued[0], queued[1]));
+                    qb = qa;
+                }
+                default -> throw new IllegalStateException(mode.toString());
+            }
             terms.put("clustering/" + p, swapped(sa, sb, qa, qb, temperature));
-            record(p + "/" + p.a().key(), qa);
-            record(p + "/" + p.b().key(), qb);
+            record(p + "/" + p.a().key(), qa, ra);
+            record(p + "/" + p.b().key(), qb, rb);
+            if (queueSize > 0) {
+                enqueue(p.toString(), za, zb);
+            }
         }
         return terms;
     }
@@ -92,6 +152,180 @@ public final class Clustering implements Objective {
         return Sinkhorn.plan(scores, eps, iterations);
     }
 
+    /** The batch's rows (n, K) of Sinkhorn over the batch's scores (n, K) followed by the queue's (Q, K). */
+    private double[][] targets(double[][] batchRows, double[][] queueRows) {
+        double[][] all = new double[batchRows.length + queueRows.length][];
+        System.arraycopy(batchRows, 0, all, 0, batchRows.length);
+        System.arraycopy(queueRows, 0, all, batchRows.length, queueRows.length);
+        return java.util.Arrays.copyOf(sinkhorn(all, epsilon, iterations), batchRows.length);
+    }
+
+    static double[][] average(double[][] a, double[][] b) {
+        double[][] out = new double[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = new double[a[i].length];
+            for (int j = 0; j < a[i].length; j++) {
+                out[i][j] = (a[i][j] + b[i][j]) / 2;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * z (B, E) unit rows -> (B, E) unit rows less the batch mean of the present rows (with gradient, as the batch
+     * norm in SwAV's projection head does). An untrained encoder's embeddings lie in a narrow cone: their scores
+     * against the prototypes differed by 0.02-0.07 between samples, below epsilon, so every target was near
+     * uniform. The batch mean also moves the modality's running centre (momentum 0.9), which {@link #assign} uses.
+     */
+    private NDArray centre(Modality m, NDArray z, boolean[] present) {
+        NDArray mean = Contrastive.rows(z, present).mean(new int[] {0}, true); // (1, E)
+        float[] now = mean.toFloatArray();
+        float[] c = centres.get(m);
+        if (c == null) {
+            centres.put(m, now.clone());
+        } else {
+            for (int j = 0; j < c.length; j++) {
+                c[j] = 0.9f * c[j] + 0.1f * now[j];
+            }
+        }
+        NDArray d = z.sub(mean);
+        return d.div(d.norm(new int[] {1}, true).add(1e-6f));
+    }
+
+    /** The pair's queued samples scored against the unit prototypes c (K, E), without gradient: {a (Q, K), b (Q, K)}. */
+    private double[][][] queuedScores(String pair, NDArray c) {
+        ArrayDeque<float[]> queue = queues.get(pair);
+        if (queue == null || queue.isEmpty()) {
+            return new double[][][] {new double[0][], new double[0][]};
+        }
+        NDArray rows = c.getManager().create(queue.toArray(new float[0][]));    // (Q, 2E): z_a then z_b
+        long e = rows.getShape().get(1) / 2;
+        NDArray ct = c.stopGradient().transpose();                              // (E, K)
+        return new double[][][] {toRows(rows.get(":, :" + e).matMul(ct)), toRows(rows.get(":, " + e + ":").matMul(ct))};
+    }
+
+    /** Appends the rows of za, zb (n, E) to the pair's queue as (z_a, z_b), dropping the oldest beyond its size. */
+    private void enqueue(String pair, NDArray za, NDArray zb) {
+        float[] a = za.toFloatArray(), b = zb.toFloatArray();
+        int n = (int) za.getShape().get(0), e = a.length / n;
+        ArrayDeque<float[]> queue = queues.computeIfAbsent(pair, k -> new ArrayDeque<>());
+        for (int i = 0; i < n; i++) {
+            float[] row = new float[2 * e];
+            System.arraycopy(a, i * e, row, 0, e);
+            System.arraycopy(b, i * e, row, e, e);
+            queue.addLast(row);
+        }
+        while (queue.size() > queueSize) {
+            queue.removeFirst();
+        }
+    }
+
+    /**
+     * Each row of z (n, E)'s nearest prototype: its cluster. The modality's running centre is removed first; before
+     * any training step there is none, and the rows' own mean is.
+     */
+    public int[] assign(Modality m, NDArray z) {
+        float[] c = centres.get(m);
+        NDArray mean = c != null ? z.getManager().create(c).reshape(1, c.length) : z.mean(new int[] {0}, true);
+        NDArray d = z.sub(mean);
+        NDArray unit = d.div(d.norm(new int[] {1}, true).add(1e-6f));           // (n, E)
+        NDArray p0 = z.getManager().zeros(prototypes.getShape()).add(prototypes);
+        NDArray scores = unit.matMul(p0.div(p0.norm(new int[] {1}, true)).transpose()); // (n, K)
+        return scores.argMax(1).toType(ai.djl.ndarray.types.DataType.INT32, false).toIntArray();
+    }
+
+    @Override
+    public void save(Path checkpoint) throws IOException {
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
+                Files.newOutputStream(checkpoint.resolve(STATE_FILE))))) {
+            out.writeInt(queues.size());
+            for (Map.Entry<String, ArrayDeque<float[]>> q : queues.entrySet()) {
+                out.writeUTF(q.getKey());
+                out.writeInt(q.getValue().size());
+                for (float[] row : q.getValue()) {
+                    writeFloats(out, row);
+                }
+            }
+            out.writeInt(centres.size());
+            for (Map.Entry<Modality, float[]> c : centres.entrySet()) {
+                out.writeUTF(c.getKey().key());
+                writeFloats(out, c.getValue());
+            }
+        }
+    }
+
+    @Override
+    public void load(Path checkpoint) throws IOException {
+        queues.clear();
+        centres.clear();
+        Path file = checkpoint.resolve(STATE_FILE);
+        if (!Files.exists(file)) {
+            return; // written while clustering was off: start with empty queues
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            int count = in.readInt();
+            for (int i = 0; i < count; i++) {
+                ArrayDeque<float[]> queue = queues.computeIfAbsent(in.readUTF(), k -> new ArrayDeque<>());
+                int rows = in.readInt();
+                for (int r = 0; r < rows; r++) {
+                    queue.addLast(readFloats(in));
+                }
+            }
+            count = in.readInt();
+            for (int i = 0; i < count; i++) {
+                centres.put(Modality.parse(in.readUTF()), readFloats(in));
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(file + ": unreadable clustering state (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static void writeFloats(DataOutputStream out, float[] row) throws IOException {
+        out.writeInt(row.length);
+        for (float v : row) {
+            out.writeFloat(v);
+        }
+    }
+
+    private static float[] readFloats(DataInputStream in) throws IOException {
+        float[] row = new float[in.readInt()];
+        for (int j = 0; j < row.length; j++) {
+            row[j] = in.readFloat();
+        }
+        return row;
+    }
+
+    /** The pair's queued (z_a, z_b) rows, oldest first (for tests). */
+    List<float[]> queue(String pair) {
+        return List.copyOf(queues.getOrDefault(pair, new ArrayDeque<>()));
+    }
+
+    /**
+     * The standard deviation of the scores (n, K) once each row's and each column's mean is removed: the only
+     * part of the scores Sinkhorn sees (it absorbs row and column constants). Much below epsilon, every target
+     * is near uniform.
+     */
+    public static double spread(double[][] s) {
+        int n = s.length, k = s[0].length;
+        double[] row = new double[n], col = new double[k];
+        double all = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                row[i] += s[i][j] / k;
+                col[j] += s[i][j] / n;
+                all += s[i][j] / ((double) n * k);
+            }
+        }
+        double sq = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                double r = s[i][j] - row[i] - col[j] + all;
+                sq += r * r;
+            }
+        }
+        return Math.sqrt(sq / ((double) n * k));
+    }
+
     /** Cluster usage statistics of soft assignments q (n, K): entropy, dead clusters, mean max. */
     public static double[] usage(double[][] q) {
         int n = q.length, k = q[0].length;
@@ -116,8 +350,9 @@ public final class Clustering implements Objective {
         return new double[] {entropy, dead, meanMax};
     }
 
-    private void record(String name, double[][] q) {
+    private void record(String name, double[][] q, double[][] scores) {
         double[] u = usage(q);
+        stats.put("clustering/" + name + "/score_spread", spread(scores));
         stats.put("clustering/" + name + "/usage_entropy", u[0]);
         stats.put("clustering/" + name + "/dead_clusters", u[1]);
         stats.put("clustering/" + name + "/mean_max", u[2]);

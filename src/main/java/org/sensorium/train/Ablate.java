@@ -80,6 +80,7 @@ public final class Ablate {
                 case RELATIVE_SPEED -> "relative_speed/accuracy";
                 case MASKED_TOKENS -> "masked_tokens/video";
                 case MASKED_SEGMENTS -> "masked_segments/video";
+                case CLUSTERING -> "clustering/cross_modal_NMI";
                 case KEYFRAME_CONTEXT -> "keyframe_context/R@1";
                 case MOTION_PREDICTION -> "motion_prediction/mse";
                 default -> null;

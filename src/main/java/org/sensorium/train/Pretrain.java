@@ -39,6 +39,7 @@ import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Modality;
 import org.sensorium.modality.ModalityAdapter;
+import org.sensorium.objective.Clustering;
 import org.sensorium.objective.MotionPrediction;
 import org.sensorium.objective.Objective;
 import org.sensorium.objective.PseudoLabels;
@@ -157,7 +158,7 @@ public final class Pretrain {
                 heldOutStart.putAll(evaluateContext(model, objectives, secondViews, contextSamples, root, null));
             }
             boolean heads = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
-                    || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels));
+                    || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels || o.objective() instanceof Clustering));
             List<Batch.Decoded> viewSamples = heads ? Loader.decodeViewsAll(valSet, adapters, cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.run().seed(), skips, new Loader.SecondViews(secondViews.modalities(), secondViews.speeds()))
                     : List.of();
@@ -267,6 +268,10 @@ public final class Pretrain {
                 .map(o -> (RelativeSpeed) o).findFirst().orElse(null);
         PseudoLabels pseudo = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof PseudoLabels)
                 .map(o -> (PseudoLabels) o).findFirst().orElse(null);
+        Clustering clustering = objectives.stream().map(Objective.Weighted::objective).filter(o -> o instanceof Clustering)
+                .map(o -> (Clustering) o).findFirst().orElse(null);
+        Map<Modality, Map<Integer, Integer>> assigned = new java.util.EnumMap<>(Modality.class); // sample index -> prototype
+        List<String> sampleLabels = new ArrayList<>();
         int hits = 0, judged = 0, labelHits = 0, labelled = 0;
         int size = cfg.eval().batchSize();
         for (int from = 0; from < samples.size(); from += size) {
@@ -276,6 +281,20 @@ public final class Pretrain {
                 boolean seconds = chunk.stream().anyMatch(d -> !d.second().isEmpty());
                 Batch b2 = seconds ? Batch.collateSecond(sm, chunk, shapes) : null;
                 ModelOutput o1 = model.forward(b1, false), o2 = seconds ? model.forward(b2, false) : null;
+                if (clustering != null) { // each sample's prototype, per modality
+                    for (Modality m : clustering.modalities()) {
+                        if (o1.embeddings().containsKey(m)) {
+                            int[] k = clustering.assign(m, o1.embedding(m));
+                            boolean[] present = b1.present(m);
+                            for (int i = 0; i < k.length; i++) {
+                                if (present[i]) {
+                                    assigned.computeIfAbsent(m, x -> new LinkedHashMap<>()).put(from + i, k[i]);
+                                }
+                            }
+                        }
+                    }
+                    sampleLabels.addAll(b1.labels());
+                }
                 if (pseudo != null) {
                     int[] c = pseudo.correct(o1, b1);
                     labelHits += c[0];
@@ -311,6 +330,39 @@ public final class Pretrain {
         if (pseudo != null && labelled > 0) {
             out.put("pseudo_labels/accuracy", labelHits / (double) labelled);
         }
+        if (clustering != null) {
+            out.putAll(clusterMeasures(clustering, assigned, sampleLabels));
+        }
+        return out;
+    }
+
+    /**
+     * Online clustering's held-out measures from each sample's nearest prototype: per pair, the NMI between the two
+     * modalities' clusters of the same samples (how far one modality's cluster tells the other's, which the objective
+     * trains; 0 when independent, and 0 when everything falls in one cluster, so collapse does not score), and per
+     * modality the NMI of the clusters against the hidden labels.
+     */
+    static Map<String, Double> clusterMeasures(Clustering clustering, Map<Modality, Map<Integer, Integer>> assigned,
+            List<String> labels) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (Config.Pair p : clustering.pairs()) {
+            Map<Integer, Integer> a = assigned.getOrDefault(p.a(), Map.of()), b = assigned.getOrDefault(p.b(), Map.of());
+            List<Integer> both = a.keySet().stream().filter(b::containsKey).toList();
+            if (!both.isEmpty()) {
+                out.put("clustering/" + p + "/NMI", ClusterMetrics.nmi(both.stream().mapToInt(a::get).toArray(),
+                        both.stream().mapToInt(b::get).toArray()));
+            }
+        }
+        out.keySet().stream().filter(k -> k.endsWith("/NMI")).mapToDouble(out::get).average() // over the pairs, the one figure
+                .ifPresent(mean -> out.put("clustering/cross_modal_NMI", mean));
+        assigned.forEach((m, clusters) -> {
+            List<Integer> ids = clusters.keySet().stream().filter(i -> labels.get(i) != null).toList();
+            List<String> classes = ids.stream().map(labels::get).distinct().sorted().toList();
+            if (!ids.isEmpty()) {
+                out.put("clustering/" + m.key() + "/NMI", ClusterMetrics.nmi(ids.stream().mapToInt(clusters::get).toArray(),
+                        ids.stream().mapToInt(i -> classes.indexOf(labels.get(i))).toArray()));
+            }
+        });
         return out;
     }
 

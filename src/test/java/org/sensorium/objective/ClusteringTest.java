@@ -1,12 +1,24 @@
 package org.sensorium.objective;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.config.Config;
+import org.sensorium.data.Batch;
+import org.sensorium.modality.Modality;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.Params;
 
 class ClusteringTest {
 
@@ -78,5 +90,54 @@ class ClusteringTest {
         float[] a = {0.3f, -0.2f, 0.5f, 0.1f, 0.4f, -0.6f, -0.3f, 0.2f, 0.0f};
         float[][] b = {{0.2f, 0.1f, -0.4f}, {0.5f, -0.5f, 0.3f}, {0.0f, 0.3f, 0.1f}};
         GradCheck.check(sa -> Clustering.swapped(sa, sa.getManager().create(b), qa, qb, 0.5), a, new Shape(3, 3), 2e-4);
+    }
+
+    @Test
+    void scoreSpreadIgnoresRowAndColumnConstants() {
+        // [[1, 0], [0, 1]]: row means 1/2, column means 1/2, overall 1/2 -> residuals +-1/2 -> spread 1/2.
+        assertEquals(0.5, Clustering.spread(new double[][] {{1, 0}, {0, 1}}), 1e-12);
+        // adding 3 to row 0 and 5 to column 1 changes nothing Sinkhorn sees
+        assertEquals(0.5, Clustering.spread(new double[][] {{4, 8}, {0, 6}}), 1e-12);
+        assertEquals(0.0, Clustering.spread(new double[][] {{1, 2}, {1, 2}}), 1e-12);
+    }
+
+    @Test
+    void jointTargetsAreSharedAndTheQueueAndCentresSurviveACheckpoint(@TempDir Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Config.Clustering c = new Config.Clustering(1f, List.of(Config.Pair.parse("video-audio")), 3, 0.5, 3, 0.1, 4,
+                    Config.ClusterTargets.JOINT);
+            Params params = new Params(m, 7);
+            Clustering k = new Clustering(c, 2, params);
+            // 3 samples, sample 1 has no audio: the pair sees samples 0 and 2
+            NDArray video = m.create(new float[] {1, 0, 0, 1, 0.6f, 0.8f}, new Shape(3, 2));
+            NDArray audio = m.create(new float[] {0, 1, 9, 9, 1, 0}, new Shape(3, 2));
+            Batch batch = new Batch(List.of("a", "b", "c"), List.of("x", "y", "z"), Map.of(),
+                    Map.of(Modality.VIDEO, new boolean[] {true, true, true}, Modality.AUDIO, new boolean[] {true, false, true}),
+                    Map.of());
+            ModelOutput out = new ModelOutput(Map.of(), Map.of(Modality.VIDEO, video, Modality.AUDIO, audio), null);
+            Map<String, NDArray> terms = k.losses(out, batch);
+            assertTrue(Float.isFinite(terms.get("clustering/video-audio").getFloat()));
+            // the queue holds the pair's 2 samples as (z_video, z_audio), centred by the batch mean of the present rows:
+            // video mean of all 3 rows = (1.6, 1.8) / 3; sample 0: (1, 0) - mean = (0.466667, -0.6) / 0.760117
+            List<float[]> queued = k.queue("video-audio");
+            assertEquals(2, queued.size());
+            assertEquals(0.466667 / 0.760117, queued.get(0)[0], 1e-4);
+            assertEquals(-0.6 / 0.760117, queued.get(0)[1], 1e-4);
+            // audio mean over samples 0 and 2 only (sample 1's 9s are absent): (0.5, 0.5); sample 0: (-0.5, 0.5) / 0.707107
+            assertEquals(-0.707107, queued.get(0)[2], 1e-4);
+            assertEquals(0.707107, queued.get(0)[3], 1e-4);
+            int[] before = k.assign(Modality.VIDEO, video);
+
+            Files.createDirectories(dir);
+            k.save(dir);
+            Clustering restored = new Clustering(c, 2, new Params(m, 7));
+            restored.load(dir);
+            assertEquals(2, restored.queue("video-audio").size());
+            assertArrayEquals(queued.get(1), restored.queue("video-audio").get(1));
+            assertArrayEquals(before, restored.assign(Modality.VIDEO, video)); // same running centre
+            Clustering fresh = new Clustering(c, 2, new Params(m, 7));
+            fresh.load(dir.resolve("missing")); // a checkpoint written while clustering was off: empty state
+            assertEquals(0, fresh.queue("video-audio").size());
+        }
     }
 }
