@@ -117,10 +117,19 @@ public final class Manifest {
         if (node.has("attributes") && !node.get("attributes").isObject()) {
             throw line.error("attributes", "must be an object");
         }
+        Map<String, String> attributes = new java.util.LinkedHashMap<>();
+        if (node.has("attributes")) {
+            node.get("attributes").fields().forEachRemaining(f -> {
+                if (f.getValue().isValueNode()) {
+                    attributes.put(f.getKey(), f.getValue().asText());
+                }
+            });
+        }
         if (sources.isEmpty() && captions.isEmpty()) {
             throw line.error("id", "sample '" + id + "' has no modality (video, audio, text, imu or captions)");
         }
-        return new ManifestEntry(id, split, label, subject, Map.copyOf(sources), captions, segments, line.file, line.number);
+        return new ManifestEntry(id, split, label, subject, Map.copyOf(sources), captions, segments, attributes, line.file,
+                line.number);
     }
 
     private static ManifestEntry.Source source(Line line, String key, JsonNode node) {

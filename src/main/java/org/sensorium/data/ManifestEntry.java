@@ -17,13 +17,21 @@ import org.sensorium.modality.Modality;
  * @param segments the activities of a long recording in time order (label and span, seconds from the
  *     start of the sample's span), for temporal segmentation; empty for a sample with one label
  * @param manifest the manifest file, for error messages
+ * @param attributes the manifest's free "attributes" object, text values only (e.g. the sample set's color and shape)
  * @param line 1-based line number in the manifest, for error messages
  */
 public record ManifestEntry(String id, String split, String label, String subject, Map<Modality, Source> sources,
-        List<String> captions, List<Segment> segments, Path manifest, int line) {
+        List<String> captions, List<Segment> segments, Map<String, String> attributes, Path manifest, int line) {
 
     public ManifestEntry {
         segments = List.copyOf(segments);
+        attributes = Map.copyOf(attributes);
+    }
+
+    /** An entry without attributes. */
+    public ManifestEntry(String id, String split, String label, String subject, Map<Modality, Source> sources,
+            List<String> captions, List<Segment> segments, Path manifest, int line) {
+        this(id, split, label, subject, sources, captions, segments, Map.of(), manifest, line);
     }
 
     /** An entry without segments. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
@@ -20,10 +21,18 @@ public final class ContextEval {
     private ContextEval() {}
 
     /**
-     * Each held-out clip queries the key frames of the held-out samples (as static clips, through the same
-     * encoder); its match is its own. Over the samples that have a video clip and a key frame; chance R@1 is 1/n.
+     * Clip-to-key-frame matching on held-out samples.
+     *
+     * @param instance each clip queries the key frames of the samples (as static clips, through the same encoder); its
+     *     match is its own; chance R@1 is 1/n
+     * @param lookR1 the share of clips whose nearest key frame shows the same look, the manifest's attributes (the
+     *     sample set's colour and shape); NaN when the samples have no attributes
+     * @param lookChance that share for a key frame drawn at random: sum over looks of (count / n)^2
      */
-    public static Retrieval.Result keyframeRetrieval(SensoriumModel model, List<Batch.Decoded> samples, int batchSize,
+    public record KeyframeMatch(Retrieval.Result instance, double lookR1, double lookChance) {}
+
+    /** Over the samples that have a video clip and a key frame. */
+    public static KeyframeMatch keyframeMatch(SensoriumModel model, List<Batch.Decoded> samples, int batchSize,
             NDManager manager) {
         List<Batch.Decoded> both = samples.stream()
                 .filter(d -> d.items().containsKey(Modality.VIDEO) && d.keyframe() != null).toList();
@@ -37,7 +46,43 @@ public final class ContextEval {
                 keys.addAll(rows(model.forward(keyframes, false).embedding(Modality.VIDEO)));
             }
         }
-        return Retrieval.direction("video->keyframe", clips, keys);
+        List<String> looks = both.stream().map(d -> d.entry().attributes().isEmpty() ? null
+                : new java.util.TreeMap<>(d.entry().attributes()).toString()).toList();
+        return new KeyframeMatch(Retrieval.direction("video->keyframe", clips, keys), lookR1(clips, keys, looks),
+                lookChance(looks));
+    }
+
+    /** The share of queries (n, E) whose most similar key (n, E) has the query's look; NaN when a look is missing. */
+    static double lookR1(List<float[]> queries, List<float[]> keys, List<String> looks) {
+        if (queries.isEmpty() || looks.stream().anyMatch(java.util.Objects::isNull)) {
+            return Double.NaN;
+        }
+        int hits = 0;
+        for (int i = 0; i < queries.size(); i++) {
+            int best = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < keys.size(); j++) {
+                double s = 0;
+                for (int e = 0; e < queries.get(i).length; e++) {
+                    s += queries.get(i)[e] * keys.get(j)[e];
+                }
+                if (s > bestScore) {
+                    bestScore = s;
+                    best = j;
+                }
+            }
+            hits += looks.get(best).equals(looks.get(i)) ? 1 : 0;
+        }
+        return hits / (double) queries.size();
+    }
+
+    static double lookChance(List<String> looks) {
+        if (looks.isEmpty() || looks.stream().anyMatch(java.util.Objects::isNull)) {
+            return Double.NaN;
+        }
+        Map<String, Long> counts = looks.stream().collect(java.util.stream.Collectors.groupingBy(l -> l,
+                java.util.stream.Collectors.counting()));
+        return counts.values().stream().mapToDouble(c -> Math.pow(c / (double) looks.size(), 2)).sum();
     }
 
     /**

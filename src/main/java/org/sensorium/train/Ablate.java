@@ -81,7 +81,7 @@ public final class Ablate {
                 case MASKED_TOKENS -> "masked_tokens/video";
                 case MASKED_SEGMENTS -> "masked_segments/video";
                 case CLUSTERING -> "clustering/cross_modal_NMI";
-                case KEYFRAME_CONTEXT -> "keyframe_context/R@1";
+                case KEYFRAME_CONTEXT -> "keyframe_context/augmented_look_R@1";
                 case MOTION_PREDICTION -> "motion_prediction/mse";
                 default -> null;
             };

@@ -15,6 +15,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -154,8 +155,14 @@ public final class Pretrain {
             // the held-out clips with their key frames and future fields, decoded once for the start and the end
             List<Batch.Decoded> contextSamples = context ? Loader.decodeAll(valSet, Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO)),
                     cfg.data().clipSeconds(), 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips, secondViews) : List.of();
+            // and with training's augmentation, drawn independently for the clip and its key frame (no pixel copying)
+            List<Batch.Decoded> augmentedContext = context && secondViews.keyframes() != null
+                    ? Loader.decodeViewsAll(valSet, Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO)), cfg.data().clipSeconds(),
+                            cfg.data().loaderThreads(), cfg.run().seed(), skips,
+                            new Loader.SecondViews(Set.of(), List.of(1.0), 1, secondViews.keyframes(), null, 0))
+                    : List.of();
             if (context) {
-                heldOutStart.putAll(evaluateContext(model, objectives, secondViews, contextSamples, root, null));
+                heldOutStart.putAll(evaluateContext(model, objectives, secondViews, contextSamples, augmentedContext, root, null));
             }
             boolean heads = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
                     || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels || o.objective() instanceof Clustering));
@@ -207,7 +214,7 @@ public final class Pretrain {
                 heldOutEnd.putAll(heldOut(root, objectives, heldOutSamples, shapes));
             }
             if (context) {
-                heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, contextSamples, root, retrieval));
+                heldOutEnd.putAll(evaluateContext(model, objectives, secondViews, contextSamples, augmentedContext, root, retrieval));
             }
             if (heads) {
                 heldOutEnd.putAll(evaluateHeads(model, objectives, viewSamples, shapes, root));
@@ -368,16 +375,28 @@ public final class Pretrain {
 
     /**
      * The compressed-video objectives' held-out measures on the centred clip of every held-out sample: video-to-key-frame
-     * retrieval (R@1 and R@5 as measures, and the whole result into retrieval when it is not null), the motion-prediction
-     * error and its zero-field and mean-field baselines. Run before the first step and after the last.
+     * retrieval (R@1 and R@5 as measures, and the whole result into retrieval when it is not null), the same on augmented,
+     * the held-out samples' training-style clips and key frames, each with its own crop, flip and colour (an untrained
+     * encoder matches an unaugmented clip to its key frame by their shared pixels), the motion-prediction error and its
+     * zero-field and mean-field baselines. Run before the first step and after the last.
      */
     private Map<String, Double> evaluateContext(SensoriumModel model, List<Objective.Weighted> objectives, Loader.SecondViews views,
-            List<Batch.Decoded> val, NDManager root, Map<String, Retrieval.Result> retrieval) {
+            List<Batch.Decoded> val, List<Batch.Decoded> augmented, NDManager root, Map<String, Retrieval.Result> retrieval) {
         Map<String, Double> heldOut = new LinkedHashMap<>();
         if (views.keyframes() != null) {
-            Retrieval.Result r = ContextEval.keyframeRetrieval(model, val, cfg.eval().batchSize(), root);
+            ContextEval.KeyframeMatch match = ContextEval.keyframeMatch(model, val, cfg.eval().batchSize(), root);
+            Retrieval.Result r = match.instance();
             heldOut.put("keyframe_context/R@1", r.r1());
             heldOut.put("keyframe_context/R@5", r.r5());
+            if (!augmented.isEmpty()) { // the pair as training sees it: an unaugmented pair is matched by copying pixels
+                ContextEval.KeyframeMatch a = ContextEval.keyframeMatch(model, augmented, cfg.eval().batchSize(), root);
+                heldOut.put("keyframe_context/augmented_R@1", a.instance().r1());
+                heldOut.put("keyframe_context/augmented_R@5", a.instance().r5());
+                if (!Double.isNaN(a.lookR1())) {
+                    heldOut.put("keyframe_context/augmented_look_R@1", a.lookR1());
+                    heldOut.put("keyframe_context/look_chance", a.lookChance());
+                }
+            }
             if (retrieval != null) {
                 retrieval.put("video->keyframe", r);
             }

@@ -39,10 +39,12 @@ class ManifestTest {
         assertTrue(Double.isNaN(a.sources().get(Modality.IMU).end()));
         assertFalse(a.has(Modality.AUDIO));
         assertEquals("f1", a.subject());
+        assertEquals(java.util.Map.of("color", "red"), a.attributes());
         ManifestEntry b = es.get(1);
         assertEquals(3, b.line());
         assertNull(b.label());
         assertNull(b.subject());
+        assertTrue(b.attributes().isEmpty());
         assertTrue(b.has(Modality.TEXT));
         assertEquals(List.of("a cup", "a mug"), b.captions());
         assertEquals("manifest.jsonl:3 (id=b)", b.where());
