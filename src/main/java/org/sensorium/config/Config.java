@@ -214,13 +214,14 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** objectives.motion_prediction.*: an MLP on the clip's pooled trunk features predicts the motion field after the clip. */
-    public record MotionPrediction(float weight, double horizonSeconds, int hidden) {
+    public record MotionPrediction(float weight, double horizonSeconds, int hidden, int pool) {
         public MotionPrediction {
             if (weight < 0) {
                 throw new ConfigException("objectives.motion_prediction.weight", weight + " must be >= 0");
             }
             positive("objectives.motion_prediction.horizon_seconds", horizonSeconds);
             positive("objectives.motion_prediction.hidden", hidden);
+            positive("objectives.motion_prediction.pool", pool);
         }
     }
 

@@ -108,7 +108,7 @@ public final class ContextEval {
                 Batch batch = Batch.collateOne(sm, chunk, Modality.VIDEO, d -> d.items().get(Modality.VIDEO));
                 ModelOutput out = model.forward(batch, false);
                 predicted.addAll(rows(predictor.predict(out.tokens().get(Modality.VIDEO))));  // (b, F)
-                chunk.forEach(d -> targets.add(d.future().values()));
+                chunk.forEach(d -> targets.add(predictor.pool(d.future().values()))); // (F) each, as the objective's targets
             }
         }
         int f = targets.get(0).length;

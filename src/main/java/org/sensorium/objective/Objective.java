@@ -149,7 +149,7 @@ public interface Objective {
         Config.MotionPrediction mp = config.objectives().motionPrediction();
         if (mp.weight() > 0) {
             list.add(new Weighted(new MotionPrediction(config.model().width(), mp.hidden(),
-                    config.modalities().motion().inputShape(mp.horizonSeconds()), params), mp.weight()));
+                    config.modalities().motion().inputShape(mp.horizonSeconds()), mp.pool(), params), mp.weight()));
         }
         return list;
     }

@@ -38,7 +38,7 @@ class MotionPredictionTest {
     void onlySamplesWithAFutureFieldCountAndTheZeroFieldIsLogged() {
         try (NDManager m = NDManager.newBaseManager()) {
             Params params = new Params(m, 1);
-            MotionPrediction o = new MotionPrediction(2, 3, new long[] {1, 1, 1, 2}, params); // F = 2 values per sample
+            MotionPrediction o = new MotionPrediction(2, 3, new long[] {1, 1, 1, 2}, 1, params); // F = 2 values per sample
             // W2 = 0, b2 = (1, -1): every clip predicts the field (1, -1) whatever its features
             params.all().get("objective.motion_prediction.fc2.weight").set(new float[6]);
             params.all().get("objective.motion_prediction.fc2.bias").set(new float[] {1, -1});
@@ -115,5 +115,21 @@ class MotionPredictionTest {
             ids.add("s" + i);
         }
         return new Batch(ids, Collections.nCopies(present.length, null), x == null ? Map.of() : Map.of(m, x), Map.of(m, present), Map.of());
+    }
+
+    @Test
+    void poolingAveragesCellsAndTheConfigNamesABadPool() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // one future frame on a 2 x 2 grid, (dx, dy) per cell: (1, 0) (3, 0) / (0, 4) (0, 0); pool 2 -> (1, 1)
+            MotionPrediction o = new MotionPrediction(2, 3, new long[] {1, 2, 2, 2}, 2, new Params(m, 1));
+            assertArrayEquals(new long[] {1, 1, 1, 2}, o.fieldShape());
+            assertArrayEquals(new float[] {1, 1}, o.pool(new float[] {1, 0, 3, 0, 0, 4, 0, 0}), 1e-6f);
+            MotionPrediction same = new MotionPrediction(2, 3, new long[] {1, 2, 2, 2}, 1, new Params(m, 2));
+            assertArrayEquals(new float[] {1, 0, 3, 0, 0, 4, 0, 0}, same.pool(new float[] {1, 0, 3, 0, 0, 4, 0, 0}), 1e-6f);
+            org.sensorium.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    org.sensorium.config.ConfigException.class,
+                    () -> new MotionPrediction(2, 3, new long[] {1, 8, 8, 2}, 3, new Params(m, 3)));
+            assertTrue(e.getMessage().contains("objectives.motion_prediction.pool"), e.getMessage());
+        }
     }
 }
