@@ -45,8 +45,13 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int run(String... args) {
+        return execute(new Main(), args);
+    }
+
+    /** Runs a picocli command with the CLI's exit codes and one-line errors (also the cluster launcher's main). */
+    public static int execute(Object command, String... args) {
         boolean debug = List.of(args).contains("--debug");
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = new CommandLine(command);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException || e instanceof ManifestException || e instanceof SkipLog.StrictSkipException
                     || e instanceof Report.MalformedResults) {
@@ -68,13 +73,18 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Options every job shares: an experiment file next to the overrides. */
-    static class Common extends Overrides {
+    public static class Common extends Overrides {
         @Option(names = "--config", description = "experiment file overriding configs/defaults.yaml")
         Path config;
+
+        /** The experiment file, or null. */
+        public Path config() {
+            return config;
+        }
     }
 
     /** Config overrides, the bad-sample policy and stack traces: for jobs on a config of their own or a run's. */
-    static class Overrides {
+    public static class Overrides {
         @Option(names = "--set", description = "override one config key, e.g. --set train.steps=100 (repeatable)")
         List<String> sets = new ArrayList<>();
 
@@ -84,7 +94,12 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
-        List<String> allSets() {
+        public boolean debug() {
+            return debug;
+        }
+
+        /** The --set overrides, then run.strict=true when --strict was given. */
+        public List<String> allSets() {
             List<String> all = new ArrayList<>(sets);
             if (strict) {
                 all.add("run.strict=true");

@@ -81,15 +81,19 @@ public final class Pretrain {
 
     /** Starts a new run in run.dir/run.name (a new timestamped name when empty). */
     public static Summary start(ConfigLoader.Resolved resolved) throws IOException, InterruptedException {
-        Config.Run run = resolved.config().run();
-        String name = run.name().isBlank()
-                ? "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : run.name();
-        Path dir = Path.of(run.dir()).resolve(name);
+        Path dir = runDir(resolved.config().run());
         if (Checkpoint.latest(dir) != null) {
             throw new ConfigException("run.name", dir + " already has checkpoints: use --resume " + dir + " or another name");
         }
         Files.createDirectories(dir);
         return new Pretrain(resolved, dir, false).execute();
+    }
+
+    /** The run folder run.dir/run.name; an empty run.name is pretrain-&lt;yyyyMMdd-HHmmss&gt; of now. */
+    public static Path runDir(Config.Run run) {
+        String name = run.name().isBlank()
+                ? "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : run.name();
+        return Path.of(run.dir()).resolve(name);
     }
 
     /** Continues the run in runDir from its newest checkpoint, with the config it was started with (plus sets). */
