@@ -47,7 +47,7 @@ final class Handshake {
         byte[] nonceA = in.readNBytes(NONCE);
         byte[] macA = in.readNBytes(MAC);
         if (nonceA.length < NONCE || macA.length < MAC) {
-            throw new Refused("closed the connection during the handshake");
+            throw new Refused("closed the connection during the handshake (a worker of another job, or it failed)");
         }
         if (!MessageDigest.isEqual(macA, mac(secret, "acceptor", peer, rank, nonceC, nonceA))) {
             throw new Refused("could not prove the job's secret");
