@@ -104,11 +104,21 @@ public interface Objective {
      * objectives run their own passes through the model (masked inputs, an EMA teacher of it).
      */
     static List<Weighted> fromConfig(Config config, SensoriumModel model) {
+        return fromConfig(config, model, null);
+    }
+
+    /**
+     * {@link #fromConfig(Config, SensoriumModel)} for one rank of a worker group: contrastive negatives come from
+     * every rank's batch.
+     *
+     * @param dp the group's trainer side, or null for one worker
+     */
+    static List<Weighted> fromConfig(Config config, SensoriumModel model, org.sensorium.dist.DataParallel dp) {
         Params params = model.params();
         List<Weighted> list = new ArrayList<>();
         Config.Contrastive c = config.objectives().contrastive();
         if (c.weight() > 0) {
-            list.add(new Weighted(new Contrastive(c.pairs()), c.weight()));
+            list.add(new Weighted(new Contrastive(c.pairs(), dp, config.model().embedDim()), c.weight()));
         }
         Config.Clustering k = config.objectives().clustering();
         if (k.weight() > 0) {
