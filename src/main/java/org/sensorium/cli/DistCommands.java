@@ -4,8 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.config.ConfigLoader;
 import org.sensorium.dist.AllReduceBench;
 import org.sensorium.dist.Devices;
 import org.sensorium.dist.DistException;
@@ -21,7 +18,6 @@ import org.sensorium.dist.Group;
 import org.sensorium.dist.LocalLauncher;
 import org.sensorium.dist.Worker;
 import org.sensorium.dist.WorkerSpec;
-import org.sensorium.train.Checkpoint;
 import org.sensorium.train.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,48 +56,14 @@ final class DistCommands {
 
         @Override
         public Integer call() throws Exception {
-            if (command.isEmpty() || !command.get(0).equals("pretrain")) {
-                throw new ConfigException("COMMAND", "launch runs `-- pretrain [options]`, got " + command);
-            }
-            List<String> args = new ArrayList<>(command.subList(1, command.size()));
-            Main.PretrainCmd parsed = new Main.PretrainCmd();
-            try {
-                new CommandLine(parsed).parseArgs(args.toArray(String[]::new));
-            } catch (CommandLine.ParameterException e) {
-                throw new ConfigException("pretrain", e.getMessage());
-            }
-            // the config is resolved here too: its errors stop the launch before any JVM starts; and the run
-            // folder must be known to restart from its checkpoint
-            List<String> sets = parsed.common.allSets();
-            Config cfg;
-            Path runDir;
-            if (parsed.resume != null) {
-                Path yaml = parsed.resume.resolve("config.yaml");
-                if (!Files.isRegularFile(yaml)) {
-                    throw new ConfigException("--resume", parsed.resume + " has no config.yaml: not a run folder");
-                }
-                cfg = ConfigLoader.loadResolved(yaml, sets).config();
-                runDir = parsed.resume;
-            } else {
-                cfg = ConfigLoader.load(parsed.common.config, sets).config();
-                String name = cfg.run().name();
-                if (name.isBlank()) { // every rank must use the same name: chosen here
-                    name = "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-                    args.addAll(List.of("--set", "run.name=" + name));
-                }
-                runDir = Path.of(cfg.run().dir()).resolve(name);
-            }
-            List<String> resume = new ArrayList<>(List.of("pretrain", "--resume", runDir.toString()));
-            for (String s : sets) {
-                resume.addAll(List.of("--set", s));
-            }
-            List<String> first = new ArrayList<>(List.of("pretrain"));
-            first.addAll(args);
+            // resolved here: config errors stop the launch before any JVM starts, and a restart resumes the run's folder
+            GroupRun run = GroupRun.of(command);
+            Config cfg = run.config();
             LocalLauncher.Options o = options(workers, devices, iface != null ? iface : cfg.dist().iface(),
                     timeout != null ? timeout : cfg.dist().timeoutSeconds(), maxRestarts, attempt -> {
                         List<String> a = new ArrayList<>(List.of("worker", "--"));
                         try {
-                            a.addAll(attempt > 0 && Checkpoint.latest(runDir) != null ? resume : first);
+                            a.addAll(run.args());
                         } catch (java.io.IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }

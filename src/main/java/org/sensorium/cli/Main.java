@@ -107,18 +107,13 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Options every job shares: an experiment file next to the overrides. */
-    public static class Common extends Overrides {
+    static class Common extends Overrides {
         @Option(names = "--config", description = "experiment file overriding configs/defaults.yaml")
         Path config;
-
-        /** The experiment file, or null. */
-        public Path config() {
-            return config;
-        }
     }
 
     /** Config overrides, the bad-sample policy and stack traces: for jobs on a config of their own or a run's. */
-    public static class Overrides {
+    static class Overrides {
         @Option(names = "--set", description = "override one config key, e.g. --set train.steps=100 (repeatable)")
         List<String> sets = new ArrayList<>();
 
@@ -128,12 +123,7 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
-        public boolean debug() {
-            return debug;
-        }
-
-        /** The --set overrides, then run.strict=true when --strict was given. */
-        public List<String> allSets() {
+        List<String> allSets() {
             List<String> all = new ArrayList<>(sets);
             if (strict) {
                 all.add("run.strict=true");

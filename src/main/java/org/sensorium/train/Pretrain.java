@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Pretrain {
     private static final Logger LOG = LoggerFactory.getLogger(Pretrain.class);
+    /** The system property of {@link #failOnce}. */
+    public static final String FAIL_ONCE = "sensorium.test.fail_once";
 
     private final ConfigLoader.Resolved resolved;
     private final Config cfg;
@@ -431,9 +433,30 @@ public final class Pretrain {
                     Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha,
                             group.worldSize()), model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
                 }
+                failOnce(group.rank(), step + 1);
             }
         }
         return losses;
+    }
+
+    /**
+     * Fault injection for the launchers' restart tests: with -Dsensorium.test.fail_once=RANK:STEP:MARKER, that
+     * rank throws once its step STEP is done (checkpoint included) unless the file MARKER exists; it creates MARKER
+     * first, so the restarted group runs through.
+     */
+    static void failOnce(int rank, int step) throws IOException {
+        String spec = System.getProperty(FAIL_ONCE);
+        if (spec == null) {
+            return;
+        }
+        String[] f = spec.split(":", 3);
+        if (f.length != 3) {
+            throw new ConfigException(FAIL_ONCE, "'" + spec + "' is not RANK:STEP:MARKER");
+        }
+        if (Integer.parseInt(f[0]) == rank && Integer.parseInt(f[1]) == step && Files.notExists(Path.of(f[2]))) {
+            Files.createFile(Path.of(f[2]));
+            throw new IllegalStateException(FAIL_ONCE + ": rank " + rank + " fails after step " + step + ", as asked");
+        }
     }
 
     /**

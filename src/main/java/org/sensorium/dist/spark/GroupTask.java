@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.sensorium.cli.GroupRun;
 import org.sensorium.dist.DistException;
 import org.sensorium.dist.Worker;
 import org.sensorium.dist.WorkerSpec;
@@ -43,49 +44,39 @@ final class GroupTask implements Function1<Iterator<Integer>, Iterator<GroupTask
     /**
      * What every task of one job shares, built on the driver and shipped in the task closure.
      *
-     * @param bind where workers listen: null = the executor's host as Spark knows it, else an interface name (eth0,
+     * @param iface where workers listen: null = the executor's host as Spark knows it, else an interface name (eth0,
      *     ib0: the same on every node) or an address
      * @param secret the job's random secret (it travels in the closure: see README, Spark's own authentication and
      *     encryption keep it off an untrusted network)
      * @param runDir the absolute run folder, the same for every executor
-     * @param config the experiment file, or null
-     * @param sets the pretrain --set overrides (run.dir and run.name included)
+     * @param start the pretrain arguments that start the run, resume those that resume it ({@link GroupRun})
      */
-    record Job(int workers, String bind, Duration timeout, byte[] secret, String runDir, String config, List<String> sets,
-            boolean debug) implements Serializable {
+    record Job(int workers, String iface, Duration timeout, byte[] secret, String runDir, List<String> start, List<String> resume)
+            implements Serializable {
         Job {
-            sets = List.copyOf(sets);
+            start = List.copyOf(start);
+            resume = List.copyOf(resume);
         }
 
-        /** The pretrain arguments: resume the run when it has a checkpoint, else start it. */
-        List<String> pretrainArgs(boolean resume) {
-            List<String> args = new ArrayList<>();
-            if (resume) {
-                args.addAll(List.of("--resume", runDir));
-            } else if (config != null) {
-                args.addAll(List.of("--config", config));
-            }
-            for (String s : sets) {
-                args.addAll(List.of("--set", s));
-            }
-            if (debug) {
-                args.add("--debug");
-            }
-            return args;
+        static Job of(int workers, String iface, Duration timeout, byte[] secret, GroupRun run) {
+            return new Job(workers, iface, timeout, secret, run.runDir().toString(), run.start(), run.resume());
         }
 
         @Override
         public String toString() { // never the secret
-            return "Job[workers=" + workers + ", bind=" + bind + ", timeout=" + timeout + ", runDir=" + runDir + ", config=" + config
-                    + ", sets=" + sets + "]";
+            return "Job[workers=" + workers + ", iface=" + iface + ", timeout=" + timeout + ", runDir=" + runDir + ", start=" + start + "]";
         }
     }
 
-    /** A worker's exit code (0 done, 2 bad config or manifest), reported to the driver with where it ran. */
-    record Exit(int rank, String address, String device, long pid, int code) implements Serializable {
+    /**
+     * A worker's exit code (0 done, 2 bad config or manifest), reported to the driver with where it ran, the
+     * stage attempt (0 = first) and the checkpoint step it resumed from (-1: it started the run).
+     */
+    record Exit(int rank, String address, String device, long pid, int attempt, int resumedFrom, int code) implements Serializable {
         @Override
         public String toString() {
-            return "rank " + rank + " " + address + " " + device + " pid " + pid + ": exit " + code;
+            return "rank " + rank + " " + address + " " + device + " pid " + pid + " attempt " + attempt
+                    + (resumedFrom < 0 ? " started the run" : " resumed from step " + resumedFrom) + ": exit " + code;
         }
     }
 
@@ -101,7 +92,7 @@ final class GroupTask implements Function1<Iterator<Integer>, Iterator<GroupTask
         int rank = ctx.partitionId();
         String device = device(ctx.resourcesJMap());
         try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-            listener.bind(new InetSocketAddress(bindAddress(job.bind(), executorHost(ctx.getTaskInfos()[rank].address())), 0));
+            listener.bind(new InetSocketAddress(bindAddress(job.iface(), executorHost(ctx.getTaskInfos()[rank].address())), 0));
             InetSocketAddress self = (InetSocketAddress) listener.getLocalAddress();
             int step = checkpointStep(Path.of(job.runDir()));
             String[] all = ctx.allGather(self.getAddress().getHostAddress() + " " + self.getPort() + " " + step);
@@ -115,12 +106,14 @@ final class GroupTask implements Function1<Iterator<Integer>, Iterator<GroupTask
                 }
             }
             WorkerSpec spec = new WorkerSpec(rank, all.length, peers, device, job.secret(), job.timeout());
-            int code = Worker.run(spec, listener, job.pretrainArgs(step >= 0).toArray(String[]::new));
+            List<String> args = step >= 0 ? job.resume() : job.start();
+            int code = Worker.run(spec, listener, args.toArray(String[]::new));
             if (code != 0 && code != 2) { // 2 is a bad config or manifest: a retry would fail the same way
-                throw new DistException("rank " + rank + " on " + peers.get(rank) + ": pretrain exited with code " + code
+                throw new DistException("rank " + rank + " on " + WorkerSpec.format(self) + ": pretrain exited with code " + code
                         + " (its log is the executor's stderr)");
             }
-            return scala.collection.Iterator$.MODULE$.single(new Exit(rank, WorkerSpec.format(self), device, ProcessHandle.current().pid(), code));
+            return scala.collection.Iterator$.MODULE$.single(new Exit(rank, WorkerSpec.format(self), device, ProcessHandle.current().pid(),
+                    ctx.stageAttemptNumber(), step, code));
         } catch (IOException e) {
             throw new UncheckedIOException("rank " + rank + ": " + e.getMessage(), e);
         }
@@ -155,26 +148,26 @@ final class GroupTask implements Function1<Iterator<Integer>, Iterator<GroupTask
     }
 
     /**
-     * Where a worker listens: the executor's host when bind is null (loopback when the cluster is local), the
-     * first address of the interface named bind (IPv4 first), or the address or host name bind.
+     * Where a worker listens: the executor's host when iface is null (loopback when the cluster is local), the
+     * first address of the interface named iface (IPv4 first), or the address or host name iface.
      *
-     * @throws DistException naming --bind when the interface has no address or the name does not resolve
+     * @throws DistException naming --interface when the interface has no address or the name does not resolve
      */
-    static InetAddress bindAddress(String bind, String executorHost) throws SocketException {
-        String name = bind == null ? executorHost : bind;
-        NetworkInterface nif = bind == null ? null : NetworkInterface.getByName(bind);
+    static InetAddress bindAddress(String iface, String executorHost) throws SocketException {
+        String name = iface == null ? executorHost : iface;
+        NetworkInterface nif = iface == null ? null : NetworkInterface.getByName(iface);
         if (nif != null) {
             List<InetAddress> addresses = Collections.list(nif.getInetAddresses());
             addresses.sort((a, b) -> Boolean.compare(a.getAddress().length != 4, b.getAddress().length != 4));
             if (addresses.isEmpty()) {
-                throw new DistException("--bind: interface " + bind + " has no address on " + executorHost);
+                throw new DistException("--interface: " + iface + " has no address on " + executorHost);
             }
             return addresses.get(0);
         }
         try {
             return InetAddress.getByName(name);
         } catch (UnknownHostException e) {
-            throw new DistException((bind == null ? "executor host " : "--bind: ") + name + " does not resolve on " + executorHost);
+            throw new DistException((iface == null ? "executor host " : "--interface: ") + name + " does not resolve on " + executorHost);
         }
     }
 

@@ -1,7 +1,6 @@
 package org.sensorium.dist.spark;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -14,15 +13,12 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
+import org.sensorium.cli.GroupRun;
 import org.sensorium.cli.Main;
-import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.config.ConfigLoader;
-import org.sensorium.train.Checkpoint;
-import org.sensorium.train.Pretrain;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
@@ -37,26 +33,24 @@ import scala.reflect.ClassTag$;
  * (repartition) to the driver; a barrier result stage would be aborted at its first failure.
  */
 @Command(name = "spark-submit --class org.sensorium.dist.spark.SparkGroup sensorium.jar", mixinStandardHelpOptions = true,
-        description = "Pretrain with a worker group of Spark barrier tasks (one per executor and device).")
+        description = "Pretrain with a worker group of Spark barrier tasks (one per executor and device). Example: ... sensorium.jar"
+                + " --workers 8 -- pretrain --set run.dir=/shared/runs --set data.manifest=/shared/data/train.jsonl")
 public final class SparkGroup implements Callable<Integer> {
     /** Bytes of the per-job secret: the size of an HMAC-SHA256 key's hash. */
     static final int SECRET_BYTES = 32;
 
-    @Mixin
-    Main.Common common = new Main.Common();
-
-    @Option(names = "--resume", description = "continue the run in this folder from its newest checkpoint")
-    Path resume;
-
     @Option(names = "--workers", required = true, description = "workers in the group: barrier tasks, one per executor and device")
     int workers;
 
-    @Option(names = "--bind", description = "where workers listen: an interface name (the same on every node, e.g. ib0) or an"
-            + " address; default: the executor's host as Spark knows it")
-    String bind;
+    @Option(names = "--interface", description = "where workers listen: an interface name (the same on every node, e.g. ib0) or"
+            + " an address; default: the executor's host as Spark knows it (not dist.interface, which is one machine's)")
+    String iface;
 
-    @Option(names = "--timeout", defaultValue = "300", description = "seconds a worker waits for a peer before failing (default: ${DEFAULT-VALUE})")
-    double timeoutSeconds;
+    @Option(names = "--timeout", description = "seconds a worker waits for a peer before failing (default: dist.timeout_seconds)")
+    Double timeout;
+
+    @Parameters(paramLabel = "COMMAND", description = "after --: pretrain and its options (paths as every executor sees them)")
+    List<String> command = new ArrayList<>();
 
     public static void main(String[] args) {
         System.exit(Main.execute(new SparkGroup(), args));
@@ -68,9 +62,8 @@ public final class SparkGroup implements Callable<Integer> {
         SparkConf conf = new SparkConf().setIfMissing("spark.app.name", "sensorium " + Path.of(job.runDir()).getFileName());
         List<GroupTask.Exit> exits;
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            exits = run(sc, job);
+            exits = new ArrayList<>(run(sc, job));
         }
-        exits = new ArrayList<>(exits);
         exits.sort(Comparator.comparingInt(GroupTask.Exit::rank));
         exits.forEach(e -> System.out.println("worker " + e));
         return exits.stream().mapToInt(GroupTask.Exit::code).max().orElse(1);
@@ -85,8 +78,8 @@ public final class SparkGroup implements Callable<Integer> {
     }
 
     /**
-     * The job from the options, checked here before Spark starts: the config resolves, run.dir becomes absolute
-     * (executors run elsewhere) and an empty run.name becomes the name every worker uses.
+     * The job, checked here before Spark starts ({@link GroupRun}: the config resolves, the run folder is absolute
+     * and named once), with a fresh secret.
      *
      * @throws ConfigException naming the option or key
      */
@@ -94,34 +87,13 @@ public final class SparkGroup implements Callable<Integer> {
         if (workers < 1) {
             throw new ConfigException("--workers", workers + " must be >= 1");
         }
-        if (!(timeoutSeconds > 0) || Double.isInfinite(timeoutSeconds)) {
-            throw new ConfigException("--timeout", timeoutSeconds + " must be > 0 seconds");
-        }
-        List<String> sets = new ArrayList<>(common.allSets());
-        Path runDir;
-        String config = null;
-        if (resume != null) {
-            if (common.config() != null) {
-                throw new ConfigException("--config", "cannot be combined with --resume (the run's config.yaml is used)");
-            }
-            runDir = resume.toAbsolutePath().normalize();
-            if (!Files.isRegularFile(runDir.resolve("config.yaml")) || Checkpoint.latest(runDir) == null) {
-                throw new ConfigException("--resume", runDir + " is not a run folder with a complete checkpoint");
-            }
-            ConfigLoader.loadResolved(runDir.resolve("config.yaml"), sets);
-        } else {
-            Config cfg = ConfigLoader.load(common.config(), sets).config();
-            runDir = Pretrain.runDir(cfg.run()).toAbsolutePath().normalize();
-            if (Checkpoint.latest(runDir) != null) {
-                throw new ConfigException("run.name", runDir + " already has checkpoints: use --resume " + runDir + " or another name");
-            }
-            sets.add("run.dir=" + runDir.getParent());
-            sets.add("run.name=" + runDir.getFileName());
-            config = common.config() == null ? null : common.config().toAbsolutePath().toString();
+        GroupRun run = GroupRun.of(command);
+        double seconds = timeout != null ? timeout : run.config().dist().timeoutSeconds();
+        if (!(seconds > 0) || Double.isInfinite(seconds)) {
+            throw new ConfigException("--timeout", seconds + " must be > 0 seconds");
         }
         byte[] secret = new byte[SECRET_BYTES];
         new SecureRandom().nextBytes(secret);
-        return new GroupTask.Job(workers, bind, Duration.ofMillis(Math.round(timeoutSeconds * 1000)), secret, runDir.toString(),
-                config, sets, common.debug());
+        return GroupTask.Job.of(workers, iface, Duration.ofMillis(Math.round(seconds * 1000)), secret, run);
     }
 }

@@ -44,12 +44,13 @@ final class LocalCluster {
     private LocalCluster() {}
 
     /**
-     * Runs spark-submit --master local-cluster[executors, 1 core, memoryMb] --class SparkGroup with these Spark
-     * settings (key=value) and launcher arguments; returns its exit code and everything it printed.
+     * Runs spark-submit --master local-cluster[executors, 1 core, memoryMb] --class SparkGroup with these launcher
+     * arguments, the executors' JVMs getting {@link #EXECUTOR_OPTIONS} and executorOptions; returns its exit code and
+     * everything it printed.
      *
      * @throws AssertionError when it has not finished within the timeout (then it is killed)
      */
-    static Submitted submit(Path dir, int executors, int memoryMb, List<String> conf, List<String> args, Duration timeout)
+    static Submitted submit(Path dir, int executors, int memoryMb, String executorOptions, List<String> args, Duration timeout)
             throws IOException, InterruptedException {
         Path tmp = Files.createDirectories(dir.resolve("spark-tmp")); // the workers' folders (executor logs) go here
         Path log = dir.resolve("spark-submit.log");
@@ -62,13 +63,10 @@ final class LocalCluster {
                 "--master", "local-cluster[" + executors + ",1," + memoryMb + "]",
                 "--conf", "spark.executor.memory=" + memoryMb + "m",
                 "--conf", "spark.executor.extraClassPath=" + classPath,
-                "--conf", "spark.executor.extraJavaOptions=" + EXECUTOR_OPTIONS,
+                "--conf", "spark.executor.extraJavaOptions=" + EXECUTOR_OPTIONS + " " + executorOptions,
                 "--conf", "spark.ui.enabled=false",
                 // executors register a few seconds after the driver starts: check for the barrier's slots every second, not 15
                 "--conf", "spark.scheduler.barrier.maxConcurrentTasksCheck.interval=1s"));
-        for (String c : conf) {
-            cmd.addAll(List.of("--conf", c));
-        }
         cmd.addAll(List.of("--class", SparkGroup.class.getName(), "spark-internal")); // no application jar: the class path has it
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

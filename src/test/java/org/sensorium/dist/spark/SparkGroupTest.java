@@ -8,7 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.cli.Main;
@@ -25,31 +25,36 @@ class SparkGroupTest {
     }
 
     @Test
-    void everyWorkerGetsTheSameAbsoluteRunFolder(@TempDir Path dir) throws Exception {
-        Path runs = dir.resolve("runs");
-        GroupTask.Job job = parse("--workers", "2", "--set", "run.dir=" + runs, "--set", "train.steps=3").job();
-        assertTrue(job.runDir().startsWith(runs + "/pretrain-"), job.runDir()); // the empty name, chosen once for all
-        assertEquals(List.of("run.dir=" + runs, "train.steps=3", "run.dir=" + runs, "run.name=" + Path.of(job.runDir()).getFileName()),
-                job.sets());
-        assertEquals(SparkGroup.SECRET_BYTES, job.secret().length);
+    void theJobCarriesTheRunFolderTheTimeoutAndAFreshSecret(@TempDir Path dir) throws Exception {
+        String runs = dir.resolve("runs").toString();
+        GroupTask.Job job = parse("--workers", "2", "--", "pretrain", "--set", "run.dir=" + runs, "--set", "run.name=r",
+                "--set", "dist.timeout_seconds=42").job();
         assertEquals(2, job.workers());
+        assertEquals(runs + "/r", job.runDir());
+        assertEquals(Duration.ofSeconds(42), job.timeout());
+        assertEquals(SparkGroup.SECRET_BYTES, job.secret().length);
+        assertEquals("pretrain", job.start().get(0));
+        assertEquals(java.util.List.of("pretrain", "--resume", runs + "/r"), job.resume().subList(0, 3));
 
-        GroupTask.Job relative = parse("--workers", "1", "--set", "run.dir=runs", "--set", "run.name=x").job();
-        assertEquals(Path.of("runs/x").toAbsolutePath().toString(), relative.runDir());
+        GroupTask.Job other = parse("--workers", "2", "--timeout", "7", "--", "pretrain", "--set", "run.dir=" + runs).job();
+        assertEquals(Duration.ofSeconds(7), other.timeout());
+        assertTrue(!java.util.Arrays.equals(job.secret(), other.secret()), "a secret per job");
     }
 
     @Test
     void badOptionsAndKeysFailBeforeSparkStarts(@TempDir Path dir) throws Exception {
-        assertEquals("--workers: 0 must be >= 1", assertThrows(ConfigException.class, () -> parse("--workers", "0").job()).getMessage());
-        assertEquals("--resume: " + dir + " is not a run folder with a complete checkpoint",
-                assertThrows(ConfigException.class, () -> parse("--workers", "2", "--resume", dir.toString()).job()).getMessage());
+        assertEquals("--workers: 0 must be >= 1",
+                assertThrows(ConfigException.class, () -> parse("--workers", "0", "--", "pretrain").job()).getMessage());
+        assertEquals("--timeout: -1.0 must be > 0 seconds",
+                assertThrows(ConfigException.class, () -> parse("--workers", "1", "--timeout", "-1", "--", "pretrain").job()).getMessage());
 
         PrintStream err = System.err;
         ByteArrayOutputStream e = new ByteArrayOutputStream();
         System.setErr(new PrintStream(e, true));
         int code;
         try {
-            code = Main.execute(new SparkGroup(), "--workers", "2", "--set", "train.stepz=3");
+            code = Main.execute(new SparkGroup(), "--workers", "2", "--", "pretrain", "--set", "run.dir=" + dir.resolve("runs"),
+                    "--set", "train.stepz=3");
         } finally {
             System.setErr(err);
         }
