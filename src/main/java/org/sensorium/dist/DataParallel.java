@@ -179,6 +179,38 @@ public final class DataParallel {
     }
 
     /**
+     * The mean of each named value over the ranks that logged it (one small all-gather): the loss terms and
+     * statistics of a step as the group saw them. A contrastive term's mean over the ranks is its value on the
+     * whole batch; a key only some ranks have (a pair absent from the others' batches) is averaged over those.
+     */
+    public Map<String, Double> meanOverRanks(Map<String, Double> values) {
+        if (!distributed()) {
+            return values;
+        }
+        long t0 = System.nanoTime();
+        StringBuilder sb = new StringBuilder();
+        values.forEach((k, v) -> sb.append(k).append('\t').append(Double.doubleToRawLongBits(v)).append('\n'));
+        byte[][] all = group.allGatherBytes(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Map<String, double[]> sums = new java.util.LinkedHashMap<>();
+        values.keySet().forEach(k -> sums.put(k, new double[2])); // this rank's order first
+        for (byte[] block : all) {
+            for (String line : new String(block, java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (line.isEmpty()) {
+                    continue;
+                }
+                int tab = line.lastIndexOf('\t');
+                double[] acc = sums.computeIfAbsent(line.substring(0, tab), k -> new double[2]);
+                acc[0] += Double.longBitsToDouble(Long.parseLong(line.substring(tab + 1)));
+                acc[1]++;
+            }
+        }
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        sums.forEach((k, acc) -> out.put(k, acc[0] / acc[1]));
+        seconds += (System.nanoTime() - t0) / 1e9;
+        return out;
+    }
+
+    /**
      * Every hashEvery steps (after step stepsDone): all ranks compare a SHA-256 of their parameters; logged.
      *
      * @return the hash when checked, else null

@@ -2,9 +2,6 @@ package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +10,6 @@ import java.util.Set;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.dist.DataParallel;
-import org.sensorium.dist.Group;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.modality.Modality;
@@ -71,146 +67,35 @@ public final class Contrastive implements Objective {
     }
 
     /**
-     * The pairs' terms over the whole group's batch. One all-gather brings every rank's embeddings (B_r, E) and
-     * presence masks; per pair, over the N = sum B_r gathered rows, on a detached copy X_a, X_b that records a
-     * gradient (and a detached copy of the scale):
-     * <pre>
-     *   L_r = w / (2n) * sum_{i own, both present} ( -log softmax(S_i)_i - log softmax(S^T_i)_i ),  S = s X_a X_b^T
-     * </pre>
-     * so that the mean over ranks of L_r is the one-worker loss over the n rows with both modalities. Backward of
-     * L_r alone (only these copies are in its graph) gives G_r = dL_r/dX; the all-reduce sums G over ranks, and
-     * the term returned is the surrogate sum(e_a * G_a[own]) + sum(e_b * G_b[own]) + s * dL_r/ds (G constant),
-     * whose gradient with respect to this rank's embeddings is exactly their share, shifted to the value of L_r.
-     * Every rank makes the same collective calls whatever its batch holds.
+     * The pairs' terms over the whole group's batch ({@link GlobalBatch}): one all-gather of every used modality's
+     * embeddings per micro-batch, then per pair this rank's share of the symmetric InfoNCE over the n samples of
+     * the group's batch that have both, -1/(2n) sum over own rows (w x that share is the value logged).
      */
     private Map<String, NDArray> globalLosses(ModelOutput out, Batch batch) {
-        Group group = dp.group();
-        int w = group.worldSize(), rank = group.rank(), b = batch.size(), e = embedDim;
         Set<Modality> used = EnumSet.noneOf(Modality.class);
         pairs.forEach(p -> {
             used.add(p.a());
             used.add(p.b());
         });
-        // this rank's block: B, then per used modality (enum order) presence (B) and rows (B, E)
-        float[] mine = new float[1 + used.size() * b * (1 + e)];
-        mine[0] = b;
-        int off = 1;
-        for (Modality m : used) {
-            NDArray emb = out.embeddings().get(m);
-            if (emb != null) {
-                boolean[] present = batch.present(m);
-                for (int i = 0; i < b; i++) {
-                    mine[off + i] = present[i] ? 1 : 0;
-                }
-                System.arraycopy(emb.toFloatArray(), 0, mine, off + b, b * e); // (B, E) row-major
-            }
-            off += b * (1 + e);
+        Map<String, NDArray> emb = new LinkedHashMap<>();
+        Map<String, boolean[]> present = new LinkedHashMap<>();
+        for (Modality m : used) {                 // enum order: the same on every rank
+            emb.put(m.key(), out.embeddings().get(m));
+            present.put(m.key(), batch.present(m));
         }
-        long t0 = System.nanoTime();
-        float[][] all = group.allGather(mine);
-        dp.addSeconds((System.nanoTime() - t0) / 1e9);
-        int[] sizes = new int[w], offsets = new int[w + 1];
-        for (int r = 0; r < w; r++) {
-            sizes[r] = (int) all[r][0];
-            offsets[r + 1] = offsets[r] + sizes[r];
-        }
+        GlobalBatch.Gathered g = GlobalBatch.gather(dp, batch.size(), embedDim, emb, present);
         Map<String, NDArray> terms = new LinkedHashMap<>();
         for (Config.Pair p : pairs) {
-            Gathered ga = gather(all, sizes, used, p.a()), gb = gather(all, sizes, used, p.b());
-            boolean[] both = both(ga.present(), gb.present());
-            int n = count(both);
-            if (n < 2) {
-                continue; // the same on every rank: n counts the whole group's batch
+            Map<String, NDArray> local = new LinkedHashMap<>();
+            local.put(p.a().key(), emb.get(p.a().key()));
+            local.put(p.b().key(), emb.get(p.b().key()));
+            NDArray t = GlobalBatch.term(dp, g, local, out.logitScale(), out.logitScale().getManager(),
+                    GlobalBatch.symmetricInfoNce(p.a().key(), p.b().key(), 1f));
+            if (t != null) { // n < 2 in the whole group's batch: no term on any rank
+                terms.put("contrastive/" + p, t);
             }
-            terms.put("contrastive/" + p, globalPair(out, p, ga, gb, both, n, offsets[rank], b));
         }
         return terms;
-    }
-
-    /** One modality's gathered embeddings (N, E) row-major and presence (N). */
-    private record Gathered(float[] rows, boolean[] present) {}
-
-    private Gathered gather(float[][] all, int[] sizes, Set<Modality> used, Modality m) {
-        int total = 0;
-        for (int s : sizes) {
-            total += s;
-        }
-        float[] rows = new float[total * embedDim];
-        boolean[] present = new boolean[total];
-        int row = 0;
-        for (int r = 0; r < all.length; r++) {
-            int b = sizes[r], off = 1;
-            for (Modality u : used) {
-                if (u == m) {
-                    break;
-                }
-                off += b * (1 + embedDim);
-            }
-            for (int i = 0; i < b; i++) {
-                present[row + i] = all[r][off + i] > 0.5f;
-            }
-            System.arraycopy(all[r], off + b, rows, row * embedDim, b * embedDim);
-            row += b;
-        }
-        return new Gathered(rows, present);
-    }
-
-    private NDArray globalPair(ModelOutput out, Config.Pair p, Gathered ga, Gathered gb, boolean[] both, int n, int ownFrom, int b) {
-        int e = embedDim, w = dp.group().worldSize();
-        int total = both.length;
-        float[] xa = new float[n * e], xb = new float[n * e], own = new float[n];
-        int[] rowOf = new int[n]; // gathered row index of each of the n rows
-        for (int i = 0, k = 0; i < total; i++) {
-            if (both[i]) {
-                System.arraycopy(ga.rows(), i * e, xa, k * e, e);
-                System.arraycopy(gb.rows(), i * e, xb, k * e, e);
-                own[k] = i >= ownFrom && i < ownFrom + b ? 1 : 0;
-                rowOf[k++] = i;
-            }
-        }
-        NDManager step = out.logitScale().getManager();
-        float lossValue, scaleGrad;
-        float[] grads = new float[2 * n * e];
-        try (NDManager local = step.newSubManager()) {
-            NDArray a = local.create(xa, new Shape(n, e));                        // (n, E), a leaf
-            NDArray bm = local.create(xb, new Shape(n, e));                       // (n, E)
-            NDArray s = local.create(out.logitScale().getFloat());                // ()
-            a.setRequiresGradient(true);
-            bm.setRequiresGradient(true);
-            s.setRequiresGradient(true);
-            NDArray ownMask = local.create(own);                                  // (n)
-            NDArray eye = local.eye(n);                                           // (n, n)
-            NDArray logits = a.matMul(bm.transpose()).mul(s);                     // (n, n)
-            NDArray rowsLoss = logits.logSoftmax(1).mul(eye).sum(new int[] {1}).mul(ownMask).sum();
-            NDArray colsLoss = logits.transpose().logSoftmax(1).mul(eye).sum(new int[] {1}).mul(ownMask).sum();
-            NDArray loss = Layers.scale(rowsLoss.add(colsLoss), -0.5f * w / n); // ()
-            JniUtils.backward((PtNDArray) loss, (PtNDArray) local.ones(loss.getShape()), false, false);
-            lossValue = loss.getFloat();
-            System.arraycopy(a.getGradient().toFloatArray(), 0, grads, 0, n * e);
-            System.arraycopy(bm.getGradient().toFloatArray(), 0, grads, n * e, n * e);
-            scaleGrad = s.getGradient().getFloat();
-        }
-        long t0 = System.nanoTime();
-        dp.group().allReduce(grads);                                              // G summed over the ranks
-        dp.addSeconds((System.nanoTime() - t0) / 1e9);
-        float[] gaOwn = new float[b * e], gbOwn = new float[b * e];               // (B, E): this rank's rows of G
-        for (int k = 0; k < n; k++) {
-            int i = rowOf[k] - ownFrom;
-            if (i >= 0 && i < b) {
-                System.arraycopy(grads, k * e, gaOwn, i * e, e);
-                System.arraycopy(grads, n * e + k * e, gbOwn, i * e, e);
-            }
-        }
-        NDArray surrogate = out.logitScale().mul(step.create(scaleGrad));        // ()
-        NDArray ea = out.embeddings().get(p.a()), eb = out.embeddings().get(p.b());
-        if (ea != null) {
-            surrogate = surrogate.add(ea.mul(step.create(gaOwn, new Shape(b, e))).sum());
-        }
-        if (eb != null) {
-            surrogate = surrogate.add(eb.mul(step.create(gbOwn, new Shape(b, e))).sum());
-        }
-        // the value of L_r with the surrogate's gradient
-        return surrogate.sub(surrogate.stopGradient()).add(step.create(lossValue));
     }
 
     /** Symmetric InfoNCE of matched rows: a, b (n, E) unit norm, scale () -> (). */

@@ -134,7 +134,7 @@ public interface Objective {
         }
         Config.TwoView v = config.objectives().twoView();
         if (v.weight() > 0) {
-            list.add(new Weighted(new TwoView(v.modalities(), v.temperature()), v.weight()));
+            list.add(new Weighted(new TwoView(v.modalities(), v.temperature(), dp, config.model().embedDim()), v.weight()));
         }
         Config.PseudoLabels p = config.objectives().pseudoLabels();
         if (p.weight() > 0) {
@@ -154,7 +154,7 @@ public interface Objective {
         }
         Config.KeyframeContext kc = config.objectives().keyframeContext();
         if (kc.weight() > 0) {
-            list.add(new Weighted(new KeyframeContext(kc.temperature()), kc.weight()));
+            list.add(new Weighted(new KeyframeContext(kc.temperature(), dp, config.model().embedDim()), kc.weight()));
         }
         Config.MotionPrediction mp = config.objectives().motionPrediction();
         if (mp.weight() > 0) {

@@ -460,8 +460,8 @@ public final class Pretrain {
     }
 
     /**
-     * What one optimizer step measured; in a group, loss is the mean and samples the sum over the ranks, terms
-     * are rank 0's, distSeconds the time this rank spent in collectives (gradient all-reduce, gathers, checks).
+     * What one optimizer step measured; in a group, loss and terms are the means and samples the sum over the
+     * ranks, distSeconds the time this rank spent in collectives (gradient all-reduce, gathers, checks).
      */
     record StepResult(double loss, Map<String, Double> terms, float gradNorm, int samples, double waitSeconds,
             boolean applied, float logitScale, double distSeconds) {
@@ -515,6 +515,7 @@ public final class Pretrain {
         double[] group = dp.sum(loss, samples);
         loss = group[0] / dp.group().worldSize();
         samples = (int) Math.round(group[1]);
+        Map<String, Double> groupTerms = dp.meanOverRanks(terms);
         AdamW.GradNorms norms = opt.norms(sm);
         boolean finite = Float.isFinite(norms.global());
         if (finite) {
@@ -525,7 +526,7 @@ public final class Pretrain {
                     norms.squared().entrySet().stream().filter(e -> !Float.isFinite(e.getValue())).map(Map.Entry::getKey).toList());
         }
         opt.zeroGradients(sm);
-        return new StepResult(loss, terms, norms.global(), samples, wait, finite, logitScale, 0);
+        return new StepResult(loss, groupTerms, norms.global(), samples, wait, finite, logitScale, 0);
     }
 
     /**

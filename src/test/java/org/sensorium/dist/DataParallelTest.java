@@ -108,6 +108,9 @@ class DataParallelTest {
         for (int i = 0; i < steps; i++) {
             Map<String, Object> ma = Json.MAPPER.readValue(la.get(i), Map.class), mb = Json.MAPPER.readValue(lb.get(i), Map.class);
             assertEquals(((Number) ma.get("loss")).doubleValue(), ((Number) mb.get("loss")).doubleValue(), 1e-4, "step " + (i + 1));
+            for (String term : List.of("contrastive/video-text", "contrastive/imu-text")) { // each term's group mean
+                assertEquals(((Number) ma.get(term)).doubleValue(), ((Number) mb.get(term)).doubleValue(), 1e-4, term);
+            }
             assertEquals(16, ((Number) mb.get("samples")).intValue());
             assertEquals(2, ((Number) mb.get("world_size")).intValue());
         }
@@ -122,6 +125,26 @@ class DataParallelTest {
         Checkpoint.State s = Checkpoint.readState(dir.resolve("runs/two/checkpoints/step-0000004"));
         assertEquals(1, s.worldSize());
         assertEquals(4, Files.readAllLines(dir.resolve("runs/two/metrics.jsonl")).size());
+    }
+
+    @Test
+    void twoViewAndKeyFrameNegativesComeFromTheWholeGroup(@TempDir Path dir) throws Exception {
+        String[] on = {"--set", "objectives.two_view.weight=0.5",
+                "--set", "objectives.keyframe_context.weight=0.5"};
+        Object[] one = cli(pretrain(dir, "one", 16, 2, on));
+        assertEquals(0, one[0], (String) one[2]);
+        Object[] two = cli(launch(2, pretrain(dir, "two", 8, 2, on)));
+        assertEquals(0, two[0], two[1] + "\n" + two[2]);
+        double diff = maxAbsDiff(weights(dir.resolve("runs/one/checkpoints/step-0000002")),
+                weights(dir.resolve("runs/two/checkpoints/step-0000002")));
+        assertTrue(diff < 1e-5, "2 x B differs from 1 x 2B by " + diff);
+        List<String> la = Files.readAllLines(dir.resolve("runs/one/metrics.jsonl")), lb = Files.readAllLines(dir.resolve("runs/two/metrics.jsonl"));
+        for (int i = 0; i < 2; i++) {
+            Map<String, Object> ma = Json.MAPPER.readValue(la.get(i), Map.class), mb = Json.MAPPER.readValue(lb.get(i), Map.class);
+            assertTrue(ma.containsKey("two_view/video") && ma.containsKey("keyframe_context"), la.get(i));
+            assertEquals(((Number) ma.get("loss")).doubleValue(), ((Number) mb.get("loss")).doubleValue(), 1e-4, "step " + (i + 1));
+        }
+        System.err.printf("DataParallelTest: with two_view and keyframe_context, max abs weight difference 2 x B vs 1 x 2B = %.3g%n", diff);
     }
 
     @Test

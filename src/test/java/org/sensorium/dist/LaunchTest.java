@@ -32,6 +32,23 @@ class LaunchTest {
     }
 
     @Test
+    void badLaunchesAreOneLineErrorsBeforeAnyWorkerStarts() {
+        Object[] devices = DataParallelTest.cli(List.of("launch", "--workers", "2", "--devices", "cuda:0", "--", "pretrain"));
+        assertEquals(2, devices[0]);
+        assertEquals("error: --devices: 1 devices for --workers 2 (one per worker, or cpu)", ((String) devices[2]).strip());
+        Object[] command = DataParallelTest.cli(List.of("launch", "--workers", "2", "--", "eval"));
+        assertEquals(2, command[0]);
+        assertTrue(((String) command[2]).startsWith("error: COMMAND: a worker group runs `-- pretrain [options]`"), (String) command[2]);
+        Object[] key = DataParallelTest.cli(List.of("launch", "--workers", "2", "--", "pretrain", "--set", "dist.bucket_mb=0"));
+        assertEquals(2, key[0]);
+        assertTrue(((String) key[2]).startsWith("error: dist.bucket_mb: "), (String) key[2]);
+        // a worker started without a launcher's environment names the first key it lacks
+        Object[] worker = DataParallelTest.cli(List.of("worker", "--", "pretrain"));
+        assertEquals(1, worker[0]);
+        assertTrue(((String) worker[2]).strip().startsWith("error: SENSORIUM_"), (String) worker[2]);
+    }
+
+    @Test
     void aDeadWorkerStopsTheGroupAndARestartResumesFromTheCheckpoint(@TempDir Path dir) throws Exception {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
