@@ -188,7 +188,7 @@ final class DataCommands {
     }
 
     @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (ratios measured in one run).",
-            subcommands = {BenchDataCmd.class})
+            subcommands = {BenchDataCmd.class, DistCommands.BenchAllReduceCmd.class})
     static final class BenchCmd implements Callable<Integer> {
         @Override
         public Integer call() {

@@ -10,6 +10,8 @@ import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.dist.DistException;
+import org.sensorium.dist.Group;
 import org.sensorium.eval.Report;
 import org.sensorium.eval.EvalJob;
 import org.sensorium.eval.TemporalSegmentation;
@@ -30,7 +32,7 @@ import picocli.CommandLine.Option;
         description = "Multimodal foundation-model pretraining on the JVM.",
         subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.EvalCmd.class, Main.ReportCmd.class,
                 TaskCommands.FinetuneCmd.class, TaskCommands.QaCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
-                TokenizerCommands.TokenizerCmd.class})
+                TokenizerCommands.TokenizerCmd.class, DistCommands.LaunchCmd.class, DistCommands.WorkerCmd.class})
 public final class Main implements Callable<Integer> {
 
     @Override
@@ -45,9 +47,46 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the CLI and returns its exit code (tests call this instead of main). */
     public static int run(String... args) {
+        return execute(new Main(), args);
+    }
+
+    /** Runs a picocli command with the CLI's exit codes and one-line errors (also the Spark launcher's main). */
+    public static int execute(Object command, String... args) {
+        return execute(new CommandLine(command), args, null);
+    }
+
+    /**
+     * Runs `pretrain` with these arguments as one rank of a worker group ({@link org.sensorium.dist.Worker#run}).
+     *
+     * @throws DistException when a collective failed (the caller decides: a launcher stops the group)
+     */
+    public static int pretrain(String[] args, Group group, String device) {
+        PretrainCmd cmd = new PretrainCmd();
+        cmd.group = group;
+        cmd.device = device;
+        DistException[] failed = new DistException[1];
+        int code = execute(new CommandLine(cmd), args, failed);
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+        return code;
+    }
+
+    /** @param distFailure when not null, a collective failure is put here instead of being printed */
+    private static int execute(CommandLine cli, String[] args, DistException[] distFailure) {
         boolean debug = List.of(args).contains("--debug");
-        CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof DistException d) {
+                if (distFailure != null) {
+                    distFailure[0] = d;
+                    return 1;
+                }
+                System.err.println("error: " + e.getMessage());
+                if (debug) {
+                    e.printStackTrace();
+                }
+                return 1;
+            }
             if (e instanceof ConfigException || e instanceof ManifestException || e instanceof SkipLog.StrictSkipException
                     || e instanceof Report.MalformedResults) {
                 System.err.println("error: " + e.getMessage());
@@ -102,6 +141,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--resume", description = "continue the run in this folder from its newest checkpoint")
         Path resume;
 
+        Group group = Group.single(); // a worker of a group: set by Worker.run
+        String device;                 // null: libtorch's default device
+
         @Override
         public Integer call() throws Exception {
             Pretrain.Summary s;
@@ -109,11 +151,13 @@ public final class Main implements Callable<Integer> {
                 if (common.config != null) {
                     throw new ConfigException("--config", "cannot be combined with --resume (the run's config.yaml is used)");
                 }
-                s = Pretrain.resume(resume, common.allSets());
+                s = Pretrain.resume(resume, common.allSets(), group, device);
             } else {
-                s = Pretrain.start(ConfigLoader.load(common.config, common.allSets()));
+                s = Pretrain.start(ConfigLoader.load(common.config, common.allSets()), group, device);
             }
-            System.out.println(render(s));
+            if (group.rank() == 0) {
+                System.out.println(render(s));
+            }
             return 0;
         }
     }

@@ -11,7 +11,7 @@ import org.sensorium.modality.ModalitySpecs;
  * configs/models/&lt;model.size&gt;.yaml, then the experiment file, then --set overrides. Every key is
  * documented in configs/defaults.yaml; each record checks its own values and names the key it rejects.
  */
-public record Config(Run run, Data data, Model model, Train train, Objectives objectives, Eval eval,
+public record Config(Run run, Data data, Model model, Train train, Objectives objectives, Eval eval, Dist dist,
         ModalitySpecs modalities) {
 
     public Config {
@@ -455,6 +455,24 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         public Eval {
             positive("eval.batch_size", batchSize);
             positive("eval.clips", clips);
+        }
+    }
+
+    /**
+     * dist.*: data-parallel training across worker JVMs (`sensorium launch`, or a cluster launcher).
+     *
+     * @param iface the address workers listen on: loopback unless a network interface's address is given
+     */
+    public record Dist(double bucketMb, double timeoutSeconds, int hashEvery, @JsonProperty("interface") String iface) {
+        public Dist {
+            positive("dist.bucket_mb", bucketMb);
+            positive("dist.timeout_seconds", timeoutSeconds);
+            if (hashEvery < 0) {
+                throw new ConfigException("dist.hash_every", hashEvery + " must be >= 0 (0 = never)");
+            }
+            if (iface == null || iface.isBlank()) {
+                throw new ConfigException("dist.interface", "needs an address to listen on, e.g. 127.0.0.1");
+            }
         }
     }
 

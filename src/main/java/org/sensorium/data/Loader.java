@@ -127,8 +127,10 @@ public final class Loader implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.cursor = start;
-        this.submitted = start;
+        // a cursor from a group of another size may point past this shard's epoch (whole micro-batches): next epoch
+        Cursor c = start.position() >= samplesPerEpoch() ? new Cursor(start.epoch() + 1, 0) : start;
+        this.cursor = c;
+        this.submitted = c;
     }
 
     public Cursor cursor() {

@@ -2,13 +2,17 @@ package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
+import org.sensorium.dist.DataParallel;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
+import org.sensorium.modality.Modality;
 
 /**
  * Symmetric InfoNCE (CLIP; VATT's NCE for every modality pair). For a pair (a, b) over the n samples
@@ -18,16 +22,33 @@ import org.sensorium.model.ModelOutput;
  *   L = ( CE(S, I) + CE(S^T, I) ) / 2  CE(X, I) = -1/n sum_i log softmax(X_i)_i
  * </pre>
  * A pair with fewer than 2 such samples has no negatives and gives no term.
+ *
+ * <p>In a worker group of w ranks the negatives are exact and global (CLIP's gather with gradients): every
+ * rank's embeddings are all-gathered, rank r's loss takes its own rows against all columns, and the gradient
+ * that flows to other ranks' embeddings is summed back to their owners, so the averaged update equals one
+ * worker with the whole batch; see {@link #globalLosses}.
  */
 public final class Contrastive implements Objective {
     private final List<Config.Pair> pairs;
+    private final DataParallel dp; // null: one worker
+    private final int embedDim;
 
     public Contrastive(List<Config.Pair> pairs) {
+        this(pairs, null, 0);
+    }
+
+    /** @param dp the worker group's trainer side; negatives are gathered from every rank when it has more than one */
+    public Contrastive(List<Config.Pair> pairs, DataParallel dp, int embedDim) {
         this.pairs = List.copyOf(pairs);
+        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.embedDim = embedDim;
     }
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
+        if (dp != null) {
+            return globalLosses(out, batch);
+        }
         Map<String, NDArray> terms = new LinkedHashMap<>();
         for (Config.Pair p : pairs) {
             if (!out.embeddings().containsKey(p.a()) || !out.embeddings().containsKey(p.b())) {
@@ -41,6 +62,38 @@ public final class Contrastive implements Objective {
             NDArray a = rows(out.embedding(p.a()), both);   // (n, E)
             NDArray b = rows(out.embedding(p.b()), both);   // (n, E)
             terms.put("contrastive/" + p, infoNce(a, b, out.logitScale()));
+        }
+        return terms;
+    }
+
+    /**
+     * The pairs' terms over the whole group's batch ({@link GlobalBatch}): one all-gather of every used modality's
+     * embeddings per micro-batch, then per pair this rank's share of the symmetric InfoNCE over the n samples of
+     * the group's batch that have both, -1/(2n) sum over own rows (w x that share is the value logged).
+     */
+    private Map<String, NDArray> globalLosses(ModelOutput out, Batch batch) {
+        Set<Modality> used = EnumSet.noneOf(Modality.class);
+        pairs.forEach(p -> {
+            used.add(p.a());
+            used.add(p.b());
+        });
+        Map<String, NDArray> emb = new LinkedHashMap<>();
+        Map<String, boolean[]> present = new LinkedHashMap<>();
+        for (Modality m : used) {                 // enum order: the same on every rank
+            emb.put(m.key(), out.embeddings().get(m));
+            present.put(m.key(), batch.present(m));
+        }
+        GlobalBatch.Gathered g = GlobalBatch.gather(dp, batch.size(), embedDim, emb, present);
+        Map<String, NDArray> terms = new LinkedHashMap<>();
+        for (Config.Pair p : pairs) {
+            Map<String, NDArray> local = new LinkedHashMap<>();
+            local.put(p.a().key(), emb.get(p.a().key()));
+            local.put(p.b().key(), emb.get(p.b().key()));
+            NDArray t = GlobalBatch.term(dp, g, local, out.logitScale(), out.logitScale().getManager(),
+                    GlobalBatch.symmetricInfoNce(p.a().key(), p.b().key(), 1f));
+            if (t != null) { // n < 2 in the whole group's batch: no term on any rank
+                terms.put("contrastive/" + p, t);
+            }
         }
         return terms;
     }

@@ -1,9 +1,11 @@
 package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sensorium.data.Batch;
+import org.sensorium.dist.DataParallel;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.modality.Modality;
 
@@ -17,15 +19,26 @@ import org.sensorium.modality.Modality;
  *   S = Z K^T / tau                     (n, n)   Z clip embeddings, K key-frame embeddings, unit rows
  *   L = ( CE(S, I) + CE(S^T, I) ) / 2            CE(X, I) = -1/n sum_i log softmax(X_i)_i
  * </pre>
- * Fewer than 2 such samples give no term. Logged: the batch's clip-to-key-frame R@1 (argmax of S_i is i).
+ * Fewer than 2 such samples give no term. Logged: the batch's clip-to-key-frame R@1 (argmax of S_i is i). In a
+ * worker group every rank's key frames are the negatives ({@link GlobalBatch}); R@1 stays the rank's own batch's.
  */
 public final class KeyframeContext implements Objective {
     static final String NAME = "keyframe_context";
     private final float temperature;
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
+    private final DataParallel dp; // null: one worker
+    private final int embedDim;
+
     public KeyframeContext(float temperature) {
+        this(temperature, null, 0);
+    }
+
+    /** @param dp the worker group's trainer side: negatives from every rank when it has more than one */
+    public KeyframeContext(float temperature, DataParallel dp, int embedDim) {
         this.temperature = temperature;
+        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.embedDim = embedDim;
     }
 
     @Override
@@ -37,6 +50,9 @@ public final class KeyframeContext implements Objective {
     public Map<String, NDArray> losses(Views v) {
         stats.clear();
         Modality video = Modality.VIDEO;
+        if (dp != null) {
+            return globalLoss(v);
+        }
         if (v.keyframes() == null || !v.out().embeddings().containsKey(video)) {
             return Map.of();
         }
@@ -51,6 +67,30 @@ public final class KeyframeContext implements Objective {
         NDArray loss = loss(z, k, temperature);
         stats.put(NAME + "/r1", recallAt1(z, k));
         return Map.of(NAME, loss);
+    }
+
+    /** This rank's share of the loss over the group's clips and key frames; the same calls on every rank. */
+    private Map<String, NDArray> globalLoss(Views v) {
+        Modality video = Modality.VIDEO;
+        NDArray clips = v.out() == null ? null : v.out().embeddings().get(video);
+        NDArray keys = v.keyframes() == null || clips == null ? null : v.keyframes().embeddings().get(video);
+        Map<String, NDArray> emb = new LinkedHashMap<>();
+        Map<String, boolean[]> present = new LinkedHashMap<>();
+        emb.put("clip", clips);
+        present.put("clip", v.batch().present(video));
+        emb.put("keyframe", keys);
+        present.put("keyframe", keys == null ? null : v.keyframeBatch().present(video));
+        GlobalBatch.Gathered g = GlobalBatch.gather(dp, v.batch().size(), embedDim, emb, present);
+        if (keys != null) {
+            boolean[] both = Contrastive.both(present.get("clip"), present.get("keyframe"));
+            stats.put(NAME + "/with_keyframe", (double) Contrastive.count(present.get("keyframe")) / both.length);
+            if (Contrastive.count(both) >= 2) {
+                stats.put(NAME + "/r1", recallAt1(Contrastive.rows(clips, both), Contrastive.rows(keys, both)));
+            }
+        }
+        NDManager step = v.out().embeddings().values().iterator().next().getManager();
+        NDArray t = GlobalBatch.term(dp, g, emb, null, step, GlobalBatch.symmetricInfoNce("clip", "keyframe", 1f / temperature));
+        return t == null ? Map.of() : Map.of(NAME, t);
     }
 
     @Override

@@ -104,11 +104,21 @@ public interface Objective {
      * objectives run their own passes through the model (masked inputs, an EMA teacher of it).
      */
     static List<Weighted> fromConfig(Config config, SensoriumModel model) {
+        return fromConfig(config, model, null);
+    }
+
+    /**
+     * {@link #fromConfig(Config, SensoriumModel)} for one rank of a worker group: contrastive negatives come from
+     * every rank's batch.
+     *
+     * @param dp the group's trainer side, or null for one worker
+     */
+    static List<Weighted> fromConfig(Config config, SensoriumModel model, org.sensorium.dist.DataParallel dp) {
         Params params = model.params();
         List<Weighted> list = new ArrayList<>();
         Config.Contrastive c = config.objectives().contrastive();
         if (c.weight() > 0) {
-            list.add(new Weighted(new Contrastive(c.pairs()), c.weight()));
+            list.add(new Weighted(new Contrastive(c.pairs(), dp, config.model().embedDim()), c.weight()));
         }
         Config.Clustering k = config.objectives().clustering();
         if (k.weight() > 0) {
@@ -124,7 +134,7 @@ public interface Objective {
         }
         Config.TwoView v = config.objectives().twoView();
         if (v.weight() > 0) {
-            list.add(new Weighted(new TwoView(v.modalities(), v.temperature()), v.weight()));
+            list.add(new Weighted(new TwoView(v.modalities(), v.temperature(), dp, config.model().embedDim()), v.weight()));
         }
         Config.PseudoLabels p = config.objectives().pseudoLabels();
         if (p.weight() > 0) {
@@ -144,7 +154,7 @@ public interface Objective {
         }
         Config.KeyframeContext kc = config.objectives().keyframeContext();
         if (kc.weight() > 0) {
-            list.add(new Weighted(new KeyframeContext(kc.temperature()), kc.weight()));
+            list.add(new Weighted(new KeyframeContext(kc.temperature(), dp, config.model().embedDim()), kc.weight()));
         }
         Config.MotionPrediction mp = config.objectives().motionPrediction();
         if (mp.weight() > 0) {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.data.Batch;
+import org.sensorium.dist.DataParallel;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.modality.Modality;
@@ -18,16 +19,26 @@ import org.sensorium.modality.Modality;
  *   S = Z Z^T / tau, S_ii = -inf          (2n, 2n) no sample is its own negative or positive
  *   L = -1/2n sum_i log softmax(S_i)_{p(i)},   p(i) = i + n mod 2n (the other view)
  * </pre>
- * It needs no other modality, so an IMU-only or video-only collection can pretrain with it.
+ * It needs no other modality, so an IMU-only or video-only collection can pretrain with it. In a worker group
+ * both views of every rank's samples are the negatives ({@link GlobalBatch}), as one worker with the whole batch.
  */
 public final class TwoView implements Objective {
     private static final float MASKED = -1e9f;
     private final List<Modality> modalities;
     private final float temperature;
+    private final DataParallel dp; // null: one worker
+    private final int embedDim;
 
     public TwoView(List<Modality> modalities, float temperature) {
+        this(modalities, temperature, null, 0);
+    }
+
+    /** @param dp the worker group's trainer side: negatives from every rank when it has more than one */
+    public TwoView(List<Modality> modalities, float temperature, DataParallel dp, int embedDim) {
         this.modalities = List.copyOf(modalities);
         this.temperature = temperature;
+        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.embedDim = embedDim;
     }
 
     public List<Modality> modalities() {
@@ -41,6 +52,9 @@ public final class TwoView implements Objective {
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+        if (dp != null) {
+            return globalLosses(out, batch, second, secondBatch);
+        }
         Map<String, NDArray> terms = new LinkedHashMap<>();
         if (second == null) {
             return terms;
@@ -60,6 +74,43 @@ public final class TwoView implements Objective {
         return terms;
     }
 
+    /** Per modality, this rank's share of NT-Xent over both views of the group's samples; the same calls on every rank. */
+    private Map<String, NDArray> globalLosses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+        Map<String, NDArray> emb = new LinkedHashMap<>();
+        Map<String, boolean[]> present = new LinkedHashMap<>();
+        for (Modality m : modalities) {
+            emb.put(m.key() + "/1", out == null ? null : out.embeddings().get(m));
+            present.put(m.key() + "/1", batch.present(m));
+            emb.put(m.key() + "/2", second == null ? null : second.embeddings().get(m));
+            present.put(m.key() + "/2", secondBatch == null ? null : secondBatch.present(m));
+        }
+        GlobalBatch.Gathered g = GlobalBatch.gather(dp, batch.size(), embedDim, emb, present);
+        NDManager step = out.embeddings().values().iterator().next().getManager();
+        Map<String, NDArray> terms = new LinkedHashMap<>();
+        for (Modality m : modalities) {
+            String k1 = m.key() + "/1", k2 = m.key() + "/2";
+            Map<String, NDArray> local = new LinkedHashMap<>();
+            local.put(k1, emb.get(k1));
+            local.put(k2, emb.get(k2));
+            NDArray t = GlobalBatch.term(dp, g, local, null, step, (x, p, own, scale) -> {
+                boolean[] both = Contrastive.both(p.get(k1), p.get(k2));
+                int n = Contrastive.count(both);
+                if (n < 2) {
+                    return null;
+                }
+                float[] ownRows = GlobalBatch.select(own, both), own2 = new float[2 * n]; // (2n): view 1 rows, then view 2
+                System.arraycopy(ownRows, 0, own2, 0, n);
+                System.arraycopy(ownRows, 0, own2, n, n);
+                return Layers.scale(picked(Contrastive.rows(x.get(k1), both), Contrastive.rows(x.get(k2), both), temperature)
+                        .mul(x.get(k1).getManager().create(own2)).sum(), -1f / (2 * n));
+            });
+            if (t != null) {
+                terms.put("two_view/" + m.key(), t);
+            }
+        }
+        return terms;
+    }
+
     /** NT-Xent of two views z1, z2 (n, E) with unit rows -> (). */
     public static NDArray ntXent(NDArray z1, NDArray z2, float tau) {
         NDManager m = z1.getManager();
@@ -74,5 +125,20 @@ public final class TwoView implements Objective {
         NDArray logits = Layers.scale(z.matMul(z.transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n)
         NDArray picked = logits.logSoftmax(1).mul(m.create(positive)).sum(); // sum_i log softmax(S_i)_{p(i)}
         return Layers.scale(picked, -1f / (2 * n));
+    }
+
+    /** log softmax(S_i)_{p(i)} of every row i of [z1; z2] (2n), as in {@link #ntXent}. */
+    static NDArray picked(NDArray z1, NDArray z2, float tau) {
+        NDManager m = z1.getManager();
+        int n = (int) z1.getShape().get(0);
+        NDArray z = z1.concat(z2, 0);                                        // (2n, E)
+        float[][] mask = new float[2 * n][2 * n];
+        float[][] positive = new float[2 * n][2 * n];
+        for (int i = 0; i < 2 * n; i++) {
+            mask[i][i] = MASKED;
+            positive[i][(i + n) % (2 * n)] = 1;
+        }
+        NDArray logits = Layers.scale(z.matMul(z.transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n)
+        return logits.logSoftmax(1).mul(m.create(positive)).sum(new int[] {1});                // (2n)
     }
 }

@@ -31,8 +31,31 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
-    /** What state.json says. */
-    public record State(int step, Loader.Cursor cursor, long seed, String manifestSha256) {}
+    /**
+     * What state.json says.
+     *
+     * @param cursor each rank's position in its shard (all ranks advance together)
+     * @param worldSize the number of workers that wrote it (1 in checkpoints from before data parallelism)
+     */
+    public record State(int step, Loader.Cursor cursor, long seed, String manifestSha256, int worldSize) {
+        public State(int step, Loader.Cursor cursor, long seed, String manifestSha256) {
+            this(step, cursor, seed, manifestSha256, 1);
+        }
+    }
+
+    /**
+     * The cursor of a group of {@code to} workers that continues where {@code from} workers stopped. Rank r of w
+     * takes permutation positions r, r + w, ... ({@link Loader.Shard}), so p positions into every shard, the group
+     * has used the epoch's first p x from samples; the new group starts at floor(p x from / to), repeating at most
+     * to - 1 samples of the epoch rather than skipping any.
+     */
+    public static Loader.Cursor reshard(Loader.Cursor c, int from, int to) {
+        if (from == to) {
+            return c;
+        }
+        long used = (long) c.position() * from;
+        return new Loader.Cursor(c.epoch(), (int) (used / to));
+    }
 
     /** @param objectives each writes what it keeps besides parameters (an EMA teacher) into the folder */
     public static Path save(Path runDir, State state, Params params, AdamW optimizer, List<Objective.Weighted> objectives,
@@ -53,6 +76,7 @@ public final class Checkpoint {
         json.put("epoch", state.cursor().epoch());
         json.put("position", state.cursor().position());
         json.put("seed", state.seed());
+        json.put("world_size", state.worldSize());
         json.put("rng", "derived from (seed, step, rank) every step");
         json.put("manifest_sha256", state.manifestSha256());
         Json.write(tmp.resolve("state.json"), json);
@@ -103,7 +127,8 @@ public final class Checkpoint {
         Map<String, Object> s = Json.read(dir.resolve("state.json"));
         return new State(((Number) s.get("step")).intValue(),
                 new Loader.Cursor(((Number) s.get("epoch")).intValue(), ((Number) s.get("position")).intValue()),
-                ((Number) s.get("seed")).longValue(), (String) s.get("manifest_sha256"));
+                ((Number) s.get("seed")).longValue(), (String) s.get("manifest_sha256"),
+                s.get("world_size") == null ? 1 : ((Number) s.get("world_size")).intValue());
     }
 
     private static List<Path> list(Path root) throws IOException {

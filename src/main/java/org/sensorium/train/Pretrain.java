@@ -29,6 +29,9 @@ import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.data.SkipLog;
+import org.sensorium.dist.DataParallel;
+import org.sensorium.dist.Devices;
+import org.sensorium.dist.Group;
 import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.eval.ContextEval;
 import org.sensorium.eval.Report;
@@ -52,15 +55,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pretraining job: data, model, objectives, then one explicit loop (read {@link #train}),
- * checkpoints, and held-out retrieval at the end. One worker, one device.
+ * checkpoints, and held-out retrieval at the end. One worker and one device, or one rank of a worker group
+ * (data parallel, as PyTorch DDP): each rank reads its shard of every epoch, gradients are averaged over the
+ * ranks before each optimizer step, contrastive negatives come from every rank's batch; rank 0 alone evaluates
+ * and writes metrics, summaries and checkpoints. The global batch is train.batch_size x the world size.
  */
 public final class Pretrain {
     private static final Logger LOG = LoggerFactory.getLogger(Pretrain.class);
+    /** The system property of {@link #failOnce}. */
+    public static final String FAIL_ONCE = "sensorium.test.fail_once";
 
     private final ConfigLoader.Resolved resolved;
     private final Config cfg;
     private final Path runDir;
     private final boolean resume;
+    private final Group group;
+    private final String device; // null: libtorch's default device
+    private final boolean lead;   // rank 0: evaluates and writes the run's files
+    private DataParallel dp;
 
     /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json); segmentation is null unless measured. */
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
@@ -74,33 +86,64 @@ public final class Pretrain {
      */
     public record HeldOut(double start, double end) {}
 
-    private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume) {
+    private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume, Group group, String device) {
         this.resolved = resolved;
         this.cfg = resolved.config();
         this.runDir = runDir;
         this.resume = resume;
+        this.group = group;
+        this.device = device;
+        this.lead = group.rank() == 0;
     }
 
     /** Starts a new run in run.dir/run.name (a new timestamped name when empty). */
     public static Summary start(ConfigLoader.Resolved resolved) throws IOException, InterruptedException {
+        return start(resolved, Group.single(), null);
+    }
+
+    /**
+     * Starts a new run as one rank of a group (rank 0 picks the timestamped name when run.name is empty).
+     *
+     * @param device "cpu" or "cuda:i", or null for libtorch's default device
+     */
+    public static Summary start(ConfigLoader.Resolved resolved, Group group, String device) throws IOException, InterruptedException {
         Config.Run run = resolved.config().run();
-        String name = run.name().isBlank()
-                ? "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : run.name();
-        Path dir = Path.of(run.dir()).resolve(name);
+        Path dir = runDir(run);
+        if (run.name().isBlank() && group.worldSize() > 1) { // every rank takes rank 0's timestamp
+            byte[] name = dir.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            dir = dir.resolveSibling(new String(group.broadcastBytes(name, 0), java.nio.charset.StandardCharsets.UTF_8));
+        }
         if (Checkpoint.latest(dir) != null) {
             throw new ConfigException("run.name", dir + " already has checkpoints: use --resume " + dir + " or another name");
         }
-        Files.createDirectories(dir);
-        return new Pretrain(resolved, dir, false).execute();
+        if (group.rank() == 0) {
+            Files.createDirectories(dir);
+        }
+        return new Pretrain(resolved, dir, false, group, device).execute();
+    }
+
+    /** The run folder run.dir/run.name; an empty run.name is pretrain-&lt;yyyyMMdd-HHmmss&gt; of now. */
+    public static Path runDir(Config.Run run) {
+        String name = run.name().isBlank()
+                ? "pretrain-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : run.name();
+        return Path.of(run.dir()).resolve(name);
     }
 
     /** Continues the run in runDir from its newest checkpoint, with the config it was started with (plus sets). */
     public static Summary resume(Path runDir, List<String> sets) throws IOException, InterruptedException {
+        return resume(runDir, sets, Group.single(), null);
+    }
+
+    /**
+     * {@link #resume(Path, List)} as one rank of a group: every rank reads the checkpoint (runDir must be on storage
+     * all ranks see), rank 0's weights are broadcast; the data cursor is translated when the world size changed.
+     */
+    public static Summary resume(Path runDir, List<String> sets, Group group, String device) throws IOException, InterruptedException {
         Path yaml = runDir.resolve("config.yaml");
         if (!Files.isRegularFile(yaml)) {
             throw new ConfigException("--resume", runDir + " has no config.yaml: not a run folder");
         }
-        return new Pretrain(ConfigLoader.loadResolved(yaml, sets), runDir, true).execute();
+        return new Pretrain(ConfigLoader.loadResolved(yaml, sets), runDir, true, group, device).execute();
     }
 
     private Summary execute() throws IOException, InterruptedException {
@@ -119,12 +162,15 @@ public final class Pretrain {
             shapes.put(m, adapters.get(m).inputShape());
         }
         SkipLog skips = new SkipLog(cfg.run().strict());
-        try (NDManager root = NDManager.newBaseManager();
+        try (NDManager root = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(Devices.require(device));
                 SensoriumModel model = new SensoriumModel(cfg, root)) {
             Config.Train t = cfg.train();
-            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model); // before AdamW: may add parameters
+            dp = new DataParallel(group, model.params(), cfg.dist().bucketMb(), cfg.dist().hashEvery());
+            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model, dp); // before AdamW: may add parameters
             // Written once the objectives have read their files, so a bad --set at --resume leaves the run's config as it was.
-            Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
+            if (lead) {
+                Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
+            }
             AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             int startStep = 0;
             Loader.Cursor cursor = new Loader.Cursor(0, 0);
@@ -138,12 +184,17 @@ public final class Pretrain {
                     throw new ManifestException(manifest + ": changed since " + ckpt + " was written (sha256 differs)");
                 }
                 startStep = s.step();
-                cursor = s.cursor();
-                LOG.info("resumed from {} (step {}, epoch {}, position {})", ckpt, s.step(), cursor.epoch(), cursor.position());
+                cursor = Checkpoint.reshard(s.cursor(), s.worldSize(), group.worldSize());
+                LOG.info("resumed from {} (step {}, epoch {}, position {} of {} worker(s); now position {} of {})", ckpt, s.step(),
+                        s.cursor().epoch(), s.cursor().position(), s.worldSize(), cursor.position(), group.worldSize());
             }
-            LOG.info("model: {} parameters, modalities {}", model.params().count(), cfg.activeModalities());
+            dp.broadcastParameters();
+            if (lead) {
+                LOG.info("model: {} parameters, modalities {}", model.params().count(), cfg.activeModalities());
+            }
             // Masked objectives' held-out reconstruction error before the first step of this run and after its last.
-            boolean measure = cfg.eval().atEnd() && !valSet.isEmpty() && objectives.stream().anyMatch(o -> o.objective().measuresHeldOut());
+            boolean evaluate = lead && cfg.eval().atEnd();
+            boolean measure = evaluate && !valSet.isEmpty() && objectives.stream().anyMatch(o -> o.objective().measuresHeldOut());
             List<Batch.Decoded> heldOutSamples = measure ? Loader.decodeAll(valSet, adapters, cfg.data().clipSeconds(), 0, 1,
                     cfg.data().loaderThreads(), cfg.run().seed(), skips) : List.of();
             Map<String, Double> heldOutStart = new LinkedHashMap<>();
@@ -151,7 +202,7 @@ public final class Pretrain {
                 heldOutStart.putAll(heldOut(root, objectives, heldOutSamples, shapes));
             }
             Loader.SecondViews secondViews = Objective.secondViews(cfg, objectives);
-            boolean context = cfg.eval().atEnd() && !valSet.isEmpty() && (secondViews.keyframes() != null || secondViews.future() != null);
+            boolean context = evaluate && !valSet.isEmpty() && (secondViews.keyframes() != null || secondViews.future() != null);
             // the held-out clips with their key frames and future fields, decoded once for the start and the end
             List<Batch.Decoded> contextSamples = context ? Loader.decodeAll(valSet, Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO)),
                     cfg.data().clipSeconds(), 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips, secondViews) : List.of();
@@ -164,7 +215,7 @@ public final class Pretrain {
             if (context) {
                 heldOutStart.putAll(evaluateContext(model, objectives, secondViews, contextSamples, augmentedContext, root, null));
             }
-            boolean heads = cfg.eval().atEnd() && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
+            boolean heads = evaluate && !valSet.isEmpty() && (!secondViews.modalities().isEmpty()
                     || objectives.stream().anyMatch(o -> o.objective() instanceof PseudoLabels || o.objective() instanceof Clustering));
             List<Batch.Decoded> viewSamples = heads ? Loader.decodeViewsAll(valSet, adapters, cfg.data().clipSeconds(),
                     cfg.data().loaderThreads(), cfg.run().seed(), skips, new Loader.SecondViews(secondViews.modalities(), secondViews.speeds()))
@@ -176,20 +227,20 @@ public final class Pretrain {
             Path lastCkpt;
             long loopStart = System.nanoTime();
             try (Loader loader = new Loader(trainSet, adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
-                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor, Loader.Shard.SINGLE,
-                    secondViews);
-                    Metrics metrics = new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1)) {
+                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, cursor,
+                    new Loader.Shard(group.rank(), group.worldSize()), secondViews);
+                    Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? startStep : -1) : null) {
                 losses = train(root, model, opt, objectives, loader, metrics, shapes, startStep, manifestSha);
-                if (t.steps() == 0 && !resume) { // train.steps = 0: the untrained model, checkpointed as a baseline
-                    Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), manifestSha),
+                if (t.steps() == 0 && !resume && lead) { // train.steps = 0: the untrained model, checkpointed as a baseline
+                    Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), manifestSha, group.worldSize()),
                             model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
                 }
-                lastCkpt = Checkpoint.latest(runDir);
+                lastCkpt = lead ? Checkpoint.latest(runDir) : null;
             }
             double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
             Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
             Map<String, ClusterMetrics.Score> clusters = new LinkedHashMap<>();
-            if (cfg.eval().atEnd() && !valSet.isEmpty()) {
+            if (evaluate && !valSet.isEmpty()) {
                 List<Retrieval.Embeddings> views = new ArrayList<>();
                 for (int k = 0; k < cfg.eval().clips(); k++) {
                     List<Batch.Decoded> val = measure && cfg.eval().clips() == 1 ? heldOutSamples // the same centred clips
@@ -207,7 +258,7 @@ public final class Pretrain {
                 valSet.stream().filter(e -> e.label() != null).forEach(e -> labels.put(e.id(), e.label()));
                 clusters.putAll(ClusterMetrics.byModality(emb, labels, cfg.run().seed()));
             }
-            TemporalSegmentation.Report segmentation = cfg.eval().atEnd()
+            TemporalSegmentation.Report segmentation = evaluate
                     ? segmentation(cfg, model, objectives, valSet, root, skips) : null;
             Map<String, Double> heldOutEnd = new LinkedHashMap<>();
             if (measure) {
@@ -225,9 +276,11 @@ public final class Pretrain {
             int done = t.steps() - startStep;
             Summary summary = new Summary(runDir, lastCkpt, t.steps(), seconds, done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(),
                     losses, retrieval, clusters, skips.reasons(), segmentation, heldOut);
-            writeSummary(summary, skips);
-            if (cfg.eval().report()) {
-                writeReport();
+            if (lead) {
+                writeSummary(summary, skips);
+                if (cfg.eval().report()) {
+                    writeReport();
+                }
             }
             return summary;
         } finally {
@@ -429,7 +482,8 @@ public final class Pretrain {
                 long stepStart = System.nanoTime();
                 StepResult r;
                 try (NDManager sm = root.newSubManager()) {
-                    Engine.getInstance().setRandomSeed((int) Loader.mix(cfg.run().seed(), step, 0));
+                    // dropout and masks differ per rank (its own samples), and replay exactly on resume
+                    Engine.getInstance().setRandomSeed((int) Loader.mix(cfg.run().seed(), step, group.rank()));
                     r = step(sm, model, opt, loader, objectives, shapes, schedule.at(step));
                 }
                 if (r.applied()) { // a skipped step leaves the student, and so its EMA teachers, as they were
@@ -437,23 +491,55 @@ public final class Pretrain {
                         o.objective().afterStep(step);
                     }
                 }
+                dp.checkReplicas(step + 1);
                 double seconds = (System.nanoTime() - stepStart) / 1e9;
+                r = r.withDist(dp.takeSeconds());
                 losses.add(r.loss());
-                metrics.write(metricLine(step + 1, r, schedule.at(step), seconds));
-                report(bar, step + 1, r, seconds, schedule.at(step));
-                boolean last = step + 1 == t.steps();
-                if (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0)) {
-                    Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha),
-                            model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
+                if (metrics != null) {
+                    metrics.write(metricLine(step + 1, r, schedule.at(step), seconds));
+                    report(bar, step + 1, r, seconds, schedule.at(step));
                 }
+                boolean last = step + 1 == t.steps();
+                if (lead && (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0))) {
+                    Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha,
+                            group.worldSize()), model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
+                }
+                failOnce(group.rank(), step + 1);
             }
         }
         return losses;
     }
 
-    /** What one optimizer step measured. */
+    /**
+     * Fault injection for the launchers' restart tests: with -Dsensorium.test.fail_once=RANK:STEP:MARKER, that
+     * rank throws once its step STEP is done (checkpoint included) unless the file MARKER exists; it creates MARKER
+     * first, so the restarted group runs through.
+     */
+    static void failOnce(int rank, int step) throws IOException {
+        String spec = System.getProperty(FAIL_ONCE);
+        if (spec == null) {
+            return;
+        }
+        String[] f = spec.split(":", 3);
+        if (f.length != 3) {
+            throw new ConfigException(FAIL_ONCE, "'" + spec + "' is not RANK:STEP:MARKER");
+        }
+        if (Integer.parseInt(f[0]) == rank && Integer.parseInt(f[1]) == step && Files.notExists(Path.of(f[2]))) {
+            Files.createFile(Path.of(f[2]));
+            throw new IllegalStateException(FAIL_ONCE + ": rank " + rank + " fails after step " + step + ", as asked");
+        }
+    }
+
+    /**
+     * What one optimizer step measured; in a group, loss and terms are the means and samples the sum over the
+     * ranks, distSeconds the time this rank spent in collectives (gradient all-reduce, gathers, checks).
+     */
     record StepResult(double loss, Map<String, Double> terms, float gradNorm, int samples, double waitSeconds,
-            boolean applied, float logitScale) {}
+            boolean applied, float logitScale, double distSeconds) {
+        StepResult withDist(double seconds) {
+            return new StepResult(loss, terms, gradNorm, samples, waitSeconds, applied, logitScale, seconds);
+        }
+    }
 
     private StepResult step(NDManager sm, SensoriumModel model, AdamW opt, Loader loader,
             List<Objective.Weighted> objectives, Map<Modality, long[]> shapes, float lr) throws InterruptedException {
@@ -495,6 +581,12 @@ public final class Pretrain {
                 logitScale = out == null || out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
             }
         }
+        // data parallel: every rank now holds the mean gradient over the group, so all take the same step
+        dp.averageGradients(sm);
+        double[] group = dp.sum(loss, samples);
+        loss = group[0] / dp.group().worldSize();
+        samples = (int) Math.round(group[1]);
+        Map<String, Double> groupTerms = dp.meanOverRanks(terms);
         AdamW.GradNorms norms = opt.norms(sm);
         boolean finite = Float.isFinite(norms.global());
         if (finite) {
@@ -505,7 +597,7 @@ public final class Pretrain {
                     norms.squared().entrySet().stream().filter(e -> !Float.isFinite(e.getValue())).map(Map.Entry::getKey).toList());
         }
         opt.zeroGradients(sm);
-        return new StepResult(loss, terms, norms.global(), samples, wait, finite, logitScale);
+        return new StepResult(loss, groupTerms, norms.global(), samples, wait, finite, logitScale, 0);
     }
 
     /**
@@ -550,6 +642,10 @@ public final class Pretrain {
         line.put("samples_per_s", r.samples() / seconds);
         line.put("step_s", seconds);
         line.put("data_wait_s", r.waitSeconds());
+        if (group.worldSize() > 1) {
+            line.put("world_size", group.worldSize());
+            line.put("dist_s", r.distSeconds());
+        }
         line.put("rss_mib", Metrics.rssMiB());
         Runtime rt = Runtime.getRuntime();
         line.put("heap_used_mib", (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
@@ -561,7 +657,7 @@ public final class Pretrain {
     }
 
     private ProgressBar progressBar(int startStep) {
-        if (!cfg.train().progress() || System.console() == null) {
+        if (!lead || !cfg.train().progress() || System.console() == null) {
             return null;
         }
         return new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(cfg.train().steps())

@@ -1,0 +1,198 @@
+package org.sensorium.objective;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.sensorium.dist.DataParallel;
+import org.sensorium.dist.Group;
+import org.sensorium.model.Layers;
+
+/**
+ * Contrastive losses over the whole worker group's batch with exact gradients (CLIP's gather with gradients,
+ * done the DJL way). One all-gather brings every rank's embeddings (B_r, E) and presence masks; a loss term is
+ * then computed on detached copies X of the gathered matrices (N = sum B_r rows) that record a gradient:
+ * <pre>
+ *   L_r   = w * share_r(X)          share_r: this rank's rows' part of the group's loss, sum_r share_r = L
+ *   G_r   = dL_r / dX               backward of L_r alone: only the copies are in its graph
+ *   G     = sum_r G_r               all-reduce
+ *   term  = sum_k sum(e_k * G_k[own rows]) + s * dL_r/ds      (G and dL_r/ds constants), shifted to the value L_r
+ * </pre>
+ * The term's gradient with respect to this rank's embeddings is exactly d(sum_r L_r)/de_local, so once the
+ * parameter gradients are averaged over the w ranks the update is that of one worker with the whole batch.
+ * Every rank must make the same calls in the same order whatever its batch holds (the collectives match up).
+ */
+final class GlobalBatch {
+    private GlobalBatch() {}
+
+    /**
+     * What one all-gather brought: per key the group's rows (N, E) row-major and presence (N); this rank's rows
+     * are [from, from + b).
+     */
+    record Gathered(Map<String, float[]> rows, Map<String, boolean[]> present, int total, int from, int b, int embedDim) {
+        /** 1 for this rank's rows, else 0 (N). */
+        float[] own() {
+            float[] o = new float[total];
+            for (int i = from; i < from + b; i++) {
+                o[i] = 1;
+            }
+            return o;
+        }
+    }
+
+    /** This rank's share of a loss over the group's rows; null when the term does not exist (the same on every rank). */
+    interface Share {
+        /**
+         * @param x per key the gathered rows (N, E), leaves that record a gradient
+         * @param present per key which rows are real (N)
+         * @param own this rank's rows (N)
+         * @param scale a leaf copy of the logit scale, or null when the term has none
+         */
+        NDArray of(Map<String, NDArray> x, Map<String, boolean[]> present, float[] own, NDArray scale);
+    }
+
+    /**
+     * Gathers the named embeddings of every rank.
+     *
+     * @param embeddings per key (B, E) or null where this rank's batch has none (zeros are sent, marked absent)
+     * @param present per key which of the B rows are real (ignored where the embedding is null)
+     */
+    static Gathered gather(DataParallel dp, int b, int embedDim, Map<String, NDArray> embeddings, Map<String, boolean[]> present) {
+        Group group = dp.group();
+        List<String> keys = List.copyOf(embeddings.keySet());
+        float[] mine = new float[1 + keys.size() * b * (1 + embedDim)]; // B, then per key presence (B) and rows (B, E)
+        mine[0] = b;
+        int off = 1;
+        for (String k : keys) {
+            NDArray e = embeddings.get(k);
+            if (e != null) {
+                boolean[] p = present.get(k);
+                for (int i = 0; i < b; i++) {
+                    mine[off + i] = p[i] ? 1 : 0;
+                }
+                System.arraycopy(e.toFloatArray(), 0, mine, off + b, b * embedDim);
+            }
+            off += b * (1 + embedDim);
+        }
+        long t0 = System.nanoTime();
+        float[][] all = group.allGather(mine);
+        dp.addSeconds((System.nanoTime() - t0) / 1e9);
+        int total = 0, from = 0;
+        for (int r = 0; r < all.length; r++) {
+            if (r == group.rank()) {
+                from = total;
+            }
+            total += (int) all[r][0];
+        }
+        Map<String, float[]> rows = new LinkedHashMap<>();
+        Map<String, boolean[]> pres = new LinkedHashMap<>();
+        for (int k = 0; k < keys.size(); k++) {
+            float[] x = new float[total * embedDim];
+            boolean[] p = new boolean[total];
+            int row = 0;
+            for (float[] block : all) {
+                int br = (int) block[0], o = 1 + k * br * (1 + embedDim);
+                for (int i = 0; i < br; i++) {
+                    p[row + i] = block[o + i] > 0.5f;
+                }
+                System.arraycopy(block, o + br, x, row * embedDim, br * embedDim);
+                row += br;
+            }
+            rows.put(keys.get(k), x);
+            pres.put(keys.get(k), p);
+        }
+        return new Gathered(rows, pres, total, from, b, embedDim);
+    }
+
+    /**
+     * One loss term over the gathered batch (see the class comment), or null when share gives none.
+     *
+     * @param local this rank's embeddings (B, E) of the keys the term uses (null where absent), in the step's graph
+     * @param scale the model's logit scale () in the step's graph, or null
+     * @param step the step's manager: owns the term and its constants
+     */
+    static NDArray term(DataParallel dp, Gathered g, Map<String, NDArray> local, NDArray scale, NDManager step, Share share) {
+        int w = dp.group().worldSize(), e = g.embedDim(), n = g.total();
+        List<String> keys = List.copyOf(local.keySet());
+        float value, scaleGrad = 0;
+        float[] grads = new float[keys.size() * n * e];
+        try (NDManager m = step.newSubManager()) {
+            Map<String, NDArray> x = new LinkedHashMap<>();
+            for (String k : keys) {
+                NDArray leaf = m.create(g.rows().get(k), new Shape(n, e));       // (N, E)
+                leaf.setRequiresGradient(true);
+                x.put(k, leaf);
+            }
+            NDArray s = null;
+            if (scale != null) {
+                s = m.create(scale.getFloat());                                   // ()
+                s.setRequiresGradient(true);
+            }
+            NDArray part = share.of(x, g.present(), g.own(), s);
+            if (part == null) {
+                return null;
+            }
+            NDArray loss = Layers.scale(part, w);                                 // L_r: the ranks' mean is the group's loss
+            JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(loss.getShape()), false, false);
+            value = loss.getFloat();
+            for (int k = 0; k < keys.size(); k++) {
+                System.arraycopy(x.get(keys.get(k)).getGradient().toFloatArray(), 0, grads, k * n * e, n * e);
+            }
+            if (s != null) {
+                scaleGrad = s.getGradient().getFloat();
+            }
+        }
+        long t0 = System.nanoTime();
+        dp.group().allReduce(grads);                                               // G = sum over ranks
+        dp.addSeconds((System.nanoTime() - t0) / 1e9);
+        NDArray surrogate = scale != null ? scale.mul(step.create(scaleGrad)) : step.zeros(new Shape());
+        for (int k = 0; k < keys.size(); k++) {
+            NDArray el = local.get(keys.get(k));
+            if (el != null) {
+                float[] own = new float[g.b() * e];                               // (B, E): this rank's rows of G
+                System.arraycopy(grads, k * n * e + g.from() * e, own, 0, g.b() * e);
+                surrogate = surrogate.add(el.mul(step.create(own, new Shape(g.b(), e))).sum());
+            }
+        }
+        return surrogate.sub(surrogate.stopGradient()).add(step.create(value));
+    }
+
+    /**
+     * This rank's share of symmetric InfoNCE between keys a and b over the rows that have both:
+     * -1/(2n) sum over own rows i of [log softmax(S_i)_i + log softmax(S^T_i)_i], S = s A B^T, n the group's count.
+     *
+     * @param invTemperature multiplies the logits when scale is null (a fixed temperature)
+     */
+    static Share symmetricInfoNce(String a, String b, float invTemperature) {
+        return (x, present, own, scale) -> {
+            boolean[] both = Contrastive.both(present.get(a), present.get(b));
+            int n = Contrastive.count(both);
+            if (n < 2) {
+                return null;
+            }
+            NDManager m = x.get(a).getManager();
+            NDArray ownRows = m.create(select(own, both));                       // (n)
+            NDArray xa = Contrastive.rows(x.get(a), both), xb = Contrastive.rows(x.get(b), both); // (n, E)
+            NDArray logits = xa.matMul(xb.transpose());                           // (n, n)
+            logits = scale != null ? logits.mul(scale) : Layers.scale(logits, invTemperature);
+            NDArray eye = m.eye(n);
+            NDArray rows = logits.logSoftmax(1).mul(eye).sum(new int[] {1});      // (n)
+            NDArray cols = logits.transpose().logSoftmax(1).mul(eye).sum(new int[] {1});
+            return Layers.scale(rows.add(cols).mul(ownRows).sum(), -0.5f / n);
+        };
+    }
+
+    static float[] select(float[] v, boolean[] keep) {
+        float[] out = new float[Contrastive.count(keep)];
+        for (int i = 0, k = 0; i < v.length; i++) {
+            if (keep[i]) {
+                out[k++] = v[i];
+            }
+        }
+        return out;
+    }
+}
