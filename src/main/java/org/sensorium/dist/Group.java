@@ -316,29 +316,68 @@ public final class Group implements AutoCloseable {
 
     // ---- the ring's two directions, full duplex so that neither side blocks the other ----
 
-    /** Sends data[sendFrom, sendTo) to the next rank while receiving [recvFrom, recvTo) from the previous, adding or copying it. */
+    /**
+     * Sends data[sendFrom, sendTo) to the next rank while receiving [recvFrom, recvTo) from the previous, adding or
+     * copying it. Streams: the send buffer is refilled and the received floats are consumed as the sockets move
+     * them, so neither side waits for a whole chunk (the adds are the same, element by element, in the same order).
+     */
     private void exchangeFloats(float[] data, int sendFrom, int sendTo, int recvFrom, int recvTo, boolean add) {
-        int step = CHUNK_BYTES / Float.BYTES;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        SelectionKey wk = next.keyFor(selector), rk = prev.keyFor(selector);
         int sent = sendFrom, recvd = recvFrom;
-        while (sent < sendTo || recvd < recvTo) {
-            int sn = Math.min(step, sendTo - sent), rn = Math.min(step, recvTo - recvd);
-            sendBuf.clear();
-            sendBuf.asFloatBuffer().put(data, sent, sn);
-            sendBuf.limit(sn * Float.BYTES);
-            recvBuf.clear().limit(rn * Float.BYTES);
-            transfer(sendBuf, recvBuf, "all-reduce");
-            recvBuf.flip();
-            FloatBuffer fb = recvBuf.asFloatBuffer();
-            if (add) {
-                fb.get(scratch, 0, rn); // one bulk copy, then a loop the JIT vectorises
-                for (int i = 0; i < rn; i++) {
-                    data[recvd + i] += scratch[i];
+        sendBuf.clear().flip();  // empty, ready to drain
+        recvBuf.clear();         // empty, ready to fill
+        try {
+            while (sent < sendTo || sendBuf.hasRemaining() || recvd < recvTo) {
+                boolean progress = false;
+                if (sendBuf.remaining() < Float.BYTES && sent < sendTo) { // refill with whole floats
+                    sendBuf.compact();
+                    int n = Math.min(sendTo - sent, sendBuf.remaining() / Float.BYTES);
+                    sendBuf.asFloatBuffer().put(data, sent, n);
+                    sendBuf.position(sendBuf.position() + n * Float.BYTES).flip();
+                    sent += n;
                 }
-            } else {
-                fb.get(data, recvd, rn);
+                if (sendBuf.hasRemaining()) {
+                    int n = write(sendBuf, "all-reduce");
+                    bytesSent += n;
+                    progress |= n > 0;
+                }
+                if (recvd < recvTo) {
+                    // never past this segment: the bytes after it are the peer's next message
+                    recvBuf.limit((int) Math.min(recvBuf.capacity(), (long) (recvTo - recvd) * Float.BYTES));
+                    int n = read(recvBuf, "all-reduce");
+                    progress |= n > 0;
+                    int floats = recvBuf.position() / Float.BYTES;
+                    if (floats > 0) {
+                        recvBuf.flip();
+                        FloatBuffer fb = recvBuf.asFloatBuffer();
+                        if (add) {
+                            fb.get(scratch, 0, floats); // one bulk copy, then a loop the JIT vectorises
+                            for (int i = 0; i < floats; i++) {
+                                data[recvd + i] += scratch[i];
+                            }
+                        } else {
+                            fb.get(data, recvd, floats);
+                        }
+                        recvd += floats;
+                        recvBuf.position(floats * Float.BYTES);
+                        recvBuf.compact();
+                    }
+                }
+                if (progress) {
+                    continue;
+                }
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    throw timedOut(sendBuf.hasRemaining() || sent < sendTo, recvd < recvTo, "all-reduce");
+                }
+                wk.interestOps(sendBuf.hasRemaining() ? SelectionKey.OP_WRITE : 0);
+                rk.interestOps(recvd < recvTo ? SelectionKey.OP_READ : 0);
+                selector.select(left);
+                selector.selectedKeys().clear();
             }
-            sent += sn;
-            recvd += rn;
+        } catch (IOException e) {
+            throw new DistException("rank " + rank + ": all-reduce failed: " + e.getMessage(), e);
         }
     }
 
@@ -407,7 +446,7 @@ public final class Group implements AutoCloseable {
                 }
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {
-                    throw timedOut(out, in, what);
+                    throw timedOut(out.hasRemaining(), in.hasRemaining(), what);
                 }
                 wk.interestOps(out.hasRemaining() ? SelectionKey.OP_WRITE : 0);
                 rk.interestOps(in.hasRemaining() ? SelectionKey.OP_READ : 0);
@@ -443,8 +482,8 @@ public final class Group implements AutoCloseable {
         return n;
     }
 
-    private DistException timedOut(ByteBuffer out, ByteBuffer in, String what) {
-        String who = in.hasRemaining()
+    private DistException timedOut(boolean sending, boolean receiving, String what) {
+        String who = receiving
                 ? String.format("rank %d (%s) sent nothing", prevRank(), WorkerSpec.format(prevAddress))
                 : String.format("rank %d (%s) took nothing", nextRank(), WorkerSpec.format(nextAddress));
         return new DistException(String.format("rank %d: %s timed out after %.0f s: %s (it hangs, died or is not in step)",
