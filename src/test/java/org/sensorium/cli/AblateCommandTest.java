@@ -43,7 +43,7 @@ class AblateCommandTest {
         // a row with a held-out measure of its own reports it from before its first step to after its last, in a column
         Map<?, ?> keyframe = (Map<?, ?>) json.get("keyframe_context");
         Map<?, ?> measure = (Map<?, ?>) keyframe.get("measure");
-        assertEquals("keyframe_context/R@1", measure.get("name"), keyframe.toString());
+        assertEquals("keyframe_context/augmented_look_R@1", measure.get("name"), keyframe.toString());
         assertTrue(((Number) measure.get("start")).doubleValue() >= 0 && ((Number) measure.get("end")).doubleValue() <= 1, keyframe.toString());
         assertTrue(out.contains("own held-out measure") && out.contains("keyframe_context/R@1 "), out);
         assertEquals("pseudo_labels/accuracy", ((Map<?, ?>) ((Map<?, ?>) json.get("pseudo_labels")).get("measure")).get("name"));
