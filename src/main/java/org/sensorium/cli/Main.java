@@ -312,7 +312,7 @@ public final class Main implements Callable<Integer> {
     static String renderAgainst(EvalJob.Result trained, EvalJob.Result random) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("%nsuite %s on %s: checkpoint (step %d, %.1f s) against random weights (%.1f s)%n", trained.suite(),
-                EvalJob.runDir(trained.checkpoint()), trained.step(), trained.seconds(), random.seconds()));
+                trained.checkpoint(), trained.step(), trained.seconds(), random.seconds()));
         sb.append(String.format("  %-22s %-30s %14s %14s%n", "task", "metric", "checkpoint", "random"));
         Map<String, EvalJob.TaskResult> byName = new java.util.HashMap<>();
         random.tasks().forEach(t -> byName.put(t.name(), t));
