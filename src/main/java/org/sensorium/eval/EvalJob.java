@@ -257,7 +257,7 @@ public final class EvalJob {
         List<Modality> has = cfg.data().modalities();
         for (Modality m : t.modalities()) {
             if (!has.contains(m)) {
-                return "needs a " + m.key() + " encoder; the run's data.modalities are " + has.stream().map(Modality::key).toList();
+                return "needs the " + m.key() + " encoder; the run's data.modalities are " + has.stream().map(Modality::key).toList();
             }
         }
         if (t instanceof Suite.ZeroShot && !has.contains(Modality.TEXT)) {

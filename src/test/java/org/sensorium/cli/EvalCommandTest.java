@@ -106,6 +106,7 @@ class EvalCommandTest {
             Map<?, ?> qa = (Map<?, ?>) ((Map<?, ?>) tasks.get(1)).get("metrics");
             assertEquals(0.25, ((Number) qa.get("chance")).doubleValue(), 1e-12);
             assertTrue(((Map<?, ?>) results.get("tasks_not_run")).containsKey("hmp_probe"));
+            assertTrue(Files.readString(run.resolve(folder).resolve("report.html")).contains("Tasks not run"), folder);
             assertEquals(folder.endsWith("random"), ((String) results.get("weights")).startsWith("random"), folder);
             assertTrue(((Map<?, ?>) results.get("manifests")).keySet().stream().anyMatch(k -> k.toString().endsWith("qa.jsonl")));
         }
