@@ -56,13 +56,20 @@ final class DataCommands {
                 description = "samples of these subjects (HMP: the volunteer in the file name) go to the test split")
         List<String> testSubjects = new ArrayList<>();
 
+        @Option(names = "--train-fraction", defaultValue = "0", paramLabel = "F",
+                description = "stratified split: per label, round(F x n) samples drawn with --split-seed go to train, the rest to --split (default 0: off)")
+        double trainFraction;
+
+        @Option(names = "--split-seed", defaultValue = "1", description = "seed of the --train-fraction draw (default ${DEFAULT-VALUE})")
+        long splitSeed;
+
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
         @Override
         public Integer call() throws Exception {
             FolderManifest.Options options = new FolderManifest.Options(split, labelsFromFolders, captionsFromNames,
-                    java.util.Set.copyOf(testSubjects));
+                    java.util.Set.copyOf(testSubjects), trainFraction, splitSeed);
             Path manifestDir = out == null ? Path.of("") : out.toAbsolutePath().getParent();
             FolderManifest.Result r = FolderManifest.scan(dir, manifestDir, out, options);
             java.io.PrintStream report = out == null ? System.err : System.out;

@@ -318,18 +318,88 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--out", description = "results folder (default: RUN/eval/<suite name>)")
         Path out;
 
+        @Option(names = "--random-weights", description = "evaluate the run's architecture at its initial weights (what a train.steps=0 run saves)"
+                + " instead of the checkpoint's; results go to RUN/eval/<suite>-random")
+        boolean randomWeights;
+
+        @Option(names = "--against-random", description = "run the suite on the checkpoint, then on random weights (as --random-weights),"
+                + " and print both side by side with each one's wall time")
+        boolean againstRandom;
+
         @CommandLine.Mixin
         Overrides overrides = new Overrides(); // --set applies to the run's config
 
         @Override
         public Integer call() throws Exception {
-            EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, overrides.allSets()));
+            if (againstRandom && (randomWeights || out != null)) {
+                throw new ConfigException("--against-random", "writes RUN/eval/<suite> and RUN/eval/<suite>-random; leave out --random-weights and --out");
+            }
+            EvalJob.Result r = evaluate(randomWeights);
+            if (againstRandom) {
+                EvalJob.Result random = evaluate(true);
+                System.out.println(renderAgainst(r, random));
+            }
+            return 0;
+        }
+
+        private EvalJob.Result evaluate(boolean random) throws Exception {
+            EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, overrides.allSets(), random));
             System.out.println(render(r));
             Report.Written w = Report.write(EvalJob.runDir(r.checkpoint()), List.of(r.out()), r.out().resolve("report.html"));
             w.notes().forEach(n -> System.out.println("note: " + n));
             System.out.println("report: " + w.html());
-            return 0;
+            return r;
         }
+    }
+
+    /** The headline numbers of each task of a suite, checkpoint against random weights, one row per number. */
+    static String renderAgainst(EvalJob.Result trained, EvalJob.Result random) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%nsuite %s on %s: checkpoint (step %d, %.1f s) against random weights (%.1f s)%n", trained.suite(),
+                trained.checkpoint(), trained.step(), trained.seconds(), random.seconds()));
+        sb.append(String.format("  %-22s %-30s %14s %14s%n", "task", "metric", "checkpoint", "random"));
+        Map<String, EvalJob.TaskResult> byName = new java.util.HashMap<>();
+        random.tasks().forEach(t -> byName.put(t.name(), t));
+        for (EvalJob.TaskResult t : trained.tasks()) {
+            Map<String, String> a = headline(t), b = byName.containsKey(t.name()) ? headline(byName.get(t.name())) : Map.of();
+            String name = t.name();
+            for (Map.Entry<String, String> e : a.entrySet()) {
+                sb.append(String.format("  %-22s %-30s %14s %14s%n", name, e.getKey(), e.getValue(), b.getOrDefault(e.getKey(), "-")));
+                name = "";
+            }
+        }
+        trained.notRun().forEach((task, why) -> sb.append(String.format("  %-22s not run: %s%n", task, why)));
+        return sb.toString().stripTrailing();
+    }
+
+    /** A task's numbers worth a row: top-1 for classifiers, R@1 / R@10 / median rank per direction, MoF and F1@50, mean ± std over seeds. */
+    static Map<String, String> headline(EvalJob.TaskResult t) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, Double> m = t.metrics();
+        java.util.function.Function<String, String> f = k -> m.containsKey(k) ? String.format("%.3f", m.get(k)) : "-";
+        java.util.function.Function<String, String> pm = k -> String.format("%.3f ± %.3f", m.get(k), m.get(k + "_std"));
+        switch (t.kind()) {
+            case "zero_shot", "linear_probe", "knn" -> {
+                out.put("top-1 (chance " + f.apply("chance_top1") + ")", f.apply("top1"));
+                out.put("mean per-class top-1", f.apply("mean_per_class_top1"));
+            }
+            case "retrieval" -> t.recall().keySet().forEach(dir -> {
+                out.put(dir + " R@1", f.apply(dir + "/R@1"));
+                out.put(dir + " R@10", f.apply(dir + "/R@10"));
+                out.put(dir + " median rank", String.format("%.1f", m.get(dir + "/median_rank")));
+            });
+            case "segmentation" -> {
+                out.put("MoF", f.apply("mof"));
+                out.put("F1@50", f.apply("F1@50"));
+            }
+            case "finetune" -> {
+                out.put("accuracy (chance " + f.apply("chance") + ")", pm.apply("accuracy"));
+                out.put("macro-F1", pm.apply("macro_f1"));
+            }
+            case "qa" -> out.put("accuracy (chance " + f.apply("chance") + ")", pm.apply("accuracy"));
+            default -> m.forEach((k, v) -> out.put(k, String.format("%.3f", v)));
+        }
+        return out;
     }
 
     @Command(name = "report", mixinStandardHelpOptions = true,
@@ -368,8 +438,8 @@ public final class Main implements Callable<Integer> {
 
     static String render(EvalJob.Result r) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nsuite %s on %s (step %d): %d tasks in %.1f s%n", r.suite(), r.checkpoint(), r.step(),
-                r.tasks().size(), r.seconds()));
+        sb.append(String.format("%nsuite %s on %s (%s): %d tasks in %.1f s%n", r.suite(), r.checkpoint(),
+                r.randomWeights() ? "random weights" : "step " + r.step(), r.tasks().size(), r.seconds()));
         sb.append(String.format("  %-22s %-13s %-20s %8s  %s%n", "task", "kind", "modality", "seconds", "metrics"));
         for (EvalJob.TaskResult t : r.tasks()) {
             StringBuilder m = new StringBuilder();
@@ -387,6 +457,7 @@ public final class Main implements Callable<Integer> {
             sb.append(String.format("  %-22s %-13s %-20s %8.1f  %s%n", t.name(), t.kind(), t.modality(),
                     ((Number) t.protocol().get("seconds")).doubleValue(), t.recall() != null ? m.toString() : m.toString().strip()));
         }
+        r.notRun().forEach((task, why) -> sb.append(String.format("  %-22s not run: %s%n", task, why)));
         if (!r.skipped().isEmpty()) {
             sb.append(r.skipped().size()).append(" broken samples skipped:\n");
             r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));

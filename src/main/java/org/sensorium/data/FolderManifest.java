@@ -79,13 +79,28 @@ public final class FolderManifest {
      * @param labelsFromFolders the label is the name of the file's folder (torchvision's ImageFolder)
      * @param captionsFromNames with no transcript, the caption is the base name with '_' and '-' as spaces
      * @param testSubjects samples whose subject is one of these go to "test" whatever the split
+     * @param trainFraction above 0: a stratified split, per label (samples without one form a group of their own)
+     *     round(fraction x n) samples, at least 1 and at most n - 1 when n &gt;= 2, drawn with splitSeed go to
+     *     "train", the others keep the split; 0 = off
+     * @param splitSeed seed of that draw (each label's draw is seeded with splitSeed and the label)
      */
-    public record Options(String split, boolean labelsFromFolders, boolean captionsFromNames, Set<String> testSubjects) {
+    public record Options(String split, boolean labelsFromFolders, boolean captionsFromNames, Set<String> testSubjects,
+            double trainFraction, long splitSeed) {
         public Options {
             if (!Set.of("train", "val", "test").contains(split)) {
                 throw new ConfigException("--split", "'" + split + "' is not train, val or test");
             }
+            if (!(trainFraction >= 0 && trainFraction < 1)) {
+                throw new ConfigException("--train-fraction", trainFraction + " must be in [0, 1) (0 = every sample in --split)");
+            }
+            if (trainFraction > 0 && split.equals("train")) {
+                throw new ConfigException("--train-fraction", "the samples not drawn for train keep --split, so give --split val or test");
+            }
             testSubjects = Set.copyOf(testSubjects);
+        }
+
+        public Options(String split, boolean labelsFromFolders, boolean captionsFromNames, Set<String> testSubjects) {
+            this(split, labelsFromFolders, captionsFromNames, testSubjects, 0, 0);
         }
     }
 
@@ -180,6 +195,9 @@ public final class FolderManifest {
         }
         checkTestSubjects();
         samples.sort((a, b) -> a.get("id").asText().compareTo(b.get("id").asText()));
+        if (options.trainFraction > 0) {
+            stratify(samples);
+        }
         List<String> lines = new ArrayList<>();
         for (ObjectNode s : samples) {
             lines.add(JSON.writeValueAsString(s));
@@ -187,6 +205,37 @@ public final class FolderManifest {
         skipped.sort((a, b) -> a.file().compareTo(b.file()));
         return new Result(lines, files.size(), used, List.copyOf(skipped), Map.copyOf(modalities), Map.copyOf(splits),
                 Map.copyOf(imuChannels), Set.copyOf(labels), Set.copyOf(subjects));
+    }
+
+    /**
+     * The stratified split: per label, the samples in id order are shuffled (Fisher-Yates, seeded with splitSeed
+     * and the label's String hash, so adding a class does not reshuffle the others) and the first
+     * round(fraction x n), clamped to [1, n - 1] for n &gt;= 2, go to train. Test subjects stay in test.
+     */
+    private void stratify(List<ObjectNode> samples) {
+        Map<String, List<ObjectNode>> byLabel = new TreeMap<>();
+        for (ObjectNode s : samples) {
+            boolean heldSubject = s.has("subject") && options.testSubjects.contains(s.get("subject").asText());
+            if (!heldSubject) {
+                byLabel.computeIfAbsent(s.has("label") ? s.get("label").asText() : "", k -> new ArrayList<>()).add(s);
+            }
+        }
+        for (Map.Entry<String, List<ObjectNode>> g : byLabel.entrySet()) {
+            List<ObjectNode> group = new ArrayList<>(g.getValue());
+            java.util.SplittableRandom r = new java.util.SplittableRandom(options.splitSeed * 31 + g.getKey().hashCode());
+            for (int i = group.size() - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                group.set(i, group.set(j, group.get(i)));
+            }
+            int n = group.size();
+            int train = n < 2 ? (int) Math.round(options.trainFraction * n)
+                    : Math.max(1, Math.min(n - 1, (int) Math.round(options.trainFraction * n)));
+            for (int i = 0; i < train; i++) {
+                splits.merge(group.get(i).get("split").asText(), -1, Integer::sum);
+                group.get(i).put("split", "train");
+                splits.merge("train", 1, Integer::sum);
+            }
+        }
     }
 
     /** Every regular file under dir, sorted, without hidden ones and without exclude; unreadable folders are skips. */

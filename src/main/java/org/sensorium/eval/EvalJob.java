@@ -50,10 +50,16 @@ public final class EvalJob {
     private EvalJob() {}
 
     /**
-     * @param out results folder (null: RUN/eval/&lt;suite name&gt;)
+     * @param out results folder (null: RUN/eval/&lt;suite name&gt;, or RUN/eval/&lt;suite name&gt;-random)
      * @param sets --set overrides of the run's config (eval.batch_size, data.loader_threads, ...)
+     * @param randomWeights the run's architecture at its initial values (the numbers a train.steps=0 run of its
+     *     config saves) instead of the checkpoint's weights: the untrained baseline of every task
      */
-    public record Options(Path checkpoint, Path suite, Path out, List<String> sets) {}
+    public record Options(Path checkpoint, Path suite, Path out, List<String> sets, boolean randomWeights) {
+        public Options(Path checkpoint, Path suite, Path out, List<String> sets) {
+            this(checkpoint, suite, out, sets, false);
+        }
+    }
 
     /** One task's outcome, in the shape of results.json's task entries (null parts are left out). */
     public record TaskResult(String name, String kind, String modality, String split, Map<String, Object> protocol,
@@ -83,8 +89,12 @@ public final class EvalJob {
         }
     }
 
-    public record Result(Path out, Path checkpoint, int step, double seconds, String suite, List<TaskResult> tasks,
-            Map<String, String> skipped) {}
+    /**
+     * @param notRun tasks the run cannot serve (an encoder it lacks, IMU channels its encoder does not read), with why
+     * @param skipped broken samples and QA lines, with why
+     */
+    public record Result(Path out, Path checkpoint, int step, boolean randomWeights, double seconds, String suite,
+            List<TaskResult> tasks, Map<String, String> notRun, Map<String, String> skipped) {}
 
     /** A source's samples and their embeddings: entries[i] is embedded as rows[m][i] (null where absent or broken). */
     private record Embedded(List<ManifestEntry> entries, Map<Modality, float[][]> rows) {
@@ -138,6 +148,8 @@ public final class EvalJob {
         Map<String, String> manifests = new LinkedHashMap<>();
         Map<String, Embedded> cache = new HashMap<>();
         Map<String, Set<Modality>> wanted = new HashMap<>();
+        Map<String, String> taskSkips = new LinkedHashMap<>();
+        Options options;
     }
 
     public static Result run(Options o) throws IOException, InterruptedException {
@@ -146,24 +158,27 @@ public final class EvalJob {
         Context c = new Context();
         c.ckpt = Checkpoint.resolve(o.checkpoint(), "--checkpoint");
         c.cfg = ConfigLoader.loadResolved(c.ckpt.resolve("config.yaml"), o.sets()).config();
+        c.options = o;
         Config cfg = c.cfg;
-        for (int i = 0; i < suite.tasks().size(); i++) {
-            Suite.Task t = suite.tasks().get(i);
-            for (Modality m : t.modalities()) {
-                if (!cfg.data().modalities().contains(m)) {
-                    throw new ConfigException(o.suite() + ": tasks[" + i + "]",
-                            m.key() + " is not in the run's data.modalities " + cfg.data().modalities());
-                }
+        Map<String, String> notRun = new LinkedHashMap<>();
+        List<Suite.Task> runnable = new ArrayList<>();
+        for (Suite.Task t : suite.tasks()) {
+            String why = unusable(cfg, t);
+            if (why != null) {
+                notRun.put(t.name(), why);
+                LOG.warn("task {} not run: {}", t.name(), why);
+                continue;
             }
-            if (t instanceof Suite.ZeroShot && !cfg.data().modalities().contains(Modality.TEXT)) {
-                throw new ConfigException(o.suite() + ": tasks[" + i + "].kind", "zero_shot needs text in the run's data.modalities");
-            }
-            if (!(t instanceof Suite.SegmentationTask)) {
+            runnable.add(t);
+            if (sharesEmbeddings(t)) {
                 c.wanted.computeIfAbsent(t.source().key(t.clips()), k -> new TreeSet<>()).addAll(t.modalities());
             }
         }
+        if (runnable.isEmpty()) {
+            throw new ConfigException(o.suite().toString(), "no task of the suite fits the run " + c.ckpt + ": " + notRun);
+        }
         int step = Checkpoint.readState(c.ckpt).step();
-        c.out = o.out() != null ? o.out() : runDir(c.ckpt).resolve("eval").resolve(suite.name());
+        c.out = o.out() != null ? o.out() : runDir(c.ckpt).resolve("eval").resolve(suite.name() + (o.randomWeights() ? "-random" : ""));
         Files.createDirectories(c.out.resolve("embeddings"));
         c.skips = new SkipLog(cfg.run().strict());
         List<TaskResult> results = new ArrayList<>();
@@ -172,14 +187,16 @@ public final class EvalJob {
             c.root = root;
             c.model = model;
             List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model); // may add parameters (TOT prototypes)
-            model.params().load(c.ckpt.resolve("model.ndlist"));
-            for (Objective.Weighted w : objectives) {
-                w.objective().load(c.ckpt);
+            if (!o.randomWeights()) {
+                model.params().load(c.ckpt.resolve("model.ndlist"));
+                for (Objective.Weighted w : objectives) {
+                    w.objective().load(c.ckpt);
+                }
             }
             for (Modality m : cfg.data().modalities()) {
                 c.adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
             }
-            for (Suite.Task t : suite.tasks()) {
+            for (Suite.Task t : runnable) {
                 long ts = System.nanoTime();
                 LOG.info("task {} ({})", t.name(), t.kind());
                 TaskResult r;
@@ -193,6 +210,10 @@ public final class EvalJob {
                     r = knn(c, k);
                 } else if (t instanceof Suite.SegmentationTask s) {
                     r = segmentation(c, s, objectives);
+                } else if (t instanceof Suite.FineTuneTask f) {
+                    r = finetune(c, f);
+                } else if (t instanceof Suite.QaTask q) {
+                    r = qa(c, q);
                 } else {
                     throw new IllegalStateException("no evaluation for task kind " + t.kind());
                 }
@@ -208,12 +229,101 @@ public final class EvalJob {
         json.put("checkpoint", runDir(c.ckpt).toString());
         json.put("checkpoint_folder", c.ckpt.toString());
         json.put("step", step);
+        json.put("weights", o.randomWeights() ? "random (initial values of the run's config, as train.steps=0 saves them)"
+                : "checkpoint step " + step);
         json.put("wall_seconds", seconds);
         json.put("manifests", c.manifests);
         json.put("tasks", results.stream().map(TaskResult::toMap).toList());
-        json.put("skipped", c.skips.reasons());
+        json.put("tasks_not_run", notRun);
+        Map<String, String> skipped = new LinkedHashMap<>(c.skips.reasons());
+        skipped.putAll(c.taskSkips);
+        json.put("skipped", skipped);
         Json.write(c.out.resolve("results.json"), json);
-        return new Result(c.out, c.ckpt, step, seconds, suite.name(), results, c.skips.reasons());
+        return new Result(c.out, c.ckpt, step, o.randomWeights(), seconds, suite.name(), results, notRun, skipped);
+    }
+
+    /** Fine-tuning and QA decode and embed their own samples; segmentation its own windows. */
+    private static boolean sharesEmbeddings(Suite.Task t) {
+        return !(t instanceof Suite.SegmentationTask || t instanceof Suite.FineTuneTask || t instanceof Suite.QaTask);
+    }
+
+    /**
+     * Why the run cannot serve a task, or null: an encoder it lacks, zero-shot or QA without text, QA with text
+     * bags, or a manifest whose IMU recordings lack a channel the run's IMU encoder reads (HMP has ax, ay, az
+     * only; a 6-channel run cannot embed it). One suite can so hold tasks for different runs (eval/real.yaml:
+     * speech and sounds for the default run, HMP for an IMU run).
+     */
+    static String unusable(Config cfg, Suite.Task t) throws IOException {
+        List<Modality> has = cfg.data().modalities();
+        for (Modality m : t.modalities()) {
+            if (!has.contains(m)) {
+                return "needs the " + m.key() + " encoder; the run's data.modalities are " + has.stream().map(Modality::key).toList();
+            }
+        }
+        if (t instanceof Suite.ZeroShot && !has.contains(Modality.TEXT)) {
+            return "zero_shot needs text in the run's data.modalities";
+        }
+        if (t instanceof Suite.QaTask && cfg.modalities().text().bag() != 1) {
+            return "qa encodes one text per sequence; the run has modalities.text.bag " + cfg.modalities().text().bag();
+        }
+        if (t.modalities().contains(Modality.IMU) && t.source().manifest() != null) {
+            for (ManifestEntry e : Manifest.read(t.source().manifest())) {
+                if (e.has(Modality.IMU)) {
+                    List<String> wants = cfg.modalities().imu().channels();
+                    List<String> got;
+                    try {
+                        got = org.sensorium.modality.imu.ImuAdapter.channels(e.sources().get(Modality.IMU).path());
+                    } catch (IOException ex) {
+                        return null; // a broken first recording is skipped when decoded, like any other
+                    }
+                    return got.containsAll(wants) ? null : "the run's IMU encoder reads " + wants + "; " + t.source().manifest()
+                            + "'s recordings have " + got + " (line " + e.line() + ")";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The --set overrides a fine-tuning or QA task passes on: the suite's, plus the task's manifest as data.manifest. */
+    private static List<String> sets(Context c, Suite.Source source) {
+        List<String> sets = new ArrayList<>(c.options.sets());
+        if (source.manifest() != null) {
+            sets.add("data.manifest=" + source.manifest());
+        }
+        return sets;
+    }
+
+    private static TaskResult finetune(Context c, Suite.FineTuneTask t) throws IOException, InterruptedException {
+        manifest(c, t.source());
+        FineTune.Result r = FineTune.run(new FineTune.Options(c.ckpt, t.modality(), t.trainable(), t.shots(), t.epochs(), t.lr(),
+                t.headLr(), t.batch(), t.seeds(), c.options.randomWeights(), sets(c, t.source())));
+        r.skipped().forEach((id, why) -> c.taskSkips.put(t.name() + ": " + id, why));
+        return fromContract(r.toTask(t.name()), t.kind());
+    }
+
+    private static TaskResult qa(Context c, Suite.QaTask t) throws IOException, InterruptedException {
+        VideoQa.Result r = VideoQa.run(new VideoQa.Options(c.ckpt, t.qa(), t.hidden(), t.epochs(), t.lr(), 0f, t.batch(), t.seeds(),
+                t.subtitles(), c.options.randomWeights(), c.options.sets()));
+        c.manifests.put(r.qa().toString(), r.qaSha256());
+        r.skipped().forEach((id, why) -> c.taskSkips.put(t.name() + ": " + id, why));
+        return fromContract(r.toTask(t.name()), t.kind());
+    }
+
+    /** A task entry in the results.json shape ({@link FineTune.Result#toTask}, {@link VideoQa.Result#toTask}) as a TaskResult. */
+    @SuppressWarnings("unchecked")
+    private static TaskResult fromContract(Map<String, Object> e, String kind) {
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        ((Map<String, Object>) e.get("metrics")).forEach((k, v) -> metrics.put(k, ((Number) v).doubleValue()));
+        Map<String, Double> perClass = null;
+        if (e.get("per_class") != null) {
+            perClass = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> p : ((Map<String, Object>) e.get("per_class")).entrySet()) {
+                perClass.put(p.getKey(), ((Number) p.getValue()).doubleValue());
+            }
+        }
+        return new TaskResult((String) e.get("name"), kind, (String) e.get("modality"), (String) e.get("split"),
+                new LinkedHashMap<>((Map<String, Object>) e.get("protocol")), metrics, null, perClass,
+                (Map<String, Object>) e.get("confusion"), null);
     }
 
     /** The run folder of a checkpoint folder (RUN/checkpoints/step-N). */

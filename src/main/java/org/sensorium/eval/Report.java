@@ -306,7 +306,7 @@ public final class Report {
         page.heading(2, "Evaluation: " + (r.path("suite").isTextual() ? r.get("suite").asText() : dir.getFileName().toString()));
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("results", e.file());
-        for (String k : List.of("checkpoint", "step", "wall_seconds")) {
+        for (String k : List.of("checkpoint", "step", "weights", "wall_seconds")) {
             if (r.has(k)) {
                 facts.put(k, r.get(k));
             }
@@ -322,6 +322,12 @@ public final class Report {
         }
         for (JsonNode t : r.get("tasks")) {
             task(page, dir, t);
+        }
+        if (r.path("tasks_not_run").isObject() && r.get("tasks_not_run").size() > 0) {
+            List<List<String>> rows = new ArrayList<>();
+            r.get("tasks_not_run").fields().forEachRemaining(f -> rows.add(List.of(f.getKey(), text(f.getValue()))));
+            page.heading(3, "Tasks not run");
+            page.table(List.of("task", "why"), rows);
         }
     }
 

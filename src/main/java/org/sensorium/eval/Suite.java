@@ -23,7 +23,7 @@ import org.sensorium.modality.Modality;
  * clips: 1                       # default clips per recording, evenly spaced, embeddings averaged
  * tasks:
  *   - name: zero_shot_video      # unique; names the embeddings CSV
- *     kind: zero_shot            # zero_shot | retrieval | linear_probe | knn | segmentation
+ *     kind: zero_shot            # zero_shot | retrieval | linear_probe | knn | segmentation | finetune | qa
  *     modality: video
  *     labels: eval/labels/sample.txt
  *     templates: eval/templates/sample.txt
@@ -46,8 +46,10 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
     }
 
     /**
-     * One task; {@link #modalities} are the embeddings it needs from its source. A new kind is a record
-     * here, a name in {@code KINDS}, its keys and construction in {@code task}, and a branch in {@link EvalJob}.
+     * One task; {@link #modalities} are the encoders it needs (and, for the embedding kinds, the embeddings it
+     * needs from its source). A new kind is a record here, a name in {@code KINDS}, its keys and construction in
+     * {@code task}, a branch in {@link EvalJob} (and, when it needs no shared embeddings, in its list of those),
+     * and a line in the README's table of kinds.
      */
     public interface Task {
         String name();
@@ -134,7 +136,52 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         }
     }
 
-    private static final List<String> KINDS = List.of("zero_shot", "retrieval", "linear_probe", "knn", "segmentation");
+    /**
+     * Activity recognition by fine-tuning ({@link FineTune}): a linear classifier on the modality's encoder,
+     * trained (what: full | head | last:N) on N labelled samples per class of the train split drawn per seed
+     * (shots 0 = all), tested on the held-out split; mean and std over seeds. Each seed starts from the
+     * checkpoint again; the embeddings the other tasks share are not used.
+     */
+    public record FineTuneTask(String name, Modality modality, String trainable, int shots, int epochs, float lr, float headLr,
+            int batch, List<Long> seeds, Source source) implements Task {
+        public String kind() {
+            return "finetune";
+        }
+
+        public int clips() {
+            return 1;
+        }
+
+        public Set<Modality> modalities() {
+            return Set.of(modality);
+        }
+    }
+
+    /**
+     * Multiple-choice video QA ({@link VideoQa}) on a QA manifest (null: qa.jsonl beside the run's manifest):
+     * a fusion head trained on the train items with frozen encoders, accuracy on the held-out items; mean and
+     * std over seeds.
+     */
+    public record QaTask(String name, Path qa, boolean subtitles, int hidden, int epochs, float lr, int batch, List<Long> seeds)
+            implements Task {
+        public String kind() {
+            return "qa";
+        }
+
+        public Source source() {
+            return Source.RUN;
+        }
+
+        public int clips() {
+            return 1;
+        }
+
+        public Set<Modality> modalities() {
+            return Set.of(Modality.VIDEO, Modality.TEXT);
+        }
+    }
+
+    private static final List<String> KINDS = List.of("zero_shot", "retrieval", "linear_probe", "knn", "segmentation", "finetune", "qa");
 
     /** Reads and validates a suite file. @throws ConfigException naming the file and key */
     public static Suite load(Path file) {
@@ -186,6 +233,8 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
             case "retrieval" -> List.of("pairs");
             case "linear_probe" -> List.of("modality", "l2", "val_fraction");
             case "knn" -> List.of("modality", "k", "temperature");
+            case "finetune" -> List.of("modality", "train", "shots", "epochs", "lr", "head_lr", "batch", "seeds");
+            case "qa" -> List.of("qa", "subtitles", "hidden", "epochs", "lr", "batch", "seeds");
             default -> List.of("modality", "method", "stride_seconds");
         };
         List<String> allowed = new ArrayList<>(common);
@@ -195,6 +244,10 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new ConfigException(where + at + "name", "'" + name + "' must be letters, digits, _ . - (it names a file)");
         }
+        if (kind.equals("qa") && (node.has("manifest") || node.has("synth_long") || node.has("clips"))) {
+            throw new ConfigException(where + at + (node.has("manifest") ? "manifest" : node.has("clips") ? "clips" : "synth_long"),
+                    "a qa task reads its items from the qa key (a QA manifest), one clip per moment");
+        }
         String manifest = t.string("manifest", "");
         int synthLong = t.integer("synth_long", 0, 0);
         if (!manifest.isEmpty() && synthLong > 0) {
@@ -203,6 +256,9 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         if (!manifest.isEmpty() && !Files.isRegularFile(Path.of(manifest))) {
             throw new ConfigException(where + at + "manifest", manifest + ": no such file");
         }
+        if (kind.equals("finetune") && synthLong > 0) {
+            throw new ConfigException(where + at + "synth_long", "finetune needs labelled samples; long recordings carry segments, not labels");
+        }
         Source source = new Source(manifest.isEmpty() ? null : Path.of(manifest), synthLong);
         int clips = t.integer("clips", suiteClips, 1);
         return switch (kind) {
@@ -210,6 +266,24 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
             case "retrieval" -> new RetrievalTask(name, t.pairs("pairs"), source, clips);
             case "linear_probe" -> new LinearProbe(name, t.modality("modality"), t.l2("l2"), t.fraction("val_fraction", 0.2), source, clips);
             case "knn" -> new Knn(name, t.modality("modality"), t.integer("k", 20, 1), t.positive("temperature", 0.07), source, clips);
+            case "finetune" -> {
+                String trainable = t.string("train", "full");
+                try {
+                    FineTune.trainableBlocks(trainable, Integer.MAX_VALUE);
+                } catch (ConfigException e) {
+                    throw new ConfigException(where + at + "train", "'" + trainable + "' must be full, head or last:N");
+                }
+                yield new FineTuneTask(name, t.modality("modality"), trainable, t.integer("shots", 5, 0), t.integer("epochs", 20, 1),
+                        (float) t.nonNegative("lr", 1e-4), (float) t.positive("head_lr", 0.01), t.integer("batch", 20, 1), t.seeds("seeds"), source);
+            }
+            case "qa" -> {
+                String qa = t.string("qa", "");
+                if (!qa.isEmpty() && !Files.isRegularFile(Path.of(qa))) {
+                    throw new ConfigException(where + at + "qa", qa + ": no such file");
+                }
+                yield new QaTask(name, qa.isEmpty() ? null : Path.of(qa), t.bool("subtitles", true), t.integer("hidden", 64, 1),
+                        t.integer("epochs", 30, 1), (float) t.positive("lr", 0.003), t.integer("batch", 32, 1), t.seeds("seeds"));
+            }
             default -> {
                 String method = t.string("method", "auto");
                 if (!List.of("auto", "kmeans", "temporal_ot").contains(method)) {
@@ -269,6 +343,48 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
                 throw bad(key, v + " must be a number > 0");
             }
             return d;
+        }
+
+        double nonNegative(String key, double fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            double d = number(v);
+            if (!(d >= 0)) {
+                throw bad(key, v + " must be a number >= 0");
+            }
+            return d;
+        }
+
+        boolean bool(String key, boolean fallback) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return fallback;
+            }
+            if (!v.isBoolean()) {
+                throw bad(key, v + " must be true or false");
+            }
+            return v.asBoolean();
+        }
+
+        /** A non-empty list of distinct integer seeds; default [1, 2, 3]. */
+        List<Long> seeds(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return List.of(1L, 2L, 3L);
+            }
+            if (!v.isArray() || v.isEmpty()) {
+                throw bad(key, "must be a non-empty list of integer seeds, e.g. [1, 2, 3]");
+            }
+            List<Long> out = new ArrayList<>();
+            for (int i = 0; i < v.size(); i++) {
+                if (!v.get(i).isIntegralNumber() || out.contains(v.get(i).asLong())) {
+                    throw bad(key + "[" + i + "]", v.get(i) + " must be an integer not given before");
+                }
+                out.add(v.get(i).asLong());
+            }
+            return List.copyOf(out);
         }
 
         double fraction(String key, double fallback) {

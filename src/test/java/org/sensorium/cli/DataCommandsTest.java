@@ -170,6 +170,37 @@ class DataCommandsTest {
         assertTrue(((String) none[2]).contains("nope: no such folder"), (String) none[2]);
     }
 
+    /** scratch.jsonl's split: per category round(0.6 n) drawn with seed 1 to train (Animal 16 -> 10, Percussion 6 -> 4). */
+    @Test
+    void fromFolderStratifiedSplitIsTheCommittedScratchSplit(@TempDir Path dir) throws Exception {
+        Path manifest = dir.resolve("scratch.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "from-folder", Fixtures.shared("audio/scratch").toString(), "--out", manifest.toString(),
+                "--labels-from-folders", "--split", "test", "--train-fraction", "0.6", "--split-seed", "1"));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        List<ManifestEntry> entries = Manifest.read(manifest);
+        java.util.Map<String, Long> train = new java.util.TreeMap<>(), test = new java.util.TreeMap<>();
+        entries.forEach(e -> (e.split().equals("train") ? train : test).merge(e.label(), 1L, Long::sum));
+        assertEquals(10L, train.get("Animal"));
+        assertEquals(6L, test.get("Animal"));
+        assertEquals(4L, train.get("Percussion"));
+        assertEquals(2L, test.get("Percussion"));
+        assertEquals(69, entries.stream().filter(e -> e.split().equals("train")).count());
+        java.util.Map<String, String> committed = new java.util.TreeMap<>(), again = new java.util.TreeMap<>();
+        Manifest.read(Path.of("data-manifests/scratch.jsonl")).forEach(e -> committed.put(e.id(), e.split()));
+        entries.forEach(e -> again.put(e.id(), e.split()));
+        assertEquals(committed, again, "data-manifests/scratch.jsonl is this command's output");
+
+        Object[] other = MainTest.cli(List.of("data", "from-folder", Fixtures.shared("audio/scratch").toString(), "--out", manifest.toString(),
+                "--labels-from-folders", "--split", "test", "--train-fraction", "0.6", "--split-seed", "2"));
+        assertEquals(0, other[0]);
+        java.util.Map<String, String> seed2 = new java.util.TreeMap<>();
+        Manifest.read(manifest).forEach(e -> seed2.put(e.id(), e.split()));
+        assertTrue(!seed2.equals(committed), "another seed draws another split");
+        Object[] bad = MainTest.cli(List.of("data", "from-folder", dir.toString(), "--train-fraction", "0.6"));
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).startsWith("error: --train-fraction: the samples not drawn"), (String) bad[2]);
+    }
+
     @Test
     void inspectPrintsShapesAndStatisticsAndDrawsOnePicture(@TempDir Path dir) throws Exception {
         Path manifest = SampleSetGenerator.generate(dir.resolve("set"), 12, 7);

@@ -61,6 +61,57 @@ class EvalCommandTest {
         assertTrue(segmentation.containsKey("mof") && segmentation.containsKey("F1@50"), segmentation.toString());
     }
 
+    /**
+     * The fine-tuning and QA kinds inside a suite, against random weights, on a tiny run; an HMP task the run's
+     * 6-channel IMU encoder cannot read is listed as not run instead of stopping the suite.
+     */
+    @Test
+    void finetuneAndQaRowsAgainstRandomWeights(@TempDir Path dir) throws Exception {
+        assertEquals(0, MainTest.cli(MainTest.tinyArgs(dir))[0]);
+        Path run = dir.resolve("runs/e2e");
+        Path suite = Files.writeString(dir.resolve("tasks.yaml"), """
+                tasks:
+                  - name: ft_imu
+                    kind: finetune
+                    modality: imu
+                    train: last:1
+                    shots: 2
+                    epochs: 2
+                    batch: 8
+                    seeds: [1, 2]
+                  - name: qa
+                    kind: qa
+                    epochs: 2
+                    seeds: [1]
+                  - name: hmp_probe
+                    kind: linear_probe
+                    modality: imu
+                    manifest: data-manifests/hmp.jsonl
+                """);
+        Object[] r = MainTest.cli(List.of("eval", "--checkpoint", run.toString(), "--suite", suite.toString(), "--against-random"));
+        assertEquals(0, r[0], (String) r[2]);
+        String table = (String) r[1];
+        assertTrue(table.contains("checkpoint (step 4") && table.contains("against random weights"), table);
+        assertTrue(table.contains("hmp_probe              not run: the run's IMU encoder reads [ax, ay, az, gx, gy, gz]"), table);
+        for (String folder : List.of("eval/tasks", "eval/tasks-random")) {
+            Map<String, Object> results = Json.read(run.resolve(folder).resolve("results.json"));
+            List<?> tasks = (List<?>) results.get("tasks");
+            assertEquals(List.of("ft_imu", "qa"), tasks.stream().map(t -> ((Map<?, ?>) t).get("name")).toList());
+            Map<?, ?> ft = (Map<?, ?>) tasks.get(0);
+            assertEquals("finetune", ft.get("kind"));
+            Map<?, ?> m = (Map<?, ?>) ft.get("metrics");
+            double acc = ((Number) m.get("accuracy")).doubleValue();
+            assertTrue(acc >= 0 && acc <= 1 && ((Number) m.get("accuracy_std")).doubleValue() >= 0, m.toString());
+            assertEquals(8 * 2, ((Number) m.get("n_train")).intValue()); // 2 shots of each of the sample set's 8 classes
+            Map<?, ?> qa = (Map<?, ?>) ((Map<?, ?>) tasks.get(1)).get("metrics");
+            assertEquals(0.25, ((Number) qa.get("chance")).doubleValue(), 1e-12);
+            assertTrue(((Map<?, ?>) results.get("tasks_not_run")).containsKey("hmp_probe"));
+            assertTrue(Files.readString(run.resolve(folder).resolve("report.html")).contains("Tasks not run"), folder);
+            assertEquals(folder.endsWith("random"), ((String) results.get("weights")).startsWith("random"), folder);
+            assertTrue(((Map<?, ?>) results.get("manifests")).keySet().stream().anyMatch(k -> k.toString().endsWith("qa.jsonl")));
+        }
+    }
+
     @Test
     void aBadSuiteKeyIsExitCode2NamingTheKey(@TempDir Path dir) throws Exception {
         Path suite = dir.resolve("bad.yaml");

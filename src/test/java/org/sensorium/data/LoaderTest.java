@@ -184,4 +184,22 @@ class LoaderTest {
         assertTrue(Double.isNaN(Spans.seconds(missing)));
         assertEquals(0.0, Loader.clip(missing, 1, true, 2.0).start());
     }
+
+    /** An IMU-only sample's span is its recording's length, so training clips and the second view move through it. */
+    @Test
+    void imuSpanIsTheRecordingsLength() {
+        Path walk = Path.of(System.getProperty("sensorium.shared", "../shared"),
+                "data/imu/hmp/Walk/Accelerometer-2011-03-24-09-51-07-walk-f1.txt");      // 1170 samples at 32 Hz
+        ManifestEntry e = new ManifestEntry("walk", "train", "Walk",
+                Map.of(Modality.IMU, new ManifestEntry.Source(walk, 0, Double.NaN)), List.of(), Path.of("m.jsonl"), 1);
+        assertEquals(1169 / 32.0, Spans.seconds(e), 1e-9);
+        assertEquals((1169 / 32.0 - 4) / 2, Loader.evalClip(e, 1, 0, 1, 4.0).start(), 1e-9); // centred
+        Clip first = Loader.clip(e, 5, true, 4.0);
+        Clip second = Loader.secondClip(e, first, 6, 4.0, 1.0);
+        assertNotEquals(first.start(), second.start());
+        assertTrue(second.start() >= 0 && second.start() <= 1169 / 32.0 - 4, "second view inside the recording: " + second.start());
+        ManifestEntry late = new ManifestEntry("walk", "train", "Walk",
+                Map.of(Modality.IMU, new ManifestEntry.Source(walk, 30.0, Double.NaN)), List.of(), Path.of("m.jsonl"), 2);
+        assertEquals(1169 / 32.0 - 30.0, Spans.seconds(late), 1e-9);
+    }
 }

@@ -2,6 +2,7 @@ package org.sensorium.modality.imu;
 
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import java.util.Locale;
 import org.apache.commons.math3.analysis.interpolation.LinearInterpolator;
 import org.apache.commons.math3.analysis.polynomials.PolynomialSplineFunction;
@@ -57,6 +58,20 @@ public final class ImuAdapter implements ModalityAdapter {
      */
     public static java.util.List<String> channels(java.nio.file.Path file) throws IOException {
         return ImuReaders.channelNames(file);
+    }
+
+    /**
+     * The last sample time of a recording in seconds on its own clock (HMP: (N - 1) / 32), the end of an
+     * IMU span "to the end of the file"; NaN when the file cannot be read (loading it reports why).
+     */
+    public static double lastTimestamp(java.nio.file.Path file) {
+        try {
+            List<String> names = ImuReaders.channelNames(file);
+            double[] t = ImuReaders.read(file, names.subList(0, 1)).channels().get(0).t();
+            return t[t.length - 1];
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     @Override
