@@ -309,8 +309,10 @@ public final class Main implements Callable<Integer> {
             description = "Run an evaluation suite (eval/<suite>.yaml: zero-shot, retrieval, linear probe, kNN, segmentation) on a"
                     + " checkpoint's frozen embeddings; writes results.json and embeddings/<task>.csv, prints a table.")
     static final class EvalCmd implements Callable<Integer> {
-        @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder")
-        Path checkpoint;
+        @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder;"
+                + " repeat it for runs that differ only in their seed: each is evaluated, then every headline number is given as"
+                + " mean ± std over the runs")
+        List<Path> checkpoints = new ArrayList<>();
 
         @Option(names = "--suite", required = true, description = "the suite file, e.g. eval/sample.yaml")
         Path suite;
@@ -334,15 +336,24 @@ public final class Main implements Callable<Integer> {
             if (againstRandom && (randomWeights || out != null)) {
                 throw new ConfigException("--against-random", "writes RUN/eval/<suite> and RUN/eval/<suite>-random; leave out --random-weights and --out");
             }
-            EvalJob.Result r = evaluate(randomWeights);
-            if (againstRandom) {
-                EvalJob.Result random = evaluate(true);
-                System.out.println(renderAgainst(r, random));
+            if (checkpoints.size() > 1 && out != null) {
+                throw new ConfigException("--out", "each of several --checkpoint runs writes RUN/eval/<suite>; leave out --out");
+            }
+            List<EvalJob.Result> trained = new ArrayList<>(), random = new ArrayList<>();
+            for (Path checkpoint : checkpoints) {
+                trained.add(evaluate(checkpoint, randomWeights));
+                if (againstRandom) {
+                    random.add(evaluate(checkpoint, true));
+                    System.out.println(renderAgainst(trained.get(trained.size() - 1), random.get(random.size() - 1)));
+                }
+            }
+            if (checkpoints.size() > 1) {
+                System.out.println(renderOverRuns(trained, random));
             }
             return 0;
         }
 
-        private EvalJob.Result evaluate(boolean random) throws Exception {
+        private EvalJob.Result evaluate(Path checkpoint, boolean random) throws Exception {
             EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, overrides.allSets(), random));
             System.out.println(render(r));
             Report.Written w = Report.write(EvalJob.runDir(r.checkpoint()), List.of(r.out()), r.out().resolve("report.html"));
@@ -370,6 +381,63 @@ public final class Main implements Callable<Integer> {
         }
         trained.notRun().forEach((task, why) -> sb.append(String.format("  %-22s not run: %s%n", task, why)));
         return sb.toString().stripTrailing();
+    }
+
+    /**
+     * The headline numbers of a suite run on several checkpoints (e.g. pretraining seeds), each as mean ± std (population)
+     * over the runs, with the same over their random-weight twins when there are any; a task some run could not serve
+     * counts only the runs that did.
+     */
+    static String renderOverRuns(List<EvalJob.Result> trained, List<EvalJob.Result> random) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%nsuite %s over %d runs (%s): mean ± std of each run's number%n", trained.get(0).suite(),
+                trained.size(), trained.stream().map(r -> EvalJob.runDir(r.checkpoint()).getFileName().toString())
+                        .collect(java.util.stream.Collectors.joining(", "))));
+        sb.append(String.format("  %-22s %-30s %18s %18s%n", "task", "metric", "checkpoints", random.isEmpty() ? "" : "random"));
+        Map<String, Map<String, List<Double>>> a = headlineValues(trained), b = headlineValues(random);
+        a.forEach((task, metrics) -> {
+            String name = task;
+            for (Map.Entry<String, List<Double>> e : metrics.entrySet()) {
+                List<Double> other = b.getOrDefault(task, Map.of()).get(e.getKey());
+                sb.append(String.format("  %-22s %-30s %18s %18s%n", name, e.getKey(), meanStd(e.getValue()),
+                        other == null ? "" : meanStd(other)));
+                name = "";
+            }
+        });
+        return sb.toString().stripTrailing();
+    }
+
+    /** Task -> headline metric -> its value in each run (finetune and qa: each run's mean over its seeds). */
+    static Map<String, Map<String, List<Double>>> headlineValues(List<EvalJob.Result> runs) {
+        Map<String, Map<String, List<Double>>> out = new java.util.LinkedHashMap<>();
+        for (EvalJob.Result r : runs) {
+            for (EvalJob.TaskResult t : r.tasks()) {
+                List<String> keys = switch (t.kind()) {
+                    case "zero_shot", "linear_probe", "knn" -> List.of("top1", "mean_per_class_top1");
+                    case "retrieval" -> t.recall().keySet().stream()
+                            .flatMap(d -> java.util.stream.Stream.of(d + "/R@1", d + "/R@10", d + "/median_rank")).toList();
+                    case "segmentation" -> List.of("mof", "F1@50");
+                    case "finetune" -> List.of("accuracy", "balanced_accuracy", "macro_f1");
+                    case "qa" -> List.of("accuracy");
+                    default -> List.copyOf(t.metrics().keySet());
+                };
+                for (String k : keys) {
+                    Double v = t.metrics().get(k);
+                    if (v != null && !v.isNaN()) {
+                        out.computeIfAbsent(t.name(), x -> new java.util.LinkedHashMap<>())
+                                .computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** "mean ± std (n)" with the population standard deviation. */
+    static String meanStd(List<Double> v) {
+        double mean = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        double var = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / v.size();
+        return String.format("%.3f ± %.3f (%d)", mean, Math.sqrt(var), v.size());
     }
 
     /** A task's numbers worth a row: top-1 for classifiers, R@1 / R@10 / median rank per direction, MoF and F1@50, mean ± std over seeds. */

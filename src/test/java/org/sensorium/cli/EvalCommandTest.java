@@ -59,6 +59,16 @@ class EvalCommandTest {
         assertEquals(((Number) ((Map<?, ?>) zeroShot.get("metrics")).get("n")).intValue(), tested);
         Map<?, ?> segmentation = (Map<?, ?>) ((Map<?, ?>) tasks.get(4)).get("metrics");
         assertTrue(segmentation.containsKey("mof") && segmentation.containsKey("F1@50"), segmentation.toString());
+
+        // several checkpoints (seeds of one config): each evaluated, then mean ± std over the runs. The same run twice
+        // gives its own number with spread 0.
+        double top1 = ((Number) ((Map<?, ?>) zeroShot.get("metrics")).get("top1")).doubleValue();
+        Object[] twice = MainTest.cli(List.of("eval", "--checkpoint", run.toString(), "--checkpoint", run.toString(),
+                "--suite", "eval/smoke.yaml"));
+        assertEquals(0, twice[0], (String) twice[2]);
+        String over = (String) twice[1];
+        assertTrue(over.contains("over 2 runs") && over.contains(String.format("%.3f ± 0.000 (2)", top1)), over);
+        assertEquals("2.000 ± 0.816 (3)", Main.meanStd(List.of(1.0, 2.0, 3.0))); // sqrt(2/3)
     }
 
     /**
