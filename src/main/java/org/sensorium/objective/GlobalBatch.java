@@ -33,7 +33,12 @@ final class GlobalBatch {
      * What one all-gather brought: per key the group's rows (N, E) row-major and presence (N); this rank's rows
      * are [from, from + b).
      */
-    record Gathered(Map<String, float[]> rows, Map<String, boolean[]> present, int total, int from, int b, int embedDim) {
+    record Gathered(Map<String, float[]> rows, Map<String, boolean[]> present, int total, int from, int b, Map<String, Integer> dims) {
+        /** The width of key's rows: E for embeddings, K x E for bags. */
+        int dim(String key) {
+            return dims.get(key);
+        }
+
         /** 1 for this rank's rows, else 0 (N). */
         float[] own() {
             float[] o = new float[total];
@@ -62,21 +67,31 @@ final class GlobalBatch {
      * @param present per key which of the B rows are real (ignored where the embedding is null)
      */
     static Gathered gather(DataParallel dp, int b, int embedDim, Map<String, NDArray> embeddings, Map<String, boolean[]> present) {
+        Map<String, Integer> dims = new LinkedHashMap<>();
+        embeddings.keySet().forEach(k -> dims.put(k, embedDim));
+        return gather(dp, b, dims, embeddings, present);
+    }
+
+    /** {@link #gather} with rows of a width per key (B, dims[key]), e.g. a bag of K embeddings flattened to K x E. */
+    static Gathered gather(DataParallel dp, int b, Map<String, Integer> dims, Map<String, NDArray> embeddings,
+            Map<String, boolean[]> present) {
         Group group = dp.group();
         List<String> keys = List.copyOf(embeddings.keySet());
-        float[] mine = new float[1 + keys.size() * b * (1 + embedDim)]; // B, then per key presence (B) and rows (B, E)
+        int width = keys.stream().mapToInt(k -> b * (1 + dims.get(k))).sum();
+        float[] mine = new float[1 + width];                           // B, then per key presence (B) and rows (B, dim)
         mine[0] = b;
         int off = 1;
         for (String k : keys) {
             NDArray e = embeddings.get(k);
+            int d = dims.get(k);
             if (e != null) {
                 boolean[] p = present.get(k);
                 for (int i = 0; i < b; i++) {
                     mine[off + i] = p[i] ? 1 : 0;
                 }
-                System.arraycopy(e.toFloatArray(), 0, mine, off + b, b * embedDim);
+                System.arraycopy(e.toFloatArray(), 0, mine, off + b, b * d);
             }
-            off += b * (1 + embedDim);
+            off += b * (1 + d);
         }
         long t0 = System.nanoTime();
         float[][] all = group.allGather(mine);
@@ -91,21 +106,25 @@ final class GlobalBatch {
         Map<String, float[]> rows = new LinkedHashMap<>();
         Map<String, boolean[]> pres = new LinkedHashMap<>();
         for (int k = 0; k < keys.size(); k++) {
-            float[] x = new float[total * embedDim];
+            int d = dims.get(keys.get(k));
+            float[] x = new float[total * d];
             boolean[] p = new boolean[total];
             int row = 0;
             for (float[] block : all) {
-                int br = (int) block[0], o = 1 + k * br * (1 + embedDim);
+                int br = (int) block[0], o = 1;
+                for (int j = 0; j < k; j++) {
+                    o += br * (1 + dims.get(keys.get(j)));
+                }
                 for (int i = 0; i < br; i++) {
                     p[row + i] = block[o + i] > 0.5f;
                 }
-                System.arraycopy(block, o + br, x, row * embedDim, br * embedDim);
+                System.arraycopy(block, o + br, x, row * d, br * d);
                 row += br;
             }
             rows.put(keys.get(k), x);
             pres.put(keys.get(k), p);
         }
-        return new Gathered(rows, pres, total, from, b, embedDim);
+        return new Gathered(rows, pres, total, from, b, Map.copyOf(dims));
     }
 
     /**
@@ -116,14 +135,18 @@ final class GlobalBatch {
      * @param step the step's manager: owns the term and its constants
      */
     static NDArray term(DataParallel dp, Gathered g, Map<String, NDArray> local, NDArray scale, NDManager step, Share share) {
-        int w = dp.group().worldSize(), e = g.embedDim(), n = g.total();
+        int w = dp.group().worldSize(), n = g.total();
         List<String> keys = List.copyOf(local.keySet());
+        int[] offsets = new int[keys.size() + 1];                                  // key k's gradient: [offsets[k], offsets[k+1])
+        for (int k = 0; k < keys.size(); k++) {
+            offsets[k + 1] = offsets[k] + n * g.dim(keys.get(k));
+        }
         float value, scaleGrad = 0;
-        float[] grads = new float[keys.size() * n * e];
+        float[] grads = new float[offsets[keys.size()]];
         try (NDManager m = step.newSubManager()) {
             Map<String, NDArray> x = new LinkedHashMap<>();
             for (String k : keys) {
-                NDArray leaf = m.create(g.rows().get(k), new Shape(n, e));       // (N, E)
+                NDArray leaf = m.create(g.rows().get(k), new Shape(n, g.dim(k)));  // (N, dim)
                 leaf.setRequiresGradient(true);
                 x.put(k, leaf);
             }
@@ -140,7 +163,7 @@ final class GlobalBatch {
             JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(loss.getShape()), false, false);
             value = loss.getFloat();
             for (int k = 0; k < keys.size(); k++) {
-                System.arraycopy(x.get(keys.get(k)).getGradient().toFloatArray(), 0, grads, k * n * e, n * e);
+                System.arraycopy(x.get(keys.get(k)).getGradient().toFloatArray(), 0, grads, offsets[k], offsets[k + 1] - offsets[k]);
             }
             if (s != null) {
                 scaleGrad = s.getGradient().getFloat();
@@ -152,10 +175,11 @@ final class GlobalBatch {
         NDArray surrogate = scale != null ? scale.mul(step.create(scaleGrad)) : step.zeros(new Shape());
         for (int k = 0; k < keys.size(); k++) {
             NDArray el = local.get(keys.get(k));
+            int d = g.dim(keys.get(k));
             if (el != null) {
-                float[] own = new float[g.b() * e];                               // (B, E): this rank's rows of G
-                System.arraycopy(grads, k * n * e + g.from() * e, own, 0, g.b() * e);
-                surrogate = surrogate.add(el.mul(step.create(own, new Shape(g.b(), e))).sum());
+                float[] own = new float[g.b() * d];                               // (B, dim): this rank's rows of G
+                System.arraycopy(grads, offsets[k] + g.from() * d, own, 0, g.b() * d);
+                surrogate = surrogate.add(el.reshape(g.b(), d).mul(step.create(own, new Shape(g.b(), d))).sum());
             }
         }
         return surrogate.sub(surrogate.stopGradient()).add(step.create(value));

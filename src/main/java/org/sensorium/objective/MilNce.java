@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
+import org.sensorium.dist.DataParallel;
 import org.sensorium.data.Batch;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
@@ -21,18 +22,31 @@ import org.sensorium.model.ModelOutput;
  *   L_ba = 1/n sum_j ( lse_{i,k} S[i, j, k] - lse_k S[j, j, k] )      bag j against every clip
  *   L = (L_ab + L_ba) / 2
  * </pre>
- * With one text per bag it is exactly the symmetric InfoNCE of {@link Contrastive}.
+ * With one text per bag it is exactly the symmetric InfoNCE of {@link Contrastive}. With several workers, the
+ * clips and bags of every rank's batch take part ({@link GlobalBatch}), as one worker with the whole batch.
  */
 public final class MilNce implements Objective {
     private static final float MASKED = -1e9f;
     private final List<Config.Pair> pairs;
+    private final DataParallel dp; // null: one worker
+    private final int embedDim;
 
     public MilNce(List<Config.Pair> pairs) {
+        this(pairs, null, 0);
+    }
+
+    /** @param dp the worker group's trainer side: clips and bags from every rank when it has more than one */
+    public MilNce(List<Config.Pair> pairs, DataParallel dp, int embedDim) {
         this.pairs = List.copyOf(pairs);
+        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.embedDim = embedDim;
     }
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
+        if (dp != null) {
+            return globalLosses(out, batch);
+        }
         Map<String, NDArray> terms = new LinkedHashMap<>();
         for (Config.Pair p : pairs) {
             if (!out.embeddings().containsKey(p.a()) || !out.bags().containsKey(p.b())) {
@@ -50,8 +64,55 @@ public final class MilNce implements Objective {
         return terms;
     }
 
+    /**
+     * Per pair, one all-gather of this rank's clips (B, E), bags (B, K x E) and bag masks (B, K), then this rank's share
+     * of the loss over the group's n samples with both: 1/2n sum over own rows i of r_i ({@link #perSample}).
+     */
+    private Map<String, NDArray> globalLosses(ModelOutput out, Batch batch) {
+        Map<String, NDArray> terms = new LinkedHashMap<>();
+        for (Config.Pair p : pairs) { // every rank the same pairs in the same order, whatever its batch holds
+            NDArray v = out.embeddings().get(p.a()), bag = out.bags().get(p.b()), valid = out.bagValid().get(p.b());
+            if (bag == null || v == null) {
+                continue; // the model has no such modality: the same on every rank
+            }
+            int b = batch.size(), k = (int) bag.getShape().get(1);
+            Map<String, NDArray> emb = new LinkedHashMap<>();
+            emb.put("clip", v);
+            emb.put("bag", bag.reshape(b, (long) k * embedDim));
+            emb.put("valid", valid.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
+            Map<String, boolean[]> present = Map.of("clip", batch.present(p.a()), "bag", batch.present(p.b()),
+                    "valid", batch.present(p.b()));
+            GlobalBatch.Gathered g = GlobalBatch.gather(dp, b, Map.of("clip", embedDim, "bag", k * embedDim, "valid", k), emb, present);
+            Map<String, NDArray> local = new LinkedHashMap<>();
+            local.put("clip", v);
+            local.put("bag", emb.get("bag"));
+            NDArray t = GlobalBatch.term(dp, g, local, out.logitScale(), out.logitScale().getManager(), (x, pres, own, scale) -> {
+                boolean[] both = Contrastive.both(pres.get("clip"), pres.get("bag"));
+                int n = Contrastive.count(both);
+                if (n < 2) {
+                    return null;
+                }
+                NDManager m = x.get("clip").getManager();
+                NDArray mask = Contrastive.rows(m.create(g.rows().get("valid"), new ai.djl.ndarray.types.Shape(g.total(), k)), both)
+                        .gt(0.5f);                                                               // (n, K)
+                NDArray r = perSample(Contrastive.rows(x.get("clip"), both),
+                        Contrastive.rows(x.get("bag"), both).reshape(n, k, embedDim), mask, scale); // (n)
+                return Layers.scale(r.mul(m.create(GlobalBatch.select(own, both))).sum(), 0.5f / n);
+            });
+            if (t != null) {
+                terms.put("mil_nce/" + p, t);
+            }
+        }
+        return terms;
+    }
+
     /** v (n, E), bags t (n, K, E), valid (n, K) boolean, scale () -> (). */
     public static NDArray milNce(NDArray v, NDArray t, NDArray valid, NDArray scale) {
+        return Layers.scale(perSample(v, t, valid, scale).sum(), 0.5f / t.getShape().get(0));
+    }
+
+    /** r_i = (lse_{j,k} S[i, j, k] - lse_k S[i, i, k]) + (lse_{j,k} S[j, i, k] - lse_k S[i, i, k]): (n); L = 1/2n sum_i r_i. */
+    static NDArray perSample(NDArray v, NDArray t, NDArray valid, NDArray scale) {
         NDManager m = v.getManager();
         long n = t.getShape().get(0), k = t.getShape().get(1), e = t.getShape().get(2);
         boolean[] present = valid.toBooleanArray();
@@ -73,8 +134,7 @@ public final class MilNce implements Objective {
         NDArray own = lse(s.add(m.create(notOwn).reshape(n, n, k)));      // (n) lse_k S[i, i, k]
         NDArray clipToAll = lse(s);                                          // (n) lse_{j,k} S[i, j, k]
         NDArray bagToAll = lse(s.transpose(1, 0, 2));                       // (n) lse_{i,k} S[i, j, k], indexed by j
-        NDArray sum = clipToAll.sub(own).sum().add(bagToAll.sub(own).sum());
-        return Layers.scale(sum, 0.5f / n);
+        return clipToAll.sub(own).add(bagToAll.sub(own));
     }
 
     /** log sum exp over all axes but the first, (n, ...) -> (n); the max is taken out first as a constant (same gradient). */

@@ -126,7 +126,7 @@ public interface Objective {
         }
         Config.MilNce mil = config.objectives().milNce();
         if (mil.weight() > 0) {
-            list.add(new Weighted(new MilNce(mil.pairs()), mil.weight()));
+            list.add(new Weighted(new MilNce(mil.pairs(), dp, config.model().embedDim()), mil.weight()));
         }
         Config.RelativeSpeed rs = config.objectives().relativeSpeed();
         if (rs.weight() > 0) {

@@ -128,9 +128,10 @@ class DataParallelTest {
     }
 
     @Test
-    void twoViewAndKeyFrameNegativesComeFromTheWholeGroup(@TempDir Path dir) throws Exception {
+    void twoViewKeyFrameAndMilNceNegativesComeFromTheWholeGroup(@TempDir Path dir) throws Exception {
         String[] on = {"--set", "objectives.two_view.weight=0.5",
-                "--set", "objectives.keyframe_context.weight=0.5"};
+                "--set", "objectives.keyframe_context.weight=0.5",
+                "--set", "objectives.mil_nce.weight=0.5", "--set", "modalities.text.bag=4"};
         Object[] one = cli(pretrain(dir, "one", 16, 2, on));
         assertEquals(0, one[0], (String) one[2]);
         Object[] two = cli(launch(2, pretrain(dir, "two", 8, 2, on)));
@@ -141,10 +142,11 @@ class DataParallelTest {
         List<String> la = Files.readAllLines(dir.resolve("runs/one/metrics.jsonl")), lb = Files.readAllLines(dir.resolve("runs/two/metrics.jsonl"));
         for (int i = 0; i < 2; i++) {
             Map<String, Object> ma = Json.MAPPER.readValue(la.get(i), Map.class), mb = Json.MAPPER.readValue(lb.get(i), Map.class);
-            assertTrue(ma.containsKey("two_view/video") && ma.containsKey("keyframe_context"), la.get(i));
+            assertTrue(ma.containsKey("two_view/video") && ma.containsKey("keyframe_context") && ma.containsKey("mil_nce/video-text"), la.get(i));
+            assertEquals(((Number) ma.get("mil_nce/video-text")).doubleValue(), ((Number) mb.get("mil_nce/video-text")).doubleValue(), 1e-4);
             assertEquals(((Number) ma.get("loss")).doubleValue(), ((Number) mb.get("loss")).doubleValue(), 1e-4, "step " + (i + 1));
         }
-        System.err.printf("DataParallelTest: with two_view and keyframe_context, max abs weight difference 2 x B vs 1 x 2B = %.3g%n", diff);
+        System.err.printf("DataParallelTest: with two_view, keyframe_context and mil_nce, max abs weight difference 2 x B vs 1 x 2B = %.3g%n", diff);
     }
 
     @Test
