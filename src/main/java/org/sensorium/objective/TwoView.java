@@ -113,18 +113,8 @@ public final class TwoView implements Objective {
 
     /** NT-Xent of two views z1, z2 (n, E) with unit rows -> (). */
     public static NDArray ntXent(NDArray z1, NDArray z2, float tau) {
-        NDManager m = z1.getManager();
         int n = (int) z1.getShape().get(0);
-        NDArray z = z1.concat(z2, 0);                                        // (2n, E)
-        float[][] mask = new float[2 * n][2 * n];
-        float[][] positive = new float[2 * n][2 * n];
-        for (int i = 0; i < 2 * n; i++) {
-            mask[i][i] = MASKED;
-            positive[i][(i + n) % (2 * n)] = 1;
-        }
-        NDArray logits = Layers.scale(z.matMul(z.transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n)
-        NDArray picked = logits.logSoftmax(1).mul(m.create(positive)).sum(); // sum_i log softmax(S_i)_{p(i)}
-        return Layers.scale(picked, -1f / (2 * n));
+        return Layers.scale(picked(z1, z2, tau).sum(), -1f / (2 * n));     // -1/2n sum_i log softmax(S_i)_{p(i)}
     }
 
     /** log softmax(S_i)_{p(i)} of every row i of [z1; z2] (2n), as in {@link #ntXent}. */
