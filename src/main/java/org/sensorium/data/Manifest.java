@@ -34,16 +34,20 @@ public final class Manifest {
 
     private Manifest() {}
 
-    /** All entries of the manifest, in file order; relative uris resolve against the manifest's folder. */
-    public static List<ManifestEntry> read(Path jsonl) {
-        List<String> lines;
+    /** The lines of a JSONL file; one ManifestException naming the file when it cannot be read. */
+    static List<String> lines(Path jsonl) {
         try {
-            lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
+            return Files.readAllLines(jsonl, StandardCharsets.UTF_8);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ManifestException(jsonl + ": cannot read: no such file");
         } catch (IOException e) {
             throw new ManifestException(jsonl + ": cannot read: " + e.getMessage());
         }
+    }
+
+    /** All entries of the manifest, in file order; relative uris resolve against the manifest's folder. */
+    public static List<ManifestEntry> read(Path jsonl) {
+        List<String> lines = lines(jsonl);
         List<ManifestEntry> entries = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {

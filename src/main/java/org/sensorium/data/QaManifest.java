@@ -3,9 +3,6 @@ package org.sensorium.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,14 +57,7 @@ public final class QaManifest {
 
     /** @throws ManifestException only when the file itself cannot be read */
     public static Read read(Path jsonl) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new ManifestException(jsonl + ": cannot read: no such file");
-        } catch (IOException e) {
-            throw new ManifestException(jsonl + ": cannot read: " + e.getMessage());
-        }
+        List<String> lines = Manifest.lines(jsonl);
         List<Item> items = new ArrayList<>();
         Map<Integer, String> errors = new LinkedHashMap<>();
         Map<String, Integer> seen = new HashMap<>();
