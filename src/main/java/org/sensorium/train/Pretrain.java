@@ -405,15 +405,17 @@ public final class Pretrain {
     static Map<String, Double> clusterMeasures(Clustering clustering, Map<Modality, Map<Integer, Integer>> assigned,
             List<String> labels) {
         Map<String, Double> out = new LinkedHashMap<>();
+        List<Double> pairNmi = new ArrayList<>();
         for (Config.Pair p : clustering.pairs()) {
             Map<Integer, Integer> a = assigned.getOrDefault(p.a(), Map.of()), b = assigned.getOrDefault(p.b(), Map.of());
             List<Integer> both = a.keySet().stream().filter(b::containsKey).toList();
             if (!both.isEmpty()) {
-                out.put("clustering/" + p + "/NMI", ClusterMetrics.nmi(both.stream().mapToInt(a::get).toArray(),
-                        both.stream().mapToInt(b::get).toArray()));
+                double nmi = ClusterMetrics.nmi(both.stream().mapToInt(a::get).toArray(), both.stream().mapToInt(b::get).toArray());
+                out.put("clustering/" + p + "/NMI", nmi);
+                pairNmi.add(nmi);
             }
         }
-        out.keySet().stream().filter(k -> k.endsWith("/NMI")).mapToDouble(out::get).average() // over the pairs, the one figure
+        pairNmi.stream().mapToDouble(Double::doubleValue).average() // over the pairs, the one figure
                 .ifPresent(mean -> out.put("clustering/cross_modal_NMI", mean));
         assigned.forEach((m, clusters) -> {
             List<Integer> ids = clusters.keySet().stream().filter(i -> labels.get(i) != null).toList();
