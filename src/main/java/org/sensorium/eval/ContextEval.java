@@ -62,10 +62,7 @@ public final class ContextEval {
             int best = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < keys.size(); j++) {
-                double s = 0;
-                for (int e = 0; e < queries.get(i).length; e++) {
-                    s += queries.get(i)[e] * keys.get(j)[e];
-                }
+                double s = Retrieval.dot(queries.get(i), keys.get(j));
                 if (s > bestScore) {
                     bestScore = s;
                     best = j;

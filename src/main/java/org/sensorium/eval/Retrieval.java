@@ -210,7 +210,7 @@ public final class Retrieval {
         return Arrays.stream(ranks).filter(r -> r <= k).count() / (double) ranks.length;
     }
 
-    private static double dot(float[] x, float[] y) {
+    static double dot(float[] x, float[] y) {
         double s = 0;
         for (int i = 0; i < x.length; i++) {
             s += x[i] * y[i];
