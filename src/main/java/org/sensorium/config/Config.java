@@ -55,8 +55,10 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             throw new ConfigException("objectives.keyframe_context.weight", "needs video in data.modalities " + data.modalities());
         }
         if (objectives.motionPrediction().weight() > 0) {
-            if (!data.modalities().contains(Modality.VIDEO)) {
-                throw new ConfigException("objectives.motion_prediction.weight", "needs video in data.modalities " + data.modalities());
+            Modality from = objectives.motionPrediction().from();
+            if (!data.modalities().contains(from)) {
+                throw new ConfigException("objectives.motion_prediction.from", from.key() + " is not in data.modalities "
+                        + data.modalities() + ": add it, or predict from the other (video | motion)");
             }
             double horizon = objectives.motionPrediction().horizonSeconds();
             if (modalities.motion().frames(horizon) < 1) {
@@ -213,11 +215,17 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         }
     }
 
-    /** objectives.motion_prediction.*: an MLP on the clip's pooled trunk features predicts the motion field after the clip. */
-    public record MotionPrediction(float weight, double horizonSeconds, int hidden, int pool) {
+    /**
+     * objectives.motion_prediction.*: an MLP on the trunk tokens of the clip's last moment, in modality {@code from}
+     * (video or motion), predicts the motion field after the clip.
+     */
+    public record MotionPrediction(float weight, Modality from, double horizonSeconds, int hidden, int pool) {
         public MotionPrediction {
             if (weight < 0) {
                 throw new ConfigException("objectives.motion_prediction.weight", weight + " must be >= 0");
+            }
+            if (from != Modality.VIDEO && from != Modality.MOTION) {
+                throw new ConfigException("objectives.motion_prediction.from", from + " must be video or motion");
             }
             positive("objectives.motion_prediction.horizon_seconds", horizonSeconds);
             positive("objectives.motion_prediction.hidden", hidden);

@@ -264,7 +264,7 @@ public final class Loader implements AutoCloseable {
         if (Double.isNaN(span) || from + seconds > span + 1e-6) {
             return null;
         }
-        return adapter.load(e, new Clip(from, seconds, clip.train(), clip.seed()));
+        return adapter.loadTarget(e, new Clip(from, seconds, clip.train(), clip.seed()));
     }
 
     /**

@@ -85,47 +85,64 @@ public final class ContextEval {
     /**
      * Mean squared error of the motion predictor on the held-out future fields, and of two fields that ignore the
      * clip: zero (a still scene) and the mean of the held-out targets themselves (the best constant field for this
-     * split, so a stricter baseline than any field a model could learn from the training split alone).
+     * split, so a stricter baseline than any field a model could learn from the training split alone). Every error
+     * is over the measured target values only (see {@link MotionPrediction}).
      *
-     * @param n the samples with a video clip and a future field
+     * @param n the samples with a clip of the predictor's source modality and a future field
      */
     public record MotionError(int n, double mse, double zeroFieldMse, double meanFieldMse) {}
 
     public static MotionError motionError(SensoriumModel model, MotionPrediction predictor, List<Batch.Decoded> samples,
             int batchSize, NDManager manager) {
+        Modality from = predictor.from();
         List<Batch.Decoded> both = samples.stream()
-                .filter(d -> d.items().containsKey(Modality.VIDEO) && d.future() != null).toList();
+                .filter(d -> d.items().containsKey(from) && d.future() != null).toList();
         if (both.isEmpty()) {
             return new MotionError(0, Double.NaN, Double.NaN, Double.NaN);
         }
-        List<float[]> targets = new ArrayList<>(), predicted = new ArrayList<>();
-        for (int from = 0; from < both.size(); from += batchSize) {
-            List<Batch.Decoded> chunk = both.subList(from, Math.min(both.size(), from + batchSize));
+        List<float[][]> targets = new ArrayList<>();
+        List<float[]> predicted = new ArrayList<>();
+        for (int start = 0; start < both.size(); start += batchSize) {
+            List<Batch.Decoded> chunk = both.subList(start, Math.min(both.size(), start + batchSize));
             try (NDManager sm = manager.newSubManager()) {
-                Batch batch = Batch.collateOne(sm, chunk, Modality.VIDEO, d -> d.items().get(Modality.VIDEO));
+                Batch batch = Batch.collateOne(sm, chunk, from, d -> d.items().get(from));
                 ModelOutput out = model.forward(batch, false);
-                predicted.addAll(rows(predictor.predict(out.tokens().get(Modality.VIDEO))));  // (b, F)
-                chunk.forEach(d -> targets.add(predictor.pool(d.future().values()))); // (F) each, as the objective's targets
+                predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
+                for (Batch.Decoded d : chunk) { // (F) values and measured each, as the objective's targets
+                    boolean[] valid = d.future().valid();
+                    float[] cov = null;
+                    if (valid != null) {
+                        cov = new float[valid.length];
+                        for (int i = 0; i < cov.length; i++) {
+                            cov[i] = valid[i] ? 1f : 0f;
+                        }
+                    }
+                    targets.add(predictor.pool(d.future().values(), cov));
+                }
             }
         }
-        int f = targets.get(0).length;
-        double[] mean = new double[f];
-        for (float[] y : targets) {
+        int f = targets.get(0)[0].length;
+        double[] mean = new double[f], count = new double[f];
+        for (float[][] y : targets) {
             for (int j = 0; j < f; j++) {
-                mean[j] += y[j] / targets.size();
+                mean[j] += y[0][j] * y[1][j];
+                count[j] += y[1][j];
             }
         }
-        double mse = 0, zero = 0, constant = 0;
+        double mse = 0, zero = 0, constant = 0, measured = 0;
         for (int i = 0; i < targets.size(); i++) {
-            float[] y = targets.get(i), p = predicted.get(i);
+            float[] y = targets.get(i)[0], m = targets.get(i)[1], p = predicted.get(i);
             for (int j = 0; j < f; j++) {
-                mse += (p[j] - y[j]) * (double) (p[j] - y[j]);
-                zero += y[j] * (double) y[j];
-                constant += (mean[j] - y[j]) * (mean[j] - y[j]);
+                if (m[j] > 0) {
+                    double mu = mean[j] / count[j];
+                    mse += (p[j] - y[j]) * (double) (p[j] - y[j]);
+                    zero += y[j] * (double) y[j];
+                    constant += (mu - y[j]) * (mu - y[j]);
+                    measured++;
+                }
             }
         }
-        double count = (double) targets.size() * f;
-        return new MotionError(targets.size(), mse / count, zero / count, constant / count);
+        return new MotionError(targets.size(), mse / measured, zero / measured, constant / measured);
     }
 
     /** The rows of a (b, K) array. */

@@ -16,19 +16,23 @@ import org.sensorium.modality.Modality;
  * dense predictive coding): from a clip alone, predict the motion-vector field the video's encoder stored for
  * the moments right after it. The target is the {@link org.sensorium.modality.video.MotionAdapter} field of
  * [clip end, clip end + horizon) (T' x gridH x gridW x 2 values, divided by modalities.motion.scale), averaged
- * over pool x pool cells (F = T' x gridH/pool x gridW/pool x 2; with pool = grid, one mean motion vector per
- * future frame: which way the scene will move, not where every moving pixel will be); the predictor is a small MLP on the clip's trunk tokens averaged. Over the n samples with a video clip and a
- * future window (a recording that ends first has none and is left out; no term when n = 0):
+ * over pool x pool cells weighted by how much of each cell the encoder predicted (F = T' x gridH/pool x
+ * gridW/pool x 2). A cell the encoder coded intra (every cell of a key frame) holds no measurement, not a still
+ * scene: it is left out of the loss. The decoder reads the clip's last moment: the trunk tokens of the last time
+ * step of modality {@code from} (video frames, or the clip's own motion field), averaged. Over the n samples with
+ * a clip and a future window (a recording that ends first has none and is left out; no term when n = 0):
  * <pre>
- *   h    = mean_N tokens                      (n, D)   the video's trunk output, averaged over its N tokens
+ *   h    = mean of the last step's tokens     (n, D)   tokens (n, N, D), S time steps of N / S tokens each
  *   yhat = W2 GELU(W1 h + b1) + b2            (n, F)   W1 (hidden, D), W2 (F, hidden)
- *   L    = 1/(n F) sum (yhat - y)^2                    mean squared error
+ *   L    = sum m (yhat - y)^2 / sum m                  mean squared error over the measured values (m = 1)
  * </pre>
- * Logged, not optimised: the error of predicting a zero field (1/(n F) sum y^2; a still scene), the fraction
+ * Logged, not optimised: the error of predicting a zero field (sum m y^2 / sum m; a still scene), the fraction
  * of samples with a target.
  */
 public final class MotionPrediction implements Objective {
     static final String NAME = "motion_prediction";
+    private final Modality from;
+    private final int steps;     // S, time steps of the source's tokens
     private final NDArray w1; // (hidden, D)
     private final NDArray b1; // (hidden)
     private final NDArray w2; // (F, hidden)
@@ -39,15 +43,19 @@ public final class MotionPrediction implements Objective {
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
     /**
+     * @param from the modality whose clip tokens are read: video or motion
+     * @param steps S, the time steps of its tokens (N must divide by it)
      * @param width D, the trunk width
      * @param fieldShape the decoded future field's shape (T', gridH, gridW, 2)
      * @param pool cells per side averaged into one target cell; gridH and gridW must divide by it
      */
-    public MotionPrediction(int width, int hidden, long[] fieldShape, int pool, Params params) {
+    public MotionPrediction(Modality from, int steps, int width, int hidden, long[] fieldShape, int pool, Params params) {
         if (pool < 1 || fieldShape[1] % pool != 0 || fieldShape[2] % pool != 0) {
             throw new org.sensorium.config.ConfigException("objectives.motion_prediction.pool",
                     pool + " must divide the motion grid " + fieldShape[1] + " x " + fieldShape[2]);
         }
+        this.from = from;
+        this.steps = Math.max(1, steps);
         this.fieldShape = fieldShape.clone();
         this.pool = pool;
         this.targetShape = new long[] {fieldShape[0], fieldShape[1] / pool, fieldShape[2] / pool, fieldShape[3]};
@@ -58,27 +66,47 @@ public final class MotionPrediction implements Objective {
         this.b2 = params.constant("objective.motion_prediction.fc2.bias", 0f, f);
     }
 
+    /** The modality whose clip tokens the decoder reads. */
+    public Modality from() {
+        return from;
+    }
+
     /** (T', gridH / pool, gridW / pool, 2): the field predicted per sample. */
     public long[] fieldShape() {
         return targetShape.clone();
     }
 
-    /** One sample's decoded future field (T' x gridH x gridW x 2, row-major) averaged over pool x pool cells: (F). */
-    public float[] pool(float[] field) {
+    /**
+     * One sample's target: its decoded future field (T' x gridH x gridW x 2, row-major) averaged over pool x pool
+     * cells, each cell weighted by its measured share (coverage, T' x gridH x gridW; null: every cell measured).
+     *
+     * @return {values (F), measured (F): 1 where any of the pooled cells was measured, else 0 (and a value of 0)}
+     */
+    public float[][] pool(float[] field, float[] coverage) {
         int t = (int) fieldShape[0], h = (int) fieldShape[1], w = (int) fieldShape[2], c = (int) fieldShape[3];
         int ph = h / pool, pw = w / pool;
         float[] out = new float[t * ph * pw * c];
-        float share = 1f / (pool * pool);
+        float[] weight = new float[t * ph * pw];
         for (int f = 0; f < t; f++) {
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
+                    float cov = coverage == null ? 1f : coverage[(f * h + y) * w + x];
+                    int cell = (f * ph + y / pool) * pw + x / pool;
+                    weight[cell] += cov;
                     for (int k = 0; k < c; k++) {
-                        out[((f * ph + y / pool) * pw + x / pool) * c + k] += field[((f * h + y) * w + x) * c + k] * share;
+                        out[cell * c + k] += field[((f * h + y) * w + x) * c + k] * cov;
                     }
                 }
             }
         }
-        return out;
+        float[] measured = new float[out.length];
+        for (int cell = 0; cell < weight.length; cell++) {
+            for (int k = 0; k < c; k++) {
+                out[cell * c + k] = weight[cell] > 0 ? out[cell * c + k] / weight[cell] : 0f;
+                measured[cell * c + k] = weight[cell] > 0 ? 1f : 0f;
+            }
+        }
+        return new float[][] {out, measured};
     }
 
     @Override
@@ -89,20 +117,24 @@ public final class MotionPrediction implements Objective {
     @Override
     public Map<String, NDArray> losses(Views v) {
         stats.clear();
-        Modality video = Modality.VIDEO;
-        if (v.future() == null || !v.out().tokens().containsKey(video)) {
+        if (v.future() == null || !v.out().tokens().containsKey(from)) {
             return Map.of();
         }
-        boolean[] keep = Contrastive.both(v.batch().present(video), v.future().present(Modality.MOTION));
+        boolean[] keep = Contrastive.both(v.batch().present(from), v.future().present(Modality.MOTION));
         int n = Contrastive.count(keep);
         stats.put(NAME + "/with_target", (double) n / keep.length);
         if (n == 0) {
             return Map.of();
         }
-        NDArray y = targets(v.future(), keep);                                         // (n, F)
-        NDArray yhat = predict(Contrastive.rows(v.out().tokens().get(video), keep));   // (n, F)
-        stats.put(NAME + "/zero_field_mse", (double) y.square().mean().getFloat());
-        return Map.of(NAME, mse(yhat, y));
+        NDArray[] y = targets(v.future(), keep);                                      // (n, F) values, (n, F) measured
+        NDArray yhat = predict(Contrastive.rows(v.out().tokens().get(from), keep));   // (n, F)
+        float measured = y[1].sum().getFloat();
+        if (measured == 0) {
+            return Map.of();
+        }
+        stats.put(NAME + "/zero_field_mse", (double) y[0].square().sum().getFloat() / measured);
+        stats.put(NAME + "/measured", (double) measured / y[1].size());
+        return Map.of(NAME, mse(yhat, y[0], y[1]));
     }
 
     @Override
@@ -110,24 +142,34 @@ public final class MotionPrediction implements Objective {
         return Map.copyOf(stats);
     }
 
-    /** The kept samples' future fields, pooled and flattened: (B, T', gridH, gridW, 2) -> (n, F). No gradient. */
-    NDArray targets(Batch future, boolean[] keep) {
+    /**
+     * The kept samples' future fields, pooled and flattened: (B, T', gridH, gridW, 2) -> {values (n, F), measured
+     * (n, F)}, the coverage from the future batch's valid mask (B, T' gridH gridW) when it has one. No gradient.
+     */
+    NDArray[] targets(Batch future, boolean[] keep) {
         NDArray field = future.input(Modality.MOTION);
+        NDArray valid = future.valid(Modality.MOTION);
         int b = (int) field.getShape().get(0);
         float[] all = field.toFloatArray();
-        int size = all.length / b;
-        float[][] rows = new float[Contrastive.count(keep)][];
+        float[] cov = valid == null ? null : valid.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        int size = all.length / b, cells = size / (int) fieldShape[3];
+        float[][] values = new float[Contrastive.count(keep)][], measured = new float[values.length][];
         for (int i = 0, r = 0; i < b; i++) {
             if (keep[i]) {
-                rows[r++] = pool(Arrays.copyOfRange(all, i * size, (i + 1) * size));
+                float[][] t = pool(Arrays.copyOfRange(all, i * size, (i + 1) * size),
+                        cov == null ? null : Arrays.copyOfRange(cov, i * cells, (i + 1) * cells));
+                values[r] = t[0];
+                measured[r++] = t[1];
             }
         }
-        return field.getManager().create(rows);
+        return new NDArray[] {field.getManager().create(values), field.getManager().create(measured)};
     }
 
-    /** The predicted fields from the video's trunk tokens: (n, N, D) -> (n, F). */
+    /** The predicted fields from the source's trunk tokens: (n, N, D) -> mean of the last N / S tokens (n, D) -> (n, F). */
     public NDArray predict(NDArray tokens) {
-        return decode(tokens.mean(new int[] {1}), w1, b1, w2, b2);
+        long n = tokens.getShape().get(1);
+        NDArray last = tokens.get(new ai.djl.ndarray.index.NDIndex(":, {}:, :", n - n / steps)); // (n, N / S, D)
+        return decode(last.mean(new int[] {1}), w1, b1, w2, b2);
     }
 
     /** W2 GELU(W1 h + b1) + b2, the features first so results belong to the step: h (n, D) -> (n, F). */
@@ -136,8 +178,8 @@ public final class MotionPrediction implements Objective {
         return Linear.linear(hidden, w2, b2).singletonOrThrow();                       // (n, F)
     }
 
-    /** Mean squared error over every element: (n, F), (n, F) -> (). */
-    static NDArray mse(NDArray yhat, NDArray y) {
-        return yhat.sub(y).square().mean();
+    /** Mean squared error over the measured elements: (n, F), (n, F), (n, F) of 0 / 1 -> (). */
+    static NDArray mse(NDArray yhat, NDArray y, NDArray measured) {
+        return yhat.sub(y).square().mul(measured).sum().div(measured.sum());
     }
 }

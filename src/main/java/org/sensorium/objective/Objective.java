@@ -158,7 +158,7 @@ public interface Objective {
         }
         Config.MotionPrediction mp = config.objectives().motionPrediction();
         if (mp.weight() > 0) {
-            list.add(new Weighted(new MotionPrediction(config.model().width(), mp.hidden(),
+            list.add(new Weighted(new MotionPrediction(mp.from(), model.steps(mp.from()), config.model().width(), mp.hidden(),
                     config.modalities().motion().inputShape(mp.horizonSeconds()), mp.pool(), params), mp.weight()));
         }
         return list;

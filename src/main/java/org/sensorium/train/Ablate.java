@@ -41,9 +41,10 @@ public final class Ablate {
         MASKED_TOKENS("masked_tokens", "objectives.contrastive.weight=0", "objectives.masked_tokens.weight=1"),
         MASKED_SEGMENTS("masked_segments", "objectives.contrastive.weight=0", "objectives.masked_segments.weight=1"),
         KEYFRAME_CONTEXT("keyframe_context", "objectives.contrastive.weight=0", "objectives.keyframe_context.weight=1"),
-        // the future motion field needs recording left after the clip: 1 s clips of the 2 s recordings
-        MOTION_PREDICTION("motion_prediction (1 s clips)", "data.clip_seconds=1.0", "objectives.contrastive.weight=0",
-                "objectives.motion_prediction.weight=1"),
+        // the future motion field needs recording left after the clip: 1 s clips of the 2 s recordings; the decoder
+        // reads the clip's own motion field (objectives.motion_prediction.from), so motion is decoded too
+        MOTION_PREDICTION("motion_prediction (1 s clips)", "data.clip_seconds=1.0", "data.modalities=[video,motion,audio,text,imu]",
+                "objectives.contrastive.weight=0", "objectives.motion_prediction.weight=1"),
         // Temporal OT needs long recordings of several activities: its own data (configs/temporal-ot-imu.yaml's), so
         // its own untrained row; its measure is held-out segmentation (MoF), not R@1 or per-clip NMI.
         UNTRAINED_LONG("untrained (long recordings)", Variant.LONG, "train.steps=0"),
@@ -53,8 +54,8 @@ public final class Ablate {
         /** XDC's first iteration: clusters of the untrained audio encoder, k of them, are video's targets. */
         static final int XDC_K = 16;
         /** The long-recording IMU set of temporal OT: 60 recordings of 4 activities in order, 8 windows of 1 s each. */
-        static final String LONG = "data.synth_long=60,data.clip_seconds=1.0,data.modalities=[imu],objectives.contrastive.weight=0,"
-                + "objectives.temporal_ot.weight=1,train.batch_size=8,train.accumulate=1,eval.pairs=[]";
+        static final String LONG = "data.synth_long=60;data.clip_seconds=1.0;data.modalities=[imu];objectives.contrastive.weight=0;"
+                + "objectives.temporal_ot.weight=1;train.batch_size=8;train.accumulate=1;eval.pairs=[]";
 
         final String label;
         final List<String> sets;
@@ -63,7 +64,7 @@ public final class Ablate {
             this.label = label;
             List<String> all = new ArrayList<>();
             for (String s : sets) {
-                all.addAll(List.of(s.split(","))); // LONG is several sets; no value holds a comma
+                all.addAll(List.of(s.split(";"))); // LONG is several sets; no value holds a semicolon
             }
             this.sets = List.copyOf(all);
         }

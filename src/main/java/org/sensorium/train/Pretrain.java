@@ -204,7 +204,13 @@ public final class Pretrain {
             Loader.SecondViews secondViews = Objective.secondViews(cfg, objectives);
             boolean context = evaluate && !valSet.isEmpty() && (secondViews.keyframes() != null || secondViews.future() != null);
             // the held-out clips with their key frames and future fields, decoded once for the start and the end
-            List<Batch.Decoded> contextSamples = context ? Loader.decodeAll(valSet, Map.of(Modality.VIDEO, adapters.get(Modality.VIDEO)),
+            Map<Modality, ModalityAdapter> clipAdapters = new EnumMap<>(Modality.class); // video, and motion when decoded
+            adapters.forEach((m, ad) -> {
+                if (m == Modality.VIDEO || m == Modality.MOTION) {
+                    clipAdapters.put(m, ad);
+                }
+            });
+            List<Batch.Decoded> contextSamples = context ? Loader.decodeAll(valSet, clipAdapters,
                     cfg.data().clipSeconds(), 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips, secondViews) : List.of();
             // and with training's augmentation, drawn independently for the clip and its key frame (no pixel copying)
             List<Batch.Decoded> augmentedContext = context && secondViews.keyframes() != null

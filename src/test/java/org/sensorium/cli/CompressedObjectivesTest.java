@@ -52,7 +52,9 @@ class CompressedObjectivesTest {
 
     @Test
     void motionPredictionAloneTrainsLogsItsTermsAndReportsTheHeldOutError(@TempDir Path dir) throws Exception {
-        Object[] r = MainTest.cli(args(dir, "--set", "objectives.motion_prediction.weight=1"));
+        // from the clip's motion field (the default source); a 0.5 s horizon, so some 1 s clips of 2 s have no future
+        Object[] r = MainTest.cli(args(dir, "--set", "data.modalities=[video, motion]", "--set", "objectives.motion_prediction.weight=1",
+                "--set", "objectives.motion_prediction.horizon_seconds=0.5"));
         assertEquals(0, r[0], (String) r[2]);
         assertTrue(((String) r[1]).contains("motion_prediction/mse"), (String) r[1]);
         int withTerm = 0;
@@ -64,6 +66,8 @@ class CompressedObjectivesTest {
                 double loss = ((Number) line.get("motion_prediction")).doubleValue();
                 assertTrue(Double.isFinite(loss) && loss > 0, line.toString());
                 assertTrue(line.containsKey("motion_prediction/zero_field_mse"), line.toString());
+                double measured = ((Number) line.get("motion_prediction/measured")).doubleValue(); // key frames are not
+                assertTrue(measured > 0 && measured <= 1, line.toString());
             }
         }
         assertEquals(4, withTerm);

@@ -63,8 +63,9 @@ class CompressedObjectivesSlowTest {
 
     @Test
     void motionPredictionImprovesHeldOutMotionError(@TempDir Path dir) throws Exception {
+        // from the clip's own motion field (the default source), so motion is decoded too
         Map<String, Pretrain.HeldOut> h = Pretrain.start(ConfigLoader.load(null, sets(dir, "motion",
-                "objectives.motion_prediction.weight=1"))).heldOut();
+                "data.modalities=[video, motion]", "objectives.motion_prediction.weight=1"))).heldOut();
         Pretrain.HeldOut mse = h.get("motion_prediction/mse");
         System.out.printf("motion_prediction, %d steps: held-out future-field MSE over %.0f samples: %.4f -> %.4f"
                         + " (zero field %.4f, held-out mean field %.4f)%n", STEPS, h.get("motion_prediction/n").end(),

@@ -123,17 +123,21 @@ public final class CompressedVideo {
      * Motion fields of T sampled frames.
      *
      * @param field (T, gridH, gridW, 2) mean block velocity (x, y) per cell, in frame widths / heights per frame
-     *     interval, x right and y down; 0 in cells no block lands in, and everywhere in intra frames
+     *     interval, x right and y down: the mean over the blocks overlapping the cell, weighted by the overlap's
+     *     area; 0 in cells no block with a vector overlaps (see coverage), and everywhere in intra frames
      * @param times (T) timestamp in seconds of the frame each field comes from
      * @param pictureTypes (T) FFmpeg's picture type letter of that frame: 'I', 'P', 'B', ...
      * @param key (T) that frame is a key frame
      * @param intra (T) that frame carries no motion vectors (intra coded), so its field is zero
+     * @param coverage (T, gridH, gridW) the share of each cell's area covered by blocks with a vector, in [0, 1]: 0
+     *     where the encoder coded every block intra (no measurement there, not a still scene), 1 where it predicted
+     *     the whole cell (a skipped block of still background counts: its vector is a measured 0)
      */
     public record MotionField(int frames, int gridH, int gridW, float[] field, double[] times, char[] pictureTypes,
-            boolean[] key, boolean[] intra) {
+            boolean[] key, boolean[] intra, float[] coverage) {
         public MotionField {
             if (field.length != frames * gridH * gridW * 2 || times.length != frames || pictureTypes.length != frames
-                    || key.length != frames || intra.length != frames) {
+                    || key.length != frames || intra.length != frames || coverage.length != frames * gridH * gridW) {
                 throw new IllegalArgumentException("a motion field of " + frames + " frames of " + gridH + "x" + gridW + " has arrays of other sizes");
             }
         }
@@ -181,8 +185,10 @@ public final class CompressedVideo {
      * <p>Each exported block vector (motion_x / motion_scale = src - dst, in pixels) becomes a velocity:
      * minus the vector for a past reference (FFmpeg's source &lt; 0), the vector for a future one (source &gt; 0,
      * B-frames), divided by the distance to the reference in frames (see {@link #referenceDistance}) and by the
-     * frame's width or height. A cell's value is the block-area-weighted mean over the blocks whose destination
-     * centre (dst_x, dst_y) falls in it; a block predicted from both directions counts once per direction.
+     * frame's width or height. A cell's value is the mean over the blocks whose destination rectangle (w x h around
+     * dst_x, dst_y) overlaps it, each weighted by the overlap's area; a block predicted from both directions counts once
+     * per direction. (A 16 x 16 macroblock thus fills the 2 x 2 cells of an 8 x 8 grid on a 64 x 64 frame it covers,
+     * not only the cell its centre falls in.)
      *
      * @param t0 clip start in seconds (stream time, as the frames' timestamps)
      * @param end frames later than this (seconds) are not sampled; +infinity for none
@@ -401,6 +407,7 @@ public final class CompressedVideo {
             long decodeOrder,   // AVFrame.pkt_pos: its packet's byte offset; packets are stored in decode order. -1 if unknown.
                                 // (Deprecated in FFmpeg 7, gone in 8: then pass a counter via AVPacket.opaque + COPY_OPAQUE.)
             boolean hasVectors,
+            double cellArea,    // pixels in one grid cell
             double[] past,      // (gridH, gridW, 3): sum of area * dx / width, area * dy / height, area; past references
             double[] future) {} // the same for future references
 
@@ -476,23 +483,37 @@ public final class CompressedVideo {
             }
         }
         char type = (char) av_get_picture_type_char(f.pict_type());
-        return new Decoded(index, d.time(), type, (f.flags() & AV_FRAME_FLAG_KEY) != 0, f.pkt_pos(), vectors > 0, past, future);
+        return new Decoded(index, d.time(), type, (f.flags() & AV_FRAME_FLAG_KEY) != 0, f.pkt_pos(), vectors > 0,
+                width * (double) height / (gridW * gridH), past, future);
     }
 
-    /** Adds the block record at {@code at} to the cell its destination centre falls in. */
+    /**
+     * Adds the block record at {@code at} to every cell its destination rectangle (dst_x, dst_y is its centre, w x h
+     * pixels) overlaps, weighted by the overlap's area in pixels.
+     */
     private static void addBlock(ByteBuffer b, int at, int width, int height, int gridH, int gridW, double[] past, double[] future) {
         int scale = b.getShort(at + MV_MOTION_SCALE) & 0xFFFF;
         if (scale == 0) {
             return;
         }
-        double area = (b.get(at + MV_W) & 0xFF) * (b.get(at + MV_H) & 0xFF);
-        int gx = Math.min(gridW - 1, Math.max(0, (int) Math.floor(b.getShort(at + MV_DST_X) * (double) gridW / width)));
-        int gy = Math.min(gridH - 1, Math.max(0, (int) Math.floor(b.getShort(at + MV_DST_Y) * (double) gridH / height)));
+        int w = b.get(at + MV_W) & 0xFF, h = b.get(at + MV_H) & 0xFF;
+        double x0 = b.getShort(at + MV_DST_X) - w / 2.0, y0 = b.getShort(at + MV_DST_Y) - h / 2.0;
+        double cellW = width / (double) gridW, cellH = height / (double) gridH;
+        double vx = b.getInt(at + MV_MOTION_X) / (double) scale / width;   // src - dst, frame widths
+        double vy = b.getInt(at + MV_MOTION_Y) / (double) scale / height;
         double[] sums = b.getInt(at + MV_SOURCE) < 0 ? past : future;
-        int c = (gy * gridW + gx) * 3;
-        sums[c] += area * b.getInt(at + MV_MOTION_X) / scale / width;   // src - dst, frame widths
-        sums[c + 1] += area * b.getInt(at + MV_MOTION_Y) / scale / height;
-        sums[c + 2] += area;
+        for (int gy = Math.max(0, (int) Math.floor(y0 / cellH)); gy < gridH && gy * cellH < y0 + h; gy++) {
+            double oy = Math.min(y0 + h, (gy + 1) * cellH) - Math.max(y0, gy * cellH);
+            for (int gx = Math.max(0, (int) Math.floor(x0 / cellW)); gx < gridW && gx * cellW < x0 + w; gx++) {
+                double area = oy * (Math.min(x0 + w, (gx + 1) * cellW) - Math.max(x0, gx * cellW));
+                if (area > 0) {
+                    int c = (gy * gridW + gx) * 3;
+                    sums[c] += area * vx;
+                    sums[c + 1] += area * vy;
+                    sums[c + 2] += area;
+                }
+            }
+        }
     }
 
     /** The (T, gridH, gridW, 2) field and per-frame flags of the chosen frames. */
@@ -504,12 +525,14 @@ public final class CompressedVideo {
         char[] types = new char[count];
         boolean[] key = new boolean[count];
         boolean[] intra = new boolean[count];
+        float[] coverage = new float[count * cells];
         for (int t = 0; t < count; t++) {
             Decoded f = frames.get(chosen[t]);
             double past = referenceDistance(frames, f.index(), -1);
             double future = referenceDistance(frames, f.index(), +1);
             for (int c = 0; c < cells; c++) {
                 double area = f.past()[c * 3 + 2] + f.future()[c * 3 + 2];
+                coverage[t * cells + c] = (float) Math.min(1, area / f.cellArea()); // a bi-predicted block counts twice
                 if (area > 0) {
                     // velocity = (dst - src) / distance from a past reference, (src - dst) / distance from a future one
                     field[(t * cells + c) * 2] = (float) ((-f.past()[c * 3] / past + f.future()[c * 3] / future) / area);
@@ -521,7 +544,7 @@ public final class CompressedVideo {
             key[t] = f.key();
             intra[t] = !f.hasVectors();
         }
-        return new MotionField(count, gridH, gridW, field, times, types, key, intra);
+        return new MotionField(count, gridH, gridW, field, times, types, key, intra, coverage);
     }
 
     /**

@@ -36,6 +36,19 @@ public final class MotionAdapter implements ModalityAdapter {
 
     @Override
     public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
+        return new Item(field(entry, clip).values(), spec.inputShape(clip.seconds()), null);
+    }
+
+    /**
+     * The field as a prediction target: {@link #load}'s values, with valid (T x gridH x gridW) marking the cells the
+     * encoder measured (coverage &gt; 0; false for intra-coded cells and every cell of a key frame).
+     */
+    public Item loadTarget(ManifestEntry entry, Clip clip) throws BadInputException {
+        Item f = field(entry, clip);
+        return new Item(f.values(), spec.inputShape(clip.seconds()), f.valid());
+    }
+
+    private Item field(ManifestEntry entry, Clip clip) throws BadInputException {
         ManifestEntry.Source src = entry.sources().get(Modality.MOTION);
         double t0 = src.start() + clip.start();
         double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
@@ -50,6 +63,10 @@ public final class MotionAdapter implements ModalityAdapter {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (v[i] / spec.scale());
         }
-        return new Item(v, spec.inputShape(clip.seconds()), null);
+        boolean[] measured = new boolean[f.coverage().length];
+        for (int i = 0; i < measured.length; i++) {
+            measured[i] = f.coverage()[i] > 0;
+        }
+        return new Item(v, spec.inputShape(clip.seconds()), measured);
     }
 }

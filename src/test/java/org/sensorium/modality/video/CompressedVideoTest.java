@@ -2,6 +2,8 @@ package org.sensorium.modality.video;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -399,5 +401,48 @@ class CompressedVideoTest {
         // the same numbers as CompressedVideo's, divided by the spec's scale
         CompressedVideo.MotionField f = CompressedVideo.motion(video(right), 0, INF, 8, 4.0, 8, 8);
         assertEquals(f.field()[100] / 0.02, item.values()[100], 1e-4);
+        assertNull(item.valid());
+        // as a prediction target: valid marks the measured cells, none in the key frame (t = 0, 1 s: frames 0, 4)
+        org.sensorium.data.Item target = adapter.loadTarget(right, new org.sensorium.data.Clip(0, 2.0, false, 1));
+        assertArrayEquals(item.values(), target.values(), 0f);
+        for (int i = 0; i < target.valid().length; i++) {
+            int frame = i / 64;
+            assertEquals(f.coverage()[i] > 0, target.valid()[i], "cell " + i);
+            if (frame % 4 == 0) {
+                assertFalse(target.valid()[i], "key frame cell " + i);
+            }
+        }
+    }
+
+    @Test
+    void aBlockFillsEveryCellItCoversAndCoverageSaysWhatWasMeasured() throws BadInputException {
+        // 64 x 64 frames of 16 x 16 macroblocks on an 8 x 8 grid of 8 x 8-pixel cells: each macroblock covers 2 x 2
+        // cells exactly, so (when the encoder did not split it) the four cells hold the same vector, and every cell of
+        // a P-frame is covered by some block (static background is coded as skipped blocks with a 0 vector)
+        CompressedVideo.MotionField m = CompressedVideo.motion(video(sample("right")), 0, INF, 16, 8.0, 8, 8);
+        int blocksFilled = 0;
+        for (int t = 0; t < 16; t++) {
+            double covered = 0;
+            for (int c = 0; c < 64; c++) {
+                covered += m.coverage()[t * 64 + c];
+                assertTrue(m.coverage()[t * 64 + c] >= 0 && m.coverage()[t * 64 + c] <= 1);
+            }
+            if (m.intra()[t]) {
+                assertEquals(0, covered, "key frame " + t);
+                continue;
+            }
+            assertTrue(covered / 64 > 0.5, "P-frame " + t + " covered " + covered / 64);
+            for (int by = 0; by < 4; by++) {
+                for (int bx = 0; bx < 4; bx++) {
+                    float v = m.at(t, 2 * by, 2 * bx, 0);
+                    if (v != 0 && v == m.at(t, 2 * by, 2 * bx + 1, 0) && v == m.at(t, 2 * by + 1, 2 * bx, 0)
+                            && v == m.at(t, 2 * by + 1, 2 * bx + 1, 0)) {
+                        blocksFilled++;
+                    }
+                }
+            }
+        }
+        // before, a block counted only in the cell its centre fell in: never 4 equal non-zero cells
+        assertTrue(blocksFilled > 0, "no moving macroblock filled its 2 x 2 cells");
     }
 }
