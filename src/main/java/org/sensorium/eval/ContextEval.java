@@ -108,17 +108,7 @@ public final class ContextEval {
                 Batch batch = Batch.collateOne(sm, chunk, from, d -> d.items().get(from));
                 ModelOutput out = model.forward(batch, false);
                 predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
-                for (Batch.Decoded d : chunk) { // (F) values and measured each, as the objective's targets
-                    boolean[] valid = d.future().valid();
-                    float[] cov = null;
-                    if (valid != null) {
-                        cov = new float[valid.length];
-                        for (int i = 0; i < cov.length; i++) {
-                            cov[i] = valid[i] ? 1f : 0f;
-                        }
-                    }
-                    targets.add(predictor.pool(d.future().values(), cov));
-                }
+                chunk.forEach(d -> targets.add(predictor.pool(d.future().values(), d.future().valid()))); // as the objective's targets
             }
         }
         int f = targets.get(0)[0].length;

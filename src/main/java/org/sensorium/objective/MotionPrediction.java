@@ -16,7 +16,7 @@ import org.sensorium.modality.Modality;
  * dense predictive coding): from a clip alone, predict the motion-vector field the video's encoder stored for
  * the moments right after it. The target is the {@link org.sensorium.modality.video.MotionAdapter} field of
  * [clip end, clip end + horizon) (T' x gridH x gridW x 2 values, divided by modalities.motion.scale), averaged
- * over pool x pool cells weighted by how much of each cell the encoder predicted (F = T' x gridH/pool x
+ * over the measured cells of each pool x pool block (F = T' x gridH/pool x
  * gridW/pool x 2). A cell the encoder coded intra (every cell of a key frame) holds no measurement, not a still
  * scene: it is left out of the loss. The decoder reads the clip's last moment: the trunk tokens of the last time
  * step of modality {@code from} (video frames, or the clip's own motion field), averaged. Over the n samples with
@@ -78,11 +78,11 @@ public final class MotionPrediction implements Objective {
 
     /**
      * One sample's target: its decoded future field (T' x gridH x gridW x 2, row-major) averaged over pool x pool
-     * cells, each cell weighted by its measured share (coverage, T' x gridH x gridW; null: every cell measured).
+     * cells, over the measured cells only (measured: T' x gridH x gridW, the target's valid mask; null: every cell).
      *
      * @return {values (F), measured (F): 1 where any of the pooled cells was measured, else 0 (and a value of 0)}
      */
-    public float[][] pool(float[] field, float[] coverage) {
+    public float[][] pool(float[] field, boolean[] measuredCells) {
         int t = (int) fieldShape[0], h = (int) fieldShape[1], w = (int) fieldShape[2], c = (int) fieldShape[3];
         int ph = h / pool, pw = w / pool;
         float[] out = new float[t * ph * pw * c];
@@ -90,7 +90,7 @@ public final class MotionPrediction implements Objective {
         for (int f = 0; f < t; f++) {
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
-                    float cov = coverage == null ? 1f : coverage[(f * h + y) * w + x];
+                    float cov = measuredCells == null || measuredCells[(f * h + y) * w + x] ? 1f : 0f;
                     int cell = (f * ph + y / pool) * pw + x / pool;
                     weight[cell] += cov;
                     for (int k = 0; k < c; k++) {
@@ -151,7 +151,7 @@ public final class MotionPrediction implements Objective {
         NDArray valid = future.valid(Modality.MOTION);
         int b = (int) field.getShape().get(0);
         float[] all = field.toFloatArray();
-        float[] cov = valid == null ? null : valid.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        boolean[] cov = valid == null ? null : valid.toBooleanArray();
         int size = all.length / b, cells = size / (int) fieldShape[3];
         float[][] values = new float[Contrastive.count(keep)][], measured = new float[values.length][];
         for (int i = 0, r = 0; i < b; i++) {

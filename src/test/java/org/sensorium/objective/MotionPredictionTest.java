@@ -163,13 +163,13 @@ class MotionPredictionTest {
             assertArrayEquals(new float[] {1, 1}, o.pool(field, null)[0], 1e-6f);
             assertArrayEquals(new float[] {1, 1}, o.pool(field, null)[1], 1e-6f);
             // the top-right cell unmeasured: the mean of the other three, (1 + 0 + 0, 0 + 4 + 0) / 3
-            assertArrayEquals(new float[] {1 / 3f, 4 / 3f}, o.pool(field, new float[] {1, 0, 1, 1})[0], 1e-6f);
+            assertArrayEquals(new float[] {1 / 3f, 4 / 3f}, o.pool(field, new boolean[] {true, false, true, true})[0], 1e-6f);
             // nothing measured (a key frame): value 0, not counted
-            assertArrayEquals(new float[] {0, 0}, o.pool(field, new float[4])[0], 1e-6f);
-            assertArrayEquals(new float[] {0, 0}, o.pool(field, new float[4])[1], 1e-6f);
+            assertArrayEquals(new float[] {0, 0}, o.pool(field, new boolean[4])[0], 1e-6f);
+            assertArrayEquals(new float[] {0, 0}, o.pool(field, new boolean[4])[1], 1e-6f);
             MotionPrediction same = new MotionPrediction(Modality.VIDEO, 1, 2, 3, new long[] {1, 2, 2, 2}, 1, new Params(m, 2));
             assertArrayEquals(field, same.pool(field, null)[0], 1e-6f);
-            assertArrayEquals(new float[] {1, 1, 0, 0, 1, 1, 1, 1}, same.pool(field, new float[] {1, 0, 1, 1})[1], 1e-6f);
+            assertArrayEquals(new float[] {1, 1, 0, 0, 1, 1, 1, 1}, same.pool(field, new boolean[] {true, false, true, true})[1], 1e-6f);
             org.sensorium.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
                     org.sensorium.config.ConfigException.class,
                     () -> new MotionPrediction(Modality.VIDEO, 1, 2, 3, new long[] {1, 8, 8, 2}, 3, new Params(m, 3)));
