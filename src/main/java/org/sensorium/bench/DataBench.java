@@ -1,5 +1,6 @@
 package org.sensorium.bench;
 
+import org.sensorium.modality.Recording;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.FloatBuffer;
@@ -17,14 +18,14 @@ import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigLoader;
-import org.sensorium.data.BadInputException;
+import org.sensorium.modality.BadInputException;
 import org.sensorium.data.Loader;
 import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.audio.AudioAdapter;
 import org.sensorium.modality.imu.ImuAdapter;
 import org.sensorium.modality.video.CompressedVideo;
-import org.sensorium.train.Pretrain;
+import org.sensorium.job.Pretrain;
 
 /**
  * The data-path benchmarks of issue 3, each a ratio measured in one run: video decoding against the
@@ -259,14 +260,14 @@ public final class DataBench {
         double length = 600;
         Path csv = writeImuCsv(work.resolve("imu-bench.csv"), length, 100.0);
         ManifestEntry e = new ManifestEntry("imu-bench", "train", null,
-                Map.of(Modality.IMU, new ManifestEntry.Source(csv, 0, length)), List.of(), work.resolve("bench.jsonl"), 1);
+                Map.of(Modality.IMU, new Recording.Source(csv, 0, length)), List.of(), work.resolve("bench.jsonl"), 1);
         double clip = cfg.data().clipSeconds();
         ImuAdapter adapter = new ImuAdapter(cfg.modalities().imu(), clip);
         long calls = 0;
         long t0 = System.nanoTime();
         long deadline = t0 + (long) (seconds * 1e9);
         do {
-            adapter.load(e, Loader.clip(e, calls, true, clip));
+            adapter.load(e.recording(), Loader.clip(e, calls, true, clip));
             calls++;
         } while (System.nanoTime() < deadline || calls < REPEATS);
         double perSecond = calls / ((System.nanoTime() - t0) / 1e9);

@@ -1,5 +1,7 @@
 package org.sensorium.cli;
 
+import org.sensorium.distributed.Collective;
+
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,14 +13,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.dist.AllReduceBench;
-import org.sensorium.dist.Devices;
-import org.sensorium.dist.DistException;
-import org.sensorium.dist.Group;
-import org.sensorium.dist.LocalLauncher;
-import org.sensorium.dist.Worker;
-import org.sensorium.dist.WorkerSpec;
-import org.sensorium.train.Json;
+import org.sensorium.distributed.AllReduceBench;
+import org.sensorium.distributed.Devices;
+import org.sensorium.distributed.DistException;
+import org.sensorium.distributed.Group;
+import org.sensorium.distributed.LocalLauncher;
+import org.sensorium.distributed.Worker;
+import org.sensorium.distributed.WorkerSpec;
+import org.sensorium.config.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -116,7 +118,7 @@ final class DistCommands {
         int per = threads > 0 ? Math.max(1, threads / workers) : 1;
         jvm.add("-Dai.djl.pytorch.num_threads=" + per);
         return new LocalLauncher.Options(workers, devs, host, Duration.ofMillis(Math.round(timeoutSeconds * 1000)), maxRestarts,
-                childArgs, jvm);
+                childArgs, jvm, Main.class.getName());
     }
 
     @Command(name = "worker", hidden = true,
@@ -132,7 +134,7 @@ final class DistCommands {
             if (!command.isEmpty() && command.get(0).equals("bench-allreduce")) {
                 return benchWorker(spec, command.subList(1, command.size()));
             }
-            return Worker.run(spec, null, command.toArray(String[]::new));
+            return Worker.run(spec, null, (group, device) -> Main.pretrain(command.toArray(String[]::new), group, device));
         }
     }
 
@@ -143,7 +145,7 @@ final class DistCommands {
             a.put(args.get(i), args.get(i + 1));
         }
         long[] bytes = java.util.Arrays.stream(a.get("--sizes").split(",")).mapToLong(s -> Long.parseLong(s.strip()) << 20).toArray();
-        try (Group g = Group.join(spec, null)) {
+        try (Collective g = Group.join(spec, null)) {
             List<AllReduceBench.Row> rows = AllReduceBench.measure(g, bytes, Integer.parseInt(a.get("--reps")));
             if (g.rank() == 0) {
                 Json.write(Path.of(a.get("--out")), Map.of("world", g.worldSize(), "rows", AllReduceBench.toMaps(rows)));

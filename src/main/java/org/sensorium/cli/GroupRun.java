@@ -9,7 +9,7 @@ import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.train.Checkpoint;
-import org.sensorium.train.Pretrain;
+import org.sensorium.job.Pretrain;
 import picocli.CommandLine;
 
 /**

@@ -9,17 +9,17 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.ManifestException;
 import org.sensorium.data.SampleSetGenerator;
-import org.sensorium.data.SkipLog;
-import org.sensorium.dist.DistException;
-import org.sensorium.dist.Group;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.distributed.DistException;
+import org.sensorium.distributed.Collective;
 import org.sensorium.eval.Report;
-import org.sensorium.eval.EvalJob;
+import org.sensorium.job.EvalJob;
 import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.eval.Retrieval;
-import org.sensorium.modality.Modality;
-import org.sensorium.train.Ablate;
-import org.sensorium.train.ClusterJob;
-import org.sensorium.train.Pretrain;
+import org.sensorium.config.Modality;
+import org.sensorium.job.Ablate;
+import org.sensorium.job.ClusterJob;
+import org.sensorium.job.Pretrain;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,11 +56,11 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Runs `pretrain` with these arguments as one rank of a worker group ({@link org.sensorium.dist.Worker#run}).
+     * Runs `pretrain` with these arguments as one rank of a worker group ({@link org.sensorium.distributed.Worker#run}).
      *
      * @throws DistException when a collective failed (the caller decides: a launcher stops the group)
      */
-    public static int pretrain(String[] args, Group group, String device) {
+    public static int pretrain(String[] args, Collective group, String device) {
         PretrainCmd cmd = new PretrainCmd();
         cmd.group = group;
         cmd.device = device;
@@ -141,7 +141,7 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--resume", description = "continue the run in this folder from its newest checkpoint")
         Path resume;
 
-        Group group = Group.single(); // a worker of a group: set by Worker.run
+        Collective group = Collective.local(); // a worker of a group: set by Worker.run
         String device;                 // null: libtorch's default device
 
         @Override

@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sensorium.config.ConfigException;
 import org.sensorium.eval.Classification;
-import org.sensorium.eval.FineTune;
-import org.sensorium.eval.VideoQa;
-import org.sensorium.modality.Modality;
-import org.sensorium.train.Json;
+import org.sensorium.job.FineTune;
+import org.sensorium.job.VideoQa;
+import org.sensorium.config.Modality;
+import org.sensorium.config.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -63,7 +63,7 @@ final class TokenizerCommands {
                 throw new ConfigException("--min-frequency", minFrequency + " must be >= 1");
             }
             List<ManifestEntry> entries = Manifest.read(manifest);
-            WordPieceTrainer.Corpus corpus = WordPieceTrainer.read(entries, strict);
+            WordPieceTrainer.Corpus corpus = WordPieceTrainer.read(entries.stream().map(org.sensorium.data.ManifestEntry::recording).toList(), strict);
             if (corpus.words().isEmpty()) {
                 throw new ManifestException(manifest.getFileName() + ": no text to train on (" + corpus.lines() + " lines: "
                         + corpus.linesWithoutText() + " without captions or subtitles, " + corpus.skipped().size() + " skipped)");

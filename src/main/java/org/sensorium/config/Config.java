@@ -3,8 +3,6 @@ package org.sensorium.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpecs;
 
 /**
  * The resolved configuration of a run: configs/defaults.yaml, then the model preset

@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import org.sensorium.modality.Modality;
 
 /**
  * Builds a {@link Config}: defaults (configs/defaults.yaml and modalities/*.yaml, packaged on the

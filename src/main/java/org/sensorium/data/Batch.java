@@ -1,5 +1,7 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Spans;
+import org.sensorium.modality.Item;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -9,7 +11,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * A batch of B samples as tensors, per modality, with presence: a sample that lacks a modality has
@@ -120,7 +122,7 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         List<String> ids = samples.stream().map(s -> s.entry().id()).toList();
         List<String> labels = samples.stream().map(s -> s.entry().label()).toList();
         double[] starts = samples.stream().mapToDouble(Decoded::start).toArray();
-        double[] spans = samples.stream().mapToDouble(s -> Spans.seconds(s.entry())).toArray();
+        double[] spans = samples.stream().mapToDouble(s -> Spans.seconds(s.entry().recording())).toArray();
         return new Batch(ids, labels, inputs, present, valid, ones(b), starts, spans);
     }
 

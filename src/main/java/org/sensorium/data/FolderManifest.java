@@ -29,7 +29,7 @@ import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.sensorium.config.ConfigException;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.imu.ImuAdapter;
 import org.sensorium.modality.text.Subtitles;

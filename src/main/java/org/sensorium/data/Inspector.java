@@ -1,5 +1,8 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Item;
+import org.sensorium.modality.Clip;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -14,10 +17,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpec;
-import org.sensorium.modality.ModalitySpecs;
+import org.sensorium.config.ModalitySpec;
+import org.sensorium.config.ModalitySpecs;
 import org.sensorium.modality.text.TextAdapter;
 
 /**
@@ -99,9 +102,9 @@ public final class Inspector {
                 continue;
             }
             try {
-                Item item = a.getValue().load(e, clip);
+                Item item = a.getValue().load(e.recording(), clip);
                 if (a.getValue() instanceof TextAdapter t) {
-                    String text = t.text(e, clip);
+                    String text = t.text(e.recording(), clip);
                     parts.put(m, new Part(m, item, null, text, t.tokens(text)));
                 } else {
                     parts.put(m, new Part(m, item, null, null, List.of()));

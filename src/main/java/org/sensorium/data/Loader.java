@@ -1,5 +1,10 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Spans;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Item;
+import org.sensorium.modality.Clip;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -11,7 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.video.MotionAdapter;
 import org.sensorium.modality.video.VideoAdapter;
@@ -242,7 +247,7 @@ public final class Loader implements AutoCloseable {
         }
         ManifestEntry e = d.entry();
         try {
-            Item keyframe = views.keyframes() != null && e.has(Modality.VIDEO) ? views.keyframes().keyframeClip(e, clip) : null;
+            Item keyframe = views.keyframes() != null && e.has(Modality.VIDEO) ? views.keyframes().keyframeClip(e.recording(), clip) : null;
             Item future = views.future() != null && e.has(Modality.MOTION)
                     ? futureMotion(e, clip, views.future(), views.futureSeconds()) : null;
             return new Batch.Decoded(e, d.items(), d.second(), d.secondSpeed(), d.start(), keyframe, future);
@@ -264,7 +269,7 @@ public final class Loader implements AutoCloseable {
         if (Double.isNaN(span) || from + seconds > span + 1e-6) {
             return null;
         }
-        return adapter.loadTarget(e, new Clip(from, seconds, clip.train(), clip.seed()));
+        return adapter.loadTarget(e.recording(), new Clip(from, seconds, clip.train(), clip.seed()));
     }
 
     /**
@@ -334,7 +339,7 @@ public final class Loader implements AutoCloseable {
     }
 
     private static double slack(ManifestEntry e, double clipSeconds) {
-        double span = Spans.seconds(e);
+        double span = Spans.seconds(e.recording());
         return Double.isNaN(span) ? 0 : Math.max(0, span - clipSeconds);
     }
 
@@ -345,7 +350,7 @@ public final class Loader implements AutoCloseable {
         try {
             for (Map.Entry<Modality, ModalityAdapter> a : adapters.entrySet()) {
                 if (e.has(a.getKey())) {
-                    items.put(a.getKey(), a.getValue().load(e, clip));
+                    items.put(a.getKey(), a.getValue().load(e.recording(), clip));
                 }
             }
         } catch (BadInputException ex) {

@@ -1,5 +1,6 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Recording;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,7 +19,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Reads a JSONL manifest (schema: data-manifests/README.md). Every error is a {@link ManifestException}
@@ -107,7 +108,7 @@ public final class Manifest {
         if (subject != null && subject.isBlank()) {
             throw line.error("subject", "must be a non-empty string when present");
         }
-        Map<Modality, ManifestEntry.Source> sources = new EnumMap<>(Modality.class);
+        Map<Modality, Recording.Source> sources = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             if (node.has(m.key())) {
                 sources.put(m, source(line, m.key(), node.get(m.key())));
@@ -136,7 +137,7 @@ public final class Manifest {
                 line.number);
     }
 
-    private static ManifestEntry.Source source(Line line, String key, JsonNode node) {
+    private static Recording.Source source(Line line, String key, JsonNode node) {
         if (!node.isObject()) {
             throw line.error(key, "must be an object {\"uri\": ..., \"start\": s, \"end\": s}");
         }
@@ -155,7 +156,7 @@ public final class Manifest {
         if (!Double.isNaN(end) && end <= start) {
             throw line.error(key + ".end", end + " must be > start " + start);
         }
-        return new ManifestEntry.Source(resolve(line.file, uri), start, end);
+        return new Recording.Source(resolve(line.file, uri), start, end);
     }
 
     private static Path resolve(Path manifest, String uri) {

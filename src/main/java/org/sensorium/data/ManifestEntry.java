@@ -3,7 +3,9 @@ package org.sensorium.data;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.Recording.Source;
 
 /**
  * One line of a JSONL manifest (schema: data-manifests/README.md).
@@ -49,16 +51,14 @@ public record ManifestEntry(String id, String split, String label, String subjec
     /** One activity of a long recording: [start, end) seconds from the start of the sample's span. */
     public record Segment(double start, double end, String label) {}
 
-    /** A recording and the span of it that belongs to the sample, in seconds; end is NaN for "to the end". */
-    public record Source(Path path, double start, double end) {
-        public double duration() {
-            return end - start;
-        }
-    }
-
     /** True when the sample carries this modality (a file, or captions for text). */
     public boolean has(Modality m) {
         return sources.containsKey(m) || (m == Modality.TEXT && !captions.isEmpty());
+    }
+
+    /** What the adapters read of this line: its files, spans and captions, named by {@link #where}. */
+    public Recording recording() {
+        return new Recording(id, sources, captions, where());
     }
 
     /** "manifest.jsonl:12 (id=abc)" for messages. */

@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.config.ConfigException;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Pseudo-labels written by {@code sensorium cluster} and read by the pseudo-label objective: JSONL whose

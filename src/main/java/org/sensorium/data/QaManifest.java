@@ -1,5 +1,7 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.Item;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,7 +43,7 @@ public final class QaManifest {
      * @param subtitles the video's subtitle file (SRT/VTT, times in the video's clock), or null
      */
     public record Item(String id, String split, String question, List<String> answers, int correct,
-            ManifestEntry.Source video, Path subtitles, Path manifest, int line) {
+            Recording.Source video, Path subtitles, Path manifest, int line) {
         /** "qa.jsonl:12 (id=abc)" for messages. */
         public String where() {
             return manifest.getFileName() + ":" + line + " (id=" + id + ")";
@@ -127,13 +129,13 @@ public final class QaManifest {
         if (c.asInt() < 0 || c.asInt() >= answers.size()) {
             throw error(file, line, "correct", c.asInt() + " is not an index into the " + answers.size() + " answers");
         }
-        ManifestEntry.Source video = video(file, line, node.get("video"));
+        Recording.Source video = video(file, line, node.get("video"));
         String subs = text(file, line, node, "subtitles", false);
         return new Item(id, split, question, List.copyOf(answers), c.asInt(), video,
                 subs == null ? null : resolve(file, subs), file, line);
     }
 
-    private static ManifestEntry.Source video(Path file, int line, JsonNode v) {
+    private static Recording.Source video(Path file, int line, JsonNode v) {
         if (v == null || !v.isObject()) {
             throw error(file, line, "video", v == null ? "missing" : "must be an object {\"uri\": ..., \"start\": s, \"end\": s}");
         }
@@ -155,7 +157,7 @@ public final class QaManifest {
         if (!Double.isNaN(end) && end <= start) {
             throw error(file, line, "video.end", end + " must be > start " + start);
         }
-        return new ManifestEntry.Source(resolve(file, uri.asText()), start, end);
+        return new Recording.Source(resolve(file, uri.asText()), start, end);
     }
 
     private static double seconds(Path file, int line, JsonNode v, String key, double absent) {

@@ -1,5 +1,10 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.Spans;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -8,7 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 
 /**
@@ -114,7 +119,7 @@ public final class Validator {
 
     private Outcome check(ManifestEntry e, Modality m, Clip clip) {
         try {
-            adapters.get(m).load(e, clip);
+            adapters.get(m).load(e.recording(), clip);
         } catch (BadInputException ex) {
             return new Outcome(e, m, ex.getMessage(), null);
         }
@@ -124,7 +129,7 @@ public final class Validator {
 
     /** The container duration (FFmpeg's estimate) and the usable span of a video/audio source; null if unknown. */
     private SourceSpan span(ManifestEntry e, Modality m) {
-        ManifestEntry.Source src = e.sources().get(m);
+        Recording.Source src = e.sources().get(m);
         double container = Spans.containerSeconds(src.path());
         if (Double.isNaN(container)) {
             return null;

@@ -199,7 +199,7 @@ public final class ClusterMetrics {
     }
 
     /** Labels as ints 0.. in order of first appearance. */
-    static int[] codes(List<String> labels) {
+    public static int[] codes(List<String> labels) {
         Map<String, Integer> index = new HashMap<>();
         int[] out = new int[labels.size()];
         for (int i = 0; i < out.length; i++) {

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.objective.MotionPrediction;
 
 /**
@@ -42,8 +42,8 @@ public final class ContextEval {
             try (NDManager sm = manager.newSubManager()) {
                 Batch batch = Batch.collateOne(sm, chunk, Modality.VIDEO, d -> d.items().get(Modality.VIDEO));
                 Batch keyframes = Batch.collateOne(sm, chunk, Modality.VIDEO, Batch.Decoded::keyframe);
-                clips.addAll(rows(model.forward(batch, false).embedding(Modality.VIDEO)));
-                keys.addAll(rows(model.forward(keyframes, false).embedding(Modality.VIDEO)));
+                clips.addAll(rows(model.forward(batch.inputs(), batch.valid(), false).embedding(Modality.VIDEO)));
+                keys.addAll(rows(model.forward(keyframes.inputs(), keyframes.valid(), false).embedding(Modality.VIDEO)));
             }
         }
         List<String> looks = both.stream().map(d -> d.entry().attributes().isEmpty() ? null
@@ -106,7 +106,7 @@ public final class ContextEval {
             List<Batch.Decoded> chunk = both.subList(start, Math.min(both.size(), start + batchSize));
             try (NDManager sm = manager.newSubManager()) {
                 Batch batch = Batch.collateOne(sm, chunk, from, d -> d.items().get(from));
-                ModelOutput out = model.forward(batch, false);
+                ModelOutput out = model.forward(batch.inputs(), batch.valid(), false);
                 predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
                 chunk.forEach(d -> targets.add(predictor.pool(d.future().values(), d.future().valid()))); // as the objective's targets
             }

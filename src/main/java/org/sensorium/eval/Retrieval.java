@@ -12,11 +12,11 @@ import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.ManifestEntry;
-import org.sensorium.data.SkipLog;
+import org.sensorium.modality.SkipLog;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Cross-modal retrieval on a held-out split: every sample's embedding in modality a queries the
@@ -61,7 +61,7 @@ public final class Retrieval {
             List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + batchSize));
             try (NDManager sm = manager.newSubManager()) {
                 Batch batch = Batch.collate(sm, chunk, shapes);
-                ModelOutput out = model.forward(batch, false);
+                ModelOutput out = model.forward(batch.inputs(), batch.valid(), false);
                 for (Modality m : shapes.keySet()) {
                     NDArray e = out.embedding(m);                   // (b, E)
                     long dim = e.getShape().get(1);

@@ -1,5 +1,6 @@
 package org.sensorium.eval;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -13,7 +14,7 @@ import java.util.List;
 import java.util.Set;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * An evaluation suite (eval/&lt;suite&gt;.yaml): a name, clips per recording, and a list of tasks. Every
@@ -40,7 +41,7 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         public static final Source RUN = new Source(null, 0);
 
         /** Key of the embedding cache. */
-        String key(int clips) {
+        public String key(int clips) {
             return (manifest == null ? "run" : manifest.toString()) + "|long=" + synthLong + "|clips=" + clips;
         }
     }
@@ -269,7 +270,7 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
             case "finetune" -> {
                 String trainable = t.string("train", "full");
                 try {
-                    FineTune.trainableBlocks(trainable, Integer.MAX_VALUE);
+                    trainableBlocks(trainable, Integer.MAX_VALUE);
                 } catch (ConfigException e) {
                     throw new ConfigException(where + at + "train", "'" + trainable + "' must be full, head or last:N");
                 }
@@ -465,5 +466,31 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
             }
             return List.copyOf(out);
         }
+    }
+
+    /**
+     * Trunk blocks "last:N" trains (N, checked against depth), 0 for "head", depth for "full".
+     *
+     * @throws ConfigException naming --train when the value is none of these
+     */
+    public static int trainableBlocks(String trainable, int depth) {
+        if (trainable.equals("head")) {
+            return 0;
+        }
+        if (trainable.equals("full")) {
+            return depth;
+        }
+        if (trainable.startsWith("last:")) {
+            try {
+                int n = Integer.parseInt(trainable.substring(5));
+                if (n >= 1 && n <= depth) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+        }
+        throw new ConfigException("--train", "'" + trainable + "' must be full, head or last:N with 1 <= N <= depth"
+                + (depth == Integer.MAX_VALUE ? "" : " (" + depth + ")"));
     }
 }

@@ -12,14 +12,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.sensorium.data.Batch;
-import org.sensorium.data.Clip;
+import org.sensorium.modality.Clip;
 import org.sensorium.data.Loader;
 import org.sensorium.data.ManifestEntry;
-import org.sensorium.data.SkipLog;
-import org.sensorium.data.Spans;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.Spans;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.objective.TemporalOt;
 
@@ -106,7 +106,7 @@ public final class TemporalSegmentation {
             List<TemporalOt.Prediction> predictions;
             try (NDManager sm = manager.newSubManager()) {
                 Batch batch = Batch.collate(sm, clips, shapes);
-                predictions = tot.predict(model.forward(batch, false), batch);
+                predictions = tot.predict(model.forward(batch.inputs(), batch.valid(), false), batch);
             }
             if (predictions.size() != chunk.size()) {
                 throw new IllegalStateException(predictions.size() + " sequences predicted for " + chunk.size() + " recordings' clips");
@@ -134,7 +134,7 @@ public final class TemporalSegmentation {
                 if (tot.windows() > 0) {
                     jobs.add(windows(e, tot.windows(), clipSeconds, s));
                 } else {
-                    jobs.addAll(tiles(e, Spans.seconds(e), clipSeconds, s));
+                    jobs.addAll(tiles(e, Spans.seconds(e.recording()), clipSeconds, s));
                 }
             }
         }
@@ -152,7 +152,7 @@ public final class TemporalSegmentation {
         /** Adds the frames of a prediction that have a label and are not before the job's countFrom. */
         void add(Job job, TemporalOt.Prediction p, double clipSeconds, int k) {
             ManifestEntry e = job.entry();
-            double span = Spans.seconds(e);
+            double span = Spans.seconds(e.recording());
             double length = Double.isNaN(span) || span <= clipSeconds ? clipSeconds : span;
             double[] times = p.sequence().times();
             String[] truth = Segmentation.labelsAt(e.segments(), times);

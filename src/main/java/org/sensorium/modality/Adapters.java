@@ -1,5 +1,7 @@
 package org.sensorium.modality;
 
+import org.sensorium.config.ModalitySpecs;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.audio.AudioAdapter;
 import org.sensorium.modality.imu.ImuAdapter;
 import org.sensorium.modality.text.TextAdapter;

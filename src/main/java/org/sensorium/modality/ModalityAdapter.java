@@ -1,9 +1,6 @@
 package org.sensorium.modality;
 
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
-import org.sensorium.data.ManifestEntry;
+import org.sensorium.config.Modality;
 
 /**
  * Turns one modality of one manifest entry into the stem's input. Implementations are thread-safe:
@@ -21,7 +18,7 @@ public interface ModalityAdapter extends AutoCloseable {
      *
      * @throws BadInputException naming entry.where(), the file and the reason, when the recording is unusable
      */
-    Item load(ManifestEntry entry, Clip clip) throws BadInputException;
+    Item load(Recording entry, Clip clip) throws BadInputException;
 
     @Override
     default void close() {}

@@ -3,7 +3,7 @@ package org.sensorium.model;
 import ai.djl.ndarray.NDArray;
 import java.util.EnumMap;
 import java.util.Map;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * What the model gives the objectives, per modality present in the batch.

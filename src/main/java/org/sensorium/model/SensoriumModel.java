@@ -9,9 +9,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
-import org.sensorium.data.Batch;
 import org.sensorium.model.Layers.Linear;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * VATT-style modality-agnostic model: for each modality, stem -> + positional and modality
@@ -69,17 +68,22 @@ public final class SensoriumModel implements AutoCloseable {
         return trunk.depth();
     }
 
-    /** Runs every modality of the batch through its stem, the shared trunk and its head. */
-    public ModelOutput forward(Batch batch, boolean training) {
+    /**
+     * Runs every modality of the inputs through its stem, the shared trunk and its head.
+     *
+     * @param inputs per modality (B, ...) in its stem's input shape
+     * @param valids per modality with padding (text): (B, N_m) boolean token mask; absent when every token is valid
+     */
+    public ModelOutput forward(Map<Modality, NDArray> inputs, Map<Modality, NDArray> valids, boolean training) {
         Map<Modality, NDArray> tokens = new EnumMap<>(Modality.class);
         Map<Modality, NDArray> embeddings = new EnumMap<>(Modality.class);
         Map<Modality, NDArray> bags = new EnumMap<>(Modality.class);
         Map<Modality, NDArray> bagValid = new EnumMap<>(Modality.class);
         NDManager step = null;
-        for (Modality m : batch.modalities()) {
-            NDArray x = batch.input(m);
+        for (Modality m : new EnumMap<>(inputs).keySet()) { // in the enum's order, whatever map was given
+            NDArray x = inputs.get(m);
             step = x.getManager();
-            NDArray valid = batch.valid(m);                                          // (B, N) or null
+            NDArray valid = valids.get(m);                                           // (B, N) or null
             int k = m == Modality.TEXT ? textBag : 1;
             long b = x.getShape().get(0);
             if (k > 1) { // a bag of K texts per sample: each text is one sequence of the trunk
@@ -122,18 +126,18 @@ public final class SensoriumModel implements AutoCloseable {
      * @param maskToken (1, 1, D)
      * @return (B, N, D) trunk outputs after the final norm, CLS dropped
      */
-    public NDArray maskedTokens(Batch batch, Modality m, NDArray mask, NDArray maskToken, boolean training) {
-        NDArray h = stems.get(m).forward(singleSequence(batch, m));                  // (B, N, D)
+    public NDArray maskedTokens(NDArray input, NDArray valid, Modality m, NDArray mask, NDArray maskToken, boolean training) {
+        NDArray h = stems.get(m).forward(singleSequence(input, m));                  // (B, N, D)
         NDArray w = mask.expandDims(2);                                               // (B, N, 1)
         h = h.mul(w.neg().add(1f)).add(w.mul(maskToken));                             // masked rows -> mask token
-        h = trunk.forward(embedded(m, h, positions.get(m)), withCls(m, batch.valid(m)), training);
+        h = trunk.forward(embedded(m, h, positions.get(m)), withCls(m, valid), training);
         return dropCls(m, h);
     }
 
     /** data2vec's teacher: the residual stream after every trunk block for modality m, unmasked, CLS dropped: depth x (B, N, D). */
-    public List<NDArray> blockOutputs(Batch batch, Modality m, boolean training) {
-        NDArray h = embedded(m, stems.get(m).forward(singleSequence(batch, m)), positions.get(m));
-        return trunk.blockOutputs(h, withCls(m, batch.valid(m)), training).stream().map(x -> dropCls(m, x)).toList();
+    public List<NDArray> blockOutputs(NDArray input, NDArray valid, Modality m, boolean training) {
+        NDArray h = embedded(m, stems.get(m).forward(singleSequence(input, m)), positions.get(m));
+        return trunk.blockOutputs(h, withCls(m, valid), training).stream().map(x -> dropCls(m, x)).toList();
     }
 
     /**
@@ -144,12 +148,12 @@ public final class SensoriumModel implements AutoCloseable {
      * @return (B, S, E) unit-norm
      * @throws IllegalArgumentException when m has padding or no time axis, or S does not divide its time steps
      */
-    public NDArray segmentEmbeddings(Batch batch, Modality m, int segments, boolean training) {
+    public NDArray segmentEmbeddings(NDArray input, NDArray valid, Modality m, int segments, boolean training) {
         Stems.Stem stem = stems.get(m);
-        if (batch.valid(m) != null || stem.steps() == 0 || stem.steps() % segments != 0) {
+        if (valid != null || stem.steps() == 0 || stem.steps() % segments != 0) {
             throw new IllegalArgumentException(m.key() + " (" + stem.steps() + " time steps) cannot be cut into " + segments + " segments");
         }
-        NDArray h = stem.forward(batch.input(m));                                     // (B, N, D)
+        NDArray h = stem.forward(input);                                              // (B, N, D)
         long b = h.getShape().get(0), n = h.getShape().get(1), d = h.getShape().get(2), per = n / segments;
         h = h.reshape(b * segments, per, d);                                          // (B*S, N/S, D): whole time steps
         NDArray pos = positions.get(m).get(new NDIndex(":, :" + per + ", :"));       // (1, N/S, D)
@@ -173,11 +177,11 @@ public final class SensoriumModel implements AutoCloseable {
     }
 
     /** The input of m when each sample is one sequence (not a bag of K texts). */
-    private NDArray singleSequence(Batch batch, Modality m) {
+    private NDArray singleSequence(NDArray input, Modality m) {
         if (m == Modality.TEXT && textBag > 1) {
             throw new IllegalArgumentException("text comes as bags of " + textBag + " (modalities.text.bag): not one sequence per sample");
         }
-        return batch.input(m);
+        return input;
     }
 
     private NDArray prependCls(NDArray h, Modality m) {

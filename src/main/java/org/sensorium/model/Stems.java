@@ -5,9 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import org.sensorium.model.Layers.Linear;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
-import org.sensorium.modality.ModalitySpecs;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
+import org.sensorium.config.ModalitySpecs;
 
 /** One stem per modality: raw tensor in, (B, N_m, D) tokens out. */
 final class Stems {

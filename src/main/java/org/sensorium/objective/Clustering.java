@@ -12,7 +12,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.model.Layers;

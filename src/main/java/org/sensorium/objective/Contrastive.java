@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.Set;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
-import org.sensorium.dist.DataParallel;
+import org.sensorium.distributed.Collective;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Symmetric InfoNCE (CLIP; VATT's NCE for every modality pair). For a pair (a, b) over the n samples
@@ -30,23 +30,23 @@ import org.sensorium.modality.Modality;
  */
 public final class Contrastive implements Objective {
     private final List<Config.Pair> pairs;
-    private final DataParallel dp; // null: one worker
+    private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
 
     public Contrastive(List<Config.Pair> pairs) {
         this(pairs, null, 0);
     }
 
-    /** @param dp the worker group's trainer side; negatives are gathered from every rank when it has more than one */
-    public Contrastive(List<Config.Pair> pairs, DataParallel dp, int embedDim) {
+    /** @param group the workers; negatives come from every rank's batch when there is more than one */
+    public Contrastive(List<Config.Pair> pairs, Collective group, int embedDim) {
         this.pairs = List.copyOf(pairs);
-        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.group = group;
         this.embedDim = embedDim;
     }
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
-        if (dp != null) {
+        if (group.worldSize() > 1) {
             return globalLosses(out, batch);
         }
         Map<String, NDArray> terms = new LinkedHashMap<>();
@@ -83,13 +83,13 @@ public final class Contrastive implements Objective {
             emb.put(m.key(), out.embeddings().get(m));
             present.put(m.key(), batch.present(m));
         }
-        GlobalBatch.Gathered g = GlobalBatch.gather(dp, batch.size(), embedDim, emb, present);
+        GlobalBatch.Gathered g = GlobalBatch.gather(group, batch.size(), embedDim, emb, present);
         Map<String, NDArray> terms = new LinkedHashMap<>();
         for (Config.Pair p : pairs) {
             Map<String, NDArray> local = new LinkedHashMap<>();
             local.put(p.a().key(), emb.get(p.a().key()));
             local.put(p.b().key(), emb.get(p.b().key()));
-            NDArray t = GlobalBatch.term(dp, g, local, out.logitScale(), out.logitScale().getManager(),
+            NDArray t = GlobalBatch.term(group, g, local, out.logitScale(), out.logitScale().getManager(),
                     GlobalBatch.symmetricInfoNce(p.a().key(), p.b().key(), 1f));
             if (t != null) { // n < 2 in the whole group's batch: no term on any rank
                 terms.put("contrastive/" + p, t);

@@ -8,8 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.sensorium.dist.DataParallel;
-import org.sensorium.dist.Group;
+import org.sensorium.distributed.Collective;
 import org.sensorium.model.Layers;
 
 /**
@@ -66,16 +65,15 @@ final class GlobalBatch {
      * @param embeddings per key (B, E) or null where this rank's batch has none (zeros are sent, marked absent)
      * @param present per key which of the B rows are real (ignored where the embedding is null)
      */
-    static Gathered gather(DataParallel dp, int b, int embedDim, Map<String, NDArray> embeddings, Map<String, boolean[]> present) {
+    static Gathered gather(Collective group, int b, int embedDim, Map<String, NDArray> embeddings, Map<String, boolean[]> present) {
         Map<String, Integer> dims = new LinkedHashMap<>();
         embeddings.keySet().forEach(k -> dims.put(k, embedDim));
-        return gather(dp, b, dims, embeddings, present);
+        return gather(group, b, dims, embeddings, present);
     }
 
     /** {@link #gather} with rows of a width per key (B, dims[key]), e.g. a bag of K embeddings flattened to K x E. */
-    static Gathered gather(DataParallel dp, int b, Map<String, Integer> dims, Map<String, NDArray> embeddings,
+    static Gathered gather(Collective group, int b, Map<String, Integer> dims, Map<String, NDArray> embeddings,
             Map<String, boolean[]> present) {
-        Group group = dp.group();
         List<String> keys = List.copyOf(embeddings.keySet());
         int width = keys.stream().mapToInt(k -> b * (1 + dims.get(k))).sum();
         float[] mine = new float[1 + width];                           // B, then per key presence (B) and rows (B, dim)
@@ -93,9 +91,7 @@ final class GlobalBatch {
             }
             off += b * (1 + d);
         }
-        long t0 = System.nanoTime();
         float[][] all = group.allGather(mine);
-        dp.addSeconds((System.nanoTime() - t0) / 1e9);
         int total = 0, from = 0;
         for (int r = 0; r < all.length; r++) {
             if (r == group.rank()) {
@@ -134,8 +130,8 @@ final class GlobalBatch {
      * @param scale the model's logit scale () in the step's graph, or null
      * @param step the step's manager: owns the term and its constants
      */
-    static NDArray term(DataParallel dp, Gathered g, Map<String, NDArray> local, NDArray scale, NDManager step, Share share) {
-        int w = dp.group().worldSize(), n = g.total();
+    static NDArray term(Collective group, Gathered g, Map<String, NDArray> local, NDArray scale, NDManager step, Share share) {
+        int w = group.worldSize(), n = g.total();
         List<String> keys = List.copyOf(local.keySet());
         int[] offsets = new int[keys.size() + 1];                                  // key k's gradient: [offsets[k], offsets[k+1])
         for (int k = 0; k < keys.size(); k++) {
@@ -169,9 +165,7 @@ final class GlobalBatch {
                 scaleGrad = s.getGradient().getFloat();
             }
         }
-        long t0 = System.nanoTime();
-        dp.group().allReduce(grads);                                               // G = sum over ranks
-        dp.addSeconds((System.nanoTime() - t0) / 1e9);
+        group.allReduce(grads);                                               // G = sum over ranks
         NDArray surrogate = scale != null ? scale.mul(step.create(scaleGrad)) : step.zeros(new Shape());
         for (int k = 0; k < keys.size(); k++) {
             NDArray el = local.get(keys.get(k));

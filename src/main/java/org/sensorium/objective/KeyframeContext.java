@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sensorium.data.Batch;
-import org.sensorium.dist.DataParallel;
+import org.sensorium.distributed.Collective;
 import org.sensorium.model.ModelOutput;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Compressed-video context matching (issue 4, item 7; after IMCN, Huo et al. 2021, which matches a clip's
@@ -27,17 +27,17 @@ public final class KeyframeContext implements Objective {
     private final float temperature;
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
-    private final DataParallel dp; // null: one worker
+    private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
 
     public KeyframeContext(float temperature) {
         this(temperature, null, 0);
     }
 
-    /** @param dp the worker group's trainer side: negatives from every rank when it has more than one */
-    public KeyframeContext(float temperature, DataParallel dp, int embedDim) {
+    /** @param group the workers; negatives come from every rank's batch when there is more than one */
+    public KeyframeContext(float temperature, Collective group, int embedDim) {
         this.temperature = temperature;
-        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.group = group;
         this.embedDim = embedDim;
     }
 
@@ -50,7 +50,7 @@ public final class KeyframeContext implements Objective {
     public Map<String, NDArray> losses(Views v) {
         stats.clear();
         Modality video = Modality.VIDEO;
-        if (dp != null) {
+        if (group.worldSize() > 1) {
             return globalLoss(v);
         }
         if (v.keyframes() == null || !v.out().embeddings().containsKey(video)) {
@@ -80,7 +80,7 @@ public final class KeyframeContext implements Objective {
         present.put("clip", v.batch().present(video));
         emb.put("keyframe", keys);
         present.put("keyframe", keys == null ? null : v.keyframeBatch().present(video));
-        GlobalBatch.Gathered g = GlobalBatch.gather(dp, v.batch().size(), embedDim, emb, present);
+        GlobalBatch.Gathered g = GlobalBatch.gather(group, v.batch().size(), embedDim, emb, present);
         if (keys != null) {
             boolean[] both = Contrastive.both(present.get("clip"), present.get("keyframe"));
             stats.put(NAME + "/with_keyframe", (double) Contrastive.count(present.get("keyframe")) / both.length);
@@ -89,7 +89,7 @@ public final class KeyframeContext implements Objective {
             }
         }
         NDManager step = v.out().embeddings().values().iterator().next().getManager();
-        NDArray t = GlobalBatch.term(dp, g, emb, null, step, GlobalBatch.symmetricInfoNce("clip", "keyframe", 1f / temperature));
+        NDArray t = GlobalBatch.term(group, g, emb, null, step, GlobalBatch.symmetricInfoNce("clip", "keyframe", 1f / temperature));
         return t == null ? Map.of() : Map.of(NAME, t);
     }
 

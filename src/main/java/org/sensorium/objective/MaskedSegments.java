@@ -14,7 +14,7 @@ import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.model.Transformer;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * LV-MAE (long-video masked-embedding autoencoder) on one modality:
@@ -93,7 +93,7 @@ public final class MaskedSegments implements Objective {
         if (drawn.count() == 0) {
             return terms;
         }
-        NDArray z = teacher.model().segmentEmbeddings(batch, modality, cfg.segments(), false);   // (B, S, E)
+        NDArray z = teacher.model().segmentEmbeddings(batch.input(modality), batch.valid(modality), modality, cfg.segments(), false);   // (B, S, E)
         NDArray y = cfg.targetNorm().equals("layer") ? Masking.layerNorm(z) : z;                  // (B, S, E)
         String name = "masked_segments/" + modality.key();
         terms.put(name, Masking.mse(reconstruct(y, drawn.mask(), training), y, drawn.mask(), drawn.count()));

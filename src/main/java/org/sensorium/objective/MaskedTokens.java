@@ -14,7 +14,7 @@ import org.sensorium.model.Layers.Linear;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * data2vec (Baevski et al. 2022) at the token level, per listed modality m:
@@ -83,9 +83,9 @@ public final class MaskedTokens implements Objective {
             if (drawn.count() == 0) {
                 continue;
             }
-            List<NDArray> blocks = teacher.model().blockOutputs(batch, m, false);                             // depth x (B, N, D)
+            List<NDArray> blocks = teacher.model().blockOutputs(batch.input(m), batch.valid(m), m, false);                             // depth x (B, N, D)
             NDArray target = averagedTopK(blocks, batch.valid(m), true);                                      // (B, N, D)
-            NDArray h = student.maskedTokens(batch, m, drawn.mask(), maskTokens.get(m), training);            // (B, N, D)
+            NDArray h = student.maskedTokens(batch.input(m), batch.valid(m), m, drawn.mask(), maskTokens.get(m), training);            // (B, N, D)
             NDArray pred = heads.get(m).forward(h);                                                           // (B, N, D)
             terms.put("masked_tokens/" + m.key(), Masking.mse(pred, target, drawn.mask(), drawn.count()));
             stats.put("masked_tokens/" + m.key() + "/target_var",

@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
-import org.sensorium.dist.DataParallel;
+import org.sensorium.distributed.Collective;
 import org.sensorium.data.Batch;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
@@ -28,23 +28,23 @@ import org.sensorium.model.ModelOutput;
 public final class MilNce implements Objective {
     private static final float MASKED = -1e9f;
     private final List<Config.Pair> pairs;
-    private final DataParallel dp; // null: one worker
+    private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
 
     public MilNce(List<Config.Pair> pairs) {
         this(pairs, null, 0);
     }
 
-    /** @param dp the worker group's trainer side: clips and bags from every rank when it has more than one */
-    public MilNce(List<Config.Pair> pairs, DataParallel dp, int embedDim) {
+    /** @param group the workers; negatives come from every rank's batch when there is more than one */
+    public MilNce(List<Config.Pair> pairs, Collective group, int embedDim) {
         this.pairs = List.copyOf(pairs);
-        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.group = group;
         this.embedDim = embedDim;
     }
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
-        if (dp != null) {
+        if (group.worldSize() > 1) {
             return globalLosses(out, batch);
         }
         Map<String, NDArray> terms = new LinkedHashMap<>();
@@ -82,11 +82,11 @@ public final class MilNce implements Objective {
             emb.put("valid", valid.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
             Map<String, boolean[]> present = Map.of("clip", batch.present(p.a()), "bag", batch.present(p.b()),
                     "valid", batch.present(p.b()));
-            GlobalBatch.Gathered g = GlobalBatch.gather(dp, b, Map.of("clip", embedDim, "bag", k * embedDim, "valid", k), emb, present);
+            GlobalBatch.Gathered g = GlobalBatch.gather(group, b, Map.of("clip", embedDim, "bag", k * embedDim, "valid", k), emb, present);
             Map<String, NDArray> local = new LinkedHashMap<>();
             local.put("clip", v);
             local.put("bag", emb.get("bag"));
-            NDArray t = GlobalBatch.term(dp, g, local, out.logitScale(), out.logitScale().getManager(), (x, pres, own, scale) -> {
+            NDArray t = GlobalBatch.term(group, g, local, out.logitScale(), out.logitScale().getManager(), (x, pres, own, scale) -> {
                 boolean[] both = Contrastive.both(pres.get("clip"), pres.get("bag"));
                 int n = Contrastive.count(both);
                 if (n < 2) {

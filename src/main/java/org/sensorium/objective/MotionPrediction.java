@@ -9,7 +9,7 @@ import java.util.Map;
 import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Compressed-video motion prediction (issue 4, item 7; after IMCN's motion prediction, Huo et al. 2021, and

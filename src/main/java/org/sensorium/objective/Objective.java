@@ -12,7 +12,7 @@ import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.data.Loader;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.video.MotionAdapter;
 import org.sensorium.modality.video.VideoAdapter;
 import java.util.EnumSet;
@@ -104,21 +104,21 @@ public interface Objective {
      * objectives run their own passes through the model (masked inputs, an EMA teacher of it).
      */
     static List<Weighted> fromConfig(Config config, SensoriumModel model) {
-        return fromConfig(config, model, null);
+        return fromConfig(config, model, org.sensorium.distributed.Collective.local());
     }
 
     /**
      * {@link #fromConfig(Config, SensoriumModel)} for one rank of a worker group: contrastive negatives come from
      * every rank's batch.
      *
-     * @param dp the group's trainer side, or null for one worker
+     * @param group the workers; contrastive negatives come from every rank's batch
      */
-    static List<Weighted> fromConfig(Config config, SensoriumModel model, org.sensorium.dist.DataParallel dp) {
+    static List<Weighted> fromConfig(Config config, SensoriumModel model, org.sensorium.distributed.Collective group) {
         Params params = model.params();
         List<Weighted> list = new ArrayList<>();
         Config.Contrastive c = config.objectives().contrastive();
         if (c.weight() > 0) {
-            list.add(new Weighted(new Contrastive(c.pairs(), dp, config.model().embedDim()), c.weight()));
+            list.add(new Weighted(new Contrastive(c.pairs(), group, config.model().embedDim()), c.weight()));
         }
         Config.Clustering k = config.objectives().clustering();
         if (k.weight() > 0) {
@@ -126,7 +126,7 @@ public interface Objective {
         }
         Config.MilNce mil = config.objectives().milNce();
         if (mil.weight() > 0) {
-            list.add(new Weighted(new MilNce(mil.pairs(), dp, config.model().embedDim()), mil.weight()));
+            list.add(new Weighted(new MilNce(mil.pairs(), group, config.model().embedDim()), mil.weight()));
         }
         Config.RelativeSpeed rs = config.objectives().relativeSpeed();
         if (rs.weight() > 0) {
@@ -134,7 +134,7 @@ public interface Objective {
         }
         Config.TwoView v = config.objectives().twoView();
         if (v.weight() > 0) {
-            list.add(new Weighted(new TwoView(v.modalities(), v.temperature(), dp, config.model().embedDim()), v.weight()));
+            list.add(new Weighted(new TwoView(v.modalities(), v.temperature(), group, config.model().embedDim()), v.weight()));
         }
         Config.PseudoLabels p = config.objectives().pseudoLabels();
         if (p.weight() > 0) {
@@ -154,7 +154,7 @@ public interface Objective {
         }
         Config.KeyframeContext kc = config.objectives().keyframeContext();
         if (kc.weight() > 0) {
-            list.add(new Weighted(new KeyframeContext(kc.temperature(), dp, config.model().embedDim()), kc.weight()));
+            list.add(new Weighted(new KeyframeContext(kc.temperature(), group, config.model().embedDim()), kc.weight()));
         }
         Config.MotionPrediction mp = config.objectives().motionPrediction();
         if (mp.weight() > 0) {

@@ -13,7 +13,7 @@ import org.sensorium.data.PseudoLabelFile;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Offline cross-modal deep clustering (XDC, Alwassel et al. 2020, on DeepCluster's loop): {@code sensorium

@@ -10,7 +10,7 @@ import org.sensorium.data.Batch;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * RSPNet (Chen et al. 2021): a second clip of each video is played at another speed (the loader

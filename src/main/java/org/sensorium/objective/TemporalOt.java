@@ -12,9 +12,9 @@ import org.sensorium.data.Batch;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
-import org.sensorium.modality.ModalitySpecs;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
+import org.sensorium.config.ModalitySpecs;
 
 /**
  * Temporal optimal transport for unsupervised activity segmentation (TOT: Kumar et al., "Unsupervised

@@ -6,10 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.data.Batch;
-import org.sensorium.dist.DataParallel;
+import org.sensorium.distributed.Collective;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /**
  * Same-modality two-view contrastive learning (SimCLR's NT-Xent; CVRL for video, with the second
@@ -26,18 +26,18 @@ public final class TwoView implements Objective {
     private static final float MASKED = -1e9f;
     private final List<Modality> modalities;
     private final float temperature;
-    private final DataParallel dp; // null: one worker
+    private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
 
     public TwoView(List<Modality> modalities, float temperature) {
         this(modalities, temperature, null, 0);
     }
 
-    /** @param dp the worker group's trainer side: negatives from every rank when it has more than one */
-    public TwoView(List<Modality> modalities, float temperature, DataParallel dp, int embedDim) {
+    /** @param group the workers; negatives come from every rank's batch when there is more than one */
+    public TwoView(List<Modality> modalities, float temperature, Collective group, int embedDim) {
         this.modalities = List.copyOf(modalities);
         this.temperature = temperature;
-        this.dp = dp != null && dp.distributed() ? dp : null;
+        this.group = group;
         this.embedDim = embedDim;
     }
 
@@ -52,7 +52,7 @@ public final class TwoView implements Objective {
 
     @Override
     public Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
-        if (dp != null) {
+        if (group.worldSize() > 1) {
             return globalLosses(out, batch, second, secondBatch);
         }
         Map<String, NDArray> terms = new LinkedHashMap<>();
@@ -84,7 +84,7 @@ public final class TwoView implements Objective {
             emb.put(m.key() + "/2", second == null ? null : second.embeddings().get(m));
             present.put(m.key() + "/2", secondBatch == null ? null : secondBatch.present(m));
         }
-        GlobalBatch.Gathered g = GlobalBatch.gather(dp, batch.size(), embedDim, emb, present);
+        GlobalBatch.Gathered g = GlobalBatch.gather(group, batch.size(), embedDim, emb, present);
         NDManager step = out.embeddings().values().iterator().next().getManager();
         Map<String, NDArray> terms = new LinkedHashMap<>();
         for (Modality m : modalities) {
@@ -92,7 +92,7 @@ public final class TwoView implements Objective {
             Map<String, NDArray> local = new LinkedHashMap<>();
             local.put(k1, emb.get(k1));
             local.put(k2, emb.get(k2));
-            NDArray t = GlobalBatch.term(dp, g, local, null, step, (x, p, own, scale) -> {
+            NDArray t = GlobalBatch.term(group, g, local, null, step, (x, p, own, scale) -> {
                 boolean[] both = Contrastive.both(p.get(k1), p.get(k2));
                 int n = Contrastive.count(both);
                 if (n < 2) {

@@ -1,5 +1,7 @@
 package org.sensorium.train;
 
+import org.sensorium.config.Json;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;

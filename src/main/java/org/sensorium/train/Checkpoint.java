@@ -1,5 +1,7 @@
 package org.sensorium.train;
 
+import org.sensorium.config.Json;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -149,7 +151,7 @@ public final class Checkpoint {
         }
     }
 
-    static void deleteTree(Path p) throws IOException {
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {
             return;
         }

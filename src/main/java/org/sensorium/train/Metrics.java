@@ -1,5 +1,7 @@
 package org.sensorium.train;
 
+import org.sensorium.config.Json;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

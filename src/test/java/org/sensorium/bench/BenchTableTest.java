@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /** The pure parts of `bench data`: the loader-wait ratio, targets, the table and its JSON, tiling. */
 class BenchTableTest {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.cli.Main;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /** `sensorium bench data` end to end (trains 30 steps on the sample set, so tagged slow). No timing is asserted. */
 @Tag("slow")

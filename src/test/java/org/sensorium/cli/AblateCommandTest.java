@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /** `sensorium ablate` on tiny settings: the untrained row, objectives alone (XDC clustering the untrained audio), one table. */
 class AblateCommandTest {
@@ -71,20 +71,20 @@ class AblateCommandTest {
 
     @Test
     void everyRowIsAValidConfig() throws Exception {
-        for (org.sensorium.train.Ablate.Variant v : org.sensorium.train.Ablate.Variant.values()) {
+        for (org.sensorium.job.Ablate.Variant v : org.sensorium.job.Ablate.Variant.values()) {
             List<String> sets = new ArrayList<>(v.sets());
-            if (v == org.sensorium.train.Ablate.Variant.PSEUDO_LABELS) {
+            if (v == org.sensorium.job.Ablate.Variant.PSEUDO_LABELS) {
                 sets.add("objectives.pseudo_labels.file=clusters.jsonl"); // the ablation writes it before the row runs
             }
             var cfg = org.sensorium.config.ConfigLoader.load(null, sets).config();
             assertTrue(cfg.train().steps() >= 0, v.key());
         }
-        var motion = org.sensorium.config.ConfigLoader.load(null, org.sensorium.train.Ablate.Variant.MOTION_PREDICTION.sets()).config();
+        var motion = org.sensorium.config.ConfigLoader.load(null, org.sensorium.job.Ablate.Variant.MOTION_PREDICTION.sets()).config();
         assertEquals(1.0, motion.data().clipSeconds()); // room for the future field in 2 s recordings
         assertEquals(0f, motion.objectives().contrastive().weight());
         assertEquals(1f, motion.objectives().motionPrediction().weight());
-        var tot = org.sensorium.config.ConfigLoader.load(null, org.sensorium.train.Ablate.Variant.TEMPORAL_OT.sets()).config();
-        assertEquals(List.of(org.sensorium.modality.Modality.IMU), tot.data().modalities());
+        var tot = org.sensorium.config.ConfigLoader.load(null, org.sensorium.job.Ablate.Variant.TEMPORAL_OT.sets()).config();
+        assertEquals(List.of(org.sensorium.config.Modality.IMU), tot.data().modalities());
         assertEquals(60, tot.data().synthLong());
     }
 }

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.PseudoLabelFile;
-import org.sensorium.modality.Modality;
-import org.sensorium.train.Json;
+import org.sensorium.config.Modality;
+import org.sensorium.config.Json;
 
 /** The README's XDC loop on tiny settings: pretrain, cluster audio, train video on the clusters (--resume), re-cluster, again. */
 class ClusterCommandTest {

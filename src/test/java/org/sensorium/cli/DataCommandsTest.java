@@ -12,7 +12,7 @@ import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /** `sensorium data validate` and `data from-folder` on the real fixtures and on broken files. */
 class DataCommandsTest {

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 class EvalCommandTest {
 

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.config.ConfigException;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /** What a launcher knows of its group's run before any worker starts, and how a restart resumes it. */
 public class GroupRunTest {

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /**
  * configs/hmp-imu.yaml on the real HMP trials (README, "HMP"): two-view IMU pretraining used to collapse to

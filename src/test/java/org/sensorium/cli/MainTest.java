@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.data.SampleSetGenerator;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /** The README's main command, `sensorium pretrain`, on tiny settings, and its error contract. */
 class MainTest {

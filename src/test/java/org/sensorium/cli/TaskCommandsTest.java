@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.QaManifest;
-import org.sensorium.train.Json;
+import org.sensorium.config.Json;
 
 /** `sensorium finetune` and `sensorium qa` end to end on a tiny pretrained checkpoint (MainTest.tinyArgs). */
 class TaskCommandsTest {
@@ -79,8 +79,8 @@ class TaskCommandsTest {
             assertEquals(e.label(), way.answers().get(way.correct()), way.id());
             assertEquals(4, way.answers().stream().distinct().count());
             assertEquals(e.split(), way.split());
-            assertEquals(e.has(org.sensorium.modality.Modality.TEXT) && e.captions().size() > 0
-                    && e.sources().containsKey(org.sensorium.modality.Modality.TEXT), way.subtitles() != null);
+            assertEquals(e.has(org.sensorium.config.Modality.TEXT) && e.captions().size() > 0
+                    && e.sources().containsKey(org.sensorium.config.Modality.TEXT), way.subtitles() != null);
         }
         // a copy with one broken line: skipped, counted, named in the output
         List<String> lines = new ArrayList<>(Files.readAllLines(set.resolve("qa.jsonl")));

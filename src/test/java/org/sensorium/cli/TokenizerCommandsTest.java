@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 import org.sensorium.modality.text.TextAdapter;
 
 /** `sensorium tokenizer train` through picocli: the summary, the file it writes, and its errors. */

@@ -1,5 +1,8 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.Clip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -21,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 
 /**
@@ -43,7 +46,7 @@ class BadInputTest {
     static int line = 0;
 
     static ManifestEntry entry(String id, Modality m, Path file) {
-        return new ManifestEntry(id, "train", null, Map.of(m, new ManifestEntry.Source(file, 0, Double.NaN)), List.of(),
+        return new ManifestEntry(id, "train", null, Map.of(m, new Recording.Source(file, 0, Double.NaN)), List.of(),
                 Path.of("bad.jsonl"), ++line);
     }
 

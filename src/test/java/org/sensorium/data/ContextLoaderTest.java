@@ -1,5 +1,10 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Item;
+import org.sensorium.modality.Clip;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -16,9 +21,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpecs;
+import org.sensorium.config.ModalitySpecs;
 import org.sensorium.modality.video.CompressedVideo;
 import org.sensorium.modality.video.MotionAdapter;
 import org.sensorium.modality.video.VideoAdapter;
@@ -36,7 +41,7 @@ class ContextLoaderTest {
 
     /** A cup.mp4 entry with video and, as the manifest gives every video line, motion from the same file. */
     static ManifestEntry cup(String id, double start, double end) {
-        ManifestEntry.Source s = new ManifestEntry.Source(CUP, start, end);
+        Recording.Source s = new Recording.Source(CUP, start, end);
         return new ManifestEntry(id, "train", null, Map.of(Modality.VIDEO, s, Modality.MOTION, s), List.of(),
                 Path.of("manifest.jsonl"), 1);
     }
@@ -59,7 +64,7 @@ class ContextLoaderTest {
     @Test
     void theKeyframeClipIsTheKeyFrameNormalisedAndRepeatedOverTheClip() throws BadInputException {
         VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 1.0);
-        Item item = video.keyframeClip(cup("c", 1.0, Double.NaN), new Clip(0.5, 1.0, false, 3)); // evaluation clip at 1.5 s
+        Item item = video.keyframeClip(cup("c", 1.0, Double.NaN).recording(), new Clip(0.5, 1.0, false, 3)); // evaluation clip at 1.5 s
         assertArrayEquals(new long[] {4, 32, 32, 3}, item.shape());
         byte[] key = CompressedVideo.keyframes(CUP, KEY1 - 1e-3, KEY1 + 1e-3, 1, 32, 32).get(0).rgb();
         int per = 32 * 32 * 3;
@@ -68,7 +73,7 @@ class ContextLoaderTest {
                 assertEquals(((key[i] & 0xFF) / 255.0 - 0.45) / 0.225, item.values()[t * per + i], 1e-5, "frame " + t + " value " + i);
             }
         }
-        assertNull(video.keyframeClip(cup("c", 1.3, Double.NaN), new Clip(0, 0.5, true, 3)));
+        assertNull(video.keyframeClip(cup("c", 1.3, Double.NaN).recording(), new Clip(0, 0.5, true, 3)));
     }
 
     @Test
@@ -77,15 +82,15 @@ class ContextLoaderTest {
         VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 1.0);
         ManifestEntry e = cup("c", 0, Double.NaN);
         int per = 32 * 32 * 3;
-        float[] centred = video.keyframeClip(e, new Clip(0, 1.0, false, 1)).values();
-        float[] evaluation = Arrays.copyOf(video.load(e, new Clip(0, 1.0, false, 1)).values(), per);
+        float[] centred = video.keyframeClip(e.recording(), new Clip(0, 1.0, false, 1)).values();
+        float[] evaluation = Arrays.copyOf(video.load(e.recording(), new Clip(0, 1.0, false, 1)).values(), per);
         assertTrue(maxDifference(Arrays.copyOf(centred, per), evaluation) < 1.01 / 255 / 0.225, "unaugmented: the same image");
         for (long seed = 1; seed <= 3; seed++) {
             Clip clip = new Clip(0, 1.0, true, seed);
-            float[] key = video.keyframeClip(e, clip).values();
-            assertArrayEquals(key, video.keyframeClip(e, clip).values());                  // deterministic per seed
+            float[] key = video.keyframeClip(e.recording(), clip).values();
+            assertArrayEquals(key, video.keyframeClip(e.recording(), clip).values());                  // deterministic per seed
             assertTrue(maxDifference(key, centred) > 0.1, "seed " + seed + ": augmented");
-            assertTrue(maxDifference(Arrays.copyOf(key, per), Arrays.copyOf(video.load(e, clip).values(), per)) > 0.1,
+            assertTrue(maxDifference(Arrays.copyOf(key, per), Arrays.copyOf(video.load(e.recording(), clip).values(), per)) > 0.1,
                     "seed " + seed + ": not the clip's own draw");
         }
     }
@@ -149,7 +154,7 @@ class ContextLoaderTest {
     @Test
     void aBrokenFileIsSkippedWhenItsContextIsDecoded(@TempDir Path dir) throws Exception {
         Path empty = Files.write(dir.resolve("empty.mp4"), new byte[0]);
-        ManifestEntry.Source s = new ManifestEntry.Source(empty, 0, Double.NaN);
+        Recording.Source s = new Recording.Source(empty, 0, Double.NaN);
         ManifestEntry e = new ManifestEntry("e", "train", null, Map.of(Modality.VIDEO, s, Modality.MOTION, s), List.of(),
                 Path.of("manifest.jsonl"), 4);
         Loader.SecondViews views = new Loader.SecondViews(Set.of(), List.of(1.0), 1, new VideoAdapter(Fixtures.VIDEO, 1.0), null, 0);

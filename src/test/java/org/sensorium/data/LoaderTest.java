@@ -1,5 +1,11 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.Spans;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Item;
+import org.sensorium.modality.Clip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 
 /** The loader's order, sharding, cursor and skips, with an adapter that just reports which sample it was given. */
@@ -31,7 +37,7 @@ class LoaderTest {
         }
 
         @Override
-        public Item load(ManifestEntry e, Clip clip) throws BadInputException {
+        public Item load(org.sensorium.modality.Recording e, Clip clip) throws BadInputException {
             if (e.id().equals("s13")) {
                 throw new BadInputException(e.where() + ": s13.csv: broken on purpose");
             }
@@ -43,7 +49,7 @@ class LoaderTest {
         List<ManifestEntry> list = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             list.add(new ManifestEntry("s" + i, "train", null,
-                    Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("s" + i + ".csv"), 0, Double.NaN)), List.of(),
+                    Map.of(Modality.IMU, new Recording.Source(Path.of("s" + i + ".csv"), 0, Double.NaN)), List.of(),
                     Path.of("m.jsonl"), i + 1));
         }
         return list;
@@ -125,7 +131,7 @@ class LoaderTest {
         List<ManifestEntry> es = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             es.add(new ManifestEntry("s" + i, "train", null,
-                    Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("s" + i + ".csv"), 0, 10.0)), List.of(), Path.of("m.jsonl"), i + 1));
+                    Map.of(Modality.IMU, new Recording.Source(Path.of("s" + i + ".csv"), 0, 10.0)), List.of(), Path.of("m.jsonl"), i + 1));
         }
         Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
         adapters.put(Modality.IMU, new IdAdapter());
@@ -151,7 +157,7 @@ class LoaderTest {
     void evaluationClipsAreEvenlySpacedOverTheSpan() {
         // span 3..13 s = 10 s, clip 2 s: a start can be anywhere in [0, 8]
         ManifestEntry e = new ManifestEntry("v", "test", null,
-                Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("v.csv"), 3, 13)), List.of(), Path.of("m.jsonl"), 1);
+                Map.of(Modality.IMU, new Recording.Source(Path.of("v.csv"), 3, 13)), List.of(), Path.of("m.jsonl"), 1);
         assertEquals(4.0, Loader.evalClip(e, 1, 0, 1, 2.0).start(), 1e-12);
         assertEquals(4.0, Loader.clip(e, 1, false, 2.0).start(), 1e-12);
         double[] four = {1, 3, 5, 7}; // 8 * (k + 1/2) / 4
@@ -171,8 +177,8 @@ class LoaderTest {
         // box.mp4 lasts 15.18 s; from 1.0 s to the end leaves 14.18 s, so 12.18 s of room for a 2 s clip
         Path box = Path.of(System.getProperty("sensorium.shared", "../shared"), "data/video/box.mp4");
         ManifestEntry e = new ManifestEntry("box", "test", null,
-                Map.of(Modality.VIDEO, new ManifestEntry.Source(box, 1.0, Double.NaN)), List.of(), Path.of("m.jsonl"), 1);
-        assertEquals(14.18, Spans.seconds(e), 0.02);
+                Map.of(Modality.VIDEO, new Recording.Source(box, 1.0, Double.NaN)), List.of(), Path.of("m.jsonl"), 1);
+        assertEquals(14.18, Spans.seconds(e.recording()), 0.02);
         assertEquals(6.09, Loader.clip(e, 1, false, 2.0).start(), 0.01);
         double max = 0;
         for (long seed = 0; seed < 200; seed++) {
@@ -180,8 +186,8 @@ class LoaderTest {
         }
         assertTrue(max > 10 && max <= 12.19, "latest start " + max);
         ManifestEntry missing = new ManifestEntry("x", "test", null,
-                Map.of(Modality.VIDEO, new ManifestEntry.Source(Path.of("no-such.mp4"), 0, Double.NaN)), List.of(), Path.of("m.jsonl"), 2);
-        assertTrue(Double.isNaN(Spans.seconds(missing)));
+                Map.of(Modality.VIDEO, new Recording.Source(Path.of("no-such.mp4"), 0, Double.NaN)), List.of(), Path.of("m.jsonl"), 2);
+        assertTrue(Double.isNaN(Spans.seconds(missing.recording())));
         assertEquals(0.0, Loader.clip(missing, 1, true, 2.0).start());
     }
 
@@ -191,15 +197,15 @@ class LoaderTest {
         Path walk = Path.of(System.getProperty("sensorium.shared", "../shared"),
                 "data/imu/hmp/Walk/Accelerometer-2011-03-24-09-51-07-walk-f1.txt");      // 1170 samples at 32 Hz
         ManifestEntry e = new ManifestEntry("walk", "train", "Walk",
-                Map.of(Modality.IMU, new ManifestEntry.Source(walk, 0, Double.NaN)), List.of(), Path.of("m.jsonl"), 1);
-        assertEquals(1169 / 32.0, Spans.seconds(e), 1e-9);
+                Map.of(Modality.IMU, new Recording.Source(walk, 0, Double.NaN)), List.of(), Path.of("m.jsonl"), 1);
+        assertEquals(1169 / 32.0, Spans.seconds(e.recording()), 1e-9);
         assertEquals((1169 / 32.0 - 4) / 2, Loader.evalClip(e, 1, 0, 1, 4.0).start(), 1e-9); // centred
         Clip first = Loader.clip(e, 5, true, 4.0);
         Clip second = Loader.secondClip(e, first, 6, 4.0, 1.0);
         assertNotEquals(first.start(), second.start());
         assertTrue(second.start() >= 0 && second.start() <= 1169 / 32.0 - 4, "second view inside the recording: " + second.start());
         ManifestEntry late = new ManifestEntry("walk", "train", "Walk",
-                Map.of(Modality.IMU, new ManifestEntry.Source(walk, 30.0, Double.NaN)), List.of(), Path.of("m.jsonl"), 2);
-        assertEquals(1169 / 32.0 - 30.0, Spans.seconds(late), 1e-9);
+                Map.of(Modality.IMU, new Recording.Source(walk, 30.0, Double.NaN)), List.of(), Path.of("m.jsonl"), 2);
+        assertEquals(1169 / 32.0 - 30.0, Spans.seconds(late.recording()), 1e-9);
     }
 }

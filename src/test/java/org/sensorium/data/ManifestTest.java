@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class ManifestTest {
     @TempDir Path dir;

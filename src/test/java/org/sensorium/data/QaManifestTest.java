@@ -1,5 +1,6 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Item;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 

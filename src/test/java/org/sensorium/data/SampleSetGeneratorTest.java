@@ -1,5 +1,9 @@
 package org.sensorium.data;
 
+import org.sensorium.modality.Spans;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Item;
+import org.sensorium.modality.Clip;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 
 class SampleSetGeneratorTest {
@@ -75,7 +79,7 @@ class SampleSetGeneratorTest {
             for (ManifestEntry e : entries) {
                 for (Modality m : Modality.values()) {
                     if (e.has(m)) {
-                        Item it = adapters.get(m).load(e, new Clip(0, 2.0, false, 1));
+                        Item it = adapters.get(m).load(e.recording(), new Clip(0, 2.0, false, 1));
                         assertArrayEquals(Fixtures.SPECS.inputShape(m, 2.0), it.shape(), e.id() + " " + m);
                         loaded++;
                     }
@@ -94,13 +98,13 @@ class SampleSetGeneratorTest {
                 List<ManifestEntry> present = entries.stream().filter(e -> e.has(m)).toList();
                 List<float[]> sequential = new java.util.ArrayList<>();
                 for (ManifestEntry e : present) {
-                    sequential.add(a.load(e, new Clip(0, 2.0, false, 1)).values());
+                    sequential.add(a.load(e.recording(), new Clip(0, 2.0, false, 1)).values());
                 }
                 java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
                 try {
                     List<java.util.concurrent.Future<Item>> parallel = new java.util.ArrayList<>();
                     for (ManifestEntry e : present) {
-                        parallel.add(pool.submit(() -> a.load(e, new Clip(0, 2.0, false, 1))));
+                        parallel.add(pool.submit(() -> a.load(e.recording(), new Clip(0, 2.0, false, 1))));
                     }
                     for (int i = 0; i < present.size(); i++) {
                         assertArrayEquals(sequential.get(i), parallel.get(i).get().values(), m + " " + present.get(i).id());
@@ -115,7 +119,7 @@ class SampleSetGeneratorTest {
     @Test
     void rightSampleMovesRightOnVideo() throws BadInputException {
         ManifestEntry right = entries.get(1);
-        float[] v = Adapters.create(Modality.VIDEO, Fixtures.SPECS, 2.0).load(right, new Clip(0, 2.0, false, 1)).values();
+        float[] v = Adapters.create(Modality.VIDEO, Fixtures.SPECS, 2.0).load(right.recording(), new Clip(0, 2.0, false, 1)).values();
         double first = centroidX(v, 0);
         double last = centroidX(v, 7);
         assertTrue(last > first + 4, "centroid x " + first + " -> " + last + " (pixels of 32)");
@@ -143,7 +147,7 @@ class SampleSetGeneratorTest {
 
     @Test
     void imuOfRightSampleAcceleratesThenBrakes() throws BadInputException {
-        float[] v = Adapters.create(Modality.IMU, Fixtures.SPECS, 2.0).load(entries.get(1), new Clip(0, 2.0, false, 1)).values();
+        float[] v = Adapters.create(Modality.IMU, Fixtures.SPECS, 2.0).load(entries.get(1).recording(), new Clip(0, 2.0, false, 1)).values();
         assertTrue(v[5 * 6] > 0, "ax early " + v[5 * 6]);
         assertTrue(v[95 * 6] < 0, "ax late " + v[95 * 6]);
         assertEquals(1.0, v[50 * 6 + 2], 0.01);
@@ -152,8 +156,8 @@ class SampleSetGeneratorTest {
     @Test
     void twoClassesPeakAtDifferentMelBands() throws BadInputException {
         ModalityAdapter audio = Adapters.create(Modality.AUDIO, Fixtures.SPECS, 2.0);
-        int left = peakBand(audio.load(entries.get(0), new Clip(0, 2.0, false, 1)).values()); // 220 Hz
-        int cw = peakBand(audio.load(entries.get(4), new Clip(0, 2.0, false, 1)).values());   // 440 Hz
+        int left = peakBand(audio.load(entries.get(0).recording(), new Clip(0, 2.0, false, 1)).values()); // 220 Hz
+        int cw = peakBand(audio.load(entries.get(4).recording(), new Clip(0, 2.0, false, 1)).values());   // 440 Hz
         assertTrue(cw > left, "bands " + left + " and " + cw);
     }
 
@@ -205,7 +209,7 @@ class SampleSetGeneratorTest {
         assertEquals(1 + 601, csv.size());
         // IMU of a segment follows its motion: a "left" segment accelerates left then brakes, whatever its length.
         try (ModalityAdapter imu = Adapters.create(Modality.IMU, Fixtures.SPECS, 6.0)) {
-            float[] v = imu.load(rec.get(1), new Clip(0, 6.0, false, 1)).values(); // (300, 6) at 50 Hz, scaled by g
+            float[] v = imu.load(rec.get(1).recording(), new Clip(0, 6.0, false, 1)).values(); // (300, 6) at 50 Hz, scaled by g
             for (ManifestEntry.Segment seg : rec.get(1).segments()) {
                 int a = (int) Math.round(seg.start() * 50) + 2, b = (int) Math.round(seg.end() * 50) - 3;
                 if (seg.label().equals("left")) {

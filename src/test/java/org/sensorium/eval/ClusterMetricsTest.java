@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.junit.jupiter.api.Test;
 
 class ClusterMetricsTest {

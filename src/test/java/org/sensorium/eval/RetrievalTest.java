@@ -9,7 +9,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class RetrievalTest {
 

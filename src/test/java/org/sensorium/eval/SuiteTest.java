@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.config.ConfigException;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class SuiteTest {
 

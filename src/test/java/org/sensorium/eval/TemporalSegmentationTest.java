@@ -1,5 +1,6 @@
 package org.sensorium.eval;
 
+import org.sensorium.modality.Recording;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
@@ -7,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class TemporalSegmentationTest {
     static final ManifestEntry E = new ManifestEntry("r", "test", null, null,
-            Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("r.csv"), 0, 8.0)), List.of(),
+            Map.of(Modality.IMU, new Recording.Source(Path.of("r.csv"), 0, 8.0)), List.of(),
             List.of(new ManifestEntry.Segment(0, 8, "a")), Path.of("m.jsonl"), 1);
 
     @Test

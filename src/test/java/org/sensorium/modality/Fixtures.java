@@ -1,5 +1,8 @@
 package org.sensorium.modality;
 
+import org.sensorium.config.ModalitySpecs;
+import org.sensorium.config.ModalitySpec;
+import org.sensorium.config.Modality;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +32,7 @@ public final class Fixtures {
     }
 
     public static ManifestEntry entry(Modality m, Path file, double start, double end) {
-        return new ManifestEntry("t1", "train", null, Map.of(m, new ManifestEntry.Source(file, start, end)), List.of(),
+        return new ManifestEntry("t1", "train", null, Map.of(m, new Recording.Source(file, start, end)), List.of(),
                 Path.of("manifest.jsonl"), 7);
     }
 }

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
-import org.sensorium.data.Item;
+import org.sensorium.modality.Item;
 import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.objective.Contrastive;
 import org.sensorium.train.AdamW;
 
@@ -77,7 +77,7 @@ class SensoriumModelTest {
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
                 NDManager sm = root.newSubManager()) {
             Batch b = batch(sm, c, 4, 1);
-            ModelOutput out = model.forward(b, false);
+            ModelOutput out = model.forward(b.inputs(), b.valid(), false);
             for (Modality m : c.activeModalities()) {
                 NDArray e = out.embedding(m);
                 assertEquals(new Shape(4, 8), e.getShape());
@@ -100,7 +100,8 @@ class SensoriumModelTest {
         Config c = tiny("modalities.audio.input=waveform");
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
                 NDManager sm = root.newSubManager()) {
-            ModelOutput out = model.forward(batch(sm, c, 2, 5), false);
+            var b = batch(sm, c, 2, 5);
+            ModelOutput out = model.forward(b.inputs(), b.valid(), false);
             assertEquals(new Shape(2, 250, 16), out.tokens().get(Modality.AUDIO).getShape());
             assertEquals(new Shape(2, 8), out.embedding(Modality.AUDIO).getShape());
         }
@@ -112,10 +113,10 @@ class SensoriumModelTest {
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
                 NDManager sm = root.newSubManager()) {
             Batch b = batch(sm, c, 2, 3);
-            float[] before = model.forward(b, false).embedding(Modality.TEXT).toFloatArray();
+            float[] before = model.forward(b.inputs(), b.valid(), false).embedding(Modality.TEXT).toFloatArray();
             NDArray ids = b.input(Modality.TEXT);        // (2, 6); tokens 3..5 are padding
             ids.set(new ai.djl.ndarray.index.NDIndex(":, 3:"), 777f);
-            float[] after = model.forward(b, false).embedding(Modality.TEXT).toFloatArray();
+            float[] after = model.forward(b.inputs(), b.valid(), false).embedding(Modality.TEXT).toFloatArray();
             assertArrayEquals(before, after, 1e-5f);
         }
     }
@@ -131,7 +132,7 @@ class SensoriumModelTest {
                 try (NDManager sm = root.newSubManager()) {
                     Batch b = batch(sm, c, 4, step);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        ModelOutput out = model.forward(b, true);
+                        ModelOutput out = model.forward(b.inputs(), b.valid(), true);
                         NDArray total = null;
                         for (NDArray t : loss.losses(out, b).values()) {
                             total = total == null ? t : total.add(t);

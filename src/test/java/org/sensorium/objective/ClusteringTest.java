@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class ContrastiveTest {
 

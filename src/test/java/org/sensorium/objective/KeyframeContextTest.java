@@ -19,7 +19,7 @@ import org.sensorium.data.Batch;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class KeyframeContextTest {
 

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 /** A tiny video + IMU model for the masked objectives' tests, and random batches for it. */
 final class MaskedFixtures {

@@ -21,7 +21,7 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class MaskedSegmentsTest {
 
@@ -44,7 +44,7 @@ class MaskedSegmentsTest {
         Config c = MaskedFixtures.tiny();
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root)) {
             Batch batch = MaskedFixtures.batch(root, c, 2, 1, Map.of());
-            NDArray before = model.segmentEmbeddings(batch, Modality.VIDEO, 2, false);        // (B, S, E)
+            NDArray before = model.segmentEmbeddings(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, 2, false);        // (B, S, E)
             assertEquals(new Shape(2, 2, 4), before.getShape());
             float[] norms = before.square().sum(new int[] {2}).sqrt().toFloatArray();
             for (float n : norms) {
@@ -52,14 +52,14 @@ class MaskedSegmentsTest {
             }
             float[] b = before.toFloatArray();
             batch.input(Modality.VIDEO).set(new NDIndex(":, 2:, ..."), 0.5f);                  // change the second segment's frames
-            float[] after = model.segmentEmbeddings(batch, Modality.VIDEO, 2, false).toFloatArray();
+            float[] after = model.segmentEmbeddings(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, 2, false).toFloatArray();
             for (int i = 0; i < 2; i++) {
                 assertArrayEquals(Arrays.copyOfRange(b, i * 8, i * 8 + 4), Arrays.copyOfRange(after, i * 8, i * 8 + 4), 1e-6f);
                 assertFalse(Arrays.equals(Arrays.copyOfRange(b, i * 8 + 4, i * 8 + 8), Arrays.copyOfRange(after, i * 8 + 4, i * 8 + 8)));
             }
             // the same content in either segment gives the same embedding: a segment does not know where it sits
             batch.input(Modality.VIDEO).set(new NDIndex(":, :2, ..."), 0.5f);
-            float[] same = model.segmentEmbeddings(batch, Modality.VIDEO, 2, false).toFloatArray();
+            float[] same = model.segmentEmbeddings(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, 2, false).toFloatArray();
             assertArrayEquals(Arrays.copyOfRange(same, 0, 4), Arrays.copyOfRange(same, 4, 8), 1e-6f);
         }
     }
@@ -77,7 +77,7 @@ class MaskedSegmentsTest {
                 Engine.getInstance().setRandomSeed(11);
                 Masking.Drawn drawn = Masking.draw(sm, 3, 2, null, batch.present(Modality.VIDEO), 0.5);
                 assertEquals(2, drawn.count()); // one of two segments for each of the two samples with video
-                NDArray y = Masking.layerNorm(model.segmentEmbeddings(batch, Modality.VIDEO, 2, false)); // the teacher is still the student
+                NDArray y = Masking.layerNorm(model.segmentEmbeddings(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, 2, false)); // the teacher is still the student
                 assertEquals(Masking.mse(o.reconstruct(y, drawn.mask(), false), y, drawn.mask(), 2).getFloat(), loss, 1e-6f);
 
                 Map<String, NDArray> terms;

@@ -19,7 +19,7 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 import org.sensorium.train.AdamW;
 
 class MaskedTokensTest {
@@ -106,7 +106,7 @@ class MaskedTokensTest {
             for (int i = 0; i < 8; i++) {
                 token[i] = (float) r.nextGaussian() * 0.5f;
             }
-            GradCheck.check(t -> Masking.mse(model.maskedTokens(batch, Modality.VIDEO, mask, t, false), y, mask, 7),
+            GradCheck.check(t -> Masking.mse(model.maskedTokens(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, mask, t, false), y, mask, 7),
                     token, new Shape(1, 1, 8), 1e-3);
         }
     }
@@ -125,8 +125,8 @@ class MaskedTokensTest {
                     gc.backward(terms.get("masked_tokens/video").add(terms.get("masked_tokens/imu")));
                 }
                 SensoriumModel teacher = o.teacher().model();
-                List<NDArray> t = teacher.blockOutputs(batch, Modality.VIDEO, false);
-                List<NDArray> s = model.blockOutputs(batch, Modality.VIDEO, false);
+                List<NDArray> t = teacher.blockOutputs(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, false);
+                List<NDArray> s = model.blockOutputs(batch.input(Modality.VIDEO), batch.valid(Modality.VIDEO), Modality.VIDEO, false);
                 for (int i = 0; i < t.size(); i++) {
                     assertArrayEquals(s.get(i).toFloatArray(), t.get(i).toFloatArray(), 1e-6f, "block " + i);
                 }

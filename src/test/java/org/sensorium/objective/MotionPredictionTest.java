@@ -21,7 +21,7 @@ import org.sensorium.data.Loader;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class MotionPredictionTest {
 

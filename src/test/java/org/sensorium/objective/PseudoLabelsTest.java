@@ -22,7 +22,7 @@ import org.sensorium.data.Batch;
 import org.sensorium.data.PseudoLabelFile;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class PseudoLabelsTest {
 

@@ -1,5 +1,6 @@
 package org.sensorium.objective;
 
+import org.sensorium.modality.Recording;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
@@ -8,10 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.sensorium.data.Clip;
+import org.sensorium.modality.Clip;
 import org.sensorium.data.Loader;
 import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class TwoViewTest {
 
@@ -32,7 +33,7 @@ class TwoViewTest {
         // span 10 s, clip 2 s: slack 8. From a first clip at 0 the second starts at the gap g itself, with
         // CDF F(g) = 1 - (1 - g/8)^2: F(4) = 3/4, F(2) = 7/16.
         ManifestEntry e = new ManifestEntry("v", "train", null,
-                Map.of(Modality.IMU, new ManifestEntry.Source(Path.of("v.csv"), 0, 10)), List.of(), Path.of("m.jsonl"), 1);
+                Map.of(Modality.IMU, new Recording.Source(Path.of("v.csv"), 0, 10)), List.of(), Path.of("m.jsonl"), 1);
         Clip first = new Clip(0, 2, true, 1);
         int n = 20000, under4 = 0, under2 = 0;
         for (int s = 0; s < n; s++) {

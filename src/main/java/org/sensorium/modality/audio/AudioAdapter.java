@@ -1,5 +1,6 @@
 package org.sensorium.modality.audio;
 
+import org.sensorium.modality.Recording;
 import be.tarsos.dsp.util.fft.FFT;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -7,13 +8,12 @@ import java.nio.file.Path;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
-import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 
 /**
  * The sound track of any container FFmpeg reads, resampled by FFmpeg to spec.sampleRate mono float,
@@ -60,8 +60,8 @@ public final class AudioAdapter implements ModalityAdapter {
     }
 
     @Override
-    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
-        ManifestEntry.Source src = entry.sources().get(Modality.AUDIO);
+    public Item load(Recording entry, Clip clip) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.AUDIO);
         Path file = src.path();
         if (!Files.isRegularFile(file)) {
             throw bad(entry, file, "no such file");
@@ -180,7 +180,7 @@ public final class AudioAdapter implements ModalityAdapter {
         return w;
     }
 
-    private static BadInputException bad(ManifestEntry entry, Path file, String reason) {
+    private static BadInputException bad(Recording entry, Path file, String reason) {
         return new BadInputException(entry.where() + ": " + file + ": " + String.valueOf(reason).replaceAll("\\s+", " ").trim());
     }
 }

@@ -1,20 +1,19 @@
 package org.sensorium.modality.imu;
 
+import org.sensorium.modality.Recording;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.math3.analysis.interpolation.LinearInterpolator;
 import org.apache.commons.math3.analysis.polynomials.PolynomialSplineFunction;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
-import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 import org.sensorium.modality.imu.ImuReaders.Channel;
-import org.sensorium.modality.imu.ImuReaders.Recording;
 
 /**
  * IMU recordings: CSV, HMP text or GoPro GPMF, chosen by extension (see {@link ImuReaders}), giving
@@ -75,10 +74,10 @@ public final class ImuAdapter implements ModalityAdapter {
     }
 
     @Override
-    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
-        ManifestEntry.Source src = entry.sources().get(Modality.IMU);
+    public Item load(Recording entry, Clip clip) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.IMU);
         String where = entry.where() + ": " + src.path() + ": ";
-        Recording rec;
+        ImuReaders.Signals rec;
         try {
             rec = ImuReaders.read(src.path(), spec.channels());
         } catch (NoSuchFileException e) {
@@ -197,7 +196,7 @@ public final class ImuAdapter implements ModalityAdapter {
     }
 
     /** (W): the channel at t0 + i / rate, clamped to [first sample, min(source end, last sample)]. */
-    private double[] resample(Channel ch, ManifestEntry.Source src, double t0, int w) {
+    private double[] resample(Channel ch, Recording.Source src, double t0, int w) {
         double first = ch.t()[0];
         double last = ch.t()[ch.t().length - 1];
         if (!Double.isNaN(src.end())) {

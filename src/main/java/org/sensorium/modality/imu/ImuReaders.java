@@ -30,7 +30,7 @@ final class ImuReaders {
     }
 
     /** A recording: one {@link Channel} per requested channel, in the requested order. */
-    record Recording(List<Channel> channels) {}
+    record Signals(List<Channel> channels) {}
 
     /** File formats, by extension. */
     enum Format {
@@ -50,7 +50,7 @@ final class ImuReaders {
     }
 
     /** Reads the given channels (names such as ax, gz) from a file of any supported format. */
-    static Recording read(Path file, List<String> channels) throws IOException {
+    static Signals read(Path file, List<String> channels) throws IOException {
         return switch (Format.of(file)) {
             case CSV -> Csv.read(file, channels);
             case HMP -> select(Hmp.read(file), channels, "HMP");
@@ -77,13 +77,13 @@ final class ImuReaders {
     }
 
     /** The requested channels out of all a recording has; an IOException listing every missing one. */
-    private static Recording select(Map<String, Channel> all, List<String> wanted, String format) throws IOException {
+    private static Signals select(Map<String, Channel> all, List<String> wanted, String format) throws IOException {
         List<String> missing = wanted.stream().filter(c -> !all.containsKey(c)).toList();
         if (!missing.isEmpty()) {
             throw new IOException(format + " recording has no channel " + String.join(", ", missing) + " (it has "
                     + String.join(", ", all.keySet()) + "; set modalities.imu.channels=[" + String.join(",", all.keySet()) + "])");
         }
-        return new Recording(wanted.stream().map(all::get).toList());
+        return new Signals(wanted.stream().map(all::get).toList());
     }
 
     /**
@@ -96,7 +96,7 @@ final class ImuReaders {
 
         private Csv() {}
 
-        static Recording read(Path file, List<String> channels) throws IOException {
+        static Signals read(Path file, List<String> channels) throws IOException {
             List<String> lines = lines(file, StandardCharsets.UTF_8);
             int h = 0;
             while (h < lines.size() && lines.get(h).isBlank()) {
@@ -169,7 +169,7 @@ final class ImuReaders {
             return v;
         }
 
-        private static Recording transpose(List<double[]> rows, List<String> channels) {
+        private static Signals transpose(List<double[]> rows, List<String> channels) {
             int n = rows.size();
             double[] t = new double[n];
             double[][] ch = new double[channels.size()][n];
@@ -183,7 +183,7 @@ final class ImuReaders {
             for (int c = 0; c < ch.length; c++) {
                 out.add(new Channel(channels.get(c), t, ch[c]));
             }
-            return new Recording(out);
+            return new Signals(out);
         }
     }
 

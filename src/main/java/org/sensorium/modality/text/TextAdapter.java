@@ -1,5 +1,6 @@
 package org.sensorium.modality.text;
 
+import org.sensorium.modality.Recording;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,13 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.sensorium.config.ConfigException;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
-import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 
 /**
  * Text of a clip as WordPiece ids. The text is the subtitle cues (SRT/WebVTT) overlapping
@@ -72,7 +72,7 @@ public final class TextAdapter implements ModalityAdapter {
     }
 
     @Override
-    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
+    public Item load(Recording entry, Clip clip) throws BadInputException {
         if (spec.bag() == 1) {
             return tokenize(text(entry, clip));
         }
@@ -92,9 +92,9 @@ public final class TextAdapter implements ModalityAdapter {
      * Up to K texts of the clip, in this order: each subtitle cue overlapping the clip, the manifest's
      * captions, then the cues nearest the clip in time (MIL-NCE's neighbouring narrations). At least one.
      */
-    List<String> bag(ManifestEntry entry, Clip clip) throws BadInputException {
+    List<String> bag(Recording entry, Clip clip) throws BadInputException {
         java.util.LinkedHashSet<String> texts = new java.util.LinkedHashSet<>();
-        ManifestEntry.Source src = entry.sources().get(Modality.TEXT);
+        Recording.Source src = entry.sources().get(Modality.TEXT);
         List<Subtitles.Cue> cues = src == null ? List.of() : cues(entry, src);
         double from = src == null ? 0 : src.start() + clip.start();
         double to = from + clip.seconds();
@@ -117,7 +117,7 @@ public final class TextAdapter implements ModalityAdapter {
         return texts.stream().limit(spec.bag()).toList();
     }
 
-    private static List<Subtitles.Cue> cues(ManifestEntry entry, ManifestEntry.Source src) throws BadInputException {
+    private static List<Subtitles.Cue> cues(Recording entry, Recording.Source src) throws BadInputException {
         try {
             return Subtitles.read(src.path());
         } catch (IOException e) {
@@ -166,8 +166,8 @@ public final class TextAdapter implements ModalityAdapter {
      *
      * @throws BadInputException when the subtitle file is unusable, or there is neither a file nor a caption
      */
-    public String text(ManifestEntry entry, Clip clip) throws BadInputException {
-        ManifestEntry.Source src = entry.sources().get(Modality.TEXT);
+    public String text(Recording entry, Clip clip) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.TEXT);
         if (src != null) {
             List<Subtitles.Cue> cues = cues(entry, src);
             double from = src.start() + clip.start();

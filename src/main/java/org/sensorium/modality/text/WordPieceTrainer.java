@@ -1,5 +1,6 @@
 package org.sensorium.modality.text;
 
+import org.sensorium.modality.Recording;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -17,9 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.sensorium.data.ManifestEntry;
-import org.sensorium.data.SkipLog;
-import org.sensorium.modality.Modality;
+import org.sensorium.modality.SkipLog;
+import org.sensorium.config.Modality;
 
 /**
  * Learns a WordPiece vocabulary from a manifest's text and writes it as a HuggingFace tokenizer.json
@@ -87,14 +87,14 @@ public final class WordPieceTrainer {
      *
      * @throws SkipLog.StrictSkipException on the first unreadable file when strict
      */
-    public static Corpus read(List<ManifestEntry> entries, boolean strict) {
+    public static Corpus read(List<Recording> entries, boolean strict) {
         Map<String, Long> words = new HashMap<>();
         Map<Path, CueFile> files = new HashMap<>(); // each file read once, however many lines name it
         Set<String> cuesSeen = new HashSet<>();
         List<String> skipped = new ArrayList<>();
         int withoutText = 0, captions = 0, cues = 0;
-        for (ManifestEntry e : entries) {
-            ManifestEntry.Source src = e.sources().get(Modality.TEXT);
+        for (Recording e : entries) {
+            Recording.Source src = e.sources().get(Modality.TEXT);
             List<String> texts = new ArrayList<>(e.captions());
             if (src != null) {
                 CueFile file = files.computeIfAbsent(src.path(), CueFile::read);

@@ -65,7 +65,7 @@ import org.bytedeco.ffmpeg.avutil.AVRational;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.sensorium.data.BadInputException;
+import org.sensorium.modality.BadInputException;
 import org.sensorium.modality.ModalityAdapter;
 
 /**

@@ -1,12 +1,12 @@
 package org.sensorium.modality.video;
 
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
-import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.modality.Recording;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 
 /**
  * The compressed-domain motion field of a clip: {@link CompressedVideo#motion} at spec.fps from
@@ -35,7 +35,7 @@ public final class MotionAdapter implements ModalityAdapter {
     }
 
     @Override
-    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
+    public Item load(Recording entry, Clip clip) throws BadInputException {
         return new Item(field(entry, clip).values(), spec.inputShape(clip.seconds()), null);
     }
 
@@ -43,13 +43,13 @@ public final class MotionAdapter implements ModalityAdapter {
      * The field as a prediction target: {@link #load}'s values, with valid (T x gridH x gridW) marking the cells the
      * encoder measured (coverage &gt; 0; false for intra-coded cells and every cell of a key frame).
      */
-    public Item loadTarget(ManifestEntry entry, Clip clip) throws BadInputException {
+    public Item loadTarget(Recording entry, Clip clip) throws BadInputException {
         Item f = field(entry, clip);
         return new Item(f.values(), spec.inputShape(clip.seconds()), f.valid());
     }
 
-    private Item field(ManifestEntry entry, Clip clip) throws BadInputException {
-        ManifestEntry.Source src = entry.sources().get(Modality.MOTION);
+    private Item field(Recording entry, Clip clip) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.MOTION);
         double t0 = src.start() + clip.start();
         double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
         CompressedVideo.MotionField f;

@@ -1,16 +1,16 @@
 package org.sensorium.modality.video;
 
+import org.sensorium.modality.Recording;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.bytedeco.ffmpeg.global.avutil;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
-import org.sensorium.data.ManifestEntry;
-import org.sensorium.modality.Modality;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
+import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 
 /**
  * Video clips decoded by FFmpeg's libavcodec ({@link CompressedVideo#clip}): T = spec.frames(clip seconds) frames sampled at spec.fps
@@ -51,8 +51,8 @@ public final class VideoAdapter implements ModalityAdapter {
     }
 
     @Override
-    public Item load(ManifestEntry entry, Clip clip) throws BadInputException {
-        ManifestEntry.Source src = entry.sources().get(Modality.VIDEO);
+    public Item load(Recording entry, Clip clip) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.VIDEO);
         Path file = src.path();
         if (!Files.isRegularFile(file)) {
             throw bad(entry, file, "no such file");
@@ -89,8 +89,8 @@ public final class VideoAdapter implements ModalityAdapter {
      *
      * @return (T, H, W, 3), or null when the span has no key frame up to the clip's end
      */
-    public Item keyframeClip(ManifestEntry entry, Clip clip) throws BadInputException {
-        ManifestEntry.Source src = entry.sources().get(Modality.VIDEO);
+    public Item keyframeClip(Recording entry, Clip clip) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.VIDEO);
         double t0 = src.start() + clip.start();
         double end = Math.min(Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end(), t0 + clip.seconds() * clip.speed());
         Augment aug = clip.train() ? Augment.draw(spec, new SplittableRandom(clip.seed()).split()) : Augment.NONE;
@@ -183,7 +183,7 @@ public final class VideoAdapter implements ModalityAdapter {
         return out;
     }
 
-    private static BadInputException bad(ManifestEntry entry, Path file, String reason) {
+    private static BadInputException bad(Recording entry, Path file, String reason) {
         return new BadInputException(entry.where() + ": " + file + ": " + oneLine(reason));
     }
 

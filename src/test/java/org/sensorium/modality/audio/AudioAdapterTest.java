@@ -16,12 +16,12 @@ import javax.sound.sampled.AudioSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.config.ConfigException;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
 
 class AudioAdapterTest {
     private final AudioAdapter audio = new AudioAdapter(Fixtures.AUDIO, 2.0);
@@ -66,7 +66,7 @@ class AudioAdapterTest {
 
     @Test
     void decodesAacStereo48kFromMp4() throws BadInputException {
-        Item a = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("video/cup.mp4")), new Clip(1.0, 2.0, false, 3));
+        Item a = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("video/cup.mp4")).recording(), new Clip(1.0, 2.0, false, 3));
         assertArrayEquals(new long[] {192, 64}, a.shape());
         assertFinite(a.values());
         assertTrue(max(a.values()) > -1.5, "cup.mp4 at 1 s is not silent");
@@ -75,7 +75,7 @@ class AudioAdapterTest {
     @Test
     void decodesWavAndPadsPastTheEnd() throws BadInputException {
         // lena_singing.wav is 12.3 s: from 11.5 s on, 0.8 s of singing then zeros (the floor)
-        Item a = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("audio/lena_singing.wav")),
+        Item a = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("audio/lena_singing.wav")).recording(),
                 new Clip(11.5, 2.0, false, 3));
         assertArrayEquals(audio.inputShape(), a.shape());
         assertFinite(a.values());
@@ -84,7 +84,7 @@ class AudioAdapterTest {
         for (float v : lastFrame) {
             assertEquals(floor, v, 1e-6);
         }
-        Item b = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("audio/lena_singing.wav")),
+        Item b = audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("audio/lena_singing.wav")).recording(),
                 new Clip(2.0, 2.0, false, 3));
         assertFalse(Arrays.equals(a.values(), b.values()));
     }
@@ -112,7 +112,7 @@ class AudioAdapterTest {
         // 1.5 s = 24000 samples = 187.5 patches of 128 -> 187 patches, 23936 samples, 187 tokens
         assertArrayEquals(new long[] {23936}, wave.inputShape());
         assertEquals(187, spec.tokens(1.5));
-        Item item = wave.load(Fixtures.entry(Modality.AUDIO, wav), new Clip(0.25, 1.5, false, 1));
+        Item item = wave.load(Fixtures.entry(Modality.AUDIO, wav).recording(), new Clip(0.25, 1.5, false, 1));
         assertArrayEquals(new long[] {23936}, item.shape());
         for (int i = 0; i < 12000; i++) { // from 0.25 s = sample 4000; the file ends at 1.0 s = sample 12000 of the clip
             assertEquals(pcm[4000 + i] / 32768f, item.values()[i], 1e-6f, "sample " + i);
@@ -128,7 +128,7 @@ class AudioAdapterTest {
     @Test
     void videoWithoutSoundIsBadInput() {
         BadInputException e = assertThrows(BadInputException.class,
-                () -> audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("video/vtest.avi")), new Clip(0, 2, false, 1)));
+                () -> audio.load(Fixtures.entry(Modality.AUDIO, Fixtures.shared("video/vtest.avi")).recording(), new Clip(0, 2, false, 1)));
         assertTrue(e.getMessage().startsWith("manifest.jsonl:7 (id=t1): "), e.getMessage());
         assertTrue(e.getMessage().endsWith("vtest.avi: no audio track"), e.getMessage());
     }

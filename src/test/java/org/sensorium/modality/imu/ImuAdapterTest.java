@@ -12,12 +12,12 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
 
 class ImuAdapterTest {
     @TempDir Path dir;
@@ -35,7 +35,7 @@ class ImuAdapterTest {
 
     @Test
     void resamplesALinearRampTo50Hz() throws Exception {
-        Item it = imu.load(Fixtures.entry(Modality.IMU, ramp(), 0.5, Double.NaN), new Clip(0.25, 2.0, false, 0));
+        Item it = imu.load(Fixtures.entry(Modality.IMU, ramp(), 0.5, Double.NaN).recording(), new Clip(0.25, 2.0, false, 0));
         assertArrayEquals(new long[] {100, 6}, it.shape());
         float[] v = it.values();
         for (int i = 0; i < 100; i++) {
@@ -50,7 +50,7 @@ class ImuAdapterTest {
     @Test
     void clampsToTheRecordingEnds() throws Exception {
         // from 2.5 s: 2.50, 2.52, ..., 2.98, 3.00, then t > 3 s clamps to the last sample (ax = 3)
-        float[] v = imu.load(Fixtures.entry(Modality.IMU, ramp()), new Clip(2.5, 2.0, false, 0)).values();
+        float[] v = imu.load(Fixtures.entry(Modality.IMU, ramp()).recording(), new Clip(2.5, 2.0, false, 0)).values();
         assertEquals(2.98 / 9.81, v[24 * 6], 1e-6);
         assertEquals(3.0 / 9.81, v[25 * 6], 1e-6);
         assertEquals(3.0 / 9.81, v[99 * 6], 1e-6);
@@ -79,11 +79,11 @@ class ImuAdapterTest {
         }
         Path gappy = Files.writeString(dir.resolve("gappy.csv"), sb);
         BadInputException e = assertThrows(BadInputException.class,
-                () -> imu.load(Fixtures.entry(Modality.IMU, gappy), new Clip(2.0, 2, false, 0)));
+                () -> imu.load(Fixtures.entry(Modality.IMU, gappy).recording(), new Clip(2.0, 2, false, 0)));
         assertEquals("manifest.jsonl:7 (id=t1): " + gappy + ": gap of 1.500 s in ax between samples at 3.000 s and 4.500 s"
                 + " (median spacing 0.0100 s) inside the clip [2.000, 4.000) s", e.getMessage());
-        assertEquals(100 * 6, imu.load(Fixtures.entry(Modality.IMU, gappy), new Clip(0.5, 2, false, 0)).values().length);
-        assertEquals(100 * 6, imu.load(Fixtures.entry(Modality.IMU, gappy), new Clip(5.0, 2, false, 0)).values().length);
+        assertEquals(100 * 6, imu.load(Fixtures.entry(Modality.IMU, gappy).recording(), new Clip(0.5, 2, false, 0)).values().length);
+        assertEquals(100 * 6, imu.load(Fixtures.entry(Modality.IMU, gappy).recording(), new Clip(5.0, 2, false, 0)).values().length);
     }
 
     /** 1 Hz (amplitude 1) + 12 Hz (amplitude 1) at 100 Hz for 10 s, through a 4 Hz low-pass. */
@@ -133,7 +133,7 @@ class ImuAdapterTest {
     void zscoreGivesMeanZeroStdOnePerChannel() throws Exception {
         ModalitySpec.Imu spec = new ModalitySpec.Imu(50.0, List.of("ax", "ay", "az"), 10, 9.81, 3.14159, 5.0, "zscore");
         Path walk = Fixtures.shared("imu/hmp/Walk/Accelerometer-2011-03-24-09-51-07-walk-f1.txt");
-        float[] v = new ImuAdapter(spec, 4.0).load(Fixtures.entry(Modality.IMU, walk), new Clip(1, 4, false, 0)).values();
+        float[] v = new ImuAdapter(spec, 4.0).load(Fixtures.entry(Modality.IMU, walk).recording(), new Clip(1, 4, false, 0)).values();
         for (int c = 0; c < 3; c++) {
             double mean = 0;
             double sq = 0;
@@ -149,7 +149,7 @@ class ImuAdapterTest {
     @Test
     void zscoreOfAConstantChannelIsZeroNotNaN() throws Exception {
         ModalitySpec.Imu spec = new ModalitySpec.Imu(50.0, Fixtures.IMU.channels(), 10, 9.81, 3.14159, 0.0, "zscore");
-        float[] v = new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, ramp()), new Clip(0, 2, false, 0)).values();
+        float[] v = new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, ramp()).recording(), new Clip(0, 2, false, 0)).values();
         for (int i = 0; i < 100; i++) {
             assertEquals(0.0f, v[i * 6 + 2], 1e-6f, "az = 9.81 constant, std floored at 1e-6");
         }
@@ -167,7 +167,7 @@ class ImuAdapterTest {
 
     private void assertBad(String message, Path file) {
         BadInputException e = assertThrows(BadInputException.class,
-                () -> imu.load(Fixtures.entry(Modality.IMU, file), new Clip(0, 2, false, 0)));
+                () -> imu.load(Fixtures.entry(Modality.IMU, file).recording(), new Clip(0, 2, false, 0)));
         assertEquals(message, e.getMessage());
     }
 
@@ -182,10 +182,10 @@ class ImuAdapterTest {
         // The ramp: a = (t, 0, 9.81) / 9.81, g = (0, 0, 2t) / pi. A rotation keeps |a|, |g| and a . g at every sample.
         ImuAdapter rotating = new ImuAdapter(augmented(true, 0, 0), 2.0);
         var e = Fixtures.entry(Modality.IMU, ramp(), 0.5, Double.NaN);
-        float[] plain = rotating.load(e, new Clip(0.25, 2.0, false, 9)).values(); // evaluation: never augmented
-        assertArrayEquals(imu.load(e, new Clip(0.25, 2.0, false, 9)).values(), plain);
-        float[] turned = rotating.load(e, new Clip(0.25, 2.0, true, 9)).values();
-        float[] again = rotating.load(e, new Clip(0.25, 2.0, true, 9)).values();
+        float[] plain = rotating.load(e.recording(), new Clip(0.25, 2.0, false, 9)).values(); // evaluation: never augmented
+        assertArrayEquals(imu.load(e.recording(), new Clip(0.25, 2.0, false, 9)).values(), plain);
+        float[] turned = rotating.load(e.recording(), new Clip(0.25, 2.0, true, 9)).values();
+        float[] again = rotating.load(e.recording(), new Clip(0.25, 2.0, true, 9)).values();
         assertArrayEquals(turned, again); // the same seed, the same rotation
         boolean moved = false;
         for (int t = 0; t < 100; t++) {
@@ -205,14 +205,14 @@ class ImuAdapterTest {
     @Test
     void scalingMultipliesTheWholeWindowByOneFactorAndJitterAddsNoise() throws Exception {
         var e = Fixtures.entry(Modality.IMU, ramp(), 0.5, Double.NaN);
-        float[] plain = imu.load(e, new Clip(0.25, 2.0, false, 4)).values();
-        float[] scaled = new ImuAdapter(augmented(false, 0.5, 0), 2.0).load(e, new Clip(0.25, 2.0, true, 4)).values();
+        float[] plain = imu.load(e.recording(), new Clip(0.25, 2.0, false, 4)).values();
+        float[] scaled = new ImuAdapter(augmented(false, 0.5, 0), 2.0).load(e.recording(), new Clip(0.25, 2.0, true, 4)).values();
         double factor = scaled[2] / plain[2]; // az = 1 everywhere
         assertTrue(factor >= 0.5 && factor <= 1.5 && Math.abs(factor - 1) > 1e-6, "factor " + factor);
         for (int i = 0; i < plain.length; i++) {
             assertEquals(plain[i] * factor, scaled[i], 1e-5);
         }
-        float[] noisy = new ImuAdapter(augmented(false, 0, 0.1), 2.0).load(e, new Clip(0.25, 2.0, true, 4)).values();
+        float[] noisy = new ImuAdapter(augmented(false, 0, 0.1), 2.0).load(e.recording(), new Clip(0.25, 2.0, true, 4)).values();
         double sq = 0;
         for (int i = 0; i < plain.length; i++) {
             sq += (noisy[i] - plain[i]) * (noisy[i] - plain[i]);

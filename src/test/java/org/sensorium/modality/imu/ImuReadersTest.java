@@ -12,14 +12,14 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
 import org.sensorium.modality.imu.ImuReaders.Channel;
-import org.sensorium.modality.imu.ImuReaders.Recording;
+import org.sensorium.modality.imu.ImuReaders.Signals;
 
 class ImuReadersTest {
     private static final List<String> ALL = List.of("ax", "ay", "az", "gx", "gy", "gz");
@@ -32,7 +32,7 @@ class ImuReadersTest {
     @Test
     void hmpDecodesCodesToMetresPerSecondSquaredAt32Hz() throws IOException {
         Path f = Files.writeString(dir.resolve("a.txt"), "0 63 31\n0 63 31\n");
-        Recording r = ImuReaders.read(f, List.of("ax", "ay", "az"));
+        Signals r = ImuReaders.read(f, List.of("ax", "ay", "az"));
         assertEquals(-1.5 * 9.81, r.channels().get(0).v()[0], 1e-12);
         assertEquals(1.5 * 9.81, r.channels().get(1).v()[0], 1e-12);
         assertEquals((-1.5 + 31.0 / 63 * 3) * 9.81, r.channels().get(2).v()[1], 1e-12); // -0.0714 g
@@ -41,7 +41,7 @@ class ImuReadersTest {
 
     @Test
     void realHmpTrialLoadsWithThreeChannels() throws BadInputException {
-        Item it = new ImuAdapter(ACCEL_ONLY, 2.0).load(Fixtures.entry(Modality.IMU, WALK), new Clip(0, 2, false, 0));
+        Item it = new ImuAdapter(ACCEL_ONLY, 2.0).load(Fixtures.entry(Modality.IMU, WALK).recording(), new Clip(0, 2, false, 0));
         assertArrayEquals(new long[] {100, 3}, it.shape());
         for (float v : it.values()) {
             assertTrue(Math.abs(v) <= 1.5f + 1e-6f, "within +-1.5 g: " + v);
@@ -77,7 +77,7 @@ class ImuReadersTest {
     }
 
     /** About 200 Hz over about the given duration, finite values, mean |a| within a fraction of 9.81. */
-    private static void check(Recording r, double seconds, double tolerance) {
+    private static void check(Signals r, double seconds, double tolerance) {
         Channel ax = r.channels().get(0);
         int n = ax.t().length;
         assertTrue(n > 0.8 * 200 * seconds && n < 1.2 * 200 * seconds, "samples " + n);
@@ -97,7 +97,7 @@ class ImuReadersTest {
     @Test
     void goProLoadsThroughTheAdapter() throws BadInputException {
         Item it = new ImuAdapter(Fixtures.IMU, 2.0)
-                .load(Fixtures.entry(Modality.IMU, Fixtures.shared("imu/gopro/hero11.raw")), new Clip(1, 2, false, 0));
+                .load(Fixtures.entry(Modality.IMU, Fixtures.shared("imu/gopro/hero11.raw")).recording(), new Clip(1, 2, false, 0));
         assertArrayEquals(new long[] {100, 6}, it.shape());
     }
 
@@ -117,7 +117,7 @@ class ImuReadersTest {
 
     private void assertBad(ModalitySpec.Imu spec, Path file, String reason) {
         BadInputException e = assertThrows(BadInputException.class,
-                () -> new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, file), new Clip(0, 2, false, 0)));
+                () -> new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, file).recording(), new Clip(0, 2, false, 0)));
         assertEquals("manifest.jsonl:7 (id=t1): " + file + ": " + reason, e.getMessage());
     }
 }

@@ -1,5 +1,6 @@
 package org.sensorium.modality.text;
 
+import org.sensorium.modality.Recording;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,13 +19,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sensorium.config.ConfigException;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
 
 class TextAdapterTest {
     private static final TextAdapter TEXT = new TextAdapter(Fixtures.TEXT);
@@ -88,8 +89,8 @@ class TextAdapterTest {
     @Test
     void selectsCuesOverlappingTheClip() throws BadInputException {
         ManifestEntry e = Fixtures.entry(Modality.TEXT, Fixtures.shared("subtitles/sample.srt"), 10.0, Double.NaN);
-        assertEquals("[intro music]", TEXT.text(e, new Clip(1.0, 2.0, false, 0)));
-        Item none = TEXT.load(Fixtures.entry(Modality.TEXT, Fixtures.shared("subtitles/sample.srt"), 100.0, Double.NaN),
+        assertEquals("[intro music]", TEXT.text(e.recording(), new Clip(1.0, 2.0, false, 0)));
+        Item none = TEXT.load(Fixtures.entry(Modality.TEXT, Fixtures.shared("subtitles/sample.srt"), 100.0, Double.NaN).recording(),
                 new Clip(0, 2.0, false, 0));
         assertEquals(2, count(none.valid()));
     }
@@ -98,11 +99,11 @@ class TextAdapterTest {
     void captionsWhenNoSubtitleFile() throws BadInputException {
         ManifestEntry e = new ManifestEntry("c", "train", null, Map.of(), List.of("one", "two", "three"),
                 Path.of("manifest.jsonl"), 3);
-        assertEquals("one", TEXT.text(e, new Clip(0, 2, false, 99)));
+        assertEquals("one", TEXT.text(e.recording(), new Clip(0, 2, false, 99)));
         Set<String> drawn = new HashSet<>();
         for (long seed = 0; seed < 50; seed++) {
-            drawn.add(TEXT.text(e, new Clip(0, 2, true, seed)));
-            assertEquals(TEXT.text(e, new Clip(0, 2, true, seed)), TEXT.text(e, new Clip(0, 2, true, seed)));
+            drawn.add(TEXT.text(e.recording(), new Clip(0, 2, true, seed)));
+            assertEquals(TEXT.text(e.recording(), new Clip(0, 2, true, seed)), TEXT.text(e.recording(), new Clip(0, 2, true, seed)));
         }
         assertEquals(Set.of("one", "two", "three"), drawn);
     }
@@ -113,11 +114,11 @@ class TextAdapterTest {
         String srt = Files.readString(Fixtures.shared("subtitles/sample.srt")) + "\n\n99\n00:00:30,000 --> 00:00:31,000\nUn café\n";
         Path latin1 = Files.write(dir.resolve("x.srt"), srt.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
         BadInputException e = assertThrows(BadInputException.class,
-                () -> TEXT.load(Fixtures.entry(Modality.TEXT, latin1), new Clip(0, 2, false, 0)));
+                () -> TEXT.load(Fixtures.entry(Modality.TEXT, latin1).recording(), new Clip(0, 2, false, 0)));
         assertEquals("manifest.jsonl:7 (id=t1): " + latin1 + ": not UTF-8 text: byte 0xE9 at offset " + srt.indexOf('é')
                 + " (Latin-1 or Windows-1252? convert it, e.g. iconv -f windows-1252 -t utf-8)", e.getMessage());
         e = assertThrows(BadInputException.class,
-                () -> TEXT.load(Fixtures.entry(Modality.TEXT, dir.resolve("none.srt")), new Clip(0, 2, false, 0)));
+                () -> TEXT.load(Fixtures.entry(Modality.TEXT, dir.resolve("none.srt")).recording(), new Clip(0, 2, false, 0)));
         assertTrue(e.getMessage().endsWith("none.srt: no such file"), e.getMessage());
     }
 
@@ -150,18 +151,18 @@ class TextAdapterTest {
                 + "2\n00:00:01,000 --> 00:00:02,000\ntwo\n\n3\n00:00:05,000 --> 00:00:06,000\nfar\n\n"
                 + "4\n00:00:02,500 --> 00:00:03,000\nnear\n");
         ManifestEntry e = new ManifestEntry("b", "train", null,
-                Map.of(Modality.TEXT, new ManifestEntry.Source(srt, 0, Double.NaN)), List.of("cap"), Path.of("m.jsonl"), 1);
+                Map.of(Modality.TEXT, new Recording.Source(srt, 0, Double.NaN)), List.of("cap"), Path.of("m.jsonl"), 1);
         ModalitySpec.Text spec = new ModalitySpec.Text(Fixtures.TEXT.tokenizer(), 6, 30522, 4);
         try (TextAdapter bag = new TextAdapter(spec)) {
             // clip [0.5, 1.5): cues "one" and "two" overlap; then the caption; then "near" (1.0 s away) before "far" (3.5 s)
-            assertEquals(List.of("one", "two", "cap", "near"), bag.bag(e, new Clip(0.5, 1.0, true, 1)));
-            Item item = bag.load(e, new Clip(0.5, 1.0, true, 1));
+            assertEquals(List.of("one", "two", "cap", "near"), bag.bag(e.recording(), new Clip(0.5, 1.0, true, 1)));
+            Item item = bag.load(e.recording(), new Clip(0.5, 1.0, true, 1));
             assertArrayEquals(new long[] {4, 6}, item.shape());
             float[] row2 = Arrays.copyOfRange(item.values(), 12, 18);
             assertArrayEquals(bag.tokenize("cap").values(), row2);
             // a bag of 6 has only 5 texts: the last row is all padding
             try (TextAdapter six = new TextAdapter(new ModalitySpec.Text(Fixtures.TEXT.tokenizer(), 6, 30522, 6))) {
-                Item it = six.load(e, new Clip(0.5, 1.0, true, 1));
+                Item it = six.load(e.recording(), new Clip(0.5, 1.0, true, 1));
                 for (int i = 30; i < 36; i++) {
                     assertFalse(it.valid()[i]);
                 }

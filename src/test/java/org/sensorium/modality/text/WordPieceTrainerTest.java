@@ -19,13 +19,13 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.data.Item;
+import org.sensorium.modality.Item;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.SampleSetGenerator;
-import org.sensorium.data.SkipLog;
+import org.sensorium.modality.SkipLog;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.ModalitySpec;
 import org.sensorium.modality.text.WordPieceTrainer.Merge;
 import org.sensorium.modality.text.WordPieceTrainer.Vocabulary;
 
@@ -162,7 +162,7 @@ class WordPieceTrainerTest {
     @Test
     void sampleSetCaptionsEncodeWithoutUnknown(@TempDir Path dir) throws IOException {
         List<ManifestEntry> entries = Manifest.read(SampleSetGenerator.generate(dir.resolve("set"), 12, 7));
-        WordPieceTrainer.Corpus corpus = WordPieceTrainer.read(entries, false);
+        WordPieceTrainer.Corpus corpus = WordPieceTrainer.read(entries.stream().map(org.sensorium.data.ManifestEntry::recording).toList(), false);
         assertEquals(12, corpus.lines());
         assertEquals(List.of(), corpus.skipped());
         assertEquals(11, corpus.cues(), "one SRT cue per sample; sample 7 has captions only");
@@ -203,7 +203,7 @@ class WordPieceTrainerTest {
                 "{\"id\":\"e\",\"split\":\"val\",\"video\":{\"uri\":\"v.mp4\"}}",
                 "{\"id\":\"f\",\"split\":\"val\",\"text\":{\"uri\":\"good.srt\"}}") + "\n");
         List<ManifestEntry> entries = Manifest.read(manifest);
-        WordPieceTrainer.Corpus c = WordPieceTrainer.read(entries, false);
+        WordPieceTrainer.Corpus c = WordPieceTrainer.read(entries.stream().map(org.sensorium.data.ManifestEntry::recording).toList(), false);
         assertEquals(List.of(
                 "m.jsonl:3 (id=c): " + dir.resolve("latin1.srt") + ": not UTF-8 text: byte 0xE9 at offset 35"
                         + " (Latin-1 or Windows-1252? convert it, e.g. iconv -f windows-1252 -t utf-8)",
@@ -214,7 +214,7 @@ class WordPieceTrainerTest {
         assertEquals(2, c.cues(), "b reads the first cue, f both, but each cue counts once");
         assertEquals(Map.of("a", 2L, "cat", 2L, "sits", 1L, "the", 1L, "dog", 2L, "barks", 1L, "later", 1L, "cue", 1L),
                 c.words());
-        SkipLog.StrictSkipException strict = assertThrows(SkipLog.StrictSkipException.class, () -> WordPieceTrainer.read(entries, true));
+        SkipLog.StrictSkipException strict = assertThrows(SkipLog.StrictSkipException.class, () -> WordPieceTrainer.read(entries.stream().map(org.sensorium.data.ManifestEntry::recording).toList(), true));
         assertTrue(strict.getMessage().startsWith("m.jsonl:3 (id=c): ") && strict.getMessage().endsWith("(--strict)"));
     }
 

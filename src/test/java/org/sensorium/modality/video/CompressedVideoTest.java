@@ -28,13 +28,13 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
+import org.sensorium.config.Modality;
 
 class CompressedVideoTest {
     private static final double INF = Double.POSITIVE_INFINITY;
@@ -211,7 +211,7 @@ class CompressedVideoTest {
         // Fixtures.VIDEO is 32x32 with mean 0.45 and std 0.225 per channel; the clip at 0 starts on the key frame.
         Path box = Fixtures.shared("video/box.mp4");
         byte[] key = CompressedVideo.keyframes(box, 0, 1, 1, 32, 32).get(0).rgb();
-        float[] clip = new VideoAdapter(Fixtures.VIDEO, 2.0).load(Fixtures.entry(Modality.VIDEO, box), new Clip(0, 2.0, false, 1)).values();
+        float[] clip = new VideoAdapter(Fixtures.VIDEO, 2.0).load(Fixtures.entry(Modality.VIDEO, box).recording(), new Clip(0, 2.0, false, 1)).values();
         for (int i = 0; i < key.length; i++) {
             double fromClip = (clip[i] * 0.225 + 0.45) * 255;
             assertEquals(fromClip, key[i] & 0xFF, 1.01, "byte " + i);
@@ -388,9 +388,9 @@ class CompressedVideoTest {
     void theMotionAdapterGivesTheFieldOfTheManifestsVideoAsAnInput() throws Exception {
         // a manifest line with video has motion from the same file; (T, gh, gw, 2) = (8, 8, 8, 2) for 2 s at 4 fps
         ManifestEntry right = sample("right");
-        assertTrue(right.has(org.sensorium.modality.Modality.MOTION));
-        MotionAdapter adapter = new MotionAdapter(org.sensorium.modality.ModalitySpecs.DEFAULT_MOTION, 2.0);
-        org.sensorium.data.Item item = adapter.load(right, new org.sensorium.data.Clip(0, 2.0, false, 1));
+        assertTrue(right.has(org.sensorium.config.Modality.MOTION));
+        MotionAdapter adapter = new MotionAdapter(org.sensorium.config.ModalitySpecs.DEFAULT_MOTION, 2.0);
+        org.sensorium.modality.Item item = adapter.load(right.recording(), new org.sensorium.modality.Clip(0, 2.0, false, 1));
         assertArrayEquals(new long[] {8, 8, 8, 2}, item.shape());
         double x = 0, y = 0;
         for (int i = 0; i < item.values().length; i += 2) {
@@ -403,7 +403,7 @@ class CompressedVideoTest {
         assertEquals(f.field()[100] / 0.02, item.values()[100], 1e-4);
         assertNull(item.valid());
         // as a prediction target: valid marks the measured cells, none in the key frame (t = 0, 1 s: frames 0, 4)
-        org.sensorium.data.Item target = adapter.loadTarget(right, new org.sensorium.data.Clip(0, 2.0, false, 1));
+        org.sensorium.modality.Item target = adapter.loadTarget(right.recording(), new org.sensorium.modality.Clip(0, 2.0, false, 1));
         assertArrayEquals(item.values(), target.values(), 0f);
         for (int i = 0; i < target.valid().length; i++) {
             int frame = i / 64;

@@ -12,19 +12,19 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sensorium.data.BadInputException;
-import org.sensorium.data.Clip;
-import org.sensorium.data.Item;
+import org.sensorium.modality.BadInputException;
+import org.sensorium.modality.Clip;
+import org.sensorium.modality.Item;
 import org.sensorium.modality.Fixtures;
-import org.sensorium.modality.Modality;
-import org.sensorium.modality.ModalitySpec;
+import org.sensorium.config.Modality;
+import org.sensorium.config.ModalitySpec;
 
 class VideoAdapterTest {
     private final VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 2.0);
 
     @Test
     void boxClipHasSpecShapeAndNormalisedValues() throws BadInputException {
-        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(0, 2.0, false, 1));
+        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")).recording(), new Clip(0, 2.0, false, 1));
         assertArrayEquals(new long[] {8, 32, 32, 3}, a.shape());
         assertArrayEquals(video.inputShape(), a.shape());
         assertNull(a.valid());
@@ -33,19 +33,19 @@ class VideoAdapterTest {
         for (float v : a.values()) {
             assertTrue(Float.isFinite(v) && v >= lo && v <= hi, "value " + v);
         }
-        Item b = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(5.0, 2.0, false, 1));
+        Item b = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")).recording(), new Clip(5.0, 2.0, false, 1));
         assertFalse(Arrays.equals(a.values(), b.values()), "a clip at 5 s equals the clip at 0 s");
     }
 
     @Test
     void trainingClipsAreAugmentedFromTheirSeedAndEvaluationClipsAreNot() throws BadInputException {
         var box = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4"));
-        float[] eval1 = video.load(box, new Clip(3.0, 2.0, false, 1)).values();
-        float[] eval2 = video.load(box, new Clip(3.0, 2.0, false, 2)).values();
+        float[] eval1 = video.load(box.recording(), new Clip(3.0, 2.0, false, 1)).values();
+        float[] eval2 = video.load(box.recording(), new Clip(3.0, 2.0, false, 2)).values();
         assertArrayEquals(eval1, eval2);                                  // the seed does not touch evaluation
-        float[] a = video.load(box, new Clip(3.0, 2.0, true, 7)).values();
-        float[] b = video.load(box, new Clip(3.0, 2.0, true, 7)).values();
-        float[] c = video.load(box, new Clip(3.0, 2.0, true, 8)).values();
+        float[] a = video.load(box.recording(), new Clip(3.0, 2.0, true, 7)).values();
+        float[] b = video.load(box.recording(), new Clip(3.0, 2.0, true, 7)).values();
+        float[] c = video.load(box.recording(), new Clip(3.0, 2.0, true, 8)).values();
         assertArrayEquals(a, b);                                          // same seed, same augmentation
         assertFalse(Arrays.equals(a, c));
         assertFalse(Arrays.equals(a, eval1));
@@ -55,15 +55,15 @@ class VideoAdapterTest {
     void aFlipMirrorsEveryFrameOfTheClipTogether(@TempDir Path dir) throws Exception {
         // Only a flip (no crop, no colour change) on a square video, so no crop position is left to draw:
         // a training clip is the evaluation clip or its mirror image.
-        var onlyFlip = new org.sensorium.modality.ModalitySpec.Video(4.0, 32, 32, 2, 8, Fixtures.VIDEO.mean(),
+        var onlyFlip = new org.sensorium.config.ModalitySpec.Video(4.0, 32, 32, 2, 8, Fixtures.VIDEO.mean(),
                 Fixtures.VIDEO.std(), 1.0, true, 0.0, 0.0);
         VideoAdapter v = new VideoAdapter(onlyFlip, 2.0);
         org.sensorium.data.SampleSetGenerator.generate(dir, 1, 5);               // one 64x64 clip
         var box = Fixtures.entry(Modality.VIDEO, dir.resolve("media/s00000.mp4"));
-        float[] plain = v.load(box, new Clip(0.0, 2.0, false, 0)).values();
+        float[] plain = v.load(box.recording(), new Clip(0.0, 2.0, false, 0)).values();
         int flipped = 0;
         for (long seed = 0; seed < 6; seed++) {
-            float[] t = v.load(box, new Clip(0.0, 2.0, true, seed)).values();
+            float[] t = v.load(box.recording(), new Clip(0.0, 2.0, true, seed)).values();
             if (Arrays.equals(t, plain)) {
                 continue;
             }
@@ -129,7 +129,7 @@ class VideoAdapterTest {
     @Test
     void clipPastTheEndRepeatsTheLastFrame() throws BadInputException {
         // box.mp4 is 15.2 s long: targets 14.5, 14.75, ..., 16.25 s; the last ones repeat the final frame
-        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")), new Clip(14.5, 2.0, false, 1));
+        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4")).recording(), new Clip(14.5, 2.0, false, 1));
         int per = 32 * 32 * 3;
         float[] v = a.values();
         assertArrayEquals(Arrays.copyOfRange(v, 6 * per, 7 * per), Arrays.copyOfRange(v, 7 * per, 8 * per));
@@ -137,7 +137,7 @@ class VideoAdapterTest {
 
     @Test
     void decodesMsMpeg4Avi() throws BadInputException {
-        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/vtest.avi"), 10.0, 20.0),
+        Item a = video.load(Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/vtest.avi"), 10.0, 20.0).recording(),
                 new Clip(1.0, 2.0, false, 1));
         assertArrayEquals(new long[] {8, 32, 32, 3}, a.shape());
     }
@@ -145,12 +145,12 @@ class VideoAdapterTest {
     @Test
     void missingAndBrokenFilesAreBadInput(@TempDir Path dir) throws Exception {
         BadInputException e = assertThrows(BadInputException.class,
-                () -> video.load(Fixtures.entry(Modality.VIDEO, dir.resolve("nope.mp4")), new Clip(0, 2, false, 1)));
+                () -> video.load(Fixtures.entry(Modality.VIDEO, dir.resolve("nope.mp4")).recording(), new Clip(0, 2, false, 1)));
         assertTrue(e.getMessage().startsWith("manifest.jsonl:7 (id=t1): "), e.getMessage());
         assertTrue(e.getMessage().endsWith("nope.mp4: no such file"), e.getMessage());
         Path junk = Files.write(dir.resolve("junk.mp4"), new byte[] {1, 2, 3, 4, 5});
         e = assertThrows(BadInputException.class,
-                () -> video.load(Fixtures.entry(Modality.VIDEO, junk), new Clip(0, 2, false, 1)));
+                () -> video.load(Fixtures.entry(Modality.VIDEO, junk).recording(), new Clip(0, 2, false, 1)));
         assertTrue(e.getMessage().contains("junk.mp4: cannot decode"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
@@ -159,8 +159,8 @@ class VideoAdapterTest {
     void aClipAtSpeedTwoTakesEverySecondFrame() throws BadInputException {
         // speed 1: frames at 3.00, 3.25, 3.50, ... s; speed 2: at 3.0, 3.5, 4.0, 4.5 s = frames 0, 2, 4, 6 of speed 1
         var box = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4"));
-        float[] normal = video.load(box, new Clip(3.0, 2.0, false, 1)).values();
-        float[] fast = video.load(box, new Clip(3.0, 2.0, false, 1, 2.0)).values();
+        float[] normal = video.load(box.recording(), new Clip(3.0, 2.0, false, 1)).values();
+        float[] fast = video.load(box.recording(), new Clip(3.0, 2.0, false, 1, 2.0)).values();
         int per = 32 * 32 * 3;
         for (int i = 0; i < 4; i++) {
             assertArrayEquals(Arrays.copyOfRange(normal, 2 * i * per, (2 * i + 1) * per), Arrays.copyOfRange(fast, i * per, (i + 1) * per),
@@ -185,10 +185,10 @@ class VideoAdapterTest {
         // (stride: T = 2 s * 4 fps; fps 2: T = 4 s * 2 fps), from 30 s on.
         var avi = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/vtest.avi"));
         ModalitySpec.Video v = Fixtures.VIDEO;
-        float[] strided = new VideoAdapter(withStride(v, 5), 2.0).load(avi, new Clip(30.0, 2.0, false, 1)).values();
+        float[] strided = new VideoAdapter(withStride(v, 5), 2.0).load(avi.recording(), new Clip(30.0, 2.0, false, 1)).values();
         ModalitySpec.Video twoFps = new ModalitySpec.Video(2.0, v.height(), v.width(), v.tubeletFrames(), v.patch(), v.mean(), v.std(),
                 v.cropMinScale(), v.flip(), v.brightness(), v.contrast());
-        float[] atFps = new VideoAdapter(twoFps, 4.0).load(avi, new Clip(30.0, 4.0, false, 1)).values();
+        float[] atFps = new VideoAdapter(twoFps, 4.0).load(avi.recording(), new Clip(30.0, 4.0, false, 1)).values();
         assertEquals(8 * 32 * 32 * 3, strided.length);
         assertArrayEquals(atFps, strided);
     }
@@ -205,8 +205,8 @@ class VideoAdapterTest {
                 v.std(), v.cropMinScale(), v.flip(), v.brightness(), v.contrast(), 0.5);
         var box = Fixtures.entry(Modality.VIDEO, Fixtures.shared("video/box.mp4"));
         Clip clip = new Clip(3.0, 2.0, true, 11);
-        float[] plain = video.load(box, clip).values();                      // the same draws, without erasing
-        float[] mixed = new VideoAdapter(erasing, 2.0).load(box, clip).values();
+        float[] plain = video.load(box.recording(), clip).values();                      // the same draws, without erasing
+        float[] mixed = new VideoAdapter(erasing, 2.0).load(box.recording(), clip).values();
         int per = 32 * 32 * 3, frames = 8;
         int still = -1;
         for (int t = 0; t < frames && still < 0; t++) {                      // the static frame is left as it was

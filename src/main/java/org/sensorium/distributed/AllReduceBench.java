@@ -1,0 +1,128 @@
+package org.sensorium.distributed;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * `sensorium bench allreduce`: the ring all-reduce between worker JVMs against copies of the same bytes in one
+ * process. Bus bandwidth as NCCL's tests define it: algbw = bytes / time, busbw = algbw x 2 (w - 1) / w (the
+ * share of the data each rank must send and receive), so that it compares with a link's copy bandwidth.
+ */
+public final class AllReduceBench {
+    private AllReduceBench() {}
+
+    /** One size's timings (seconds per all-reduce, each after a barrier). */
+    public record Row(long bytes, double medianSeconds, double bestSeconds, double algBw, double busBw) {}
+
+    /** Run by every rank of the group: all-reduces of each size; rank 0's rows are returned (others: empty). */
+    public static List<Row> measure(Collective g, long[] bytes, int reps) {
+        List<Row> rows = new ArrayList<>();
+        for (long b : bytes) {
+            float[] x = new float[Math.toIntExact(b / Float.BYTES)];
+            Arrays.fill(x, 1f);
+            g.allReduce(x); // warm-up: the JIT, the socket buffers
+            double[] t = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                g.barrier();
+                long t0 = System.nanoTime();
+                g.allReduce(x);
+                t[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            Arrays.sort(t);
+            double median = t[reps / 2];
+            double alg = b / median;
+            rows.add(new Row(b, median, t[0], alg, alg * 2.0 * (g.worldSize() - 1) / g.worldSize()));
+        }
+        return g.rank() == 0 ? rows : List.of();
+    }
+
+    /** Bytes per second of copying the same bytes in this process (System.arraycopy of float arrays), best of reps. */
+    public static double memcpy(long bytes, int reps) {
+        float[] a = new float[Math.toIntExact(bytes / Float.BYTES)], b = new float[a.length];
+        Arrays.fill(a, 1f);
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i <= reps; i++) {
+            long t0 = System.nanoTime();
+            System.arraycopy(a, 0, b, 0, a.length);
+            double s = (System.nanoTime() - t0) / 1e9;
+            if (i > 0) {
+                best = Math.min(best, s);
+            }
+        }
+        return bytes / best;
+    }
+
+    /** Bytes per second of sending the same bytes through one loopback TCP connection between two threads of this process. */
+    public static double socketCopy(long bytes, int reps) throws IOException, InterruptedException {
+        try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel tx = SocketChannel.open(l.getLocalAddress()); SocketChannel rx = l.accept()) {
+            double best = Double.MAX_VALUE;
+            ByteBuffer src = ByteBuffer.allocateDirect(Group.CHUNK_BYTES), dst = ByteBuffer.allocateDirect(Group.CHUNK_BYTES);
+            for (int i = 0; i <= reps; i++) {
+                Thread writer = new Thread(() -> {
+                    try {
+                        for (long left = bytes; left > 0; ) {
+                            src.clear().limit((int) Math.min(src.capacity(), left));
+                            while (src.hasRemaining()) {
+                                left -= tx.write(src);
+                            }
+                        }
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                long t0 = System.nanoTime();
+                writer.start();
+                for (long got = 0; got < bytes; ) {
+                    dst.clear();
+                    got += rx.read(dst);
+                }
+                writer.join();
+                double s = (System.nanoTime() - t0) / 1e9;
+                if (i > 0) {
+                    best = Math.min(best, s);
+                }
+            }
+            return bytes / best;
+        }
+    }
+
+    /** The table, sizes in MB, bandwidths in GB/s (10^9 bytes). */
+    public static String table(int world, List<Row> rows, Map<Long, double[]> copies, int reps) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("ring all-reduce of float32 between %d JVMs on loopback, median of %d (after a barrier each);%n", world, reps));
+        sb.append("copies of the same bytes in one process of this run, best of the same count:\n");
+        sb.append(String.format("  %8s %10s %10s %10s %12s %12s %14s %13s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
+                "memcpy GB/s", "busbw/memcpy", "socket GB/s", "busbw/socket"));
+        for (Row r : rows) {
+            double[] c = copies.get(r.bytes());
+            sb.append(String.format("  %8d %10.4f %10.3f %10.3f %12.3f %12.3f %14.3f %13.3f%n", r.bytes() >> 20, r.medianSeconds(),
+                    r.algBw() / 1e9, r.busBw() / 1e9, c[0] / 1e9, r.busBw() / c[0], c[1] / 1e9, r.busBw() / c[1]));
+        }
+        return sb.toString();
+    }
+
+    /** Rows as JSON-friendly maps. */
+    public static List<Map<String, Object>> toMaps(List<Row> rows) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Row r : rows) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("bytes", r.bytes());
+            m.put("median_s", r.medianSeconds());
+            m.put("best_s", r.bestSeconds());
+            m.put("algbw", r.algBw());
+            m.put("busbw", r.busBw());
+            out.add(m);
+        }
+        return out;
+    }
+}
