@@ -56,11 +56,14 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Runs `pretrain` with these arguments as one rank of a worker group ({@link org.sensorium.distributed.Worker#run}).
+     * Runs `pretrain` with these arguments (a leading "pretrain" is allowed) as one rank of a worker group ({@link org.sensorium.distributed.Worker#run}).
      *
      * @throws DistException when a collective failed (the caller decides: a launcher stops the group)
      */
     public static int pretrain(String[] args, Collective group, String device) {
+        if (args.length > 0 && args[0].equals("pretrain")) { // a launcher may pass the command's name first
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        }
         PretrainCmd cmd = new PretrainCmd();
         cmd.group = group;
         cmd.device = device;

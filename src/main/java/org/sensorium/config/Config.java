@@ -13,65 +13,27 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         ModalitySpecs modalities) {
 
     public Config {
-        if (objectives.contrastive().weight() > 0) {
-            usesOnly("objectives.contrastive.pairs", objectives.contrastive().pairs(), data.modalities());
-        }
-        if (objectives.clustering().weight() > 0) {
-            usesOnly("objectives.clustering.pairs", objectives.clustering().pairs(), data.modalities());
-        }
-        if (objectives.milNce().weight() > 0) {
-            usesOnly("objectives.mil_nce.pairs", objectives.milNce().pairs(), data.modalities());
-            if (modalities.text().bag() < 2) {
-                throw new ConfigException("objectives.mil_nce.weight",
-                        "MIL-NCE needs a bag of texts: set modalities.text.bag to 2 or more (it is " + modalities.text().bag() + ")");
+        for (ObjectiveConfig o : objectives.all()) {
+            if (o.weight() > 0) {
+                o.check(data, model, modalities);
             }
         }
-        if (objectives.relativeSpeed().weight() > 0 && !data.modalities().contains(Modality.VIDEO)) {
-            throw new ConfigException("objectives.relative_speed.weight", "needs video in data.modalities " + data.modalities());
-        }
-        if (objectives.pseudoLabels().weight() > 0 && !data.modalities().contains(objectives.pseudoLabels().modality())) {
-            throw new ConfigException("objectives.pseudo_labels.modality",
-                    objectives.pseudoLabels().modality().key() + " is not in data.modalities " + data.modalities());
-        }
-        if (objectives.temporalOt().weight() > 0 && !data.modalities().contains(objectives.temporalOt().modality())) {
-            throw new ConfigException("objectives.temporal_ot.modality",
-                    objectives.temporalOt().modality().key() + " is not in data.modalities " + data.modalities());
-        }
-        if (objectives.maskedTokens().weight() > 0) {
-            checkMaskedTokens(objectives.maskedTokens(), data.modalities(), model.depth(), modalities.text().bag());
-        }
-        if (objectives.maskedSegments().weight() > 0) {
-            Modality m = objectives.maskedSegments().modality();
-            if (!data.modalities().contains(m)) {
-                throw new ConfigException("objectives.masked_segments.modality", m.key() + " is not in data.modalities " + data.modalities());
-            }
-            if (m == Modality.TEXT) {
-                throw new ConfigException("objectives.masked_segments.modality", "text has no time axis to cut into segments");
-            }
-        }
-        if (objectives.keyframeContext().weight() > 0 && !data.modalities().contains(Modality.VIDEO)) {
-            throw new ConfigException("objectives.keyframe_context.weight", "needs video in data.modalities " + data.modalities());
-        }
-        if (objectives.motionPrediction().weight() > 0) {
-            Modality from = objectives.motionPrediction().from();
-            if (!data.modalities().contains(from)) {
-                throw new ConfigException("objectives.motion_prediction.from", from.key() + " is not in data.modalities "
-                        + data.modalities() + ": add it, or predict from the other (video | motion)");
-            }
-            double horizon = objectives.motionPrediction().horizonSeconds();
-            if (modalities.motion().frames(horizon) < 1) {
-                throw new ConfigException("objectives.motion_prediction.horizon_seconds", horizon
-                        + " s holds no motion field at modalities.motion.fps = " + modalities.motion().fps()
-                        + " (needs at least half a field interval, 1 / (2 fps) s)");
-            }
-        }
-        if (objectives.twoView().weight() > 0) {
-            for (Modality m : objectives.twoView().modalities()) {
-                if (!data.modalities().contains(m)) {
-                    throw new ConfigException("objectives.two_view.modalities",
-                            m.key() + " is not in data.modalities " + data.modalities());
-                }
-            }
+    }
+
+    /**
+     * The config record of one objective: its weight (0 = off, not built), and the checks of its keys against the
+     * rest of the run (which modalities are decoded, the model's depth, the modality specs), run only when it is on.
+     */
+    public interface ObjectiveConfig {
+        float weight();
+
+        /** @throws ConfigException naming the objective's key that the rest of the config cannot serve */
+        default void check(Data data, Model model, ModalitySpecs modalities) {}
+    }
+
+    private static void decoded(String key, Modality m, List<Modality> modalities) {
+        if (!modalities.contains(m)) {
+            throw new ConfigException(key, m.key() + " is not in data.modalities " + modalities);
         }
     }
 
@@ -201,15 +163,28 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     /** objectives.*: each objective is on when its weight is above zero. */
     public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
             RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
-            MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction) {}
+            MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction) {
+        /** Every objective's config, in the order their checks run. */
+        public List<ObjectiveConfig> all() {
+            return List.of(contrastive, clustering, milNce, relativeSpeed, pseudoLabels, temporalOt, maskedTokens, maskedSegments,
+                    keyframeContext, motionPrediction, twoView);
+        }
+    }
 
     /** objectives.keyframe_context.*: InfoNCE between each video clip and the key frame of its group of pictures. */
-    public record KeyframeContext(float weight, float temperature) {
+    public record KeyframeContext(float weight, float temperature) implements ObjectiveConfig {
         public KeyframeContext {
             if (weight < 0) {
                 throw new ConfigException("objectives.keyframe_context.weight", weight + " must be >= 0");
             }
             positive("objectives.keyframe_context.temperature", temperature);
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            if (!data.modalities().contains(Modality.VIDEO)) {
+                throw new ConfigException("objectives.keyframe_context.weight", "needs video in data.modalities " + data.modalities());
+            }
         }
     }
 
@@ -217,7 +192,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      * objectives.motion_prediction.*: an MLP on the trunk tokens of the clip's last moment, in modality {@code from}
      * (video or motion), predicts the motion field after the clip.
      */
-    public record MotionPrediction(float weight, Modality from, double horizonSeconds, int hidden, int pool) {
+    public record MotionPrediction(float weight, Modality from, double horizonSeconds, int hidden, int pool) implements ObjectiveConfig {
         public MotionPrediction {
             if (weight < 0) {
                 throw new ConfigException("objectives.motion_prediction.weight", weight + " must be >= 0");
@@ -229,10 +204,23 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("objectives.motion_prediction.hidden", hidden);
             positive("objectives.motion_prediction.pool", pool);
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            if (!data.modalities().contains(from)) {
+                throw new ConfigException("objectives.motion_prediction.from", from.key() + " is not in data.modalities "
+                        + data.modalities() + ": add it, or predict from the other (video | motion)");
+            }
+            if (modalities.motion().frames(horizonSeconds) < 1) {
+                throw new ConfigException("objectives.motion_prediction.horizon_seconds", horizonSeconds
+                        + " s holds no motion field at modalities.motion.fps = " + modalities.motion().fps()
+                        + " (needs at least half a field interval, 1 / (2 fps) s)");
+            }
+        }
     }
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
-    public record Contrastive(float weight, List<Pair> pairs) {
+    public record Contrastive(float weight, List<Pair> pairs) implements ObjectiveConfig {
         public Contrastive {
             if (weight < 0) {
                 throw new ConfigException("objectives.contrastive.weight", weight + " must be >= 0");
@@ -240,6 +228,11 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (weight > 0 && (pairs == null || pairs.isEmpty())) {
                 throw new ConfigException("objectives.contrastive.pairs", "needs at least one pair like video-text");
             }
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            usesOnly("objectives.contrastive.pairs", pairs, data.modalities());
         }
     }
 
@@ -258,7 +251,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** objectives.clustering.*: online cross-modal clustering, swapped or joint prediction of Sinkhorn targets. */
     public record Clustering(float weight, List<Pair> pairs, int prototypes, double epsilon, int iterations,
-            double temperature, int queue, ClusterTargets targets) {
+            double temperature, int queue, ClusterTargets targets) implements ObjectiveConfig {
         public Clustering {
             if (weight < 0) {
                 throw new ConfigException("objectives.clustering.weight", weight + " must be >= 0");
@@ -279,6 +272,11 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.clustering.targets", "must be swapped or joint");
             }
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            usesOnly("objectives.clustering.pairs", pairs, data.modalities());
+        }
     }
 
     /**
@@ -288,7 +286,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      */
     public record TemporalOt(float weight, Modality modality, int windows, int prototypes, double epsilon, int iterations,
             double rho, double sigma, double temperature, float coherenceWeight, double coherenceNear, double coherenceFar,
-            double coherenceTemperature) {
+            double coherenceTemperature) implements ObjectiveConfig {
         public TemporalOt {
             if (weight < 0) {
                 throw new ConfigException("objectives.temporal_ot.weight", weight + " must be >= 0");
@@ -319,10 +317,15 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             }
             positive("objectives.temporal_ot.coherence_temperature", coherenceTemperature);
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            decoded("objectives.temporal_ot.modality", modality, data.modalities());
+        }
     }
 
     /** objectives.two_view.*: SimCLR / CVRL contrastive between two clips of the same recording, per modality. */
-    public record TwoView(float weight, List<Modality> modalities, float temperature) {
+    public record TwoView(float weight, List<Modality> modalities, float temperature) implements ObjectiveConfig {
         public TwoView {
             if (weight < 0) {
                 throw new ConfigException("objectives.two_view.weight", weight + " must be >= 0");
@@ -332,10 +335,17 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             }
             positive("objectives.two_view.temperature", temperature);
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            for (Modality m : modalities()) {
+                decoded("objectives.two_view.modalities", m, data.modalities());
+            }
+        }
     }
 
     /** objectives.mil_nce.*: MIL-NCE between a modality and a bag of texts (modalities.text.bag > 1). */
-    public record MilNce(float weight, List<Pair> pairs) {
+    public record MilNce(float weight, List<Pair> pairs) implements ObjectiveConfig {
         public MilNce {
             if (weight < 0) {
                 throw new ConfigException("objectives.mil_nce.weight", weight + " must be >= 0");
@@ -349,6 +359,15 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 }
             }
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            usesOnly("objectives.mil_nce.pairs", pairs, data.modalities());
+            if (modalities.text().bag() < 2) {
+                throw new ConfigException("objectives.mil_nce.weight",
+                        "MIL-NCE needs a bag of texts: set modalities.text.bag to 2 or more (it is " + modalities.text().bag() + ")");
+            }
+        }
     }
 
     /**
@@ -356,7 +375,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      * k clusters in file (written by {@code sensorium cluster}). The file itself is read, and its k checked,
      * when the objective is built.
      */
-    public record PseudoLabels(float weight, String file, Modality modality, int k) {
+    public record PseudoLabels(float weight, String file, Modality modality, int k) implements ObjectiveConfig {
         public PseudoLabels {
             if (weight < 0) {
                 throw new ConfigException("objectives.pseudo_labels.weight", weight + " must be >= 0");
@@ -368,10 +387,15 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.pseudo_labels.k", k + " must be >= 2");
             }
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            decoded("objectives.pseudo_labels.modality", modality, data.modalities());
+        }
     }
 
     /** objectives.relative_speed.*: RSPNet's relative playback speed and appearance terms on a second video clip. */
-    public record RelativeSpeed(float weight, List<Double> speeds, float temperature) {
+    public record RelativeSpeed(float weight, List<Double> speeds, float temperature) implements ObjectiveConfig {
         public RelativeSpeed {
             if (weight < 0) {
                 throw new ConfigException("objectives.relative_speed.weight", weight + " must be >= 0");
@@ -380,6 +404,13 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.relative_speed.speeds", speeds + ": needs speeds in (0, 8], e.g. [0.5, 1.0, 2.0]");
             }
             positive("objectives.relative_speed.temperature", temperature);
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            if (!data.modalities().contains(Modality.VIDEO)) {
+                throw new ConfigException("objectives.relative_speed.weight", "needs video in data.modalities " + data.modalities());
+            }
         }
     }
 
@@ -391,7 +422,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     public record MaskedTokens(float weight, List<Modality> modalities, double maskRatio,
             @JsonProperty("top_k_layers") int topKLayers, // snake case of topKLayers would be top_klayers
             String targetNorm,
-            float teacherMomentum, float teacherMomentumEnd, int teacherMomentumSteps) {
+            float teacherMomentum, float teacherMomentumEnd, int teacherMomentumSteps) implements ObjectiveConfig {
         public MaskedTokens {
             if (weight < 0) {
                 throw new ConfigException("objectives.masked_tokens.weight", weight + " must be >= 0");
@@ -410,6 +441,11 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
                 throw new ConfigException("objectives.masked_tokens.teacher_momentum_steps", teacherMomentumSteps + " must be >= 0 (0 = fixed)");
             }
         }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            checkMaskedTokens(this, data.modalities(), model.depth(), modalities.text().bag());
+        }
     }
 
     /**
@@ -418,7 +454,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      * learned mask embedding and a small transformer of its own reconstructs them.
      */
     public record MaskedSegments(float weight, Modality modality, int segments, double maskRatio, String targetNorm,
-            String encoder, float teacherMomentum, int decoderWidth, int decoderDepth, int decoderHeads) {
+            String encoder, float teacherMomentum, int decoderWidth, int decoderDepth, int decoderHeads) implements ObjectiveConfig {
         public MaskedSegments {
             if (weight < 0) {
                 throw new ConfigException("objectives.masked_segments.weight", weight + " must be >= 0");
@@ -440,6 +476,14 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (decoderWidth % decoderHeads != 0) {
                 throw new ConfigException("objectives.masked_segments.decoder_width",
                         decoderWidth + " is not divisible by decoder_heads=" + decoderHeads);
+            }
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            decoded("objectives.masked_segments.modality", modality, data.modalities());
+            if (modality == Modality.TEXT) {
+                throw new ConfigException("objectives.masked_segments.modality", "text has no time axis to cut into segments");
             }
         }
     }

@@ -6,11 +6,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.sensorium.config.Modality;
 
 /**
@@ -22,39 +23,35 @@ import org.sensorium.config.Modality;
  * @param inputs per modality (B, ...) in the adapter's input shape
  * @param present per modality, B booleans
  * @param valid per modality with padding (text): (B, N_m) boolean token mask; absent otherwise
- * @param speeds playback speed of each sample's video, B (1 except in RSPNet's second views)
- * @param starts where each sample's clip starts, in seconds from the start of its span, B
- * @param spans how long each sample's span is in seconds ({@link Spans#seconds}), B; NaN when unknown
+ * @param timing where each sample's clip sits in its recording, B
  */
 public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
-        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, float[] speeds, double[] starts, double[] spans) {
+        Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, List<Timing> timing) {
 
+    /**
+     * Where a clip sits in its recording.
+     *
+     * @param start seconds from the start of the sample's span to the clip's start
+     * @param span how long the sample's span is in seconds ({@link Spans#seconds}); NaN when unknown
+     * @param speed playback speed of the clip's video (1 except in RSPNet's second views)
+     */
+    public record Timing(double start, double span, double speed) {
+        public static final Timing UNKNOWN = new Timing(0, Double.NaN, 1);
+    }
+
+    /** Clips at the start of spans of unknown length, at normal speed. */
     public Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
             Map<Modality, boolean[]> present, Map<Modality, NDArray> valid) {
-        this(ids, labels, inputs, present, valid, ones(ids.size()));
-    }
-
-    /** Clips at the start of spans of unknown length. */
-    public Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
-            Map<Modality, boolean[]> present, Map<Modality, NDArray> valid, float[] speeds) {
-        this(ids, labels, inputs, present, valid, speeds, new double[ids.size()], nans(ids.size()));
-    }
-
-    private static double[] nans(int n) {
-        double[] s = new double[n];
-        Arrays.fill(s, Double.NaN);
-        return s;
-    }
-
-    private static float[] ones(int n) {
-        float[] s = new float[n];
-        Arrays.fill(s, 1f);
-        return s;
+        this(ids, labels, inputs, present, valid, Collections.nCopies(ids.size(), Timing.UNKNOWN));
     }
 
     /** The same batch with the given per-sample playback speeds. */
     public Batch withSpeeds(float[] s) {
-        return new Batch(ids, labels, inputs, present, valid, s, starts, spans);
+        List<Timing> t = new ArrayList<>();
+        for (int i = 0; i < s.length; i++) {
+            t.add(new Timing(timing.get(i).start(), timing.get(i).span(), s[i]));
+        }
+        return new Batch(ids, labels, inputs, present, valid, t);
     }
 
     public int size() {
@@ -78,11 +75,30 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         return present.get(m);
     }
 
+    /** Playback speed of each sample's video, B. */
+    public float[] speeds() {
+        float[] s = new float[size()];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) timing.get(i).speed();
+        }
+        return s;
+    }
+
+    /** Where each sample's clip starts, seconds from the start of its span, B. */
+    public double[] starts() {
+        return timing.stream().mapToDouble(Timing::start).toArray();
+    }
+
+    /** How long each sample's span is in seconds, B; NaN when unknown. */
+    public double[] spans() {
+        return timing.stream().mapToDouble(Timing::span).toArray();
+    }
+
     /**
      * Collates decoded samples into tensors owned by {@code manager}.
      *
      * @param samples B decoded samples; a sample's items map lacks the modalities it does not have
-     * @param shapes input shape of one sample for every modality of the run
+     * @param shapes input shape of one sample for every modality of the batch
      */
     public static Batch collate(NDManager manager, List<Decoded> samples, Map<Modality, long[]> shapes) {
         int b = samples.size();
@@ -121,74 +137,99 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         }
         List<String> ids = samples.stream().map(s -> s.entry().id()).toList();
         List<String> labels = samples.stream().map(s -> s.entry().label()).toList();
-        double[] starts = samples.stream().mapToDouble(Decoded::start).toArray();
-        double[] spans = samples.stream().mapToDouble(s -> Spans.seconds(s.entry().recording())).toArray();
-        return new Batch(ids, labels, inputs, present, valid, ones(b), starts, spans);
+        List<Timing> timing = samples.stream()
+                .map(s -> new Timing(s.start(), Spans.seconds(s.entry().recording()), s.speed())).toList();
+        return new Batch(ids, labels, inputs, present, valid, timing);
+    }
+
+    /** Modality m alone of the samples (every sample must have it), in its items' shape. */
+    public static Batch only(NDManager manager, List<Decoded> samples, Modality m) {
+        return collate(manager, samples, Map.of(m, samples.get(0).items().get(m).shape()));
     }
 
     /**
-     * The second views of samples decoded with two views (two-view objectives), as a batch of the
-     * same samples in the same order; only the modalities that have second views.
+     * The extra e of each sample as a batch of the same samples in the same order, present where the sample has
+     * it, in the shape of its items; null when no sample of the list has it.
      */
-    public static Batch collateSecond(NDManager manager, List<Decoded> samples, Map<Modality, long[]> shapes) {
-        Map<Modality, long[]> second = new EnumMap<>(Modality.class);
+    public static Batch collate(NDManager manager, List<Decoded> samples, Extra e) {
+        Map<Modality, long[]> shapes = new EnumMap<>(Modality.class);
         for (Decoded d : samples) {
-            for (Modality m : d.second().keySet()) {
-                second.put(m, shapes.get(m));
+            Decoded x = d.extras().get(e);
+            if (x != null) {
+                x.items().forEach((m, item) -> shapes.putIfAbsent(m, item.shape()));
             }
         }
-        return collate(manager, samples.stream().map(d -> new Decoded(d.entry(), d.second())).toList(), second)
-                .withSpeeds(secondSpeeds(samples));
-    }
-
-    /**
-     * One sample after decoding: its manifest entry, an item per modality it has, and, when a
-     * two-view objective is on, a second view (another clip, other augmentation) of some modalities;
-     * start is where the (first) clip starts, in seconds from the start of the sample's span.
-     *
-     * @param keyframe when context matching is on: the key frame of the clip's group of pictures as a static
-     *     video clip (T, H, W, 3); null when off or when the recording has none there
-     * @param future when motion prediction is on: the motion field right after the clip (T', gridH, gridW, 2);
-     *     null when off or when the recording ends first
-     */
-    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed,
-            double start, Item keyframe, Item future) {
-        public Decoded(ManifestEntry entry, Map<Modality, Item> items) {
-            this(entry, items, Map.of(), 1.0, 0.0);
-        }
-
-        public Decoded(ManifestEntry entry, Map<Modality, Item> items, double start) {
-            this(entry, items, Map.of(), 1.0, start);
-        }
-
-        public Decoded(ManifestEntry entry, Map<Modality, Item> items, Map<Modality, Item> second, double secondSpeed,
-                double start) {
-            this(entry, items, second, secondSpeed, start, null, null);
-        }
-    }
-
-    /**
-     * One per-sample item of the decoded samples (e.g. {@link Decoded#keyframe}) as a batch of modality m, the
-     * same samples in the same order, present where the item is not null; null when no sample has one. The
-     * items' shape is the input shape of m in that batch.
-     */
-    public static Batch collateOne(NDManager manager, List<Decoded> samples, Modality m, Function<Decoded, Item> pick) {
-        Item first = samples.stream().map(pick).filter(java.util.Objects::nonNull).findFirst().orElse(null);
-        if (first == null) {
+        if (shapes.isEmpty()) {
             return null;
         }
         List<Decoded> picked = samples.stream()
-                .map(d -> new Decoded(d.entry(), pick.apply(d) == null ? Map.of() : Map.of(m, pick.apply(d))))
-                .toList();
-        return collate(manager, picked, Map.of(m, first.shape()));
+                .map(d -> d.extras().getOrDefault(e, new Decoded(d.entry(), Map.of()))).toList();
+        return collate(manager, picked, shapes);
     }
 
-    /** Playback speed of each sample's second video view (RSPNet), B; 1 without second views. */
-    public static float[] secondSpeeds(List<Decoded> samples) {
-        float[] s = new float[samples.size()];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = (float) samples.get(i).secondSpeed();
+    /** What the loader decodes per sample, besides its main clip, for one objective's need ({@link Needs}). */
+    public enum Extra {
+        /** Another clip of the same recording, own augmentation, for the modalities of {@link Needs#secondViews}. */
+        SECOND_VIEW(true),
+        /** The key frame of the clip's group of pictures as a static video clip (T, H, W, 3). */
+        KEYFRAME(true),
+        /** The motion field right after the clip, input MOTION's layout (T', gridH, gridW, 2), as a target. */
+        FUTURE_MOTION(false);
+
+        private final boolean input;
+
+        Extra(boolean input) {
+            this.input = input;
         }
-        return s;
+
+        /** Whether the extra goes through the encoder (a view) or is only read as a target. */
+        public boolean input() {
+            return input;
+        }
+    }
+
+    /**
+     * One sample after decoding: its manifest entry, an item per modality it has, where its clip starts (seconds from
+     * the start of the sample's span) and at which playback speed, and the extras the objectives asked for; an extra
+     * is absent where the recording has none (no key frame there, recording ends first).
+     */
+    public record Decoded(ManifestEntry entry, Map<Modality, Item> items, double start, double speed, Map<Extra, Decoded> extras) {
+        public Decoded {
+            Map<Extra, Decoded> copy = new EnumMap<>(Extra.class);
+            copy.putAll(extras);
+            extras = Collections.unmodifiableMap(copy);
+        }
+
+        public Decoded(ManifestEntry entry, Map<Modality, Item> items) {
+            this(entry, items, 0.0);
+        }
+
+        public Decoded(ManifestEntry entry, Map<Modality, Item> items, double start) {
+            this(entry, items, start, 1.0, Map.of());
+        }
+
+        /** This sample with extra e added. */
+        public Decoded with(Extra e, Decoded extra) {
+            Map<Extra, Decoded> x = new EnumMap<>(Extra.class);
+            x.putAll(extras);
+            x.put(e, extra);
+            return new Decoded(entry, items, start, speed, x);
+        }
+
+        /** Extra e, or null when the sample has none. */
+        public Decoded extra(Extra e) {
+            return extras.get(e);
+        }
+
+        /** The item of modality m of extra e, or null. */
+        public Item extraItem(Extra e, Modality m) {
+            Decoded x = extras.get(e);
+            return x == null ? null : x.items().get(m);
+        }
+
+        /** The manifest's free attributes of the sample (e.g. the sample set's colour and shape). */
+        public Map<String, String> attributes() {
+            return entry.attributes();
+        }
     }
 }

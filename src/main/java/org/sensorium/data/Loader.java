@@ -20,6 +20,7 @@ import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.video.MotionAdapter;
 import org.sensorium.modality.video.VideoAdapter;
+import org.sensorium.config.ModalitySpecs;
 
 /**
  * Feeds training micro-batches: a deterministic shuffle per epoch from (seed, epoch), samples
@@ -59,7 +60,7 @@ public final class Loader implements AutoCloseable {
     private final long seed;
     private final double clipSeconds;
     private final SkipLog skips;
-    private final SecondViews secondViews;
+    private final Views views;
     private final ExecutorService pool;
     private final ArrayDeque<Future<List<Batch.Decoded>>> queue = new ArrayDeque<>();
     private Cursor cursor;   // next sample handed to the trainer
@@ -69,51 +70,46 @@ public final class Loader implements AutoCloseable {
 
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard) {
-        this(entries, adapters, microBatch, seed, clipSeconds, threads, prefetchBatches, skips, start, shard, SecondViews.NONE);
+        this(entries, adapters, microBatch, seed, clipSeconds, threads, prefetchBatches, skips, start, shard, Views.NONE);
     }
 
     /**
-     * What the objectives want decoded per sample besides its main clip: the modalities two-view objectives
-     * want a second time, at which video playback speeds (one drawn per sample; RSPNet), [1] for the same
-     * speed; how many windows of each sample to decode (temporal OT on windows: each sample becomes that
-     * many consecutive clips tiling its span, see {@link #windowClip}; 1 = one clip); and the compressed-video
-     * context of the main clip.
-     *
-     * @param keyframes when not null, each sample also gets the key frame of its clip's group of pictures as a
-     *     static clip ({@link VideoAdapter#keyframeClip}; context matching)
-     * @param future when not null, each sample also gets the motion field of the futureSeconds right after its
-     *     clip, decoded by this adapter (built for futureSeconds; motion prediction); see {@link #futureMotion}
+     * How samples are decoded besides their main clip: what the objectives need ({@link Needs}), and the adapters
+     * of the context the loader builds for it (the key frame as a static video clip, the future motion field).
      */
-    public record SecondViews(Set<Modality> modalities, List<Double> speeds, int windows, VideoAdapter keyframes,
-            MotionAdapter future, double futureSeconds) {
-        public static final SecondViews NONE = new SecondViews(Set.of(), List.of(1.0));
+    public record Views(Needs needs, VideoAdapter keyframes, MotionAdapter future) {
+        public static final Views NONE = new Views(Needs.NONE, null, null);
 
-        public SecondViews {
-            modalities = Set.copyOf(modalities);
-            speeds = List.copyOf(speeds);
-            if (windows < 1) {
-                throw new IllegalArgumentException("windows must be >= 1, got " + windows);
-            }
+        /** The views of needs, with the adapters their context takes from the run's modality specs. */
+        public static Views of(Needs needs, ModalitySpecs specs, double clipSeconds) {
+            return new Views(needs, needs.keyframes() ? new VideoAdapter(specs.video(), clipSeconds) : null,
+                    needs.futureSeconds() > 0 ? new MotionAdapter(specs.motion(), needs.futureSeconds()) : null);
         }
 
-        public SecondViews(Set<Modality> modalities, List<Double> speeds) {
-            this(modalities, speeds, 1, null, null, 0);
+        /** The same views without the second views (context only). */
+        public Views contextOnly() {
+            return new Views(new Needs(java.util.Set.of(), List.of(1.0), 1, needs.keyframes(), needs.futureSeconds()), keyframes, future);
         }
 
-        public SecondViews(Set<Modality> modalities, List<Double> speeds, int windows) {
-            this(modalities, speeds, windows, null, null, 0);
+        /** The same second views without the context. */
+        public Views secondOnly() {
+            return new Views(Needs.ofSecondViews(needs.secondViews(), needs.speeds()), null, null);
+        }
+
+        int windows() {
+            return needs.windows();
         }
     }
 
     /**
-     * @param secondViews modalities decoded twice per sample (two-view objectives: SimCLR, CVRL, RSPNet):
-     *     the second clip starts at a gap drawn by {@link #secondClip}, has its own augmentation seed
-     *     and, for video, a playback speed drawn from secondViews.speeds; and the main clip's compressed-video
-     *     context ({@link #withContext})
+     * @param views what is decoded besides each main clip: second views (two-view objectives: SimCLR, CVRL,
+     *     RSPNet; the second clip starts at a gap drawn by {@link #secondClip}, has its own augmentation seed
+     *     and, for video, a playback speed drawn from the needs' speeds), windows, and the main clip's
+     *     compressed-video context ({@link #withContext})
      */
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard,
-            SecondViews secondViews) {
+            Views views) {
         if (entries.size() / shard.worldSize() < microBatch) {
             throw new ManifestException("the training split has " + entries.size() + " samples: fewer than one micro-batch of "
                     + microBatch + " for each of " + shard.worldSize() + " worker(s)");
@@ -126,7 +122,7 @@ public final class Loader implements AutoCloseable {
         this.seed = seed;
         this.clipSeconds = clipSeconds;
         this.skips = skips;
-        this.secondViews = secondViews;
+        this.views = views;
         this.pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "sensorium-loader");
             t.setDaemon(true);
@@ -153,7 +149,7 @@ public final class Loader implements AutoCloseable {
      */
     public List<Batch.Decoded> next() throws InterruptedException {
         fill();
-        List<Batch.Decoded> out = new ArrayList<>(microBatch * secondViews.windows());
+        List<Batch.Decoded> out = new ArrayList<>(microBatch * views.windows());
         for (int i = 0; i < microBatch; i++) {
             Future<List<Batch.Decoded>> f = queue.poll();
             try {
@@ -176,7 +172,7 @@ public final class Loader implements AutoCloseable {
             int global = shard.global(c.position());
             ManifestEntry e = entries.get(permutation(c.epoch())[global]);
             long sampleSeed = mix(seed, c.epoch(), global);
-            queue.add(pool.submit(() -> secondViews.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed, adapters, clipSeconds, secondViews, skips))));
+            queue.add(pool.submit(() -> views.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed, adapters, clipSeconds, views, skips))));
             submitted = advance(c);
         }
     }
@@ -187,7 +183,7 @@ public final class Loader implements AutoCloseable {
 
     /** The sample's windows (training clips, in time order); none when any is broken. */
     private List<Batch.Decoded> decodeWindows(ManifestEntry e, long sampleSeed) {
-        int n = secondViews.windows();
+        int n = views.windows();
         List<Batch.Decoded> out = new ArrayList<>(n);
         for (int k = 0; k < n; k++) {
             Batch.Decoded d = decode(e, windowClip(e, mix(sampleSeed, 4, k), k, n, clipSeconds, true), adapters, skips);
@@ -216,23 +212,25 @@ public final class Loader implements AutoCloseable {
      * compressed-video context when those objectives are on; null when broken.
      */
     static Batch.Decoded decodeViews(ManifestEntry e, long sampleSeed, Map<Modality, ModalityAdapter> adapters,
-            double clipSeconds, SecondViews secondViews, SkipLog skips) {
+            double clipSeconds, Views views, SkipLog skips) {
         Clip first = clip(e, sampleSeed, true, clipSeconds);
         Batch.Decoded d = decode(e, first, adapters, skips);
-        if (d != null && !secondViews.modalities().isEmpty()) {
+        if (d != null && !views.needs().secondViews().isEmpty()) {
             Map<Modality, ModalityAdapter> chosen = new EnumMap<>(Modality.class);
-            secondViews.modalities().forEach(m -> {
+            views.needs().secondViews().forEach(m -> {
                 if (adapters.containsKey(m)) {
                     chosen.put(m, adapters.get(m));
                 }
             });
             long seed2 = mix(sampleSeed, 2, 0);
-            List<Double> speeds = secondViews.speeds();
+            List<Double> speeds = views.needs().speeds();
             double speed = speeds.get(new SplittableRandom(mix(seed2, 3, 0)).nextInt(speeds.size()));
-            Batch.Decoded second = decode(e, secondClip(e, first, seed2, clipSeconds, speed), chosen, skips);
-            d = second == null ? null : new Batch.Decoded(e, d.items(), second.items(), speed, d.start());
+            Clip other = secondClip(e, first, seed2, clipSeconds, speed);
+            Batch.Decoded second = decode(e, other, chosen, skips);
+            d = second == null ? null : d.with(Batch.Extra.SECOND_VIEW,
+                    new Batch.Decoded(e, second.items(), other.start(), speed, Map.of()));
         }
-        return d == null ? null : withContext(d, first, secondViews, skips);
+        return d == null ? null : withContext(d, first, views, skips);
     }
 
     /**
@@ -241,7 +239,7 @@ public final class Loader implements AutoCloseable {
      * there, or ends before the future window does, keeps a null there (its objectives mask it out); a
      * recording that fails to decode makes the sample broken: null, and a skip.
      */
-    public static Batch.Decoded withContext(Batch.Decoded d, Clip clip, SecondViews views, SkipLog skips) {
+    public static Batch.Decoded withContext(Batch.Decoded d, Clip clip, Views views, SkipLog skips) {
         if (views.keyframes() == null && views.future() == null) {
             return d;
         }
@@ -249,8 +247,15 @@ public final class Loader implements AutoCloseable {
         try {
             Item keyframe = views.keyframes() != null && e.has(Modality.VIDEO) ? views.keyframes().keyframeClip(e.recording(), clip) : null;
             Item future = views.future() != null && e.has(Modality.MOTION)
-                    ? futureMotion(e, clip, views.future(), views.futureSeconds()) : null;
-            return new Batch.Decoded(e, d.items(), d.second(), d.secondSpeed(), d.start(), keyframe, future);
+                    ? futureMotion(e, clip, views.future(), views.needs().futureSeconds()) : null;
+            Batch.Decoded out = d;
+            if (keyframe != null) {
+                out = out.with(Batch.Extra.KEYFRAME, new Batch.Decoded(e, Map.of(Modality.VIDEO, keyframe), clip.start()));
+            }
+            if (future != null) {
+                out = out.with(Batch.Extra.FUTURE_MOTION, new Batch.Decoded(e, Map.of(Modality.MOTION, future), clip.start()));
+            }
+            return out;
         } catch (BadInputException ex) {
             skips.skip(e.id(), ex);
             return null;
@@ -366,12 +371,12 @@ public final class Loader implements AutoCloseable {
      */
     public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
             double clipSeconds, int k, int n, int threads, long seed, SkipLog skips) throws InterruptedException {
-        return decodeAll(split, adapters, clipSeconds, k, n, threads, seed, skips, SecondViews.NONE);
+        return decodeAll(split, adapters, clipSeconds, k, n, threads, seed, skips, Views.NONE);
     }
 
     /** {@link #decodeAll}, each clip with its compressed-video context as views asks ({@link #withContext}; no second views). */
     public static List<Batch.Decoded> decodeAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
-            double clipSeconds, int k, int n, int threads, long seed, SkipLog skips, SecondViews views)
+            double clipSeconds, int k, int n, int threads, long seed, SkipLog skips, Views views)
             throws InterruptedException {
         return decodeEach(split, threads, (i, e) -> {
             Clip c = evalClip(e, mix(seed, -1 - k, i), k, n, clipSeconds);
@@ -386,7 +391,7 @@ public final class Loader implements AutoCloseable {
      * gives the same clips; in order, broken samples skipped.
      */
     public static List<Batch.Decoded> decodeViewsAll(List<ManifestEntry> split, Map<Modality, ModalityAdapter> adapters,
-            double clipSeconds, int threads, long seed, SkipLog skips, SecondViews views) throws InterruptedException {
+            double clipSeconds, int threads, long seed, SkipLog skips, Views views) throws InterruptedException {
         return decodeEach(split, threads, (i, e) -> decodeViews(e, mix(seed, -9, i), adapters, clipSeconds, views, skips));
     }
 

@@ -19,6 +19,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
 import org.sensorium.config.Modality;
 
 /**
@@ -44,6 +46,36 @@ public final class Manifest {
         } catch (IOException e) {
             throw new ManifestException(jsonl + ": cannot read: " + e.getMessage());
         }
+    }
+
+    /**
+     * The manifest a run trains on: data.manifest, or the built-in sample set (generated once into the cache,
+     * {@link #cacheRoot}): data.synth_long long recordings when above 0, else data.synth_samples short samples.
+     *
+     * @throws ConfigException naming data.manifest when that file does not exist
+     */
+    public static Path forRun(Config.Data d) throws IOException {
+        if (!d.manifest().isBlank()) {
+            Path p = Path.of(d.manifest());
+            if (!Files.isRegularFile(p)) {
+                throw new ConfigException("data.manifest", p + ": no such file");
+            }
+            return p;
+        }
+        return d.synthLong() > 0 ? SampleSetGenerator.ensureLong(cacheRoot(d), d.synthLong(), d.synthSegments(), d.synthSeed())
+                : SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
+    }
+
+    /** Where sample sets are generated: data.cache_dir, else $SENSORIUM_CACHE, else ~/.cache/sensorium. */
+    public static Path cacheRoot(Config.Data d) {
+        if (!d.cacheDir().isBlank()) {
+            return Path.of(d.cacheDir());
+        }
+        String env = System.getenv("SENSORIUM_CACHE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "sensorium");
     }
 
     /** All entries of the manifest, in file order; relative uris resolve against the manifest's folder. */

@@ -210,7 +210,7 @@ public final class Retrieval {
         return Arrays.stream(ranks).filter(r -> r <= k).count() / (double) ranks.length;
     }
 
-    static double dot(float[] x, float[] y) {
+    public static double dot(float[] x, float[] y) {
         double s = 0;
         for (int i = 0; i < x.length; i++) {
             s += x[i] * y[i];

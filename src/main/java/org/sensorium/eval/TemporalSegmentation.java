@@ -21,11 +21,11 @@ import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
-import org.sensorium.objective.TemporalOt;
+import org.sensorium.model.ModelOutput;
 
 /**
  * Unsupervised temporal activity segmentation of held-out long recordings with a model trained by
- * {@link TemporalOt}: each recording is tiled with clips of data.clip_seconds ({@link #tiles}), or cut into
+ * a {@link Segmenter} (temporal OT): each recording is tiled with clips of data.clip_seconds ({@link #tiles}), or cut into
  * the objective's N windows ({@link #windows}), every frame gets a prototype, and the prototypes are scored against the manifest's segments
  * ({@link Segmentation}: Hungarian matching over all frames of all recordings, MoF, NMI, and the
  * baseline that cuts each recording into K equal parts in order). Two decodings: the argmax of each
@@ -33,6 +33,28 @@ import org.sensorium.objective.TemporalOt;
  * with the temporal prior at its place (which also uses the order).
  */
 public final class TemporalSegmentation {
+
+    /** What segments held-out long recordings: an objective that assigns each frame of a sequence to a prototype. */
+    public interface Segmenter {
+        /** The modality whose clips are segmented. */
+        Modality modality();
+
+        /** Windows of each recording per sequence; 0: the time steps of one clip are the frames. */
+        int windows();
+
+        /** K, the prototypes a frame is assigned to. */
+        int prototypes();
+
+        /** Each sequence of the batch, in batch order: its frames' times and prototypes. */
+        List<Segmented> segment(ModelOutput out, Batch batch);
+
+        /**
+         * @param times each frame's time in seconds from the start of the recording's span
+         * @param argmax the prototype of each frame by its own scores
+         * @param transport the prototype of each frame by the transport plan (which also uses the order)
+         */
+        record Segmented(double[] times, int[] argmax, int[] transport) {}
+    }
     private TemporalSegmentation() {}
 
     /** Scores of both decodings over the same frames; segment F1 ({@link Segmentation#f1}) of the transport decoding. */
@@ -91,7 +113,7 @@ public final class TemporalSegmentation {
      *
      * @return null when no frame has a label
      */
-    public static Report run(SensoriumModel model, TemporalOt tot, List<ManifestEntry> recordings, ModalityAdapter adapter,
+    public static Report run(SensoriumModel model, Segmenter tot, List<ManifestEntry> recordings, ModalityAdapter adapter,
             int batchSize, NDManager manager, double clipSeconds, int threads, long seed, SkipLog skips)
             throws InterruptedException {
         Modality m = tot.modality();
@@ -103,10 +125,10 @@ public final class TemporalSegmentation {
             List<Done> chunk = done.subList(from, Math.min(done.size(), from + perBatch));
             List<Batch.Decoded> clips = new ArrayList<>();
             chunk.forEach(d -> clips.addAll(d.clips()));
-            List<TemporalOt.Prediction> predictions;
+            List<Segmenter.Segmented> predictions;
             try (NDManager sm = manager.newSubManager()) {
                 Batch batch = Batch.collate(sm, clips, shapes);
-                predictions = tot.predict(model.forward(batch.inputs(), batch.valid(), false), batch);
+                predictions = tot.segment(model.forward(batch.inputs(), batch.valid(), false), batch);
             }
             if (predictions.size() != chunk.size()) {
                 throw new IllegalStateException(predictions.size() + " sequences predicted for " + chunk.size() + " recordings' clips");
@@ -125,7 +147,7 @@ public final class TemporalSegmentation {
     }
 
     /** The sequences to predict for every recording that has segments and the modality. */
-    private static List<Job> jobs(TemporalOt tot, List<ManifestEntry> recordings, double clipSeconds, long seed) {
+    private static List<Job> jobs(Segmenter tot, List<ManifestEntry> recordings, double clipSeconds, long seed) {
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < recordings.size(); i++) {
             ManifestEntry e = recordings.get(i);
@@ -150,11 +172,11 @@ public final class TemporalSegmentation {
         final Map<String, Integer> index = new java.util.HashMap<>();
 
         /** Adds the frames of a prediction that have a label and are not before the job's countFrom. */
-        void add(Job job, TemporalOt.Prediction p, double clipSeconds, int k) {
+        void add(Job job, Segmenter.Segmented p, double clipSeconds, int k) {
             ManifestEntry e = job.entry();
             double span = Spans.seconds(e.recording());
             double length = Double.isNaN(span) || span <= clipSeconds ? clipSeconds : span;
-            double[] times = p.sequence().times();
+            double[] times = p.times();
             String[] truth = Segmentation.labelsAt(e.segments(), times);
             for (int f = 0; f < times.length; f++) {
                 if (truth[f] != null && times[f] >= job.countFrom()) {

@@ -71,7 +71,7 @@ public final class ClusterJob {
             throw new ConfigException("--modality", m.key() + " is not in the run's data.modalities " + cfg.data().modalities());
         }
         long seed = o.seed() == null ? cfg.run().seed() : o.seed();
-        Path manifest = Pretrain.manifestPath(cfg.data());
+        Path manifest = Manifest.forRun(cfg.data());
         List<ManifestEntry> entries = Manifest.read(manifest).stream().filter(e -> e.has(m)).toList();
         if (entries.size() < o.k()) {
             throw new ConfigException("--k", o.k() + " clusters but only " + entries.size() + " samples of " + manifest + " have " + m.key());

@@ -1,5 +1,7 @@
 package org.sensorium.job;
 
+import org.sensorium.objective.ObjectiveKind;
+
 import org.sensorium.eval.Segmentation;
 import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.eval.Classification;
@@ -194,7 +196,7 @@ public final class EvalJob {
                 SensoriumModel model = new SensoriumModel(cfg, root)) {
             c.root = root;
             c.model = model;
-            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model); // may add parameters (TOT prototypes)
+            List<Objective.Weighted> objectives = ObjectiveKind.enabled(cfg, model); // may add parameters (TOT prototypes)
             if (!o.randomWeights()) {
                 model.params().load(c.ckpt.resolve("model.ndlist"));
                 for (Objective.Weighted w : objectives) {
@@ -342,9 +344,9 @@ public final class EvalJob {
     /** The manifest a task reads (recorded with its sha256). */
     private static Path manifest(Context c, Suite.Source s) throws IOException {
         Path p = s.manifest() != null ? s.manifest()
-                : s.synthLong() > 0 ? SampleSetGenerator.ensureLong(Pretrain.cacheRoot(c.cfg.data()), s.synthLong(),
+                : s.synthLong() > 0 ? SampleSetGenerator.ensureLong(Manifest.cacheRoot(c.cfg.data()), s.synthLong(),
                         c.cfg.data().synthSegments(), c.cfg.data().synthSeed())
-                : Pretrain.manifestPath(c.cfg.data());
+                : Manifest.forRun(c.cfg.data());
         c.manifests.computeIfAbsent(p.toString(), k -> Manifest.sha256(p));
         return p;
     }

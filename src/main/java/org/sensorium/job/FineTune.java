@@ -170,7 +170,7 @@ public final class FineTune {
         }
         Suite.trainableBlocks(o.trainable(), cfg.model().depth());
         int step = Checkpoint.readState(ckpt).step();
-        Path manifest = Pretrain.manifestPath(cfg.data());
+        Path manifest = Manifest.forRun(cfg.data());
         List<ManifestEntry> all = Manifest.read(manifest).stream().filter(e -> e.has(m) && e.label() != null).toList();
         List<ManifestEntry> train = all.stream().filter(e -> e.split().equals("train")).toList();
         List<String> labels = List.copyOf(new TreeSet<>(train.stream().map(ManifestEntry::label).toList()));

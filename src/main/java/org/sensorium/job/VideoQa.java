@@ -204,7 +204,7 @@ public final class VideoQa {
 
     /** qa.jsonl beside the run's manifest; for the built-in sample set it is written when missing (sets generated before it existed). */
     static Path defaultQa(Config cfg) throws IOException {
-        Path manifest = Pretrain.manifestPath(cfg.data());
+        Path manifest = Manifest.forRun(cfg.data());
         Path qa = manifest.toAbsolutePath().getParent().resolve("qa.jsonl");
         if (!Files.isRegularFile(qa) && cfg.data().manifest().isBlank() && cfg.data().synthLong() == 0) {
             SampleSetGenerator.writeQa(qa.getParent(), cfg.data().synthSamples(), cfg.data().synthSeed());

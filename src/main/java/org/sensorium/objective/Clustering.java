@@ -15,6 +15,7 @@ import java.util.Map;
 import org.sensorium.config.Modality;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
+import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
@@ -80,6 +81,11 @@ public final class Clustering implements Objective {
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch());
+    }
+
+    /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
         stats.clear();
         Map<String, NDArray> terms = new LinkedHashMap<>();
@@ -232,6 +238,63 @@ public final class Clustering implements Objective {
         NDArray p0 = z.getManager().zeros(prototypes.getShape()).add(prototypes);
         NDArray scores = unit.matMul(p0.div(p0.norm(new int[] {1}, true)).transpose()); // (n, K)
         return scores.argMax(1).toType(ai.djl.ndarray.types.DataType.INT32, false).toIntArray();
+    }
+
+    /**
+     * On training-style views of the held-out samples, each sample's nearest prototype per modality, and from them
+     * the measures of {@link #measures}.
+     */
+    @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        Map<Modality, Map<Integer, Integer>> assigned = new java.util.EnumMap<>(Modality.class); // sample index -> prototype
+        List<String> labels = new java.util.ArrayList<>();
+        h.forEachAsTrained(needs(), (step, from) -> {
+            for (Modality m : modalities()) {
+                if (step.out().embeddings().containsKey(m)) {
+                    int[] k = assign(m, step.out().embedding(m));
+                    boolean[] present = step.batch().present(m);
+                    for (int i = 0; i < k.length; i++) {
+                        if (present[i]) {
+                            assigned.computeIfAbsent(m, x -> new java.util.LinkedHashMap<>()).put(from + i, k[i]);
+                        }
+                    }
+                }
+            }
+            labels.addAll(step.batch().labels());
+        });
+        return measures(this, assigned, labels);
+    }
+
+    /**
+     * Online clustering's held-out measures from each sample's nearest prototype: per pair, the NMI between the two
+     * modalities' clusters of the same samples (how far one modality's cluster tells the other's, which the objective
+     * trains; 0 when independent, and 0 when everything falls in one cluster, so collapse does not score), and per
+     * modality the NMI of the clusters against the hidden labels.
+     */
+    static Map<String, Double> measures(Clustering clustering, Map<Modality, Map<Integer, Integer>> assigned,
+            List<String> labels) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        List<Double> pairNmi = new java.util.ArrayList<>();
+        for (Config.Pair p : clustering.pairs()) {
+            Map<Integer, Integer> a = assigned.getOrDefault(p.a(), Map.of()), b = assigned.getOrDefault(p.b(), Map.of());
+            List<Integer> both = a.keySet().stream().filter(b::containsKey).toList();
+            if (!both.isEmpty()) {
+                double nmi = ClusterMetrics.nmi(both.stream().mapToInt(a::get).toArray(), both.stream().mapToInt(b::get).toArray());
+                out.put("clustering/" + p + "/NMI", nmi);
+                pairNmi.add(nmi);
+            }
+        }
+        pairNmi.stream().mapToDouble(Double::doubleValue).average() // over the pairs, the one figure
+                .ifPresent(mean -> out.put("clustering/cross_modal_NMI", mean));
+        assigned.forEach((m, clusters) -> {
+            List<Integer> ids = clusters.keySet().stream().filter(i -> labels.get(i) != null).toList();
+            List<String> classes = ids.stream().map(labels::get).distinct().sorted().toList();
+            if (!ids.isEmpty()) {
+                out.put("clustering/" + m.key() + "/NMI", ClusterMetrics.nmi(ids.stream().mapToInt(clusters::get).toArray(),
+                        ids.stream().mapToInt(i -> classes.indexOf(labels.get(i))).toArray()));
+            }
+        });
+        return out;
     }
 
     @Override

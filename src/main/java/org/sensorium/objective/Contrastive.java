@@ -34,7 +34,7 @@ public final class Contrastive implements Objective {
     private final int embedDim;
 
     public Contrastive(List<Config.Pair> pairs) {
-        this(pairs, null, 0);
+        this(pairs, Collective.local(), 0);
     }
 
     /** @param group the workers; negatives come from every rank's batch when there is more than one */
@@ -45,6 +45,11 @@ public final class Contrastive implements Objective {
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch());
+    }
+
+    /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
         if (group.worldSize() > 1) {
             return globalLosses(out, batch);

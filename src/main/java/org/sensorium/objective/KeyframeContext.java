@@ -3,8 +3,12 @@ package org.sensorium.objective;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Batch.Extra;
+import org.sensorium.data.Needs;
 import org.sensorium.distributed.Collective;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.config.Modality;
@@ -31,7 +35,7 @@ public final class KeyframeContext implements Objective {
     private final int embedDim;
 
     public KeyframeContext(float temperature) {
-        this(temperature, null, 0);
+        this(temperature, Collective.local(), 0);
     }
 
     /** @param group the workers; negatives come from every rank's batch when there is more than one */
@@ -42,44 +46,44 @@ public final class KeyframeContext implements Objective {
     }
 
     @Override
-    public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
-        throw new IllegalStateException("context matching needs the key frames: call losses(Views)");
+    public Needs needs() {
+        return Needs.ofKeyframes();
     }
 
     @Override
-    public Map<String, NDArray> losses(Views v) {
+    public Map<String, NDArray> losses(Step v) {
         stats.clear();
         Modality video = Modality.VIDEO;
         if (group.worldSize() > 1) {
             return globalLoss(v);
         }
-        if (v.keyframes() == null || !v.out().embeddings().containsKey(video)) {
+        if (v.out(Extra.KEYFRAME) == null || !v.out().embeddings().containsKey(video)) {
             return Map.of();
         }
-        boolean[] both = Contrastive.both(v.batch().present(video), v.keyframeBatch().present(video));
+        boolean[] both = Contrastive.both(v.batch().present(video), v.batch(Extra.KEYFRAME).present(video));
         int n = Contrastive.count(both);
-        stats.put(NAME + "/with_keyframe", (double) Contrastive.count(v.keyframeBatch().present(video)) / both.length);
+        stats.put(NAME + "/with_keyframe", (double) Contrastive.count(v.batch(Extra.KEYFRAME).present(video)) / both.length);
         if (n < 2) {
             return Map.of();
         }
         NDArray z = Contrastive.rows(v.out().embedding(video), both);       // (n, E)
-        NDArray k = Contrastive.rows(v.keyframes().embedding(video), both); // (n, E)
+        NDArray k = Contrastive.rows(v.out(Extra.KEYFRAME).embedding(video), both); // (n, E)
         NDArray loss = loss(z, k, temperature);
         stats.put(NAME + "/r1", recallAt1(z, k));
         return Map.of(NAME, loss);
     }
 
     /** This rank's share of the loss over the group's clips and key frames; the same calls on every rank. */
-    private Map<String, NDArray> globalLoss(Views v) {
+    private Map<String, NDArray> globalLoss(Step v) {
         Modality video = Modality.VIDEO;
         NDArray clips = v.out() == null ? null : v.out().embeddings().get(video);
-        NDArray keys = v.keyframes() == null || clips == null ? null : v.keyframes().embeddings().get(video);
+        NDArray keys = v.out(Extra.KEYFRAME) == null || clips == null ? null : v.out(Extra.KEYFRAME).embeddings().get(video);
         Map<String, NDArray> emb = new LinkedHashMap<>();
         Map<String, boolean[]> present = new LinkedHashMap<>();
         emb.put("clip", clips);
         present.put("clip", v.batch().present(video));
         emb.put("keyframe", keys);
-        present.put("keyframe", keys == null ? null : v.keyframeBatch().present(video));
+        present.put("keyframe", keys == null ? null : v.batch(Extra.KEYFRAME).present(video));
         GlobalBatch.Gathered g = GlobalBatch.gather(group, v.batch().size(), embedDim, emb, present);
         if (keys != null) {
             boolean[] both = Contrastive.both(present.get("clip"), present.get("keyframe"));
@@ -91,6 +95,32 @@ public final class KeyframeContext implements Objective {
         NDManager step = v.out().embeddings().values().iterator().next().getManager();
         NDArray t = GlobalBatch.term(group, g, emb, null, step, GlobalBatch.symmetricInfoNce("clip", "keyframe", 1f / temperature));
         return t == null ? Map.of() : Map.of(NAME, t);
+    }
+
+    /**
+     * Held-out clip-to-key-frame matching on the centred clips (R@1, R@5), and on clips and key frames each augmented
+     * as training does (an untrained encoder matches an unaugmented clip to its key frame by their shared pixels),
+     * where a match of the same look (the manifest's attributes) also counts.
+     */
+    @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        Map<String, Double> out = new LinkedHashMap<>();
+        Set<Modality> video = Set.of(Modality.VIDEO);
+        ContextMeasures.KeyframeMatch match = ContextMeasures.keyframeMatch(h.model(), h.centred(video, needs()), h.batchSize(),
+                h.manager());
+        out.put(NAME + "/R@1", match.instance().r1());
+        out.put(NAME + "/R@5", match.instance().r5());
+        List<Batch.Decoded> augmented = h.asTrained(video, needs());
+        if (!augmented.isEmpty()) {
+            ContextMeasures.KeyframeMatch a = ContextMeasures.keyframeMatch(h.model(), augmented, h.batchSize(), h.manager());
+            out.put(NAME + "/augmented_R@1", a.instance().r1());
+            out.put(NAME + "/augmented_R@5", a.instance().r5());
+            if (!Double.isNaN(a.lookR1())) {
+                out.put(NAME + "/augmented_look_R@1", a.lookR1());
+                out.put(NAME + "/look_chance", a.lookChance());
+            }
+        }
+        return out;
     }
 
     @Override

@@ -72,12 +72,22 @@ public final class MaskedSegments implements Objective {
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch());
+    }
+
+    /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput ignored, Batch batch) {
         return terms(batch, true, false);
     }
 
     /** The held-out loss, and next to it the error of predicting each masked segment as the mean of the sample's visible ones. */
     @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        return h.meanOverCentred(this::heldOut);
+    }
+
+    /** The terms on a held-out batch, without dropout (masks from libtorch's generator: seed it for repeatable numbers). */
     public Map<String, NDArray> heldOut(Batch batch) {
         return terms(batch, false, true);
     }
@@ -121,11 +131,6 @@ public final class MaskedSegments implements Objective {
     @Override
     public boolean readsOutput() {
         return false;
-    }
-
-    @Override
-    public boolean measuresHeldOut() {
-        return true;
     }
 
     @Override

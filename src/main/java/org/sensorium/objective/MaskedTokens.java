@@ -61,11 +61,21 @@ public final class MaskedTokens implements Objective {
 
     /** Ignores out: the student's masked pass is this objective's own. */
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch());
+    }
+
+    /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
         return terms(batch, true);
     }
 
     @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        return h.meanOverCentred(this::heldOut);
+    }
+
+    /** The terms on a held-out batch, without dropout (masks from libtorch's generator: seed it for repeatable numbers). */
     public Map<String, NDArray> heldOut(Batch batch) {
         return terms(batch, false);
     }
@@ -132,11 +142,6 @@ public final class MaskedTokens implements Objective {
     @Override
     public boolean readsOutput() {
         return false;
-    }
-
-    @Override
-    public boolean measuresHeldOut() {
-        return true;
     }
 
     @Override

@@ -7,8 +7,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Batch.Extra;
+import org.sensorium.data.Needs;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
+import org.sensorium.model.SensoriumModel;
+import org.sensorium.config.Config;
 import org.sensorium.config.Modality;
 
 /**
@@ -40,6 +44,7 @@ public final class MotionPrediction implements Objective {
     private final long[] fieldShape; // (T', gridH, gridW, 2): the future field as decoded
     private final long[] targetShape; // (T', gridH / pool, gridW / pool, 2): what is predicted
     private final int pool;
+    private final double horizonSeconds; // how much field after the clip is the target
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
     /**
@@ -50,6 +55,19 @@ public final class MotionPrediction implements Objective {
      * @param pool cells per side averaged into one target cell; gridH and gridW must divide by it
      */
     public MotionPrediction(Modality from, int steps, int width, int hidden, long[] fieldShape, int pool, Params params) {
+        this(from, steps, width, hidden, fieldShape, pool, params, Double.NaN);
+    }
+
+    /** The objective of a run's config, predicting objectives.motion_prediction.horizon_seconds after each clip. */
+    static MotionPrediction of(Config c, SensoriumModel model) {
+        Config.MotionPrediction mp = c.objectives().motionPrediction();
+        return new MotionPrediction(mp.from(), model.steps(mp.from()), c.model().width(), mp.hidden(),
+                c.modalities().motion().inputShape(mp.horizonSeconds()), mp.pool(), model.params(), mp.horizonSeconds());
+    }
+
+    private MotionPrediction(Modality from, int steps, int width, int hidden, long[] fieldShape, int pool, Params params,
+            double horizonSeconds) {
+        this.horizonSeconds = horizonSeconds;
         if (pool < 1 || fieldShape[1] % pool != 0 || fieldShape[2] % pool != 0) {
             throw new org.sensorium.config.ConfigException("objectives.motion_prediction.pool",
                     pool + " must divide the motion grid " + fieldShape[1] + " x " + fieldShape[2]);
@@ -110,23 +128,23 @@ public final class MotionPrediction implements Objective {
     }
 
     @Override
-    public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
-        throw new IllegalStateException("motion prediction needs the future motion fields: call losses(Views)");
+    public Needs needs() {
+        return Needs.ofFutureMotion(horizonSeconds);
     }
 
     @Override
-    public Map<String, NDArray> losses(Views v) {
+    public Map<String, NDArray> losses(Step v) {
         stats.clear();
-        if (v.future() == null || !v.out().tokens().containsKey(from)) {
+        if (v.batch(Extra.FUTURE_MOTION) == null || !v.out().tokens().containsKey(from)) {
             return Map.of();
         }
-        boolean[] keep = Contrastive.both(v.batch().present(from), v.future().present(Modality.MOTION));
+        boolean[] keep = Contrastive.both(v.batch().present(from), v.batch(Extra.FUTURE_MOTION).present(Modality.MOTION));
         int n = Contrastive.count(keep);
         stats.put(NAME + "/with_target", (double) n / keep.length);
         if (n == 0) {
             return Map.of();
         }
-        NDArray[] y = targets(v.future(), keep);                                      // (n, F) values, (n, F) measured
+        NDArray[] y = targets(v.batch(Extra.FUTURE_MOTION), keep);                                      // (n, F) values, (n, F) measured
         NDArray yhat = predict(Contrastive.rows(v.out().tokens().get(from), keep));   // (n, F)
         float measured = y[1].sum().getFloat();
         if (measured == 0) {
@@ -135,6 +153,22 @@ public final class MotionPrediction implements Objective {
         stats.put(NAME + "/zero_field_mse", (double) y[0].square().sum().getFloat() / measured);
         stats.put(NAME + "/measured", (double) measured / y[1].size());
         return Map.of(NAME, mse(yhat, y[0], y[1]));
+    }
+
+    /**
+     * The held-out error of the prediction on the centred clips, next to the errors of a zero field (a still scene)
+     * and of the held-out targets' own mean field.
+     */
+    @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        ContextMeasures.MotionError e = ContextMeasures.motionError(h.model(), this, h.centred(java.util.Set.of(from), needs()),
+                h.batchSize(), h.manager());
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put(NAME + "/n", (double) e.n());
+        out.put(NAME + "/mse", e.mse());
+        out.put(NAME + "/zero_field_mse", e.zeroFieldMse());
+        out.put(NAME + "/mean_field_mse", e.meanFieldMse());
+        return out;
     }
 
     @Override

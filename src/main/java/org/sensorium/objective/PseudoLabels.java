@@ -53,6 +53,11 @@ public final class PseudoLabels implements Objective {
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch());
+    }
+
+    /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
         stats.clear();
         if (!out.embeddings().containsKey(modality)) {
@@ -80,6 +85,18 @@ public final class PseudoLabels implements Objective {
         NDArray logits = logits(z, weight, bias);                    // (n, K)
         stats.put(name + "/accuracy", accuracy(logits, targets));
         return Map.of(name, crossEntropy(logits, targets));
+    }
+
+    /** The held-out accuracy of the head on the held-out samples' clusters (the cluster file covers the whole manifest). */
+    @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        int[] hits = new int[2];
+        h.forEachAsTrained(needs(), (step, from) -> {
+            int[] c = correct(step.out(), step.batch());
+            hits[0] += c[0];
+            hits[1] += c[1];
+        });
+        return hits[1] > 0 ? Map.of("pseudo_labels/accuracy", hits[0] / (double) hits[1]) : Map.of();
     }
 
     /** Held-out accuracy: {correct, n} of the head's argmax over the batch's samples with the modality and a pseudo-label. */

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Batch.Extra;
+import org.sensorium.data.Needs;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
@@ -31,20 +33,27 @@ public final class RelativeSpeed implements Objective {
     private final NDArray weight; // (3, 2E)
     private final NDArray bias;   // (3)
     private final float temperature;
+    private final List<Double> speeds; // the second clip's playback speed is drawn from these
 
     /** @param width the trunk's width W (the speed classifier reads mean trunk tokens) */
     public RelativeSpeed(Config.RelativeSpeed c, int width, Params params) {
         this.weight = params.normal("objective.relative_speed.weight", 0.02f, 3, 2L * width);
         this.bias = params.constant("objective.relative_speed.bias", 0f, 3);
         this.temperature = c.temperature();
+        this.speeds = List.copyOf(c.speeds());
     }
 
     @Override
-    public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
-        throw new IllegalStateException("relative speed needs the second views: call losses(out, batch, second, secondBatch)");
+    public Needs needs() {
+        return Needs.ofSecondViews(java.util.Set.of(Modality.VIDEO), speeds);
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch(), step.out(Extra.SECOND_VIEW), step.batch(Extra.SECOND_VIEW));
+    }
+
+    /** The terms of the main clips and their second views (second and secondBatch null when no sample has one). */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
         Map<String, NDArray> terms = new LinkedHashMap<>();
         Modality v = Modality.VIDEO;
@@ -61,6 +70,18 @@ public final class RelativeSpeed implements Objective {
         terms.put("relative_speed/speed", speedLoss(pooled(out, both), pooled(second, both), labels, weight, bias));
         terms.put("relative_speed/appearance", TwoView.ntXent(z1, z2, temperature));
         return terms;
+    }
+
+    /** The held-out accuracy of the slower/same/faster classifier on training-style views of the held-out samples. */
+    @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        int[] hits = new int[2];
+        h.forEachAsTrained(needs(), (step, from) -> {
+            int[] c = correct(step.out(), step.batch(), step.out(Extra.SECOND_VIEW), step.batch(Extra.SECOND_VIEW));
+            hits[0] += c[0];
+            hits[1] += c[1];
+        });
+        return hits[1] > 0 ? Map.of("relative_speed/accuracy", hits[0] / (double) hits[1]) : Map.of();
     }
 
     /**

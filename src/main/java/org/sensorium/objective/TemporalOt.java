@@ -9,6 +9,8 @@ import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Needs;
+import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.Params;
@@ -61,7 +63,7 @@ import org.sensorium.config.ModalitySpecs;
  * their order agreement (per clip, the longest non-decreasing run of argmax prototypes, as a share of T:
  * 1 when the predicted segmentation is in order) and their agreement with the pseudo-labels.
  */
-public final class TemporalOt implements Objective {
+public final class TemporalOt implements Objective, TemporalSegmentation.Segmenter {
     private final Modality modality;
     private final String name;
     private final int windows;         // 0: frames are time steps of one clip's tokens; N: frames are N clips
@@ -224,6 +226,11 @@ public final class TemporalOt implements Objective {
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch());
+    }
+
+    /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
         stats.clear();
         List<Sequence> seqs = sequences(batch);
@@ -266,6 +273,21 @@ public final class TemporalOt implements Objective {
      * argmax of the transport plan with the temporal prior (TOT's decoding, which also uses the order).
      */
     public record Prediction(Sequence sequence, int[] argmax, int[] transport) {}
+
+    @Override
+    public List<TemporalSegmentation.Segmenter.Segmented> segment(ModelOutput out, Batch batch) {
+        return predict(out, batch).stream().map(p -> new Segmented(p.sequence().times(), p.argmax(), p.transport())).toList();
+    }
+
+    @Override
+    public TemporalSegmentation.Segmenter segmenter() {
+        return this;
+    }
+
+    @Override
+    public Needs needs() {
+        return windows > 0 ? Needs.ofWindows(windows) : Needs.NONE;
+    }
 
     /** Predictions for every sequence of the batch, in batch order. */
     public List<Prediction> predict(ModelOutput out, Batch batch) {

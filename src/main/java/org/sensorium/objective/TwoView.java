@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Batch.Extra;
+import org.sensorium.data.Needs;
 import org.sensorium.distributed.Collective;
+import org.sensorium.eval.Retrieval;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.config.Modality;
@@ -30,7 +33,7 @@ public final class TwoView implements Objective {
     private final int embedDim;
 
     public TwoView(List<Modality> modalities, float temperature) {
-        this(modalities, temperature, null, 0);
+        this(modalities, temperature, Collective.local(), 0);
     }
 
     /** @param group the workers; negatives come from every rank's batch when there is more than one */
@@ -46,11 +49,16 @@ public final class TwoView implements Objective {
     }
 
     @Override
-    public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
-        throw new IllegalStateException("the two-view objective needs the second views: call losses(out, batch, second, secondBatch)");
+    public Needs needs() {
+        return Needs.ofSecondViews(java.util.Set.copyOf(modalities), List.of(1.0));
     }
 
     @Override
+    public Map<String, NDArray> losses(Step step) {
+        return losses(step.out(), step.batch(), step.out(Extra.SECOND_VIEW), step.batch(Extra.SECOND_VIEW));
+    }
+
+    /** The terms of the main clips and their second views (second and secondBatch null when no sample has one). */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
         if (group.worldSize() > 1) {
             return globalLosses(out, batch, second, secondBatch);
@@ -112,6 +120,36 @@ public final class TwoView implements Objective {
     }
 
     /** NT-Xent of two views z1, z2 (n, E) with unit rows -> (). */
+    /**
+     * Per modality, the held-out R@1 of finding a sample's second view among all second views from its first,
+     * on training-style views (the same clips before the first step and after the last).
+     */
+    @Override
+    public Map<String, Double> measure(HeldOut h) throws InterruptedException {
+        Map<Modality, List<float[]>> first = new java.util.EnumMap<>(Modality.class), second = new java.util.EnumMap<>(Modality.class);
+        h.forEachAsTrained(needs(), (step, from) -> {
+            ModelOutput o1 = step.out(), o2 = step.out(Extra.SECOND_VIEW);
+            for (Modality m : modalities) {
+                if (o2 == null || !o1.embeddings().containsKey(m) || !o2.embeddings().containsKey(m)) {
+                    continue;
+                }
+                boolean[] p1 = step.batch().present(m), p2 = step.batch(Extra.SECOND_VIEW).present(m);
+                float[] z1 = o1.embedding(m).toFloatArray(), z2 = o2.embedding(m).toFloatArray(); // (B * E)
+                int e = z1.length / p1.length;
+                for (int i = 0; i < p1.length; i++) {
+                    if (p1[i] && p2[i]) {
+                        first.computeIfAbsent(m, k -> new java.util.ArrayList<>()).add(java.util.Arrays.copyOfRange(z1, i * e, (i + 1) * e));
+                        second.computeIfAbsent(m, k -> new java.util.ArrayList<>()).add(java.util.Arrays.copyOfRange(z2, i * e, (i + 1) * e));
+                    }
+                }
+            }
+        });
+        Map<String, Double> out = new LinkedHashMap<>();
+        first.forEach((m, rows) -> out.put("two_view/" + m.key() + "/R@1",
+                Retrieval.direction(m.key() + "->" + m.key(), rows, second.get(m)).r1()));
+        return out;
+    }
+
     public static NDArray ntXent(NDArray z1, NDArray z2, float tau) {
         int n = (int) z1.getShape().get(0);
         return Layers.scale(picked(z1, z2, tau).sum(), -1f / (2 * n));     // -1/2n sum_i log softmax(S_i)_{p(i)}

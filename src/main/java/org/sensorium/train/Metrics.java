@@ -1,15 +1,15 @@
 package org.sensorium.train;
 
-import org.sensorium.config.Json;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sensorium.config.Json;
 
 /** runs/&lt;name&gt;/metrics.jsonl: one JSON object per step, flushed as written. */
 public final class Metrics implements AutoCloseable {
@@ -34,6 +34,38 @@ public final class Metrics implements AutoCloseable {
         out.write(Json.line(line));
         out.newLine();
         out.flush();
+    }
+
+    /**
+     * The line of one step: loss, every logged term, learning rate, gradient norm, logit scale, throughput, data
+     * wait, collectives (in a group), memory, and whether the step was skipped.
+     *
+     * @param step 1-based, the steps done
+     */
+    public static Map<String, Object> line(int step, Trainer.StepResult r, float lr, double seconds, int worldSize) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        line.put("loss", r.loss());
+        r.terms().forEach(line::put);
+        line.put("lr", lr);
+        line.put("grad_norm", r.gradNorm());
+        line.put("logit_scale", r.logitScale());
+        line.put("samples", r.samples());
+        line.put("samples_per_s", r.samples() / seconds);
+        line.put("step_s", seconds);
+        line.put("data_wait_s", r.waitSeconds());
+        if (worldSize > 1) {
+            line.put("world_size", worldSize);
+            line.put("dist_s", r.distSeconds());
+        }
+        line.put("rss_mib", rssMiB());
+        Runtime rt = Runtime.getRuntime();
+        line.put("heap_used_mib", (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
+        line.put("heap_committed_mib", rt.totalMemory() / 1048576.0);
+        if (!r.applied()) {
+            line.put("skipped_step", true);
+        }
+        return line;
     }
 
     private static int stepOf(String line) {

@@ -125,8 +125,8 @@ class ContextLoaderTest {
     @Test
     void recordingsTooShortForAFutureAreMaskedNotSkipped() throws Exception {
         VideoAdapter video = new VideoAdapter(Fixtures.VIDEO, 1.0);
-        Loader.SecondViews views = new Loader.SecondViews(Set.of(), List.of(1.0), 1, video,
-                new MotionAdapter(ModalitySpecs.DEFAULT_MOTION, HORIZON), HORIZON);
+        Loader.Views views = new Loader.Views(new Needs(Set.of(), List.of(1.0), 1, true, HORIZON), video,
+                new MotionAdapter(ModalitySpecs.DEFAULT_MOTION, HORIZON));
         // "short": 1 s of span for a 1 s clip, never a future; "long": clips start in [0, 2] of 3 s, a future when <= 1.5
         List<ManifestEntry> entries = List.of(cup("short", 5.0, 6.0), cup("long", 1.0, 4.0));
         Map<Modality, ModalityAdapter> adapters = Map.of(Modality.VIDEO, video);
@@ -137,12 +137,12 @@ class ContextLoaderTest {
                 List<Batch.Decoded> batch = l.next();
                 assertEquals(2, batch.size());
                 for (Batch.Decoded d : batch) {
-                    assertNotNull(d.keyframe(), d.entry().id());
+                    assertNotNull(d.extra(Batch.Extra.KEYFRAME), d.entry().id());
                     if (d.entry().id().equals("short")) {
-                        assertNull(d.future());
-                    } else if (d.future() != null) {
+                        assertNull(d.extra(Batch.Extra.FUTURE_MOTION));
+                    } else if (d.extra(Batch.Extra.FUTURE_MOTION) != null) {
                         withFuture++;
-                        assertArrayEquals(new long[] {2, 8, 8, 2}, d.future().shape());
+                        assertArrayEquals(new long[] {2, 8, 8, 2}, d.extraItem(Batch.Extra.FUTURE_MOTION, Modality.MOTION).shape());
                     }
                 }
             }
@@ -157,7 +157,7 @@ class ContextLoaderTest {
         Recording.Source s = new Recording.Source(empty, 0, Double.NaN);
         ManifestEntry e = new ManifestEntry("e", "train", null, Map.of(Modality.VIDEO, s, Modality.MOTION, s), List.of(),
                 Path.of("manifest.jsonl"), 4);
-        Loader.SecondViews views = new Loader.SecondViews(Set.of(), List.of(1.0), 1, new VideoAdapter(Fixtures.VIDEO, 1.0), null, 0);
+        Loader.Views views = new Loader.Views(Needs.ofKeyframes(), new VideoAdapter(Fixtures.VIDEO, 1.0), null);
         SkipLog skips = new SkipLog(false);
         assertNull(Loader.withContext(new Batch.Decoded(e, Map.of()), new Clip(0, 1.0, true, 1), views, skips));
         assertEquals(1, skips.skipped());

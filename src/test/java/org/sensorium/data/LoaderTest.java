@@ -136,7 +136,7 @@ class LoaderTest {
         Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
         adapters.put(Modality.IMU, new IdAdapter());
         try (Loader l = new Loader(es, adapters, 2, 42, 2.0, 2, 2, new SkipLog(false), new Loader.Cursor(0, 0), Loader.Shard.SINGLE,
-                new Loader.SecondViews(java.util.Set.of(), List.of(1.0), 4))) {
+                new Loader.Views(Needs.ofWindows(4), null, null))) {
             List<Batch.Decoded> b = l.next();
             assertEquals(8, b.size());                       // 2 samples x 4 windows
             for (int s = 0; s < 2; s++) {

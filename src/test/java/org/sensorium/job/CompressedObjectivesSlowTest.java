@@ -17,7 +17,6 @@ import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.modality.SkipLog;
-import org.sensorium.eval.ContextEval;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.config.Modality;

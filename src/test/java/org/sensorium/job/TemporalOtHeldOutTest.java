@@ -1,5 +1,7 @@
 package org.sensorium.job;
 
+import org.sensorium.objective.ObjectiveKind;
+
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,12 +37,12 @@ class TemporalOtHeldOutTest {
                 "train.checkpoint_every=0", "train.progress=false", "eval.pairs=[]"));
         ConfigLoader.Resolved resolved = ConfigLoader.load(null, sets);
         Config cfg = resolved.config();
-        List<ManifestEntry> heldOut = Manifest.read(Pretrain.manifestPath(cfg.data())).stream()
+        List<ManifestEntry> heldOut = Manifest.read(Manifest.forRun(cfg.data())).stream()
                 .filter(e -> !e.split().equals("train")).toList();
 
         TemporalSegmentation.Report before; // the run's own starting point: parameters are drawn from run.seed
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(cfg, root)) {
-            List<Objective.Weighted> objectives = Objective.fromConfig(cfg, model);
+            List<Objective.Weighted> objectives = ObjectiveKind.enabled(cfg, model);
             before = Pretrain.segmentation(cfg, model, objectives, heldOut, root, new SkipLog(false));
         }
         TemporalSegmentation.Report after = Pretrain.start(resolved).segmentation();

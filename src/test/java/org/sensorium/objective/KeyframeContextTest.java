@@ -1,6 +1,7 @@
 package org.sensorium.objective;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,13 +50,13 @@ class KeyframeContextTest {
             // sample 1 has no key frame: its row of the key-frame output is whatever the zeros encoded to
             ModelOutput keys = output(m.create(new float[][] {{1, 0}, {0.8f, 0.6f}, {0, 1}}));
             KeyframeContext o = new KeyframeContext(1f);
-            Map<String, NDArray> terms = o.losses(new Objective.Views(clips, batch, null, null, keys, batch(true, false, true), null));
+            Map<String, NDArray> terms = o.losses(new Step(batch, clips, Map.of(Batch.Extra.KEYFRAME, new Step.Pass(batch(true, false, true), keys))));
             assertEquals(Math.log(1 + Math.exp(-1)), terms.get("keyframe_context").getFloat(), 1e-6); // samples 0 and 2 only
             assertEquals(1.0, o.stats().get("keyframe_context/r1"));
             assertEquals(2 / 3.0, o.stats().get("keyframe_context/with_keyframe"), 1e-12);
             // one pair has no negatives; no key frames at all (e.g. no sample of the micro-batch had one): no term
-            assertTrue(o.losses(new Objective.Views(clips, batch, null, null, keys, batch(false, false, true), null)).isEmpty());
-            assertTrue(o.losses(new Objective.Views(clips, batch)).isEmpty());
+            assertTrue(o.losses(new Step(batch, clips, Map.of(Batch.Extra.KEYFRAME, new Step.Pass(batch(false, false, true), keys)))).isEmpty());
+            assertTrue(o.losses(new Step(batch, clips)).isEmpty());
         }
     }
 
@@ -72,14 +73,14 @@ class KeyframeContextTest {
         Config off = ConfigLoader.load(null, List.of()).config();
         assertEquals(0f, off.objectives().keyframeContext().weight());
         try (NDManager m = NDManager.newBaseManager()) {
-            assertTrue(Objective.fromConfig(off, new SensoriumModel(off, m)).stream().noneMatch(w -> w.objective() instanceof KeyframeContext));
-            assertNull(Objective.secondViews(off, List.of()).keyframes()); // no key frame decoded
+            assertTrue(ObjectiveKind.enabled(off, new SensoriumModel(off, m)).stream().noneMatch(w -> w.objective() instanceof KeyframeContext));
+            assertFalse(ObjectiveKind.needs(List.of()).keyframes()); // no key frame decoded
             Config on = ConfigLoader.load(null, List.of("objectives.keyframe_context.weight=0.5", "objectives.contrastive.weight=0")).config();
-            List<Objective.Weighted> objectives = Objective.fromConfig(on, new SensoriumModel(on, m));
+            List<Objective.Weighted> objectives = ObjectiveKind.enabled(on, new SensoriumModel(on, m));
             assertEquals(1, objectives.size());
             assertTrue(objectives.get(0).objective() instanceof KeyframeContext);
             assertEquals(0.5f, objectives.get(0).weight());
-            assertNotNull(Objective.secondViews(on, objectives).keyframes());
+            assertTrue(ObjectiveKind.needs(objectives).keyframes());
         }
         ConfigException video = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
                 List.of("objectives.keyframe_context.weight=1", "data.modalities=[audio, text]", "objectives.contrastive.pairs=[audio-text]")));

@@ -176,7 +176,7 @@ class MaskedTokensTest {
         Config c = MaskedFixtures.tiny("objectives.contrastive.weight=0", "objectives.masked_tokens.weight=1",
                 "objectives.masked_segments.weight=1");
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root)) {
-            List<Objective.Weighted> objectives = Objective.fromConfig(c, model);
+            List<Objective.Weighted> objectives = ObjectiveKind.enabled(c, model);
             AdamW opt = new AdamW(model.params(), 0.9f, 0.98f, 1e-6f, 0.05f);
             int before = -1;
             for (int step = 0; step < 4; step++) {
@@ -185,7 +185,7 @@ class MaskedTokensTest {
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray total = null;
                         for (Objective.Weighted o : objectives) {
-                            for (NDArray t : o.objective().losses(null, batch).values()) {
+                            for (NDArray t : o.objective().losses(new Step(batch, null)).values()) {
                                 total = total == null ? t : total.add(t);
                             }
                         }

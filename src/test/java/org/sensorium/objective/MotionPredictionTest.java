@@ -49,25 +49,22 @@ class MotionPredictionTest {
             ModelOutput out = new ModelOutput(Map.of(Modality.VIDEO, m.randomNormal(new Shape(3, 4, 2))), Map.of(), null);
             // sample 1 has no future (its recording ended): zeros that must not count
             Batch future = batch(Modality.MOTION, m.create(new float[] {2, 0, 9, 9, 1, 3}, new Shape(3, 1, 1, 1, 2)), true, false, true);
-            Map<String, NDArray> terms = o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, true), null, null,
-                    null, null, future));
+            Map<String, NDArray> terms = o.losses(new Step(batch(Modality.VIDEO, null, true, true, true), out, Map.of(Batch.Extra.FUTURE_MOTION, new Step.Pass(future, null))));
             // kept targets (2, 0), (1, 3) against (1, -1): (1 + 1 + 0 + 16) / 4 = 4.5; zero field (4 + 0 + 1 + 9) / 4 = 3.5
             assertEquals(4.5, terms.get("motion_prediction").getFloat(), 1e-6);
             assertEquals(3.5, o.stats().get("motion_prediction/zero_field_mse"), 1e-6);
             assertEquals(2 / 3.0, o.stats().get("motion_prediction/with_target"), 1e-12);
             // a clip without video does not count either; no sample with both, or no future batch: no term
-            Map<String, NDArray> one = o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, false), null, null,
-                    null, null, future));
+            Map<String, NDArray> one = o.losses(new Step(batch(Modality.VIDEO, null, true, true, false), out, Map.of(Batch.Extra.FUTURE_MOTION, new Step.Pass(future, null))));
             assertEquals((1 + 1) / 2.0, one.get("motion_prediction").getFloat(), 1e-6);
-            assertTrue(o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, false, true, false), null, null, null, null, future)).isEmpty());
+            assertTrue(o.losses(new Step(batch(Modality.VIDEO, null, false, true, false), out, Map.of(Batch.Extra.FUTURE_MOTION, new Step.Pass(future, null)))).isEmpty());
             assertEquals(0.0, o.stats().get("motion_prediction/with_target"));
-            assertTrue(o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, true))).isEmpty());
+            assertTrue(o.losses(new Step(batch(Modality.VIDEO, null, true, true, true), out)).isEmpty());
             // sample 2's cell unmeasured (intra coded): only sample 0's (2, 0) counts, (1 + 1) / 2; zero field 4 / 2
             Batch masked = new Batch(List.of("s0", "s1", "s2"), Collections.nCopies(3, null),
                     Map.of(Modality.MOTION, future.input(Modality.MOTION)), Map.of(Modality.MOTION, new boolean[] {true, false, true}),
                     Map.of(Modality.MOTION, m.create(new boolean[] {true, true, false}, new Shape(3, 1))));
-            Map<String, NDArray> part = o.losses(new Objective.Views(out, batch(Modality.VIDEO, null, true, true, true), null, null,
-                    null, null, masked));
+            Map<String, NDArray> part = o.losses(new Step(batch(Modality.VIDEO, null, true, true, true), out, Map.of(Batch.Extra.FUTURE_MOTION, new Step.Pass(masked, null))));
             assertEquals(1.0, part.get("motion_prediction").getFloat(), 1e-6);
             assertEquals(2.0, o.stats().get("motion_prediction/zero_field_mse"), 1e-6);
             assertEquals(0.5, o.stats().get("motion_prediction/measured"), 1e-12);
@@ -109,20 +106,20 @@ class MotionPredictionTest {
         Config off = ConfigLoader.load(null, List.of()).config();
         assertEquals(0f, off.objectives().motionPrediction().weight());
         try (NDManager m = NDManager.newBaseManager()) {
-            assertTrue(Objective.fromConfig(off, new SensoriumModel(off, m)).stream().noneMatch(w -> w.objective() instanceof MotionPrediction));
-            assertNull(Objective.secondViews(off, List.of()).future());
+            assertTrue(ObjectiveKind.enabled(off, new SensoriumModel(off, m)).stream().noneMatch(w -> w.objective() instanceof MotionPrediction));
+            assertEquals(0.0, ObjectiveKind.needs(List.of()).futureSeconds());
             Config on = ConfigLoader.load(null, List.of("objectives.motion_prediction.weight=2", "objectives.contrastive.weight=0",
                     "data.modalities=[video, motion]")).config();
             SensoriumModel model = new SensoriumModel(on, m);
             Params params = model.params();
-            List<Objective.Weighted> objectives = Objective.fromConfig(on, model);
+            List<Objective.Weighted> objectives = ObjectiveKind.enabled(on, model);
             assertEquals(1, objectives.size());
             MotionPrediction p = (MotionPrediction) objectives.get(0).objective();
             assertEquals(Modality.MOTION, p.from());
             assertArrayEquals(new long[] {1, 8, 8, 2}, p.fieldShape());                 // 0.25 s at 4 fps on the 8 x 8 grid
             assertTrue(params.all().containsKey("objective.motion_prediction.fc2.weight"));
-            Loader.SecondViews views = Objective.secondViews(on, objectives);
-            assertEquals(0.25, views.futureSeconds());
+            Loader.Views views = Loader.Views.of(ObjectiveKind.needs(objectives), on.modalities(), on.data().clipSeconds());
+            assertEquals(0.25, views.needs().futureSeconds());
             assertArrayEquals(new long[] {1, 8, 8, 2}, views.future().inputShape());
         }
         for (String[] bad : new String[][] {

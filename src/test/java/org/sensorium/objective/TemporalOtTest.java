@@ -194,8 +194,12 @@ class TemporalOtTest {
             NDArray emb = m.create(e, new Shape(8, 3));
             emb = emb.div(emb.norm(new int[] {1}, true));
             NDArray tokens = m.zeros(new Shape(8, 10, 4));
+            List<Batch.Timing> timing = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                timing.add(new Batch.Timing(starts[i], spans[i], 0));
+            }
             Batch batch = new Batch(ids, java.util.Collections.nCopies(8, (String) null), Map.of(Modality.IMU, tokens),
-                    Map.of(Modality.IMU, imu), Map.of(), new float[8], starts, spans);
+                    Map.of(Modality.IMU, imu), Map.of(), timing);
             List<TemporalOt.Sequence> seqs = tot.sequences(batch);
             assertEquals(1, seqs.size());
             assertArrayEquals(new int[] {0, 1, 2}, seqs.get(0).rows());

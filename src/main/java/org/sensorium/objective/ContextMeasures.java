@@ -1,4 +1,4 @@
-package org.sensorium.eval;
+package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,18 +7,20 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Batch.Extra;
+import org.sensorium.modality.Item;
+import org.sensorium.eval.Retrieval;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.config.Modality;
-import org.sensorium.objective.MotionPrediction;
 
 /**
- * Held-out measures of the compressed-video objectives (issue 4, item 7), on samples decoded with their
- * clip's context ({@link org.sensorium.data.Loader#withContext}): clip-to-key-frame retrieval for context
- * matching, and the motion-prediction error next to the errors of two fields that ignore the clip.
+ * Held-out measures of the compressed-video objectives, on samples decoded with their clip's context (the key
+ * frame, the future motion field): clip-to-key-frame retrieval for context matching, and the motion-prediction
+ * error next to the errors of two fields that ignore the clip.
  */
-public final class ContextEval {
-    private ContextEval() {}
+final class ContextMeasures {
+    private ContextMeasures() {}
 
     /**
      * Clip-to-key-frame matching on held-out samples.
@@ -32,22 +34,22 @@ public final class ContextEval {
     public record KeyframeMatch(Retrieval.Result instance, double lookR1, double lookChance) {}
 
     /** Over the samples that have a video clip and a key frame. */
-    public static KeyframeMatch keyframeMatch(SensoriumModel model, List<Batch.Decoded> samples, int batchSize,
+    static KeyframeMatch keyframeMatch(SensoriumModel model, List<Batch.Decoded> samples, int batchSize,
             NDManager manager) {
         List<Batch.Decoded> both = samples.stream()
-                .filter(d -> d.items().containsKey(Modality.VIDEO) && d.keyframe() != null).toList();
+                .filter(d -> d.items().containsKey(Modality.VIDEO) && d.extra(Extra.KEYFRAME) != null).toList();
         List<float[]> clips = new ArrayList<>(), keys = new ArrayList<>();
         for (int from = 0; from < both.size(); from += batchSize) {
             List<Batch.Decoded> chunk = both.subList(from, Math.min(both.size(), from + batchSize));
             try (NDManager sm = manager.newSubManager()) {
-                Batch batch = Batch.collateOne(sm, chunk, Modality.VIDEO, d -> d.items().get(Modality.VIDEO));
-                Batch keyframes = Batch.collateOne(sm, chunk, Modality.VIDEO, Batch.Decoded::keyframe);
+                Batch batch = Batch.only(sm, chunk, Modality.VIDEO);
+                Batch keyframes = Batch.collate(sm, chunk, Extra.KEYFRAME);
                 clips.addAll(rows(model.forward(batch.inputs(), batch.valid(), false).embedding(Modality.VIDEO)));
                 keys.addAll(rows(model.forward(keyframes.inputs(), keyframes.valid(), false).embedding(Modality.VIDEO)));
             }
         }
-        List<String> looks = both.stream().map(d -> d.entry().attributes().isEmpty() ? null
-                : new java.util.TreeMap<>(d.entry().attributes()).toString()).toList();
+        List<String> looks = both.stream().map(d -> d.attributes().isEmpty() ? null
+                : new java.util.TreeMap<>(d.attributes()).toString()).toList();
         return new KeyframeMatch(Retrieval.direction("video->keyframe", clips, keys), lookR1(clips, keys, looks),
                 lookChance(looks));
     }
@@ -92,11 +94,11 @@ public final class ContextEval {
      */
     public record MotionError(int n, double mse, double zeroFieldMse, double meanFieldMse) {}
 
-    public static MotionError motionError(SensoriumModel model, MotionPrediction predictor, List<Batch.Decoded> samples,
+    static MotionError motionError(SensoriumModel model, MotionPrediction predictor, List<Batch.Decoded> samples,
             int batchSize, NDManager manager) {
         Modality from = predictor.from();
         List<Batch.Decoded> both = samples.stream()
-                .filter(d -> d.items().containsKey(from) && d.future() != null).toList();
+                .filter(d -> d.items().containsKey(from) && d.extra(Extra.FUTURE_MOTION) != null).toList();
         if (both.isEmpty()) {
             return new MotionError(0, Double.NaN, Double.NaN, Double.NaN);
         }
@@ -105,10 +107,13 @@ public final class ContextEval {
         for (int start = 0; start < both.size(); start += batchSize) {
             List<Batch.Decoded> chunk = both.subList(start, Math.min(both.size(), start + batchSize));
             try (NDManager sm = manager.newSubManager()) {
-                Batch batch = Batch.collateOne(sm, chunk, from, d -> d.items().get(from));
+                Batch batch = Batch.only(sm, chunk, from);
                 ModelOutput out = model.forward(batch.inputs(), batch.valid(), false);
                 predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
-                chunk.forEach(d -> targets.add(predictor.pool(d.future().values(), d.future().valid()))); // as the objective's targets
+                chunk.forEach(d -> { // as the objective's targets
+                    Item future = d.extraItem(Extra.FUTURE_MOTION, Modality.MOTION);
+                    targets.add(predictor.pool(future.values(), future.valid()));
+                });
             }
         }
         int f = targets.get(0)[0].length;

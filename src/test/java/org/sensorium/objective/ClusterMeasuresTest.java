@@ -1,4 +1,4 @@
-package org.sensorium.job;
+package org.sensorium.objective;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -25,12 +25,12 @@ class ClusterMeasuresTest {
             Map<Modality, Map<Integer, Integer>> assigned = Map.of(
                     Modality.VIDEO, Map.of(0, 0, 1, 0, 2, 1, 3, 1),
                     Modality.AUDIO, Map.of(0, 5, 1, 5, 2, 7));
-            Map<String, Double> out = Pretrain.clusterMeasures(k, assigned, Arrays.asList("x", "x", "y", "y"));
+            Map<String, Double> out = Clustering.measures(k, assigned, Arrays.asList("x", "x", "y", "y"));
             assertEquals(1.0, out.get("clustering/video-audio/NMI"), 1e-12);
             assertEquals(1.0, out.get("clustering/video/NMI"), 1e-12);
             assertEquals(1.0, out.get("clustering/cross_modal_NMI"), 1e-12);
             // everything in one cluster carries no information: 0, however much the two modalities "agree"
-            Map<String, Double> collapsed = Pretrain.clusterMeasures(k, Map.of(
+            Map<String, Double> collapsed = Clustering.measures(k, Map.of(
                     Modality.VIDEO, Map.of(0, 2, 1, 2, 2, 2, 3, 2), Modality.AUDIO, Map.of(0, 2, 1, 2, 2, 3, 3, 3)),
                     Arrays.asList("x", "x", "y", null));
             assertEquals(0.0, collapsed.get("clustering/video-audio/NMI"), 1e-12);
