@@ -1,15 +1,9 @@
 package org.sensorium.modality.video;
 
-import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_alloc;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
-import static org.bytedeco.ffmpeg.global.avutil.av_frame_get_buffer;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_ref;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_unref;
-import static org.bytedeco.ffmpeg.global.swscale.SWS_BILINEAR;
-import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
-import static org.bytedeco.ffmpeg.global.swscale.sws_getCachedContext;
-import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
 import static org.sensorium.modality.video.Decoder.AV_FRAME_FLAG_KEY;
 import static org.sensorium.modality.video.Decoder.bad;
 import static org.sensorium.modality.video.Decoder.check;
@@ -18,14 +12,11 @@ import static org.sensorium.modality.video.Decoder.noFrames;
 import static org.sensorium.modality.video.Decoder.requireFile;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
-import org.bytedeco.ffmpeg.swscale.SwsContext;
-import org.bytedeco.javacpp.DoublePointer;
 import org.sensorium.modality.BadInputException;
 
 /**
@@ -233,7 +224,7 @@ public final class CompressedVideo {
             throws BadInputException {
         requireFile(file);
         AVFrame prev = av_frame_alloc(); // a reference to the previous decoded frame, a candidate for the next target
-        try (Decoder d = Decoder.open(file, false, false); Rgb rgb = new Rgb(crop)) {
+        try (Decoder d = Decoder.open(file, false, false); RgbScaler rgb = new RgbScaler(crop)) {
             double step = stepOf.applyAsDouble(d.frameRate());
             d.seek(t0);
             byte[][] out = new byte[count][];
@@ -298,14 +289,14 @@ public final class CompressedVideo {
      */
     public static int decodeFrames(Path file, double t0, double end, boolean rgb) throws BadInputException {
         requireFile(file);
-        Rgb converter = null;
+        RgbScaler converter = null;
         try (Decoder d = Decoder.open(file, false, false)) {
             d.seek(t0);
             int n = 0;
             while (d.next()) {
                 if (rgb) {
                     if (converter == null) {
-                        converter = new Rgb(new Crop(d.frame.height(), d.frame.width(), 1, 0.5, 0.5));
+                        converter = new RgbScaler(new Crop(d.frame.height(), d.frame.width(), 1, 0.5, 0.5));
                     }
                     converter.convert(d.frame);
                 }
@@ -326,68 +317,11 @@ public final class CompressedVideo {
             }
         }
     }
-    // ---- key frames: scale to cover, crop ----
 
     /** (height, width, 3) RGB bytes of the frame, cut as crop says. */
     private static byte[] toRgb(AVFrame src, Crop crop) throws IOException {
-        try (Rgb rgb = new Rgb(crop)) {
+        try (RgbScaler rgb = new RgbScaler(crop)) {
             return rgb.convert(src);
-        }
-    }
-
-    /**
-     * Decoded frames to RGB24 cut as a {@link Crop} says: scaled (bilinear) from the decoder's pixel format to the size
-     * that covers the crop zoom times over, keeping the aspect ratio, then cut. Keeps one scaler and one RGB frame for
-     * all the frames of a call (remade when a frame's size or format changes).
-     */
-    private static final class Rgb implements AutoCloseable {
-        private final Crop crop;
-        private SwsContext sws;
-        private AVFrame rgb;
-
-        Rgb(Crop crop) {
-            this.crop = crop;
-        }
-
-        /** (crop.height, crop.width, 3) bytes. */
-        byte[] convert(AVFrame src) throws IOException {
-            int height = crop.height(), width = crop.width();
-            double s = crop.zoom() * Math.max(width / (double) src.width(), height / (double) src.height());
-            int coverW = Math.max(width, (int) Math.round(src.width() * s));
-            int coverH = Math.max(height, (int) Math.round(src.height() * s));
-            sws = sws_getCachedContext(sws, src.width(), src.height(), src.format(), coverW, coverH, AV_PIX_FMT_RGB24,
-                    SWS_BILINEAR, null, null, (DoublePointer) null);
-            if (sws == null || sws.isNull()) {
-                throw new IOException("sws_getContext: cannot convert pixel format " + src.format() + " to RGB24");
-            }
-            if (rgb == null || rgb.width() != coverW || rgb.height() != coverH) {
-                if (rgb != null) {
-                    av_frame_free(rgb);
-                }
-                rgb = av_frame_alloc();
-                rgb.format(AV_PIX_FMT_RGB24).width(coverW).height(coverH);
-                check(av_frame_get_buffer(rgb, 0), "av_frame_get_buffer");
-            }
-            sws_scale(sws, src.data(), src.linesize(), 0, src.height(), rgb.data(), rgb.linesize());
-            int stride = rgb.linesize(0);
-            ByteBuffer buf = rgb.data(0).capacity((long) stride * coverH).asByteBuffer();
-            int y0 = (int) Math.round(crop.fy() * (coverH - height));
-            int x0 = (int) Math.round(crop.fx() * (coverW - width));
-            byte[] out = new byte[height * width * 3];
-            for (int y = 0; y < height; y++) {
-                buf.get((y0 + y) * stride + x0 * 3, out, y * width * 3, width * 3);
-            }
-            return out;
-        }
-
-        @Override
-        public void close() {
-            if (sws != null) {
-                sws_freeContext(sws);
-            }
-            if (rgb != null) {
-                av_frame_free(rgb);
-            }
         }
     }
 }
