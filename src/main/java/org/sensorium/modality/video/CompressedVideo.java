@@ -20,10 +20,11 @@ import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.sensorium.modality.BadInputException;
 
 /**
- * Compressed-domain video (issue 3, item 2): the motion vectors FFmpeg exports as frame side data
- * (decoder option flags2=+export_mvs, AV_FRAME_DATA_MOTION_VECTORS), pooled into a coarse motion
- * field per frame, and the key frames as RGB images. Both seek to the key frame at or before the clip
- * start and decode from there, through the avformat/avcodec presets directly.
+ * Compressed-domain video: the motion vectors FFmpeg exports as frame side data (decoder option
+ * flags2=+export_mvs, AV_FRAME_DATA_MOTION_VECTORS), pooled into a coarse motion field per frame
+ * ({@link MotionVectors}), and the key frames as RGB images ({@link RgbScaler}). Both seek to the key frame
+ * at or before the clip start and decode from there, through the avformat/avcodec presets directly
+ * ({@link Decoder}).
  *
  * <p>Frames are sampled as in {@link VideoAdapter}: target i of T is t0 + i / fps, served by the
  * decoded frame nearest in time (best-effort timestamps, as JavaCV reports them); the last frame
