@@ -110,10 +110,10 @@ public final class CompressedVideo {
      * <p>Each exported block vector (motion_x / motion_scale = src - dst, in pixels) becomes a velocity:
      * minus the vector for a past reference (FFmpeg's source &lt; 0), the vector for a future one (source &gt; 0,
      * B-frames), divided by the distance to the reference in frames (see {@link MotionVectors#referenceDistance})
-     * and by the frame's width or height. A cell's value is the mean over the blocks whose destination rectangle (w x h around
-     * dst_x, dst_y) overlaps it, each weighted by the overlap's area; a block predicted from both directions counts once
-     * per direction. (A 16 x 16 macroblock thus fills the 2 x 2 cells of an 8 x 8 grid on a 64 x 64 frame it covers,
-     * not only the cell its centre falls in.)
+     * and by the frame's width or height. A cell's value is the mean over the blocks whose destination rectangle
+     * (w x h around dst_x, dst_y) overlaps it, each weighted by the overlap's area; a block predicted from both
+     * directions counts once per direction. (A 16 x 16 macroblock thus fills the 2 x 2 cells of an 8 x 8 grid on a
+     * 64 x 64 frame it covers, not only the cell its centre falls in.)
      *
      * @param t0 clip start in seconds (stream time, as the frames' timestamps)
      * @param end frames later than this (seconds) are not sampled; +infinity for none
