@@ -1,78 +1,30 @@
 package org.sensorium.modality.video;
 
-import static org.bytedeco.ffmpeg.global.avcodec.AVDISCARD_NONKEY;
-import static org.bytedeco.ffmpeg.global.avcodec.AV_PKT_FLAG_KEY;
-import static org.bytedeco.ffmpeg.global.avcodec.av_packet_alloc;
-import static org.bytedeco.ffmpeg.global.avcodec.av_packet_free;
-import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_alloc_context3;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_decoder;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_free_context;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_get_name;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_open2;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_to_context;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_receive_frame;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_send_packet;
-import static org.bytedeco.ffmpeg.global.avformat.AVSEEK_FLAG_BACKWARD;
-import static org.bytedeco.ffmpeg.global.avformat.av_find_best_stream;
-import static org.bytedeco.ffmpeg.global.avformat.av_read_frame;
-import static org.bytedeco.ffmpeg.global.avformat.av_seek_frame;
-import static org.bytedeco.ffmpeg.global.avformat.avformat_close_input;
-import static org.bytedeco.ffmpeg.global.avformat.avformat_find_stream_info;
-import static org.bytedeco.ffmpeg.global.avformat.avformat_open_input;
-import static org.bytedeco.ffmpeg.global.avutil.AVERROR_EAGAIN;
-import static org.bytedeco.ffmpeg.global.avutil.AVERROR_EOF;
-import static org.bytedeco.ffmpeg.global.avutil.AVMEDIA_TYPE_VIDEO;
-import static org.bytedeco.ffmpeg.global.avutil.AV_FRAME_DATA_MOTION_VECTORS;
-import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_FATAL;
-import static org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE;
-import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
-import static org.bytedeco.ffmpeg.global.avutil.av_dict_free;
-import static org.bytedeco.ffmpeg.global.avutil.av_dict_set;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_alloc;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
-import static org.bytedeco.ffmpeg.global.avutil.av_frame_get_buffer;
-import static org.bytedeco.ffmpeg.global.avutil.av_frame_get_side_data;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_ref;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_unref;
-import static org.bytedeco.ffmpeg.global.avutil.av_get_picture_type_char;
-import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
-import static org.bytedeco.ffmpeg.global.avutil.av_q2d;
-import static org.bytedeco.ffmpeg.global.avutil.av_strerror;
-import static org.bytedeco.ffmpeg.global.swscale.SWS_BILINEAR;
-import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
-import static org.bytedeco.ffmpeg.global.swscale.sws_getCachedContext;
-import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
+import static org.sensorium.modality.video.Decoder.AV_FRAME_FLAG_KEY;
+import static org.sensorium.modality.video.Decoder.bad;
+import static org.sensorium.modality.video.Decoder.check;
+import static org.sensorium.modality.video.Decoder.errorText;
+import static org.sensorium.modality.video.Decoder.noFrames;
+import static org.sensorium.modality.video.Decoder.requireFile;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;
-import org.bytedeco.ffmpeg.avcodec.AVCodec;
-import org.bytedeco.ffmpeg.avcodec.AVCodecContext;
-import org.bytedeco.ffmpeg.avcodec.AVPacket;
-import org.bytedeco.ffmpeg.avformat.AVFormatContext;
-import org.bytedeco.ffmpeg.avformat.AVStream;
-import org.bytedeco.ffmpeg.avutil.AVDictionary;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
-import org.bytedeco.ffmpeg.avutil.AVFrameSideData;
-import org.bytedeco.ffmpeg.avutil.AVRational;
-import org.bytedeco.ffmpeg.swscale.SwsContext;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.sensorium.modality.BadInputException;
-import org.sensorium.modality.ModalityAdapter;
 
 /**
- * Compressed-domain video (issue 3, item 2): the motion vectors FFmpeg exports as frame side data
- * (decoder option flags2=+export_mvs, AV_FRAME_DATA_MOTION_VECTORS), pooled into a coarse motion
- * field per frame, and the key frames as RGB images. Both seek to the key frame at or before the clip
- * start and decode from there, through the avformat/avcodec presets directly.
+ * Compressed-domain video: the motion vectors FFmpeg exports as frame side data (decoder option
+ * flags2=+export_mvs, AV_FRAME_DATA_MOTION_VECTORS), pooled into a coarse motion field per frame
+ * ({@link MotionVectors}), and the key frames as RGB images ({@link RgbScaler}). Both seek to the key frame
+ * at or before the clip start and decode from there, through the avformat/avcodec presets directly
+ * ({@link Decoder}).
  *
  * <p>Frames are sampled as in {@link VideoAdapter}: target i of T is t0 + i / fps, served by the
  * decoded frame nearest in time (best-effort timestamps, as JavaCV reports them); the last frame
@@ -87,35 +39,8 @@ import org.sensorium.modality.ModalityAdapter;
  * independent and may run on several loader threads at once.
  */
 public final class CompressedVideo {
-    /*
-     * AVMotionVector (libavutil/motion_vector.h), read straight from the side data buffer in native byte
-     * order: int32 source, uint8 w, uint8 h, int16 src_x, src_y, dst_x, dst_y, uint64 flags, int32 motion_x,
-     * int32 motion_y, uint16 motion_scale, padded to 40 bytes. CompressedVideoTest checks these against the
-     * presets' AVMotionVector (Loader.sizeof / offsetof).
-     */
-    static final int MV_BYTES = 40;
-    static final int MV_SOURCE = 0;
-    static final int MV_W = 4;
-    static final int MV_H = 5;
-    static final int MV_DST_X = 10;
-    static final int MV_DST_Y = 12;
-    static final int MV_MOTION_X = 24;
-    static final int MV_MOTION_Y = 28;
-    static final int MV_MOTION_SCALE = 32;
-
-    /** AV_FRAME_FLAG_KEY of libavutil/frame.h (1 << 1); a macro the presets do not map. */
-    static final int AV_FRAME_FLAG_KEY = 1 << 1;
-
     /** Timestamps this close (seconds) are the same instant: pts / time base rounding. */
     private static final double TIME_EPS = 1e-6;
-
-    /** Frames decoded past the last sampled one to find the future references of its B-frames (H.264 allows 16 B-frames in a row). */
-    private static final int LOOKAHEAD = 17;
-
-    static {
-        // h264 reports broken slices (box.mp4 has some) and seeks on stderr; failures reach us as return codes.
-        av_log_set_level(AV_LOG_FATAL);
-    }
 
     private CompressedVideo() {}
 
@@ -184,11 +109,11 @@ public final class CompressedVideo {
      *
      * <p>Each exported block vector (motion_x / motion_scale = src - dst, in pixels) becomes a velocity:
      * minus the vector for a past reference (FFmpeg's source &lt; 0), the vector for a future one (source &gt; 0,
-     * B-frames), divided by the distance to the reference in frames (see {@link #referenceDistance}) and by the
-     * frame's width or height. A cell's value is the mean over the blocks whose destination rectangle (w x h around
-     * dst_x, dst_y) overlaps it, each weighted by the overlap's area; a block predicted from both directions counts once
-     * per direction. (A 16 x 16 macroblock thus fills the 2 x 2 cells of an 8 x 8 grid on a 64 x 64 frame it covers,
-     * not only the cell its centre falls in.)
+     * B-frames), divided by the distance to the reference in frames (see {@link MotionVectors#referenceDistance})
+     * and by the frame's width or height. A cell's value is the mean over the blocks whose destination rectangle
+     * (w x h around dst_x, dst_y) overlaps it, each weighted by the overlap's area; a block predicted from both
+     * directions counts once per direction. (A 16 x 16 macroblock thus fills the 2 x 2 cells of an 8 x 8 grid on a
+     * 64 x 64 frame it covers, not only the cell its centre falls in.)
      *
      * @param t0 clip start in seconds (stream time, as the frames' timestamps)
      * @param end frames later than this (seconds) are not sampled; +infinity for none
@@ -204,13 +129,11 @@ public final class CompressedVideo {
         requireFile(file);
         try (Decoder d = Decoder.open(file, true, false)) {
             d.seek(t0);
-            List<Decoded> frames = new ArrayList<>(); // display order from the key frame before t0
-            int[] chosen = sample(d, frames, t0, end, count, fps, gridH, gridW);
-            if (chosen == null) {
+            MotionField field = MotionVectors.read(d, t0, end, count, fps, gridH, gridW);
+            if (field == null) {
                 throw noFrames(file, d, t0);
             }
-            readAhead(d, frames, chosen[count - 1], gridH, gridW);
-            return assemble(frames, chosen, gridH, gridW);
+            return field;
         } catch (IOException e) {
             throw bad(file, e);
         }
@@ -302,7 +225,7 @@ public final class CompressedVideo {
             throws BadInputException {
         requireFile(file);
         AVFrame prev = av_frame_alloc(); // a reference to the previous decoded frame, a candidate for the next target
-        try (Decoder d = Decoder.open(file, false, false); Rgb rgb = new Rgb(crop)) {
+        try (Decoder d = Decoder.open(file, false, false); RgbScaler rgb = new RgbScaler(crop)) {
             double step = stepOf.applyAsDouble(d.frameRate());
             d.seek(t0);
             byte[][] out = new byte[count][];
@@ -367,14 +290,14 @@ public final class CompressedVideo {
      */
     public static int decodeFrames(Path file, double t0, double end, boolean rgb) throws BadInputException {
         requireFile(file);
-        Rgb converter = null;
+        RgbScaler converter = null;
         try (Decoder d = Decoder.open(file, false, false)) {
             d.seek(t0);
             int n = 0;
             while (d.next()) {
                 if (rgb) {
                     if (converter == null) {
-                        converter = new Rgb(new Crop(d.frame.height(), d.frame.width(), 1, 0.5, 0.5));
+                        converter = new RgbScaler(new Crop(d.frame.height(), d.frame.width(), 1, 0.5, 0.5));
                     }
                     converter.convert(d.frame);
                 }
@@ -396,473 +319,10 @@ public final class CompressedVideo {
         }
     }
 
-    // ---- motion: sampling, pooling, reference distances ----
-
-    /** One decoded frame, kept in display order. */
-    private record Decoded(
-            int index,          // position in display order since the seek
-            double time,        // seconds
-            char type,          // 'I', 'P', 'B', ...
-            boolean key,
-            long decodeOrder,   // AVFrame.pkt_pos: its packet's byte offset; packets are stored in decode order. -1 if unknown.
-                                // (Deprecated in FFmpeg 7, gone in 8: then pass a counter via AVPacket.opaque + COPY_OPAQUE.)
-            boolean hasVectors,
-            double cellArea,    // pixels in one grid cell
-            double[] past,      // (gridH, gridW, 3): sum of area * dx / width, area * dy / height, area; past references
-            double[] future) {} // the same for future references
-
-    /**
-     * Decodes frames into {@code frames} until every target time has its nearest frame (VideoAdapter's rule).
-     *
-     * @return (T) index into frames of each target's frame, or null when no frame was decoded
-     */
-    private static int[] sample(Decoder d, List<Decoded> frames, double t0, double end, int count, double fps,
-            int gridH, int gridW) {
-        int[] chosen = new int[count];
-        int prev = -1;
-        double prevT = Double.NEGATIVE_INFINITY;
-        int i = 0;
-        while (i < count && d.next()) {
-            Decoded cur = pool(d, frames.size(), gridH, gridW);
-            frames.add(cur);
-            double t = cur.time();
-            if (t > end && prev >= 0) {
-                break;
-            }
-            for (; i < count && t >= t0 + i / fps; i++) {
-                double target = t0 + i / fps;
-                chosen[i] = prev >= 0 && target - prevT < t - target ? prev : cur.index();
-            }
-            prev = cur.index();
-            prevT = t;
-        }
-        if (prev < 0) {
-            return null;
-        }
-        for (; i < count; i++) {
-            chosen[i] = prev;
-        }
-        return chosen;
-    }
-
-    /**
-     * When the last sampled frame is a B-frame, decodes on until a frame that is not a B-frame follows it in display
-     * order: every future reference of a sampled frame is then in the list.
-     */
-    private static void readAhead(Decoder d, List<Decoded> frames, int last, int gridH, int gridW) {
-        if (frames.get(last).type() != 'B') {
-            return;
-        }
-        for (int n = frames.size() - 1; n <= last || frames.get(n).type() == 'B'; n++) {
-            if (n - last >= LOOKAHEAD || !d.next()) {
-                return;
-            }
-            frames.add(pool(d, frames.size(), gridH, gridW));
-        }
-    }
-
-    /** The decoder's current frame with its motion vectors summed per cell, split by reference direction. */
-    private static Decoded pool(Decoder d, int index, int gridH, int gridW) {
-        AVFrame f = d.frame;
-        int width = f.width();
-        int height = f.height();
-        double[] past = new double[gridH * gridW * 3];
-        double[] future = new double[gridH * gridW * 3];
-        int vectors = 0;
-        AVFrameSideData sd = av_frame_get_side_data(f, AV_FRAME_DATA_MOTION_VECTORS);
-        if (sd != null && !sd.isNull() && sd.size() > 0) {
-            if (sd.size() % MV_BYTES != 0) {
-                // not bad input: the FFmpeg build's struct differs from the layout checked in CompressedVideoTest
-                throw new IllegalStateException("motion vector side data of " + sd.size() + " bytes is not a multiple of "
-                        + MV_BYTES + ": AVMotionVector changed size");
-            }
-            ByteBuffer b = sd.data().capacity(sd.size()).asByteBuffer().order(ByteOrder.nativeOrder());
-            vectors = (int) (sd.size() / MV_BYTES);
-            for (int k = 0; k < vectors; k++) {
-                addBlock(b, k * MV_BYTES, width, height, gridH, gridW, past, future);
-            }
-        }
-        char type = (char) av_get_picture_type_char(f.pict_type());
-        return new Decoded(index, d.time(), type, (f.flags() & AV_FRAME_FLAG_KEY) != 0, f.pkt_pos(), vectors > 0,
-                width * (double) height / (gridW * gridH), past, future);
-    }
-
-    /**
-     * Adds the block record at {@code at} to every cell its destination rectangle (dst_x, dst_y is its centre, w x h
-     * pixels) overlaps, weighted by the overlap's area in pixels.
-     */
-    private static void addBlock(ByteBuffer b, int at, int width, int height, int gridH, int gridW, double[] past, double[] future) {
-        int scale = b.getShort(at + MV_MOTION_SCALE) & 0xFFFF;
-        if (scale == 0) {
-            return;
-        }
-        int w = b.get(at + MV_W) & 0xFF, h = b.get(at + MV_H) & 0xFF;
-        double x0 = b.getShort(at + MV_DST_X) - w / 2.0, y0 = b.getShort(at + MV_DST_Y) - h / 2.0;
-        double cellW = width / (double) gridW, cellH = height / (double) gridH;
-        double vx = b.getInt(at + MV_MOTION_X) / (double) scale / width;   // src - dst, frame widths
-        double vy = b.getInt(at + MV_MOTION_Y) / (double) scale / height;
-        double[] sums = b.getInt(at + MV_SOURCE) < 0 ? past : future;
-        for (int gy = Math.max(0, (int) Math.floor(y0 / cellH)); gy < gridH && gy * cellH < y0 + h; gy++) {
-            double oy = Math.min(y0 + h, (gy + 1) * cellH) - Math.max(y0, gy * cellH);
-            for (int gx = Math.max(0, (int) Math.floor(x0 / cellW)); gx < gridW && gx * cellW < x0 + w; gx++) {
-                double area = oy * (Math.min(x0 + w, (gx + 1) * cellW) - Math.max(x0, gx * cellW));
-                if (area > 0) {
-                    int c = (gy * gridW + gx) * 3;
-                    sums[c] += area * vx;
-                    sums[c + 1] += area * vy;
-                    sums[c + 2] += area;
-                }
-            }
-        }
-    }
-
-    /** The (T, gridH, gridW, 2) field and per-frame flags of the chosen frames. */
-    private static MotionField assemble(List<Decoded> frames, int[] chosen, int gridH, int gridW) {
-        int count = chosen.length;
-        int cells = gridH * gridW;
-        float[] field = new float[count * cells * 2];
-        double[] times = new double[count];
-        char[] types = new char[count];
-        boolean[] key = new boolean[count];
-        boolean[] intra = new boolean[count];
-        float[] coverage = new float[count * cells];
-        for (int t = 0; t < count; t++) {
-            Decoded f = frames.get(chosen[t]);
-            double past = referenceDistance(frames, f.index(), -1);
-            double future = referenceDistance(frames, f.index(), +1);
-            for (int c = 0; c < cells; c++) {
-                double area = f.past()[c * 3 + 2] + f.future()[c * 3 + 2];
-                coverage[t * cells + c] = (float) Math.min(1, area / f.cellArea()); // a bi-predicted block counts twice
-                if (area > 0) {
-                    // velocity = (dst - src) / distance from a past reference, (src - dst) / distance from a future one
-                    field[(t * cells + c) * 2] = (float) ((-f.past()[c * 3] / past + f.future()[c * 3] / future) / area);
-                    field[(t * cells + c) * 2 + 1] = (float) ((-f.past()[c * 3 + 1] / past + f.future()[c * 3 + 1] / future) / area);
-                }
-            }
-            times[t] = f.time();
-            types[t] = f.type();
-            key[t] = f.key();
-            intra[t] = !f.hasVectors();
-        }
-        return new MotionField(count, gridH, gridW, field, times, types, key, intra, coverage);
-    }
-
-    /**
-     * Frames between frame k and the picture it predicts from in direction dir (-1 past, +1 future).
-     *
-     * <p>FFmpeg's AVMotionVector.source is only -1 or +1 (its header: "XXX: set exact relative ref frame reference
-     * instead of a +/- 1 direction"), so dividing by |source| would leave a P-frame of an IBBBP stream with four
-     * frames of motion and its B-frames with one. Instead the reference is taken to be the nearest frame in that
-     * direction that was decoded before frame k and can be referenced: I- and P-frames, and a B-frame decoded
-     * before an earlier-displayed B-frame (the middle of a B-pyramid, as x264 encodes by default). This holds for
-     * IPPP, IBBP and pyramid GOPs; vectors pointing to an older reference (H.264 multi-reference) are counted as
-     * if they pointed to this one. When the decode order is unknown (no packet positions), the distance is 1.
-     */
-    private static int referenceDistance(List<Decoded> frames, int k, int dir) {
-        long order = frames.get(k).decodeOrder();
-        if (order < 0) {
-            return 1;
-        }
-        for (int j = k + dir; j >= 0 && j < frames.size(); j += dir) {
-            Decoded r = frames.get(j);
-            if (r.decodeOrder() >= 0 && r.decodeOrder() < order && canBeReference(frames, j)) {
-                return Math.abs(j - k);
-            }
-        }
-        return 1;
-    }
-
-    /** Not a B-frame, or a B-frame that some earlier-displayed B-frame of the same run was decoded after. */
-    private static boolean canBeReference(List<Decoded> frames, int j) {
-        Decoded r = frames.get(j);
-        if (r.type() != 'B') {
-            return true;
-        }
-        for (int i = j - 1; i >= 0 && frames.get(i).type() == 'B'; i--) {
-            if (frames.get(i).decodeOrder() > r.decodeOrder()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    // ---- key frames: scale to cover, crop ----
-
     /** (height, width, 3) RGB bytes of the frame, cut as crop says. */
     private static byte[] toRgb(AVFrame src, Crop crop) throws IOException {
-        try (Rgb rgb = new Rgb(crop)) {
+        try (RgbScaler rgb = new RgbScaler(crop)) {
             return rgb.convert(src);
-        }
-    }
-
-    /**
-     * Decoded frames to RGB24 cut as a {@link Crop} says: scaled (bilinear) from the decoder's pixel format to the size
-     * that covers the crop zoom times over, keeping the aspect ratio, then cut. Keeps one scaler and one RGB frame for
-     * all the frames of a call (remade when a frame's size or format changes).
-     */
-    private static final class Rgb implements AutoCloseable {
-        private final Crop crop;
-        private SwsContext sws;
-        private AVFrame rgb;
-
-        Rgb(Crop crop) {
-            this.crop = crop;
-        }
-
-        /** (crop.height, crop.width, 3) bytes. */
-        byte[] convert(AVFrame src) throws IOException {
-            int height = crop.height(), width = crop.width();
-            double s = crop.zoom() * Math.max(width / (double) src.width(), height / (double) src.height());
-            int coverW = Math.max(width, (int) Math.round(src.width() * s));
-            int coverH = Math.max(height, (int) Math.round(src.height() * s));
-            sws = sws_getCachedContext(sws, src.width(), src.height(), src.format(), coverW, coverH, AV_PIX_FMT_RGB24,
-                    SWS_BILINEAR, null, null, (DoublePointer) null);
-            if (sws == null || sws.isNull()) {
-                throw new IOException("sws_getContext: cannot convert pixel format " + src.format() + " to RGB24");
-            }
-            if (rgb == null || rgb.width() != coverW || rgb.height() != coverH) {
-                if (rgb != null) {
-                    av_frame_free(rgb);
-                }
-                rgb = av_frame_alloc();
-                rgb.format(AV_PIX_FMT_RGB24).width(coverW).height(coverH);
-                check(av_frame_get_buffer(rgb, 0), "av_frame_get_buffer");
-            }
-            sws_scale(sws, src.data(), src.linesize(), 0, src.height(), rgb.data(), rgb.linesize());
-            int stride = rgb.linesize(0);
-            ByteBuffer buf = rgb.data(0).capacity((long) stride * coverH).asByteBuffer();
-            int y0 = (int) Math.round(crop.fy() * (coverH - height));
-            int x0 = (int) Math.round(crop.fx() * (coverW - width));
-            byte[] out = new byte[height * width * 3];
-            for (int y = 0; y < height; y++) {
-                buf.get((y0 + y) * stride + x0 * 3, out, y * width * 3, width * 3);
-            }
-            return out;
-        }
-
-        @Override
-        public void close() {
-            if (sws != null) {
-                sws_freeContext(sws);
-            }
-            if (rgb != null) {
-                av_frame_free(rgb);
-            }
-        }
-    }
-
-    // ---- errors ----
-
-    private static void requireFile(Path file) throws BadInputException {
-        if (!Files.isRegularFile(file)) {
-            throw new BadInputException(file + ": no such file");
-        }
-    }
-
-    /** The container opened but holds no picture stream (e.g. an audio file); said as VideoAdapter says it. */
-    private static final class NoVideoTrack extends IOException {
-        NoVideoTrack() {
-            super("no video track");
-        }
-    }
-
-    private static BadInputException bad(Path file, IOException e) {
-        String reason = e instanceof NoVideoTrack ? e.getMessage() : ModalityAdapter.decodeFailure(file, e);
-        return new BadInputException(file + ": " + VideoAdapter.oneLine(reason), e);
-    }
-
-    /** Nothing decoded: FFmpeg's last error if there was one, else the clip starts after the last frame. */
-    private static BadInputException noFrames(Path file, Decoder d, double t0) {
-        if (d.lastError != 0) {
-            return bad(file, new IOException(errorText(d.lastError)));
-        }
-        return new BadInputException(file + ": no video frames at or after " + t0 + " s");
-    }
-
-    private static void check(int code, String what) throws IOException {
-        if (code < 0) {
-            throw new IOException(what + ": " + errorText(code));
-        }
-    }
-
-    /** FFmpeg's text for an AVERROR code. */
-    static String errorText(int code) {
-        byte[] buf = new byte[256];
-        av_strerror(code, buf, buf.length);
-        int n = 0;
-        while (n < buf.length && buf[n] != 0) {
-            n++;
-        }
-        return new String(buf, 0, n, StandardCharsets.UTF_8);
-    }
-
-    // ---- one file's demuxer and video decoder ----
-
-    /** The demuxer and video decoder of one call; close() frees every native struct. Never shared between threads. */
-    private static final class Decoder implements AutoCloseable {
-        private final boolean keyPacketsOnly;
-        private AVFormatContext fmt;
-        private AVCodecContext ctx;
-        private AVPacket pkt;
-        AVFrame frame;
-        private int stream;
-        private double timeBase;       // seconds per timestamp unit
-        private double frameDuration;  // seconds, from the average frame rate; 0 if unknown
-        private double lastTime = Double.NaN;
-        private boolean draining;
-        int lastError;                 // the last FFmpeg error met while reading or decoding (0 if none)
-        int framesOut;
-
-        private Decoder(boolean keyPacketsOnly) {
-            this.keyPacketsOnly = keyPacketsOnly;
-        }
-
-        /**
-         * @param exportMvs ask the decoder for motion vectors (flags2=+export_mvs)
-         * @param keyOnly decode key frames only: skip_frame = nokey, and only key packets are sent
-         */
-        static Decoder open(Path file, boolean exportMvs, boolean keyOnly) throws IOException {
-            Decoder d = new Decoder(keyOnly);
-            try {
-                d.init(file, exportMvs);
-                return d;
-            } catch (IOException | RuntimeException e) {
-                d.close();
-                throw e;
-            }
-        }
-
-        private void init(Path file, boolean exportMvs) throws IOException {
-            fmt = new AVFormatContext(null);
-            check(avformat_open_input(fmt, file.toString(), null, null), "avformat_open_input");
-            check(avformat_find_stream_info(fmt, (PointerPointer<?>) null), "avformat_find_stream_info");
-            stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, (PointerPointer<?>) null, 0);
-            if (stream < 0) {
-                throw new NoVideoTrack();
-            }
-            AVStream st = fmt.streams(stream);
-            AVCodec codec = avcodec_find_decoder(st.codecpar().codec_id());
-            if (codec == null || codec.isNull()) {
-                throw new IOException("no decoder for codec " + avcodec_get_name(st.codecpar().codec_id()).getString());
-            }
-            ctx = avcodec_alloc_context3(codec);
-            if (ctx == null || ctx.isNull()) {
-                throw new IOException("avcodec_alloc_context3 failed");
-            }
-            check(avcodec_parameters_to_context(ctx, st.codecpar()), "avcodec_parameters_to_context");
-            if (keyPacketsOnly) {
-                ctx.skip_frame(AVDISCARD_NONKEY);
-            }
-            AVDictionary opts = new AVDictionary(null);
-            try {
-                av_dict_set(opts, "threads", "1", 0); // the loader's threads decode files in parallel
-                if (exportMvs) {
-                    av_dict_set(opts, "flags2", "+export_mvs", 0);
-                }
-                check(avcodec_open2(ctx, codec, opts), "avcodec_open2");
-            } finally {
-                av_dict_free(opts);
-            }
-            pkt = av_packet_alloc();
-            frame = av_frame_alloc();
-            if (pkt == null || pkt.isNull() || frame == null || frame.isNull()) {
-                throw new IOException("out of memory allocating a packet or frame");
-            }
-            timeBase = av_q2d(st.time_base());
-            AVRational rate = st.avg_frame_rate();
-            frameDuration = rate.num() > 0 && rate.den() > 0 ? rate.den() / (double) rate.num() : 0;
-        }
-
-        /** Positions the demuxer on the key frame at or before t seconds; decoding starts from the file's start if that fails. */
-        void seek(double t) {
-            if (t > 0) {
-                av_seek_frame(fmt, stream, (long) Math.floor(t / timeBase), AVSEEK_FLAG_BACKWARD);
-            }
-        }
-
-        /** Decodes until the next frame in display order is in {@link #frame} (true) or the stream has ended (false). */
-        boolean next() {
-            av_frame_unref(frame);
-            while (true) {
-                int r = avcodec_receive_frame(ctx, frame);
-                if (r >= 0) {
-                    framesOut++;
-                    lastTime = frameTime();
-                    return true;
-                }
-                if (r != AVERROR_EAGAIN() || draining) {
-                    if (r != AVERROR_EOF && r != AVERROR_EAGAIN()) {
-                        lastError = r;
-                    }
-                    return false;
-                }
-                feed();
-            }
-        }
-
-        /** Sends the next packet of the video stream to the decoder, or starts draining it at the end of the file. */
-        private void feed() {
-            while (true) {
-                int r = av_read_frame(fmt, pkt);
-                if (r < 0) {
-                    if (r != AVERROR_EOF) {
-                        lastError = r; // a read error (truncated file) ends the stream, as the end of the file does
-                    }
-                    avcodec_send_packet(ctx, null);
-                    draining = true;
-                    return;
-                }
-                try {
-                    boolean wanted = !keyPacketsOnly || (pkt.flags() & AV_PKT_FLAG_KEY) != 0;
-                    if (pkt.stream_index() == stream && wanted) {
-                        r = avcodec_send_packet(ctx, pkt);
-                        if (r < 0) {
-                            lastError = r; // a corrupt packet is skipped, as the ffmpeg command line skips it
-                        }
-                        return;
-                    }
-                } finally {
-                    av_packet_unref(pkt);
-                }
-            }
-        }
-
-        /** The stream's average frame rate in frames per second; 0 when it is unknown. */
-        double frameRate() {
-            return frameDuration > 0 ? 1 / frameDuration : 0;
-        }
-
-        /** The current frame's timestamp in seconds. */
-        double time() {
-            return lastTime;
-        }
-
-        /** Best-effort timestamp (what JavaCV reports), else pts, else one frame after the previous frame. */
-        private double frameTime() {
-            long ts = frame.best_effort_timestamp();
-            if (ts == AV_NOPTS_VALUE) {
-                ts = frame.pts();
-            }
-            if (ts != AV_NOPTS_VALUE) {
-                return ts * timeBase;
-            }
-            return Double.isNaN(lastTime) ? 0 : lastTime + frameDuration;
-        }
-
-        @Override
-        public void close() {
-            if (frame != null) {
-                av_frame_free(frame);
-            }
-            if (pkt != null) {
-                av_packet_free(pkt);
-            }
-            if (ctx != null) {
-                avcodec_free_context(ctx);
-            }
-            if (fmt != null && !fmt.isNull()) {
-                avformat_close_input(fmt);
-            }
         }
     }
 }

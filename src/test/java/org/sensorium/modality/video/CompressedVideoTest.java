@@ -62,19 +62,19 @@ class CompressedVideoTest {
         // C layout of AVMotionVector: int32 at 0, two uint8 at 4 and 5, four int16 at 6..13, uint64 aligned to 16,
         // two int32 at 24 and 28, uint16 at 32; 34 bytes padded to a multiple of 8 (the uint64) = 40.
         assertArrayEquals(new int[] {40, 0, 4, 5, 10, 12, 24, 28, 32},
-                new int[] {CompressedVideo.MV_BYTES, CompressedVideo.MV_SOURCE, CompressedVideo.MV_W, CompressedVideo.MV_H,
-                        CompressedVideo.MV_DST_X, CompressedVideo.MV_DST_Y, CompressedVideo.MV_MOTION_X,
-                        CompressedVideo.MV_MOTION_Y, CompressedVideo.MV_MOTION_SCALE});
+                new int[] {MotionVectors.MV_BYTES, MotionVectors.MV_SOURCE, MotionVectors.MV_W, MotionVectors.MV_H,
+                        MotionVectors.MV_DST_X, MotionVectors.MV_DST_Y, MotionVectors.MV_MOTION_X,
+                        MotionVectors.MV_MOTION_Y, MotionVectors.MV_MOTION_SCALE});
         Loader.load(avutil.class);
-        assertEquals(CompressedVideo.MV_BYTES, Loader.sizeof(AVMotionVector.class));
-        assertEquals(CompressedVideo.MV_SOURCE, Loader.offsetof(AVMotionVector.class, "source"));
-        assertEquals(CompressedVideo.MV_W, Loader.offsetof(AVMotionVector.class, "w"));
-        assertEquals(CompressedVideo.MV_H, Loader.offsetof(AVMotionVector.class, "h"));
-        assertEquals(CompressedVideo.MV_DST_X, Loader.offsetof(AVMotionVector.class, "dst_x"));
-        assertEquals(CompressedVideo.MV_DST_Y, Loader.offsetof(AVMotionVector.class, "dst_y"));
-        assertEquals(CompressedVideo.MV_MOTION_X, Loader.offsetof(AVMotionVector.class, "motion_x"));
-        assertEquals(CompressedVideo.MV_MOTION_Y, Loader.offsetof(AVMotionVector.class, "motion_y"));
-        assertEquals(CompressedVideo.MV_MOTION_SCALE, Loader.offsetof(AVMotionVector.class, "motion_scale"));
+        assertEquals(MotionVectors.MV_BYTES, Loader.sizeof(AVMotionVector.class));
+        assertEquals(MotionVectors.MV_SOURCE, Loader.offsetof(AVMotionVector.class, "source"));
+        assertEquals(MotionVectors.MV_W, Loader.offsetof(AVMotionVector.class, "w"));
+        assertEquals(MotionVectors.MV_H, Loader.offsetof(AVMotionVector.class, "h"));
+        assertEquals(MotionVectors.MV_DST_X, Loader.offsetof(AVMotionVector.class, "dst_x"));
+        assertEquals(MotionVectors.MV_DST_Y, Loader.offsetof(AVMotionVector.class, "dst_y"));
+        assertEquals(MotionVectors.MV_MOTION_X, Loader.offsetof(AVMotionVector.class, "motion_x"));
+        assertEquals(MotionVectors.MV_MOTION_Y, Loader.offsetof(AVMotionVector.class, "motion_y"));
+        assertEquals(MotionVectors.MV_MOTION_SCALE, Loader.offsetof(AVMotionVector.class, "motion_scale"));
     }
 
     // ---- the generated sample set: 64x64, 8 fps, 2 s, H.264 (libopenh264), key frame every 8 frames ----
