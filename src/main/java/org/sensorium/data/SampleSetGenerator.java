@@ -1,11 +1,7 @@
 package org.sensorium.data;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
@@ -22,10 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avutil;
-import org.bytedeco.javacv.FFmpegFrameRecorder;
-import org.bytedeco.javacv.Frame;
 
 /**
  * The built-in sample set: 2 s clips of a coloured circle or square on mid-grey that moves in one of
@@ -50,6 +43,10 @@ import org.bytedeco.javacv.Frame;
  * of one task), for K * 2 s in all, with segment lengths drawn around 2 s (0.25 to 1.75 times the mean,
  * on the 1/8 s frame grid). Colour and shape stay, speed changes per segment; every modality is present;
  * the subtitle has one cue per segment; the manifest line lists the segments with their times.
+ * <p>
+ * This class holds the plan (what each sample is), the entry points and the on-disk cache; the files
+ * themselves are written by {@link SampleWriter} with the renderers of {@link SampleRenderers}, and the
+ * QA set by {@link SampleQa}.
  */
 public final class SampleSetGenerator {
     static final double SECONDS = 2.0;
@@ -59,8 +56,6 @@ public final class SampleSetGenerator {
     static final int IMU_RATE = 100;
     static final String VERSION = "sample-set-v1";
     static final String LONG_VERSION = "long-set-v1";
-    private static final double GRAVITY = 9.81;
-    private static final int GREY = 128;
 
     static {
         avutil.av_log_set_level(avutil.AV_LOG_FATAL);
@@ -151,7 +146,7 @@ public final class SampleSetGenerator {
         return parts.get(parts.size() - 1);
     }
 
-    private static double seconds(List<Part> parts) {
+    static double seconds(List<Part> parts) {
         return parts.get(parts.size() - 1).end();
     }
 
@@ -177,7 +172,7 @@ public final class SampleSetGenerator {
         }
         List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
         for (Sample s : plan(samples, seed)) {
-            jobs.add(() -> write(outDir, s));
+            jobs.add(() -> SampleWriter.write(outDir, s));
         }
         Path manifest = writeAll(outDir, jobs);
         writeQa(outDir, samples, seed);
@@ -198,54 +193,7 @@ public final class SampleSetGenerator {
      * @return the QA manifest path
      */
     public static Path writeQa(Path outDir, int samples, long seed) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        StringBuilder out = new StringBuilder();
-        for (Sample s : plan(samples, seed)) {
-            List<String> ways = java.util.Arrays.stream(Motion.values()).map(m -> m.label).toList();
-            List<String> objects = new ArrayList<>();
-            for (Colour c : Colour.values()) {
-                for (String shape : List.of("circle", "square")) {
-                    objects.add("the " + c.name().toLowerCase(Locale.ROOT) + " " + shape);
-                }
-            }
-            String object = "the " + s.colour().name().toLowerCase(Locale.ROOT) + " " + s.shape();
-            out.append(qaLine(json, s, "way", "which way does " + object + " move?", s.motion().label, ways,
-                    new SplittableRandom(Loader.mix(seed, s.index(), 1)))).append('\n');
-            out.append(qaLine(json, s, "what", "what moved?", object, objects,
-                    new SplittableRandom(Loader.mix(seed, s.index(), 2)))).append('\n');
-        }
-        Path file = outDir.resolve("qa.jsonl");
-        Path tmp = Files.createTempFile(outDir, ".qa", ".tmp");
-        Files.writeString(tmp, out, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return file;
-    }
-
-    private static String qaLine(ObjectMapper json, Sample s, String kind, String question, String right, List<String> values,
-            SplittableRandom r) {
-        List<String> others = new ArrayList<>(values);
-        others.remove(right);
-        List<String> answers = new ArrayList<>(List.of(right));
-        for (int k = 1; k < QA_ANSWERS; k++) {
-            answers.add(others.remove(r.nextInt(others.size())));
-        }
-        for (int i = answers.size() - 1; i > 0; i--) { // Fisher-Yates: the right answer lands anywhere
-            int j = r.nextInt(i + 1);
-            String t = answers.get(i);
-            answers.set(i, answers.get(j));
-            answers.set(j, t);
-        }
-        ObjectNode o = json.createObjectNode();
-        o.put("id", s.id() + "-" + kind);
-        o.put("split", s.index() % 5 == 4 ? "val" : "train");
-        o.put("question", question);
-        answers.forEach(o.putArray("answers")::add);
-        o.put("correct", answers.indexOf(right));
-        o.putObject("video").put("uri", "media/" + s.id() + ".mp4").put("start", 0.0).put("end", SECONDS);
-        if (s.hasSubtitles()) {
-            o.put("subtitles", "media/" + s.id() + ".srt");
-        }
-        return o.toString();
+        return SampleQa.write(outDir, samples, seed);
     }
 
     /**
@@ -260,7 +208,7 @@ public final class SampleSetGenerator {
         }
         List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
         for (Recording r : planLong(recordings, segments, seed)) {
-            jobs.add(() -> writeLong(outDir, r));
+            jobs.add(() -> SampleWriter.writeLong(outDir, r));
         }
         return writeAll(outDir, jobs);
     }
@@ -396,116 +344,6 @@ public final class SampleSetGenerator {
         return plan;
     }
 
-    /** Writes the sample's media and returns its manifest line. */
-    private static String write(Path outDir, Sample s) throws IOException {
-        Path media = outDir.resolve("media");
-        SplittableRandom noise = new SplittableRandom(s.noiseSeed());
-        List<Part> parts = List.of(new Part(s, 0, SECONDS));
-        float[] audio = s.hasAudio() ? Tone.of(s, SECONDS, noise.split()) : null;
-        Video.write(media.resolve(s.id() + ".mp4"), parts, audio);
-        if (s.hasSubtitles()) {
-            Files.writeString(media.resolve(s.id() + ".srt"), srt(List.of(caption(s, s.template())), parts), StandardCharsets.UTF_8);
-        }
-        if (s.hasImu()) {
-            Files.writeString(media.resolve(s.id() + ".csv"), Imu.csv(parts, noise.split()), StandardCharsets.UTF_8);
-        }
-        return manifestLine(s);
-    }
-
-    /** Writes a long recording's media (every modality) and returns its manifest line. */
-    private static String writeLong(Path outDir, Recording r) throws IOException {
-        Path media = outDir.resolve("media");
-        SplittableRandom noise = new SplittableRandom(r.first().noiseSeed());
-        List<float[]> tones = new ArrayList<>();
-        int n = 0;
-        for (Part p : r.parts()) {
-            tones.add(Tone.of(p.s(), p.seconds(), noise.split()));
-            n += tones.get(tones.size() - 1).length;
-        }
-        float[] audio = new float[n];
-        int at = 0;
-        for (float[] t : tones) {
-            System.arraycopy(t, 0, audio, at, t.length);
-            at += t.length;
-        }
-        Video.write(media.resolve(r.id() + ".mp4"), r.parts(), audio);
-        List<String> cues = r.parts().stream().map(p -> caption(p.s(), r.first().template())).toList();
-        Files.writeString(media.resolve(r.id() + ".srt"), srt(cues, r.parts()), StandardCharsets.UTF_8);
-        Files.writeString(media.resolve(r.id() + ".csv"), Imu.csv(r.parts(), noise.split()), StandardCharsets.UTF_8);
-
-        ObjectNode o = new ObjectMapper().createObjectNode();
-        o.put("id", r.id());
-        o.put("split", r.index() % 5 == 4 ? "val" : "train");
-        o.putObject("video").put("uri", "media/" + r.id() + ".mp4");
-        o.putObject("audio").put("uri", "media/" + r.id() + ".mp4");
-        o.putObject("text").put("uri", "media/" + r.id() + ".srt");
-        o.putObject("imu").put("uri", "media/" + r.id() + ".csv");
-        StringBuilder caption = new StringBuilder(cues.get(0));
-        for (Part p : r.parts().subList(1, r.parts().size())) {
-            caption.append(", then ").append(String.format(Locale.ROOT, p.s().motion().phrase, p.s().fast() ? "quickly" : "slowly"));
-        }
-        o.putArray("captions").add(caption.toString());
-        var segments = o.putArray("segments");
-        for (Part p : r.parts()) {
-            segments.addObject().put("start", p.from()).put("end", p.end()).put("label", p.s().motion().label);
-        }
-        ObjectNode a = o.putObject("attributes");
-        a.put("color", r.first().colour().name().toLowerCase(Locale.ROOT));
-        a.put("shape", r.first().shape());
-        return o.toString();
-    }
-
-    private static String manifestLine(Sample s) {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode o = json.createObjectNode();
-        o.put("id", s.id());
-        o.put("split", s.index() % 5 == 4 ? "val" : "train");
-        o.put("label", s.motion().label);
-        o.putObject("video").put("uri", "media/" + s.id() + ".mp4");
-        if (s.hasAudio()) {
-            o.putObject("audio").put("uri", "media/" + s.id() + ".mp4");
-        }
-        if (s.hasSubtitles()) {
-            o.putObject("text").put("uri", "media/" + s.id() + ".srt");
-        }
-        if (s.hasImu()) {
-            o.putObject("imu").put("uri", "media/" + s.id() + ".csv");
-        }
-        o.putArray("captions").add(caption(s, s.template())).add(caption(s, (s.template() + 1) % 3));
-        ObjectNode a = o.putObject("attributes");
-        a.put("color", s.colour().name().toLowerCase(Locale.ROOT));
-        a.put("shape", s.shape());
-        a.put("speed", s.speed());
-        return o.toString();
-    }
-
-    /** Caption template t in {0, 1, 2}; always names colour, shape, motion and speed. */
-    static String caption(Sample s, int template) {
-        String colour = s.colour().name().toLowerCase(Locale.ROOT);
-        String what = String.format(Locale.ROOT, s.motion().phrase, s.fast() ? "quickly" : "slowly");
-        return switch (template) {
-            case 0 -> "a " + colour + " " + s.shape() + " " + what;
-            case 1 -> "the " + colour + " " + s.shape() + " " + what;
-            default -> "on a grey background, a " + colour + " " + s.shape() + " " + what;
-        };
-    }
-
-    /** One cue per part, in order. */
-    private static String srt(List<String> cues, List<Part> parts) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < cues.size(); i++) {
-            sb.append(i == 0 ? "" : "\n").append(i + 1).append('\n')
-                    .append(srtTime(parts.get(i).from())).append(" --> ").append(srtTime(parts.get(i).end())).append('\n')
-                    .append(cues.get(i)).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static String srtTime(double seconds) {
-        long ms = Math.round(seconds * 1000);
-        return String.format(Locale.ROOT, "%02d:%02d:%02d,%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
-    }
-
     /**
      * The shape's centre in frame widths (x right, y down) at time t seconds, and its second
      * derivative. Linear moves start and end at rest, x(t) = x0 + A (1 - cos(pi t / T)) / 2, so the
@@ -564,146 +402,6 @@ public final class SampleSetGenerator {
             double acc = -AMPLITUDE * w * w * Math.sin(w * t);
             return horizontal ? new double[] {s.cx() + d, s.cy(), acc, 0, 0}
                     : new double[] {s.cx(), s.cy() + d, 0, acc, 0};
-        }
-    }
-
-    /** Frames drawn into RGB24 bytes and encoded with the audio track. */
-    static final class Video {
-        private static final int SUPER = 4; // SUPER x SUPER sub-pixel samples for smooth edges
-
-        private Video() {}
-
-        static void write(Path file, List<Part> parts, float[] audio) throws IOException {
-            int frames = (int) Math.round(seconds(parts) * FPS);
-            int perFrame = AUDIO_RATE / FPS;
-            try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(file.toFile(), SIZE, SIZE, audio == null ? 0 : 1)) {
-                configure(rec, audio != null);
-                rec.start();
-                ByteBuffer rgb = ByteBuffer.allocateDirect(SIZE * SIZE * 3);
-                for (int i = 0; i < frames; i++) {
-                    Part p = partAt(parts, i / (double) FPS);
-                    draw(p.s(), i / (double) FPS - p.from(), p.seconds(), rgb);
-                    rec.recordImage(SIZE, SIZE, Frame.DEPTH_UBYTE, 3, SIZE * 3, avutil.AV_PIX_FMT_RGB24, rgb);
-                    if (audio != null) {
-                        int from = i * perFrame;
-                        int to = i == frames - 1 ? audio.length : from + perFrame;
-                        rec.recordSamples(AUDIO_RATE, 1, FloatBuffer.wrap(audio, from, to - from));
-                    }
-                }
-                rec.stop();
-            }
-        }
-
-        private static void configure(FFmpegFrameRecorder rec, boolean audio) {
-            rec.setFormat("mp4");
-            rec.setVideoCodec(avcodec.AV_CODEC_ID_H264);
-            rec.setVideoCodecName("libopenh264");
-            rec.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
-            rec.setFrameRate(FPS);
-            rec.setGopSize(FPS);
-            rec.setVideoBitrate(400_000);
-            rec.setVideoOption("threads", "1");
-            rec.setMetadata("creation_time", "2000-01-01T00:00:00Z"); // fixed: byte-identical files
-            if (audio) {
-                rec.setAudioCodec(avcodec.AV_CODEC_ID_AAC);
-                rec.setSampleRate(AUDIO_RATE);
-                rec.setAudioChannels(1);
-                rec.setAudioBitrate(64_000);
-            }
-        }
-
-        /** One (64, 64, 3) RGB frame into rgb (position 0, full). */
-        static void draw(Sample s, double t, ByteBuffer rgb) {
-            draw(s, t, SECONDS, rgb);
-        }
-
-        /** Frame at time t of a motion lasting the given seconds. */
-        static void draw(Sample s, double t, double seconds, ByteBuffer rgb) {
-            double[] p = Trajectory.at(s, t, seconds);
-            double cx = p[0] * SIZE;
-            double cy = p[1] * SIZE;
-            double half = (s.circle() ? 0.1 : 0.09) * SIZE;
-            rgb.clear();
-            for (int y = 0; y < SIZE; y++) {
-                for (int x = 0; x < SIZE; x++) {
-                    double c = coverage(s.circle(), x - cx, y - cy, half);
-                    rgb.put(mix(GREY, s.colour().r, c)).put(mix(GREY, s.colour().g, c)).put(mix(GREY, s.colour().b, c));
-                }
-            }
-            rgb.flip();
-        }
-
-        /** Fraction of pixel (x..x+1, y..y+1), offset from the centre, inside the shape. */
-        private static double coverage(boolean circle, double dx, double dy, double half) {
-            int in = 0;
-            for (int j = 0; j < SUPER; j++) {
-                for (int i = 0; i < SUPER; i++) {
-                    double u = dx + (i + 0.5) / SUPER;
-                    double v = dy + (j + 0.5) / SUPER;
-                    boolean inside = circle ? u * u + v * v <= half * half : Math.abs(u) <= half && Math.abs(v) <= half;
-                    in += inside ? 1 : 0;
-                }
-            }
-            return in / (double) (SUPER * SUPER);
-        }
-
-        private static byte mix(int background, int colour, double c) {
-            return (byte) Math.round(background + (colour - background) * c);
-        }
-    }
-
-    /** The sound track at AUDIO_RATE: beeps of the class's pitch. */
-    static final class Tone {
-        private static final double AMPLITUDE = 0.4;
-        private static final double NOISE = 0.01;
-        private static final double FADE = 0.005; // seconds of fade in/out per beep, against clicks
-
-        private Tone() {}
-
-        /** (AUDIO_RATE * seconds) samples in [-1, 1]. */
-        static float[] of(Sample s, double seconds, SplittableRandom rng) {
-            int n = (int) Math.round(seconds * AUDIO_RATE);
-            double f = s.motion().pitchHz();
-            double beep = 1.0 / (s.fast() ? 4 : 2); // period of one beep + pause, seconds
-            float[] out = new float[n];
-            for (int i = 0; i < n; i++) {
-                double t = i / (double) AUDIO_RATE;
-                double inBeep = t % beep;
-                double env = inBeep < beep / 2 ? Math.min(1, Math.min(inBeep, beep / 2 - inBeep) / FADE) : 0;
-                double phase = Math.sin(2 * Math.PI * f * t);
-                double wave = s.circle() ? phase : Math.signum(phase) * 0.7;
-                out[i] = (float) (AMPLITUDE * env * wave + NOISE * rng.nextDouble(-1, 1));
-            }
-            return out;
-        }
-    }
-
-    /** The IMU recording as CSV text at IMU_RATE over the whole recording, both ends included. */
-    static final class Imu {
-        private static final double ACCEL_NOISE = 0.02; // m/s^2
-        private static final double GYRO_NOISE = 0.01;  // rad/s
-
-        private Imu() {}
-
-        static String csv(List<Part> parts, SplittableRandom rng) {
-            StringBuilder sb = new StringBuilder("t,ax,ay,az,gx,gy,gz\n");
-            int n = (int) Math.round(seconds(parts) * IMU_RATE);
-            for (int i = 0; i <= n; i++) {
-                double t = i / (double) IMU_RATE;
-                Part part = partAt(parts, t);
-                double[] p = Trajectory.at(part.s(), t - part.from(), part.seconds());
-                // 1 frame width = 1 m; image y points down, the IMU's ay points up
-                sb.append(String.format(Locale.ROOT, "%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f%n", t,
-                        p[2] + gauss(rng, ACCEL_NOISE), -p[3] + gauss(rng, ACCEL_NOISE), GRAVITY + gauss(rng, ACCEL_NOISE),
-                        gauss(rng, GYRO_NOISE), gauss(rng, GYRO_NOISE), p[4] + gauss(rng, GYRO_NOISE)));
-            }
-            return sb.toString();
-        }
-
-        /** Box-Muller from the sample's own generator (java.util.Random's nextGaussian is not on SplittableRandom in 17). */
-        private static double gauss(SplittableRandom rng, double sigma) {
-            double u = 1.0 - rng.nextDouble();
-            return sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextDouble());
         }
     }
 
