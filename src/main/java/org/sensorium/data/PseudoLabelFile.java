@@ -124,4 +124,9 @@ public record PseudoLabelFile(Map<String, Object> header, Modality modality, int
         }
         return new PseudoLabelFile(header, modality, k, Map.copyOf(clusters));
     }
+
+    /** SHA-256 of the file's bytes, hex: names the head trained on these labels. */
+    public static String sha256(java.nio.file.Path file) {
+        return Manifest.sha256(file);
+    }
 }

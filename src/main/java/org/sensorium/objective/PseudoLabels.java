@@ -8,7 +8,6 @@ import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.data.Batch;
-import org.sensorium.data.Manifest;
 import org.sensorium.data.PseudoLabelFile;
 import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
@@ -47,7 +46,7 @@ public final class PseudoLabels implements Objective {
         this.modality = c.modality();
         this.labels = f.clusters();
         this.name = "pseudo_labels/" + modality.key();
-        String head = "objective.pseudo_labels." + Manifest.sha256(file).substring(0, 12);
+        String head = "objective.pseudo_labels." + PseudoLabelFile.sha256(file).substring(0, 12);
         this.weight = params.normal(head + ".weight", 0.02f, c.k(), embedDim);
         this.bias = params.constant(head + ".bias", 0f, c.k());
     }
