@@ -1,9 +1,9 @@
 package org.sensorium.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
@@ -14,8 +14,6 @@ import org.sensorium.distributed.DistException;
 import org.sensorium.distributed.Collective;
 import org.sensorium.eval.Report;
 import org.sensorium.job.EvalJob;
-import org.sensorium.eval.TemporalSegmentation;
-import org.sensorium.eval.Retrieval;
 import org.sensorium.config.Modality;
 import org.sensorium.job.Ablate;
 import org.sensorium.job.ClusterJob;
@@ -79,34 +77,33 @@ public final class Main implements Callable<Integer> {
     private static int execute(CommandLine cli, String[] args, DistException[] distFailure) {
         boolean debug = List.of(args).contains("--debug");
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof DistException d) {
-                if (distFailure != null) {
-                    distFailure[0] = d;
-                    return 1;
-                }
-                System.err.println("error: " + e.getMessage());
-                if (debug) {
-                    e.printStackTrace();
-                }
+            if (e instanceof DistException d && distFailure != null) {
+                distFailure[0] = d;
                 return 1;
+            }
+            if (e instanceof DistException) {
+                return failed("error: " + e.getMessage(), e, debug, 1);
             }
             if (e instanceof ConfigException || e instanceof ManifestException || e instanceof SkipLog.StrictSkipException
                     || e instanceof Report.MalformedResults) {
-                System.err.println("error: " + e.getMessage());
-                if (debug) {
-                    e.printStackTrace();
-                }
-                return 2;
+                return failed("error: " + e.getMessage(), e, debug, 2);
             }
-            System.err.println("error: " + e);
-            if (debug) {
-                e.printStackTrace();
-            } else {
+            int code = failed("error: " + e, e, debug, 1);
+            if (!debug) {
                 System.err.println("(run with --debug for the stack trace)");
             }
-            return 1;
+            return code;
         });
         return cli.execute(args);
+    }
+
+    /** Prints the one-line error (and the stack trace with --debug) and gives the exit code. */
+    private static int failed(String line, Exception e, boolean debug, int code) {
+        System.err.println(line);
+        if (debug) {
+            e.printStackTrace();
+        }
+        return code;
     }
 
     /** Options every job shares: an experiment file next to the overrides. */
@@ -159,57 +156,10 @@ public final class Main implements Callable<Integer> {
                 s = Pretrain.start(ConfigLoader.load(common.config, common.allSets()), group, device);
             }
             if (group.rank() == 0) {
-                System.out.println(render(s));
+                System.out.println(Tables.render(s));
             }
             return 0;
         }
-    }
-
-    static String render(Pretrain.Summary s) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nfinished %d steps; wall time %.1f s (data, training, evaluation); training %.2f steps/s; peak RSS %.0f MiB; final loss %.4f%n",
-                s.steps(), s.seconds(), s.stepsPerSecond(), s.peakRssMiB(),
-                s.losses().isEmpty() ? Double.NaN : s.losses().get(s.losses().size() - 1)));
-        if (!s.retrieval().isEmpty()) {
-            sb.append("held-out retrieval:\n");
-            sb.append(String.format("  %-14s %5s %7s %7s %7s %8s %9s%n", "direction", "n", "R@1", "R@5", "R@10", "chance", "R@1/chance"));
-            for (Retrieval.Result r : s.retrieval().values()) {
-                sb.append(String.format("  %-14s %5d %7.3f %7.3f %7.3f %8.4f %8.1fx%n", r.direction(), r.n(), r.r1(), r.r5(),
-                        r.r10(), r.chance(), r.r1() / r.chance()));
-            }
-        }
-        if (!s.clusters().isEmpty()) {
-            sb.append("held-out k-means (k = number of classes) against the labels:\n");
-            sb.append(String.format("  %-14s %5s %7s %7s %8s %11s%n", "modality", "n", "k", "NMI", "purity", "chance NMI"));
-            s.clusters().forEach((m, c) -> sb.append(String.format("  %-14s %5d %7d %7.3f %8.3f %11.3f%n",
-                    m, c.n(), c.clusters(), c.nmi(), c.purity(), c.chanceNmi())));
-        }
-        if (s.segmentation() != null) {
-            TemporalSegmentation.Report g = s.segmentation();
-            sb.append(String.format("held-out temporal segmentation (%s, %d recordings, %d frames, %d activities, %d prototypes used):%n",
-                    g.modality(), g.recordings(), g.argmax().n(), g.argmax().classes(), g.argmax().clusters()));
-            sb.append(String.format("  %-34s %7s %7s%n", "decoding", "MoF", "NMI"));
-            sb.append(String.format("  %-34s %7.3f %7.3f%n", "argmax of prototype scores", g.argmax().mof(), g.argmax().nmi()));
-            sb.append(String.format("  %-34s %7.3f %7.3f%n", "transport with the temporal prior", g.transport().mof(), g.transport().nmi()));
-            sb.append(String.format("  %-34s %7.3f%n", "equal split in order (baseline)", g.argmax().equalSplitMof()));
-        }
-        if (!s.heldOut().isEmpty()) {
-            sb.append("held-out objective measures (start -> end of this run):\n");
-            s.heldOut().forEach((k, v) -> sb.append(String.format("  %-36s %8.4f -> %8.4f%n", k, v.start(), v.end())));
-        }
-        if (!s.skipped().isEmpty()) {
-            sb.append(s.skipped().size()).append(" broken samples skipped:\n");
-            for (Map.Entry<String, String> e : s.skipped().entrySet()) {
-                sb.append("  ").append(e.getValue()).append('\n');
-            }
-        }
-        sb.append("checkpoint: ").append(s.checkpoint()).append('\n');
-        sb.append("metrics:    ").append(s.runDir().resolve("metrics.jsonl")).append('\n');
-        sb.append("summary:    ").append(s.runDir().resolve("summary.json"));
-        if (java.nio.file.Files.isRegularFile(s.runDir().resolve("report.html"))) {
-            sb.append('\n').append("report:     ").append(s.runDir().resolve("report.html"));
-        }
-        return sb.toString();
     }
 
     @Command(name = "ablate", mixinStandardHelpOptions = true,
@@ -282,30 +232,9 @@ public final class Main implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("--modality", e.getMessage());
             }
-            System.out.println(render(ClusterJob.run(new ClusterJob.Options(checkpoint, m, k, seed, iterations, out, overrides.allSets()))));
+            System.out.println(Tables.render(ClusterJob.run(new ClusterJob.Options(checkpoint, m, k, seed, iterations, out, overrides.allSets()))));
             return 0;
         }
-    }
-
-    static String render(ClusterJob.Result r) {
-        StringBuilder sb = new StringBuilder();
-        int[] sorted = r.sizes().clone();
-        java.util.Arrays.sort(sorted);
-        sb.append(String.format("%nclustered %d %s embeddings of %s (step %d) into k = %d clusters; inertia %.3f;"
-                        + " cluster sizes min %d, median %d, max %d%n", r.samples(), r.modality().key(), r.checkpoint(), r.step(),
-                r.k(), r.inertia(), sorted[0], sorted[sorted.length / 2], sorted[sorted.length - 1]));
-        if (!r.scores().isEmpty()) {
-            sb.append("agreement with the manifest's labels (chance NMI: the same cluster sizes dealt at random):\n");
-            sb.append(String.format("  %-9s %5s %8s %8s %8s %11s%n", "split", "n", "classes", "NMI", "purity", "chance NMI"));
-            r.scores().forEach((group, s) -> sb.append(String.format("  %-9s %5d %8d %8.3f %8.3f %11.3f%n",
-                    group, s.n(), s.classes(), s.nmi(), s.purity(), s.chanceNmi())));
-        }
-        if (!r.skipped().isEmpty()) {
-            sb.append(r.skipped().size()).append(" broken samples skipped:\n");
-            r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
-        }
-        sb.append("pseudo-labels: ").append(r.out());
-        return sb.toString();
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -347,130 +276,23 @@ public final class Main implements Callable<Integer> {
                 trained.add(evaluate(checkpoint, randomWeights));
                 if (againstRandom) {
                     random.add(evaluate(checkpoint, true));
-                    System.out.println(renderAgainst(trained.get(trained.size() - 1), random.get(random.size() - 1)));
+                    System.out.println(Tables.renderAgainst(trained.get(trained.size() - 1), random.get(random.size() - 1)));
                 }
             }
             if (checkpoints.size() > 1) {
-                System.out.println(renderOverRuns(trained, random));
+                System.out.println(Tables.renderOverRuns(trained, random));
             }
             return 0;
         }
 
         private EvalJob.Result evaluate(Path checkpoint, boolean random) throws Exception {
             EvalJob.Result r = EvalJob.run(new EvalJob.Options(checkpoint, suite, out, overrides.allSets(), random));
-            System.out.println(render(r));
+            System.out.println(Tables.render(r));
             Report.Written w = Report.write(EvalJob.runDir(r.checkpoint()), List.of(r.out()), r.out().resolve("report.html"));
             w.notes().forEach(n -> System.out.println("note: " + n));
             System.out.println("report: " + w.html());
             return r;
         }
-    }
-
-    /** The headline numbers of each task of a suite, checkpoint against random weights, one row per number. */
-    static String renderAgainst(EvalJob.Result trained, EvalJob.Result random) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nsuite %s on %s: checkpoint (step %d, %.1f s) against random weights (%.1f s)%n", trained.suite(),
-                trained.checkpoint(), trained.step(), trained.seconds(), random.seconds()));
-        sb.append(String.format("  %-22s %-30s %14s %14s%n", "task", "metric", "checkpoint", "random"));
-        Map<String, EvalJob.TaskResult> byName = new java.util.HashMap<>();
-        random.tasks().forEach(t -> byName.put(t.name(), t));
-        for (EvalJob.TaskResult t : trained.tasks()) {
-            Map<String, String> a = headline(t), b = byName.containsKey(t.name()) ? headline(byName.get(t.name())) : Map.of();
-            String name = t.name();
-            for (Map.Entry<String, String> e : a.entrySet()) {
-                sb.append(String.format("  %-22s %-30s %14s %14s%n", name, e.getKey(), e.getValue(), b.getOrDefault(e.getKey(), "-")));
-                name = "";
-            }
-        }
-        trained.notRun().forEach((task, why) -> sb.append(String.format("  %-22s not run: %s%n", task, why)));
-        return sb.toString().stripTrailing();
-    }
-
-    /**
-     * The headline numbers of a suite run on several checkpoints (e.g. pretraining seeds), each as mean ± std (population)
-     * over the runs, with the same over their random-weight twins when there are any; a task some run could not serve
-     * counts only the runs that did.
-     */
-    static String renderOverRuns(List<EvalJob.Result> trained, List<EvalJob.Result> random) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nsuite %s over %d runs (%s): mean ± std of each run's number%n", trained.get(0).suite(),
-                trained.size(), trained.stream().map(r -> EvalJob.runDir(r.checkpoint()).getFileName().toString())
-                        .collect(java.util.stream.Collectors.joining(", "))));
-        sb.append(String.format("  %-22s %-30s %18s %18s%n", "task", "metric", "checkpoints", random.isEmpty() ? "" : "random"));
-        Map<String, Map<String, List<Double>>> a = headlineValues(trained), b = headlineValues(random);
-        a.forEach((task, metrics) -> {
-            String name = task;
-            for (Map.Entry<String, List<Double>> e : metrics.entrySet()) {
-                List<Double> other = b.getOrDefault(task, Map.of()).get(e.getKey());
-                sb.append(String.format("  %-22s %-30s %18s %18s%n", name, e.getKey(), meanStd(e.getValue()),
-                        other == null ? "" : meanStd(other)));
-                name = "";
-            }
-        });
-        return sb.toString().stripTrailing();
-    }
-
-    /** Task -> headline metric -> its value in each run (finetune and qa: each run's mean over its seeds). */
-    static Map<String, Map<String, List<Double>>> headlineValues(List<EvalJob.Result> runs) {
-        Map<String, Map<String, List<Double>>> out = new java.util.LinkedHashMap<>();
-        for (EvalJob.Result r : runs) {
-            for (EvalJob.TaskResult t : r.tasks()) {
-                List<String> keys = switch (t.kind()) {
-                    case "zero_shot", "linear_probe", "knn" -> List.of("top1", "mean_per_class_top1");
-                    case "retrieval" -> t.recall().keySet().stream()
-                            .flatMap(d -> java.util.stream.Stream.of(d + "/R@1", d + "/R@10", d + "/median_rank")).toList();
-                    case "segmentation" -> List.of("mof", "F1@50");
-                    case "finetune" -> List.of("accuracy", "balanced_accuracy", "macro_f1");
-                    case "qa" -> List.of("accuracy");
-                    default -> List.copyOf(t.metrics().keySet());
-                };
-                for (String k : keys) {
-                    Double v = t.metrics().get(k);
-                    if (v != null && !v.isNaN()) {
-                        out.computeIfAbsent(t.name(), x -> new java.util.LinkedHashMap<>())
-                                .computeIfAbsent(k, x -> new ArrayList<>()).add(v);
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /** "mean ± std (n)" with the population standard deviation. */
-    static String meanStd(List<Double> v) {
-        double mean = v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        double var = v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / v.size();
-        return String.format("%.3f ± %.3f (%d)", mean, Math.sqrt(var), v.size());
-    }
-
-    /** A task's numbers worth a row: top-1 for classifiers, R@1 / R@10 / median rank per direction, MoF and F1@50, mean ± std over seeds. */
-    static Map<String, String> headline(EvalJob.TaskResult t) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
-        Map<String, Double> m = t.metrics();
-        java.util.function.Function<String, String> f = k -> m.containsKey(k) ? String.format("%.3f", m.get(k)) : "-";
-        java.util.function.Function<String, String> pm = k -> String.format("%.3f ± %.3f", m.get(k), m.get(k + "_std"));
-        switch (t.kind()) {
-            case "zero_shot", "linear_probe", "knn" -> {
-                out.put("top-1 (chance " + f.apply("chance_top1") + ")", f.apply("top1"));
-                out.put("mean per-class top-1", f.apply("mean_per_class_top1"));
-            }
-            case "retrieval" -> t.recall().keySet().forEach(dir -> {
-                out.put(dir + " R@1", f.apply(dir + "/R@1"));
-                out.put(dir + " R@10", f.apply(dir + "/R@10"));
-                out.put(dir + " median rank", String.format("%.1f", m.get(dir + "/median_rank")));
-            });
-            case "segmentation" -> {
-                out.put("MoF", f.apply("mof"));
-                out.put("F1@50", f.apply("F1@50"));
-            }
-            case "finetune" -> {
-                out.put("accuracy (chance " + f.apply("chance") + ")", pm.apply("accuracy"));
-                out.put("macro-F1", pm.apply("macro_f1"));
-            }
-            case "qa" -> out.put("accuracy (chance " + f.apply("chance") + ")", pm.apply("accuracy"));
-            default -> m.forEach((k, v) -> out.put(k, String.format("%.3f", v)));
-        }
-        return out;
     }
 
     @Command(name = "report", mixinStandardHelpOptions = true,
@@ -495,7 +317,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if (!java.nio.file.Files.isDirectory(run)) {
+            if (!Files.isDirectory(run)) {
                 throw new ConfigException("RUN", run + ": no such folder");
             }
             long t0 = System.nanoTime();
@@ -505,36 +327,6 @@ public final class Main implements Callable<Integer> {
             System.out.printf("report: %s (%d figures, %.2f s)%n", w.html(), w.figures(), (System.nanoTime() - t0) / 1e9);
             return 0;
         }
-    }
-
-    static String render(EvalJob.Result r) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nsuite %s on %s (%s): %d tasks in %.1f s%n", r.suite(), r.checkpoint(),
-                r.randomWeights() ? "random weights" : "step " + r.step(), r.tasks().size(), r.seconds()));
-        sb.append(String.format("  %-22s %-13s %-20s %8s  %s%n", "task", "kind", "modality", "seconds", "metrics"));
-        for (EvalJob.TaskResult t : r.tasks()) {
-            StringBuilder m = new StringBuilder();
-            if (t.recall() != null) {
-                t.recall().forEach((dir, v) -> m.append(String.format("%n      %-16s R@1 %.3f  R@5 %.3f  R@10 %.3f  median rank %.1f  mean rank %.1f  (n %s)",
-                        dir, v.get("R@1"), v.get("R@5"), v.get("R@10"), v.get("median_rank"), v.get("mean_rank"), v.get("n"))));
-            } else {
-                t.metrics().forEach((k, v) -> m.append(k).append(' ').append(v == Math.rint(v) && Math.abs(v) > 1
-                        ? String.valueOf(v.longValue()) : String.format("%.3f", v)).append("  "));
-            }
-            Object picked = t.protocol().get("l2_picked");
-            if (picked != null) {
-                m.append("(l2 ").append(picked).append(')');
-            }
-            sb.append(String.format("  %-22s %-13s %-20s %8.1f  %s%n", t.name(), t.kind(), t.modality(),
-                    ((Number) t.protocol().get("seconds")).doubleValue(), t.recall() != null ? m.toString() : m.toString().strip()));
-        }
-        r.notRun().forEach((task, why) -> sb.append(String.format("  %-22s not run: %s%n", task, why)));
-        if (!r.skipped().isEmpty()) {
-            sb.append(r.skipped().size()).append(" broken samples skipped:\n");
-            r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
-        }
-        sb.append("results: ").append(r.out().resolve("results.json"));
-        return sb.toString();
     }
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",

@@ -68,7 +68,7 @@ class EvalCommandTest {
         assertEquals(0, twice[0], (String) twice[2]);
         String over = (String) twice[1];
         assertTrue(over.contains("over 2 runs") && over.contains(String.format("%.3f ± 0.000 (2)", top1)), over);
-        assertEquals("2.000 ± 0.816 (3)", Main.meanStd(List.of(1.0, 2.0, 3.0))); // sqrt(2/3)
+        assertEquals("2.000 ± 0.816 (3)", Tables.meanStd(List.of(1.0, 2.0, 3.0))); // sqrt(2/3)
     }
 
     /**
