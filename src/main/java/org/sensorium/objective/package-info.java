@@ -1,0 +1,23 @@
+/**
+ * Training objectives: the {@link org.sensorium.objective.Objective} contract (what it needs decoded, the loss
+ * terms of one {@link org.sensorium.objective.Step}, its own state and held-out measure on
+ * {@link org.sensorium.objective.HeldOut} samples), {@link org.sensorium.objective.ObjectiveKind}, which builds the
+ * ones a config switches on, and one class per objective: {@link org.sensorium.objective.Contrastive} (CLIP,
+ * VATT's NCE), {@link org.sensorium.objective.MilNce} (MIL-NCE), {@link org.sensorium.objective.TwoView} (SimCLR,
+ * CVRL), {@link org.sensorium.objective.RelativeSpeed} (RSPNet), {@link org.sensorium.objective.Clustering} (SwAV,
+ * XDC online), {@link org.sensorium.objective.PseudoLabels} (XDC offline), {@link org.sensorium.objective.MaskedTokens}
+ * (data2vec), {@link org.sensorium.objective.MaskedSegments} (LV-MAE), {@link org.sensorium.objective.TemporalOt}
+ * (temporal OT, Kumar et al. 2022), {@link org.sensorium.objective.KeyframeContext} and
+ * {@link org.sensorium.objective.MotionPrediction} (compressed video, after IMCN). Shared pieces:
+ * {@link org.sensorium.objective.Sinkhorn}, {@link org.sensorium.objective.Masking},
+ * {@link org.sensorium.objective.GlobalBatch} (contrastive negatives across a worker group).
+ *
+ * <p>Imports: config, distributed, modality, data, model and eval. An objective declares its needs and reads
+ * batches; it never touches the loader or manifests.
+ *
+ * <p>Shape letters (the model package's legend): B batch, n samples of the batch that have what a term needs,
+ * N tokens, D trunk width, Dd decoder width, E embedding, T frames (T' future frames), K prototypes or texts in a
+ * bag, Q queued samples, S segments, G sequences of frames, F features of a position (Masking) or values of a
+ * future motion field (MotionPrediction), w world size, r rank.
+ */
+package org.sensorium.objective;
