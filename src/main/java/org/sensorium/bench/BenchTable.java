@@ -20,7 +20,7 @@ public final class BenchTable {
      * @param name what was measured
      * @param ratio the ratio reported (e.g. ours/ffmpeg frames per second, audio seconds per compute second)
      * @param percent print the ratio as a percentage (fractions) instead of "x" (speed ratios)
-     * @param target the issue's target for the ratio, NaN when there is none
+     * @param target the ratio the benchmark must reach, NaN when there is none
      * @param atMost true when the ratio must stay under the target (a fraction of time lost), false when above
      * @param detail the measurements the ratio comes from, one line
      */

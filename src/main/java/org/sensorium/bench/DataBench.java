@@ -28,7 +28,7 @@ import org.sensorium.modality.video.CompressedVideo;
 import org.sensorium.job.Pretrain;
 
 /**
- * The data-path benchmarks of issue 3, each a ratio measured in one run: video decoding against the
+ * The data-path benchmarks, each a ratio measured in one run: video decoding against the
  * FFmpeg command line on the same file, motion-vector fields against plain decoding of the same clip,
  * log-mel and IMU windows against real time, and the share of a training step spent waiting for data.
  */
@@ -143,7 +143,7 @@ public final class DataBench {
     /**
      * Frames per second of the compressed-domain pass over a whole file, one thread: motion() sampling every frame
      * (vectors exported and pooled on the 8 x 8 grid) plus keyframes() (key packets only, scaled and cut to 112 x 112),
-     * over the file's frame count; as a ratio to issue 3's floor of 1,000 frames/s.
+     * over the file's frame count; as a ratio to a floor of 1,000 frames/s (what a loader must sustain to keep a step fed).
      */
     BenchTable.Row compressedRate(Path file) throws BadInputException {
         long frames = CompressedVideo.decodeFrames(file, 0, Double.POSITIVE_INFINITY, false);

@@ -13,9 +13,8 @@ import org.sensorium.modality.imu.ImuAdapter;
  * life of the JVM). Subtitle spans without an end stay unknown (NaN): they follow the other modalities,
  * or start at 0 when alone.
  *
- * <p>IMU spans were unknown before, so an IMU-only sample (HMP, GoPro) always gave the clip at 0 s: the
- * two views of {@code two_view} were the same window and evaluation only ever saw a trial's first
- * seconds (README, "HMP").
+ * <p>An IMU span must be known: otherwise an IMU-only sample (HMP, GoPro) always gives the clip at 0 s, the
+ * two views of {@code two_view} are the same window and evaluation only ever sees a trial's first seconds.
  */
 public final class Spans {
     private static final ConcurrentHashMap<Path, Double> CONTAINER_SECONDS = new ConcurrentHashMap<>();

@@ -14,7 +14,7 @@ import org.sensorium.model.ModelOutput;
 import org.sensorium.config.Modality;
 
 /**
- * Compressed-video context matching (issue 4, item 7; after IMCN, Huo et al. 2021, which matches a clip's
+ * Compressed-video context matching (after IMCN, Huo et al. 2021, which matches a clip's
  * motion/residual stream against its I-frame): a clip and the key frame of its group of pictures show the
  * same scene, so their embeddings are pulled together against the other samples' key frames. The key frame
  * goes through the video encoder as a static clip (the loader repeats it over T frames), so the clip's

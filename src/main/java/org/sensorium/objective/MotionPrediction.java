@@ -16,7 +16,7 @@ import org.sensorium.config.Config;
 import org.sensorium.config.Modality;
 
 /**
- * Compressed-video motion prediction (issue 4, item 7; after IMCN's motion prediction, Huo et al. 2021, and
+ * Compressed-video motion prediction (after IMCN's motion prediction, Huo et al. 2021, and
  * dense predictive coding): from a clip alone, predict the motion-vector field the video's encoder stored for
  * the moments right after it. The target is the {@link org.sensorium.modality.video.MotionAdapter} field of
  * [clip end, clip end + horizon) (T' x gridH x gridW x 2 values, divided by modalities.motion.scale), averaged
