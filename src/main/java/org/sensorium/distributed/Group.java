@@ -200,12 +200,8 @@ public final class Group implements Collective {
         try {
             while (sent < sendTo || sendBuf.hasRemaining() || recvd < recvTo) {
                 boolean progress = false;
-                if (sendBuf.remaining() < Float.BYTES && sent < sendTo) { // refill with whole floats
-                    sendBuf.compact();
-                    int n = Math.min(sendTo - sent, sendBuf.remaining() / Float.BYTES);
-                    sendBuf.asFloatBuffer().put(data, sent, n);
-                    sendBuf.position(sendBuf.position() + n * Float.BYTES).flip();
-                    sent += n;
+                if (sendBuf.remaining() < Float.BYTES && sent < sendTo) {
+                    sent += refill(data, sent, sendTo);
                 }
                 if (sendBuf.hasRemaining()) {
                     int n = write(sendBuf, "all-reduce");
@@ -217,22 +213,7 @@ public final class Group implements Collective {
                     recvBuf.limit((int) Math.min(recvBuf.capacity(), (long) (recvTo - recvd) * Float.BYTES));
                     int n = read(recvBuf, "all-reduce");
                     progress |= n > 0;
-                    int floats = recvBuf.position() / Float.BYTES;
-                    if (floats > 0) {
-                        recvBuf.flip();
-                        FloatBuffer fb = recvBuf.asFloatBuffer();
-                        if (add) {
-                            fb.get(scratch, 0, floats); // one bulk copy, then a loop the JIT vectorises
-                            for (int i = 0; i < floats; i++) {
-                                data[recvd + i] += scratch[i];
-                            }
-                        } else {
-                            fb.get(data, recvd, floats);
-                        }
-                        recvd += floats;
-                        recvBuf.position(floats * Float.BYTES);
-                        recvBuf.compact();
-                    }
+                    recvd += consume(data, recvd, add);
                 }
                 if (progress) {
                     continue;
@@ -249,6 +230,45 @@ public final class Group implements Collective {
         } catch (IOException e) {
             throw new DistException("rank " + rank + ": all-reduce failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Tops up the send buffer (ready to drain) with whole floats from data[sent, sendTo), behind the bytes it still
+     * holds, and leaves it ready to drain again.
+     *
+     * @return how many floats it took
+     */
+    private int refill(float[] data, int sent, int sendTo) {
+        sendBuf.compact();
+        int n = Math.min(sendTo - sent, sendBuf.remaining() / Float.BYTES);
+        sendBuf.asFloatBuffer().put(data, sent, n);
+        sendBuf.position(sendBuf.position() + n * Float.BYTES).flip();
+        return n;
+    }
+
+    /**
+     * Adds (or copies) the whole floats received so far into data from index at; a float split across reads stays
+     * in the receive buffer, which is left ready to fill again.
+     *
+     * @return how many floats it consumed
+     */
+    private int consume(float[] data, int at, boolean add) {
+        int floats = recvBuf.position() / Float.BYTES;
+        if (floats > 0) {
+            recvBuf.flip();
+            FloatBuffer fb = recvBuf.asFloatBuffer();
+            if (add) {
+                fb.get(scratch, 0, floats); // one bulk copy, then a loop the JIT vectorises
+                for (int i = 0; i < floats; i++) {
+                    data[at + i] += scratch[i];
+                }
+            } else {
+                fb.get(data, at, floats);
+            }
+            recvBuf.position(floats * Float.BYTES);
+            recvBuf.compact();
+        }
+        return floats;
     }
 
     /** Sends block to the next rank while receiving one (of a length announced first) from the previous. */
