@@ -1,11 +1,7 @@
 package org.sensorium.distributed;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -14,205 +10,66 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A worker group's collectives over TCP: every rank r keeps one connection to rank r+1 (it sends there) and
- * one from rank r-1 (it receives there), both authenticated by the job's secret ({@link Handshake}). On that
- * ring: all-reduce (Patarasuk &amp; Yuan's bandwidth-optimal reduce-scatter then all-gather, 2 (w-1)/w of the
- * data sent per rank, as NCCL's ring), all-gather, broadcast and barrier. Every collective must be called by
- * every rank in the same order with the same sizes (all-gather's blocks may differ).
+ * one from rank r-1 (it receives there), both authenticated by the job's secret; {@link Ring} forms that ring,
+ * this class runs the collectives over it. On the ring: all-reduce (Patarasuk &amp; Yuan's bandwidth-optimal
+ * reduce-scatter then all-gather, 2 (w-1)/w of the data sent per rank, as NCCL's ring), all-gather, broadcast
+ * and barrier. Every collective must be called by every rank in the same order with the same sizes
+ * (all-gather's blocks may differ).
  *
  * <p>Every blocking wait ends within the timeout: a peer that stops answering, or closes its connection because
  * its process died, raises a {@link DistException} naming the peer's rank and address. One group per thread
  * at a time; it is not thread-safe.
  */
 public final class Group implements Collective {
-    private static final Logger LOG = LoggerFactory.getLogger(Group.class);
     /** Largest piece of a collective in flight at once: bounds the buffers, not the message size. */
     static final int CHUNK_BYTES = 4 << 20;
 
     private final int rank, world;
     private final InetSocketAddress nextAddress, prevAddress;
     private final Duration timeout;
-    private final SocketChannel next, prev; // null when world == 1
+    private final SocketChannel next, prev;
     private final Selector selector;
     private final ByteBuffer sendBuf, recvBuf;
     private final float[] scratch;
     private long bytesSent;
     private long nanos; // spent in collectives since the last takeSeconds
 
-    private Group(int rank, int world, InetSocketAddress nextAddress, InetSocketAddress prevAddress, Duration timeout,
-            SocketChannel next, SocketChannel prev) throws IOException {
+    private Group(int rank, int world, Duration timeout, Ring.Links links) {
         this.rank = rank;
         this.world = world;
-        this.nextAddress = nextAddress;
-        this.prevAddress = prevAddress;
         this.timeout = timeout;
-        this.next = next;
-        this.prev = prev;
-        if (world > 1) {
-            selector = Selector.open();
-            next.configureBlocking(false);
-            prev.configureBlocking(false);
-            next.register(selector, 0);
-            prev.register(selector, 0);
-            sendBuf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            recvBuf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            scratch = new float[CHUNK_BYTES / Float.BYTES];
-        } else {
-            selector = null;
-            sendBuf = recvBuf = null;
-            scratch = null;
-        }
+        this.next = links.next();
+        this.prev = links.prev();
+        this.nextAddress = links.nextAddress();
+        this.prevAddress = links.prevAddress();
+        this.selector = links.selector();
+        sendBuf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        recvBuf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        scratch = new float[CHUNK_BYTES / Float.BYTES];
     }
 
     /**
      * Joins the group: accepts rank r-1's connection on the listener while connecting to rank r+1 (retrying
-     * until it listens), each authenticated; connections that fail the handshake are logged and refused.
+     * until it listens), each authenticated; connections that fail the handshake are logged and refused
+     * ({@link Ring}). A group of one needs no connection and gets {@link Collective#local()}.
      *
      * @param listener bound to spec.self(), or null to bind it here; closed once the ring stands
      * @throws DistException when a neighbour is not there, or not authenticated, within the timeout
      */
     public static Collective join(WorkerSpec spec, ServerSocketChannel listener) {
-        int w = spec.worldSize(), r = spec.rank();
-        if (w == 1) {
-            closeQuietly(listener);
+        if (spec.worldSize() == 1) {
+            Ring.closeQuietly(listener);
             return Collective.local();
         }
-        long deadline = System.nanoTime() + spec.timeout().toNanos();
-        int prevRank = (r - 1 + w) % w, nextRank = (r + 1) % w;
-        InetSocketAddress nextAddr = resolved(spec.peers().get(nextRank)), prevAddr = resolved(spec.peers().get(prevRank));
-        ExecutorService acceptor = Executors.newSingleThreadExecutor(t -> {
-            Thread th = new Thread(t, "sensorium-accept");
-            th.setDaemon(true);
-            return th;
-        });
-        SocketChannel next = null;
-        try {
-            ServerSocketChannel l = listener != null ? listener : bind(spec.self());
-            Future<SocketChannel> prev = acceptor.submit(() -> acceptFrom(l, spec, prevRank, prevAddr, deadline));
-            try {
-                next = connectTo(nextAddr, spec, nextRank, deadline);
-                SocketChannel p = prev.get(Math.max(1, deadline - System.nanoTime()) + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
-                LOG.info("rank {}/{}: ring connected (to rank {} at {}, from rank {} at {})", r, w, nextRank,
-                        WorkerSpec.format(nextAddr), prevRank, WorkerSpec.format(prevAddr));
-                return new Group(r, w, nextAddr, prevAddr, spec.timeout(), next, p);
-            } finally {
-                closeQuietly(l);
-            }
-        } catch (ExecutionException e) {
-            closeQuietly(next);
-            throw e.getCause() instanceof DistException d ? d : new DistException("rank " + r + ": " + e.getCause(), e.getCause());
-        } catch (TimeoutException e) {
-            closeQuietly(next);
-            throw new DistException(String.format("rank %d: no authenticated connection from rank %d (%s) within %.0f s", r, prevRank,
-                    WorkerSpec.format(prevAddr), spec.timeout().toMillis() / 1000.0));
-        } catch (IOException e) {
-            closeQuietly(next);
-            throw new DistException("rank " + r + ": cannot listen on " + WorkerSpec.format(spec.self()) + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            closeQuietly(next);
-            throw new DistException("rank " + r + ": interrupted while joining the group", e);
-        } finally {
-            acceptor.shutdownNow();
-        }
+        return new Group(spec.rank(), spec.worldSize(), spec.timeout(), Ring.join(spec, listener));
     }
 
     /** Binds a listener to a worker's address (loopback unless the launcher gave another interface). */
     public static ServerSocketChannel bind(InetSocketAddress self) throws IOException {
-        ServerSocketChannel l = ServerSocketChannel.open();
-        l.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        l.bind(resolved(self), 16);
-        return l;
-    }
-
-    private static SocketChannel connectTo(InetSocketAddress to, WorkerSpec spec, int peer, long deadline) throws IOException, InterruptedException {
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
-            SocketChannel ch = SocketChannel.open();
-            try {
-                ch.socket().connect(to, (int) Math.max(1, Math.min(2000, (deadline - System.nanoTime()) / 1_000_000)));
-            } catch (IOException e) { // not listening yet: the peer's JVM may still be starting
-                last = e;
-                closeQuietly(ch);
-                Thread.sleep(50);
-                continue;
-            }
-            try {
-                configure(ch);
-                ch.socket().setSoTimeout(handshakeMillis(spec, deadline));
-                Handshake.connect(new DataInputStream(ch.socket().getInputStream()), new DataOutputStream(ch.socket().getOutputStream()),
-                        spec.secret(), spec.rank(), peer);
-                ch.socket().setSoTimeout(0);
-                return ch;
-            } catch (IOException e) {
-                closeQuietly(ch);
-                throw new DistException("rank " + spec.rank() + ": rank " + peer + " at " + WorkerSpec.format(to) + " "
-                        + (e instanceof Handshake.Refused ? e.getMessage() : "failed the handshake: " + e), e);
-            }
-        }
-        throw new DistException(String.format("rank %d: rank %d at %s did not accept a connection within %.0f s (%s)", spec.rank(), peer,
-                WorkerSpec.format(to), spec.timeout().toMillis() / 1000.0, last == null ? "no attempt" : last.getMessage()));
-    }
-
-    private static SocketChannel acceptFrom(ServerSocketChannel listener, WorkerSpec spec, int peer, InetSocketAddress peerAddr,
-            long deadline) throws IOException {
-        listener.configureBlocking(false);
-        try (Selector s = Selector.open()) {
-            listener.register(s, SelectionKey.OP_ACCEPT);
-            while (true) {
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                if (left <= 0) {
-                    throw new DistException(String.format("rank %d: no authenticated connection from rank %d (%s) within %.0f s",
-                            spec.rank(), peer, WorkerSpec.format(peerAddr), spec.timeout().toMillis() / 1000.0));
-                }
-                s.select(left);
-                s.selectedKeys().clear();
-                SocketChannel ch = listener.accept();
-                if (ch == null) {
-                    continue;
-                }
-                ch.configureBlocking(true);
-                try {
-                    configure(ch);
-                    ch.socket().setSoTimeout(handshakeMillis(spec, deadline));
-                    Handshake.accept(new DataInputStream(ch.socket().getInputStream()), new DataOutputStream(ch.socket().getOutputStream()),
-                            spec.secret(), spec.rank(), peer);
-                    ch.socket().setSoTimeout(0);
-                    return ch;
-                } catch (IOException e) {
-                    String why = e instanceof Handshake.Refused ? e.getMessage()
-                            : e instanceof SocketTimeoutException ? "sent no complete handshake in time" : e.toString();
-                    LOG.warn("rank {}: refused a connection from {}: {}", spec.rank(), ch.socket().getRemoteSocketAddress(), why);
-                    closeQuietly(ch);
-                }
-            }
-        }
-    }
-
-    /** A handshake gets at most 10 s of the join's time: a silent stranger cannot hold the listener for long. */
-    private static int handshakeMillis(WorkerSpec spec, long deadline) {
-        return (int) Math.max(1, Math.min(10_000, Math.min(spec.timeout().toMillis(), (deadline - System.nanoTime()) / 1_000_000 + 1000)));
-    }
-
-    private static void configure(SocketChannel ch) throws IOException {
-        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-        ch.setOption(StandardSocketOptions.SO_SNDBUF, 4 << 20);
-        ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
-    }
-
-    private static InetSocketAddress resolved(InetSocketAddress a) {
-        return a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
+        return Ring.bind(self);
     }
 
     @Override
@@ -343,12 +200,8 @@ public final class Group implements Collective {
         try {
             while (sent < sendTo || sendBuf.hasRemaining() || recvd < recvTo) {
                 boolean progress = false;
-                if (sendBuf.remaining() < Float.BYTES && sent < sendTo) { // refill with whole floats
-                    sendBuf.compact();
-                    int n = Math.min(sendTo - sent, sendBuf.remaining() / Float.BYTES);
-                    sendBuf.asFloatBuffer().put(data, sent, n);
-                    sendBuf.position(sendBuf.position() + n * Float.BYTES).flip();
-                    sent += n;
+                if (sendBuf.remaining() < Float.BYTES && sent < sendTo) {
+                    sent += refill(data, sent, sendTo);
                 }
                 if (sendBuf.hasRemaining()) {
                     int n = write(sendBuf, "all-reduce");
@@ -360,22 +213,7 @@ public final class Group implements Collective {
                     recvBuf.limit((int) Math.min(recvBuf.capacity(), (long) (recvTo - recvd) * Float.BYTES));
                     int n = read(recvBuf, "all-reduce");
                     progress |= n > 0;
-                    int floats = recvBuf.position() / Float.BYTES;
-                    if (floats > 0) {
-                        recvBuf.flip();
-                        FloatBuffer fb = recvBuf.asFloatBuffer();
-                        if (add) {
-                            fb.get(scratch, 0, floats); // one bulk copy, then a loop the JIT vectorises
-                            for (int i = 0; i < floats; i++) {
-                                data[recvd + i] += scratch[i];
-                            }
-                        } else {
-                            fb.get(data, recvd, floats);
-                        }
-                        recvd += floats;
-                        recvBuf.position(floats * Float.BYTES);
-                        recvBuf.compact();
-                    }
+                    recvd += consume(data, recvd, add);
                 }
                 if (progress) {
                     continue;
@@ -392,6 +230,45 @@ public final class Group implements Collective {
         } catch (IOException e) {
             throw new DistException("rank " + rank + ": all-reduce failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Tops up the send buffer (ready to drain) with whole floats from data[sent, sendTo), behind the bytes it still
+     * holds, and leaves it ready to drain again.
+     *
+     * @return how many floats it took
+     */
+    private int refill(float[] data, int sent, int sendTo) {
+        sendBuf.compact();
+        int n = Math.min(sendTo - sent, sendBuf.remaining() / Float.BYTES);
+        sendBuf.asFloatBuffer().put(data, sent, n);
+        sendBuf.position(sendBuf.position() + n * Float.BYTES).flip();
+        return n;
+    }
+
+    /**
+     * Adds (or copies) the whole floats received so far into data from index at; a float split across reads stays
+     * in the receive buffer, which is left ready to fill again.
+     *
+     * @return how many floats it consumed
+     */
+    private int consume(float[] data, int at, boolean add) {
+        int floats = recvBuf.position() / Float.BYTES;
+        if (floats > 0) {
+            recvBuf.flip();
+            FloatBuffer fb = recvBuf.asFloatBuffer();
+            if (add) {
+                fb.get(scratch, 0, floats); // one bulk copy, then a loop the JIT vectorises
+                for (int i = 0; i < floats; i++) {
+                    data[at + i] += scratch[i];
+                }
+            } else {
+                fb.get(data, at, floats);
+            }
+            recvBuf.position(floats * Float.BYTES);
+            recvBuf.compact();
+        }
+        return floats;
     }
 
     /** Sends block to the next rank while receiving one (of a length announced first) from the previous. */
@@ -523,16 +400,6 @@ public final class Group implements Collective {
         return f;
     }
 
-    private static void closeQuietly(java.io.Closeable c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                // closing after a failure: the first error is the one reported
-            }
-        }
-    }
-
     @Override
     public double takeSeconds() {
         double s = nanos / 1e9;
@@ -542,8 +409,8 @@ public final class Group implements Collective {
 
     @Override
     public void close() {
-        closeQuietly(next);
-        closeQuietly(prev);
-        closeQuietly(selector);
+        Ring.closeQuietly(next);
+        Ring.closeQuietly(prev);
+        Ring.closeQuietly(selector);
     }
 }

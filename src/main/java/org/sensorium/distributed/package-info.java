@@ -1,10 +1,34 @@
 /**
- * Data-parallel training across JVMs: a worker group of N processes (one per device) joined by a ring of
- * authenticated TCP connections (Java NIO), ring all-reduce of gradient buckets, all-gather, broadcast and
- * barrier, each with a timeout; the local launcher (`sensorium launch`, like torchrun) and the worker entry
- * point a cluster launcher calls ({@link org.sensorium.distributed.Worker#run}).
+ * The transport under data-parallel training: how N worker JVMs (one per device) find each other and move
+ * numbers between them. It knows nothing of models, objectives or the trainer; they sit on top of it.
  *
- * <p>Shape letters: B per-worker batch, N = sum of B over ranks (the global batch), E embedding width,
- * w world size, r rank.
+ * <ul>
+ *   <li>{@link org.sensorium.distributed.Collective}: all-reduce, all-gather, broadcast and barrier, whatever
+ *       carries them; {@link org.sensorium.distributed.Collective#local()} is the one-worker implementation,
+ *       so callers never branch on the transport.
+ *   <li>{@link org.sensorium.distributed.Group}: the collectives of a worker group over a ring of TCP
+ *       connections (Java NIO, full duplex, every wait bounded by the timeout);
+ *       {@link org.sensorium.distributed.Ring} forms that ring, each connection authenticated by the job's
+ *       secret ({@link org.sensorium.distributed.Handshake}).
+ *   <li>{@link org.sensorium.distributed.DataParallel}: gradient sync over a name -&gt; array map (DJL arrays):
+ *       rank 0's parameters broadcast once, gradients summed in buckets and divided by w, replicas compared by
+ *       hash now and then.
+ *   <li>{@link org.sensorium.distributed.Worker}: joins the group and runs, as its rank, the body its caller
+ *       gives.
+ *   <li>{@link org.sensorium.distributed.LocalLauncher}: starts N JVMs of the caller's main class on this
+ *       machine and supervises them (torchrun's job); {@link org.sensorium.distributed.WorkerSpec} is what each
+ *       is told (rank, world size, peers, device, secret, timeout), {@link org.sensorium.distributed.Devices}
+ *       names and assigns the devices.
+ *   <li>{@link org.sensorium.distributed.AllReduceBench}: the ring all-reduce's bus bandwidth between JVMs.
+ * </ul>
+ *
+ * <p>Imports: the JDK, DJL (arrays in {@link org.sensorium.distributed.DataParallel}, devices and the engine in
+ * {@link org.sensorium.distributed.Devices}) and SLF4J, nothing of Sensorium's own packages: the objectives and
+ * the trainer import this package, never the other way round, so the transport can be tested and benchmarked
+ * alone.
+ *
+ * <p>Shape letters: w world size (the number of workers, N where a launcher starts them), r rank, 0 .. w-1;
+ * rank r sends to rank (r+1) mod w and receives from rank (r-1) mod w. Collectives move flat float arrays, so no
+ * tensor shapes appear here: the callers flatten and unflatten.
  */
 package org.sensorium.distributed;
