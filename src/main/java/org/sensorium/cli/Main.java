@@ -189,7 +189,7 @@ public final class Main implements Callable<Integer> {
                 }
             }
             if (variants.isEmpty()) {
-                variants.addAll(List.of(Ablate.Variant.values()));
+                variants.addAll(Ablate.Variant.all());
             }
             Ablate.Result r = Ablate.run(new Ablate.Options(common.config, common.allSets(), steps, variants, out));
             System.out.println();

@@ -17,6 +17,7 @@ import org.sensorium.config.ConfigLoader;
 import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.config.Modality;
+import org.sensorium.objective.ObjectiveKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,82 +32,60 @@ public final class Ablate {
 
     private Ablate() {}
 
-    /** The rows of the ablation: the --set overrides that make each one, on top of the experiment's config. */
-    public enum Variant {
-        UNTRAINED("untrained", "train.steps=0"),
-        CONTRASTIVE("contrastive", "objectives.contrastive.weight=1"),
-        CLUSTERING("clustering", "objectives.contrastive.weight=0", "objectives.clustering.weight=1"),
-        PSEUDO_LABELS("pseudo_labels", "objectives.contrastive.weight=0", "objectives.pseudo_labels.weight=1",
-                "objectives.pseudo_labels.modality=video", "objectives.pseudo_labels.k=" + Variant.XDC_K),
-        TWO_VIEW("two_view", "objectives.contrastive.weight=0", "objectives.two_view.weight=1"),
-        MIL_NCE("mil_nce", "objectives.contrastive.weight=0", "objectives.mil_nce.weight=1", "modalities.text.bag=4"),
-        RELATIVE_SPEED("relative_speed", "objectives.contrastive.weight=0", "objectives.relative_speed.weight=1"),
-        MASKED_TOKENS("masked_tokens", "objectives.contrastive.weight=0", "objectives.masked_tokens.weight=1"),
-        MASKED_SEGMENTS("masked_segments", "objectives.contrastive.weight=0", "objectives.masked_segments.weight=1"),
-        KEYFRAME_CONTEXT("keyframe_context", "objectives.contrastive.weight=0", "objectives.keyframe_context.weight=1"),
-        // the future motion field needs recording left after the clip: 1 s clips of the 2 s recordings; the decoder
-        // reads the clip's own motion field (objectives.motion_prediction.from), so motion is decoded too
-        MOTION_PREDICTION("motion_prediction (1 s clips)", "data.clip_seconds=1.0", "data.modalities=[video,motion,audio,text,imu]",
-                "objectives.contrastive.weight=0", "objectives.motion_prediction.weight=1"),
-        // Temporal OT needs long recordings of several activities: its own data (configs/temporal-ot-imu.yaml's), so
-        // its own untrained row; its measure is held-out segmentation (MoF), not R@1 or per-clip NMI.
-        UNTRAINED_LONG("untrained (long recordings)", Variant.LONG, "train.steps=0"),
-        TEMPORAL_OT("temporal_ot (long recordings)", Variant.LONG),
-        DEFAULT("default combination");
+    /**
+     * A row of the ablation: the --set overrides that make it, on top of the experiment's config. The rows are the
+     * untrained model, each objective of {@link ObjectiveKind} trained alone (an objective with data of its own after
+     * its own untrained row), and the default combination.
+     *
+     * @param kind the objective the row trains alone; null for the untrained and default rows
+     */
+    public record Variant(String key, String label, List<String> sets, ObjectiveKind kind) {
+        public static final Variant UNTRAINED = new Variant("untrained", "untrained", List.of("train.steps=0"), null);
+        public static final Variant DEFAULT = new Variant("default", "default combination", List.of(), null);
 
-        /** XDC's first iteration: clusters of the untrained audio encoder, k of them, are video's targets. */
-        static final int XDC_K = 16;
-        /** The long-recording IMU set of temporal OT: 60 recordings of 4 activities in order, 8 windows of 1 s each. */
-        static final String LONG = "data.synth_long=60;data.clip_seconds=1.0;data.modalities=[imu];objectives.contrastive.weight=0;"
-                + "objectives.temporal_ot.weight=1;train.batch_size=8;train.accumulate=1;eval.pairs=[]";
-
-        final String label;
-        final List<String> sets;
-
-        Variant(String label, String... sets) {
-            this.label = label;
-            List<String> all = new ArrayList<>();
-            for (String s : sets) {
-                all.addAll(List.of(s.split(";"))); // LONG is several sets; no value holds a semicolon
+        /** Every row, in the table's order. */
+        public static List<Variant> all() {
+            List<Variant> rows = new ArrayList<>(List.of(UNTRAINED));
+            for (ObjectiveKind k : ObjectiveKind.values()) {
+                if (k.ownData()) {
+                    rows.add(untrainedOn(k));
+                }
+                rows.add(of(k));
             }
-            this.sets = List.copyOf(all);
+            rows.add(DEFAULT);
+            return rows;
         }
 
-        public String key() {
-            return name().toLowerCase();
+        /** The row that trains k alone. */
+        public static Variant of(ObjectiveKind k) {
+            String label = k == ObjectiveKind.MOTION_PREDICTION ? k.key() + " (1 s clips)"
+                    : k.ownData() ? k.key() + " (long recordings)" : k.key();
+            return new Variant(k.key(), label, k.alone(), k);
+        }
+
+        /** The untrained model on the data of k, which brings its own (its baseline). */
+        static Variant untrainedOn(ObjectiveKind k) {
+            List<String> sets = new ArrayList<>(k.alone());
+            sets.add("train.steps=0");
+            return new Variant("untrained_" + k.key(), "untrained (long recordings)", sets, null);
         }
 
         /** The held-out measure the row's objective reports before its first step and after its last; null for none. */
         public String measure() {
-            return switch (this) {
-                case PSEUDO_LABELS -> "pseudo_labels/accuracy";
-                case TWO_VIEW -> "two_view/video/R@1";
-                case RELATIVE_SPEED -> "relative_speed/accuracy";
-                case MASKED_TOKENS -> "masked_tokens/video";
-                case MASKED_SEGMENTS -> "masked_segments/video";
-                case CLUSTERING -> "clustering/cross_modal_NMI";
-                case KEYFRAME_CONTEXT -> "keyframe_context/augmented_look_R@1";
-                case MOTION_PREDICTION -> "motion_prediction/mse";
-                default -> null;
-            };
+            return kind == null ? null : kind.measure();
         }
 
-        /** The --set overrides of this row. */
-        public List<String> sets() {
-            return sets;
+        boolean untrained() {
+            return sets.contains("train.steps=0");
         }
 
         public static Variant parse(String s) {
-            for (Variant v : values()) {
-                if (v.key().equals(s.trim())) {
-                    return v;
-                }
-            }
-            throw new IllegalArgumentException("unknown ablation row '" + s + "'; one of " + keys());
+            return all().stream().filter(v -> v.key().equals(s.trim())).findFirst().orElseThrow(
+                    () -> new IllegalArgumentException("unknown ablation row '" + s + "'; one of " + keys()));
         }
 
         static List<String> keys() {
-            return java.util.Arrays.stream(values()).map(Variant::key).toList();
+            return all().stream().map(Variant::key).toList();
         }
     }
 
@@ -121,9 +100,9 @@ public final class Ablate {
 
     /** One row of the table. */
     public record Row(Variant variant, Pretrain.Summary summary) {
-        /** Mean held-out R@1 over every evaluated cross-modal direction (NaN without any); video->keyframe is not one. */
+        /** Mean held-out R@1 over every evaluated cross-modal direction (NaN without any). */
         public double meanR1() {
-            return crossModal(summary).values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+            return summary.retrieval().values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
         }
 
         /** The row's own held-out measure (see {@link Variant#measure}), null when it has none. */
@@ -138,12 +117,6 @@ public final class Ablate {
 
     public record Result(Path dir, List<Row> rows) {}
 
-    static Map<String, Retrieval.Result> crossModal(Pretrain.Summary s) {
-        Map<String, Retrieval.Result> out = new LinkedHashMap<>(s.retrieval());
-        out.keySet().removeIf(k -> k.endsWith("->keyframe"));
-        return out;
-    }
-
     public static Result run(Options o) throws IOException, InterruptedException {
         if (o.steps() < 1) {
             throw new ConfigException("--steps", o.steps() + " must be >= 1");
@@ -154,14 +127,7 @@ public final class Ablate {
             throw new ConfigException("--out", dir + " already holds an ablation");
         }
         Files.createDirectories(dir);
-        List<Variant> order = new ArrayList<>(o.variants());
-        if (order.contains(Variant.PSEUDO_LABELS) && !order.contains(Variant.UNTRAINED)) {
-            order.add(0, Variant.UNTRAINED); // XDC clusters the untrained encoder
-        }
-        if (order.contains(Variant.TEMPORAL_OT) && !order.contains(Variant.UNTRAINED_LONG)) {
-            order.add(0, Variant.UNTRAINED_LONG); // its baseline on the same long recordings
-        }
-        order.sort(null); // the untrained row first: pseudo-labels need its checkpoint
+        List<Variant> order = order(o.variants());
         List<Row> rows = new ArrayList<>();
         Path untrained = null;
         for (Variant v : order) {
@@ -171,8 +137,8 @@ public final class Ablate {
             sets.add("train.steps=" + o.steps());
             sets.add("train.progress=false");
             sets.addAll(v.sets());
-            if (v == Variant.PSEUDO_LABELS) {
-                ClusterJob.Result c = ClusterJob.run(new ClusterJob.Options(untrained, Modality.AUDIO, Variant.XDC_K, null, 300,
+            if (v.kind() == ObjectiveKind.PSEUDO_LABELS) {
+                ClusterJob.Result c = ClusterJob.run(new ClusterJob.Options(untrained, Modality.AUDIO, ObjectiveKind.XDC_K, null, 300,
                         dir.resolve("pseudo-labels-audio.jsonl"), o.sets()));
                 sets.add("objectives.pseudo_labels.file=" + c.out());
             }
@@ -188,6 +154,26 @@ public final class Ablate {
         Json.write(dir.resolve("ablate.json"), json(r));
         Files.writeString(dir.resolve("ablate.md"), table(r));
         return r;
+    }
+
+    /**
+     * The rows to run, in the table's order, with the untrained rows others need: pseudo_labels clusters the untrained
+     * encoder (so that row runs first), an objective with data of its own is compared with the untrained model on it.
+     */
+    static List<Variant> order(List<Variant> asked) {
+        List<Variant> all = Variant.all();
+        java.util.Set<Variant> chosen = new java.util.HashSet<>(asked);
+        for (Variant v : asked) {
+            if (v.kind() == ObjectiveKind.PSEUDO_LABELS) {
+                chosen.add(Variant.UNTRAINED);
+            }
+            if (v.kind() != null && v.kind().ownData()) {
+                chosen.add(Variant.untrainedOn(v.kind()));
+            }
+        }
+        List<Variant> order = new ArrayList<>(all.stream().filter(chosen::contains).toList());
+        order.sort(java.util.Comparator.comparing(v -> v != Variant.UNTRAINED)); // first: pseudo-labels need its checkpoint
+        return order;
     }
 
     static Map<String, Object> json(Result r) {
@@ -263,11 +249,11 @@ public final class Ablate {
             sb.append('\n');
         }
         Row any = r.rows().isEmpty() ? null : r.rows().get(0);
-        if (any != null && !crossModal(any.summary()).isEmpty()) {
-            Retrieval.Result first = crossModal(any.summary()).values().iterator().next();
+        if (any != null && !any.summary().retrieval().isEmpty()) {
+            Retrieval.Result first = any.summary().retrieval().values().iterator().next();
             ClusterMetrics.Score c = any.summary().clusters().values().stream().findFirst().orElse(null);
             sb.append(String.format("%nR@1 is the mean over %s on %d held-out samples (chance %.4f; - where a row has no pair)",
-                    crossModal(any.summary()).keySet(), first.n(), first.chance()));
+                    any.summary().retrieval().keySet(), first.n(), first.chance()));
             if (c != null) {
                 sb.append(String.format("; NMI is k-means with k = %d classes (chance NMI about %.3f)", c.classes(), c.chanceNmi()));
             }

@@ -12,29 +12,59 @@ import org.sensorium.model.SensoriumModel;
  * to compile until it is here.
  */
 public enum ObjectiveKind {
-    CONTRASTIVE("contrastive", null),
-    CLUSTERING("clustering", "clustering/cross_modal_NMI"),
-    PSEUDO_LABELS("pseudo_labels", "pseudo_labels/accuracy"),
-    TWO_VIEW("two_view", "two_view/video/R@1"),
-    MIL_NCE("mil_nce", null),
-    RELATIVE_SPEED("relative_speed", "relative_speed/accuracy"),
-    MASKED_TOKENS("masked_tokens", "masked_tokens/video"),
-    MASKED_SEGMENTS("masked_segments", "masked_segments/video"),
-    KEYFRAME_CONTEXT("keyframe_context", "keyframe_context/augmented_look_R@1"),
-    MOTION_PREDICTION("motion_prediction", "motion_prediction/mse"),
-    TEMPORAL_OT("temporal_ot", null);
+    CONTRASTIVE("contrastive", null, "objectives.contrastive.weight=1"),
+    CLUSTERING("clustering", "clustering/cross_modal_NMI", Alone.OFF, "objectives.clustering.weight=1"),
+    // XDC's first iteration: clusters of the untrained audio encoder, k of them, are video's targets
+    PSEUDO_LABELS("pseudo_labels", "pseudo_labels/accuracy", Alone.OFF, "objectives.pseudo_labels.weight=1",
+            "objectives.pseudo_labels.modality=video", "objectives.pseudo_labels.k=" + ObjectiveKind.XDC_K),
+    TWO_VIEW("two_view", "two_view/video/R@1", Alone.OFF, "objectives.two_view.weight=1"),
+    MIL_NCE("mil_nce", null, Alone.OFF, "objectives.mil_nce.weight=1", "modalities.text.bag=4"),
+    RELATIVE_SPEED("relative_speed", "relative_speed/accuracy", Alone.OFF, "objectives.relative_speed.weight=1"),
+    MASKED_TOKENS("masked_tokens", "masked_tokens/video", Alone.OFF, "objectives.masked_tokens.weight=1"),
+    MASKED_SEGMENTS("masked_segments", "masked_segments/video", Alone.OFF, "objectives.masked_segments.weight=1"),
+    KEYFRAME_CONTEXT("keyframe_context", "keyframe_context/augmented_look_R@1", Alone.OFF, "objectives.keyframe_context.weight=1"),
+    // the future motion field needs recording left after the clip: 1 s clips of the 2 s recordings; the decoder
+    // reads the clip's own motion field (objectives.motion_prediction.from), so motion is decoded too
+    MOTION_PREDICTION("motion_prediction", "motion_prediction/mse", "data.clip_seconds=1.0",
+            "data.modalities=[video,motion,audio,text,imu]", Alone.OFF, "objectives.motion_prediction.weight=1"),
+    // long recordings of several activities in order: 60 recordings of 4 activities, 8 windows of 1 s each
+    TEMPORAL_OT("temporal_ot", null, "data.synth_long=60", "data.clip_seconds=1.0", "data.modalities=[imu]", Alone.OFF,
+            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]");
+
+    /** XDC's k in the ablation: the clusters of the untrained audio encoder that pseudo_labels learns. */
+    public static final int XDC_K = 16;
 
     private final String key;
     private final String measure;
+    private final List<String> alone;
 
-    ObjectiveKind(String key, String measure) {
+    ObjectiveKind(String key, String measure, String... alone) {
         this.key = key;
         this.measure = measure;
+        this.alone = List.of(alone);
+    }
+
+    /** Holds the override that switches the default objective off (an enum's constants come before its fields). */
+    private static final class Alone {
+        static final String OFF = "objectives.contrastive.weight=0";
     }
 
     /** The name under objectives.* in the config. */
     public String key() {
         return key;
+    }
+
+    /**
+     * The --set overrides that train this objective alone on the built-in sample set (the ablation's row): the
+     * others off, this one on, and the data it needs.
+     */
+    public List<String> alone() {
+        return alone;
+    }
+
+    /** Whether the objective trains on data of its own (the long recordings), not the sample set's clips. */
+    public boolean ownData() {
+        return alone.stream().anyMatch(s -> s.startsWith("data.synth_long="));
     }
 
     /** The held-out measure that says whether this objective learns (before its first step, after its last); null for none. */
