@@ -42,7 +42,7 @@ public final class ConfigLoader {
             .addModule(new SimpleModule()
                     .addDeserializer(Modality.class, new StringDeserializer<>(Modality::parse))
                     .addDeserializer(Config.Pair.class, new StringDeserializer<>(Config.Pair::parse))
-                    .addDeserializer(Config.ClusterTargets.class, new StringDeserializer<>(Config.ClusterTargets::parse)))
+                    .addDeserializer(Objectives.ClusterTargets.class, new StringDeserializer<>(Objectives.ClusterTargets::parse)))
             .build();
 
     private ConfigLoader() {}

@@ -183,39 +183,22 @@ public final class Pretrain {
             boolean evaluate = lead && cfg.eval().atEnd() && !split.heldOut().isEmpty();
             HeldOutSamples held = new HeldOutSamples(cfg, model, root, split.heldOut(), adapters, skips);
             Map<String, Double> measuredAtStart = evaluate ? measure(objectives, held) : Map.of();
-            List<Double> losses;
-            Path lastCkpt;
-            long loopStart = System.nanoTime();
-            try (Loader loader = new Loader(split.train(), adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
-                    cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, start.cursor(),
-                    new Loader.Shard(group.rank(), group.worldSize()),
-                    Loader.Views.of(ObjectiveKind.needs(objectives), cfg.modalities(), cfg.data().clipSeconds()));
-                    Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? start.step() : -1) : null) {
-                losses = train(root, model, opt, dp, objectives, loader, metrics, held.shapes(), start.step(), split.sha256());
-                if (t.steps() == 0 && !resume && lead) { // train.steps = 0: the untrained model, checkpointed as a baseline
-                    Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), split.sha256(), group.worldSize()),
-                            model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
-                }
-                lastCkpt = lead ? Checkpoint.latest(runDir) : null;
-            }
-            double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
+            Trained trained = fit(root, model, opt, dp, objectives, split, adapters, skips, start, held.shapes());
             Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
             Map<String, ClusterMetrics.Score> clusters = new LinkedHashMap<>();
-            TemporalSegmentation.Report segmentation = null;
-            Map<String, HeldOut> heldOut = new LinkedHashMap<>();
             if (evaluate) {
                 retrieval(model, root, held, split.heldOut(), retrieval, clusters);
             }
-            if (lead && cfg.eval().atEnd()) {
-                segmentation = segmentation(cfg, model, objectives, split.heldOut(), root, skips);
-            }
+            TemporalSegmentation.Report segmentation = lead && cfg.eval().atEnd()
+                    ? segmentation(cfg, model, objectives, split.heldOut(), root, skips) : null;
+            Map<String, HeldOut> heldOut = new LinkedHashMap<>();
             if (evaluate) {
                 measure(objectives, held).forEach((k, v) -> heldOut.put(k, new HeldOut(measuredAtStart.getOrDefault(k, Double.NaN), v)));
             }
             int done = t.steps() - start.step();
-            Summary summary = new Summary(runDir, lastCkpt, t.steps(), (System.nanoTime() - t0) / 1e9,
-                    done == 0 ? 0 : done / loopSeconds, Metrics.peakRssMiB(), losses, retrieval, clusters, skips.reasons(),
-                    segmentation, heldOut);
+            Summary summary = new Summary(runDir, trained.checkpoint(), t.steps(), (System.nanoTime() - t0) / 1e9,
+                    done == 0 ? 0 : done / trained.seconds(), Metrics.peakRssMiB(), trained.losses(), retrieval, clusters,
+                    skips.reasons(), segmentation, heldOut);
             if (lead) {
                 Json.write(runDir.resolve("summary.json"), json(summary, skips));
                 if (cfg.eval().report()) {
@@ -225,6 +208,29 @@ public final class Pretrain {
             return summary;
         } finally {
             adapters.values().forEach(ModalityAdapter::close);
+        }
+    }
+
+    /** What the loop left: each step's loss, the newest checkpoint (rank 0), the loop's wall time. */
+    private record Trained(List<Double> losses, Path checkpoint, double seconds) {}
+
+    /** The loader over this rank's shard of the training split, decoding what the objectives need, and the loop. */
+    private Trained fit(NDManager root, SensoriumModel model, AdamW opt, DataParallel dp, List<Objective.Weighted> objectives,
+            Split split, Map<Modality, ModalityAdapter> adapters, SkipLog skips, Start start, Map<Modality, long[]> shapes)
+            throws IOException, InterruptedException {
+        Config.Train t = cfg.train();
+        long loopStart = System.nanoTime();
+        try (Loader loader = new Loader(split.train(), adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
+                cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, start.cursor(),
+                new Loader.Shard(group.rank(), group.worldSize()),
+                Loader.Views.of(ObjectiveKind.needs(objectives), cfg.modalities(), cfg.data().clipSeconds()));
+                Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? start.step() : -1) : null) {
+            List<Double> losses = train(root, model, opt, dp, objectives, loader, metrics, shapes, start.step(), split.sha256());
+            if (t.steps() == 0 && !resume && lead) { // train.steps = 0: the untrained model, checkpointed as a baseline
+                Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), split.sha256(), group.worldSize()),
+                        model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
+            }
+            return new Trained(losses, lead ? Checkpoint.latest(runDir) : null, (System.nanoTime() - loopStart) / 1e9);
         }
     }
 

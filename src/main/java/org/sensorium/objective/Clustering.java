@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.DataInputStream;
@@ -52,7 +54,7 @@ import org.sensorium.model.Params;
  */
 public final class Clustering implements Objective {
     private final List<Config.Pair> pairs;
-    private final Config.ClusterTargets mode;
+    private final Objectives.ClusterTargets mode;
     private final NDArray prototypes; // (K, E), a model parameter: saved, optimised
     private final double epsilon, temperature;
     private final int iterations, queueSize;
@@ -61,7 +63,7 @@ public final class Clustering implements Objective {
     private final Map<String, Double> stats = new LinkedHashMap<>();
     static final String STATE_FILE = "clustering-state.bin";
 
-    public Clustering(Config.Clustering c, int embedDim, Params params) {
+    public Clustering(Objectives.Clustering c, int embedDim, Params params) {
         this.pairs = List.copyOf(c.pairs());
         this.mode = c.targets();
         this.prototypes = params.embedding("objective.clustering.prototypes", 1f, c.prototypes(), embedDim); // not decayed: only directions count

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,7 +39,7 @@ import org.sensorium.config.Modality;
 public final class MaskedSegments implements Objective {
     static final String FILE = "teacher-masked_segments.ndlist";
 
-    private final Config.MaskedSegments cfg;
+    private final Objectives.MaskedSegments cfg;
     private final Modality modality;
     private final EmaTeacher teacher;
     private final float momentum;

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,7 +42,7 @@ import org.sensorium.config.Modality;
 public final class MaskedTokens implements Objective {
     static final String FILE = "teacher-masked_tokens.ndlist";
 
-    private final Config.MaskedTokens cfg;
+    private final Objectives.MaskedTokens cfg;
     private final SensoriumModel student;
     private final EmaTeacher teacher;
     private final Map<Modality, NDArray> maskTokens = new EnumMap<>(Modality.class); // (1, 1, D) each
@@ -131,7 +133,7 @@ public final class MaskedTokens implements Objective {
     }
 
     /** data2vec's schedule: linear from teacher_momentum to teacher_momentum_end over the ramp, then constant. */
-    static float momentum(Config.MaskedTokens c, int step) {
+    static float momentum(Objectives.MaskedTokens c, int step) {
         if (c.teacherMomentumSteps() == 0) {
             return c.teacherMomentum();
         }

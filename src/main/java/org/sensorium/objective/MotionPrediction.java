@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -60,7 +62,7 @@ public final class MotionPrediction implements Objective {
 
     /** The objective of a run's config, predicting objectives.motion_prediction.horizon_seconds after each clip. */
     static MotionPrediction of(Config c, SensoriumModel model) {
-        Config.MotionPrediction mp = c.objectives().motionPrediction();
+        Objectives.MotionPrediction mp = c.objectives().motionPrediction();
         return new MotionPrediction(mp.from(), model.steps(mp.from()), c.model().width(), mp.hidden(),
                 c.modalities().motion().inputShape(mp.horizonSeconds()), mp.pool(), model.params(), mp.horizonSeconds());
     }

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.sensorium.config.Config;
@@ -8,7 +10,7 @@ import org.sensorium.model.SensoriumModel;
 
 /**
  * Every objective Sensorium trains, in the order they are built and their terms summed. An exhaustive switch builds
- * each one from its config record ({@link Config.ObjectiveConfig}, which checks its own keys); a new objective fails
+ * each one from its config record ({@link Objectives.Settings}, which checks its own keys); a new objective fails
  * to compile until it is here.
  */
 public enum ObjectiveKind {
@@ -73,8 +75,8 @@ public enum ObjectiveKind {
     }
 
     /** This objective's config record. */
-    public Config.ObjectiveConfig config(Config c) {
-        Config.Objectives o = c.objectives();
+    public Objectives.Settings config(Config c) {
+        Objectives o = c.objectives();
         return switch (this) {
             case CONTRASTIVE -> o.contrastive();
             case CLUSTERING -> o.clustering();
@@ -98,7 +100,7 @@ public enum ObjectiveKind {
      * @param group the workers; contrastive negatives come from every rank's batch
      */
     public Objective build(Config c, SensoriumModel model, Collective group) {
-        Config.Objectives o = c.objectives();
+        Objectives o = c.objectives();
         int e = c.model().embedDim();
         return switch (this) {
             case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e);

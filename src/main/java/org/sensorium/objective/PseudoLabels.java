@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
@@ -37,7 +39,7 @@ public final class PseudoLabels implements Objective {
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
     /** Reads c.file(); a missing or malformed file, or one whose k is not c.k(), is a {@link ConfigException}. */
-    public PseudoLabels(Config.PseudoLabels c, int embedDim, Params params) {
+    public PseudoLabels(Objectives.PseudoLabels c, int embedDim, Params params) {
         Path file = Path.of(c.file());
         PseudoLabelFile f = PseudoLabelFile.read(file, "objectives.pseudo_labels.file");
         if (f.k() != c.k()) {

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
@@ -36,7 +38,7 @@ public final class RelativeSpeed implements Objective {
     private final List<Double> speeds; // the second clip's playback speed is drawn from these
 
     /** @param width the trunk's width W (the speed classifier reads mean trunk tokens) */
-    public RelativeSpeed(Config.RelativeSpeed c, int width, Params params) {
+    public RelativeSpeed(Objectives.RelativeSpeed c, int width, Params params) {
         this.weight = params.normal("objective.relative_speed.weight", 0.02f, 3, 2L * width);
         this.bias = params.constant("objective.relative_speed.bias", 0f, 3);
         this.temperature = c.temperature();

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
@@ -79,7 +81,7 @@ public final class TemporalOt implements Objective, TemporalSegmentation.Segment
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
     public TemporalOt(Config config, Params params) {
-        Config.TemporalOt c = config.objectives().temporalOt();
+        Objectives.TemporalOt c = config.objectives().temporalOt();
         this.modality = c.modality();
         this.name = "temporal_ot/" + modality.key();
         this.windows = c.windows();

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
@@ -17,8 +19,8 @@ class ClusterMeasuresTest {
     @Test
     void crossModalAndLabelNmiByHand() {
         try (NDManager m = NDManager.newBaseManager()) {
-            Clustering k = new Clustering(new Config.Clustering(1f, List.of(Config.Pair.parse("video-audio")), 4, 0.05, 3,
-                    0.1, 0, Config.ClusterTargets.JOINT), 2, new Params(m, 1));
+            Clustering k = new Clustering(new Objectives.Clustering(1f, List.of(Config.Pair.parse("video-audio")), 4, 0.05, 3,
+                    0.1, 0, Objectives.ClusterTargets.JOINT), 2, new Params(m, 1));
             // 4 samples; audio is missing for sample 3. Video clusters [0, 0, 1, 1] and audio [5, 5, 7] name the same
             // split of samples 0-2 -> cross-modal NMI 1. Labels [x, x, y, y]: video's clusters are the labels -> NMI 1;
             // audio [5, 5, 7] against [x, x, y] -> NMI 1.

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,8 +106,8 @@ class ClusteringTest {
     @Test
     void jointTargetsAreSharedAndTheQueueAndCentresSurviveACheckpoint(@TempDir Path dir) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            Config.Clustering c = new Config.Clustering(1f, List.of(Config.Pair.parse("video-audio")), 3, 0.5, 3, 0.1, 4,
-                    Config.ClusterTargets.JOINT);
+            Objectives.Clustering c = new Objectives.Clustering(1f, List.of(Config.Pair.parse("video-audio")), 3, 0.5, 3, 0.1, 4,
+                    Objectives.ClusterTargets.JOINT);
             Params params = new Params(m, 7);
             Clustering k = new Clustering(c, 2, params);
             // 3 samples, sample 1 has no audio: the pair sees samples 0 and 2

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -80,12 +82,12 @@ class MaskedTokensTest {
 
     @Test
     void teacherMomentumRampsLinearlyThenStays() {
-        Config.MaskedTokens c = new Config.MaskedTokens(1f, List.of(Modality.VIDEO), 0.5, 1, "instance", 0.9f, 0.99f, 10);
+        Objectives.MaskedTokens c = new Objectives.MaskedTokens(1f, List.of(Modality.VIDEO), 0.5, 1, "instance", 0.9f, 0.99f, 10);
         assertEquals(0.9f, MaskedTokens.momentum(c, 0), 1e-7f);
         assertEquals(0.945f, MaskedTokens.momentum(c, 5), 1e-6f);
         assertEquals(0.99f, MaskedTokens.momentum(c, 10), 1e-7f);
         assertEquals(0.99f, MaskedTokens.momentum(c, 200), 1e-7f);
-        Config.MaskedTokens fixed = new Config.MaskedTokens(1f, List.of(Modality.VIDEO), 0.5, 1, "instance", 0.9f, 0.99f, 0);
+        Objectives.MaskedTokens fixed = new Objectives.MaskedTokens(1f, List.of(Modality.VIDEO), 0.5, 1, "instance", 0.9f, 0.99f, 0);
         assertEquals(0.9f, MaskedTokens.momentum(fixed, 200), 1e-7f);
     }
 

@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Objectives;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,7 +40,7 @@ class PseudoLabelsTest {
         // s0 and s1 count; s2 has no pseudo-label, s3 no video: both left out, whatever their embeddings.
         Path f = file(dir, "a.jsonl", List.of("s0", "s1", "s3"), 0, 0, 1);
         try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
-            PseudoLabels o = new PseudoLabels(new Config.PseudoLabels(1f, f.toString(), Modality.VIDEO, 2), 2, params);
+            PseudoLabels o = new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 2), 2, params);
             // W = ln 3 * I, b = 0. s0: z = (1, 0), logits (ln 3, 0), p = (3/4, 1/4), y = 0: -ln 3/4 = 0.2876821.
             // s1: z = (0, 1), logits (0, ln 3), p = (1/4, 3/4), y = 0: -ln 1/4 = 1.3862944 (and its argmax is wrong).
             // L = (ln 4/3 + ln 4) / 2 = ln(16/3) / 2 = 0.8369882; accuracy 1/2.
@@ -104,11 +106,11 @@ class PseudoLabelsTest {
         Path f = file(dir, "a.jsonl", List.of("s0", "s1"), 0, 1);
         try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
             ConfigException missing = assertThrows(ConfigException.class, () -> new PseudoLabels(
-                    new Config.PseudoLabels(1f, dir.resolve("nope.jsonl").toString(), Modality.VIDEO, 2), 4, params));
+                    new Objectives.PseudoLabels(1f, dir.resolve("nope.jsonl").toString(), Modality.VIDEO, 2), 4, params));
             assertEquals("objectives.pseudo_labels.file", missing.key());
             assertTrue(missing.getMessage().contains("nope.jsonl"), missing.getMessage());
             ConfigException k = assertThrows(ConfigException.class,
-                    () -> new PseudoLabels(new Config.PseudoLabels(1f, f.toString(), Modality.VIDEO, 32), 4, params));
+                    () -> new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 32), 4, params));
             assertEquals("objectives.pseudo_labels.k", k.key());
             assertTrue(k.getMessage().contains("k = 2"), k.getMessage());
         }
@@ -134,8 +136,8 @@ class PseudoLabelsTest {
         Path a = file(dir, "a.jsonl", List.of("s0", "s1"), 0, 1);
         Path b = file(dir, "b.jsonl", List.of("s0", "s1"), 1, 0);
         try (NDManager m = NDManager.newBaseManager(); Params pa = new Params(m, 1); Params pb = new Params(m, 1)) {
-            new PseudoLabels(new Config.PseudoLabels(1f, a.toString(), Modality.VIDEO, 2), 4, pa);
-            new PseudoLabels(new Config.PseudoLabels(1f, b.toString(), Modality.VIDEO, 2), 4, pb);
+            new PseudoLabels(new Objectives.PseudoLabels(1f, a.toString(), Modality.VIDEO, 2), 4, pa);
+            new PseudoLabels(new Objectives.PseudoLabels(1f, b.toString(), Modality.VIDEO, 2), 4, pb);
             assertNotEquals(pa.all().keySet(), pb.all().keySet());
             assertTrue(pa.all().keySet().stream().allMatch(Params::ofObjective), pa.all().keySet().toString());
         }
