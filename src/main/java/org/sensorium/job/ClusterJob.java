@@ -61,7 +61,6 @@ public final class ClusterJob {
             throw new ConfigException("--iterations", o.iterations() + " must be >= 1");
         }
         TrainedRun run = TrainedRun.open(o.checkpoint(), o.sets());
-        Path ckpt = run.checkpoint();
         Config cfg = run.config();
         Modality m = o.modality();
         if (!cfg.data().modalities().contains(m)) {
@@ -73,7 +72,6 @@ public final class ClusterJob {
         if (entries.size() < o.k()) {
             throw new ConfigException("--k", o.k() + " clusters but only " + entries.size() + " samples of " + manifest + " have " + m.key());
         }
-        int step = run.step();
         SkipLog skips = new SkipLog(cfg.run().strict());
         Embedded emb;
         ModalityAdapter adapter = Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds());
@@ -89,30 +87,26 @@ public final class ClusterJob {
         }
         LOG.info("k-means++ on {} {} embeddings, k = {}", n, m.key(), o.k());
         ClusterMetrics.KMeans km = ClusterMetrics.kmeans(emb.points(), o.k(), o.iterations(), seed);
-        int[] assigned = km.assigned();
-        int[] sizes = km.sizes();
-        double inertia = km.inertia();
-        Map<String, ClusterMetrics.Score> scores = scores(emb.entries(), assigned, seed);
+        Map<String, ClusterMetrics.Score> scores = scores(emb.entries(), km.assigned(), seed);
         Path out = o.out() != null ? o.out()
-                : run.runDir().resolve("clusters")
-                        .resolve(String.format("%s-k%d-step%07d.jsonl", m.key(), o.k(), step));
+                : run.runDir().resolve("clusters").resolve(String.format("%s-k%d-step%07d.jsonl", m.key(), o.k(), run.step()));
         Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("checkpoint", ckpt.toString());
-        summary.put("step", step);
+        summary.put("checkpoint", run.checkpoint().toString());
+        summary.put("step", run.step());
         summary.put("manifest", manifest.toString());
         summary.put("manifest_sha256", Manifest.sha256(manifest));
         summary.put("seed", seed);
         summary.put("iterations", o.iterations());
         summary.put("samples", n);
         summary.put("skipped", skips.reasons().size());
-        summary.put("inertia", inertia);
-        summary.put("sizes", sizes);
+        summary.put("inertia", km.inertia());
+        summary.put("sizes", km.sizes());
         Map<String, Object> nmi = new LinkedHashMap<>();
         scores.forEach((group, s) -> nmi.put(group, s.toMap()));
         summary.put("scores", nmi);
         List<String> ids = emb.entries().stream().map(ManifestEntry::id).toList();
-        PseudoLabelFile.write(out, m, o.k(), summary, ids, assigned);
-        return new Result(out, ckpt, step, m, o.k(), n, inertia, sizes, scores, skips.reasons());
+        PseudoLabelFile.write(out, m, o.k(), summary, ids, km.assigned());
+        return new Result(out, run.checkpoint(), run.step(), m, o.k(), n, km.inertia(), km.sizes(), scores, skips.reasons());
     }
 
     /** Unit embeddings (E) of modality m of the entries, centred clips, in order; broken samples are skipped and logged. */

@@ -78,14 +78,19 @@ public final class FineTune {
             if (!(lr >= 0) || !(headLr > 0)) {
                 throw new ConfigException("--lr", "lr " + lr + " must be >= 0 and head lr " + headLr + " > 0");
             }
-            if (batch < 1) {
-                throw new ConfigException("--batch", batch + " must be >= 1");
-            }
-            if (seeds.isEmpty()) {
-                throw new ConfigException("--seeds", "needs at least one seed");
-            }
+            checkBatchAndSeeds(batch, seeds);
             seeds = List.copyOf(seeds);
             sets = List.copyOf(sets);
+        }
+    }
+
+    /** The checks fine-tuning and QA share: a batch of one or more, at least one seed. */
+    static void checkBatchAndSeeds(int batch, List<Long> seeds) {
+        if (batch < 1) {
+            throw new ConfigException("--batch", batch + " must be >= 1");
+        }
+        if (seeds.isEmpty()) {
+            throw new ConfigException("--seeds", "needs at least one seed");
         }
     }
 
@@ -237,8 +242,9 @@ public final class FineTune {
         return out;
     }
 
-    private static <T> void shuffle(List<T> list, SplittableRandom r) {
-        for (int i = list.size() - 1; i > 0; i--) { // Fisher-Yates
+    /** Fisher-Yates with the given generator: the seeded order of a seed's shots and batches. */
+    static <T> void shuffle(List<T> list, SplittableRandom r) {
+        for (int i = list.size() - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
             T t = list.get(i);
             list.set(i, list.get(j));

@@ -82,12 +82,7 @@ public final class VideoQa {
             if (!(lr > 0)) {
                 throw new ConfigException("--lr", lr + " must be > 0");
             }
-            if (batch < 1) {
-                throw new ConfigException("--batch", batch + " must be >= 1");
-            }
-            if (seeds.isEmpty()) {
-                throw new ConfigException("--seeds", "needs at least one seed");
-            }
+            FineTune.checkBatchAndSeeds(batch, seeds);
             seeds = List.copyOf(seeds);
             sets = List.copyOf(sets);
         }
@@ -335,10 +330,7 @@ public final class VideoQa {
             }
             double lastLoss = Double.NaN;
             for (int epoch = 0; epoch < o.epochs(); epoch++) {
-                for (int i = idx.size() - 1; i > 0; i--) {
-                    int j = order.nextInt(i + 1);
-                    idx.set(i, idx.set(j, idx.get(i)));
-                }
+                FineTune.shuffle(idx, order);
                 double sum = 0;
                 for (int from = 0; from < idx.size(); from += o.batch()) {
                     List<Decoded> chunk = idx.subList(from, Math.min(idx.size(), from + o.batch())).stream().map(train::get).toList();
