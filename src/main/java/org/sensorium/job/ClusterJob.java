@@ -1,7 +1,5 @@
 package org.sensorium.job;
 
-import org.sensorium.train.Checkpoint;
-
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
@@ -53,7 +50,6 @@ public final class ClusterJob {
     public record Result(Path out, Path checkpoint, int step, Modality modality, int k, int samples, double inertia,
             int[] sizes, Map<String, ClusterMetrics.Score> scores, Map<String, String> skipped) {}
 
-    /** A sample's unit embedding as a point for Commons Math; index is its position in the embedded list. */
     /** Embedded samples, in manifest order: entries[i] has the embedding points[i] (E). */
     record Embedded(List<ManifestEntry> entries, List<double[]> points) {}
 
@@ -64,8 +60,8 @@ public final class ClusterJob {
         if (o.iterations() < 1) {
             throw new ConfigException("--iterations", o.iterations() + " must be >= 1");
         }
-        Path ckpt = Checkpoint.resolve(o.checkpoint(), "--checkpoint");
-        Config cfg = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), o.sets()).config();
+        TrainedRun run = TrainedRun.open(o.checkpoint(), o.sets());
+        Config cfg = run.config();
         Modality m = o.modality();
         if (!cfg.data().modalities().contains(m)) {
             throw new ConfigException("--modality", m.key() + " is not in the run's data.modalities " + cfg.data().modalities());
@@ -76,14 +72,12 @@ public final class ClusterJob {
         if (entries.size() < o.k()) {
             throw new ConfigException("--k", o.k() + " clusters but only " + entries.size() + " samples of " + manifest + " have " + m.key());
         }
-        int step = Checkpoint.readState(ckpt).step();
         SkipLog skips = new SkipLog(cfg.run().strict());
         Embedded emb;
         ModalityAdapter adapter = Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds());
         try (NDManager root = NDManager.newBaseManager();
-                SensoriumModel model = new SensoriumModel(cfg, root)) {
-            model.params().load(ckpt.resolve("model.ndlist")); // objective parameters of the run are not needed
-            emb = embed(model, cfg, m, adapter, entries, seed, skips, root);
+                TrainedRun.Loaded loaded = run.load(root, false, false)) { // objective parameters of the run are not needed
+            emb = embed(loaded.model(), cfg, m, adapter, entries, seed, skips, root);
         } finally {
             adapter.close();
         }
@@ -93,30 +87,26 @@ public final class ClusterJob {
         }
         LOG.info("k-means++ on {} {} embeddings, k = {}", n, m.key(), o.k());
         ClusterMetrics.KMeans km = ClusterMetrics.kmeans(emb.points(), o.k(), o.iterations(), seed);
-        int[] assigned = km.assigned();
-        int[] sizes = km.sizes();
-        double inertia = km.inertia();
-        Map<String, ClusterMetrics.Score> scores = scores(emb.entries(), assigned, seed);
+        Map<String, ClusterMetrics.Score> scores = scores(emb.entries(), km.assigned(), seed);
         Path out = o.out() != null ? o.out()
-                : ckpt.toAbsolutePath().getParent().getParent().resolve("clusters")
-                        .resolve(String.format("%s-k%d-step%07d.jsonl", m.key(), o.k(), step));
+                : run.runDir().resolve("clusters").resolve(String.format("%s-k%d-step%07d.jsonl", m.key(), o.k(), run.step()));
         Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("checkpoint", ckpt.toString());
-        summary.put("step", step);
+        summary.put("checkpoint", run.checkpoint().toString());
+        summary.put("step", run.step());
         summary.put("manifest", manifest.toString());
         summary.put("manifest_sha256", Manifest.sha256(manifest));
         summary.put("seed", seed);
         summary.put("iterations", o.iterations());
         summary.put("samples", n);
         summary.put("skipped", skips.reasons().size());
-        summary.put("inertia", inertia);
-        summary.put("sizes", sizes);
+        summary.put("inertia", km.inertia());
+        summary.put("sizes", km.sizes());
         Map<String, Object> nmi = new LinkedHashMap<>();
         scores.forEach((group, s) -> nmi.put(group, s.toMap()));
         summary.put("scores", nmi);
         List<String> ids = emb.entries().stream().map(ManifestEntry::id).toList();
-        PseudoLabelFile.write(out, m, o.k(), summary, ids, assigned);
-        return new Result(out, ckpt, step, m, o.k(), n, inertia, sizes, scores, skips.reasons());
+        PseudoLabelFile.write(out, m, o.k(), summary, ids, km.assigned());
+        return new Result(out, run.checkpoint(), run.step(), m, o.k(), n, km.inertia(), km.sizes(), scores, skips.reasons());
     }
 
     /** Unit embeddings (E) of modality m of the entries, centred clips, in order; broken samples are skipped and logged. */

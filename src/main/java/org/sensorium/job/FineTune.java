@@ -22,7 +22,6 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
@@ -35,13 +34,12 @@ import org.sensorium.modality.Adapters;
 import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.train.AdamW;
-import org.sensorium.train.Checkpoint;
-import org.sensorium.job.Pretrain;
+import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Activity recognition by fine-tuning (issue 5, item 5): a pretrained run's encoder of one modality (its
+ * Activity recognition by fine-tuning: a pretrained run's encoder of one modality (its
  * forward: stem, trunk, head -> the unit embedding, E) plus a linear classifier (E -> C), trained with
  * cross-entropy and AdamW on the labelled samples of the manifest's train split (all, or N per class drawn
  * with the seed), tested on its held-out samples (val and test). Repeated over seeds: each seed draws its
@@ -80,14 +78,19 @@ public final class FineTune {
             if (!(lr >= 0) || !(headLr > 0)) {
                 throw new ConfigException("--lr", "lr " + lr + " must be >= 0 and head lr " + headLr + " > 0");
             }
-            if (batch < 1) {
-                throw new ConfigException("--batch", batch + " must be >= 1");
-            }
-            if (seeds.isEmpty()) {
-                throw new ConfigException("--seeds", "needs at least one seed");
-            }
+            checkBatchAndSeeds(batch, seeds);
             seeds = List.copyOf(seeds);
             sets = List.copyOf(sets);
+        }
+    }
+
+    /** The checks fine-tuning and QA share: a batch of one or more, at least one seed. */
+    static void checkBatchAndSeeds(int batch, List<Long> seeds) {
+        if (batch < 1) {
+            throw new ConfigException("--batch", batch + " must be >= 1");
+        }
+        if (seeds.isEmpty()) {
+            throw new ConfigException("--seeds", "needs at least one seed");
         }
     }
 
@@ -162,14 +165,13 @@ public final class FineTune {
     }
 
     public static Result run(Options o) throws IOException, InterruptedException {
-        Path ckpt = Checkpoint.resolve(o.checkpoint(), "--checkpoint");
-        Config cfg = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), o.sets()).config();
+        TrainedRun trained = TrainedRun.open(o.checkpoint(), o.sets());
+        Config cfg = trained.config();
         Modality m = o.modality();
         if (!cfg.data().modalities().contains(m)) {
             throw new ConfigException("--modality", m.key() + " is not in the run's data.modalities " + cfg.data().modalities());
         }
         Suite.trainableBlocks(o.trainable(), cfg.model().depth());
-        int step = Checkpoint.readState(ckpt).step();
         Path manifest = Manifest.forRun(cfg.data());
         List<ManifestEntry> all = Manifest.read(manifest).stream().filter(e -> e.has(m) && e.label() != null).toList();
         List<ManifestEntry> train = all.stream().filter(e -> e.split().equals("train")).toList();
@@ -212,14 +214,14 @@ public final class FineTune {
                 List<Batch.Decoded> shots = shotsBySeed.get(seed).stream().map(e -> decoded.get(e.id()))
                         .filter(java.util.Objects::nonNull).toList();
                 long t0 = System.nanoTime();
-                SeedResult r = oneSeed(cfg, ckpt, o, m, labels, shots, testDecoded, shapes, seed, root);
+                SeedResult r = oneSeed(trained, o, m, labels, shots, testDecoded, shapes, seed, root);
                 results.add(new SeedResult(seed, r.trainSamples(), r.finalLoss(), r.scores(), (System.nanoTime() - t0) / 1e9));
                 LOG.info("seed {}: {} training samples, test accuracy {}", seed, shots.size(), r.scores().accuracy());
             }
         }
         Classification.Scores pooled = Classification.fromConfusion(labels,
                 Classification.sum(results.stream().map(r -> r.scores().confusion()).toList()));
-        return new Result(ckpt, step, manifest, Manifest.sha256(manifest), o, labels, train.size(), testDecoded.size(),
+        return new Result(trained.checkpoint(), trained.step(), manifest, Manifest.sha256(manifest), o, labels, train.size(), testDecoded.size(),
                 heldOut.size() - test.size(), results, pooled, skips.reasons());
     }
 
@@ -240,8 +242,9 @@ public final class FineTune {
         return out;
     }
 
-    private static <T> void shuffle(List<T> list, SplittableRandom r) {
-        for (int i = list.size() - 1; i > 0; i--) { // Fisher-Yates
+    /** Fisher-Yates with the given generator: the seeded order of a seed's shots and batches. */
+    static <T> void shuffle(List<T> list, SplittableRandom r) {
+        for (int i = list.size() - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
             T t = list.get(i);
             list.set(i, list.get(j));
@@ -269,18 +272,17 @@ public final class FineTune {
         return false;
     }
 
-    private static SeedResult oneSeed(Config cfg, Path ckpt, Options o, Modality m, List<String> labels,
+    private static SeedResult oneSeed(TrainedRun trained, Options o, Modality m, List<String> labels,
             List<Batch.Decoded> shots, List<Batch.Decoded> test, Map<Modality, long[]> shapes, long seed, NDManager root)
             throws IOException {
+        Config cfg = trained.config();
         Config.Train t = cfg.train();
         int c = labels.size();
         Engine.getInstance().setRandomSeed((int) Loader.mix(seed, 17, 0)); // dropout and drop-path, if the run has them
         try (NDManager run = root.newSubManager();
-                SensoriumModel model = new SensoriumModel(cfg, run);
+                TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false);
                 Params headParams = new Params(run, Loader.mix(seed, 23, 0))) {
-            if (!o.randomWeights()) {
-                model.params().load(ckpt.resolve("model.ndlist"));
-            }
+            SensoriumModel model = loaded.model();
             Linear classifier = Linear.create(headParams, "classifier", cfg.model().embedDim(), c); // (E) -> (C)
             AdamW headOpt = new AdamW(headParams, t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             boolean frozen = o.trainable().equals("head");
@@ -311,9 +313,9 @@ public final class FineTune {
                             gc.backward(loss);
                         }
                         sum += loss.getFloat() * chunk.size();
-                        stepOptimizer(headOpt, sm, o.headLr(), t.clipGradNorm(), n -> true);
+                        Trainer.applyStep(headOpt, sm, o.headLr(), t.clipGradNorm(), n -> true);
                         if (encoderOpt != null) {
-                            stepOptimizer(encoderOpt, sm, o.lr(), t.clipGradNorm(),
+                            Trainer.applyStep(encoderOpt, sm, o.lr(), t.clipGradNorm(),
                                     n -> trains(n, o.trainable(), model.depth(), m));
                         }
                     }
@@ -324,30 +326,6 @@ public final class FineTune {
             int[] predicted = predict(model, norm, classifier, test, shapes, o.batch(), m, run);
             return new SeedResult(seed, shots.size(), lastLoss, Classification.score(labels, truth, predicted), 0);
         }
-    }
-
-    /**
-     * One AdamW step of the parameters {@code trains} accepts, clipped by their global gradient norm; the
-     * others keep their values (AdamW leaves a parameter whose squared gradient norm reads 0 untouched).
-     */
-    private static void stepOptimizer(AdamW opt, NDManager sm, float lr, float clipNorm,
-            java.util.function.Predicate<String> trains) {
-        AdamW.GradNorms norms = opt.norms(sm);
-        Map<String, Float> kept = new LinkedHashMap<>();
-        double total = 0;
-        for (Map.Entry<String, Float> e : norms.squared().entrySet()) {
-            float v = trains.test(e.getKey()) ? e.getValue() : 0f;
-            kept.put(e.getKey(), v);
-            total += v;
-        }
-        float global = (float) Math.sqrt(total);
-        if (Float.isFinite(global)) {
-            float scale = clipNorm > 0 && global > clipNorm ? clipNorm / global : 1f;
-            opt.step(sm, new AdamW.GradNorms(global, kept), lr, scale);
-        } else {
-            LOG.warn("non-finite gradient norm: fine-tuning step skipped");
-        }
-        opt.zeroGradients(sm);
     }
 
     /**

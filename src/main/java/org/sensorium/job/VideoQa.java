@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
-import org.sensorium.config.ConfigLoader;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
@@ -35,13 +34,12 @@ import org.sensorium.config.Modality;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.train.AdamW;
-import org.sensorium.train.Checkpoint;
-import org.sensorium.job.Pretrain;
+import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Multiple-choice video QA (issue 5, item 6; TVQA's task, Lei et al. 2018): each of an item's K answers is
+ * Multiple-choice video QA (TVQA's task, Lei et al. 2018): each of an item's K answers is
  * scored from the text encoder's embedding of "question answer" (t), the video encoder's embedding of the
  * moment asked about (v) and the text encoder's embedding of the subtitles in that moment (s), fused by an
  * MLP on [t, v, s, t*v, t*s] (5E) -> hidden -> GELU -> 1; softmax over the K scores and cross-entropy with
@@ -84,12 +82,7 @@ public final class VideoQa {
             if (!(lr > 0)) {
                 throw new ConfigException("--lr", lr + " must be > 0");
             }
-            if (batch < 1) {
-                throw new ConfigException("--batch", batch + " must be >= 1");
-            }
-            if (seeds.isEmpty()) {
-                throw new ConfigException("--seeds", "needs at least one seed");
-            }
+            FineTune.checkBatchAndSeeds(batch, seeds);
             seeds = List.copyOf(seeds);
             sets = List.copyOf(sets);
         }
@@ -161,8 +154,8 @@ public final class VideoQa {
     record Inputs(NDArray t, NDArray v, NDArray s) {}
 
     public static Result run(Options o) throws IOException, InterruptedException {
-        Path ckpt = Checkpoint.resolve(o.checkpoint(), "--checkpoint");
-        Config cfg = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), o.sets()).config();
+        TrainedRun trained = TrainedRun.open(o.checkpoint(), o.sets());
+        Config cfg = trained.config();
         for (Modality m : List.of(Modality.VIDEO, Modality.TEXT)) {
             if (!cfg.data().modalities().contains(m)) {
                 throw new ConfigException("--checkpoint", "video QA needs video and text in the run's data.modalities " + cfg.data().modalities());
@@ -175,7 +168,6 @@ public final class VideoQa {
         QaManifest.Read read = QaManifest.read(qa);
         Map<String, String> skipped = new LinkedHashMap<>();
         read.errors().forEach((line, msg) -> skipped.put("line " + line, msg));
-        int step = Checkpoint.readState(ckpt).step();
         List<Decoded> items = decode(cfg, read.items(), skipped);
         List<Decoded> train = items.stream().filter(d -> d.item().split().equals("train")).toList();
         List<Decoded> test = items.stream().filter(d -> !d.item().split().equals("train")).toList();
@@ -187,10 +179,8 @@ public final class VideoQa {
         try (NDManager root = NDManager.newBaseManager()) {
             Map<Decoded, Features> frozen = null;
             for (long seed : o.seeds()) {
-                try (NDManager run = root.newSubManager(); SensoriumModel model = new SensoriumModel(cfg, run)) {
-                    if (!o.randomWeights()) {
-                        model.params().load(ckpt.resolve("model.ndlist"));
-                    }
+                try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
+                    SensoriumModel model = loaded.model();
                     if (o.encoderLr() == 0 && frozen == null) { // frozen encoders: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);
                     }
@@ -199,7 +189,7 @@ public final class VideoQa {
                 LOG.info("seed {}: held-out QA accuracy {}", seed, seeds.get(seeds.size() - 1).accuracy());
             }
         }
-        return new Result(ckpt, step, qa, Manifest.sha256(qa), o, k, train.size(), test.size(), seeds, skipped);
+        return new Result(trained.checkpoint(), trained.step(), qa, Manifest.sha256(qa), o, k, train.size(), test.size(), seeds, skipped);
     }
 
     /** qa.jsonl beside the run's manifest; for the built-in sample set it is written when missing (sets generated before it existed). */
@@ -340,10 +330,7 @@ public final class VideoQa {
             }
             double lastLoss = Double.NaN;
             for (int epoch = 0; epoch < o.epochs(); epoch++) {
-                for (int i = idx.size() - 1; i > 0; i--) {
-                    int j = order.nextInt(i + 1);
-                    idx.set(i, idx.set(j, idx.get(i)));
-                }
+                FineTune.shuffle(idx, order);
                 double sum = 0;
                 for (int from = 0; from < idx.size(); from += o.batch()) {
                     List<Decoded> chunk = idx.subList(from, Math.min(idx.size(), from + o.batch())).stream().map(train::get).toList();
@@ -356,9 +343,9 @@ public final class VideoQa {
                             gc.backward(loss);
                         }
                         sum += loss.getFloat() * chunk.size();
-                        step(opt, sm, o.lr(), t.clipGradNorm());
+                        Trainer.applyStep(opt, sm, o.lr(), t.clipGradNorm(), null);
                         if (encoderOpt != null) {
-                            step(encoderOpt, sm, o.encoderLr(), t.clipGradNorm());
+                            Trainer.applyStep(encoderOpt, sm, o.encoderLr(), t.clipGradNorm(), null);
                         }
                     }
                 }
@@ -367,16 +354,6 @@ public final class VideoQa {
             return new SeedResult(seed, accuracy(run, model, frozen, shapes, test, fc1, fc2, o),
                     accuracy(run, model, frozen, shapes, train, fc1, fc2, o), lastLoss);
         }
-    }
-
-    private static void step(AdamW opt, NDManager sm, float lr, float clipNorm) {
-        AdamW.GradNorms norms = opt.norms(sm);
-        if (Float.isFinite(norms.global())) {
-            opt.step(sm, norms, lr, clipNorm > 0 && norms.global() > clipNorm ? clipNorm / norms.global() : 1f);
-        } else {
-            LOG.warn("non-finite gradient norm: QA step skipped");
-        }
-        opt.zeroGradients(sm);
     }
 
     private static double accuracy(NDManager manager, SensoriumModel model, Map<Decoded, Features> frozen,
