@@ -245,22 +245,7 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
             throw new ConfigException(where + at + "name", "'" + name + "' must be letters, digits, _ . - (it names a file)");
         }
-        if (kind.equals("qa") && (node.has("manifest") || node.has("synth_long") || node.has("clips"))) {
-            throw new ConfigException(where + at + (node.has("manifest") ? "manifest" : node.has("clips") ? "clips" : "synth_long"),
-                    "a qa task reads its items from the qa key (a QA manifest), one clip per moment");
-        }
-        String manifest = t.string("manifest", "");
-        int synthLong = t.integer("synth_long", 0, 0);
-        if (!manifest.isEmpty() && synthLong > 0) {
-            throw new ConfigException(where + at + "synth_long", "give either manifest or synth_long, not both");
-        }
-        if (!manifest.isEmpty() && !Files.isRegularFile(Path.of(manifest))) {
-            throw new ConfigException(where + at + "manifest", manifest + ": no such file");
-        }
-        if (kind.equals("finetune") && synthLong > 0) {
-            throw new ConfigException(where + at + "synth_long", "finetune needs labelled samples; long recordings carry segments, not labels");
-        }
-        Source source = new Source(manifest.isEmpty() ? null : Path.of(manifest), synthLong);
+        Source source = source(where + at, kind, node, t);
         int clips = t.integer("clips", suiteClips, 1);
         return switch (kind) {
             case "zero_shot" -> new ZeroShot(name, t.modality("modality"), t.file("labels"), t.file("templates"), source, clips);
@@ -293,6 +278,26 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
                 yield new SegmentationTask(name, t.modality("modality"), method, t.positive("stride_seconds", 0.5), source);
             }
         };
+    }
+
+    /** Where a task's samples come from: its manifest, long recordings, or (neither) the run's own held-out split. */
+    private static Source source(String at, String kind, JsonNode node, Keys t) {
+        if (kind.equals("qa") && (node.has("manifest") || node.has("synth_long") || node.has("clips"))) {
+            throw new ConfigException(at + (node.has("manifest") ? "manifest" : node.has("clips") ? "clips" : "synth_long"),
+                    "a qa task reads its items from the qa key (a QA manifest), one clip per moment");
+        }
+        String manifest = t.string("manifest", "");
+        int synthLong = t.integer("synth_long", 0, 0);
+        if (!manifest.isEmpty() && synthLong > 0) {
+            throw new ConfigException(at + "synth_long", "give either manifest or synth_long, not both");
+        }
+        if (!manifest.isEmpty() && !Files.isRegularFile(Path.of(manifest))) {
+            throw new ConfigException(at + "manifest", manifest + ": no such file");
+        }
+        if (kind.equals("finetune") && synthLong > 0) {
+            throw new ConfigException(at + "synth_long", "finetune needs labelled samples; long recordings carry segments, not labels");
+        }
+        return new Source(manifest.isEmpty() ? null : Path.of(manifest), synthLong);
     }
 
     /** The keys of one mapping: unknown keys are refused, values are read with the key in the error. */
