@@ -36,7 +36,7 @@ import org.sensorium.config.Modality;
  * trains on a frozen pretrained encoder's embeddings, which here means switching this objective on at
  * --resume of a contrastive run. No gradient reaches the encoder; this objective trains its decoder.
  */
-public final class MaskedSegments implements Objective {
+public final class MaskedSegments implements TeacherObjective {
     static final String FILE = "teacher-masked_segments.ndlist";
 
     private final Objectives.MaskedSegments cfg;
@@ -131,26 +131,17 @@ public final class MaskedSegments implements Objective {
     }
 
     @Override
-    public boolean readsOutput() {
-        return false;
-    }
-
-    @Override
     public void afterStep(int step) {
         teacher.update(momentum);
     }
 
-    EmaTeacher teacher() {
+    @Override
+    public EmaTeacher teacher() {
         return teacher;
     }
 
     @Override
-    public void save(Path checkpoint) throws IOException {
-        teacher.save(checkpoint.resolve(FILE));
-    }
-
-    @Override
-    public void load(Path checkpoint) throws IOException {
-        teacher.load(checkpoint.resolve(FILE));
+    public String teacherFile() {
+        return FILE;
     }
 }

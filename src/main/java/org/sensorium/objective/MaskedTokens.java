@@ -39,7 +39,7 @@ import org.sensorium.config.Modality;
  * Logged per modality: the loss, and target_var, the teacher's averaged top-K output variance over
  * the masked tokens before normalisation (near 0 = the teacher collapsed).
  */
-public final class MaskedTokens implements Objective {
+public final class MaskedTokens implements TeacherObjective {
     static final String FILE = "teacher-masked_tokens.ndlist";
 
     private final Objectives.MaskedTokens cfg;
@@ -142,26 +142,17 @@ public final class MaskedTokens implements Objective {
     }
 
     @Override
-    public boolean readsOutput() {
-        return false;
-    }
-
-    @Override
     public void afterStep(int step) {
         teacher.update(momentum(cfg, step));
     }
 
-    EmaTeacher teacher() {
+    @Override
+    public EmaTeacher teacher() {
         return teacher;
     }
 
     @Override
-    public void save(Path checkpoint) throws IOException {
-        teacher.save(checkpoint.resolve(FILE));
-    }
-
-    @Override
-    public void load(Path checkpoint) throws IOException {
-        teacher.load(checkpoint.resolve(FILE));
+    public String teacherFile() {
+        return FILE;
     }
 }
