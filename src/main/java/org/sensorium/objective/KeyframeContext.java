@@ -108,6 +108,7 @@ public final class KeyframeContext implements Objective {
         Set<Modality> video = Set.of(Modality.VIDEO);
         ContextMeasures.KeyframeMatch match = ContextMeasures.keyframeMatch(h.model(), h.centred(video, needs()), h.batchSize(),
                 h.manager());
+        out.put(NAME + "/n", (double) match.instance().n());
         out.put(NAME + "/R@1", match.instance().r1());
         out.put(NAME + "/R@5", match.instance().r5());
         List<Batch.Decoded> augmented = h.asTrained(video, needs());
