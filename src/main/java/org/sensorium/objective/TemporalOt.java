@@ -106,8 +106,8 @@ public final class TemporalOt implements Objective, TemporalSegmentation.Segment
         this.far = c.coherenceFar();
         this.coherenceTemperature = c.coherenceTemperature();
         if (windows == 0 && coherenceWeight > 0) { // the frames' spacing is known: check that the term has anchors
-            float[][][] w = windows(stepTimes(0), near, far);
-            if (sum(anchors(w[0], w[1])) == 0) {
+            float[][][] w = TemporalCoherence.windows(stepTimes(0), near, far);
+            if (sum(TemporalCoherence.anchors(w[0], w[1])) == 0) {
                 throw new ConfigException("objectives.temporal_ot.coherence_far", "no frame of a " + clip + " s clip (" + steps
                         + " frames of " + clip / steps + " s) has both a frame within coherence_near " + near
                         + " s and one beyond coherence_far " + far + " s");
@@ -252,13 +252,13 @@ public final class TemporalOt implements Objective, TemporalSegmentation.Segment
             float[][][] pos = new float[seqs.size()][][], neg = new float[seqs.size()][][];
             float[][] anchors = new float[seqs.size()][];
             for (int g = 0; g < seqs.size(); g++) {
-                float[][][] w = windows(seqs.get(g).times(), near, far);
+                float[][][] w = TemporalCoherence.windows(seqs.get(g).times(), near, far);
                 pos[g] = w[0];
                 neg[g] = w[1];
-                anchors[g] = anchors(w[0], w[1]);
+                anchors[g] = TemporalCoherence.anchors(w[0], w[1]);
             }
             if (sum(anchors) > 0) {
-                terms.put(name + "/coherence", Layers.scale(coherence(z, pos, neg, anchors, coherenceTemperature), coherenceWeight));
+                terms.put(name + "/coherence", Layers.scale(TemporalCoherence.coherence(z, pos, neg, anchors, coherenceTemperature), coherenceWeight));
             }
         }
         record(scores, q);
@@ -369,85 +369,6 @@ public final class TemporalOt implements Objective, TemporalSegmentation.Segment
         return Layers.scale(target.mul(logP).sum(), -1f / (n * t));
     }
 
-    /**
-     * The temporal coherence InfoNCE: z (G, T, E) unit frames; per sequence pos/neg (T, T) 0/1 masks and
-     * anchors (T) 0/1 (one set for all sequences when given once) -> the mean over sequences' anchors of
-     * -log(sum_pos e^{sim/tau} / sum_{pos+neg} e^{sim/tau}).
-     */
-    static NDArray coherence(NDArray z, float[][][] pos, float[][][] neg, float[][] anchors, double tau) {
-        NDManager m = z.getManager();
-        long n = z.getShape().get(0);
-        int t = pos[0].length;
-        float[][][] offPos = new float[pos.length][t][t], offAll = new float[pos.length][t][t];
-        for (int g = 0; g < pos.length; g++) {
-            for (int i = 0; i < t; i++) {
-                for (int j = 0; j < t; j++) {
-                    offPos[g][i][j] = pos[g][i][j] > 0 ? 0f : -1e9f;
-                    offAll[g][i][j] = pos[g][i][j] > 0 || neg[g][i][j] > 0 ? 0f : -1e9f;
-                }
-            }
-        }
-        NDArray sim = Layers.scale(z.matMul(z.transpose(0, 2, 1)), (float) (1 / tau)); // (G, T, T)
-        NDArray lsePos = logSumExp(sim.add(cube(m, offPos)));                        // (G, T)
-        NDArray lseAll = logSumExp(sim.add(cube(m, offAll)));                        // (G, T)
-        NDArray w = m.create(anchors);                                               // (G, T) or (1, T)
-        float count = (anchors.length == 1 ? n : 1) * sum(anchors);
-        return Layers.scale(lseAll.sub(lsePos).mul(w).sum(), 1f / count);
-    }
-
-    private static NDArray cube(NDManager m, float[][][] x) {
-        int a = x.length, b = x[0].length, c = x[0][0].length;
-        float[] flat = new float[a * b * c];
-        for (int i = 0; i < a; i++) {
-            for (int j = 0; j < b; j++) {
-                System.arraycopy(x[i][j], 0, flat, (i * b + j) * c, c);
-            }
-        }
-        return m.create(flat, new ai.djl.ndarray.types.Shape(a, b, c));
-    }
-
-    /** The same with one set of masks for every sequence. */
-    static NDArray coherence(NDArray z, float[][] pos, float[][] neg, float[] anchors, double tau) {
-        return coherence(z, new float[][][] {pos}, new float[][][] {neg}, new float[][] {anchors}, tau);
-    }
-
-    /** log sum exp over the last axis: (n, T, T) -> (n, T). */
-    private static NDArray logSumExp(NDArray x) {
-        NDArray max = x.max(new int[] {2}, true).stopGradient();
-        return x.sub(max).exp().sum(new int[] {2}).log().add(max.squeeze(2));
-    }
-
-    /** {positives, negatives} (T, T) of frames spaced frameSeconds apart. */
-    static float[][][] windows(int t, double frameSeconds, double near, double far) {
-        double[] times = new double[t];
-        for (int i = 0; i < t; i++) {
-            times[i] = i * frameSeconds;
-        }
-        return windows(times, near, far);
-    }
-
-    /** {positives, negatives} (T, T) of frames at these times: other frames within near seconds; frames more than far seconds away. */
-    static float[][][] windows(double[] times, double near, double far) {
-        int t = times.length;
-        float[][] pos = new float[t][t], neg = new float[t][t];
-        for (int i = 0; i < t; i++) {
-            for (int j = 0; j < t; j++) {
-                double gap = Math.abs(times[i] - times[j]);
-                pos[i][j] = i != j && gap <= near + 1e-9 ? 1f : 0f;
-                neg[i][j] = gap > far + 1e-9 ? 1f : 0f;
-            }
-        }
-        return new float[][][] {pos, neg};
-    }
-
-    static float[] anchors(float[][] pos, float[][] neg) {
-        float[] a = new float[pos.length];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = sum(pos[i]) > 0 && sum(neg[i]) > 0 ? 1f : 0f;
-        }
-        return a;
-    }
-
     /** Share of a sequence in its longest non-decreasing subsequence: 1 when it never goes back. */
     static double orderAgreement(int[] seq) {
         int[] tails = new int[seq.length]; // tails[l]: smallest last value of a run of length l + 1
@@ -535,7 +456,7 @@ public final class TemporalOt implements Objective, TemporalSegmentation.Segment
         return x.div(x.square().sum(new int[] {last}, true).add(1e-12f).sqrt());
     }
 
-    private static float sum(float[] x) {
+    static float sum(float[] x) {
         float s = 0;
         for (float v : x) {
             s += v;
@@ -543,7 +464,7 @@ public final class TemporalOt implements Objective, TemporalSegmentation.Segment
         return s;
     }
 
-    private static float sum(float[][] x) {
+    static float sum(float[][] x) {
         float s = 0;
         for (float[] row : x) {
             s += sum(row);

@@ -46,18 +46,18 @@ class TemporalOtTest {
     @Test
     void coherenceWindowsAndLossByHand() {
         // 3 frames 1 s apart, near 1 s, far 1.5 s: neighbours are positives, frames 2 s apart negatives.
-        float[][][] w = TemporalOt.windows(3, 1.0, 1.0, 1.5);
+        float[][][] w = TemporalCoherence.windows(3, 1.0, 1.0, 1.5);
         assertArrayEquals(new float[] {0, 1, 0}, w[0][0]);
         assertArrayEquals(new float[] {1, 0, 1}, w[0][1]);
         assertArrayEquals(new float[] {0, 0, 1}, w[1][0]);
         assertArrayEquals(new float[] {0, 0, 0}, w[1][1]);
-        float[] anchors = TemporalOt.anchors(w[0], w[1]);
+        float[] anchors = TemporalCoherence.anchors(w[0], w[1]);
         assertArrayEquals(new float[] {1, 0, 1}, anchors); // the middle frame has no negative
         // z0 = (1, 0), z1 = (0.6, 0.8), z2 = (0, 1), tau 1: sims z0.z1 = 0.6, z0.z2 = 0, z1.z2 = 0.8.
         // Anchor 0: -log(e^0.6 / (e^0.6 + e^0)) = log(1 + e^-0.6) = 0.437488; anchor 2: log(1 + e^-0.8) = 0.371101.
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray z = m.create(new float[] {1, 0, 0.6f, 0.8f, 0, 1}, new Shape(1, 3, 2));
-            assertEquals((0.437488 + 0.371101) / 2, TemporalOt.coherence(z, w[0], w[1], anchors, 1.0).getFloat(), 1e-6);
+            assertEquals((0.437488 + 0.371101) / 2, TemporalCoherence.coherence(z, w[0], w[1], anchors, 1.0).getFloat(), 1e-6);
         }
     }
 
@@ -85,19 +85,19 @@ class TemporalOtTest {
             s[i] = (float) r.nextDouble(-1, 1);
         }
         GradCheck.check(x -> TemporalOt.assignment(x, q, 0.5), s, new Shape(2, 10, 3), 2e-4);
-        float[][][] w = TemporalOt.windows(6, 0.5, 0.5, 1.0);
-        float[] anchors = TemporalOt.anchors(w[0], w[1]);
+        float[][][] w = TemporalCoherence.windows(6, 0.5, 0.5, 1.0);
+        float[] anchors = TemporalCoherence.anchors(w[0], w[1]);
         float[] z = new float[2 * 6 * 3];
         for (int i = 0; i < z.length; i++) {
             z[i] = (float) r.nextDouble(-0.5, 0.5);
         }
-        GradCheck.check(x -> TemporalOt.coherence(x, w[0], w[1], anchors, 0.5), z, new Shape(2, 6, 3), 5e-4);
+        GradCheck.check(x -> TemporalCoherence.coherence(x, w[0], w[1], anchors, 0.5), z, new Shape(2, 6, 3), 5e-4);
 
         // The whole differentiable path, trunk tokens -> frames -> projection -> scores -> both terms (Q held fixed).
         try (NDManager m = NDManager.newBaseManager(); Params p = new Params(m, 1)) {
             TemporalOt tot = new TemporalOt(tiny(), p);
-            float[][][] cw = TemporalOt.windows(10, 0.2, 0.2, 1.0);
-            float[] ca = TemporalOt.anchors(cw[0], cw[1]);
+            float[][][] cw = TemporalCoherence.windows(10, 0.2, 0.2, 1.0);
+            float[] ca = TemporalCoherence.anchors(cw[0], cw[1]);
             float[] tokens = new float[2 * 10 * 4];
             for (int i = 0; i < tokens.length; i++) {
                 tokens[i] = (float) r.nextDouble(-1, 1);
@@ -105,7 +105,7 @@ class TemporalOtTest {
             boolean[] both = {true, true};
             GradCheck.check(x -> {
                 NDArray f = tot.frameEmbeddings(x, both);
-                return TemporalOt.assignment(tot.scores(f), q, 0.1).add(TemporalOt.coherence(f, cw[0], cw[1], ca, 0.1));
+                return TemporalOt.assignment(tot.scores(f), q, 0.1).add(TemporalCoherence.coherence(f, cw[0], cw[1], ca, 0.1));
             }, tokens, new Shape(2, 10, 4), 5e-3);
         }
     }
@@ -129,9 +129,9 @@ class TemporalOtTest {
             double ot = terms.get("temporal_ot/imu").getFloat();
             assertTrue(ot > 0 && ot < 10 * Math.log(3), "cross-entropy " + ot);
             // coherence_weight 0.5 is inside the term: the unweighted value over the two present clips, halved
-            float[][][] w = TemporalOt.windows(10, 0.2, 0.2, 1.0);
+            float[][][] w = TemporalCoherence.windows(10, 0.2, 0.2, 1.0);
             NDArray z = tot.frameEmbeddings(h, new boolean[] {true, false, true});
-            assertEquals(0.5 * TemporalOt.coherence(z, w[0], w[1], TemporalOt.anchors(w[0], w[1]), 0.1).getFloat(),
+            assertEquals(0.5 * TemporalCoherence.coherence(z, w[0], w[1], TemporalCoherence.anchors(w[0], w[1]), 0.1).getFloat(),
                     terms.get("temporal_ot/imu/coherence").getFloat(), 1e-6);
             Map<String, Double> stats = tot.stats();
             double entropy = stats.get("temporal_ot/imu/usage_entropy");
