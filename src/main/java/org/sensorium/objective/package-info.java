@@ -10,10 +10,13 @@
  * (temporal OT, Kumar et al. 2022), {@link org.sensorium.objective.KeyframeContext} and
  * {@link org.sensorium.objective.MotionPrediction} (compressed video, after IMCN). Shared pieces:
  * {@link org.sensorium.objective.Sinkhorn}, {@link org.sensorium.objective.Masking},
- * {@link org.sensorium.objective.GlobalBatch} (contrastive negatives across a worker group).
+ * {@link org.sensorium.objective.GlobalBatch} (contrastive negatives across a worker group),
+ * {@link org.sensorium.objective.TeacherObjective} (the EMA teacher's lifecycle), TemporalCoherence and
+ * ContextMeasures (the compressed-video objectives' held-out measures).
  *
- * <p>Imports: config, distributed, modality, data, model and eval. An objective declares its needs and reads
- * batches; it never touches the loader or manifests.
+ * <p>Imports: config, distributed, modality (the adapter vocabulary only), data, model and eval. An objective
+ * declares its needs and reads batches; it never touches the loader, manifests or adapters (ArchitectureTest).
+ * Nothing outside this package names an objective class: others see Objective, ObjectiveKind, Step and HeldOut.
  *
  * <p>Shape letters (the model package's legend): B batch, n samples of the batch that have what a term needs,
  * N tokens, D trunk width, Dd decoder width, E embedding, T frames (T' future frames), K prototypes or texts in a
