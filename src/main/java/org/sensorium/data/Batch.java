@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -43,15 +42,6 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
     public Batch(List<String> ids, List<String> labels, Map<Modality, NDArray> inputs,
             Map<Modality, boolean[]> present, Map<Modality, NDArray> valid) {
         this(ids, labels, inputs, present, valid, Collections.nCopies(ids.size(), Timing.UNKNOWN));
-    }
-
-    /** The same batch with the given per-sample playback speeds. */
-    public Batch withSpeeds(float[] s) {
-        List<Timing> t = new ArrayList<>();
-        for (int i = 0; i < s.length; i++) {
-            t.add(new Timing(timing.get(i).start(), timing.get(i).span(), s[i]));
-        }
-        return new Batch(ids, labels, inputs, present, valid, t);
     }
 
     public int size() {

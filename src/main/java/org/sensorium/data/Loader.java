@@ -91,11 +91,6 @@ public final class Loader implements AutoCloseable {
             return new Views(new Needs(java.util.Set.of(), List.of(1.0), 1, needs.keyframes(), needs.futureSeconds()), keyframes, future);
         }
 
-        /** The same second views without the context. */
-        public Views secondOnly() {
-            return new Views(Needs.ofSecondViews(needs.secondViews(), needs.speeds()), null, null);
-        }
-
         int windows() {
             return needs.windows();
         }

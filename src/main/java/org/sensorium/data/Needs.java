@@ -51,9 +51,4 @@ public record Needs(Set<Modality> secondViews, List<Double> speeds, int windows,
         List<Double> s = o.speeds.equals(List.of(1.0)) ? speeds : o.speeds;
         return new Needs(views, s, Math.max(windows, o.windows), keyframes || o.keyframes, Math.max(futureSeconds, o.futureSeconds));
     }
-
-    /** Whether each sample needs more than its main clip decoded. */
-    public boolean context() {
-        return keyframes || futureSeconds > 0;
-    }
 }
