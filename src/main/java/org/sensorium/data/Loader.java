@@ -5,6 +5,7 @@ import org.sensorium.modality.SkipLog;
 import org.sensorium.modality.BadInputException;
 import org.sensorium.modality.Item;
 import org.sensorium.modality.Clip;
+import org.sensorium.modality.Recording;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -84,11 +85,6 @@ public final class Loader implements AutoCloseable {
         public static Views of(Needs needs, ModalitySpecs specs, double clipSeconds) {
             return new Views(needs, needs.keyframes() ? new VideoAdapter(specs.video(), clipSeconds) : null,
                     needs.futureSeconds() > 0 ? new MotionAdapter(specs.motion(), needs.futureSeconds()) : null);
-        }
-
-        /** The same views without the second views (context only). */
-        public Views contextOnly() {
-            return new Views(new Needs(java.util.Set.of(), List.of(1.0), 1, needs.keyframes(), needs.futureSeconds()), keyframes, future);
         }
 
         int windows() {
@@ -347,10 +343,11 @@ public final class Loader implements AutoCloseable {
     public static Batch.Decoded decode(ManifestEntry e, Clip clip, Map<Modality, ModalityAdapter> adapters,
             SkipLog skips) {
         Map<Modality, Item> items = new EnumMap<>(Modality.class);
+        Recording r = e.recording();
         try {
             for (Map.Entry<Modality, ModalityAdapter> a : adapters.entrySet()) {
                 if (e.has(a.getKey())) {
-                    items.put(a.getKey(), a.getValue().load(e.recording(), clip));
+                    items.put(a.getKey(), a.getValue().load(r, clip));
                 }
             }
         } catch (BadInputException ex) {

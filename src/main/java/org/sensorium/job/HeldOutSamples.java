@@ -3,6 +3,7 @@ package org.sensorium.job;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,16 +72,16 @@ final class HeldOutSamples implements HeldOut {
 
     @Override
     public List<Batch.Decoded> centred(Set<Modality> modalities, Needs needs) throws InterruptedException {
-        Loader.Views views = Loader.Views.of(needs, cfg.modalities(), cfg.data().clipSeconds()).contextOnly();
-        return cached("centred " + java.util.EnumSet.copyOf(modalities) + " " + views.needs(), () -> Loader.decodeAll(split, adapters(modalities),
-                cfg.data().clipSeconds(), 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips, views));
+        // centred clips take only the context of needs (key frames, the future field), never second views or windows
+        Needs context = new Needs(Set.of(), List.of(1.0), 1, needs.keyframes(), needs.futureSeconds());
+        return cached("centred " + EnumSet.copyOf(modalities) + " " + context, () -> Loader.decodeAll(split, adapters(modalities),
+                cfg.data().clipSeconds(), 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips, views(context)));
     }
 
     @Override
     public List<Batch.Decoded> asTrained(Set<Modality> modalities, Needs needs) throws InterruptedException {
-        Loader.Views views = Loader.Views.of(needs, cfg.modalities(), cfg.data().clipSeconds());
-        return cached("trained " + java.util.EnumSet.copyOf(modalities) + " " + needs, () -> Loader.decodeViewsAll(split, adapters(modalities),
-                cfg.data().clipSeconds(), cfg.data().loaderThreads(), cfg.run().seed(), skips, views));
+        return cached("trained " + EnumSet.copyOf(modalities) + " " + needs, () -> Loader.decodeViewsAll(split, adapters(modalities),
+                cfg.data().clipSeconds(), cfg.data().loaderThreads(), cfg.run().seed(), skips, views(needs)));
     }
 
     /** Evaluation clip k of n of every held-out sample, every modality of the run ({@link Loader#evalClip}). */
@@ -89,6 +90,11 @@ final class HeldOutSamples implements HeldOut {
             return centred(shapes.keySet(), Needs.NONE);
         }
         return Loader.decodeAll(split, adapters, cfg.data().clipSeconds(), k, n, cfg.data().loaderThreads(), cfg.run().seed(), skips);
+    }
+
+    /** The loader's views of needs; built only when a decode runs, since each holds adapters of its own. */
+    private Loader.Views views(Needs needs) {
+        return Loader.Views.of(needs, cfg.modalities(), cfg.data().clipSeconds());
     }
 
     private Map<Modality, ModalityAdapter> adapters(Set<Modality> modalities) {
