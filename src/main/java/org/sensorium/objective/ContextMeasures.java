@@ -1,7 +1,6 @@
 package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,7 +10,6 @@ import org.sensorium.data.Batch.Extra;
 import org.sensorium.modality.Item;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.model.ModelOutput;
-import org.sensorium.model.SensoriumModel;
 import org.sensorium.config.Modality;
 
 /**
@@ -34,20 +32,16 @@ final class ContextMeasures {
     public record KeyframeMatch(Retrieval.Result instance, double lookR1, double lookChance) {}
 
     /** Over the samples that have a video clip and a key frame. */
-    static KeyframeMatch keyframeMatch(SensoriumModel model, List<Batch.Decoded> samples, int batchSize,
-            NDManager manager) {
+    static KeyframeMatch keyframeMatch(HeldOut h, List<Batch.Decoded> samples) {
         List<Batch.Decoded> both = samples.stream()
                 .filter(d -> d.items().containsKey(Modality.VIDEO) && d.extra(Extra.KEYFRAME) != null).toList();
         List<float[]> clips = new ArrayList<>(), keys = new ArrayList<>();
-        for (int from = 0; from < both.size(); from += batchSize) {
-            List<Batch.Decoded> chunk = both.subList(from, Math.min(both.size(), from + batchSize));
-            try (NDManager sm = manager.newSubManager()) {
-                Batch batch = Batch.only(sm, chunk, Modality.VIDEO);
-                Batch keyframes = Batch.collate(sm, chunk, Extra.KEYFRAME);
-                clips.addAll(rows(model.forward(batch.inputs(), batch.valid(), false).embedding(Modality.VIDEO)));
-                keys.addAll(rows(model.forward(keyframes.inputs(), keyframes.valid(), false).embedding(Modality.VIDEO)));
-            }
-        }
+        h.forEachBatch(both, (sm, chunk, from) -> {
+            Batch batch = Batch.only(sm, chunk, Modality.VIDEO);
+            Batch keyframes = Batch.collate(sm, chunk, Extra.KEYFRAME);
+            clips.addAll(rows(h.model().forward(batch.inputs(), batch.valid(), false).embedding(Modality.VIDEO)));
+            keys.addAll(rows(h.model().forward(keyframes.inputs(), keyframes.valid(), false).embedding(Modality.VIDEO)));
+        });
         List<String> looks = both.stream().map(d -> d.attributes().isEmpty() ? null
                 : new java.util.TreeMap<>(d.attributes()).toString()).toList();
         return new KeyframeMatch(Retrieval.direction("video->keyframe", clips, keys), lookR1(clips, keys, looks),
@@ -94,8 +88,7 @@ final class ContextMeasures {
      */
     public record MotionError(int n, double mse, double zeroFieldMse, double meanFieldMse) {}
 
-    static MotionError motionError(SensoriumModel model, MotionPrediction predictor, List<Batch.Decoded> samples,
-            int batchSize, NDManager manager) {
+    static MotionError motionError(HeldOut h, MotionPrediction predictor, List<Batch.Decoded> samples) {
         Modality from = predictor.from();
         List<Batch.Decoded> both = samples.stream()
                 .filter(d -> d.items().containsKey(from) && d.extra(Extra.FUTURE_MOTION) != null).toList();
@@ -104,18 +97,15 @@ final class ContextMeasures {
         }
         List<float[][]> targets = new ArrayList<>();
         List<float[]> predicted = new ArrayList<>();
-        for (int start = 0; start < both.size(); start += batchSize) {
-            List<Batch.Decoded> chunk = both.subList(start, Math.min(both.size(), start + batchSize));
-            try (NDManager sm = manager.newSubManager()) {
-                Batch batch = Batch.only(sm, chunk, from);
-                ModelOutput out = model.forward(batch.inputs(), batch.valid(), false);
-                predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
-                chunk.forEach(d -> { // as the objective's targets
-                    Item future = d.extraItem(Extra.FUTURE_MOTION, Modality.MOTION);
-                    targets.add(predictor.pool(future.values(), future.valid()));
-                });
-            }
-        }
+        h.forEachBatch(both, (sm, chunk, start) -> {
+            Batch batch = Batch.only(sm, chunk, from);
+            ModelOutput out = h.model().forward(batch.inputs(), batch.valid(), false);
+            predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
+            chunk.forEach(d -> { // as the objective's targets
+                Item future = d.extraItem(Extra.FUTURE_MOTION, Modality.MOTION);
+                targets.add(predictor.pool(future.values(), future.valid()));
+            });
+        });
         int f = targets.get(0)[0].length;
         double[] mean = new double[f], count = new double[f];
         for (float[][] y : targets) {

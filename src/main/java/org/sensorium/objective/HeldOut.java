@@ -54,15 +54,10 @@ public interface HeldOut {
         seedRandom();
         Map<String, Double> sums = new LinkedHashMap<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
-        for (int from = 0; from < samples.size(); from += batchSize()) {
-            List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + batchSize()));
-            try (NDManager sm = manager().newSubManager()) {
-                terms.apply(Batch.collate(sm, chunk, shapes())).forEach((k, v) -> {
-                    sums.merge(k, (double) v.getFloat() * chunk.size(), Double::sum);
-                    counts.merge(k, chunk.size(), Integer::sum);
-                });
-            }
-        }
+        forEachBatch(samples, (sm, chunk, from) -> terms.apply(Batch.collate(sm, chunk, shapes())).forEach((k, v) -> {
+            sums.merge(k, (double) v.getFloat() * chunk.size(), Double::sum);
+            counts.merge(k, chunk.size(), Integer::sum);
+        }));
         Map<String, Double> out = new LinkedHashMap<>();
         sums.forEach((k, v) -> out.put(k, v / counts.get(k)));
         return out;
@@ -74,11 +69,21 @@ public interface HeldOut {
      * without dropout. body gets the step and the index of the batch's first sample.
      */
     default void forEachAsTrained(Needs needs, java.util.function.ObjIntConsumer<Step> body) throws InterruptedException {
-        List<Batch.Decoded> samples = asTrained(shapes().keySet(), needs);
+        forEachBatch(asTrained(shapes().keySet(), needs),
+                (sm, chunk, from) -> body.accept(Step.forward(model(), sm, chunk, shapes(), true, false), from));
+    }
+
+    /** What a measure does with one batch of samples: sm owns its arrays; from is the index of its first sample. */
+    @FunctionalInterface
+    interface BatchBody {
+        void accept(NDManager sm, List<Batch.Decoded> chunk, int from);
+    }
+
+    /** Runs body on the samples batch by batch of {@link #batchSize}, in order, each batch in its own sub-manager. */
+    default void forEachBatch(List<Batch.Decoded> samples, BatchBody body) {
         for (int from = 0; from < samples.size(); from += batchSize()) {
-            List<Batch.Decoded> chunk = samples.subList(from, Math.min(samples.size(), from + batchSize()));
             try (NDManager sm = manager().newSubManager()) {
-                body.accept(Step.forward(model(), sm, chunk, shapes(), true, false), from);
+                body.accept(sm, samples.subList(from, Math.min(samples.size(), from + batchSize())), from);
             }
         }
     }

@@ -106,14 +106,13 @@ public final class KeyframeContext implements Objective {
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
         Map<String, Double> out = new LinkedHashMap<>();
         Set<Modality> video = Set.of(Modality.VIDEO);
-        ContextMeasures.KeyframeMatch match = ContextMeasures.keyframeMatch(h.model(), h.centred(video, needs()), h.batchSize(),
-                h.manager());
+        ContextMeasures.KeyframeMatch match = ContextMeasures.keyframeMatch(h, h.centred(video, needs()));
         out.put(NAME + "/n", (double) match.instance().n());
         out.put(NAME + "/R@1", match.instance().r1());
         out.put(NAME + "/R@5", match.instance().r5());
         List<Batch.Decoded> augmented = h.asTrained(video, needs());
         if (!augmented.isEmpty()) {
-            ContextMeasures.KeyframeMatch a = ContextMeasures.keyframeMatch(h.model(), augmented, h.batchSize(), h.manager());
+            ContextMeasures.KeyframeMatch a = ContextMeasures.keyframeMatch(h, augmented);
             out.put(NAME + "/augmented_R@1", a.instance().r1());
             out.put(NAME + "/augmented_R@5", a.instance().r5());
             if (!Double.isNaN(a.lookR1())) {

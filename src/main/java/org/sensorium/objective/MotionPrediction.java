@@ -163,8 +163,7 @@ public final class MotionPrediction implements Objective {
      */
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
-        ContextMeasures.MotionError e = ContextMeasures.motionError(h.model(), this, h.centred(java.util.Set.of(from), needs()),
-                h.batchSize(), h.manager());
+        ContextMeasures.MotionError e = ContextMeasures.motionError(h, this, h.centred(java.util.Set.of(from), needs()));
         Map<String, Double> out = new LinkedHashMap<>();
         out.put(NAME + "/n", (double) e.n());
         out.put(NAME + "/mse", e.mse());
