@@ -48,9 +48,8 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
 
     /**
      * One task; {@link #modalities} are the encoders it needs (and, for the embedding kinds, the embeddings it
-     * needs from its source). A new kind is a record here, a name in {@code KINDS}, its keys and construction in
-     * {@code task}, a branch in {@link EvalJob} (and, when it needs no shared embeddings, in its list of those),
-     * and a line in the README's table of kinds.
+     * needs from its source). A new kind is a record here, a constant of {@link Kind}, its keys and construction in
+     * {@code task}, a branch in the evaluation's switch over {@link Kind}, and a line in the README's table of kinds.
      */
     public interface Task {
         String name();
@@ -182,7 +181,48 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         }
     }
 
-    private static final List<String> KINDS = List.of("zero_shot", "retrieval", "linear_probe", "knn", "segmentation", "finetune", "qa");
+    /**
+     * The task kinds a suite holds, by {@link Task#kind()}: the names a suite file may use, and what the evaluation
+     * switches over (a kind added here fails to compile until the evaluation has a branch for it).
+     */
+    public enum Kind {
+        ZERO_SHOT("zero_shot", true),
+        RETRIEVAL("retrieval", true),
+        LINEAR_PROBE("linear_probe", true),
+        KNN("knn", true),
+        SEGMENTATION("segmentation", false),
+        FINETUNE("finetune", false),
+        QA("qa", false);
+
+        private final String key;
+        private final boolean sharesEmbeddings;
+
+        Kind(String key, boolean sharesEmbeddings) {
+            this.key = key;
+            this.sharesEmbeddings = sharesEmbeddings;
+        }
+
+        /** Whether the task reads the embeddings {@link EvalSamples} shares; segmentation, fine-tuning and QA embed their own. */
+        public boolean sharesEmbeddings() {
+            return sharesEmbeddings;
+        }
+
+        public static Kind of(Task t) {
+            for (Kind k : values()) {
+                if (k.key.equals(t.kind())) {
+                    return k;
+                }
+            }
+            throw new IllegalStateException("no evaluation for task kind " + t.kind());
+        }
+
+        /** The names a suite file may give as kind. */
+        static List<String> keys() {
+            return java.util.Arrays.stream(values()).map(k -> k.key).toList();
+        }
+    }
+
+    private static final List<String> KINDS = Kind.keys();
 
     /** Reads and validates a suite file. @throws ConfigException naming the file and key */
     public static Suite load(Path file) {

@@ -80,42 +80,6 @@ public final class EvalJob {
     public record Result(Path out, Path checkpoint, int step, boolean randomWeights, double seconds, String suite,
             List<TaskResult> tasks, Map<String, String> notRun, Map<String, String> skipped) {}
 
-    /**
-     * The task kinds a suite holds, by {@link Suite.Task#kind()}. The switch in {@link #evaluate} has a branch for
-     * each, so a kind added here fails to compile until it is evaluated.
-     */
-    enum Kind {
-        ZERO_SHOT("zero_shot", true),
-        RETRIEVAL("retrieval", true),
-        LINEAR_PROBE("linear_probe", true),
-        KNN("knn", true),
-        SEGMENTATION("segmentation", false),
-        FINETUNE("finetune", false),
-        QA("qa", false);
-
-        private final String key;
-        private final boolean sharesEmbeddings;
-
-        Kind(String key, boolean sharesEmbeddings) {
-            this.key = key;
-            this.sharesEmbeddings = sharesEmbeddings;
-        }
-
-        /** Whether the task reads the embeddings {@link EvalSamples} shares; segmentation, fine-tuning and QA embed their own. */
-        boolean sharesEmbeddings() {
-            return sharesEmbeddings;
-        }
-
-        static Kind of(Suite.Task t) {
-            for (Kind k : values()) {
-                if (k.key.equals(t.kind())) {
-                    return k;
-                }
-            }
-            throw new IllegalStateException("no evaluation for task kind " + t.kind());
-        }
-    }
-
     public static Result run(Options o) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Suite suite = Suite.load(o.suite());
@@ -169,7 +133,7 @@ public final class EvalJob {
     }
 
     private static TaskResult evaluate(EvalTasks tasks, Suite.Task t) throws IOException, InterruptedException {
-        return switch (Kind.of(t)) {
+        return switch (Suite.Kind.of(t)) {
             case ZERO_SHOT -> tasks.zeroShot((Suite.ZeroShot) t);
             case RETRIEVAL -> tasks.retrieval((Suite.RetrievalTask) t);
             case LINEAR_PROBE -> tasks.probe((Suite.LinearProbe) t);
@@ -210,10 +174,10 @@ public final class EvalJob {
                 return "needs the " + m.key() + " encoder; the run's data.modalities are " + has.stream().map(Modality::key).toList();
             }
         }
-        if (Kind.of(t) == Kind.ZERO_SHOT && !has.contains(Modality.TEXT)) {
+        if (Suite.Kind.of(t) == Suite.Kind.ZERO_SHOT && !has.contains(Modality.TEXT)) {
             return "zero_shot needs text in the run's data.modalities";
         }
-        if (Kind.of(t) == Kind.QA && cfg.modalities().text().bag() != 1) {
+        if (Suite.Kind.of(t) == Suite.Kind.QA && cfg.modalities().text().bag() != 1) {
             return "qa encodes one text per sequence; the run has modalities.text.bag " + cfg.modalities().text().bag();
         }
         if (t.modalities().contains(Modality.IMU) && t.source().manifest() != null) {

@@ -97,7 +97,7 @@ final class EvalSamples implements AutoCloseable {
         this.root = root;
         this.skips = skips;
         for (Suite.Task t : tasks) {
-            if (EvalJob.Kind.of(t).sharesEmbeddings()) {
+            if (Suite.Kind.of(t).sharesEmbeddings()) {
                 wanted.computeIfAbsent(t.source().key(t.clips()), k -> new TreeSet<>()).addAll(t.modalities());
             }
         }
