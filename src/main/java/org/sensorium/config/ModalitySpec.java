@@ -134,10 +134,21 @@ public sealed interface ModalitySpec {
     /**
      * Text: tokenizer.json ("classpath:NAME" or a path), ids padded/truncated to maxLength. With bag
      * K above 1 a sample carries up to K texts (its cues and captions, one row each) for MIL-NCE.
+     * The tower is either trained from scratch (the ids go through the shared trunk) or a pretrained
+     * sentence encoder kept frozen ({@link Pretrained}): then a sample's text is that encoder's
+     * sentence vector and tokenizer, maxLength and vocabSize are not used.
      */
-    record Text(String tokenizer, int maxLength, int vocabSize, int bag) implements ModalitySpec {
+    record Text(String tokenizer, int maxLength, int vocabSize, int bag, String tower, Pretrained pretrained)
+            implements ModalitySpec {
+        /** The values of {@code tower}. */
+        public static final List<String> TOWERS = List.of("scratch", "pretrained");
+
         public Text(String tokenizer, int maxLength, int vocabSize) {
             this(tokenizer, maxLength, vocabSize, 1);
+        }
+
+        public Text(String tokenizer, int maxLength, int vocabSize, int bag) {
+            this(tokenizer, maxLength, vocabSize, bag, "scratch", Pretrained.MINILM);
         }
 
         public Text {
@@ -147,11 +158,55 @@ public sealed interface ModalitySpec {
             }
             positive("modalities.text.max_length", maxLength);
             positive("modalities.text.vocab_size", vocabSize);
+            if (!TOWERS.contains(tower)) {
+                throw new ConfigException("modalities.text.tower", "'" + tower + "' is not one of " + TOWERS);
+            }
         }
 
-        /** Input shape of one sample: (L) token ids, or (K, L) with a bag of K texts. */
+        /** True when the text is a frozen pretrained encoder's sentence vector. */
+        public boolean isPretrained() {
+            return tower.equals("pretrained");
+        }
+
+        /** Input shape of one sample: (L) token ids, or (K, L) with a bag of K texts; (W) or (K, W) sentence vectors with a pretrained tower. */
         public long[] inputShape() {
-            return bag == 1 ? new long[] {maxLength} : new long[] {bag, maxLength};
+            int row = isPretrained() ? pretrained.width() : maxLength;
+            return bag == 1 ? new long[] {row} : new long[] {bag, row};
+        }
+
+        /**
+         * A pretrained sentence encoder, frozen: an ONNX file taking input_ids, attention_mask (and
+         * token_type_ids if it declares them) and giving token states (1, L, width) first, with its
+         * HuggingFace tokenizer.json. Its sentence vector is the pooled token states (mean over the
+         * valid tokens, or the first token), L2-normalised if normalize. A trained projection
+         * (linear: width -> model.embed_dim; none: the vector itself, needs embed_dim = width) puts it
+         * in the shared space. Outputs are cached by (model file, tokenizer file, settings, text).
+         */
+        public record Pretrained(String model, String tokenizer, int width, int maxLength, String pooling,
+                boolean normalize, String projection, int cacheEntries) {
+            public static final List<String> POOLINGS = List.of("mean", "cls");
+            public static final List<String> PROJECTIONS = List.of("linear", "none");
+            /** all-MiniLM-L6-v2 (sentence-transformers), fp32 ONNX, as Maven Central ships it. */
+            public static final Pretrained MINILM = new Pretrained("classpath:all-minilm-l6-v2.onnx",
+                    "classpath:all-minilm-l6-v2-tokenizer.json", 384, 256, "mean", true, "linear", 1_000_000);
+
+            public Pretrained {
+                if (model == null || model.isBlank()) {
+                    throw new ConfigException("modalities.text.pretrained.model", "is empty");
+                }
+                if (tokenizer == null || tokenizer.isBlank()) {
+                    throw new ConfigException("modalities.text.pretrained.tokenizer", "is empty");
+                }
+                positive("modalities.text.pretrained.width", width);
+                positive("modalities.text.pretrained.max_length", maxLength);
+                positive("modalities.text.pretrained.cache_entries", cacheEntries);
+                if (!POOLINGS.contains(pooling)) {
+                    throw new ConfigException("modalities.text.pretrained.pooling", "'" + pooling + "' is not one of " + POOLINGS);
+                }
+                if (!PROJECTIONS.contains(projection)) {
+                    throw new ConfigException("modalities.text.pretrained.projection", "'" + projection + "' is not one of " + PROJECTIONS);
+                }
+            }
         }
     }
 

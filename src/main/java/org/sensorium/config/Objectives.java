@@ -304,7 +304,7 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
 
         @Override
         public void check(Data data, Model model, ModalitySpecs modalities) {
-            checkMaskedTokens(this, data.modalities(), model.depth(), modalities.text().bag());
+            checkMaskedTokens(this, data.modalities(), model.depth(), modalities.text());
         }
     }
 
@@ -366,14 +366,18 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
         }
     }
 
-    private static void checkMaskedTokens(MaskedTokens t, List<Modality> modalities, int depth, int textBag) {
+    private static void checkMaskedTokens(MaskedTokens t, List<Modality> modalities, int depth, ModalitySpec.Text text) {
         for (Modality m : t.modalities()) {
             if (!modalities.contains(m)) {
                 throw new ConfigException("objectives.masked_tokens.modalities", m.key() + " is not in data.modalities " + modalities);
             }
-            if (m == Modality.TEXT && textBag > 1) {
+            if (m == Modality.TEXT && text.bag() > 1) {
                 throw new ConfigException("objectives.masked_tokens.modalities",
-                        "text comes as bags of " + textBag + " texts (modalities.text.bag): masking needs one text per sample");
+                        "text comes as bags of " + text.bag() + " texts (modalities.text.bag): masking needs one text per sample");
+            }
+            if (m == Modality.TEXT && text.isPretrained()) {
+                throw new ConfigException("objectives.masked_tokens.modalities",
+                        "text comes from a frozen pretrained tower (modalities.text.tower): it has no tokens to mask");
             }
         }
         if (t.topKLayers() > depth) {

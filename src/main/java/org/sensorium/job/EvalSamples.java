@@ -188,7 +188,7 @@ final class EvalSamples implements AutoCloseable {
         int per = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         List<Batch.Decoded> decoded = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
-            Item one = adapter.tokenize(texts.get(i));
+            Item one = adapter.encode(texts.get(i));
             float[] values = new float[per];
             boolean[] valid = new boolean[per];
             System.arraycopy(one.values(), 0, values, 0, one.values().length);

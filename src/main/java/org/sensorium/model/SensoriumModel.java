@@ -9,12 +9,16 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ModalitySpec;
 import org.sensorium.model.Layers.Linear;
 import org.sensorium.config.Modality;
 
 /**
  * VATT-style modality-agnostic model: for each modality, stem -> + positional and modality
- * embeddings -> shared trunk -> head (pool, project to E, L2-normalise).
+ * embeddings -> shared trunk -> head (pool, project to E, L2-normalise). With a pretrained text
+ * tower (modalities.text.tower = pretrained) text arrives as the frozen encoder's sentence vectors
+ * (B, W) and skips stem and trunk: its head only projects them into E (ImageBind, LiT).
  */
 public final class SensoriumModel implements AutoCloseable {
     private final Config.Model cfg;
@@ -27,14 +31,19 @@ public final class SensoriumModel implements AutoCloseable {
     private final Map<Modality, Linear> heads = new EnumMap<>(Modality.class);
     private final NDArray logLogitScale; // ()
     private final int textBag; // K texts per sample (modalities.text.bag); 1 = no bag
+    private final boolean sentenceText; // text is a frozen tower's sentence vectors (B, W), not ids
 
     public SensoriumModel(Config config, NDManager manager) {
         this.cfg = config.model();
         this.params = new Params(manager, config.run().seed());
         this.textBag = config.modalities().text().bag();
+        this.sentenceText = config.modalities().text().isPretrained();
         int d = cfg.width();
         List<Modality> modalities = config.activeModalities();
         for (Modality m : modalities) {
+            if (m == Modality.TEXT && sentenceText) {
+                continue; // no stem, positions or trunk: the frozen tower did that work
+            }
             Stems.Stem stem = Stems.create(m, config.modalities(), config.data().clipSeconds(), params, d);
             stems.put(m, stem);
             positions.put(m, params.embedding("pos." + m.key(), 0.02f, 1, stem.tokens(), d));
@@ -45,9 +54,23 @@ public final class SensoriumModel implements AutoCloseable {
         }
         trunk = new Transformer(params, "trunk", d, cfg.depth(), cfg.heads(), cfg.mlpRatio(), cfg.dropout(), cfg.dropPath());
         for (Modality m : modalities) {
-            heads.put(m, Linear.create(params, "head." + m.key(), d, cfg.embedDim()));
+            if (m == Modality.TEXT && sentenceText) {
+                sentenceHead(config.modalities().text().pretrained());
+            } else {
+                heads.put(m, Linear.create(params, "head." + m.key(), d, cfg.embedDim()));
+            }
         }
         logLogitScale = params.constant("logit_scale", (float) Math.log(cfg.logitScaleInit()));
+    }
+
+    /** The pretrained text tower's projection W -> E ("head.text"), or none when the vectors are used as they are. */
+    private void sentenceHead(ModalitySpec.Text.Pretrained p) {
+        if (p.projection().equals("linear")) {
+            heads.put(Modality.TEXT, Linear.create(params, "head.text", p.width(), cfg.embedDim()));
+        } else if (p.width() != cfg.embedDim()) {
+            throw new ConfigException("modalities.text.pretrained.projection",
+                    "none needs model.embed_dim = modalities.text.pretrained.width, but they are " + cfg.embedDim() + " and " + p.width());
+        }
     }
 
     public Params params() {
@@ -90,14 +113,19 @@ public final class SensoriumModel implements AutoCloseable {
                 x = x.reshape(b * k, -1);                                             // (B, K, L) -> (B*K, L)
                 valid = valid.reshape(b * k, -1);                                     // (B, K*L) -> (B*K, L)
             }
-            NDArray h = stems.get(m).forward(x)                                       // (B, N, D)
-                    .add(positions.get(m)).add(modalityEmbeddings.get(m));
-            if (clsTokens.containsKey(m)) {
-                h = prependCls(h, m);                                                 // (B, 1+N, D)
-                valid = valid == null ? null : prependTrue(valid);
+            NDArray h = null, e;
+            if (m == Modality.TEXT && sentenceText) {
+                e = unit(heads.containsKey(m) ? heads.get(m).forward(x) : x);         // (B, W) -> (B, E), or (B*K, E)
+            } else {
+                h = stems.get(m).forward(x)                                           // (B, N, D)
+                        .add(positions.get(m)).add(modalityEmbeddings.get(m));
+                if (clsTokens.containsKey(m)) {
+                    h = prependCls(h, m);                                             // (B, 1+N, D)
+                    valid = valid == null ? null : prependTrue(valid);
+                }
+                h = trunk.forward(h, valid, training);                                // (B, N, D)
+                e = head(m, h, valid);                                                // (B, E), or (B*K, E)
             }
-            h = trunk.forward(h, valid, training);                                    // (B, N, D)
-            NDArray e = head(m, h, valid);                                            // (B, E), or (B*K, E)
             if (k > 1) {
                 NDArray rowValid = valid.toType(DataType.FLOAT32, false).sum(new int[] {1}).gt(0)
                         .reshape(b, k);                                               // (B, K) texts present
@@ -106,10 +134,12 @@ public final class SensoriumModel implements AutoCloseable {
                 bagValid.put(m, rowValid);
                 NDArray w = rowValid.toType(DataType.FLOAT32, false).expandDims(2);  // (B, K, 1)
                 NDArray mean = bag.mul(w).sum(new int[] {1});                         // (B, E) sum of the bag
-                e = mean.div(mean.square().sum(new int[] {1}, true).add(1e-12f).sqrt()); // its direction
-                h = h.reshape(b, -1, h.getShape().get(h.getShape().dimension() - 1)); // (B, K*N, D)
+                e = unit(mean);                                                       // its direction
+                h = h == null ? null : h.reshape(b, -1, h.getShape().get(h.getShape().dimension() - 1)); // (B, K*N, D)
             }
-            tokens.put(m, h);
+            if (h != null) { // a pretrained text tower has no trunk tokens
+                tokens.put(m, h);
+            }
             embeddings.put(m, e);
         }
         NDArray scale = step == null ? null
@@ -150,6 +180,9 @@ public final class SensoriumModel implements AutoCloseable {
      */
     public NDArray segmentEmbeddings(NDArray input, NDArray valid, Modality m, int segments, boolean training) {
         Stems.Stem stem = stems.get(m);
+        if (stem == null) {
+            throw new IllegalArgumentException(m.key() + " has no stem (a pretrained text tower)");
+        }
         if (valid != null || stem.steps() == 0 || stem.steps() % segments != 0) {
             throw new IllegalArgumentException(m.key() + " (" + stem.steps() + " time steps) cannot be cut into " + segments + " segments");
         }
@@ -178,6 +211,9 @@ public final class SensoriumModel implements AutoCloseable {
 
     /** The input of m when each sample is one sequence (not a bag of K texts). */
     private NDArray singleSequence(NDArray input, Modality m) {
+        if (m == Modality.TEXT && sentenceText) {
+            throw new IllegalArgumentException("text comes from a frozen pretrained tower (modalities.text.tower): it has no tokens to mask");
+        }
         if (m == Modality.TEXT && textBag > 1) {
             throw new IllegalArgumentException("text comes as bags of " + textBag + " (modalities.text.bag): not one sequence per sample");
         }
@@ -208,7 +244,11 @@ public final class SensoriumModel implements AutoCloseable {
             // At least 1 in the denominator: a sample without text has no valid token (it is masked out of every loss).
             pooled = h.mul(w).sum(new int[] {1}).div(w.sum(new int[] {1}).maximum(1f)); // (B, D)
         }
-        NDArray e = heads.get(m).forward(pooled);                                     // (B, E)
+        return unit(heads.get(m).forward(pooled));                                    // (B, E)
+    }
+
+    /** Rows divided by their L2 norm: (B, E) -> (B, E). */
+    private static NDArray unit(NDArray e) {
         return e.div(e.square().sum(new int[] {1}, true).add(1e-12f).sqrt());
     }
 

@@ -29,17 +29,29 @@ import org.sensorium.config.ModalitySpec;
  * and padded to L = spec.maxLength. Output (L): ids as floats, valid = attention mask. Text that is
  * empty (no cue overlaps) is valid and becomes [CLS] [SEP]. With spec.bag K above 1: (K, L), one row
  * per text of {@link #bag}, rows past the bag's texts all-invalid.
+ *
+ * <p>With a pretrained tower (spec.tower = pretrained) the same texts become the frozen
+ * {@link SentenceEncoder}'s vectors instead: (W), every entry valid; with a bag (K, W) and valid (K),
+ * one flag per row.
  */
 public final class TextAdapter implements ModalityAdapter {
     private final ModalitySpec.Text spec;
-    private final HuggingFaceTokenizer tokenizer;
+    private final HuggingFaceTokenizer tokenizer; // scratch tower
+    private final SentenceEncoder encoder;        // pretrained tower
     private final int vocabSize;
 
-    /** @throws ConfigException when the tokenizer cannot be read or spec.vocabSize is below its vocabulary */
+    /** @throws ConfigException when the tokenizer (or the pretrained tower) cannot be read or spec.vocabSize is below its vocabulary */
     public TextAdapter(ModalitySpec.Text spec) {
         this.spec = spec;
-        byte[] json = tokenizerBytes(spec.tokenizer());
-        this.vocabSize = vocabSize(json);
+        if (spec.isPretrained()) {
+            this.encoder = SentenceEncoder.open(spec.pretrained());
+            this.tokenizer = null;
+            this.vocabSize = 0;
+            return;
+        }
+        this.encoder = null;
+        byte[] json = SentenceEncoder.read("modalities.text.tokenizer", spec.tokenizer());
+        this.vocabSize = vocabSize("modalities.text.tokenizer", spec.tokenizer(), json);
         if (spec.vocabSize() < vocabSize) {
             throw new ConfigException("modalities.text.vocab_size",
                     spec.vocabSize() + " is smaller than the tokenizer's vocabulary of " + vocabSize + " (" + spec.tokenizer() + ")");
@@ -60,13 +72,13 @@ public final class TextAdapter implements ModalityAdapter {
         return Modality.TEXT;
     }
 
-    /** (L), or (K, L) with a bag. */
+    /** (L), or (K, L) with a bag; (W) or (K, W) with a pretrained tower. */
     @Override
     public long[] inputShape() {
         return spec.inputShape();
     }
 
-    /** Size of the tokenizer's vocabulary (entries of model.vocab, or the highest added token id + 1 if larger). */
+    /** Size of the tokenizer's vocabulary (entries of model.vocab, or the highest added token id + 1 if larger); 0 with a pretrained tower. */
     public int vocabSize() {
         return vocabSize;
     }
@@ -74,16 +86,20 @@ public final class TextAdapter implements ModalityAdapter {
     @Override
     public Item load(Recording entry, Clip clip) throws BadInputException {
         if (spec.bag() == 1) {
-            return tokenize(text(entry, clip));
+            return encode(text(entry, clip));
         }
         List<String> texts = bag(entry, clip);
-        int k = spec.bag(), l = spec.maxLength();
+        int k = spec.bag(), l = (int) spec.inputShape()[1]; // L ids, or W with a pretrained tower
         float[] values = new float[k * l];
-        boolean[] valid = new boolean[k * l]; // rows past the bag's texts stay all-invalid
+        boolean[] valid = new boolean[encoder == null ? k * l : k]; // rows past the bag's texts stay all-invalid
         for (int i = 0; i < texts.size(); i++) {
-            Item one = tokenize(texts.get(i));
+            Item one = encode(texts.get(i));
             System.arraycopy(one.values(), 0, values, i * l, l);
-            System.arraycopy(one.valid(), 0, valid, i * l, l);
+            if (encoder == null) {
+                System.arraycopy(one.valid(), 0, valid, i * l, l);
+            } else {
+                valid[i] = true;
+            }
         }
         return new Item(values, spec.inputShape(), valid);
     }
@@ -126,8 +142,14 @@ public final class TextAdapter implements ModalityAdapter {
         }
     }
 
-    /** (L) ids of one text, [CLS] text [SEP] [PAD]..., truncated to L. */
-    public Item tokenize(String text) {
+    /**
+     * The model's input for one text: (L) ids, [CLS] text [SEP] [PAD]..., truncated to L; with a
+     * pretrained tower its (W) sentence vector (cached: the tower runs once per distinct text).
+     */
+    public Item encode(String text) {
+        if (encoder != null) {
+            return new Item(encoder.encode(text), new long[] {encoder.width()}, null);
+        }
         Encoding enc;
         synchronized (tokenizer) { // one native handle shared by the loader threads
             enc = tokenizer.encode(text);
@@ -146,6 +168,9 @@ public final class TextAdapter implements ModalityAdapter {
 
     /** The tokens of one text as the tokenizer writes them ([CLS], word pieces, [SEP]), truncated to L, without padding. */
     public List<String> tokens(String text) {
+        if (encoder != null) {
+            return encoder.tokens(text);
+        }
         Encoding enc;
         synchronized (tokenizer) {
             enc = tokenizer.encode(text);
@@ -182,24 +207,8 @@ public final class TextAdapter implements ModalityAdapter {
         return captions.get(k);
     }
 
-    private static byte[] tokenizerBytes(String location) {
-        try {
-            if (location.startsWith("classpath:")) {
-                String name = location.substring("classpath:".length());
-                try (InputStream in = TextAdapter.class.getClassLoader().getResourceAsStream(name)) {
-                    if (in == null) {
-                        throw new IOException("no classpath resource '" + name + "'");
-                    }
-                    return in.readAllBytes();
-                }
-            }
-            return Files.readAllBytes(Path.of(location));
-        } catch (IOException e) {
-            throw new ConfigException("modalities.text.tokenizer", "cannot read " + location + ": " + e.getMessage());
-        }
-    }
-
-    private static int vocabSize(byte[] json) {
+    /** Entries of a tokenizer.json's model.vocab, or its highest added token id + 1 if larger. @throws ConfigException naming key and file */
+    static int vocabSize(String key, String location, byte[] json) {
         try {
             JsonNode root = new ObjectMapper().readTree(json);
             int size = root.path("model").path("vocab").size();
@@ -207,16 +216,18 @@ public final class TextAdapter implements ModalityAdapter {
                 size = Math.max(size, t.path("id").asInt(-1) + 1);
             }
             if (size == 0) {
-                throw new ConfigException("modalities.text.tokenizer", "tokenizer.json has no model.vocab");
+                throw new ConfigException(key, location + " has no model.vocab: not a tokenizer.json");
             }
             return size;
         } catch (IOException e) {
-            throw new ConfigException("modalities.text.tokenizer", "not a tokenizer.json: " + e.getMessage());
+            throw new ConfigException(key, location + " is not a tokenizer.json: " + e.getMessage());
         }
     }
 
     @Override
     public void close() {
-        tokenizer.close();
+        if (tokenizer != null) {
+            tokenizer.close(); // a pretrained tower stays open: it is shared for the life of the JVM
+        }
     }
 }

@@ -65,7 +65,7 @@ class TextAdapterTest {
     @Test
     void tokenizesWithBertUncasedIds() {
         assertEquals(30522, TEXT.vocabSize());
-        Item it = TEXT.tokenize("Hello world");
+        Item it = TEXT.encode("Hello world");
         assertArrayEquals(new long[] {24}, it.shape());
         float[] expected = new float[24];
         System.arraycopy(new float[] {101, 7592, 2088, 102}, 0, expected, 0, 4);
@@ -77,11 +77,11 @@ class TextAdapterTest {
 
     @Test
     void emptyTextIsClsSepAndLongTextIsTruncated() {
-        Item empty = TEXT.tokenize("");
+        Item empty = TEXT.encode("");
         assertEquals(101, empty.values()[0]);
         assertEquals(102, empty.values()[1]);
         assertEquals(0, empty.values()[2]);
-        Item longText = TEXT.tokenize("word ".repeat(100));
+        Item longText = TEXT.encode("word ".repeat(100));
         assertEquals(102, longText.values()[23]);
         assertTrue(longText.valid()[23]);
     }
@@ -133,7 +133,7 @@ class TextAdapterTest {
     void readsTokenizerFromAFilePath() {
         try (TextAdapter t = new TextAdapter(new ModalitySpec.Text(
                 Fixtures.shared("tokenizer/bert-base-uncased-tokenizer.json").toString(), 8, 30522))) {
-            assertEquals(7592, t.tokenize("hello").values()[1]);
+            assertEquals(7592, t.encode("hello").values()[1]);
         }
     }
 
@@ -159,7 +159,7 @@ class TextAdapterTest {
             Item item = bag.load(e.recording(), new Clip(0.5, 1.0, true, 1));
             assertArrayEquals(new long[] {4, 6}, item.shape());
             float[] row2 = Arrays.copyOfRange(item.values(), 12, 18);
-            assertArrayEquals(bag.tokenize("cap").values(), row2);
+            assertArrayEquals(bag.encode("cap").values(), row2);
             // a bag of 6 has only 5 texts: the last row is all padding
             try (TextAdapter six = new TextAdapter(new ModalitySpec.Text(Fixtures.TEXT.tokenizer(), 6, 30522, 6))) {
                 Item it = six.load(e.recording(), new Clip(0.5, 1.0, true, 1));

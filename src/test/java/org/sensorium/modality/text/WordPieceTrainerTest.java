@@ -145,7 +145,7 @@ class WordPieceTrainerTest {
         ModalitySpec.Text spec = new ModalitySpec.Text(file.toString(), 8, HUGS_VOCABULARY.size());
         try (TextAdapter text = new TextAdapter(spec)) {
             assertEquals(21, text.vocabSize());
-            Item it = text.tokenize("Hug bug");
+            Item it = text.encode("Hug bug");
             assertArrayEquals(new float[] {2, 19, 9, 13, 3, 0, 0, 0}, it.values());
             assertArrayEquals(new boolean[] {true, true, true, true, true, false, false, false}, it.valid());
         }
