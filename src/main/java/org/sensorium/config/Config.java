@@ -26,8 +26,12 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** data.*: what to train on and how to feed it. */
     public record Data(String manifest, String cacheDir, int synthSamples, int synthLong, int synthSegments, long synthSeed,
-            double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches) {
+            double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches, String labelCaptions,
+            String labelTemplates) {
         public Data {
+            if (labelCaptions.isBlank() && !labelTemplates.isBlank()) {
+                throw new ConfigException("data.label_templates", "needs data.label_captions (the label file whose phrases fill it)");
+            }
             positive("data.synth_samples", synthSamples);
             if (synthLong < 0) {
                 throw new ConfigException("data.synth_long", synthLong + " must be >= 0 (0 = the set of short samples)");

@@ -48,6 +48,11 @@ public record ManifestEntry(String id, String split, String label, String subjec
         this(id, split, label, null, sources, captions, List.of(), manifest, line);
     }
 
+    /** The same entry with other captions. */
+    public ManifestEntry withCaptions(List<String> newCaptions) {
+        return new ManifestEntry(id, split, label, subject, sources, List.copyOf(newCaptions), segments, attributes, manifest, line);
+    }
+
     /** One activity of a long recording: [start, end) seconds from the start of the sample's span. */
     public record Segment(double start, double end, String label) {}
 

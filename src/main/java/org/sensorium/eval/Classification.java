@@ -149,56 +149,6 @@ public final class Classification {
         return sum;
     }
 
-    /**
-     * Class labels and the phrase each puts into the templates, from a label file: one class a line,
-     * "label" (the label is the phrase) or "label | phrase"; blank lines and lines starting with # skipped.
-     *
-     * @throws org.sensorium.config.ConfigException naming the file and line of a bad line
-     */
-    public record Classes(List<String> labels, List<String> phrases) {
-        public static Classes read(java.nio.file.Path file) throws java.io.IOException {
-            List<String> labels = new ArrayList<>(), phrases = new ArrayList<>();
-            List<String> lines = java.nio.file.Files.readAllLines(file);
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i).strip();
-                if (line.isEmpty() || line.startsWith("#")) {
-                    continue;
-                }
-                String[] parts = line.split("\\|", -1);
-                String label = parts[0].strip(), phrase = parts.length > 1 ? parts[1].strip() : label;
-                if (parts.length > 2 || label.isEmpty() || phrase.isEmpty() || labels.contains(label)) {
-                    throw new org.sensorium.config.ConfigException(file + ":" + (i + 1),
-                            "'" + line + "' is not 'label' or 'label | phrase' with a new label");
-                }
-                labels.add(label);
-                phrases.add(phrase);
-            }
-            if (labels.size() < 2) {
-                throw new org.sensorium.config.ConfigException(file.toString(), "needs at least 2 classes, one a line");
-            }
-            return new Classes(List.copyOf(labels), List.copyOf(phrases));
-        }
-    }
-
-    /** Prompt templates, one a line, each with one "{}" where the class phrase goes. */
-    public static List<String> templates(java.nio.file.Path file) throws java.io.IOException {
-        List<String> out = new ArrayList<>();
-        List<String> lines = java.nio.file.Files.readAllLines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            if (line.indexOf("{}") < 0 || line.indexOf("{}") != line.lastIndexOf("{}")) {
-                throw new org.sensorium.config.ConfigException(file + ":" + (i + 1), "'" + line + "' needs exactly one {}");
-            }
-            out.add(line);
-        }
-        if (out.isEmpty()) {
-            throw new org.sensorium.config.ConfigException(file.toString(), "no templates (one a line, like 'a video of {}.')");
-        }
-        return out;
-    }
 
     static double dot(float[] x, float[] y) {
         double s = 0;

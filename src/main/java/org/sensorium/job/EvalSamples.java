@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 import org.sensorium.config.Config;
 import org.sensorium.config.Modality;
+import org.sensorium.data.LabelCaptions;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
@@ -159,6 +160,11 @@ final class EvalSamples implements AutoCloseable {
             return cached;
         }
         List<ManifestEntry> entries = Manifest.read(manifest(t.source()));
+        if (t.source().manifest() == null && t.source().synthLong() == 0) { // the run's own: with its label captions
+            Map<String, ManifestEntry> captioned = new HashMap<>();
+            LabelCaptions.forRun(cfg.data(), entries).entries().forEach(e -> captioned.put(e.id(), e));
+            entries = entries.stream().map(e -> captioned.getOrDefault(e.id(), e)).toList(); // nothing left out here
+        }
         Map<Modality, ModalityAdapter> used = new EnumMap<>(Modality.class);
         wanted.get(key).forEach(m -> used.put(m, adapters.get(m)));
         LOG.info("embedding {} samples of {} ({} clips each): {}", entries.size(), key, t.clips(), used.keySet());

@@ -15,6 +15,7 @@ import java.util.TreeSet;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.Modality;
+import org.sensorium.data.LabelCaptions;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
@@ -68,8 +69,8 @@ final class EvalTasks {
 
     /** Zero-shot: each class's embedding is the ensemble of its prompts through the text encoder; scores are cosines. */
     TaskResult zeroShot(Suite.ZeroShot z) throws IOException, InterruptedException {
-        Classification.Classes classes = Classification.Classes.read(z.labels());
-        List<String> templates = Classification.templates(z.templates());
+        LabelCaptions.Classes classes = LabelCaptions.classes(z.labels(), "tasks." + z.name() + ".labels");
+        List<String> templates = LabelCaptions.templates(z.templates(), "tasks." + z.name() + ".templates");
         List<String> prompts = new ArrayList<>();
         for (String phrase : classes.phrases()) {
             templates.forEach(tp -> prompts.add(tp.replace("{}", phrase)));

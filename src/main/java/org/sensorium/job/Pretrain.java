@@ -24,6 +24,7 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.config.Json;
 import org.sensorium.config.Modality;
+import org.sensorium.data.LabelCaptions;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
@@ -87,7 +88,12 @@ public final class Pretrain {
     private record Split(Path manifest, String sha256, List<ManifestEntry> train, List<ManifestEntry> heldOut) {
         static Split of(Config.Data d) throws IOException {
             Path manifest = Manifest.forRun(d);
-            List<ManifestEntry> all = Manifest.read(manifest);
+            LabelCaptions.Applied captioned = LabelCaptions.forRun(d, Manifest.read(manifest));
+            if (!captioned.leftOut().isEmpty()) {
+                LOG.info("data.label_captions {}: training samples of labels it does not list are left out: {}", d.labelCaptions(),
+                        captioned.leftOut());
+            }
+            List<ManifestEntry> all = captioned.entries();
             return new Split(manifest, Manifest.sha256(manifest), all.stream().filter(e -> e.split().equals("train")).toList(),
                     all.stream().filter(e -> !e.split().equals("train")).toList());
         }

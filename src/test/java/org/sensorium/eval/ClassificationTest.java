@@ -61,20 +61,6 @@ class ClassificationTest {
         assertArrayEquals(new float[] {0.894427f, 0.447214f}, e, 1e-5f);
     }
 
-    @Test
-    void labelAndTemplateFiles(@TempDir Path dir) throws Exception {
-        Path labels = Files.writeString(dir.resolve("l.txt"), "# motions\nleft | moves to the left\n\nup\n");
-        Classification.Classes c = Classification.Classes.read(labels);
-        assertEquals(List.of("left", "up"), c.labels());
-        assertEquals(List.of("moves to the left", "up"), c.phrases());
-        Path dup = Files.writeString(dir.resolve("d.txt"), "left\nup\nleft\n");
-        ConfigException e = assertThrows(ConfigException.class, () -> Classification.Classes.read(dup));
-        assertTrue(e.getMessage().startsWith(dup + ":3:"), e.getMessage());
-        Path t = Files.writeString(dir.resolve("t.txt"), "a video of {}.\na photo\n");
-        e = assertThrows(ConfigException.class, () -> Classification.templates(t));
-        assertTrue(e.getMessage().startsWith(t + ":2:") && e.getMessage().contains("exactly one {}"), e.getMessage());
-    }
-
     private static final List<String> LABELS = List.of("a", "b", "c", "d");
 
     /**
