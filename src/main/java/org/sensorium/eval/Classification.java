@@ -149,6 +149,38 @@ public final class Classification {
         return sum;
     }
 
+    /** The mean row of x (n, E) -> (E). */
+    public static float[] mean(float[][] x) {
+        float[] m = new float[x[0].length];
+        for (float[] row : x) {
+            for (int i = 0; i < m.length; i++) {
+                m[i] += row[i] / x.length;
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Each row minus the centre, renormalised to unit length: (n, E) -> (n, E). A modality's embeddings
+     * sit in a narrow cone away from the text's (the modality gap); taking the cone's centre away makes
+     * the cosine with each class prompt depend on where a sample differs from the average, so one prompt
+     * that happens to lie near the centre no longer draws most samples.
+     */
+    public static float[][] centred(float[][] x, float[] centre) {
+        float[][] out = new float[x.length][centre.length];
+        for (int r = 0; r < x.length; r++) {
+            double norm = 0;
+            for (int i = 0; i < centre.length; i++) {
+                out[r][i] = x[r][i] - centre[i];
+                norm += (double) out[r][i] * out[r][i];
+            }
+            float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
+            for (int i = 0; i < centre.length; i++) {
+                out[r][i] *= inv;
+            }
+        }
+        return out;
+    }
 
     static double dot(float[] x, float[] y) {
         double s = 0;

@@ -64,7 +64,8 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
     }
 
     /** Class-name prompts through the text encoder against a modality's embeddings (open_clip's zero-shot protocol). */
-    public record ZeroShot(String name, Modality modality, Path labels, Path templates, Source source, int clips) implements Task {
+    public record ZeroShot(String name, Modality modality, Path labels, Path templates, boolean centre, Source source, int clips)
+            implements Task {
         public String kind() {
             return "zero_shot";
         }
@@ -270,7 +271,7 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         }
         List<String> common = List.of("name", "kind", "manifest", "synth_long", "clips");
         List<String> own = switch (kind) {
-            case "zero_shot" -> List.of("modality", "labels", "templates");
+            case "zero_shot" -> List.of("modality", "labels", "templates", "centre");
             case "retrieval" -> List.of("pairs");
             case "linear_probe" -> List.of("modality", "l2", "val_fraction");
             case "knn" -> List.of("modality", "k", "temperature");
@@ -288,7 +289,8 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
         Source source = source(where + at, kind, node, t);
         int clips = t.integer("clips", suiteClips, 1);
         return switch (kind) {
-            case "zero_shot" -> new ZeroShot(name, t.modality("modality"), t.file("labels"), t.file("templates"), source, clips);
+            case "zero_shot" -> new ZeroShot(name, t.modality("modality"), t.file("labels"), t.file("templates"), t.bool("centre", false),
+                    source, clips);
             case "retrieval" -> new RetrievalTask(name, t.pairs("pairs"), source, clips);
             case "linear_probe" -> new LinearProbe(name, t.modality("modality"), t.l2("l2"), t.fraction("val_fraction", 0.2), source, clips);
             case "knn" -> new Knn(name, t.modality("modality"), t.integer("k", 20, 1), t.positive("temperature", 0.07), source, clips);

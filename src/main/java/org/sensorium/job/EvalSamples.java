@@ -190,17 +190,10 @@ final class EvalSamples implements AutoCloseable {
     /** Unit text embeddings (n, E) of free texts, through the run's tokenizer and text encoder. */
     float[][] embedTexts(List<String> texts) {
         TextAdapter adapter = (TextAdapter) adapters.get(Modality.TEXT);
-        long[] shape = adapter.inputShape();                             // (L) or (K, L) with a bag: the text is row 0
-        int per = (int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         List<Batch.Decoded> decoded = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
-            Item one = adapter.encode(texts.get(i));
-            float[] values = new float[per];
-            boolean[] valid = new boolean[per];
-            System.arraycopy(one.values(), 0, values, 0, one.values().length);
-            System.arraycopy(one.valid(), 0, valid, 0, one.valid().length);
             ManifestEntry e = new ManifestEntry("prompt" + i, "test", null, Map.of(), List.of(texts.get(i)), Path.of("prompts"), i + 1);
-            decoded.add(new Batch.Decoded(e, Map.of(Modality.TEXT, new Item(values, shape, valid))));
+            decoded.add(new Batch.Decoded(e, Map.of(Modality.TEXT, adapter.sample(texts.get(i))))); // a bag: the text is row 0
         }
         return embed(decoded, Modality.TEXT);
     }

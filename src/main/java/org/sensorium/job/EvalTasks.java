@@ -11,6 +11,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
@@ -80,14 +81,32 @@ final class EvalTasks {
         for (int k = 0; k < classEmb.length; k++) {
             classEmb[k] = Classification.ensemble(List.of(text).subList(k * templates.size(), (k + 1) * templates.size()));
         }
-        Coded test = samples.embedded(z).labelled(z.modality(), HELD_OUT).code(classes.labels());
+        Embedded all = samples.embedded(z);
+        Coded test = all.labelled(z.modality(), HELD_OUT).code(classes.labels());
         if (test.y().length == 0) {
             throw new ConfigException(z.labels().toString(), "no held-out sample of " + z.modality().key() + " has one of these labels");
         }
-        Classification.Result r = Classification.score(Classification.similarities(test.x(), classEmb), test.y(), classes.labels());
+        float[][] queries = test.x();
+        String centredOn = "none";
+        if (z.centre()) { // minus the mean embedding of what the run trained on, renormalised (the modality gap)
+            Set<String> trained = trainedLabels();
+            float[][] train = all.labelled(z.modality(), e -> TRAIN.test(e) && (trained == null || trained.contains(e.label()))).x();
+            if (train.length == 0) {
+                throw new ConfigException("tasks." + z.name() + ".centre", "no training sample of " + z.modality().key() + " to centre on");
+            }
+            queries = Classification.centred(queries, Classification.mean(train));
+            centredOn = "mean of " + train.length + " training embeddings" + (trained == null ? "" : " of the run's data.label_captions labels");
+        }
+        Classification.Result r = Classification.score(Classification.similarities(queries, classEmb), test.y(), classes.labels());
         Map<String, Object> p = protocol(z, "labels", z.labels().toString(), "templates", z.templates().toString(),
-                "classes", classes.labels().size(), "prompts_per_class", templates.size());
+                "classes", classes.labels().size(), "prompts_per_class", templates.size(), "centred_on", centredOn);
         return classification(z, z.modality(), "tested: held-out (split != train), " + r.n() + " samples", p, r, test);
+    }
+
+    /** The labels the run trained on when it trained with data.label_captions; null when it trained on every label. */
+    private Set<String> trainedLabels() {
+        String file = samples.config().data().labelCaptions();
+        return file.isBlank() ? null : Set.copyOf(LabelCaptions.classes(Path.of(file), "data.label_captions").labels());
     }
 
     /** Both directions of every pair, queries and candidates the held-out samples (CLIP's retrieval protocol). */

@@ -220,7 +220,7 @@ public final class VideoQa {
                     clipSeconds, 0, 1, cfg.data().loaderThreads(), cfg.run().seed(), skips)) {
                 QaManifest.Item item = byId.get(d.entry().id());
                 List<Batch.Decoded> answers = item.answers().stream().map(a ->
-                        new Batch.Decoded(d.entry(), Map.of(Modality.TEXT, text.encode(item.question() + " " + a)))).toList();
+                        new Batch.Decoded(d.entry(), Map.of(Modality.TEXT, text.sample(item.question() + " " + a)))).toList();
                 out.add(new Decoded(item, d, answers));
             }
         } finally {

@@ -235,6 +235,14 @@ public final class SentenceEncoder {
     private void check() {
         try {
             run("a check");
+        } catch (IllegalStateException e) {
+            close();
+            throw new ConfigException("modalities.text.pretrained.model", spec.model() + " fails on a short text: " + firstLine(e));
+        } catch (ConfigException e) {
+            close();
+            throw e;
+        }
+        try {
             long top = vocabSize - 1;
             forward(new long[] {tokenId("[CLS]", 101), top, tokenId("[SEP]", 102)}, new long[] {1, 1, 1}, new long[3]);
         } catch (IllegalStateException e) {

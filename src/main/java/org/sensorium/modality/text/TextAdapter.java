@@ -166,6 +166,27 @@ public final class TextAdapter implements ModalityAdapter {
         return new Item(values, new long[] {l}, valid);
     }
 
+    /**
+     * One free text (a prompt, a question with an answer) as a whole sample in {@link #inputShape}: its
+     * {@link #encode} result, or with a bag, that as row 0 and the other rows invalid.
+     */
+    public Item sample(String text) {
+        Item one = encode(text);
+        if (spec.bag() == 1) {
+            return one;
+        }
+        int k = spec.bag(), row = one.values().length;
+        float[] values = new float[k * row];
+        System.arraycopy(one.values(), 0, values, 0, row);
+        boolean[] valid = new boolean[encoder == null ? k * row : k];
+        if (encoder == null) {
+            System.arraycopy(one.valid(), 0, valid, 0, row);
+        } else {
+            valid[0] = true;
+        }
+        return new Item(values, spec.inputShape(), valid);
+    }
+
     /** The tokens of one text as the tokenizer writes them ([CLS], word pieces, [SEP]), truncated to L, without padding. */
     public List<String> tokens(String text) {
         if (encoder != null) {
