@@ -24,6 +24,7 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.config.Json;
 import org.sensorium.config.Modality;
+import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.data.LabelCaptions;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
@@ -205,6 +206,10 @@ public final class Pretrain {
             Summary summary = new Summary(runDir, trained.checkpoint(), t.steps(), (System.nanoTime() - t0) / 1e9,
                     done == 0 ? 0 : done / trained.seconds(), Metrics.peakRssMiB(), trained.losses(), retrieval, clusters,
                     skips.reasons(), segmentation, heldOut);
+            if (adapters.get(Modality.TEXT) instanceof TextAdapter text && text.tower() != null) {
+                LOG.info("text tower {}: {} distinct texts encoded, {} cache hits (sha256 {})", cfg.modalities().text().pretrained().model(),
+                        text.tower().runs(), text.tower().hits(), text.tower().modelSha256().substring(0, 12));
+            }
             if (lead) {
                 Json.write(runDir.resolve("summary.json"), json(summary, skips));
                 if (cfg.eval().report()) {

@@ -253,4 +253,19 @@ class MainTest {
         assertEquals(2, bad[0]);
         assertTrue(((String) bad[2]).contains("objectives.masked_segments.segments"), (String) bad[2]);
     }
+
+    @Test
+    void pretrainsWithThePretrainedTextTowerAndNamesAMissingModelFile(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "modalities.text.tower=pretrained", "--set", "run.name=tower"));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("video->text") && ((String) r[1]).contains("text->imu"), (String) r[1]);
+        Map<?, ?> summary = Json.read(dir.resolve("runs/tower/summary.json"));
+        assertEquals(4, summary.get("steps"));
+        // the frozen tower's weights are not the run's: only its projection is saved
+        Object[] bad = cli(tinyArgs(dir, "--set", "modalities.text.tower=pretrained", "--set", "run.name=bad",
+                "--set", "modalities.text.pretrained.model=" + dir.resolve("absent.onnx")));
+        assertEquals(2, bad[0], (String) bad[2]);
+        String line = ((String) bad[2]).lines().filter(l -> l.contains("modalities.text.pretrained.model")).findFirst().orElse("");
+        assertTrue(line.startsWith("error: ") && line.contains("absent.onnx"), (String) bad[2]);
+    }
 }

@@ -72,6 +72,68 @@ class SensoriumModelTest {
     }
 
     @Test
+    void pretrainedTextTowerOnlyProjectsTheFrozenVectors() {
+        // W = 384 sentence vectors; text has no stem, positions or trunk tokens, only head.text (weight (E, W) = (8, 384))
+        Config c = tiny("modalities.text.tower=pretrained");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
+                NDManager sm = root.newSubManager()) {
+            Map<String, NDArray> p = model.params().all();
+            assertArrayEquals(new long[] {8, 384}, p.get("head.text.weight").getShape().getShape());
+            assertTrue(p.keySet().stream().noneMatch(k -> k.startsWith("stem.text") || k.equals("pos.text") || k.equals("modality.text")),
+                    p.keySet().toString());
+            NDArray x = sm.randomNormal(new Shape(3, 384));                                   // (B, W)
+            ModelOutput out = model.forward(Map.of(Modality.TEXT, x), Map.of(), false);
+            NDArray e = out.embedding(Modality.TEXT);                                        // (B, E)
+            assertArrayEquals(new long[] {3, 8}, e.getShape().getShape());
+            // the head by hand: x W + b, then L2-normalised
+            NDArray expect = x.matMul(p.get("head.text.weight").transpose()).add(p.get("head.text.bias"));
+            expect = expect.div(expect.norm(new int[] {1}, true));
+            assertTrue(e.sub(expect).abs().max().getFloat() < 1e-5f);
+            assertTrue(!out.tokens().containsKey(Modality.TEXT), "a frozen tower has no trunk tokens");
+        }
+        // projection none: the vector itself, which needs E = W
+        Config none = tiny("modalities.text.tower=pretrained", "modalities.text.pretrained.projection=none", "model.embed_dim=384");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(none, root);
+                NDManager sm = root.newSubManager()) {
+            assertTrue(model.params().all().keySet().stream().noneMatch(k -> k.contains("text")));
+            NDArray x = sm.create(new float[] {3, 4}).concat(sm.zeros(new Shape(382))).reshape(1, 384); // (3, 4, 0...) -> (0.6, 0.8, 0...)
+            float[] e = model.forward(Map.of(Modality.TEXT, x), Map.of(), false).embedding(Modality.TEXT).toFloatArray();
+            assertEquals(0.6f, e[0], 1e-6f);
+            assertEquals(0.8f, e[1], 1e-6f);
+        }
+        org.sensorium.config.ConfigException wrong = org.junit.jupiter.api.Assertions.assertThrows(
+                org.sensorium.config.ConfigException.class, () -> {
+                    try (NDManager root = NDManager.newBaseManager()) {
+                        new SensoriumModel(tiny("modalities.text.tower=pretrained", "modalities.text.pretrained.projection=none"), root);
+                    }
+                });
+        assertTrue(wrong.getMessage().contains("modalities.text.pretrained.projection"), wrong.getMessage());
+    }
+
+    @Test
+    void pretrainedTextBagAveragesItsPresentRows() {
+        // bag K = 2 of (W) vectors, valid (B, K): sample 0 has both rows, sample 1 only row 0
+        Config c = tiny("modalities.text.tower=pretrained", "modalities.text.bag=2", "modalities.text.pretrained.projection=none",
+                "model.embed_dim=384");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
+                NDManager sm = root.newSubManager()) {
+            float[] v = new float[2 * 2 * 384];
+            v[0] = 1;                 // sample 0, row 0 = e0
+            v[384 + 1] = 1;           // sample 0, row 1 = e1 -> mean direction (0.7071, 0.7071)
+            v[2 * 384] = 1;           // sample 1, row 0 = e0
+            v[3 * 384 + 2] = 1;       // sample 1, row 1 = e2 but invalid -> e0
+            NDArray x = sm.create(v, new Shape(2, 2, 384));
+            NDArray valid = sm.create(new boolean[] {true, true, true, false}, new Shape(2, 2));
+            ModelOutput out = model.forward(Map.of(Modality.TEXT, x), Map.of(Modality.TEXT, valid), false);
+            float[] e = out.embedding(Modality.TEXT).toFloatArray();
+            assertEquals(0.70710677f, e[0], 1e-6f);
+            assertEquals(0.70710677f, e[1], 1e-6f);
+            assertEquals(1f, e[384], 1e-6f);
+            assertEquals(0f, e[384 + 2], 1e-6f);
+        }
+    }
+
+    @Test
     void embeddingsAreUnitNormForEveryModality() {
         Config c = tiny();
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);

@@ -78,6 +78,11 @@ public final class TextAdapter implements ModalityAdapter {
         return spec.inputShape();
     }
 
+    /** The frozen pretrained tower, or null for the scratch tower. */
+    public SentenceEncoder tower() {
+        return encoder;
+    }
+
     /** Size of the tokenizer's vocabulary (entries of model.vocab, or the highest added token id + 1 if larger); 0 with a pretrained tower. */
     public int vocabSize() {
         return vocabSize;
