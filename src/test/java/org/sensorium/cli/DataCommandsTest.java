@@ -216,9 +216,14 @@ class DataCommandsTest {
         // The subtitle's one cue is the first caption; every word of it is one WordPiece: [CLS] + 8 words + [SEP].
         String caption = right.captions().get(0);
         assertEquals(8, caption.split(" ").length, caption);
-        assertTrue(out.contains("\ntext      (24)             10 of 24 tokens valid\n"), out);
+        // The default tower is the pretrained one: the text is its (384) sentence vector; the tokens its tokenizer's.
+        assertTrue(out.contains("\ntext      (384)            "), out);
         assertTrue(out.contains("\n  text:   \"" + caption + "\"\n"), out);
         assertTrue(out.contains("\n  tokens: [CLS] " + caption + " [SEP]\n"), out);
+        Object[] scratch = MainTest.cli(List.of("data", "inspect", manifest.toString(), "--id", right.id(), "--out",
+                dir.resolve("png2").toString(), "--set", "modalities.text.tower=scratch"));
+        assertEquals(0, scratch[0], scratch[1] + "\n" + scratch[2]);
+        assertTrue(((String) scratch[1]).contains("\ntext      (24)             10 of 24 tokens valid\n"), (String) scratch[1]);
         // The sample lies still on a table: az is 1 g, divided by accel_scale 9.81 = 1.
         String az = out.lines().filter(l -> l.startsWith("  az ")).findFirst().orElseThrow();
         assertEquals(1.0, Double.parseDouble(az.trim().split("\\s+")[4]), 0.01, az);

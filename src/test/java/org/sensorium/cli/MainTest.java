@@ -217,10 +217,11 @@ class MainTest {
 
     @Test
     void maskedTokensTrainsAloneAndReportsItsHeldOutError(@TempDir Path dir) throws Exception {
-        // text too (padding is never masked and stays out of the instance norm), with a CLS token in front of every sequence
+        // text too (the scratch tower's ids: padding is never masked and stays out of the instance norm), with a CLS token
+        // in front of every sequence
         Object[] r = cli(tinyArgs(dir, "--set", "objectives.contrastive.weight=0", "--set", "objectives.masked_tokens.weight=1",
                 "--set", "objectives.masked_tokens.top_k_layers=1", "--set", "objectives.masked_tokens.modalities=[video, audio, imu, text]",
-                "--set", "model.pool=cls"));
+                "--set", "model.pool=cls", "--set", "modalities.text.tower=scratch"));
         assertEquals(0, r[0], (String) r[2]);
         List<String> lines = Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl"));
         Map<?, ?> last = Json.MAPPER.readValue(lines.get(lines.size() - 1), Map.class);

@@ -25,11 +25,11 @@ import org.sensorium.objective.Contrastive;
 import org.sensorium.train.AdamW;
 
 class SensoriumModelTest {
-    /** A tiny model: width 16, 2 heads, 1 block; 4-frame 16x16 video, 8 IMU samples. */
+    /** A tiny model: width 16, 2 heads, 1 block; 4-frame 16x16 video, 8 IMU samples; the scratch text tower (ids, L = 6). */
     static Config tiny(String... extra) {
         List<String> sets = new ArrayList<>(List.of("model.width=16", "model.heads=2", "model.depth=1", "model.embed_dim=8",
                 "modalities.video.height=16", "modalities.video.width=16", "modalities.video.fps=2.0",
-                "modalities.text.max_length=6", "modalities.imu.rate_hz=4.0", "modalities.imu.patch=2"));
+                "modalities.text.max_length=6", "modalities.text.tower=scratch", "modalities.imu.rate_hz=4.0", "modalities.imu.patch=2"));
         sets.addAll(List.of(extra));
         return ConfigLoader.load(null, sets).config();
     }
