@@ -161,6 +161,9 @@ public sealed interface ModalitySpec {
             if (!TOWERS.contains(tower)) {
                 throw new ConfigException("modalities.text.tower", "'" + tower + "' is not one of " + TOWERS);
             }
+            if (tower.equals("pretrained") && pretrained.learnedPooling() && bag > 1) { // (the fields are not set yet)
+                throw new ConfigException("modalities.text.pretrained.pooling", "learned pooling takes one text per sample, not bags of " + bag);
+            }
         }
 
         /** True when the text is a frozen pretrained encoder's sentence vector. */
@@ -168,8 +171,14 @@ public sealed interface ModalitySpec {
             return tower.equals("pretrained");
         }
 
-        /** Input shape of one sample: (L) token ids, or (K, L) with a bag of K texts; (W) or (K, W) sentence vectors with a pretrained tower. */
+        /**
+         * Input shape of one sample: (L) token ids, or (K, L) with a bag of K texts; (W) or (K, W) sentence vectors
+         * with a pretrained tower; (L, W) token states with its learned pooling (L = max_length, padded).
+         */
         public long[] inputShape() {
+            if (isPretrained() && pretrained.learnedPooling()) {
+                return new long[] {maxLength, pretrained.width()};
+            }
             int row = isPretrained() ? pretrained.width() : maxLength;
             return bag == 1 ? new long[] {row} : new long[] {bag, row};
         }
@@ -178,17 +187,23 @@ public sealed interface ModalitySpec {
          * A pretrained sentence encoder, frozen: an ONNX file taking input_ids, attention_mask (and
          * token_type_ids if it declares them) and giving token states (1, L, width) first, with its
          * HuggingFace tokenizer.json. Its sentence vector is the pooled token states (mean over the
-         * valid tokens, or the first token), L2-normalised if normalize. A trained projection
+         * valid tokens, or the first token), L2-normalised if normalize; with pooling "learned" the token
+         * states themselves are the input and the model pools them with a trained attention query. A trained projection
          * (linear: width -> model.embed_dim; none: the vector itself, needs embed_dim = width) puts it
          * in the shared space. Outputs are cached by (model file, tokenizer file, settings, text).
          */
         public record Pretrained(String model, String tokenizer, int width, int maxLength, String pooling,
                 boolean normalize, String projection, int cacheEntries) {
-            public static final List<String> POOLINGS = List.of("mean", "cls");
+            public static final List<String> POOLINGS = List.of("mean", "cls", "learned");
             public static final List<String> PROJECTIONS = List.of("linear", "none");
             /** all-MiniLM-L6-v2 (sentence-transformers), fp32 ONNX, as Maven Central ships it. */
             public static final Pretrained MINILM = new Pretrained("classpath:all-minilm-l6-v2.onnx",
                     "classpath:all-minilm-l6-v2-tokenizer.json", 384, 256, "mean", true, "linear", 1_000_000);
+
+            /** True when the model pools the token states itself (a trained attention query). */
+            public boolean learnedPooling() {
+                return pooling.equals("learned");
+            }
 
             public Pretrained {
                 if (model == null || model.isBlank()) {
@@ -202,6 +217,9 @@ public sealed interface ModalitySpec {
                 positive("modalities.text.pretrained.cache_entries", cacheEntries);
                 if (!POOLINGS.contains(pooling)) {
                     throw new ConfigException("modalities.text.pretrained.pooling", "'" + pooling + "' is not one of " + POOLINGS);
+                }
+                if (pooling.equals("learned") && !projection.equals("linear")) {
+                    throw new ConfigException("modalities.text.pretrained.projection", "learned pooling needs the linear projection");
                 }
                 if (!PROJECTIONS.contains(projection)) {
                     throw new ConfigException("modalities.text.pretrained.projection", "'" + projection + "' is not one of " + PROJECTIONS);

@@ -32,6 +32,7 @@ public final class SensoriumModel implements AutoCloseable {
     private final NDArray logLogitScale; // ()
     private final int textBag; // K texts per sample (modalities.text.bag); 1 = no bag
     private final boolean sentenceText; // text is a frozen tower's sentence vectors (B, W), not ids
+    private NDArray textQuery; // (W, 1): learned pooling of the frozen tower's token states, or null
 
     public SensoriumModel(Config config, NDManager manager) {
         this.cfg = config.model();
@@ -65,6 +66,9 @@ public final class SensoriumModel implements AutoCloseable {
 
     /** The pretrained text tower's projection W -> E ("head.text"), or none when the vectors are used as they are. */
     private void sentenceHead(ModalitySpec.Text.Pretrained p) {
+        if (p.learnedPooling()) { // zero at start: softmax weights all tokens alike, i.e. the encoder's mean pooling
+            textQuery = params.constant("pool.text.query", 0f, p.width(), 1);
+        }
         if (p.projection().equals("linear")) {
             heads.put(Modality.TEXT, Linear.create(params, "head.text", p.width(), cfg.embedDim()));
         } else if (p.width() != cfg.embedDim()) {
@@ -115,6 +119,10 @@ public final class SensoriumModel implements AutoCloseable {
             }
             NDArray h = null, e;
             if (m == Modality.TEXT && sentenceText) {
+                if (textQuery != null) {
+                    x = attentionPool(x, valid);                                      // (B, L, W) -> (B, W)
+                    valid = null;
+                }
                 e = unit(heads.containsKey(m) ? heads.get(m).forward(x) : x);         // (B, W) -> (B, E), or (B*K, E)
             } else {
                 h = stems.get(m).forward(x)                                           // (B, N, D)
@@ -245,6 +253,17 @@ public final class SensoriumModel implements AutoCloseable {
             pooled = h.mul(w).sum(new int[] {1}).div(w.sum(new int[] {1}).maximum(1f)); // (B, D)
         }
         return unit(heads.get(m).forward(pooled));                                    // (B, E)
+    }
+
+    /**
+     * Pools a frozen tower's token states with the learned query q: weights softmax(h_t . q) over the valid
+     * tokens, then the weighted sum, L2-normalised. (B, L, W), valid (B, L) -> (B, W).
+     */
+    private NDArray attentionPool(NDArray h, NDArray valid) {
+        NDArray scores = h.matMul(textQuery).squeeze(2);                              // (B, L)
+        NDArray pad = valid.toType(DataType.FLOAT32, false).neg().add(1f).mul(-1e9f); // 0 where valid, -1e9 at padding
+        NDArray w = scores.add(pad).softmax(1).expandDims(2);                         // (B, L, 1)
+        return unit(h.mul(w).sum(new int[] {1}));                                     // (B, W)
     }
 
     /** Rows divided by their L2 norm: (B, E) -> (B, E). */

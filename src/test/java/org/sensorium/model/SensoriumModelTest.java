@@ -111,6 +111,26 @@ class SensoriumModelTest {
     }
 
     @Test
+    void learnedPoolingStartsAsTheEncodersMeanPooling() {
+        // (B, L, W) = (1, 3, 384) token states, the third padding; the query starts at zero, so the softmax weights the
+        // two valid tokens 1/2 each: pooled = unit(mean of rows 0 and 1), then head.text and unit again
+        Config c = tiny("modalities.text.tower=pretrained", "modalities.text.pretrained.pooling=learned", "modalities.text.max_length=3");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
+                NDManager sm = root.newSubManager()) {
+            Map<String, NDArray> p = model.params().all();
+            assertArrayEquals(new long[] {384, 1}, p.get("pool.text.query").getShape().getShape());
+            NDArray x = sm.randomNormal(new Shape(1, 3, 384));
+            NDArray valid = sm.create(new boolean[] {true, true, false}, new Shape(1, 3));
+            NDArray e = model.forward(Map.of(Modality.TEXT, x), Map.of(Modality.TEXT, valid), false).embedding(Modality.TEXT);
+            NDArray mean = x.get(":, 0:2, :").mean(new int[] {1});                          // (1, W)
+            mean = mean.div(mean.norm(new int[] {1}, true));
+            NDArray expect = mean.matMul(p.get("head.text.weight").transpose()).add(p.get("head.text.bias"));
+            expect = expect.div(expect.norm(new int[] {1}, true));
+            assertTrue(e.sub(expect).abs().max().getFloat() < 1e-5f);
+        }
+    }
+
+    @Test
     void pretrainedTextBagAveragesItsPresentRows() {
         // bag K = 2 of (W) vectors, valid (B, K): sample 0 has both rows, sample 1 only row 0
         Config c = tiny("modalities.text.tower=pretrained", "modalities.text.bag=2", "modalities.text.pretrained.projection=none",

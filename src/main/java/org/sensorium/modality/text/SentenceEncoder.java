@@ -123,7 +123,10 @@ public final class SentenceEncoder {
         return hits.get();
     }
 
-    /** The (W) sentence vector of one text: from the cache, or one run of the model (then cached). The caller owns the copy. */
+    /**
+     * The (W) sentence vector of one text (with learned pooling: its (n, W) token states, n word pieces): from the
+     * cache, or one run of the model (then cached). The caller owns the copy.
+     */
     public float[] encode(String text) {
         Key key = new Key(tower, text);
         float[] v = CACHE.get(key);
@@ -189,6 +192,9 @@ public final class SentenceEncoder {
         if (shape[2] != spec.width()) {
             throw new ConfigException("modalities.text.pretrained.width", spec.width() + ", but the token states of "
                     + spec.model() + " are " + shape[2] + " wide");
+        }
+        if (spec.learnedPooling()) {
+            return states; // (L x W): the model pools them
         }
         return pool(states, mask, spec.width(), spec.pooling(), spec.normalize());
     }

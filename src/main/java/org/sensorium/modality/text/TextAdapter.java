@@ -152,6 +152,15 @@ public final class TextAdapter implements ModalityAdapter {
      * pretrained tower its (W) sentence vector (cached: the tower runs once per distinct text).
      */
     public Item encode(String text) {
+        if (encoder != null && spec.pretrained().learnedPooling()) { // token states (n, W) -> (L, W) padded, valid (L)
+            float[] states = encoder.encode(text);
+            int w = encoder.width(), l = spec.maxLength(), n = Math.min(l, states.length / w);
+            float[] values = new float[l * w];
+            System.arraycopy(states, 0, values, 0, n * w);
+            boolean[] valid = new boolean[l];
+            java.util.Arrays.fill(valid, 0, n, true);
+            return new Item(values, new long[] {l, w}, valid);
+        }
         if (encoder != null) {
             return new Item(encoder.encode(text), new long[] {encoder.width()}, null);
         }

@@ -61,6 +61,19 @@ class SentenceEncoderTest {
     }
 
     @Test
+    void learnedPoolingGetsTheTokenStatesWhoseMeanIsTheSentenceVector() {
+        Pretrained learned = new Pretrained(MINILM.model(), MINILM.tokenizer(), 384, 256, "learned", true, "linear", 1000);
+        ModalitySpec.Text spec = new ModalitySpec.Text("classpath:all-minilm-l6-v2-q-tokenizer.json", 8, 30522, 1, "pretrained", learned);
+        try (TextAdapter t = new TextAdapter(spec)) {
+            Item it = t.encode("a crimson disc"); // [CLS] a crimson disc [SEP]: 5 of L = 8 rows valid
+            assertArrayEquals(new long[] {8, 384}, it.shape());
+            assertArrayEquals(new boolean[] {true, true, true, true, true, false, false, false}, it.valid());
+            float[] pooled = SentenceEncoder.pool(it.values(), new long[] {1, 1, 1, 1, 1, 0, 0, 0}, 384, "mean", true);
+            assertArrayEquals(SentenceEncoder.open(MINILM).encode("a crimson disc"), pooled, 1e-5f);
+        }
+    }
+
+    @Test
     void poolsMeanOverValidTokensThenNormalises() {
         // two tokens valid of three, W = 2: mean of (1, 2) and (3, 2) = (2, 2) -> (0.7071, 0.7071)
         float[] states = {1, 2, 3, 2, 100, 100};
