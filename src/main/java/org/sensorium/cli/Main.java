@@ -138,7 +138,8 @@ public final class Main implements Callable<Integer> {
         @CommandLine.Mixin
         Common common = new Common();
 
-        @Option(names = "--resume", description = "continue the run in this folder from its newest checkpoint")
+        @Option(names = "--resume", description = "continue the run in this folder from its newest readable checkpoint (an older one"
+                + " when the newest is damaged), or from the checkpoint folder given; model, modality and data keys cannot change")
         Path resume;
 
         Collective group = Collective.local(); // a worker of a group: set by Worker.run

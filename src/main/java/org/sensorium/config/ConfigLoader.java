@@ -94,6 +94,35 @@ public final class ConfigLoader {
         return new Resolved(tree, bind(tree, resolvedYaml.toString()));
     }
 
+    /** The keys whose values differ between two resolved configs, as "key: old -> new", in key order. */
+    public static List<String> changed(Resolved before, Resolved after) {
+        java.util.TreeMap<String, String> a = new java.util.TreeMap<>(), b = new java.util.TreeMap<>();
+        flatten("", before.tree(), a);
+        flatten("", after.tree(), b);
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(a.keySet());
+        keys.addAll(b.keySet());
+        List<String> out = new java.util.ArrayList<>();
+        for (String k : keys) {
+            String x = a.getOrDefault(k, "(absent)"), y = b.getOrDefault(k, "(absent)");
+            if (!x.equals(y)) {
+                out.add(k + ": " + x + " -> " + y);
+            }
+        }
+        return out;
+    }
+
+    private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
+        if (node.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out);
+            }
+        } else {
+            out.put(prefix, node.isTextual() ? node.asText() : node.toString());
+        }
+    }
+
     private static ObjectNode defaults() {
         ObjectNode tree = readResource("configs/defaults.yaml", "defaults", "missing from the classpath");
         ObjectNode specs = tree.putObject("modalities");

@@ -48,6 +48,7 @@ import org.sensorium.objective.ObjectiveKind;
 import org.sensorium.objective.Step;
 import org.sensorium.train.AdamW;
 import org.sensorium.train.Checkpoint;
+import org.sensorium.train.RunLock;
 import org.sensorium.train.Metrics;
 import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
@@ -69,6 +70,7 @@ public final class Pretrain {
     private final Config cfg;
     private final Path runDir;
     private final boolean resume;
+    private final Path from; // the checkpoint --resume named, or null for the newest readable one
     private final Collective group;
     private final String device; // null: libtorch's default device
     private final boolean lead;   // rank 0: evaluates and writes the run's files
@@ -103,11 +105,12 @@ public final class Pretrain {
     /** Where training starts: step and data cursor (0 and the first sample of epoch 0 for a new run). */
     private record Start(int step, Loader.Cursor cursor) {}
 
-    private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume, Collective group, String device) {
+    private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume, Path from, Collective group, String device) {
         this.resolved = resolved;
         this.cfg = resolved.config();
         this.runDir = runDir;
         this.resume = resume;
+        this.from = from;
         this.group = group;
         this.device = device;
         this.lead = group.rank() == 0;
@@ -130,13 +133,12 @@ public final class Pretrain {
             byte[] name = dir.getFileName().toString().getBytes(StandardCharsets.UTF_8);
             dir = dir.resolveSibling(new String(group.broadcastBytes(name, 0), StandardCharsets.UTF_8));
         }
-        if (Checkpoint.latest(dir) != null) {
-            throw new ConfigException("run.name", dir + " already has checkpoints: use --resume " + dir + " or another name");
+        try (RunLock lock = group.rank() == 0 ? RunLock.acquire(dir) : null) {
+            if (Checkpoint.latest(dir) != null) {
+                throw new ConfigException("run.name", dir + " already has checkpoints: use --resume " + dir + " or another name");
+            }
+            return new Pretrain(resolved, dir, false, null, group, device).execute();
         }
-        if (group.rank() == 0) {
-            Files.createDirectories(dir);
-        }
-        return new Pretrain(resolved, dir, false, group, device).execute();
     }
 
     /** The run folder run.dir/run.name; an empty run.name is pretrain-&lt;yyyyMMdd-HHmmss&gt; of now. */
@@ -155,18 +157,40 @@ public final class Pretrain {
      * {@link #resume(Path, List)} as one rank of a group: every rank reads the checkpoint (runDir must be on storage
      * all ranks see), rank 0's weights are broadcast; the data cursor is translated when the world size changed.
      */
-    public static Summary resume(Path runDir, List<String> sets, Collective group, String device) throws IOException, InterruptedException {
-        Path yaml = runDir.resolve("config.yaml");
+    public static Summary resume(Path runOrCheckpoint, List<String> sets, Collective group, String device)
+            throws IOException, InterruptedException {
+        Path from = Checkpoint.isCheckpoint(runOrCheckpoint) ? runOrCheckpoint : null; // a chosen checkpoint, or the newest
+        Path runDir = from == null ? runOrCheckpoint : runOrCheckpoint.toAbsolutePath().getParent().getParent();
+        Path yaml = (from == null ? runDir : from).resolve("config.yaml");
         if (!Files.isRegularFile(yaml)) {
-            throw new ConfigException("--resume", runDir + " has no config.yaml: not a run folder");
+            throw new ConfigException("--resume", runOrCheckpoint + " has no config.yaml: neither a run folder nor a checkpoint folder");
         }
-        return new Pretrain(ConfigLoader.loadResolved(yaml, sets), runDir, true, group, device).execute();
+        ConfigLoader.Resolved saved = ConfigLoader.loadResolved(yaml, List.of());
+        ConfigLoader.Resolved resolved = ConfigLoader.loadResolved(yaml, sets);
+        List<String> changed = ConfigLoader.changed(saved, resolved);
+        List<String> refused = changed.stream().filter(Pretrain::fixedAtResume).toList();
+        if (!refused.isEmpty()) {
+            throw new ConfigException("--resume", "the model and its data cannot change when a run resumes; changed: "
+                    + String.join("; ", refused) + " (start a new run, e.g. from these weights, instead)");
+        }
+        changed.forEach(c -> LOG.warn("--resume with a changed key: {}", c));
+        try (RunLock lock = group.rank() == 0 ? RunLock.acquire(runDir) : null) {
+            return new Pretrain(resolved, runDir, true, from, group, device).execute();
+        }
+    }
+
+    /** Keys that make a resumed run another run: the model (sizes, pooling), the modality specs, the data. */
+    private static boolean fixedAtResume(String change) {
+        return change.startsWith("model.") || change.startsWith("modalities.") || change.startsWith("data.");
     }
 
     private Summary execute() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Split split = Split.of(cfg.data());
         LOG.info("run {}: {} train / {} held-out samples from {}", runDir, split.train().size(), split.heldOut().size(), split.manifest());
+        if (split.train().isEmpty() && cfg.train().steps() > 0) {
+            throw new ManifestException(split.manifest() + ": no sample with split \"train\": nothing to train on");
+        }
         Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
         for (Modality m : cfg.activeModalities()) {
             adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
@@ -177,12 +201,12 @@ public final class Pretrain {
             Config.Train t = cfg.train();
             DataParallel dp = new DataParallel(group, model.params()::all, cfg.dist().bucketMb(), cfg.dist().hashEvery());
             List<Objective.Weighted> objectives = ObjectiveKind.enabled(cfg, model, group); // before AdamW: may add parameters
-            // Written once the objectives have read their files, so a bad --set at --resume leaves the run's config as it was.
+            AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
+            Start start = restore(model, opt, objectives, split);
+            // Written once the checkpoint has loaded, so a --resume that fails leaves the run's config as it was.
             if (lead) {
                 Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
             }
-            AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
-            Start start = restore(model, opt, objectives, split);
             dp.broadcastParameters();
             if (lead) {
                 LOG.info("model: {} parameters, modalities {}", model.params().count(), cfg.activeModalities());
@@ -236,7 +260,7 @@ public final class Pretrain {
                 new Loader.Shard(group.rank(), group.worldSize()),
                 Loader.Views.of(ObjectiveKind.needs(objectives), cfg.modalities(), cfg.data().clipSeconds()));
                 Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? start.step() : -1) : null) {
-            List<Double> losses = train(root, model, opt, dp, objectives, loader, metrics, shapes, start.step(), split.sha256());
+            List<Double> losses = train(root, model, opt, dp, objectives, loader, metrics, shapes, start.step(), split.sha256(), skips);
             if (t.steps() == 0 && !resume && lead) { // train.steps = 0: the untrained model, checkpointed as a baseline
                 Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), split.sha256(), group.worldSize()),
                         model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
@@ -250,11 +274,30 @@ public final class Pretrain {
         if (!resume) {
             return new Start(0, new Loader.Cursor(0, 0));
         }
-        Path ckpt = Checkpoint.latest(runDir);
-        if (ckpt == null) {
+        List<Path> candidates = from != null ? List.of(from) : Checkpoint.newestFirst(runDir);
+        if (candidates.isEmpty()) {
             throw new ConfigException("--resume", runDir + " has no complete checkpoint");
         }
-        Checkpoint.State s = Checkpoint.load(ckpt, model.params(), opt, objectives);
+        Path ckpt = null;
+        Checkpoint.State s = null;
+        List<String> unreadable = new ArrayList<>();
+        for (Path c : candidates) { // the newest that reads; an older one only when a newer one is damaged
+            try {
+                s = Checkpoint.load(c, model.params(), opt, objectives);
+                ckpt = c;
+                break;
+            } catch (Checkpoint.UnreadableException e) {
+                unreadable.add(e.getMessage());
+                LOG.warn("checkpoint unreadable, {}: {}", candidates.size() > unreadable.size() ? "trying the one before it" : "no older one",
+                        e.getMessage());
+            }
+        }
+        if (ckpt == null) {
+            throw new ConfigException("--resume", "no readable checkpoint: " + String.join("; ", unreadable));
+        }
+        if (!unreadable.isEmpty()) {
+            LOG.warn("resuming from {} instead of the newer, damaged checkpoint(s)", ckpt);
+        }
         if (!s.manifestSha256().equals(split.sha256())) {
             throw new ManifestException(split.manifest() + ": changed since " + ckpt + " was written (sha256 differs)");
         }
@@ -280,12 +323,13 @@ public final class Pretrain {
      * the teachers follow, the replicas are compared, and metrics and checkpoints are written.
      */
     private List<Double> train(NDManager root, SensoriumModel model, AdamW opt, DataParallel dp, List<Objective.Weighted> objectives,
-            Loader loader, Metrics metrics, Map<Modality, long[]> shapes, int startStep, String manifestSha)
+            Loader loader, Metrics metrics, Map<Modality, long[]> shapes, int startStep, String manifestSha, SkipLog skips)
             throws IOException, InterruptedException {
         Config.Train t = cfg.train();
         Trainer trainer = new Trainer(t, cfg.run().seed(), opt, dp);
         boolean readsOutput = objectives.stream().anyMatch(o -> o.objective().readsOutput());
         List<Double> losses = new ArrayList<>();
+        int empty = 0; // steps in a row without a sample
         try (ProgressBar bar = progressBar(startStep)) {
             for (int step = startStep; step < t.steps(); step++) {
                 long stepStart = System.nanoTime();
@@ -298,6 +342,10 @@ public final class Pretrain {
                 dp.checkReplicas(step + 1);
                 double seconds = (System.nanoTime() - stepStart) / 1e9;
                 r = r.withDist(dp.takeSeconds());
+                empty = r.samples() == 0 ? empty + 1 : 0;
+                if (empty == EMPTY_STEPS_ALLOWED) {
+                    throw new ManifestException(emptyData(skips, empty));
+                }
                 losses.add(r.loss());
                 if (metrics != null) {
                     metrics.write(Metrics.line(step + 1, r, trainer.lr(step), seconds, group.worldSize()));
@@ -312,6 +360,20 @@ public final class Pretrain {
             }
         }
         return losses;
+    }
+
+    /** Steps in a row without a single training sample before a run stops (exit 2) instead of training on nothing. */
+    static final int EMPTY_STEPS_ALLOWED = 3;
+
+    /** Why training has no samples: the likely cause, from the skip log. */
+    private String emptyData(SkipLog skips, int steps) {
+        Map<String, String> reasons = skips.reasons();
+        String first = reasons.isEmpty() ? "" : " (e.g. " + reasons.entrySet().iterator().next() + ")";
+        return (cfg.data().manifest().isBlank() ? "the built-in sample set" : cfg.data().manifest())
+                + ": " + steps + " training steps in a row had no sample: " + (reasons.isEmpty()
+                        ? "the loader delivered none"
+                        : "every one decoded so far was broken and skipped, " + reasons.size() + " of them" + first)
+                + "; check the manifest's paths and files (`sensorium data validate`); the run stops without a checkpoint";
     }
 
     /** One micro-batch: the next samples, the passes the objectives read, and each objective's weighted terms. */

@@ -4,9 +4,11 @@ import org.sensorium.config.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,34 +61,86 @@ public final class Checkpoint {
         return new Loader.Cursor(c.epoch(), (int) (used / to));
     }
 
-    /** @param objectives each writes what it keeps besides parameters (an EMA teacher) into the folder */
+    /**
+     * Writes the checkpoint under NAME.tmp, forces every file and the folder to disk, renames it to NAME and
+     * forces the parent, so a crash or a power loss never leaves a complete-looking folder of empty files. On a
+     * failure (a full disk) the partial NAME.tmp is removed and the error names the file being written.
+     *
+     * @param objectives each writes what it keeps besides parameters (an EMA teacher) into the folder
+     */
     public static Path save(Path runDir, State state, Params params, AdamW optimizer, List<Objective.Weighted> objectives,
             String configYaml, int keep) throws IOException {
         Path root = Files.createDirectories(runDir.resolve("checkpoints"));
         String name = String.format("step-%07d", state.step());
         Path tmp = root.resolve(name + ".tmp");
-        deleteTree(tmp);
-        Files.createDirectories(tmp);
-        params.save(tmp.resolve("model.ndlist"));
-        optimizer.save(tmp);
-        for (Objective.Weighted o : objectives) {
-            o.objective().save(tmp);
+        String writing = tmp.toString();
+        try {
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            writing = tmp.resolve("model.ndlist").toString();
+            params.save(tmp.resolve("model.ndlist"));
+            writing = tmp.resolve("optimizer.*").toString();
+            optimizer.save(tmp);
+            for (Objective.Weighted o : objectives) {
+                writing = tmp + " (" + o.objective().getClass().getSimpleName() + "'s state)";
+                o.objective().save(tmp);
+            }
+            writing = tmp.resolve("config.yaml").toString();
+            Files.writeString(tmp.resolve("config.yaml"), configYaml);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("step", state.step());
+            json.put("epoch", state.cursor().epoch());
+            json.put("position", state.cursor().position());
+            json.put("seed", state.seed());
+            json.put("world_size", state.worldSize());
+            json.put("rng", "derived from (seed, step, rank) every step");
+            json.put("manifest_sha256", state.manifestSha256());
+            writing = tmp.resolve("state.json").toString();
+            Json.write(tmp.resolve("state.json"), json);
+            writing = tmp + " (fsync)";
+            forceTree(tmp);
+        } catch (IOException | RuntimeException e) {
+            try {
+                deleteTree(tmp);
+            } catch (IOException | UncheckedIOException ignored) {
+                // the original failure is the one to report
+            }
+            throw new IOException("checkpoint of step " + state.step() + ": writing " + writing + " failed: " + e.getMessage()
+                    + " (the partial folder was removed)", e);
         }
-        Files.writeString(tmp.resolve("config.yaml"), configYaml);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("step", state.step());
-        json.put("epoch", state.cursor().epoch());
-        json.put("position", state.cursor().position());
-        json.put("seed", state.seed());
-        json.put("world_size", state.worldSize());
-        json.put("rng", "derived from (seed, step, rank) every step");
-        json.put("manifest_sha256", state.manifestSha256());
-        Json.write(tmp.resolve("state.json"), json);
         Path dst = root.resolve(name);
         deleteTree(dst);
         Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+        force(root);
         prune(root, keep);
         return dst;
+    }
+
+    /** fsync of every file under dir, then of dir itself. */
+    private static void forceTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                force(p);
+            }
+        }
+    }
+
+    private static void force(Path p) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /** Every complete checkpoint of a run, newest first. */
+    public static List<Path> newestFirst(Path runDir) throws IOException {
+        List<Path> all = new java.util.ArrayList<>(list(runDir.resolve("checkpoints")));
+        java.util.Collections.reverse(all);
+        return all;
+    }
+
+    /** True when the folder is a checkpoint (state.json and model.ndlist). */
+    public static boolean isCheckpoint(Path dir) {
+        return Files.isRegularFile(dir.resolve("state.json")) && Files.isRegularFile(dir.resolve("model.ndlist"));
     }
 
     /** The newest complete checkpoint of a run, or null. */
@@ -102,7 +156,7 @@ public final class Checkpoint {
      * @throws ConfigException when the path is neither
      */
     public static Path resolve(Path runOrCheckpoint, String option) throws IOException {
-        if (Files.isRegularFile(runOrCheckpoint.resolve("state.json")) && Files.isRegularFile(runOrCheckpoint.resolve("model.ndlist"))) {
+        if (isCheckpoint(runOrCheckpoint)) {
             return runOrCheckpoint;
         }
         Path latest = latest(runOrCheckpoint);
@@ -112,17 +166,39 @@ public final class Checkpoint {
         return latest;
     }
 
-    /** Loads weights, optimizer state and the objectives' own state (EMA teachers) in place and returns the saved state. */
+    /** A checkpoint that cannot be read: names the folder and the file. */
+    public static final class UnreadableException extends IOException {
+        public UnreadableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Loads weights, optimizer state and the objectives' own state (EMA teachers) in place and returns the saved state.
+     *
+     * @throws UnreadableException naming the checkpoint and the file that failed (truncated, malformed, missing)
+     */
     public static State load(Path dir, Params params, AdamW optimizer, List<Objective.Weighted> objectives) throws IOException {
-        List<String> fresh = params.load(dir.resolve("model.ndlist"));
-        if (!fresh.isEmpty()) {
-            LOG.info("not in {}, starting from their initial values: {}", dir, fresh);
+        String reading = dir.resolve("state.json").toString();
+        try {
+            State state = readState(dir); // first: the cheapest file says whether the folder is whole
+            reading = dir.resolve("model.ndlist").toString();
+            List<String> fresh = params.load(dir.resolve("model.ndlist"));
+            if (!fresh.isEmpty()) {
+                LOG.info("not in {}, starting from their initial values: {}", dir, fresh);
+            }
+            reading = dir.resolve("optimizer.ndlist").toString() + " / optimizer.json";
+            optimizer.load(dir);
+            for (Objective.Weighted o : objectives) {
+                reading = dir + " (" + o.objective().getClass().getSimpleName() + "'s state)";
+                o.objective().load(dir);
+            }
+            return state;
+        } catch (ConfigException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new UnreadableException(reading + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("")), e);
         }
-        optimizer.load(dir);
-        for (Objective.Weighted o : objectives) {
-            o.objective().load(dir);
-        }
-        return readState(dir);
     }
 
     public static State readState(Path dir) throws IOException {

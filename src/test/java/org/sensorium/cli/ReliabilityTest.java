@@ -1,0 +1,113 @@
+package org.sensorium.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sensorium.cli.MainTest.cli;
+import static org.sensorium.cli.MainTest.tinyArgs;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 16's run-folder cases, each failing before its fix: lock, resume, empty data, damaged checkpoints. */
+class ReliabilityTest {
+
+    private static List<String> resumeArgs(Path dir, String what, String... more) {
+        List<String> a = new ArrayList<>(List.of("pretrain", "--resume", what, "--set", "train.progress=false"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    @Test
+    void aSecondRunInTheSameFolderIsRefusedNamingTheHolderAndADeadHoldersLockIsTakenOver(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("runs/e2e");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "org.sensorium.train.HoldRunLock",
+                run.toString()).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("locked", out.readLine());
+            Object[] r = cli(tinyArgs(dir));
+            assertEquals(2, r[0], (String) r[2]);
+            assertTrue(((String) r[2]).contains("in use by another run (process " + holder.pid()), (String) r[2]);
+            assertFalse(Files.exists(run.resolve("metrics.jsonl")), "the refused run wrote nothing");
+        } finally {
+            holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9: its lock file stays behind
+        }
+        assertTrue(Files.exists(run.resolve(".lock")));
+        Object[] r = cli(tinyArgs(dir));
+        assertEquals(0, r[0], (String) r[2]);
+    }
+
+    @Test
+    void aRefusedResumeChangesNothingAndACheckpointFolderCanBeChosen(@TempDir Path dir) throws Exception {
+        assertEquals(0, cli(tinyArgs(dir))[0]); // 4 steps, checkpoints at 2 and 4
+        Path run = dir.resolve("runs/e2e");
+        byte[] config = Files.readAllBytes(run.resolve("config.yaml"));
+        Object[] deeper = cli(resumeArgs(dir, run.toString(), "--set", "model.depth=4", "--set", "model.size=small"));
+        assertEquals(2, deeper[0], (String) deeper[2]);
+        String err = (String) deeper[2];
+        assertTrue(err.contains("model.depth: 1 -> 4") && err.contains("model.size: tiny -> small"), err);
+        assertArrayEquals(config, Files.readAllBytes(run.resolve("config.yaml")), "a refused --resume leaves config.yaml alone");
+
+        // resume from the older checkpoint on purpose; its own config.yaml is not rewritten
+        Path step2 = run.resolve("checkpoints/step-0000002");
+        byte[] ckptConfig = Files.readAllBytes(step2.resolve("config.yaml"));
+        Object[] r = cli(resumeArgs(dir, step2.toString(), "--set", "train.steps=5", "--set", "train.keep_checkpoints=5"));
+        assertEquals(0, r[0], (String) r[2]);
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(5, lines.size(), "steps 1..5 once each");
+        assertTrue(lines.get(2).startsWith("{\"step\":3,"), lines.get(2));
+        assertArrayEquals(ckptConfig, Files.readAllBytes(step2.resolve("config.yaml")));
+        assertTrue(Files.readString(run.resolve("config.yaml")).contains("steps: 5"));
+    }
+
+    @Test
+    void aDamagedNewestCheckpointFallsBackToTheOneBefore(@TempDir Path dir) throws Exception {
+        assertEquals(0, cli(tinyArgs(dir))[0]);
+        Path run = dir.resolve("runs/e2e");
+        Path newest = run.resolve("checkpoints/step-0000004/optimizer.ndlist");
+        byte[] all = Files.readAllBytes(newest);
+        Files.write(newest, java.util.Arrays.copyOf(all, all.length / 3));
+        Object[] r = cli(resumeArgs(dir, run.toString(), "--set", "train.steps=6"));
+        assertEquals(0, r[0], (String) r[2]);
+        String err = (String) r[2];
+        assertTrue(err.contains("checkpoint unreadable") && err.contains("step-0000004/optimizer.ndlist"), err);
+        assertTrue(err.contains("resuming from " + run.resolve("checkpoints/step-0000002")), err);
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(6, lines.size());
+        // named explicitly, a damaged checkpoint is an error naming the file, exit 2
+        Path bad = run.resolve("checkpoints/step-0000006");
+        Files.writeString(bad.resolve("state.json"), "{\"step\": 6,");
+        Object[] chosen = cli(resumeArgs(dir, bad.toString(), "--set", "train.steps=8"));
+        assertEquals(2, chosen[0], (String) chosen[2]);
+        assertTrue(((String) chosen[2]).contains(bad.resolve("state.json").toString()), (String) chosen[2]);
+    }
+
+    @Test
+    void aRunWithoutAnyReadableTrainingSampleStopsWithExit2AndNoCheckpoint(@TempDir Path dir) throws Exception {
+        Path manifest = dir.resolve("broken.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            sb.append("{\"id\":\"s").append(i).append("\",\"split\":\"train\",\"imu\":{\"uri\":\"nowhere/s").append(i).append(".csv\"},")
+                    .append("\"captions\":[\"a caption\"]}\n");
+        }
+        Files.writeString(manifest, sb.toString());
+        Object[] r = cli(tinyArgs(dir, "--set", "data.manifest=" + manifest, "--set", "data.modalities=[imu, text]",
+                "--set", "objectives.contrastive.pairs=[imu-text]", "--set", "eval.pairs=[imu-text]", "--set", "train.steps=50"));
+        assertEquals(2, r[0], (String) r[2]);
+        String err = (String) r[2];
+        assertTrue(err.contains("3 training steps in a row had no sample") && err.contains("broken.jsonl"), err);
+        assertFalse(Files.exists(dir.resolve("runs/e2e/checkpoints/step-0000050")));
+        assertTrue(Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl")).size() <= 3);
+    }
+}

@@ -1,0 +1,80 @@
+package org.sensorium.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.data.Loader;
+import org.sensorium.model.Params;
+import org.sensorium.objective.Objective;
+
+class CheckpointTest {
+
+    /** An objective whose state cannot be written, as on a full disk. */
+    private static final Objective FULL_DISK = new Objective() {
+        @Override
+        public Map<String, ai.djl.ndarray.NDArray> losses(org.sensorium.objective.Step step) {
+            return Map.of();
+        }
+
+        @Override
+        public void save(Path checkpoint) throws IOException {
+            Files.writeString(checkpoint.resolve("teacher.ndlist"), "partial");
+            throw new IOException("No space left on device");
+        }
+    };
+
+    @Test
+    void aFailedWriteNamesWhatWasBeingWrittenAndLeavesNoPartialFolder(@TempDir Path run) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Params p = new Params(m, 1);
+            p.normal("w", 0.02f, 2, 2);
+            AdamW opt = new AdamW(p, 0.9f, 0.98f, 1e-6f, 0.05f);
+            Checkpoint.State state = new Checkpoint.State(3, new Loader.Cursor(0, 3), 1, "abc");
+            Path ok = Checkpoint.save(run, state, p, opt, List.of(), "x: 1\n", 2);
+            assertTrue(Checkpoint.isCheckpoint(ok));
+
+            Checkpoint.State next = new Checkpoint.State(4, new Loader.Cursor(0, 4), 1, "abc");
+            IOException e = assertThrows(IOException.class,
+                    () -> Checkpoint.save(run, next, p, opt, List.of(new Objective.Weighted(FULL_DISK, 1f)), "x: 1\n", 2));
+            assertTrue(e.getMessage().contains("step-0000004.tmp") && e.getMessage().contains("No space left on device"), e.getMessage());
+            assertFalse(Files.exists(run.resolve("checkpoints/step-0000004.tmp")), "the partial folder is removed");
+            assertEquals(List.of(ok), Checkpoint.newestFirst(run));
+        }
+    }
+
+    @Test
+    void aTruncatedFileIsNamedWithItsCheckpoint(@TempDir Path run) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Params p = new Params(m, 1);
+            p.normal("w", 0.02f, 2, 2);
+            AdamW opt = new AdamW(p, 0.9f, 0.98f, 1e-6f, 0.05f);
+            Path c = Checkpoint.save(run, new Checkpoint.State(2, new Loader.Cursor(0, 2), 1, "abc"), p, opt, List.of(), "x: 1\n", 2);
+            byte[] all = Files.readAllBytes(c.resolve("model.ndlist"));
+            Files.write(c.resolve("model.ndlist"), java.util.Arrays.copyOf(all, all.length / 2));
+            Checkpoint.UnreadableException e = assertThrows(Checkpoint.UnreadableException.class, () -> Checkpoint.load(c, p, opt, List.of()));
+            assertTrue(e.getMessage().startsWith(c.resolve("model.ndlist").toString()), e.getMessage());
+            Files.writeString(c.resolve("state.json"), "{\"step\": 2, ");
+            e = assertThrows(Checkpoint.UnreadableException.class, () -> Checkpoint.load(c, p, opt, List.of()));
+            assertTrue(e.getMessage().startsWith(c.resolve("state.json").toString()), e.getMessage());
+        }
+    }
+
+    @Test
+    void aRunFolderIsLockedWhileInUse(@TempDir Path run) throws Exception {
+        try (RunLock lock = RunLock.acquire(run)) {
+            org.sensorium.config.ConfigException e = assertThrows(org.sensorium.config.ConfigException.class, () -> RunLock.acquire(run));
+            assertTrue(e.getMessage().contains("in use by another run (process " + ProcessHandle.current().pid()), e.getMessage());
+        }
+        RunLock.acquire(run).close(); // released: taken again
+    }
+}
