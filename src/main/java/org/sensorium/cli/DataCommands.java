@@ -118,7 +118,7 @@ final class DataCommands {
             Config cfg = ConfigLoader.load(common.config, common.allSets()).config();
             Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
             try {
-                for (Modality m : Modality.values()) {
+                for (Modality m : cfg.activeModalities()) { // data.modalities only: motion is decoded when it is listed
                     adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
                 }
                 Validator.Report r = new Validator(adapters, cfg.data().clipSeconds(), cfg.run().seed())

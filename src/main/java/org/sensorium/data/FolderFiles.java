@@ -44,6 +44,8 @@ final class FolderFiles {
             public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
                 if (a.isRegularFile() && !hidden(f) && !f.toAbsolutePath().normalize().equals(skipFile)) {
                     out.add(f.toAbsolutePath().normalize());
+                } else if (!a.isRegularFile() && !a.isDirectory() && !hidden(f)) { // a FIFO, socket or device: listed, never opened
+                    skipped.add(new Skip(relative(f), "not a regular file (a FIFO, a socket or a device)"));
                 }
                 return FileVisitResult.CONTINUE;
             }

@@ -188,12 +188,34 @@ public final class Manifest {
         if (!Double.isNaN(end) && end <= start) {
             throw line.error(key + ".end", end + " must be > start " + start);
         }
-        return new Recording.Source(resolve(line.file, uri), start, end);
+        return new Recording.Source(resolve(line, key + ".uri", uri), start, end);
     }
 
-    private static Path resolve(Path manifest, String uri) {
-        Path p = uri.startsWith("file:") ? Path.of(java.net.URI.create(uri)) : Path.of(uri);
-        Path dir = manifest.toAbsolutePath().getParent();
+    /**
+     * A uri as a path: "file:" URIs must be absolute, on this host (file:///x or file:/x) and well escaped; other
+     * strings are paths, relative to the manifest's folder. Anything else is the line's one-line error.
+     */
+    private static Path resolve(Line line, String key, String uri) {
+        Path p;
+        try {
+            if (uri.startsWith("file:")) {
+                java.net.URI u = new java.net.URI(uri);
+                if (u.getAuthority() != null && !u.getAuthority().isEmpty() && !u.getAuthority().equals("localhost")) {
+                    throw line.error(key, "'" + uri + "' names host '" + u.getAuthority() + "': only local files (file:///path)");
+                }
+                if (u.isOpaque() || u.getPath() == null || !u.getPath().startsWith("/")) {
+                    throw line.error(key, "'" + uri + "' is a relative file: URI; write file:///absolute/path or a plain relative path");
+                }
+                p = Path.of(u.getPath());
+            } else {
+                p = Path.of(uri);
+            }
+        } catch (java.net.URISyntaxException e) {
+            throw line.error(key, "'" + uri + "' is not a valid URI: " + e.getReason() + " at index " + e.getIndex());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw line.error(key, "'" + uri.replace("\0", "\\0") + "' is not a valid path: " + e.getReason());
+        }
+        Path dir = line.file.toAbsolutePath().getParent();
         return p.isAbsolute() ? p : dir.resolve(p).normalize();
     }
 

@@ -121,7 +121,7 @@ public final class Validator {
         try {
             adapters.get(m).load(e.recording(), clip);
         } catch (BadInputException ex) {
-            return new Outcome(e, m, ex.getMessage(), null);
+            return new Outcome(e, m, ex.getMessage() + " [" + m.key() + "]", null);
         }
         boolean timed = (m == Modality.VIDEO || m == Modality.AUDIO) && e.sources().containsKey(m);
         return new Outcome(e, m, null, timed ? span(e, m) : null);

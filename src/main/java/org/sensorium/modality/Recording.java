@@ -28,4 +28,15 @@ public record Recording(String id, Map<Modality, Source> sources, List<String> c
     public boolean has(Modality m) {
         return sources.containsKey(m) || (m == Modality.TEXT && !captions.isEmpty());
     }
+
+    /**
+     * Why a file cannot be opened as a recording, or null when it can: missing, or not a regular file (a FIFO, a
+     * device or a folder, which FFmpeg or a plain read would block on or misread).
+     */
+    public static String unopenable(java.nio.file.Path file) {
+        if (java.nio.file.Files.isRegularFile(file)) {
+            return null;
+        }
+        return java.nio.file.Files.exists(file) ? "not a regular file (a FIFO, a device or a folder)" : "no such file";
+    }
 }

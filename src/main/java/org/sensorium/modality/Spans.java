@@ -56,6 +56,9 @@ public final class Spans {
     }
 
     private static double probe(Path file) {
+        if (Recording.unopenable(file) != null) { // a FIFO would block FFmpeg's open forever
+            return Double.NaN;
+        }
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile())) {
             g.start();
             long us = g.getLengthInTime();

@@ -110,4 +110,49 @@ class ReliabilityTest {
         assertFalse(Files.exists(dir.resolve("runs/e2e/checkpoints/step-0000050")));
         assertTrue(Files.readAllLines(dir.resolve("runs/e2e/metrics.jsonl")).size() <= 3);
     }
+
+    @Test
+    void malformedUrisAreTheManifestsOneLineErrors(@TempDir Path dir) throws Exception {
+        String[][] cases = {
+                {"file:rel/x.mp4", "relative file: URI"},
+                {"file://host/x.mp4", "names host 'host'"},
+                {"file:///x%zz.mp4", "is not a valid URI"},
+                {"x\\u0000y.mp4", "is not a valid path"}}; // a JSON escape: the NUL character in the path
+        for (String[] c : cases) {
+            Path manifest = dir.resolve("m.jsonl");
+            Files.writeString(manifest, "{\"id\": \"a\", \"split\": \"test\", \"captions\": [\"x\"]}\n"
+                    + "{\"id\": \"b\", \"split\": \"test\", \"video\": {\"uri\": \"" + c[0] + "\"}}\n");
+            Object[] r = cli(List.of("data", "validate", manifest.toString()));
+            assertEquals(2, r[0], c[0] + ": " + r[2]);
+            String err = ((String) r[2]).strip();
+            assertTrue(err.startsWith("error: ") && err.contains("m.jsonl:2") && err.contains("video.uri") && err.contains(c[1])
+                    && !err.contains("\n"), c[0] + ": " + err);
+        }
+    }
+
+    @Test
+    void aFifoIsNeverOpenedAsMediaAndFromFolderListsIt(@TempDir Path dir) throws Exception {
+        Path media = Files.createDirectories(dir.resolve("media"));
+        Path fifo = media.resolve("pipe.mp4");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path imuFifo = media.resolve("pipe.csv");
+        assertEquals(0, new ProcessBuilder("mkfifo", imuFifo.toString()).start().waitFor());
+        Path manifest = dir.resolve("m.jsonl");
+        Files.writeString(manifest, "{\"id\": \"f\", \"split\": \"test\", \"video\": {\"uri\": \"media/pipe.mp4\"}, "
+                + "\"audio\": {\"uri\": \"media/pipe.mp4\"}, \"imu\": {\"uri\": \"media/pipe.csv\"}}\n");
+        Object[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                () -> cli(List.of("data", "validate", manifest.toString())));
+        assertEquals(1, r[0], r[1] + "\n" + r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("pipe.mp4: not a regular file (a FIFO, a device or a folder) [video]"), out);
+        assertTrue(out.contains("pipe.mp4: not a regular file (a FIFO, a device or a folder) [audio]"), out);
+        assertTrue(out.contains("pipe.csv: not a regular file (a FIFO, a device or a folder) [imu]"), out);
+        // each broken recording once: motion (not in data.modalities) is not decoded
+        assertEquals(1, out.lines().filter(l -> l.contains("pipe.mp4") && l.contains("[video]")).count(), out);
+        assertFalse(out.contains("[motion]"), out);
+
+        Object[] folder = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                () -> cli(List.of("data", "from-folder", media.toString(), "--out", dir.resolve("f.jsonl").toString())));
+        assertTrue(((String) folder[1]).contains("pipe.mp4: not a regular file (a FIFO, a socket or a device)"), folder[1] + "\n" + folder[2]);
+    }
 }

@@ -63,8 +63,9 @@ public final class AudioAdapter implements ModalityAdapter {
     public Item load(Recording entry, Clip clip) throws BadInputException {
         Recording.Source src = entry.sources().get(Modality.AUDIO);
         Path file = src.path();
-        if (!Files.isRegularFile(file)) {
-            throw bad(entry, file, "no such file");
+        String why = Recording.unopenable(file);
+        if (why != null) {
+            throw bad(entry, file, why);
         }
         double t0 = src.start() + clip.start();
         double seconds = Double.isNaN(src.end()) ? clip.seconds() : Math.min(clip.seconds(), src.end() - t0);

@@ -64,6 +64,9 @@ public final class ImuAdapter implements ModalityAdapter {
      * IMU span "to the end of the file"; NaN when the file cannot be read (loading it reports why).
      */
     public static double lastTimestamp(java.nio.file.Path file) {
+        if (Recording.unopenable(file) != null) { // a FIFO would block the read
+            return Double.NaN;
+        }
         try {
             List<String> names = ImuReaders.channelNames(file);
             double[] t = ImuReaders.read(file, names.subList(0, 1)).channels().get(0).t();
@@ -78,6 +81,10 @@ public final class ImuAdapter implements ModalityAdapter {
         Recording.Source src = entry.sources().get(Modality.IMU);
         String where = entry.where() + ": " + src.path() + ": ";
         ImuReaders.Signals rec;
+        String why = Recording.unopenable(src.path());
+        if (why != null) {
+            throw new BadInputException(where + why);
+        }
         try {
             rec = ImuReaders.read(src.path(), spec.channels());
         } catch (NoSuchFileException e) {

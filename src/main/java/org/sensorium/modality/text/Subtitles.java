@@ -39,6 +39,9 @@ public final class Subtitles {
      * @throws IOException when unreadable, not valid UTF-8, or without any cue
      */
     public static List<Cue> read(Path file) throws IOException {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new IOException("not a regular file (a FIFO, a device or a folder)");
+        }
         String text = utf8(Files.readAllBytes(file));
         List<Cue> cues = parse(text);
         if (cues.isEmpty()) {

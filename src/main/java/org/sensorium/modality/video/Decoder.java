@@ -232,8 +232,9 @@ final class Decoder implements AutoCloseable {
     // ---- errors ----
 
     static void requireFile(Path file) throws BadInputException {
-        if (!Files.isRegularFile(file)) {
-            throw new BadInputException(file + ": no such file");
+        String why = org.sensorium.modality.Recording.unopenable(file);
+        if (why != null) {
+            throw new BadInputException(file + ": " + why);
         }
     }
 

@@ -54,8 +54,9 @@ public final class VideoAdapter implements ModalityAdapter {
     public Item load(Recording entry, Clip clip) throws BadInputException {
         Recording.Source src = entry.sources().get(Modality.VIDEO);
         Path file = src.path();
-        if (!Files.isRegularFile(file)) {
-            throw bad(entry, file, "no such file");
+        String why = Recording.unopenable(file);
+        if (why != null) {
+            throw bad(entry, file, why);
         }
         double t0 = src.start() + clip.start();
         double end = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
