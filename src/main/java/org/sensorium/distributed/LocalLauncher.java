@@ -85,6 +85,7 @@ public final class LocalLauncher {
             WorkerSpec spec = new WorkerSpec(r, o.workers(), peers, o.devices().get(r), secret, o.timeout());
             ProcessBuilder pb = new ProcessBuilder(command(args));
             pb.environment().putAll(spec.toEnv());
+            pb.environment().put(Worker.LAUNCHER_PID, Long.toString(ProcessHandle.current().pid())); // workers die with us
             Process p = pb.start();
             running.add(p);
             pumps.add(pump(p.getInputStream(), out, r));

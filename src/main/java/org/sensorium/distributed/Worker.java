@@ -27,11 +27,44 @@ public final class Worker {
      * @throws DistException when a collective fails: a peer vanished, timed out or could not prove the secret
      */
     public static int run(WorkerSpec spec, ServerSocketChannel boundListener, Body body) {
+        watchLauncher(spec.rank(), System.getenv(LAUNCHER_PID));
         long t0 = System.nanoTime();
         try (Collective group = Group.join(spec, boundListener)) {
             LOG.info("rank {}/{} on {}: group joined in {} s", spec.rank(), spec.worldSize(), spec.device(),
                     String.format("%.2f", (System.nanoTime() - t0) / 1e9));
             return body.run(group, spec.device());
         }
+    }
+
+    /** The environment key a local launcher sets to its process id. */
+    public static final String LAUNCHER_PID = "SENSORIUM_LAUNCHER_PID";
+
+    /**
+     * A worker started by a local launcher ends when the launcher does, however it ended (kill -9, the OOM killer,
+     * a CI timeout): a daemon thread checks once a second that the launcher's process is alive, and halts this JVM
+     * (exit code 3; the run folder's lock goes with it) when it is not. Workers of other launchers (Spark) have
+     * no such key and are not watched.
+     */
+    static void watchLauncher(int rank, String pid) {
+        if (pid == null || pid.isBlank()) {
+            return;
+        }
+        long launcher = Long.parseLong(pid.strip());
+        Thread t = new Thread(() -> {
+            while (true) {
+                if (ProcessHandle.of(launcher).map(ProcessHandle::isAlive).orElse(false)) {
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                } else {
+                    System.err.println("rank " + rank + ": the launcher (process " + launcher + ") is gone; this worker stops");
+                    Runtime.getRuntime().halt(3);
+                }
+            }
+        }, "sensorium-launcher-watch");
+        t.setDaemon(true);
+        t.start();
     }
 }

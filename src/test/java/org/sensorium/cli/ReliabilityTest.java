@@ -155,4 +155,38 @@ class ReliabilityTest {
                 () -> cli(List.of("data", "from-folder", media.toString(), "--out", dir.resolve("f.jsonl").toString())));
         assertTrue(((String) folder[1]).contains("pipe.mp4: not a regular file (a FIFO, a socket or a device)"), folder[1] + "\n" + folder[2]);
     }
+
+    @Test
+    void workersStopWhenTheirLauncherIsKilled(@TempDir Path dir) throws Exception {
+        // the launcher in its own JVM, so that it can be killed -9 as the OOM killer or a CI timeout would
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-cp",
+                System.getProperty("java.class.path"), "org.sensorium.cli.Main", "launch", "--workers", "2", "--", "pretrain"));
+        for (String s : List.of("run.dir=" + dir.resolve("runs"), "run.name=orphans", "data.cache_dir=" + dir.resolve("cache"),
+                "data.synth_samples=40", "model.width=32", "model.heads=2", "model.depth=1", "model.embed_dim=16",
+                "train.steps=100000", "train.batch_size=8", "train.accumulate=1", "train.progress=false", "eval.at_end=false")) {
+            cmd.addAll(List.of("--set", s));
+        }
+        Process launcher = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("launch.log").toFile()).start();
+        List<ProcessHandle> workers = List.of();
+        try {
+            long until = System.nanoTime() + 120_000_000_000L;
+            Path metrics = dir.resolve("runs/orphans/metrics.jsonl");
+            while (System.nanoTime() < until && !(Files.exists(metrics) && Files.size(metrics) > 0)) {
+                Thread.sleep(200); // the workers are training
+            }
+            assertTrue(Files.exists(metrics), Files.readString(dir.resolve("launch.log")));
+            workers = launcher.toHandle().children().toList();
+            assertEquals(2, workers.size(), Files.readString(dir.resolve("launch.log")));
+        } finally {
+            launcher.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        long until = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < until && workers.stream().anyMatch(ProcessHandle::isAlive)) {
+            Thread.sleep(200);
+        }
+        boolean orphans = workers.stream().anyMatch(ProcessHandle::isAlive);
+        workers.forEach(ProcessHandle::destroyForcibly);
+        assertFalse(orphans, "a worker outlived its launcher by 20 s");
+    }
 }
