@@ -30,8 +30,18 @@ final class Handshake {
     private Handshake() {}
 
     /** Why a handshake failed; the message says what the other side did. */
-    static final class Refused extends IOException {
+    static class Refused extends IOException {
         Refused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The connector found the acceptor's proof wrong: the peer at that address holds another secret (or is not
+     * the rank expected there). Unlike a closed or silent connection, trying again cannot change this.
+     */
+    static final class WrongSecret extends Refused {
+        WrongSecret(String message) {
             super(message);
         }
     }
@@ -50,7 +60,7 @@ final class Handshake {
             throw new Refused("closed the connection during the handshake (a worker of another job, or it failed)");
         }
         if (!MessageDigest.isEqual(macA, mac(secret, "acceptor", peer, rank, nonceC, nonceA))) {
-            throw new Refused("could not prove the job's secret");
+            throw new WrongSecret("could not prove the job's secret");
         }
         out.write(mac(secret, "connector", rank, peer, nonceA, nonceC));
         out.flush();
