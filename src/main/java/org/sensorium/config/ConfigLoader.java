@@ -264,6 +264,15 @@ public final class ConfigLoader {
             if (in == null) {
                 throw new ConfigException(key, missing);
             }
+            return readResource(in, name, key);
+        } catch (IOException e) {
+            throw new ConfigException(key, name + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    /** Parses a packaged file (name as on the classpath; key: where its keys sit in the tree, for messages). */
+    static ObjectNode readResource(InputStream in, String name, String key) {
+        try {
             return (ObjectNode) YAML.readTree(in);
         } catch (IOException e) {
             throw new ConfigException(key, name + ": " + firstLine(e.getMessage()));
