@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -107,5 +109,17 @@ class ConfigLoaderTest {
         Files.writeString(f, r.yaml());
         Config back = ConfigLoader.loadResolved(f, List.of()).config();
         assertEquals(r.config(), back);
+    }
+
+    @Test
+    void yamlSyntaxErrorNamesFileLineAndColumn(@TempDir Path dir) throws Exception {
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  steps: 7\n  lr: 1e-3: 2\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals(exp + ":3:11: mapping values are not allowed here", e.getMessage());
+        Path open = dir.resolve("open.yaml");
+        Files.writeString(open, "model:\n  depth: 2\ndata:\n  modalities: [video,\n");
+        ConfigException o = assertThrows(ConfigException.class, () -> ConfigLoader.load(open, List.of()));
+        assertEquals(open + ":5:1: expected the node content, but found '<stream end>'", o.getMessage());
     }
 }
