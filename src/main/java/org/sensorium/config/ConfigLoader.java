@@ -1,8 +1,11 @@
 package org.sensorium.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -36,6 +39,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory()
                     .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
                     .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)   // a key twice in one mapping is an error, not "last wins"
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -304,8 +308,15 @@ public final class ConfigLoader {
         return (ObjectNode) n;
     }
 
-    /** "FILE:LINE:COLUMN: problem", lines and columns counted from 1. */
+    /** "FILE:LINE:COLUMN: problem", lines and columns counted from 1; a duplicate key: "FILE:LINE: duplicate key KEY". */
     private static ConfigException syntaxError(JsonProcessingException e, String source, String key) {
+        // STRICT_DUPLICATE_DETECTION stops the parser at the second occurrence of a key, with the parser's context
+        // (the mappings it is in) already naming it.
+        if (e instanceof JsonParseException && e.getOriginalMessage().startsWith("Duplicate field ")
+                && e.getProcessor() instanceof JsonParser p && e.getLocation() != null) {
+            String dup = dotted(p.getParsingContext(), key.equals("(yaml)") ? "" : key);
+            return new ConfigException(dup, source + ":" + e.getLocation().getLineNr(), "duplicate key " + dup);
+        }
         // SnakeYAML's own exception holds the problem and the place it was found; Jackson's location is at times the
         // last token read before it instead.
         if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null && m.getProblem() != null) {
@@ -315,6 +326,20 @@ public final class ConfigLoader {
         JsonLocation at = e.getLocation();
         String where = at == null || at.getLineNr() < 1 ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
         return new ConfigException(key, where, firstLine(e.getOriginalMessage()));
+    }
+
+    /** The parser's place as a config key: "train.steps", "a[0].x", after prefix. */
+    private static String dotted(JsonStreamContext ctx, String prefix) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = ctx; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inObject()) {
+                parts.addFirst("." + c.getCurrentName());
+            } else {
+                parts.addFirst("[" + c.getCurrentIndex() + "]");
+            }
+        }
+        String path = prefix + String.join("", parts);
+        return path.startsWith(".") ? path.substring(1) : path;
     }
 
     private static String firstLine(String s) {

@@ -122,4 +122,34 @@ class ConfigLoaderTest {
         ConfigException o = assertThrows(ConfigException.class, () -> ConfigLoader.load(open, List.of()));
         assertEquals(open + ":5:1: expected the node content, but found '<stream end>'", o.getMessage());
     }
+
+    @Test
+    void duplicateKeysAreErrorsNamingFileLineAndKey(@TempDir Path dir) throws Exception {
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  steps: 7\n  steps: 9\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals("train.steps", e.key());
+        assertEquals(exp + ":3: duplicate key train.steps", e.getMessage());
+
+        Path sections = dir.resolve("sections.yaml");
+        Files.writeString(sections, "train:\n  steps: 7\nmodel:\n  depth: 2\ntrain:\n  lr: 0.1\n");
+        ConfigException s = assertThrows(ConfigException.class, () -> ConfigLoader.load(sections, List.of()));
+        assertEquals("train", s.key());
+        assertEquals(sections + ":5: duplicate key train", s.getMessage());
+
+        // The config.yaml of a run folder, read by --resume.
+        String yaml = ConfigLoader.load(null, List.of()).yaml();
+        Path saved = dir.resolve("config.yaml");
+        Files.writeString(saved, yaml + "run:\n  seed: 3\n");
+        ConfigException r = assertThrows(ConfigException.class, () -> ConfigLoader.loadResolved(saved, List.of()));
+        assertEquals("run", r.key());
+        assertEquals(saved + ":" + (yaml.lines().count() + 1) + ": duplicate key run", r.getMessage());
+
+        // A packaged file (defaults, modalities, presets).
+        ConfigException p = assertThrows(ConfigException.class, () -> ConfigLoader.readResource(
+                new ByteArrayInputStream("rate_hz: 50\npatch: 10\nrate_hz: 60\n".getBytes(StandardCharsets.UTF_8)),
+                "modalities/imu.yaml", "modalities.imu"));
+        assertEquals("modalities.imu.rate_hz", p.key());
+        assertEquals("modalities/imu.yaml:3: duplicate key modalities.imu.rate_hz", p.getMessage());
+    }
 }
