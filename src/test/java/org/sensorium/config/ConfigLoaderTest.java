@@ -152,4 +152,21 @@ class ConfigLoaderTest {
         assertEquals("modalities.imu.rate_hz", p.key());
         assertEquals("modalities/imu.yaml:3: duplicate key modalities.imu.rate_hz", p.getMessage());
     }
+
+    @Test
+    void eachLearningRateIsCheckedBeforeTheirRelation(@TempDir Path dir) throws Exception {
+        ConfigException set = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.lr=-1")));
+        assertEquals("train.lr", set.key(), set.getMessage());
+        assertEquals("train.lr: -1.0 must be > 0", set.getMessage());
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  lr: -1\n");
+        ConfigException file = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals("train.lr", file.key(), file.getMessage());
+        ConfigException min = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.min_lr=-0.1")));
+        assertEquals("train.min_lr: -0.1 must be >= 0", min.getMessage());
+        ConfigException both = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("train.lr=0.01", "train.min_lr=0.1")));
+        assertEquals("train.min_lr", both.key());
+        assertEquals("train.min_lr: 0.1 must be <= train.lr 0.01", both.getMessage());
+    }
 }
