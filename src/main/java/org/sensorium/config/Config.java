@@ -189,6 +189,20 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
         return out;
     }
 
+    // One overload per type, so a message shows the value as the key's type prints it: an integer key's 0 as "0",
+    // not "0.0", and a float key's -0.1 as "-0.1", not its widening to double.
+    static void positive(String key, int v) {
+        if (v <= 0) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+
+    static void positive(String key, float v) {
+        if (!(v > 0)) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+
     static void positive(String key, double v) {
         if (!(v > 0)) {
             throw new ConfigException(key, v + " must be > 0");

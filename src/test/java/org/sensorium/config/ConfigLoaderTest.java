@@ -169,4 +169,21 @@ class ConfigLoaderTest {
         assertEquals("train.min_lr", both.key());
         assertEquals("train.min_lr: 0.1 must be <= train.lr 0.01", both.getMessage());
     }
+
+    @Test
+    void integerKeysAreShownAsIntegers() {
+        String[][] cases = {
+            {"train.batch_size=0", "train.batch_size: 0 must be > 0"},
+            {"model.heads=-2", "model.heads: -2 must be > 0"},
+            {"eval.clips=0", "eval.clips: 0 must be > 0"},
+            {"modalities.audio.sample_rate=-16000", "modalities.audio.sample_rate: -16000 must be > 0"},
+            {"objectives.clustering.iterations=0", "objectives.clustering.iterations: 0 must be > 0"},
+            // a float key shows the value as written, not its widening to double (-0.10000000149011612)
+            {"objectives.two_view.temperature=-0.1", "objectives.two_view.temperature: -0.1 must be > 0"},
+        };
+        for (String[] c : cases) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(c[0])), c[0]);
+            assertEquals(c[1], e.getMessage());
+        }
+    }
 }
