@@ -295,7 +295,7 @@ public final class ConfigLoader {
         try {
             n = YAML.readTree(in);
         } catch (JsonProcessingException e) {
-            throw syntaxError(e, source, key);
+            throw syntaxError(e, source, prefix);
         } catch (IOException e) {
             throw new ConfigException(key, source + ": " + firstLine(e.getMessage()));
         }
@@ -309,14 +309,15 @@ public final class ConfigLoader {
     }
 
     /** "FILE:LINE:COLUMN: problem", lines and columns counted from 1; a duplicate key: "FILE:LINE: duplicate key KEY". */
-    private static ConfigException syntaxError(JsonProcessingException e, String source, String key) {
+    private static ConfigException syntaxError(JsonProcessingException e, String source, String prefix) {
         // STRICT_DUPLICATE_DETECTION stops the parser at the second occurrence of a key, with the parser's context
         // (the mappings it is in) already naming it.
         if (e instanceof JsonParseException && e.getOriginalMessage().startsWith("Duplicate field ")
                 && e.getProcessor() instanceof JsonParser p && e.getLocation() != null) {
-            String dup = dotted(p.getParsingContext(), key.equals("(yaml)") ? "" : key);
+            String dup = dotted(p.getParsingContext(), prefix);
             return new ConfigException(dup, source + ":" + e.getLocation().getLineNr(), "duplicate key " + dup);
         }
+        String key = prefix.isEmpty() ? "(yaml)" : prefix;
         // SnakeYAML's own exception holds the problem and the place it was found; Jackson's location is at times the
         // last token read before it instead.
         if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null && m.getProblem() != null) {
