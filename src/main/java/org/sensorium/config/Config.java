@@ -90,8 +90,15 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (batchSize % accumulate != 0) {
                 throw new ConfigException("train.accumulate", "batch_size " + batchSize + " is not divisible by " + accumulate);
             }
-            if (!(lr > 0) || minLr < 0 || minLr > lr) {
-                throw new ConfigException("train.min_lr", "needs 0 <= min_lr <= lr, got min_lr=" + minLr + " lr=" + lr);
+            // Each key's own rule first, so a bad lr is named as train.lr; then the relation between the two.
+            if (!(lr > 0)) {
+                throw new ConfigException("train.lr", lr + " must be > 0");
+            }
+            if (!(minLr >= 0)) {
+                throw new ConfigException("train.min_lr", minLr + " must be >= 0");
+            }
+            if (minLr > lr) {
+                throw new ConfigException("train.min_lr", minLr + " must be <= train.lr " + lr);
             }
             if (warmupSteps < 0) {
                 throw new ConfigException("train.warmup_steps", warmupSteps + " must be >= 0");
@@ -180,6 +187,20 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             }
         }
         return out;
+    }
+
+    // One overload per type, so a message shows the value as the key's type prints it: an integer key's 0 as "0",
+    // not "0.0", and a float key's -0.1 as "-0.1", not its widening to double.
+    static void positive(String key, int v) {
+        if (v <= 0) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+
+    static void positive(String key, float v) {
+        if (!(v > 0)) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
     }
 
     static void positive(String key, double v) {

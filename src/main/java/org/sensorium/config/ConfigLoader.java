@@ -1,6 +1,11 @@
 package org.sensorium.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
@@ -21,6 +26,8 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Builds a {@link Config}: defaults (configs/defaults.yaml and modalities/*.yaml, packaged on the
@@ -32,6 +39,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = JsonMapper.builder(new YAMLFactory()
                     .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
                     .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)   // a key twice in one mapping is an error, not "last wins"
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -76,7 +84,7 @@ public final class ConfigLoader {
         ObjectNode tree = defaults.deepCopy();
         JsonNode size = user.at("/model/size");
         String preset = size.isMissingNode() ? tree.at("/model/size").asText() : size.asText();
-        ObjectNode presetTree = readResource("configs/models/" + preset + ".yaml",
+        ObjectNode presetTree = readResource("configs/models/" + preset + ".yaml", "",
                 "model.size", "no preset '" + preset + "' (see configs/models/)");
         merge(defaults, tree, presetTree, "", "configs/models/" + preset + ".yaml");
         merge(defaults, tree, user, "", "overrides");
@@ -124,10 +132,11 @@ public final class ConfigLoader {
     }
 
     private static ObjectNode defaults() {
-        ObjectNode tree = readResource("configs/defaults.yaml", "defaults", "missing from the classpath");
+        ObjectNode tree = readResource("configs/defaults.yaml", "", "defaults", "missing from the classpath");
         ObjectNode specs = tree.putObject("modalities");
         for (Modality m : Modality.values()) {
-            specs.set(m.key(), readResource("modalities/" + m.key() + ".yaml", "modalities." + m.key(), "missing"));
+            String key = "modalities." + m.key();
+            specs.set(m.key(), readResource("modalities/" + m.key() + ".yaml", key, key, "missing"));
         }
         return tree;
     }
@@ -245,29 +254,93 @@ public final class ConfigLoader {
         if (!Files.isRegularFile(file)) {
             throw new ConfigException("--config", file + ": no such file");
         }
-        try {
-            JsonNode n = YAML.readTree(file.toFile());
-            if (n == null || n.isMissingNode() || n.isNull()) {
-                return YAML.createObjectNode();
-            }
-            if (!n.isObject()) {
-                throw new ConfigException("(top)", file + ": expected a mapping of keys");
-            }
-            return (ObjectNode) n;
+        try (InputStream in = Files.newInputStream(file)) {
+            return readYaml(in, file.toString(), "");
         } catch (IOException e) {
             throw new ConfigException("(yaml)", file + ": " + firstLine(e.getMessage()));
         }
     }
 
-    private static ObjectNode readResource(String name, String key, String missing) {
+    /**
+     * @param prefix where the packaged file's keys sit in the tree ("" for defaults and presets, "modalities.imu" for
+     *     modalities/imu.yaml)
+     * @param key the key named when the file is missing
+     */
+    private static ObjectNode readResource(String name, String prefix, String key, String missing) {
         try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) {
                 throw new ConfigException(key, missing);
             }
-            return (ObjectNode) YAML.readTree(in);
+            return readResource(in, name, prefix);
         } catch (IOException e) {
             throw new ConfigException(key, name + ": " + firstLine(e.getMessage()));
         }
+    }
+
+    /** Parses a packaged file (name as on the classpath; prefix: where its keys sit in the tree, for messages). */
+    static ObjectNode readResource(InputStream in, String name, String prefix) {
+        return readYaml(in, name, prefix);
+    }
+
+    /**
+     * Parses one YAML file into a mapping. A syntax error is reported as "FILE:LINE:COLUMN: problem"; an empty file
+     * is an empty mapping.
+     *
+     * @param source the file as named in messages
+     * @param prefix where the file's keys sit in the resolved tree ("" = at the top)
+     */
+    private static ObjectNode readYaml(InputStream in, String source, String prefix) {
+        String key = prefix.isEmpty() ? "(yaml)" : prefix;
+        JsonNode n;
+        try {
+            n = YAML.readTree(in);
+        } catch (JsonProcessingException e) {
+            throw syntaxError(e, source, prefix);
+        } catch (IOException e) {
+            throw new ConfigException(key, source + ": " + firstLine(e.getMessage()));
+        }
+        if (n == null || n.isMissingNode() || n.isNull()) {
+            return YAML.createObjectNode();
+        }
+        if (!n.isObject()) {
+            throw new ConfigException(prefix.isEmpty() ? "(top)" : prefix, source + ": expected a mapping of keys");
+        }
+        return (ObjectNode) n;
+    }
+
+    /** "FILE:LINE:COLUMN: problem", lines and columns counted from 1; a duplicate key: "FILE:LINE: duplicate key KEY". */
+    private static ConfigException syntaxError(JsonProcessingException e, String source, String prefix) {
+        // STRICT_DUPLICATE_DETECTION stops the parser at the second occurrence of a key, with the parser's context
+        // (the mappings it is in) already naming it.
+        if (e instanceof JsonParseException && e.getOriginalMessage().startsWith("Duplicate field ")
+                && e.getProcessor() instanceof JsonParser p && e.getLocation() != null) {
+            String dup = dotted(p.getParsingContext(), prefix);
+            return new ConfigException(dup, source + ":" + e.getLocation().getLineNr(), "duplicate key " + dup);
+        }
+        String key = prefix.isEmpty() ? "(yaml)" : prefix;
+        // SnakeYAML's own exception holds the problem and the place it was found; Jackson's location is at times the
+        // last token read before it instead.
+        if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null && m.getProblem() != null) {
+            Mark at = m.getProblemMark();
+            return new ConfigException(key, source + ":" + (at.getLine() + 1) + ":" + (at.getColumn() + 1), m.getProblem());
+        }
+        JsonLocation at = e.getLocation();
+        String where = at == null || at.getLineNr() < 1 ? source : source + ":" + at.getLineNr() + ":" + at.getColumnNr();
+        return new ConfigException(key, where, firstLine(e.getOriginalMessage()));
+    }
+
+    /** The parser's place as a config key: "train.steps", "a[0].x", after prefix. */
+    private static String dotted(JsonStreamContext ctx, String prefix) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = ctx; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inObject()) {
+                parts.addFirst("." + c.getCurrentName());
+            } else {
+                parts.addFirst("[" + c.getCurrentIndex() + "]");
+            }
+        }
+        String path = prefix + String.join("", parts);
+        return path.startsWith(".") ? path.substring(1) : path;
     }
 
     private static String firstLine(String s) {

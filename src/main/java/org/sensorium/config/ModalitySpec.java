@@ -306,6 +306,20 @@ public sealed interface ModalitySpec {
         }
     }
 
+    // One overload per type, so a message shows the value as the key's type prints it: an integer key's 0 as "0",
+    // not "0.0", and a float key's -0.1 as "-0.1", not its widening to double.
+    private static void positive(String key, int v) {
+        if (v <= 0) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+
+    private static void positive(String key, float v) {
+        if (!(v > 0)) {
+            throw new ConfigException(key, v + " must be > 0");
+        }
+    }
+
     private static void positive(String key, double v) {
         if (!(v > 0)) {
             throw new ConfigException(key, v + " must be > 0");

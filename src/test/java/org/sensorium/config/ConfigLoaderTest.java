@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -107,5 +109,81 @@ class ConfigLoaderTest {
         Files.writeString(f, r.yaml());
         Config back = ConfigLoader.loadResolved(f, List.of()).config();
         assertEquals(r.config(), back);
+    }
+
+    @Test
+    void yamlSyntaxErrorNamesFileLineAndColumn(@TempDir Path dir) throws Exception {
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  steps: 7\n  lr: 1e-3: 2\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals(exp + ":3:11: mapping values are not allowed here", e.getMessage());
+        Path open = dir.resolve("open.yaml");
+        Files.writeString(open, "model:\n  depth: 2\ndata:\n  modalities: [video,\n");
+        ConfigException o = assertThrows(ConfigException.class, () -> ConfigLoader.load(open, List.of()));
+        assertEquals(open + ":5:1: expected the node content, but found '<stream end>'", o.getMessage());
+    }
+
+    @Test
+    void duplicateKeysAreErrorsNamingFileLineAndKey(@TempDir Path dir) throws Exception {
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  steps: 7\n  steps: 9\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals("train.steps", e.key());
+        assertEquals(exp + ":3: duplicate key train.steps", e.getMessage());
+
+        Path sections = dir.resolve("sections.yaml");
+        Files.writeString(sections, "train:\n  steps: 7\nmodel:\n  depth: 2\ntrain:\n  lr: 0.1\n");
+        ConfigException s = assertThrows(ConfigException.class, () -> ConfigLoader.load(sections, List.of()));
+        assertEquals("train", s.key());
+        assertEquals(sections + ":5: duplicate key train", s.getMessage());
+
+        // The config.yaml of a run folder, read by --resume.
+        String yaml = ConfigLoader.load(null, List.of()).yaml();
+        Path saved = dir.resolve("config.yaml");
+        Files.writeString(saved, yaml + "run:\n  seed: 3\n");
+        ConfigException r = assertThrows(ConfigException.class, () -> ConfigLoader.loadResolved(saved, List.of()));
+        assertEquals("run", r.key());
+        assertEquals(saved + ":" + (yaml.lines().count() + 1) + ": duplicate key run", r.getMessage());
+
+        // A packaged file (defaults, modalities, presets).
+        ConfigException p = assertThrows(ConfigException.class, () -> ConfigLoader.readResource(
+                new ByteArrayInputStream("rate_hz: 50\npatch: 10\nrate_hz: 60\n".getBytes(StandardCharsets.UTF_8)),
+                "modalities/imu.yaml", "modalities.imu"));
+        assertEquals("modalities.imu.rate_hz", p.key());
+        assertEquals("modalities/imu.yaml:3: duplicate key modalities.imu.rate_hz", p.getMessage());
+    }
+
+    @Test
+    void eachLearningRateIsCheckedBeforeTheirRelation(@TempDir Path dir) throws Exception {
+        ConfigException set = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.lr=-1")));
+        assertEquals("train.lr", set.key(), set.getMessage());
+        assertEquals("train.lr: -1.0 must be > 0", set.getMessage());
+        Path exp = dir.resolve("exp.yaml");
+        Files.writeString(exp, "train:\n  lr: -1\n");
+        ConfigException file = assertThrows(ConfigException.class, () -> ConfigLoader.load(exp, List.of()));
+        assertEquals("train.lr", file.key(), file.getMessage());
+        ConfigException min = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.min_lr=-0.1")));
+        assertEquals("train.min_lr: -0.1 must be >= 0", min.getMessage());
+        ConfigException both = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("train.lr=0.01", "train.min_lr=0.1")));
+        assertEquals("train.min_lr", both.key());
+        assertEquals("train.min_lr: 0.1 must be <= train.lr 0.01", both.getMessage());
+    }
+
+    @Test
+    void integerKeysAreShownAsIntegers() {
+        String[][] cases = {
+            {"train.batch_size=0", "train.batch_size: 0 must be > 0"},
+            {"model.heads=-2", "model.heads: -2 must be > 0"},
+            {"eval.clips=0", "eval.clips: 0 must be > 0"},
+            {"modalities.audio.sample_rate=-16000", "modalities.audio.sample_rate: -16000 must be > 0"},
+            {"objectives.clustering.iterations=0", "objectives.clustering.iterations: 0 must be > 0"},
+            // a float key shows the value as written, not its widening to double (-0.10000000149011612)
+            {"objectives.two_view.temperature=-0.1", "objectives.two_view.temperature: -0.1 must be > 0"},
+        };
+        for (String[] c : cases) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(c[0])), c[0]);
+            assertEquals(c[1], e.getMessage());
+        }
     }
 }
