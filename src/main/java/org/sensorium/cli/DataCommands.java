@@ -93,7 +93,7 @@ final class DataCommands {
         private static void write(Path file, List<String> lines) throws java.io.IOException {
             Path parent = file.toAbsolutePath().getParent();
             Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, ".from-folder", ".tmp");
+            Path tmp = parent.resolve("." + file.getFileName() + ".tmp"); // mode from the umask (createTempFile: 0600)
             try {
                 Files.write(tmp, lines);
                 Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

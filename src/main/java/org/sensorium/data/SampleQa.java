@@ -46,7 +46,7 @@ final class SampleQa {
                     new SplittableRandom(Loader.mix(seed, s.index(), 2)))).append('\n');
         }
         Path file = outDir.resolve("qa.jsonl");
-        Path tmp = Files.createTempFile(outDir, ".qa", ".tmp");
+        Path tmp = outDir.resolve(".qa.jsonl.tmp"); // mode from the umask (createTempFile: 0600)
         Files.writeString(tmp, out, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return file;

@@ -74,7 +74,8 @@ public final class Report {
         }
         Path parent = html.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, ".report", ".html.tmp");
+        // a plain new file (mode from the umask, like every other run file; createTempFile would make it 0600)
+        Path tmp = parent.resolve("." + html.getFileName() + ".tmp");
         Files.writeString(tmp, page.html(), StandardCharsets.UTF_8);
         Files.move(tmp, html, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return new Written(html, page.figures(), page.notes());

@@ -503,7 +503,8 @@ public final class Pretrain {
         Map<String, Object> held = new LinkedHashMap<>();
         s.heldOut().forEach((k, v) -> held.put(k, Map.of("start", v.start(), "end", v.end())));
         json.put("held_out", held);
-        json.put("skipped_samples", skips.skipped());
+        json.put("skipped_samples", skips.reasons().size()); // distinct samples, as the console counts them
+        json.put("skip_events", skips.skipped());            // every skip: a bad sample is skipped again each epoch
         json.put("skipped", s.skipped());
         return json;
     }

@@ -189,4 +189,15 @@ class ReliabilityTest {
         workers.forEach(ProcessHandle::destroyForcibly);
         assertFalse(orphans, "a worker outlived its launcher by 20 s");
     }
+
+    @Test
+    void reportIsReadableLikeEveryRunFileAndSkipsCountSamples(@TempDir Path dir) throws Exception {
+        Object[] r = cli(tinyArgs(dir, "--set", "eval.report=true"));
+        assertEquals(0, r[0], (String) r[2]);
+        Path run = dir.resolve("runs/e2e");
+        assertEquals(Files.getPosixFilePermissions(run.resolve("summary.json")), Files.getPosixFilePermissions(run.resolve("report.html")));
+        java.util.Map<?, ?> summary = org.sensorium.config.Json.read(run.resolve("summary.json"));
+        assertTrue(summary.containsKey("skip_events"), summary.toString());
+        assertTrue(((Number) summary.get("skipped_samples")).intValue() <= ((Number) summary.get("skip_events")).intValue());
+    }
 }
