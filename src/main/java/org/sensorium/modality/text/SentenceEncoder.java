@@ -309,9 +309,4 @@ public final class SentenceEncoder {
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
     }
-
-    /** Entries in the JVM's cache, all towers together (for tests and the step-time log). */
-    static int cached() {
-        return CACHE.size();
-    }
 }

@@ -93,7 +93,11 @@ public final class TextAdapter implements ModalityAdapter {
         if (spec.bag() == 1) {
             return encode(text(entry, clip));
         }
-        List<String> texts = bag(entry, clip);
+        return rows(bag(entry, clip));
+    }
+
+    /** A bag of texts as one sample: (K, L) or (K, W), one row per text, rows past them invalid. */
+    private Item rows(List<String> texts) {
         int k = spec.bag(), l = (int) spec.inputShape()[1]; // L ids, or W with a pretrained tower
         float[] values = new float[k * l];
         boolean[] valid = new boolean[encoder == null ? k * l : k]; // rows past the bag's texts stay all-invalid
@@ -185,20 +189,7 @@ public final class TextAdapter implements ModalityAdapter {
      * {@link #encode} result, or with a bag, that as row 0 and the other rows invalid.
      */
     public Item sample(String text) {
-        Item one = encode(text);
-        if (spec.bag() == 1) {
-            return one;
-        }
-        int k = spec.bag(), row = one.values().length;
-        float[] values = new float[k * row];
-        System.arraycopy(one.values(), 0, values, 0, row);
-        boolean[] valid = new boolean[encoder == null ? k * row : k];
-        if (encoder == null) {
-            System.arraycopy(one.valid(), 0, valid, 0, row);
-        } else {
-            valid[0] = true;
-        }
-        return new Item(values, spec.inputShape(), valid);
+        return spec.bag() == 1 ? encode(text) : rows(List.of(text));
     }
 
     /** The tokens of one text as the tokenizer writes them ([CLS], word pieces, [SEP]), truncated to L, without padding. */
