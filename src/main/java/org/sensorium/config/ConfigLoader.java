@@ -102,6 +102,27 @@ public final class ConfigLoader {
         return new Resolved(tree, bind(tree, resolvedYaml.toString()));
     }
 
+    /** A run's saved config with --resume's sets, and the keys those sets changed ("key: old -> new"). */
+    public record Resumed(Resolved resolved, List<String> changed) {}
+
+    /**
+     * The config a run resumes with: its saved config.yaml plus sets. Model, modality and data keys cannot change
+     * (the weights and the data cursor belong to them); others (steps, learning rate, objectives) may.
+     *
+     * @throws ConfigException (--resume) listing every changed model, modality or data key
+     */
+    public static Resumed loadForResume(Path savedYaml, List<String> sets) {
+        Resolved resolved = loadResolved(savedYaml, sets);
+        List<String> changed = changed(loadResolved(savedYaml, List.of()), resolved);
+        List<String> refused = changed.stream()
+                .filter(c -> c.startsWith("model.") || c.startsWith("modalities.") || c.startsWith("data.")).toList();
+        if (!refused.isEmpty()) {
+            throw new ConfigException("--resume", "the model and its data cannot change when a run resumes; changed: "
+                    + String.join("; ", refused) + " (start a new run, e.g. from these weights, instead)");
+        }
+        return new Resumed(resolved, changed);
+    }
+
     /** The keys whose values differ between two resolved configs, as "key: old -> new", in key order. */
     public static List<String> changed(Resolved before, Resolved after) {
         java.util.TreeMap<String, String> a = new java.util.TreeMap<>(), b = new java.util.TreeMap<>();

@@ -130,13 +130,14 @@ public final class Inspector {
             String name = p.modality().key();
             if (p.failure() != null) {
                 sb.append(String.format("%-9s FAILED: %s%n", name, p.failure()));
-            } else if (p.modality() == Modality.TEXT && p.item().valid() == null) { // a pretrained tower's sentence vector
-                sb.append(row(name, shape(p.item().shape()), Stats.of(p.item().values(), 0, 1)));
-                sb.append("  text:   \"").append(p.text()).append("\"\n");
-                sb.append("  tokens: ").append(String.join(" ", p.tokens())).append('\n');
             } else if (p.modality() == Modality.TEXT) {
-                long valid = countValid(p.item());
-                sb.append(String.format("%-9s %-16s %d of %d tokens valid%n", name, shape(p.item().shape()), valid, p.item().values().length));
+                if (specs.text().isPretrained()) { // the frozen tower's vector (or token states): statistics, like a signal
+                    sb.append(row(name, shape(p.item().shape()), Stats.of(p.item().values(), 0, 1)));
+                } else {
+                    long valid = countValid(p.item());
+                    sb.append(String.format("%-9s %-16s %d of %d tokens valid%n", name, shape(p.item().shape()), valid,
+                            p.item().values().length));
+                }
                 sb.append("  text:   \"").append(p.text()).append("\"\n");
                 sb.append("  tokens: ").append(String.join(" ", p.tokens())).append('\n');
             } else {

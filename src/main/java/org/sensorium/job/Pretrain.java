@@ -165,23 +165,12 @@ public final class Pretrain {
         if (!Files.isRegularFile(yaml)) {
             throw new ConfigException("--resume", runOrCheckpoint + " has no config.yaml: neither a run folder nor a checkpoint folder");
         }
-        ConfigLoader.Resolved saved = ConfigLoader.loadResolved(yaml, List.of());
-        ConfigLoader.Resolved resolved = ConfigLoader.loadResolved(yaml, sets);
-        List<String> changed = ConfigLoader.changed(saved, resolved);
-        List<String> refused = changed.stream().filter(Pretrain::fixedAtResume).toList();
-        if (!refused.isEmpty()) {
-            throw new ConfigException("--resume", "the model and its data cannot change when a run resumes; changed: "
-                    + String.join("; ", refused) + " (start a new run, e.g. from these weights, instead)");
-        }
-        changed.forEach(c -> LOG.warn("--resume with a changed key: {}", c));
+        ConfigLoader.Resumed r = ConfigLoader.loadForResume(yaml, sets);
+        r.changed().forEach(c -> LOG.warn("--resume with a changed key: {}", c));
+        ConfigLoader.Resolved resolved = r.resolved();
         try (RunLock lock = group.rank() == 0 ? RunLock.acquire(runDir) : null) {
             return new Pretrain(resolved, runDir, true, from, group, device).execute();
         }
-    }
-
-    /** Keys that make a resumed run another run: the model (sizes, pooling), the modality specs, the data. */
-    private static boolean fixedAtResume(String change) {
-        return change.startsWith("model.") || change.startsWith("modalities.") || change.startsWith("data.");
     }
 
     private Summary execute() throws IOException, InterruptedException {
@@ -274,30 +263,9 @@ public final class Pretrain {
         if (!resume) {
             return new Start(0, new Loader.Cursor(0, 0));
         }
-        List<Path> candidates = from != null ? List.of(from) : Checkpoint.newestFirst(runDir);
-        if (candidates.isEmpty()) {
-            throw new ConfigException("--resume", runDir + " has no complete checkpoint");
-        }
-        Path ckpt = null;
-        Checkpoint.State s = null;
-        List<String> unreadable = new ArrayList<>();
-        for (Path c : candidates) { // the newest that reads; an older one only when a newer one is damaged
-            try {
-                s = Checkpoint.load(c, model.params(), opt, objectives);
-                ckpt = c;
-                break;
-            } catch (Checkpoint.UnreadableException e) {
-                unreadable.add(e.getMessage());
-                LOG.warn("checkpoint unreadable, {}: {}", candidates.size() > unreadable.size() ? "trying the one before it" : "no older one",
-                        e.getMessage());
-            }
-        }
-        if (ckpt == null) {
-            throw new ConfigException("--resume", "no readable checkpoint: " + String.join("; ", unreadable));
-        }
-        if (!unreadable.isEmpty()) {
-            LOG.warn("resuming from {} instead of the newer, damaged checkpoint(s)", ckpt);
-        }
+        Checkpoint.Loaded loaded = Checkpoint.loadReadable(runDir, from, model.params(), opt, objectives);
+        Path ckpt = loaded.dir();
+        Checkpoint.State s = loaded.state();
         if (!s.manifestSha256().equals(split.sha256())) {
             throw new ManifestException(split.manifest() + ": changed since " + ckpt + " was written (sha256 differs)");
         }

@@ -201,6 +201,38 @@ public final class Checkpoint {
         }
     }
 
+    /** A checkpoint that loaded, and what its state.json says. */
+    public record Loaded(Path dir, State state) {}
+
+    /**
+     * Loads the given checkpoint, or (chosen null) the newest of the run that reads: a damaged one is named (folder
+     * and file) and the one before it is tried.
+     *
+     * @throws ConfigException (--resume) when there is no checkpoint, or none reads, naming each failure
+     */
+    public static Loaded loadReadable(Path runDir, Path chosen, Params params, AdamW optimizer, List<Objective.Weighted> objectives)
+            throws IOException {
+        List<Path> candidates = chosen != null ? List.of(chosen) : newestFirst(runDir);
+        if (candidates.isEmpty()) {
+            throw new ConfigException("--resume", runDir + " has no complete checkpoint");
+        }
+        List<String> unreadable = new java.util.ArrayList<>();
+        for (Path c : candidates) {
+            try {
+                State s = load(c, params, optimizer, objectives);
+                if (!unreadable.isEmpty()) {
+                    LOG.warn("resuming from {} instead of the newer, damaged checkpoint(s)", c);
+                }
+                return new Loaded(c, s);
+            } catch (UnreadableException e) {
+                unreadable.add(e.getMessage());
+                LOG.warn("checkpoint unreadable, {}: {}", candidates.size() > unreadable.size() ? "trying the one before it" : "no older one",
+                        e.getMessage());
+            }
+        }
+        throw new ConfigException("--resume", "no readable checkpoint: " + String.join("; ", unreadable));
+    }
+
     public static State readState(Path dir) throws IOException {
         Map<String, Object> s = Json.read(dir.resolve("state.json"));
         return new State(((Number) s.get("step")).intValue(),

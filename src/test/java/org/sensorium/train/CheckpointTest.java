@@ -33,12 +33,22 @@ class CheckpointTest {
         }
     };
 
+    /** One 2 x 2 weight. */
+    private static Params params(NDManager m) {
+        Params p = new Params(m, 1);
+        p.normal("w", 0.02f, 2, 2);
+        return p;
+    }
+
+    private static AdamW adamW(Params p) {
+        return new AdamW(p, 0.9f, 0.98f, 1e-6f, 0.05f);
+    }
+
     @Test
     void aFailedWriteNamesWhatWasBeingWrittenAndLeavesNoPartialFolder(@TempDir Path run) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            Params p = new Params(m, 1);
-            p.normal("w", 0.02f, 2, 2);
-            AdamW opt = new AdamW(p, 0.9f, 0.98f, 1e-6f, 0.05f);
+            Params p = params(m);
+            AdamW opt = adamW(p);
             Checkpoint.State state = new Checkpoint.State(3, new Loader.Cursor(0, 3), 1, "abc");
             Path ok = Checkpoint.save(run, state, p, opt, List.of(), "x: 1\n", 2);
             assertTrue(Checkpoint.isCheckpoint(ok));
@@ -55,9 +65,8 @@ class CheckpointTest {
     @Test
     void aTruncatedFileIsNamedWithItsCheckpoint(@TempDir Path run) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            Params p = new Params(m, 1);
-            p.normal("w", 0.02f, 2, 2);
-            AdamW opt = new AdamW(p, 0.9f, 0.98f, 1e-6f, 0.05f);
+            Params p = params(m);
+            AdamW opt = adamW(p);
             Path c = Checkpoint.save(run, new Checkpoint.State(2, new Loader.Cursor(0, 2), 1, "abc"), p, opt, List.of(), "x: 1\n", 2);
             byte[] all = Files.readAllBytes(c.resolve("model.ndlist"));
             Files.write(c.resolve("model.ndlist"), java.util.Arrays.copyOf(all, all.length / 2));
