@@ -321,6 +321,7 @@ public final class Pretrain {
                 }
                 boolean last = step + 1 == t.steps();
                 if (lead && (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0))) {
+                    metrics.sync();
                     Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha,
                             group.worldSize()), model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
                 }
