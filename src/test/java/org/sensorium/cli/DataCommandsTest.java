@@ -210,6 +210,27 @@ class DataCommandsTest {
                 + " can name it"), out);
     }
 
+    /** Names read from files reach the console bounded: a CSV's 100 kB column name, a manifest's 100 kB id. */
+    @Test
+    void hugeNamesFromFilesAreCutAndControlCharactersReplaced(@TempDir Path dir) throws Exception {
+        Path media = Files.createDirectories(dir.resolve("media"));
+        Files.writeString(media.resolve("wide.csv"), "t,ax,n\u001b[2J" + "n".repeat(100_000) + "\n0,1,2\n1,2,3\n");
+        Object[] r = MainTest.cli(List.of("data", "from-folder", media.toString(), "--out", dir.resolve("f.jsonl").toString()));
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.length() < 2000 && out.contains("imu files, channels         1  ax,n?[2Jnnn"),
+                () -> out.substring(0, Math.min(out.length(), 2000)));
+
+        String id = "a\\u001b[2J" + "a".repeat(100_000); // a JSON escape: the ESC character in the id
+        String line = "{\"id\": \"" + id + "\", \"split\": \"test\", \"captions\": [\"x\"]}\n";
+        Path manifest = Files.writeString(dir.resolve("m.jsonl"), line + line);
+        Object[] v = MainTest.cli(List.of("data", "validate", manifest.toString()));
+        assertEquals(2, v[0]);
+        String err = ((String) v[2]).strip();
+        assertTrue(err.length() < 300 && err.startsWith("error: m.jsonl:2: key 'id': duplicate id 'a?[2Jaaa")
+                && err.chars().noneMatch(Character::isISOControl), () -> err.length() + " characters: " + err.substring(0, Math.min(err.length(), 300)));
+    }
+
     /** scratch.jsonl's split: per category round(0.6 n) drawn with seed 1 to train (Animal 16 -> 10, Percussion 6 -> 4). */
     @Test
     void fromFolderStratifiedSplitIsTheCommittedScratchSplit(@TempDir Path dir) throws Exception {
