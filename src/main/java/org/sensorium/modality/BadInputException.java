@@ -5,15 +5,16 @@ import java.util.List;
 /**
  * A recording that cannot be used (truncated, empty, unknown codec, missing track, NaN, ...). The
  * loader skips the sample, counts it and reports the message once; with --strict it stops the run.
- * The message is one line naming the manifest line, the file and the reason.
+ * The message is one line naming the manifest line, the file and the reason: whatever a caller puts in it (a file
+ * name may hold a newline or a terminal escape), its control and line-separator characters become '?'.
  */
 public class BadInputException extends Exception {
     public BadInputException(String message) {
-        super(message);
+        super(excerpt(message, Integer.MAX_VALUE));
     }
 
     public BadInputException(String message, Throwable cause) {
-        super(message, cause);
+        super(excerpt(message, Integer.MAX_VALUE), cause);
     }
 
     /**
