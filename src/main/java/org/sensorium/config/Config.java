@@ -71,8 +71,12 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (!pool.equals("mean") && !pool.equals("cls")) {
                 throw new ConfigException("model.pool", "'" + pool + "' must be mean or cls");
             }
+            if (!(logitScaleMax > 0)) {
+                throw new ConfigException("model.logit_scale_max", logitScaleMax + " must be > 0");
+            }
             if (!(logitScaleInit > 0) || logitScaleInit > logitScaleMax) {
-                throw new ConfigException("model.logit_scale_init", logitScaleInit + " must be in (0, logit_scale_max]");
+                throw new ConfigException("model.logit_scale_init", logitScaleInit + " must be in (0, model.logit_scale_max "
+                        + logitScaleMax + "]");
             }
         }
     }
