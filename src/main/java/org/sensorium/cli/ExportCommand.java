@@ -1,6 +1,8 @@
 package org.sensorium.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.sensorium.job.Export;
 import picocli.CommandLine;
@@ -34,7 +36,10 @@ final class ExportCommand implements Callable<Integer> {
         Export.Result r = Export.run(new Export.Options(checkpoint, out, force, samples, overrides.allSets()));
         System.out.printf("exported %s (step %d): %d tensors, %,d parameters%n", r.checkpoint(), r.step(), r.tensors(), r.parameters());
         if (!r.samples().isEmpty()) {
-            System.out.println("samples: " + r.samples() + (r.skipped().isEmpty() ? "" : ", skipped: " + r.skipped()));
+            List<String> rows = new ArrayList<>();
+            r.samples().forEach((m, n) -> rows.add(n + " " + m.key()));
+            System.out.println("samples.safetensors: " + String.join(", ", rows) + " samples"
+                    + (r.skipped().isEmpty() ? "" : "; skipped: " + r.skipped()));
         }
         System.out.println("wrote " + r.dir() + ": " + String.join(", ", r.files()));
         return 0;
