@@ -61,8 +61,14 @@ public final class Export {
      */
     public static Result run(Options o) throws IOException, InterruptedException {
         checkOut(o.out(), o.force());
+        if (o.samples() != null && !Files.isRegularFile(o.samples())) {
+            throw new ConfigException("--samples", o.samples() + ": no such file");
+        }
         Path ckpt = Checkpoint.resolve(o.checkpoint(), "--checkpoint");
         Checkpoint.State state = read(ckpt.resolve("state.json"), () -> Checkpoint.readState(ckpt));
+        if (!Files.isRegularFile(ckpt.resolve("config.yaml"))) {
+            throw new ConfigException("--checkpoint", ckpt.resolve("config.yaml").toString(), "no such file (damaged checkpoint)");
+        }
         ConfigLoader.Resolved resolved = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), o.sets());
         Config cfg = resolved.config();
         Path tmp = o.out().toAbsolutePath().resolveSibling("." + o.out().getFileName() + ".export-tmp");
@@ -93,9 +99,6 @@ public final class Export {
             Files.writeString(tmp.resolve("sensorium-config.yaml"), resolved.yaml());
             ExportSamples.Written samples = null;
             if (o.samples() != null) {
-                if (!Files.isRegularFile(o.samples())) {
-                    throw new ConfigException("--samples", o.samples() + ": no such file");
-                }
                 samples = ExportSamples.write(tmp.resolve("samples.safetensors"), o.samples(), cfg, model, root);
                 files.add("samples.safetensors");
             }
@@ -174,7 +177,9 @@ public final class Export {
             if (e instanceof ConfigException c) {
                 throw c;
             }
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+            String why = e instanceof NullPointerException || e instanceof ClassCastException
+                    ? "a field is missing or of the wrong type"
+                    : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
             throw new ConfigException("--checkpoint", file.toString(), "cannot read (damaged checkpoint?): " + why.replace(file + ": ", ""));
         }
     }
