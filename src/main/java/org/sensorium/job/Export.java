@@ -70,49 +70,66 @@ public final class Export {
             throw new ConfigException("--checkpoint", ckpt.resolve("config.yaml").toString(), "no such file (damaged checkpoint)");
         }
         ConfigLoader.Resolved resolved = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), o.sets());
-        Config cfg = resolved.config();
         Path tmp = o.out().toAbsolutePath().resolveSibling("." + o.out().getFileName() + ".export-tmp");
-        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(cfg, root)) {
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(resolved.config(), root)) {
             read(ckpt.resolve("model.ndlist"), () -> model.params().load(ckpt.resolve("model.ndlist")));
             Checkpoint.deleteTree(tmp);
             Files.createDirectories(tmp);
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
-            TorchNames.of(model.params()).forEach((name, torch) -> tensors.put(torch, model.params().all().get(name)));
-            Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt", "config", "config.json"));
-            List<String> files = new ArrayList<>(List.of("model.safetensors", "config.json", "sensorium-config.yaml"));
-            ExportConfig.File tokenizer = null, towerModel = null;
-            if (cfg.activeModalities().contains(Modality.TEXT)) {
-                ModalitySpec.Text t = cfg.modalities().text();
-                if (t.isPretrained()) {
-                    tokenizer = described("modalities.text.pretrained.tokenizer", t.pretrained().tokenizer());
-                    towerModel = described("modalities.text.pretrained.model", t.pretrained().model());
-                } else {
-                    tokenizer = copied("modalities.text.tokenizer", t.tokenizer(), tmp.resolve("tokenizer.json"));
-                    files.add("tokenizer.json");
-                }
-            }
-            String runName = TrainedRun.runDir(ckpt).getFileName().toString();
-            ExportConfig.Origin origin = new ExportConfig.Origin(runName, ckpt.getFileName().toString(), state.step(), cfg.run().seed());
-            double scale = Math.min(Math.exp(model.params().all().get("logit_scale").getFloat()), cfg.model().logitScaleMax());
-            ExportConfig exported = ExportConfig.of(cfg, resolved.tree(), model, origin, scale, tokenizer, towerModel);
-            ExportConfig.JSON.writeValue(tmp.resolve("config.json").toFile(), exported);
-            Files.writeString(tmp.resolve("sensorium-config.yaml"), resolved.yaml());
-            ExportSamples.Written samples = null;
-            if (o.samples() != null) {
-                samples = ExportSamples.write(tmp.resolve("samples.safetensors"), o.samples(), cfg, model, root);
-                files.add("samples.safetensors");
-            }
-            files.add("README.md");
-            long parameters = tensors.values().stream().mapToLong(a -> a.getShape().size()).sum();
-            Files.writeString(tmp.resolve("README.md"), ExportCard.render(new ExportCard.Facts(cfg, exported, state, ckpt,
-                    tensors.size(), parameters, files, samples)));
-            verify(tmp.resolve("model.safetensors"), tensors, root);
+            Result r = write(tmp, ckpt, state, resolved, model, o.samples(), root);
             replace(tmp, o.out());
-            return new Result(o.out(), ckpt, state.step(), tensors.size(), parameters, files,
-                    samples == null ? Map.of() : samples.rows(), samples == null ? Map.of() : samples.skipped());
+            return new Result(o.out(), r.checkpoint(), r.step(), r.tensors(), r.parameters(), r.files(), r.samples(), r.skipped());
         } finally {
             Checkpoint.deleteTree(tmp);
         }
+    }
+
+    /** Writes every file of the export into dir, the weights read back and compared last. */
+    private static Result write(Path dir, Path ckpt, Checkpoint.State state, ConfigLoader.Resolved resolved, SensoriumModel model,
+            Path samplesManifest, NDManager root) throws IOException, InterruptedException {
+        Config cfg = resolved.config();
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        TorchNames.of(model.params()).forEach((name, torch) -> tensors.put(torch, model.params().all().get(name)));
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt", "config", "config.json"));
+        List<String> files = new ArrayList<>(List.of("model.safetensors", "config.json", "sensorium-config.yaml"));
+        TextFiles text = textFiles(cfg, dir, files);
+        String runName = TrainedRun.runDir(ckpt).getFileName().toString();
+        ExportConfig.Origin origin = new ExportConfig.Origin(runName, ckpt.getFileName().toString(), state.step(), cfg.run().seed());
+        double scale = Math.min(Math.exp(model.params().all().get("logit_scale").getFloat()), cfg.model().logitScaleMax());
+        ExportConfig exported = ExportConfig.of(cfg, resolved.tree(), model, origin, scale, text.tokenizer(), text.model());
+        ExportConfig.JSON.writeValue(dir.resolve("config.json").toFile(), exported);
+        Files.writeString(dir.resolve("sensorium-config.yaml"), resolved.yaml());
+        ExportSamples.Written samples = null;
+        if (samplesManifest != null) {
+            samples = ExportSamples.write(dir.resolve("samples.safetensors"), samplesManifest, cfg, model, root);
+            files.add("samples.safetensors");
+        }
+        files.add("README.md");
+        long parameters = tensors.values().stream().mapToLong(a -> a.getShape().size()).sum();
+        Files.writeString(dir.resolve("README.md"), ExportCard.render(new ExportCard.Facts(cfg, exported, state, ckpt,
+                tensors.size(), parameters, files, samples)));
+        verify(dir.resolve("model.safetensors"), tensors, root);
+        return new Result(dir, ckpt, state.step(), tensors.size(), parameters, files,
+                samples == null ? Map.of() : samples.rows(), samples == null ? Map.of() : samples.skipped());
+    }
+
+    /** The text tower's tokenizer and, for a pretrained tower, its ONNX model; null where there is none. */
+    private record TextFiles(ExportConfig.File tokenizer, ExportConfig.File model) {}
+
+    /**
+     * The scratch tower's tokenizer is copied into dir (and added to files); a pretrained tower's tokenizer and ONNX
+     * model are named with their sha256, not copied.
+     */
+    private static TextFiles textFiles(Config cfg, Path dir, List<String> files) throws IOException {
+        if (!cfg.activeModalities().contains(Modality.TEXT)) {
+            return new TextFiles(null, null);
+        }
+        ModalitySpec.Text t = cfg.modalities().text();
+        if (t.isPretrained()) {
+            return new TextFiles(described("modalities.text.pretrained.tokenizer", t.pretrained().tokenizer()),
+                    described("modalities.text.pretrained.model", t.pretrained().model()));
+        }
+        files.add("tokenizer.json");
+        return new TextFiles(copied("modalities.text.tokenizer", t.tokenizer(), dir.resolve("tokenizer.json")), null);
     }
 
     /** The export folder may not exist, be empty, or (with force) hold an earlier export; nothing else is replaced. */
