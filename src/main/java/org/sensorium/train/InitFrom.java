@@ -3,6 +3,7 @@ package org.sensorium.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -18,6 +19,8 @@ import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
 import org.sensorium.config.Json;
 import org.sensorium.model.Params;
+import org.sensorium.model.Safetensors;
+import org.sensorium.model.TorchNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * tensor of the source whose name and shape match a parameter of the new model is copied; the rest is listed with
  * the reason. model.init_parts limits it to parts of the model; a tensor of a part that was asked for but does not
  * fit (another shape, or absent from the source) is a one-line error naming the tensor and both shapes.
+ *
+ * <p>Sources: a run folder (its newest checkpoint), a checkpoint folder, a model.ndlist, an export folder of
+ * {@code sensorium export} or its model.safetensors (PyTorch module paths mapped back through {@link TorchNames}).
  *
  * <p>Parts: a modality key (video, audio, text, imu, motion: its stem, positions, modality embedding, CLS token,
  * head and text pooling), {@code trunk} (the shared blocks and final norm), {@code logit_scale}, {@code objectives}
@@ -99,15 +105,8 @@ public final class InitFrom {
         Map<String, NDArray> own = params.all();
         List<String> loaded = new ArrayList<>();
         Map<String, String> skipped = new LinkedHashMap<>();
-        try (NDManager tmp = NDManager.newBaseManager(); InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-            NDList saved;
-            try {
-                saved = NDList.decode(tmp, in);
-            } catch (RuntimeException e) {
-                throw new ConfigException("model.init_from", file + ": not a readable weights file (" + e.getMessage() + ")");
-            }
-            Map<String, NDArray> byName = new LinkedHashMap<>();
-            saved.forEach(a -> byName.put(a.getName(), a));
+        try (NDManager tmp = NDManager.newBaseManager()) {
+            Map<String, NDArray> byName = read(file, params, tmp);
             JniUtils.setGradMode(false); // in-place copies into parameters (see AdamW.step)
             for (Map.Entry<String, NDArray> e : own.entrySet()) {
                 String name = e.getKey();
@@ -129,10 +128,14 @@ public final class InitFrom {
                     throw new ConfigException("model.init_from", file + ": has no tensor " + name + " (part " + partOf(name)
                             + " was asked for)");
                 }
+                if (why == null && !s.getDataType().isFloating()) {
+                    throw new ConfigException("model.init_from", file + ": tensor " + name + " is " + s.getDataType()
+                            + ", not floating point");
+                }
                 if (why != null) {
                     skipped.put(name, why);
                 } else {
-                    e.getValue().set(s.toFloatArray());
+                    e.getValue().set(s.toType(DataType.FLOAT32, false).toFloatArray()); // an fp16 / bf16 / fp64 export too
                     loaded.add(name);
                 }
             }
@@ -149,8 +152,48 @@ public final class InitFrom {
         return new Report(file, loaded, skipped);
     }
 
-    /** The weights file of a run folder (newest checkpoint), a checkpoint folder, or the file itself. */
+    /**
+     * The weights file: the file itself (model.ndlist or .safetensors), an export folder's model.safetensors (next to
+     * its config.json), or a run's (newest) or a checkpoint folder's model.ndlist.
+     */
     static Path modelFile(Path source) throws IOException {
-        return Files.isRegularFile(source) ? source : Checkpoint.resolve(source, "model.init_from").resolve("model.ndlist");
+        if (Files.isRegularFile(source)) {
+            return source;
+        }
+        if (Files.isRegularFile(source.resolve("model.safetensors"))) {
+            if (!Files.isRegularFile(source.resolve("config.json"))) {
+                throw new ConfigException("model.init_from", source + ": has model.safetensors but no config.json (not an export)");
+            }
+            return source.resolve("model.safetensors");
+        }
+        return Checkpoint.resolve(source, "model.init_from").resolve("model.ndlist");
+    }
+
+    /**
+     * The source's tensors under Sensorium's names: a Sensorium weights file as it is; a safetensors file (an export)
+     * with its PyTorch module paths mapped back through {@link TorchNames} for this model's parameters (a tensor
+     * whose path names no parameter of this model keeps its path, and is listed as not in this model).
+     */
+    private static Map<String, NDArray> read(Path file, Params params, NDManager manager) throws IOException {
+        Map<String, NDArray> byName = new LinkedHashMap<>();
+        if (file.getFileName().toString().endsWith(".safetensors")) {
+            Map<String, String> ours = new LinkedHashMap<>();
+            TorchNames.of(params).forEach((sensorium, torch) -> ours.put(torch, sensorium));
+            Map<String, NDArray> tensors;
+            try {
+                tensors = Safetensors.read(file, manager);
+            } catch (IOException e) {
+                throw new ConfigException("model.init_from", e.getMessage());
+            }
+            tensors.forEach((torch, a) -> byName.put(ours.getOrDefault(torch, torch), a));
+            return byName;
+        }
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            NDList saved = NDList.decode(manager, in);
+            saved.forEach(a -> byName.put(a.getName(), a));
+        } catch (RuntimeException e) {
+            throw new ConfigException("model.init_from", file + ": not a readable weights file (" + e.getMessage() + ")");
+        }
+        return byName;
     }
 }

@@ -25,10 +25,22 @@ class InitFromCommandTest {
         Map<String, Object> original = Json.read(source.resolve("summary.json")), copy = Json.read(dir.resolve("runs/copy/summary.json"));
         assertFalse(((Map<?, ?>) original.get("retrieval")).isEmpty());
         assertEquals(original.get("retrieval"), copy.get("retrieval"));   // every direction and measure, to the last digit
-        assertEquals(original.get("clustering"), copy.get("clustering"));
+        assertEquals(original.get("held_out_clusters"), copy.get("held_out_clusters"));
         Map<String, Object> init = Json.read(dir.resolve("runs/copy/init_from.json"));
         assertEquals(((List<?>) init.get("loaded")).size() > 0, true);
         assertEquals(Map.of(), init.get("skipped"));
+
+        // the same through an export (safetensors under PyTorch names): the table to the last digit again
+        Object[] ex = MainTest.cli(List.of("export", "--checkpoint", source.toString(), "--out", dir.resolve("export").toString()));
+        assertEquals(0, ex[0], (String) ex[2]);
+        Object[] c = MainTest.cli(MainTest.tinyArgs(dir, "--set", "run.name=from-export", "--set", "train.steps=0",
+                "--set", "model.init_from=" + dir.resolve("export")));
+        assertEquals(0, c[0], (String) c[2]);
+        Map<String, Object> fromExport = Json.read(dir.resolve("runs/from-export/summary.json"));
+        assertEquals(original.get("retrieval"), fromExport.get("retrieval"));
+        assertEquals(original.get("held_out_clusters"), fromExport.get("held_out_clusters"));
+        Map<String, Object> exInit = Json.read(dir.resolve("runs/from-export/init_from.json"));
+        assertEquals(init.get("loaded"), exInit.get("loaded"));   // every encoder tensor, under Sensorium's names
 
         // a bigger trunk: its first block comes from the source, the second starts fresh; a wider one cannot load the trunk
         Object[] deeper = MainTest.cli(MainTest.tinyArgs(dir, "--set", "run.name=deeper", "--set", "model.depth=2",

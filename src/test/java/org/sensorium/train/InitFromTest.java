@@ -92,4 +92,33 @@ class InitFromTest {
                     + " (2 skipped)", nothing.getMessage());
         }
     }
+
+    @Test
+    void anExportsSafetensorsLoadsUnderSensoriumsNamesAndAnIntegerTensorIsRefused(@TempDir Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Params target = new Params(m, 2)) {
+            target.constant("trunk.0.norm1.gain", 0f, 2);
+            target.constant("head.video.weight", 0f, 1, 2);
+            Path export = Files.createDirectories(dir.resolve("export"));
+            Files.writeString(export.resolve("config.json"), "{}");
+            org.sensorium.model.Safetensors.write(export.resolve("model.safetensors"), new java.util.LinkedHashMap<>(Map.of(
+                    "trunk.blocks.0.norm1.weight", m.create(new double[] {1.5, 2.5}),      // F64: converted
+                    "heads.video.weight", m.create(new float[] {3f, 4f}, new ai.djl.ndarray.types.Shape(1, 2)),
+                    "trunk.blocks.1.norm1.weight", m.create(new float[] {9f, 9f}))));
+            InitFrom.Report r = InitFrom.apply(target, export, List.of());
+            assertEquals(List.of("trunk.0.norm1.gain", "head.video.weight"), r.loaded());
+            assertEquals(Map.of("trunk.blocks.1.norm1.weight", "not in this model"), r.skipped());
+            assertArrayEquals(new float[] {1.5f, 2.5f}, target.all().get("trunk.0.norm1.gain").toFloatArray());
+            assertArrayEquals(new float[] {3f, 4f}, target.all().get("head.video.weight").toFloatArray());
+
+            org.sensorium.model.Safetensors.write(export.resolve("model.safetensors"),
+                    Map.of("trunk.blocks.0.norm1.weight", m.create(new long[] {1, 2})));
+            ConfigException e = assertThrows(ConfigException.class, () -> InitFrom.apply(target, export, List.of()));
+            assertEquals("model.init_from: " + export.resolve("model.safetensors") + ": tensor trunk.0.norm1.gain is int64,"
+                    + " not floating point", e.getMessage());
+            Files.delete(export.resolve("config.json"));
+            ConfigException noConfig = assertThrows(ConfigException.class, () -> InitFrom.apply(target, export, List.of()));
+            assertEquals("model.init_from: " + export + ": has model.safetensors but no config.json (not an export)",
+                    noConfig.getMessage());
+        }
+    }
 }
