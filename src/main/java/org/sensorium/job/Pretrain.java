@@ -372,10 +372,14 @@ public final class Pretrain {
     private void retrieval(SensoriumModel model, NDManager root, HeldOutSamples held, List<ManifestEntry> valSet,
             Map<String, Retrieval.Result> retrieval, Map<String, ClusterMetrics.Score> clusters) throws InterruptedException {
         List<Retrieval.Embeddings> views = new ArrayList<>();
+        long t0 = System.nanoTime();
         for (int k = 0; k < cfg.eval().clips(); k++) {
             views.add(Retrieval.embed(model, held.evalClips(k, cfg.eval().clips()), held.shapes(), cfg.eval().batchSize(), root));
         }
         Retrieval.Embeddings emb = Retrieval.average(views);
+        double s = (System.nanoTime() - t0) / 1e9; // decoding included, as `embed` measures itself
+        LOG.info("held-out samples decoded and embedded: {} in {} s, {} samples/s", emb.ids().size(), String.format("%.2f", s),
+                String.format("%.1f", emb.ids().size() / s));
         for (Config.Pair p : cfg.eval().pairs()) {
             if (held.shapes().containsKey(p.a()) && held.shapes().containsKey(p.b())) {
                 Retrieval.pair(emb, p).forEach(r -> retrieval.put(r.direction(), r));
@@ -431,12 +435,16 @@ public final class Pretrain {
     }
 
     private ProgressBar progressBar(int startStep) {
-        if (!lead || !cfg.train().progress() || System.console() == null) {
+        return lead && cfg.train().progress() ? progressBar("pretrain", cfg.train().steps(), startStep, " steps") : null;
+    }
+
+    /** The console's progress bar of a long job (ASCII, redrawn twice a second); null without a console (a log file, a pipe). */
+    static ProgressBar progressBar(String task, long max, long start, String unit) {
+        if (System.console() == null) {
             return null;
         }
-        return new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(cfg.train().steps())
-                .startsFrom(startStep, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUnit(" steps", 1)
-                .setUpdateIntervalMillis(500).build();
+        return new ProgressBarBuilder().setTaskName(task).setInitialMax(max).startsFrom(start, Duration.ZERO)
+                .setStyle(ProgressBarStyle.ASCII).setUnit(unit, 1).setUpdateIntervalMillis(500).build();
     }
 
     private void report(ProgressBar bar, int step, Trainer.StepResult r, double seconds, float lr) {
