@@ -154,7 +154,7 @@ public final class Embed {
                     TrainedRun.Loaded loaded = run.load(root, false, false); // objective parameters are not needed
                     EmbeddingFile file = EmbeddingFile.open(out);
                     ProgressBar bar = inputs > cfg.eval().batchSize() ? Pretrain.progressBar("embed", inputs, 0, " inputs") : null) {
-                Pass pass = new Pass(cfg, loaded.model(), root, adapters, skips, file, bar);
+                Pass pass = new Pass(cfg, loaded.model(), root, adapters, skips, file, bar, inputs);
                 long t0 = System.nanoTime();
                 pass.progress(inputs - entries.size() - o.texts().size()); // files skipped already, samples without a modality asked for
                 pass.recordings(entries, clips);
@@ -203,11 +203,14 @@ public final class Embed {
         private final EmbeddingFile file;
         private final ProgressBar bar;
         private final int batch;
+        private final int total;
+        private int done;
+        private long logged = System.nanoTime();
         final Map<Modality, Integer> rows = new EnumMap<>(Modality.class);
         int embedded;
 
         Pass(Config cfg, SensoriumModel model, NDManager root, Map<Modality, ModalityAdapter> adapters, SkipLog skips,
-                EmbeddingFile file, ProgressBar bar) {
+                EmbeddingFile file, ProgressBar bar, int total) {
             this.cfg = cfg;
             this.model = model;
             this.root = root;
@@ -216,6 +219,7 @@ public final class Embed {
             this.file = file;
             this.bar = bar;
             this.batch = cfg.eval().batchSize();
+            this.total = total;
         }
 
         /** Literal texts, batch by batch; each text is its own id. */
@@ -301,9 +305,14 @@ public final class Embed {
             rows.merge(m, 1, Integer::sum);
         }
 
+        /** Advances the bar; without a console, a log line at most every 10 s. */
         void progress(int inputs) {
+            done += inputs;
             if (bar != null) {
                 bar.stepBy(inputs);
+            } else if (System.nanoTime() - logged > 10e9) {
+                LOG.info("{} / {} inputs", done, total);
+                logged = System.nanoTime();
             }
         }
     }

@@ -24,13 +24,18 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.config.Json;
 import org.sensorium.config.Modality;
+import org.sensorium.data.Batch;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
+import org.sensorium.data.SampleSetGenerator;
 import org.sensorium.eval.Retrieval;
+import org.sensorium.eval.TemporalSegmentation;
 import org.sensorium.modality.Adapters;
+import org.sensorium.modality.Clip;
 import org.sensorium.modality.ModalityAdapter;
 import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.Spans;
 import org.sensorium.modality.text.TextAdapter;
 
 /**
@@ -147,15 +152,58 @@ class EmbedTest {
         for (String l : Files.readAllLines(out)) {
             Map<?, ?> line = Json.MAPPER.readValue(l, Map.class);
             assertEquals("text", line.get("modality"));
-            List<?> e = (List<?>) line.get("embedding");
-            float[] v = new float[e.size()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = ((Number) e.get(i)).floatValue();
-            }
-            byId.put((String) line.get("id"), v);
+            byId.put((String) line.get("id"), toFloats((List<?>) line.get("embedding")));
         }
         // the frozen tower's sentence vector is the same; only the batch around the text projection differs
         assertArrayEquals(byId.get(sample.id()), byId.get(subtitle), 1e-6f);
+    }
+
+    @Test
+    void clipsAllGivesEveryTileOfLongRecordingsAsEachClipEmbeddedAlone() throws Exception {
+        Path long3 = SampleSetGenerator.generateLong(dir.resolve("long"), 3, 3, 5); // 3 recordings of 3 motions, about 6 s
+        Path out = dir.resolve("tiles.jsonl");
+        // batches of 3 clips (eval.batch_size): recordings are cut into pieces that straddle batches
+        Embed.run(new Embed.Options(run, List.of(), List.of(), long3, null, List.of(Modality.VIDEO, Modality.IMU), "all", out, List.of()));
+        List<String> lines = Files.readAllLines(out);
+
+        TrainedRun trained = TrainedRun.open(run, List.of());
+        Config cfg = trained.config();
+        double clip = cfg.data().clipSeconds();
+        Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
+        Map<Modality, long[]> shapes = new EnumMap<>(Modality.class);
+        for (Modality m : List.of(Modality.VIDEO, Modality.IMU)) {
+            adapters.put(m, Adapters.create(m, cfg.modalities(), clip));
+            shapes.put(m, adapters.get(m).inputShape());
+        }
+        int row = 0;
+        try (NDManager root = NDManager.newBaseManager(); TrainedRun.Loaded loaded = trained.load(root, false, false)) {
+            for (ManifestEntry e : Manifest.read(long3)) {
+                List<Clip> tiles = TemporalSegmentation.tiling(Spans.seconds(e.recording()), clip, 0);
+                assertEquals(Math.ceil(Spans.seconds(e.recording()) / clip), tiles.size(), e.id());
+                for (Clip c : tiles) { // each clip alone, a batch of one
+                    Batch.Decoded d = Loader.decode(e, c, adapters, new SkipLog(true));
+                    Retrieval.Embeddings one = Retrieval.embed(loaded.model(), List.of(d), shapes, 1, root);
+                    for (Modality m : shapes.keySet()) {
+                        Map<?, ?> line = Json.MAPPER.readValue(lines.get(row++), Map.class);
+                        assertEquals(List.of(e.id(), m.key(), c.start()), List.of(line.get("id"), line.get("modality"),
+                                ((Number) line.get("start")).doubleValue()));
+                        float[] v = toFloats((List<?>) line.get("embedding"));
+                        assertArrayEquals(one.rows().get(m)[0], v, 1e-6f, line.get("id") + " at " + c.start());
+                    }
+                }
+            }
+        } finally {
+            adapters.values().forEach(ModalityAdapter::close);
+        }
+        assertEquals(lines.size(), row);
+    }
+
+    static float[] toFloats(List<?> xs) {
+        float[] v = new float[xs.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = ((Number) xs.get(i)).floatValue();
+        }
+        return v;
     }
 
     @Test
