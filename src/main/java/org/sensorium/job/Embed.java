@@ -8,6 +8,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -121,55 +122,77 @@ public final class Embed {
         Config cfg = run.config();
         Set<Modality> wanted = wanted(o.modalities(), cfg);
         if (!o.texts().isEmpty() && !wanted.contains(Modality.TEXT)) {
-            throw new ConfigException("--text", "text is not among the modalities embedded " + wanted);
+            throw new ConfigException("--text", "text is not among the modalities embedded " + keys(wanted));
         }
         Clips clips = Clips.parse(o.clips(), cfg.eval().clips());
         SkipLog skips = new SkipLog(cfg.run().strict());
-        List<ManifestEntry> entries = new ArrayList<>(EmbedInputs.files(o.files(), wanted, skips));
-        int lacking = 0, fromManifest = 0;
-        if (o.manifest() != null) {
-            List<ManifestEntry> samples = EmbedInputs.manifest(o.manifest(), o.split(), cfg.data());
-            fromManifest = samples.size();
-            for (ManifestEntry e : samples) {
-                if (wanted.stream().anyMatch(e::has)) {
-                    entries.add(e);
-                } else {
-                    lacking++;
-                }
-            }
-        }
-        int inputs = o.files().size() + fromManifest + o.texts().size();
+        Inputs in = inputs(o, cfg, wanted, skips);
         Path out = o.out() != null ? o.out() : run.runDir().resolve("embeddings").resolve(String.format("step-%07d-%s.jsonl",
                 run.step(), LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
         Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
         try {
-            for (Modality m : wanted) {
-                if (m == Modality.TEXT && !o.texts().isEmpty() || entries.stream().anyMatch(e -> e.has(m))) {
+            for (Modality m : wanted) { // only those some input has: the text tower takes a second to load
+                if (m == Modality.TEXT && !o.texts().isEmpty() || in.entries().stream().anyMatch(e -> e.has(m))) {
                     adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
                 }
             }
-            LOG.info("embedding {} inputs ({} files, {} manifest samples, {} texts) with {} (step {}): {}, clips: {}", inputs,
-                    o.files().size(), fromManifest, o.texts().size(), run.checkpoint(), run.step(), adapters.keySet().stream().map(Modality::key).toList(), clips);
+            LOG.info("embedding {} with {} (step {}): {}, clips: {}", in, run.checkpoint(), run.step(), keys(adapters.keySet()), clips);
             try (NDManager root = NDManager.newBaseManager();
                     TrainedRun.Loaded loaded = run.load(root, false, false); // objective parameters are not needed
                     EmbeddingFile file = EmbeddingFile.open(out);
-                    ProgressBar bar = inputs > cfg.eval().batchSize() ? Pretrain.progressBar("embed", inputs, 0, " inputs") : null) {
-                Pass pass = new Pass(cfg, loaded.model(), root, adapters, skips, file, bar, inputs);
+                    ProgressBar bar = in.count() > cfg.eval().batchSize() ? Pretrain.progressBar("embed", in.count(), 0, " inputs") : null) {
+                Pass pass = new Pass(cfg, loaded.model(), root, adapters, skips, file, bar, in.count());
                 long t0 = System.nanoTime();
-                pass.progress(inputs - entries.size() - o.texts().size()); // files skipped already, samples without a modality asked for
-                pass.recordings(entries, clips);
+                pass.progress(in.count() - in.entries().size() - o.texts().size()); // files skipped already, samples lacking
+                pass.recordings(in.entries(), clips);
                 pass.texts(o.texts());
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                Map<String, String> skipped = inOrder(skips.reasons(), in.ids());
                 if (file.rows() == 0) {
-                    throw new ManifestException(nothing(inputs, lacking, skips));
+                    throw new ManifestException(nothing(in, skipped));
                 }
                 Path written = file.commit();
-                return new Result(written, file.index(), run.checkpoint(), run.step(), clips.toString(), inputs, pass.embedded,
-                        pass.rows, lacking, seconds, skips.reasons());
+                return new Result(written, file.index(), run.checkpoint(), run.step(), clips.toString(), in.count(), pass.embedded,
+                        pass.rows, in.lacking(), seconds, skipped);
             }
         } finally {
             adapters.values().forEach(ModalityAdapter::close);
         }
+    }
+
+    /**
+     * The recordings to decode: the files that can be (the others are skipped already) and the manifest's samples that
+     * have a modality asked for; files, samples and texts count the inputs of each kind asked for.
+     *
+     * @param ids every file and sample in the order given, for a report in that order
+     * @param lacking manifest samples with none of the modalities asked for
+     */
+    private record Inputs(List<ManifestEntry> entries, List<String> ids, int files, int samples, int texts, int lacking) {
+        /** Every input asked for. */
+        int count() {
+            return files + samples + texts;
+        }
+
+        @Override
+        public String toString() {
+            return count() + " inputs (" + files + " files, " + samples + " manifest samples, " + texts + " texts)";
+        }
+    }
+
+    private static Inputs inputs(Options o, Config cfg, Set<Modality> wanted, SkipLog skips) throws IOException {
+        List<ManifestEntry> entries = new ArrayList<>(EmbedInputs.files(o.files(), wanted, skips));
+        List<ManifestEntry> samples = o.manifest() == null ? List.of() : EmbedInputs.manifest(o.manifest(), o.split(), cfg.data());
+        List<String> ids = new ArrayList<>(o.files().stream().map(Path::toString).toList());
+        samples.forEach(e -> ids.add(e.id()));
+        int lacking = 0;
+        for (ManifestEntry e : samples) {
+            if (wanted.stream().anyMatch(e::has)) {
+                entries.add(e);
+            } else {
+                lacking++;
+            }
+        }
+        return new Inputs(entries, ids, o.files().size(), samples.size(), o.texts().size(), lacking);
     }
 
     /** The modalities asked for (each must be one the run trained), or every modality the run trained. */
@@ -180,17 +203,32 @@ public final class Embed {
         }
         for (Modality m : asked) {
             if (!trained.contains(m)) {
-                throw new ConfigException("--modality", m.key() + " is not one the run trained (data.modalities " + trained + ")");
+                throw new ConfigException("--modality", m.key() + " is not one the run trained (data.modalities " + keys(trained) + ")");
             }
         }
         return EnumSet.copyOf(asked);
     }
 
-    private static String nothing(int inputs, int lacking, SkipLog skips) {
-        Map<String, String> why = skips.reasons();
+    /** The skips in the order the inputs were given (decoding threads meet them in any order). */
+    private static Map<String, String> inOrder(Map<String, String> reasons, List<String> ids) {
+        Map<String, String> out = new LinkedHashMap<>();
+        ids.forEach(id -> {
+            if (reasons.containsKey(id)) {
+                out.put(id, reasons.get(id));
+            }
+        });
+        out.putAll(reasons); // none left, unless ids repeat
+        return out;
+    }
+
+    private static String nothing(Inputs in, Map<String, String> why) {
         String first = why.isEmpty() ? "" : " (first: " + why.values().iterator().next() + ")";
-        return "nothing embedded: of " + inputs + " inputs " + why.size() + " were skipped" + first
-                + (lacking > 0 ? " and " + lacking + " manifest samples have none of the modalities asked for" : "");
+        return "nothing embedded: of " + in.count() + " inputs " + why.size() + " were skipped" + first
+                + (in.lacking() > 0 ? " and " + in.lacking() + " manifest samples have none of the modalities asked for" : "");
+    }
+
+    private static List<String> keys(Set<Modality> ms) {
+        return ms.stream().map(Modality::key).toList();
     }
 
     /** One embedding pass: decodes, encodes and writes, counting what it wrote. */
