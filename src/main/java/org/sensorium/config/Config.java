@@ -52,8 +52,18 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** model.*: trunk size and heads; presets in configs/models/. */
     public record Model(String size, int width, int depth, int heads, int mlpRatio, float dropout, float dropPath, int embedDim,
-            String pool, float logitScaleInit, float logitScaleMax) {
+            String pool, float logitScaleInit, float logitScaleMax, String initFrom, List<String> initParts) {
+        /** What model.init_parts may name: a modality's encoder, the shared trunk, the logit scale, objective parameters. */
+        public static final List<String> INIT_PARTS = List.of("video", "audio", "text", "imu", "motion", "trunk", "logit_scale",
+                "objectives");
+
         public Model {
+            initParts = initParts == null ? List.of() : List.copyOf(initParts);
+            for (String part : initParts) {
+                if (!INIT_PARTS.contains(part)) {
+                    throw new ConfigException("model.init_parts", "'" + part + "' is not a part: expected one of " + INIT_PARTS);
+                }
+            }
             positive("model.width", width);
             positive("model.depth", depth);
             positive("model.heads", heads);
@@ -71,8 +81,12 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (!pool.equals("mean") && !pool.equals("cls")) {
                 throw new ConfigException("model.pool", "'" + pool + "' must be mean or cls");
             }
+            if (!(logitScaleMax > 0)) {
+                throw new ConfigException("model.logit_scale_max", logitScaleMax + " must be > 0");
+            }
             if (!(logitScaleInit > 0) || logitScaleInit > logitScaleMax) {
-                throw new ConfigException("model.logit_scale_init", logitScaleInit + " must be in (0, logit_scale_max]");
+                throw new ConfigException("model.logit_scale_init", logitScaleInit + " must be in (0, model.logit_scale_max "
+                        + logitScaleMax + "]");
             }
         }
     }

@@ -90,8 +90,12 @@ public sealed interface ModalitySpec {
             divisible("modalities.audio.mel_bins", melBins, patch);
             positive("modalities.audio.window_ms", windowMs);
             positive("modalities.audio.hop_ms", hopMs);
-            if (fmax <= fmin || fmax > sampleRate / 2.0) {
-                throw new ConfigException("modalities.audio.fmax", fmax + " must be in (fmin, sample_rate/2]");
+            if (!(fmin >= 0) || fmin >= sampleRate / 2.0) {
+                throw new ConfigException("modalities.audio.fmin", fmin + " must be in [0, sample_rate/2 " + sampleRate / 2.0 + ")");
+            }
+            if (!(fmax > fmin) || fmax > sampleRate / 2.0) {
+                throw new ConfigException("modalities.audio.fmax", fmax + " must be in (modalities.audio.fmin " + fmin
+                        + ", sample_rate/2 " + sampleRate / 2.0 + "]");
             }
             positive("modalities.audio.std", std);
             positive("modalities.audio.waveform_patch", waveformPatch);

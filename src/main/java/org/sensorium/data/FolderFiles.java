@@ -43,7 +43,12 @@ final class FolderFiles {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
                 if (a.isRegularFile() && !hidden(f) && !f.toAbsolutePath().normalize().equals(skipFile)) {
-                    out.add(f.toAbsolutePath().normalize());
+                    if (spellable(f)) {
+                        out.add(f.toAbsolutePath().normalize());
+                    } else {
+                        skipped.add(new Skip(relative(f), "its name is not valid " + System.getProperty("sun.jnu.encoding")
+                                + " (this system's encoding of file names), so no uri can name it; rename it"));
+                    }
                 } else if (!a.isRegularFile() && !a.isDirectory() && !hidden(f)) { // a FIFO, socket or device: listed, never opened
                     skipped.add(new Skip(relative(f), "not a regular file (a FIFO, a socket or a device)"));
                 }
@@ -58,6 +63,18 @@ final class FolderFiles {
         });
         out.sort(null);
         return out;
+    }
+
+    /**
+     * Whether f's name survives the round trip through a string: a name whose bytes are not in the file name encoding
+     * decodes with replacement characters, and the uri written from that string would name another file (or none).
+     */
+    static boolean spellable(Path f) {
+        try {
+            return f.getFileSystem().getPath(f.toString()).equals(f);
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     void skip(Path f, String reason) {

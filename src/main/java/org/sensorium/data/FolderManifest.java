@@ -7,10 +7,14 @@ import static org.sensorium.data.FolderFiles.slashes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +46,8 @@ import org.sensorium.modality.imu.ImuAdapter;
  * </ul>
  * Every recording is probed (FFmpeg opens it and decodes one frame of each stream used; IMU and subtitle
  * files are parsed), so a file that cannot be used is skipped with one line naming it and the reason,
- * never an exception. Ids are the group's path relative to the folder, sanitised; samples come sorted by
- * id, so the same folder always gives the same manifest. An HMP file name
+ * never an exception. Ids are the group's path relative to the folder, sanitised, and distinct ({@link #ids});
+ * samples come sorted by id, so the same folder always gives the same manifest. An HMP file name
  * ({@code Accelerometer-<date>-<time>-<activity>-<volunteer>}) gives the sample's subject.
  * <p>
  * The steps live beside this class: {@link FolderFiles} walks the folder and keeps the skips,
@@ -150,6 +154,7 @@ public final class FolderManifest {
 
     private Result run(Path exclude) throws IOException {
         List<Path> found = files.list(exclude);
+        int seen = found.size() + files.skipped.size(); // the walk skips what it cannot list (a FIFO, a name no uri spells)
         Map<String, SphinxTranscription> transcriptions = new HashMap<>(); // folder -> its transcription file
         Map<String, List<Path>> groups = new TreeMap<>();           // "folder/base" -> files
         for (Path f : found) {
@@ -160,11 +165,12 @@ public final class FolderManifest {
                 groups.computeIfAbsent(key(files.folder(f), base(name)), k -> new ArrayList<>()).add(f);
             }
         }
+        Map<String, String> idOf = ids(groups.keySet());
         Map<String, String> ids = new HashMap<>(); // id -> the group that took it
         List<ObjectNode> samples = new ArrayList<>();
         for (Map.Entry<String, List<Path>> g : groups.entrySet()) {
-            String id = ID_UNSAFE.matcher(g.getKey()).replaceAll("_");
-            String taken = ids.putIfAbsent(id, g.getKey());
+            String id = idOf.get(g.getKey());
+            String taken = ids.putIfAbsent(id, g.getKey()); // only if a hashed id meets another id: listed, never silent
             if (taken != null) {
                 g.getValue().forEach(f -> files.skip(f, "its sample id '" + id + "' is already taken by " + taken));
                 continue;
@@ -194,8 +200,39 @@ public final class FolderManifest {
             lines.add(JSON.writeValueAsString(s));
         }
         files.skipped.sort((a, b) -> a.file().compareTo(b.file()));
-        return new Result(lines, found.size(), used, List.copyOf(files.skipped), Map.copyOf(modalities), Map.copyOf(splits),
+        return new Result(lines, seen, used, List.copyOf(files.skipped), Map.copyOf(modalities), Map.copyOf(splits),
                 Map.copyOf(imuChannels), Set.copyOf(labels), Set.copyOf(subjects));
+    }
+
+    /**
+     * The sample id of each group ("folder/base"): the group with characters outside {@code A-Z a-z 0-9 . _ / -} as
+     * '_', so ids stay readable and the ids of earlier manifests stay as they were. Groups whose ids would be the
+     * same ("naïve", "naéve" and "na_ve" are all "na_ve") stay apart: the one spelled that way already keeps it,
+     * each other gets '-' and the first 8 hex digits of the SHA-256 of its UTF-8 bytes, which depend on its own
+     * name only (NFC and NFD spellings differ), not on what else the folder holds.
+     */
+    static Map<String, String> ids(Set<String> groups) {
+        Map<String, List<String>> bySafe = new HashMap<>();
+        for (String g : groups) {
+            bySafe.computeIfAbsent(ID_UNSAFE.matcher(g).replaceAll("_"), k -> new ArrayList<>()).add(g);
+        }
+        Map<String, String> out = new HashMap<>();
+        bySafe.forEach((safe, same) -> {
+            for (String g : same) {
+                out.put(g, same.size() == 1 || g.equals(safe) ? safe : safe + "-" + sha256Prefix(g));
+            }
+        });
+        return out;
+    }
+
+    /** The first 8 hex digits of the SHA-256 of s's UTF-8 bytes. */
+    private static String sha256Prefix(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JVM has SHA-256
+        }
     }
 
     /** One sample from the files sharing a folder and base name, or null (each file then skipped with its reason). */

@@ -7,6 +7,7 @@ import static org.sensorium.data.FolderManifest.AUDIO_EXT;
 import static org.sensorium.data.FolderManifest.IMU_EXT;
 import static org.sensorium.data.FolderManifest.SUBTITLE_EXT;
 import static org.sensorium.data.FolderManifest.VIDEO_EXT;
+import static org.sensorium.modality.BadInputException.excerpt;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -128,7 +129,7 @@ final class FolderRoles {
             return;
         }
         try {
-            imuChannels.merge(String.join(",", ImuAdapter.channels(f)), 1, Integer::sum);
+            imuChannels.merge(excerpt(String.join(",", ImuAdapter.channels(f)), 80), 1, Integer::sum); // a CSV header's own names
             imu = f;
         } catch (IOException e) {
             String ext = extension(f.getFileName().toString());

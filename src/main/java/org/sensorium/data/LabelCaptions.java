@@ -1,5 +1,7 @@
 package org.sensorium.data;
 
+import static org.sensorium.modality.BadInputException.excerpt;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -90,7 +92,8 @@ public record LabelCaptions(Path file, Map<String, String> phrases, List<String>
             String[] parts = line.split("\\|", -1);
             String label = parts[0].strip(), phrase = parts.length > 1 ? parts[1].strip() : label;
             if (parts.length > 2 || label.isEmpty() || phrase.isEmpty() || labels.contains(label)) {
-                throw new ConfigException(file + ":" + (i + 1), "'" + line + "' is not 'label' or 'label | phrase' with a new label");
+                throw new ConfigException(file + ":" + (i + 1),
+                        "'" + excerpt(line, 80) + "' is not 'label' or 'label | phrase' with a new label");
             }
             labels.add(label);
             phrases.add(phrase);
@@ -111,7 +114,7 @@ public record LabelCaptions(Path file, Map<String, String> phrases, List<String>
                 continue;
             }
             if (line.indexOf("{}") < 0 || line.indexOf("{}") != line.lastIndexOf("{}")) {
-                throw new ConfigException(file + ":" + (i + 1), "'" + line + "' needs exactly one {}");
+                throw new ConfigException(file + ":" + (i + 1), "'" + excerpt(line, 80) + "' needs exactly one {}");
             }
             out.add(line);
         }

@@ -1,5 +1,7 @@
 package org.sensorium.data;
 
+import static org.sensorium.modality.BadInputException.excerpt;
+
 import org.sensorium.modality.Recording;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -91,7 +93,7 @@ public final class Manifest {
             ManifestEntry e = parse(line, lines.get(i));
             Integer first = seen.putIfAbsent(e.id(), line.number);
             if (first != null) {
-                throw line.error("id", "duplicate id '" + e.id() + "' (first on line " + first + ")");
+                throw line.error("id", "duplicate id '" + excerpt(e.id(), 40) + "' (first on line " + first + ")");
             }
             entries.add(e);
         }
@@ -119,7 +121,7 @@ public final class Manifest {
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw line.error(null, "not valid JSON: " + e.getOriginalMessage());
+            throw line.error(null, "not valid JSON: " + excerpt(e.getOriginalMessage(), 160));
         }
         if (node == null || !node.isObject()) {
             throw line.error(null, "not a JSON object");
@@ -133,7 +135,7 @@ public final class Manifest {
         String id = requiredText(line, node, "id");
         String split = requiredText(line, node, "split");
         if (!SPLITS.contains(split)) {
-            throw line.error("split", "'" + split + "' is not train, val or test");
+            throw line.error("split", "'" + excerpt(split, 24) + "' is not train, val or test");
         }
         String label = optionalText(line, node, "label");
         String subject = optionalText(line, node, "subject");
@@ -163,7 +165,7 @@ public final class Manifest {
             });
         }
         if (sources.isEmpty() && captions.isEmpty()) {
-            throw line.error("id", "sample '" + id + "' has no modality (video, audio, text, imu or captions)");
+            throw line.error("id", "sample '" + excerpt(id, 40) + "' has no modality (video, audio, text, imu or captions)");
         }
         return new ManifestEntry(id, split, label, subject, Map.copyOf(sources), captions, segments, attributes, line.file,
                 line.number);
@@ -201,19 +203,21 @@ public final class Manifest {
             if (uri.startsWith("file:")) {
                 java.net.URI u = new java.net.URI(uri);
                 if (u.getAuthority() != null && !u.getAuthority().isEmpty() && !u.getAuthority().equals("localhost")) {
-                    throw line.error(key, "'" + uri + "' names host '" + u.getAuthority() + "': only local files (file:///path)");
+                    throw line.error(key, "'" + excerpt(uri, 80) + "' names host '" + excerpt(u.getAuthority(), 40)
+                            + "': only local files (file:///path)");
                 }
                 if (u.isOpaque() || u.getPath() == null || !u.getPath().startsWith("/")) {
-                    throw line.error(key, "'" + uri + "' is a relative file: URI; write file:///absolute/path or a plain relative path");
+                    throw line.error(key, "'" + excerpt(uri, 80)
+                            + "' is a relative file: URI; write file:///absolute/path or a plain relative path");
                 }
                 p = Path.of(u.getPath());
             } else {
                 p = Path.of(uri);
             }
         } catch (java.net.URISyntaxException e) {
-            throw line.error(key, "'" + uri + "' is not a valid URI: " + e.getReason() + " at index " + e.getIndex());
+            throw line.error(key, "'" + excerpt(uri, 80) + "' is not a valid URI: " + e.getReason() + " at index " + e.getIndex());
         } catch (java.nio.file.InvalidPathException e) {
-            throw line.error(key, "'" + uri.replace("\0", "\\0") + "' is not a valid path: " + e.getReason());
+            throw line.error(key, "'" + excerpt(uri, 80) + "' is not a valid path: " + e.getReason());
         }
         Path dir = line.file.toAbsolutePath().getParent();
         return p.isAbsolute() ? p : dir.resolve(p).normalize();
@@ -315,7 +319,7 @@ public final class Manifest {
     private record Line(Path file, int number) {
         ManifestException error(String key, String reason) {
             String where = file.getFileName() + ":" + number + ": ";
-            return new ManifestException(where + (key == null ? "" : "key '" + key + "': ") + reason);
+            return new ManifestException(where + (key == null ? "" : "key '" + excerpt(key, 40) + "': ") + reason);
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.sensorium.data;
 
+import static org.sensorium.modality.BadInputException.excerpt;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -119,7 +121,7 @@ public record PseudoLabelFile(Map<String, Object> header, Modality modality, int
                 throw new ConfigException(key, where + "cluster " + cluster.asInt() + " is not in [0, " + k + ")");
             }
             if (clusters.put(id.asText(), cluster.asInt()) != null) {
-                throw new ConfigException(key, where + "duplicate id '" + id.asText() + "'");
+                throw new ConfigException(key, where + "duplicate id '" + excerpt(id.asText(), 40) + "'");
             }
         }
         return new PseudoLabelFile(header, modality, k, Map.copyOf(clusters));

@@ -1,5 +1,7 @@
 package org.sensorium.data;
 
+import static org.sensorium.modality.BadInputException.excerpt;
+
 import org.sensorium.modality.Recording;
 import org.sensorium.modality.Item;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -76,7 +78,7 @@ public final class QaManifest {
                 }
                 Integer first = seen.putIfAbsent(item.id(), number);
                 if (first != null) {
-                    throw error(jsonl, number, "id", "duplicate id '" + item.id() + "' (first on line " + first + ")");
+                    throw error(jsonl, number, "id", "duplicate id '" + excerpt(item.id(), 40) + "' (first on line " + first + ")");
                 }
                 items.add(item);
             } catch (ManifestException e) {
@@ -92,7 +94,7 @@ public final class QaManifest {
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw error(file, line, null, "not valid JSON: " + e.getOriginalMessage());
+            throw error(file, line, null, "not valid JSON: " + excerpt(e.getOriginalMessage(), 160));
         }
         if (node == null || !node.isObject()) {
             throw error(file, line, null, "not a JSON object");
@@ -108,7 +110,7 @@ public final class QaManifest {
         if (split == null) {
             split = "train";
         } else if (!SPLITS.contains(split)) {
-            throw error(file, line, "split", "'" + split + "' is not train, val or test");
+            throw error(file, line, "split", "'" + excerpt(split, 24) + "' is not train, val or test");
         }
         String question = text(file, line, node, "question", true);
         JsonNode a = node.get("answers");
@@ -118,13 +120,15 @@ public final class QaManifest {
         List<String> answers = new ArrayList<>();
         for (JsonNode x : a) {
             if (!x.isTextual() || x.asText().isBlank()) {
-                throw error(file, line, "answers", "must be an array of at least 2 non-empty strings, found " + x);
+                throw error(file, line, "answers", "must be an array of at least 2 non-empty strings, found "
+                        + excerpt(x.toString(), 40));
             }
             answers.add(x.asText());
         }
         JsonNode c = node.get("correct");
         if (c == null || !c.isIntegralNumber()) {
-            throw error(file, line, "correct", c == null ? "missing" : "must be an integer index into answers, found " + c);
+            throw error(file, line, "correct", c == null ? "missing" : "must be an integer index into answers, found "
+                    + excerpt(c.toString(), 40));
         }
         if (c.asInt() < 0 || c.asInt() >= answers.size()) {
             throw error(file, line, "correct", c.asInt() + " is not an index into the " + answers.size() + " answers");
@@ -191,6 +195,7 @@ public final class QaManifest {
     }
 
     private static ManifestException error(Path file, int line, String key, String reason) {
-        return new ManifestException(file.getFileName() + ":" + line + ": " + (key == null ? "" : "key '" + key + "': ") + reason);
+        return new ManifestException(file.getFileName() + ":" + line + ": " + (key == null ? "" : "key '" + excerpt(key, 40) + "': ")
+                + reason);
     }
 }

@@ -48,6 +48,7 @@ import org.sensorium.objective.ObjectiveKind;
 import org.sensorium.objective.Step;
 import org.sensorium.train.AdamW;
 import org.sensorium.train.Checkpoint;
+import org.sensorium.train.InitFrom;
 import org.sensorium.train.RunLock;
 import org.sensorium.train.Metrics;
 import org.sensorium.train.Trainer;
@@ -261,6 +262,7 @@ public final class Pretrain {
     /** A new run starts at step 0; a resumed one where its newest checkpoint left off, weights and state restored. */
     private Start restore(SensoriumModel model, AdamW opt, List<Objective.Weighted> objectives, Split split) throws IOException {
         if (!resume) {
+            InitFrom.start(model.params(), cfg.model(), lead ? runDir : null); // model.init_from, if set
             return new Start(0, new Loader.Cursor(0, 0));
         }
         Checkpoint.Loaded loaded = Checkpoint.loadReadable(runDir, from, model.params(), opt, objectives);
@@ -321,6 +323,7 @@ public final class Pretrain {
                 }
                 boolean last = step + 1 == t.steps();
                 if (lead && (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0))) {
+                    metrics.sync();
                     Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha,
                             group.worldSize()), model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
                 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.index.NDIndex;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -76,11 +77,15 @@ public final class AdamW {
     }
 
     /**
-     * One update of every parameter that received a gradient.
+     * One update of every parameter that received a gradient, with autograd off: libtorch's grad mode is per thread
+     * and starts on, and DJL's gradient collector restores the mode it found when it closes, so on a thread that
+     * never switched it off the in-place updates below would be recorded ("a leaf Variable that requires grad is
+     * being used in an in-place operation").
      *
      * @param gradScale multiplies every gradient first (global-norm clipping, 1/accumulation)
      */
     public void step(NDManager step, GradNorms norms, float lr, float gradScale) {
+        JniUtils.setGradMode(false);
         for (Map.Entry<String, NDArray> e : params.all().entrySet()) {
             String name = e.getKey();
             if (norms.squared().get(name) == 0f) {
@@ -108,6 +113,7 @@ public final class AdamW {
 
     /** Sets every gradient to zero for the next step (DJL's collector accumulates across backward calls). */
     public void zeroGradients(NDManager step) {
+        JniUtils.setGradMode(false);
         for (NDArray p : params.all().values()) {
             NDArray g = p.getGradient();
             g.attach(step);

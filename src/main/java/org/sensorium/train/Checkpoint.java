@@ -125,7 +125,8 @@ public final class Checkpoint {
         }
     }
 
-    private static void force(Path p) throws IOException {
+    /** fsync of one file or folder. */
+    static void force(Path p) throws IOException {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ch.force(true);
         }

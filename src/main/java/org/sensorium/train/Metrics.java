@@ -1,33 +1,67 @@
 package org.sensorium.train;
 
 import java.io.BufferedWriter;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Json;
 
-/** runs/&lt;name&gt;/metrics.jsonl: one JSON object per step, flushed as written. */
+/**
+ * runs/&lt;name&gt;/metrics.jsonl: one JSON object per step, flushed as written and forced to disk before each
+ * checkpoint ({@link #sync}), so a checkpoint of step N never outlives the metrics lines of steps 1..N.
+ */
 public final class Metrics implements AutoCloseable {
+    private final FileOutputStream stream;
     private final BufferedWriter out;
 
     /**
-     * @param keepUpTo on resume, lines of steps after this one (written by the interrupted run after
-     *     its last checkpoint) are dropped, so every step appears once; -1 starts a new file
+     * @param keepUpTo on resume, lines of steps after this one (written by the interrupted run after its last
+     *     checkpoint) and a line torn by a kill are dropped, so every step appears once; the kept lines go to a
+     *     new file that replaces the old one by an atomic rename (never rewritten in place: a crash during the
+     *     resume leaves either the old file or the new one). -1 starts a new file.
      */
     public Metrics(Path file, int keepUpTo) throws IOException {
         if (keepUpTo >= 0 && Files.exists(file)) {
-            List<String> kept = Files.readAllLines(file).stream()
-                    .filter(l -> !l.isBlank() && stepOf(l) <= keepUpTo).toList();
-            Files.write(file, kept, StandardCharsets.UTF_8);
-            out = Files.newBufferedWriter(file, StandardOpenOption.APPEND);
+            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            List<String> kept = all.stream().filter(l -> !l.isBlank() && stepOf(l) <= keepUpTo).toList();
+            if (kept.size() != all.size() || !endsWithNewline(file)) {
+                Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+                try (FileOutputStream f = new FileOutputStream(tmp.toFile())) {
+                    f.write((kept.isEmpty() ? "" : String.join("\n", kept) + "\n").getBytes(StandardCharsets.UTF_8));
+                    f.getFD().sync();
+                }
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Checkpoint.force(file.toAbsolutePath().getParent());
+            }
+            stream = new FileOutputStream(file.toFile(), true);
         } else {
-            out = Files.newBufferedWriter(file);
+            stream = new FileOutputStream(file.toFile());
         }
+        out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
+    }
+
+    private static boolean endsWithNewline(Path file) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            if (f.length() == 0) {
+                return true;
+            }
+            f.seek(f.length() - 1);
+            return f.read() == '\n';
+        }
+    }
+
+    /** Forces every line written so far to disk (before a checkpoint is renamed into place). */
+    public void sync() throws IOException {
+        out.flush();
+        stream.getFD().sync();
     }
 
     public void write(Map<String, Object> line) throws IOException {

@@ -39,8 +39,14 @@ class ClusterCommandTest {
         assertEquals(withAudio, ((Number) labels.header().get("samples")).longValue());
         assertEquals(withAudio, ((List<?>) labels.header().get("sizes")).stream().mapToInt(x -> (Integer) x).sum());
         Map<?, ?> train = (Map<?, ?>) ((Map<?, ?>) labels.header().get("scores")).get("train");
-        double nmi = ((Number) train.get("nmi")).doubleValue();
-        assertTrue(nmi >= 0 && nmi <= 1, train.toString());
+        // k-means of the 29 training samples' audio against their 8 labels, next to the NMI of the same cluster sizes
+        // dealt at random. The sample set's audio tells the classes apart even to an untrained encoder, so this is above
+        // chance without any learning: measured 0.596 against chance 0.238 (run.seed 1234, the default); run.seed 2,
+        // 3, 4: 0.333 / 0.268, 0.427 / 0.266, 0.772 / 0.265; train.steps=0: 0.539 / 0.243. It checks that the clusters
+        // are the samples' own (a file whose clusters are not aligned with the samples, or scores against the wrong
+        // labels, are at chance), not that pretraining helps. The margin: at least 0.05 above chance.
+        double nmi = ((Number) train.get("nmi")).doubleValue(), chance = ((Number) train.get("chance_nmi")).doubleValue();
+        assertTrue(nmi >= chance + 0.05, train.toString());
 
         // The same seed gives the same clusters.
         Path again = dir.resolve("again.jsonl");
@@ -63,10 +69,13 @@ class ClusterCommandTest {
         assertEquals(6, metrics.size());
         assertFalse(metrics.get(3).containsKey("pseudo_labels/video"), metrics.get(3).toString());
         for (Map<?, ?> line : metrics.subList(4, 6)) {
-            double loss = ((Number) line.get("pseudo_labels/video")).doubleValue();
-            assertTrue(loss > 0 && Double.isFinite(loss), line.toString());
+            // the cross-entropy of a new 4-way head on the clusters: ln 4 = 1.386 at its first steps (measured 1.396 and
+            // 1.391 at steps 5 and 6). The margin: within 0.05 of ln 4.
+            assertEquals(Math.log(4), ((Number) line.get("pseudo_labels/video")).doubleValue(), 0.05, line.toString());
             assertTrue(line.containsKey("pseudo_labels/video/accuracy") && line.containsKey("contrastive/video-text"), line.toString());
         }
+        MainTest.assertLossIsTheWeightedSumOfItsTerms(metrics.subList(0, 4), Map.of("contrastive", 1.0));
+        MainTest.assertLossIsTheWeightedSumOfItsTerms(metrics.subList(4, 6), Map.of("contrastive", 1.0, "pseudo_labels", 1.0));
 
         // 3. Re-cluster the newest checkpoint (it holds the head, which embedding does not need), and train on the new clusters.
         Object[] c2 = MainTest.cli(List.of("cluster", "--checkpoint", run.toString(), "--modality", "audio", "--k", "4"));

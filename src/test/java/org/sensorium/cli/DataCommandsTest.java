@@ -170,6 +170,67 @@ class DataCommandsTest {
         assertTrue(((String) none[2]).contains("nope: no such folder"), (String) none[2]);
     }
 
+    /**
+     * Names that differ only in non-ASCII characters (NFC and NFD, Latin, Cyrillic, CJK) are distinct samples: one
+     * line each, distinct ids, a pure-ASCII name keeps its id; a name no uri can spell is listed as skipped.
+     */
+    @Test
+    void fromFolderGivesEveryFileItsOwnIdWhateverItsName(@TempDir Path dir) throws Exception {
+        Path media = Files.createDirectories(dir.resolve("media"));
+        Path cup = Fixtures.shared("video/cup.mp4").toAbsolutePath();
+        List<String> names = List.of("café", "cafe\u0301", "naïve", "naéve", "na_ve", "кот", "пёс", "猫", "犬");
+        for (String n : names) {
+            Files.copy(cup, media.resolve(n + ".mp4"));
+        }
+        Process p = new ProcessBuilder("sh", "-c", "cp -- \"$1\" \"$(printf 'bad\\377.mp4')\"", "sh", cup.toString())
+                .directory(media.toFile()).start(); // a name whose bytes are not UTF-8
+        assertEquals(0, p.waitFor());
+        Path manifest = dir.resolve("m.jsonl");
+        Object[] r = MainTest.cli(List.of("data", "from-folder", media.toString(), "--out", manifest.toString()));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        java.util.Map<Path, String> ids = new java.util.HashMap<>();
+        for (ManifestEntry e : Manifest.read(manifest)) {
+            ids.put(e.sources().get(Modality.VIDEO).path(), e.id());
+        }
+        java.util.Map<String, String> byName = new java.util.TreeMap<>();
+        names.forEach(n -> byName.put(n, ids.get(media.resolve(n + ".mp4").toAbsolutePath())));
+        assertEquals(names.size(), ids.size(), "one line per file: " + ids);
+        assertEquals(names.size(), new java.util.HashSet<>(byName.values()).size(), "distinct ids: " + byName);
+        assertEquals("na_ve", byName.get("na_ve"), "an ASCII name keeps its id");
+        assertEquals("caf_", byName.get("café"), "a name that collides with none keeps its id");
+        assertEquals("cafe_", byName.get("cafe\u0301"));
+        assertEquals("na_ve-f86fd89d", byName.get("naïve"), "SHA-256 of the UTF-8 bytes of 'naïve': f86fd89d...");
+        for (String n : List.of("naïve", "naéve", "кот", "пёс", "猫", "犬")) {
+            assertTrue(byName.get(n).matches("[_a-z]+-[0-9a-f]{8}"), n + " -> " + byName.get(n));
+        }
+        String out = (String) r[1];
+        assertTrue(out.contains("files seen                 10") && out.contains("files used                  9")
+                && out.contains("files skipped               1"), out);
+        assertTrue(out.contains("  bad\uFFFD.mp4: its name is not valid UTF-8 (this system's encoding of file names), so no uri"
+                + " can name it"), out);
+    }
+
+    /** Names read from files reach the console bounded: a CSV's 100 kB column name, a manifest's 100 kB id. */
+    @Test
+    void hugeNamesFromFilesAreCutAndControlCharactersReplaced(@TempDir Path dir) throws Exception {
+        Path media = Files.createDirectories(dir.resolve("media"));
+        Files.writeString(media.resolve("wide.csv"), "t,ax,n\u001b[2J" + "n".repeat(100_000) + "\n0,1,2\n1,2,3\n");
+        Object[] r = MainTest.cli(List.of("data", "from-folder", media.toString(), "--out", dir.resolve("f.jsonl").toString()));
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.length() < 2000 && out.contains("imu files, channels         1  ax,n?[2Jnnn"),
+                () -> out.substring(0, Math.min(out.length(), 2000)));
+
+        String id = "a\\u001b[2J" + "a".repeat(100_000); // a JSON escape: the ESC character in the id
+        String line = "{\"id\": \"" + id + "\", \"split\": \"test\", \"captions\": [\"x\"]}\n";
+        Path manifest = Files.writeString(dir.resolve("m.jsonl"), line + line);
+        Object[] v = MainTest.cli(List.of("data", "validate", manifest.toString()));
+        assertEquals(2, v[0]);
+        String err = ((String) v[2]).strip();
+        assertTrue(err.length() < 300 && err.startsWith("error: m.jsonl:2: key 'id': duplicate id 'a?[2Jaaa")
+                && err.chars().noneMatch(Character::isISOControl), () -> err.length() + " characters: " + err.substring(0, Math.min(err.length(), 300)));
+    }
+
     /** scratch.jsonl's split: per category round(0.6 n) drawn with seed 1 to train (Animal 16 -> 10, Percussion 6 -> 4). */
     @Test
     void fromFolderStratifiedSplitIsTheCommittedScratchSplit(@TempDir Path dir) throws Exception {

@@ -30,19 +30,48 @@ class EvalCommandTest {
         assertTrue(html.contains("<img") && html.contains("smoke"), "report.html of the suite");
         assertEquals("smoke", results.get("suite"));
         assertEquals(4, results.get("step"));
-        assertTrue(((Number) results.get("wall_seconds")).doubleValue() > 0);
+        List<?> tasks = (List<?>) results.get("tasks");
+        // the suite's wall time covers the tasks' own timings
+        double taskSeconds = tasks.stream().mapToDouble(t -> ((Number) ((Map<?, ?>) ((Map<?, ?>) t).get("protocol")).get("seconds")).doubleValue()).sum();
+        assertTrue(((Number) results.get("wall_seconds")).doubleValue() >= taskSeconds, results.get("wall_seconds") + " < " + taskSeconds);
         Map<?, ?> manifests = (Map<?, ?>) results.get("manifests");
         assertEquals(2, manifests.size(), manifests.toString()); // the run's sample set and the generated long recordings
         manifests.values().forEach(h -> assertTrue(((String) h).matches("[0-9a-f]{64}"), h.toString()));
 
-        List<?> tasks = (List<?>) results.get("tasks");
         assertEquals(List.of("zero_shot_video", "retrieval", "probe_imu", "knn_video", "segmentation_imu"),
                 tasks.stream().map(t -> ((Map<?, ?>) t).get("name")).toList());
+        // A 4-step model on 8 held-out samples is at chance on every task (top-1 0.125-0.43 when written, chance 0.125),
+        // so no margins here (LearningTest has them): each task's numbers must agree with each other instead.
         for (Object o : tasks) {
             Map<?, ?> t = (Map<?, ?>) o;
             Map<?, ?> metrics = (Map<?, ?>) t.get("metrics");
             assertTrue(!metrics.isEmpty(), t.toString());
-            metrics.forEach((k, v) -> assertTrue(Double.isFinite(((Number) v).doubleValue()), t.get("name") + " " + k + " = " + v));
+            switch ((String) t.get("kind")) {
+                case "zero_shot", "linear_probe", "knn" -> {
+                    assertClassificationAgrees(t, "top1", "mean_per_class_top1", "chance_top1", "n", 1);
+                    assertTrue(((Number) metrics.get("top5")).doubleValue() >= ((Number) metrics.get("top1")).doubleValue(), metrics.toString());
+                }
+                case "retrieval" -> ((Map<?, ?>) t.get("recall")).forEach((d, v) -> {
+                    Map<?, ?> rec = (Map<?, ?>) v;
+                    int n = ((Number) rec.get("n")).intValue();
+                    double r1 = num(rec, "R@1"), r5 = num(rec, "R@5"), r10 = num(rec, "R@10");
+                    assertEquals(1.0 / n, num(rec, "chance_R@1"), 1e-12, d + " " + rec);
+                    assertEquals(Math.rint(r1 * n), r1 * n, 1e-9, d + ": R@1 a whole number of " + n + " queries");
+                    assertTrue(r1 <= r5 && r5 <= r10, d + " " + rec);
+                    assertEquals(1.0, r10, 1e-12, d + ": " + n + " <= 10 candidates, so every match is in the top 10");
+                    for (String k : List.of("R@1", "R@5", "R@10", "median_rank", "mean_rank")) {
+                        assertEquals(num(rec, k), num(metrics, d + "/" + k), 1e-12, d + "/" + k + " in metrics and recall");
+                    }
+                });
+                case "segmentation" -> {
+                    int windows = ((Number) metrics.get("windows")).intValue();
+                    double mof = num(metrics, "mof");
+                    assertEquals(Math.rint(mof * windows), mof * windows, 1e-9, "MoF a whole number of " + windows + " windows");
+                    // a segment matched at IoU >= 0.5 is also matched at 0.25 and 0.1
+                    assertTrue(num(metrics, "F1@10") >= num(metrics, "F1@25") && num(metrics, "F1@25") >= num(metrics, "F1@50"), metrics.toString());
+                }
+                default -> throw new AssertionError(t.get("kind"));
+            }
             if (t.get("embeddings") != null) {
                 List<String> csv = Files.readAllLines(out.resolve((String) t.get("embeddings")));
                 assertTrue(csv.get(0).startsWith("label,e0,e1,"), csv.get(0));
@@ -110,8 +139,16 @@ class EvalCommandTest {
             Map<?, ?> ft = (Map<?, ?>) tasks.get(0);
             assertEquals("finetune", ft.get("kind"));
             Map<?, ?> m = (Map<?, ?>) ft.get("metrics");
-            double acc = ((Number) m.get("accuracy")).doubleValue();
-            assertTrue(acc >= 0 && acc <= 1 && ((Number) m.get("accuracy_std")).doubleValue() >= 0, m.toString());
+            // 2 epochs on 2 shots of a 4-step model: no margin (0.429 trained, 0.500 random weights when written,
+            // chance 0.125, 7 held-out IMU clips), so the numbers must agree with each other: the confusion summed
+            // over the 2 seeds, and with 2 seeds the seeds' accuracies are mean -/+ std/sqrt(2) (sample std), each a
+            // whole number of the 7 held-out clips.
+            assertClassificationAgrees(ft, "accuracy", "balanced_accuracy", "chance", "n_test", 2);
+            int nTest = ((Number) m.get("n_test")).intValue();
+            for (int sign : new int[] {-1, 1}) {
+                double seed = num(m, "accuracy") + sign * num(m, "accuracy_std") / Math.sqrt(2);
+                assertEquals(Math.rint(seed * nTest), seed * nTest, 1e-6, "a seed's accuracy " + seed + " of " + nTest + " in " + m);
+            }
             assertEquals(8 * 2, ((Number) m.get("n_train")).intValue()); // 2 shots of each of the sample set's 8 classes
             Map<?, ?> qa = (Map<?, ?>) ((Map<?, ?>) tasks.get(1)).get("metrics");
             assertEquals(0.25, ((Number) qa.get("chance")).doubleValue(), 1e-12);
@@ -120,6 +157,45 @@ class EvalCommandTest {
             assertEquals(folder.endsWith("random"), ((String) results.get("weights")).startsWith("random"), folder);
             assertTrue(((Map<?, ?>) results.get("manifests")).keySet().stream().anyMatch(k -> k.toString().endsWith("qa.jsonl")));
         }
+    }
+
+    private static double num(Map<?, ?> m, String key) {
+        Object v = m.get(key);
+        assertTrue(v instanceof Number, key + " = " + v + " in " + m);
+        return ((Number) v).doubleValue();
+    }
+
+    /**
+     * A classification task's metrics against its confusion matrix (summed over seeds, every seed testing the same
+     * clips): accuracy = diagonal / total, a class's recall = its diagonal / its row (per_class, NaN or absent for a
+     * class with no test clip), balanced accuracy = the mean of the recalls of the classes tested, chance = 1 / classes.
+     */
+    static void assertClassificationAgrees(Map<?, ?> task, String accuracy, String balanced, String chance, String n, int seeds) {
+        Map<?, ?> metrics = (Map<?, ?>) task.get("metrics"), perClass = (Map<?, ?>) task.get("per_class");
+        Map<?, ?> confusion = (Map<?, ?>) task.get("confusion");
+        List<?> labels = (List<?>) confusion.get("labels"), matrix = (List<?>) confusion.get("matrix");
+        String name = (String) task.get("name");
+        long total = 0, diagonal = 0;
+        double recalls = 0;
+        int tested = 0;
+        for (int c = 0; c < labels.size(); c++) {
+            List<?> row = (List<?>) matrix.get(c);
+            long hit = ((Number) row.get(c)).longValue(), rowTotal = row.stream().mapToLong(v -> ((Number) v).longValue()).sum();
+            total += rowTotal;
+            diagonal += hit;
+            Object recall = perClass.get(labels.get(c));
+            if (rowTotal == 0) {
+                assertTrue(recall == null || "NaN".equals(recall) || Double.isNaN(((Number) recall).doubleValue()), name + " " + labels.get(c));
+            } else {
+                assertEquals((double) hit / rowTotal, ((Number) recall).doubleValue(), 1e-9, name + " recall of " + labels.get(c));
+                recalls += (double) hit / rowTotal;
+                tested++;
+            }
+        }
+        assertEquals(seeds * num(metrics, n), total, 1e-9, name + ": every test clip once per seed");
+        assertEquals((double) diagonal / total, num(metrics, accuracy), 1e-9, name + " " + metrics);
+        assertEquals(recalls / tested, num(metrics, balanced), 1e-9, name + " " + metrics);
+        assertEquals(1.0 / labels.size(), num(metrics, chance), 1e-12, name + " " + metrics);
     }
 
     @Test

@@ -171,6 +171,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void eachBoundIsReportedUnderItsOwnKey() {
+        String[][] cases = {
+                {"model.logit_scale_max=-1", "model.logit_scale_max: -1.0 must be > 0"},
+                {"model.logit_scale_init=200", "model.logit_scale_init: 200.0 must be in (0, model.logit_scale_max 100.0]"},
+                {"modalities.audio.fmin=-5", "modalities.audio.fmin: -5.0 must be in [0, sample_rate/2 8000.0)"},
+                {"modalities.audio.fmin=9000", "modalities.audio.fmin: 9000.0 must be in [0, sample_rate/2 8000.0)"},
+                {"modalities.audio.fmax=9000", "modalities.audio.fmax: 9000.0 must be in (modalities.audio.fmin 0.0, sample_rate/2 8000.0]"}};
+        for (String[] c : cases) {
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(c[0])), c[0]);
+            assertEquals(c[1], e.getMessage(), c[0]);
+        }
+    }
+
+    @Test
     void integerKeysAreShownAsIntegers() {
         String[][] cases = {
             {"train.batch_size=0", "train.batch_size: 0 must be > 0"},

@@ -102,6 +102,15 @@ class BadInputTest {
     }
 
     @Test
+    void aFileNameWithANewlineOrAnEscapeStillGivesOneLine() throws IOException {
+        Path odd = Files.write(dir.resolve("two\nlines\u001b[2J.mp4"), new byte[0]);
+        SkipLog skips = new SkipLog(false);
+        assertNull(Loader.decode(entry("odd", Modality.VIDEO, odd), new Clip(0, 2.0, false, 1), ADAPTERS, skips));
+        String r = skips.reasons().get("odd");
+        assertEquals("bad.jsonl:" + line + " (id=odd): " + dir.resolve("two?lines?[2J.mp4") + ": empty file (0 bytes)", r);
+    }
+
+    @Test
     void brokenImu() throws IOException {
         // a real HMP walking trial as CSV (32 Hz), then with a NaN, with 3 s missing, and a truncated GoPro stream
         Path trial;

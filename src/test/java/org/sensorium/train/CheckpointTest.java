@@ -86,4 +86,26 @@ class CheckpointTest {
         }
         RunLock.acquire(run).close(); // released: taken again
     }
+
+    @Test
+    void aResumeReplacesMetricsByARenameKeepingEachStepOnceAndDroppingATornLine(@TempDir Path run) throws Exception {
+        Path file = run.resolve("metrics.jsonl");
+        // steps 1..3 written, a checkpoint at 2, then a kill in the middle of step 4's line
+        Files.writeString(file, "{\"step\":1}\n{\"step\":2}\n{\"step\":3}\n{\"step\":4,\"lo");
+        Path before = Files.createLink(run.resolve("before.jsonl"), file); // the old file, by another name
+        try (Metrics m = new Metrics(file, 2)) {
+            m.write(Map.of("step", 3));
+            m.sync();
+        }
+        assertEquals(List.of("{\"step\":1}", "{\"step\":2}", "{\"step\":3}"), Files.readAllLines(file));
+        // never rewritten in place: until the rename, a crash leaves the interrupted run's file whole
+        assertTrue(Files.readString(before).endsWith("{\"step\":3}\n{\"step\":4,\"lo"), Files.readString(before));
+        assertFalse(Files.exists(run.resolve("metrics.jsonl.tmp")));
+        // nothing to drop: the file is appended to as it is
+        Path same = Files.createLink(run.resolve("same.jsonl"), file);
+        try (Metrics m = new Metrics(file, 3)) {
+            m.write(Map.of("step", 4));
+        }
+        assertEquals(4, Files.readAllLines(same).size());
+    }
 }

@@ -45,4 +45,38 @@ class TrainerTest {
             }
         }
     }
+
+    /**
+     * libtorch's grad mode is per thread and starts enabled on a new thread; DJL's gradient collector restores the
+     * mode it found when it closes. A step on such a thread used to run AdamW's in-place updates with autograd
+     * recording ("a leaf Variable that requires grad is being used in an in-place operation"): a test that failed
+     * now and then, depending on which thread ran the step.
+     */
+    @Test
+    void aStepWorksOnAThreadWhoseGradModeWasNeverSwitchedOff() throws Exception {
+        Throwable[] failure = new Throwable[1];
+        float[][] after = new float[1][];
+        Thread t = new Thread(() -> {
+            try (NDManager root = NDManager.newBaseManager(); Params params = new Params(root, 1)) {
+                NDArray a = params.constant("a", 1f, 1);
+                AdamW opt = new AdamW(params, 0.9f, 0.999f, 1e-8f, 0.5f);
+                try (NDManager sm = root.newSubManager()) {
+                    grad(sm, a, 3f);
+                    java.nio.file.Path file = java.nio.file.Files.createTempFile("params", ".ndlist");
+                    params.save(file);
+                    params.load(file); // an in-place copy into the parameters, too
+                    java.nio.file.Files.delete(file);
+                    Trainer.applyStep(opt, sm, 0.1f, 0f, null);
+                    after[0] = a.toFloatArray();
+                }
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        assertEquals(null, failure[0], () -> String.valueOf(failure[0]));
+        // Adam's first step: 1 - 0.1 x sign(3) (a constant is not decayed)
+        assertArrayEquals(new float[] {0.9f}, after[0], 1e-5f);
+    }
 }

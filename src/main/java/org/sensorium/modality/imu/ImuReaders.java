@@ -1,5 +1,7 @@
 package org.sensorium.modality.imu;
 
+import static org.sensorium.modality.BadInputException.excerpt;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -138,7 +140,8 @@ final class ImuReaders {
                 String name = c == 0 ? TIME : channels.get(c - 1);
                 cols[c] = names.indexOf(name);
                 if (cols[c] < 0) {
-                    throw new IOException("line " + lineNo + ": header has no column '" + name + "' (found " + names + ")");
+                    throw new IOException("line " + lineNo + ": header has no column '" + excerpt(name, 24) + "' (it has " + names.size()
+                            + (names.size() == 1 ? " column: " : " columns: ") + excerpt(names, 6, 16) + ")");
                 }
             }
             return cols;
@@ -150,17 +153,18 @@ final class ImuReaders {
             String[] fields = line.split(",", -1);
             double[] v = new double[cols.length];
             for (int c = 0; c < cols.length; c++) {
-                String name = c == 0 ? TIME : channels.get(c - 1);
+                String name = c == 0 ? TIME : channels.get(c - 1); // from the file's header when channelNames reads it
                 if (cols[c] >= fields.length) {
-                    throw new IOException("line " + lineNo + ": no value for column '" + name + "'");
+                    throw new IOException("line " + lineNo + ": no value for column '" + excerpt(name, 24) + "'");
                 }
                 try {
                     v[c] = Double.parseDouble(fields[cols[c]].trim());
                 } catch (NumberFormatException e) {
-                    throw new IOException("line " + lineNo + ": column '" + name + "': not a number '" + fields[cols[c]].trim() + "'");
+                    throw new IOException("line " + lineNo + ": column '" + excerpt(name, 24) + "': not a number '"
+                            + excerpt(fields[cols[c]].trim(), 24) + "'");
                 }
                 if (!Double.isFinite(v[c])) {
-                    throw new IOException("line " + lineNo + ": column '" + name + "': not finite (" + v[c] + ")");
+                    throw new IOException("line " + lineNo + ": column '" + excerpt(name, 24) + "': not finite (" + v[c] + ")");
                 }
             }
             if (!(v[0] > prevT)) {
@@ -240,7 +244,7 @@ final class ImuReaders {
                 try {
                     v[c] = Integer.parseInt(f[c]);
                 } catch (NumberFormatException e) {
-                    throw new IOException("line " + lineNo + ": not an integer '" + f[c] + "'");
+                    throw new IOException("line " + lineNo + ": not an integer '" + excerpt(f[c], 24) + "'");
                 }
                 if (v[c] < 0 || v[c] > 63) {
                     throw new IOException("line " + lineNo + ": value " + v[c] + " outside 0..63");
@@ -448,7 +452,7 @@ final class ImuReaders {
         private static int axis(String orin, int c) throws IOException {
             String up = orin.toUpperCase(Locale.ROOT);
             if (up.length() != 3 || up.chars().sorted().reduce(0, (x, y) -> x * 128 + y) != ('X' * 128 + 'Y') * 128 + 'Z') {
-                throw new IOException("ORIN '" + orin + "' is not a permutation of X, Y, Z");
+                throw new IOException("ORIN '" + excerpt(orin, 16) + "' is not a permutation of X, Y, Z");
             }
             return up.charAt(c) - 'X';
         }

@@ -64,7 +64,7 @@ class ImuAdapterTest {
         Path back = Files.writeString(dir.resolve("back.csv"), header + "0,0,0,0,0,0,0\n0.02,0,0,0,0,0,0\n0.01,0,0,0,0,0,0\n");
         assertBad("manifest.jsonl:7 (id=t1): " + back + ": line 4: time 0.01 is not after the previous 0.02", back);
         Path missing = Files.writeString(dir.resolve("missing.csv"), "t,ax,ay,az\n0,0,0,0\n1,0,0,0\n");
-        assertBad("manifest.jsonl:7 (id=t1): " + missing + ": line 1: header has no column 'gx' (found [t, ax, ay, az])",
+        assertBad("manifest.jsonl:7 (id=t1): " + missing + ": line 1: header has no column 'gx' (it has 4 columns: t, ax, ay, az)",
                 missing);
     }
 

@@ -115,6 +115,49 @@ class ImuReadersTest {
         assertBad(spec, WALK, "lowpass_hz 16.0 must be below half the recording's rate (ax at 32.0 Hz)");
     }
 
+    /**
+     * Untrusted lines are named, never echoed: a 100 kB header line with a control character and HTML, a bad
+     * number in a 100 kB row, a 100 kB HMP value and a 100 kB column name each give a short one-line reason.
+     */
+    @Test
+    void hugeHostileLinesGiveShortOneLineReasons() throws IOException {
+        String header = "t,ax,<script>\u0007alert(1)</script>" + "y".repeat(100_000) + ",az";
+        Path csv = Files.writeString(dir.resolve("hostile.csv"), header + "\n0,0,0,0\n1,0,0,0\n");
+        String m = badReason(ACCEL_ONLY, csv);
+        assertShortOneLine(m);
+        assertTrue(m.startsWith("line 1: header has no column 'ay' (it has 4 columns: t, ax, <script>?alert"), m);
+
+        Path value = Files.writeString(dir.resolve("value.csv"), "t,ax,ay,az\n0,0,0,0\n1,x\u001b[2J" + "x".repeat(100_000) + ",0,0\n");
+        m = badReason(ACCEL_ONLY, value);
+        assertShortOneLine(m);
+        assertTrue(m.startsWith("line 3: column 'ax': not a number 'x?[2Jxxx"), m);
+
+        Path hmp = Files.writeString(dir.resolve("value.txt"), "1 2 3\n1 2 9\u0007" + "9".repeat(100_000) + "\n");
+        m = badReason(ACCEL_ONLY, hmp);
+        assertShortOneLine(m);
+        assertTrue(m.startsWith("line 2: not an integer '9?999"), m);
+
+        Path name = Files.writeString(dir.resolve("name.csv"), "t,n\u0007" + "n".repeat(100_000) + "\n0,x\n1,2\n");
+        m = assertThrows(IOException.class, () -> ImuAdapter.channels(name)).getMessage();
+        assertShortOneLine(m);
+        assertTrue(m.startsWith("line 2: column 'n?nnn"), m);
+    }
+
+    /** Under 300 characters, no control character (so one line). */
+    private static void assertShortOneLine(String m) {
+        assertTrue(m.length() < 300 && m.codePoints().noneMatch(Character::isISOControl),
+                m.length() + " characters: " + m.substring(0, Math.min(m.length(), 300)));
+    }
+
+    /** The reason the adapter gives after its "manifest line: file: " prefix. */
+    private String badReason(ModalitySpec.Imu spec, Path file) {
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, file).recording(), new Clip(0, 2, false, 0)));
+        String prefix = "manifest.jsonl:7 (id=t1): " + file + ": ";
+        assertTrue(e.getMessage().startsWith(prefix), e.getMessage().substring(0, Math.min(e.getMessage().length(), 300)));
+        return e.getMessage().substring(prefix.length());
+    }
+
     private void assertBad(ModalitySpec.Imu spec, Path file, String reason) {
         BadInputException e = assertThrows(BadInputException.class,
                 () -> new ImuAdapter(spec, 2.0).load(Fixtures.entry(Modality.IMU, file).recording(), new Clip(0, 2, false, 0)));

@@ -1,0 +1,95 @@
+package org.sensorium.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.config.ConfigException;
+import org.sensorium.model.Params;
+
+class InitFromTest {
+
+    /** A source model: a one-block trunk, a video stem and head, a logit scale, one objective tensor; every value v. */
+    private static Path source(NDManager m, Path dir, float v) throws Exception {
+        try (Params p = new Params(m, 1)) {
+            p.constant("stem.video.proj.weight", v, 4, 6);
+            p.constant("trunk.0.norm1.gain", v, 4);
+            p.constant("head.video.weight", v, 2, 4);
+            p.constant("logit_scale", v);
+            p.constant("objective.clustering.prototypes", v, 3, 2);
+            Path file = dir.resolve("model.ndlist");
+            p.save(file);
+            return file;
+        }
+    }
+
+    @Test
+    void copiesWhatMatchesByNameAndShapeAndListsTheRestWithTheReason(@TempDir Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Params target = new Params(m, 2)) {
+            Path file = source(m, dir, 7f);
+            target.constant("stem.video.proj.weight", 0f, 4, 6);
+            target.constant("trunk.0.norm1.gain", 0f, 4);
+            target.constant("trunk.1.norm1.gain", 0f, 4);      // a deeper model: its second block is new
+            target.constant("head.video.weight", 0f, 3, 4);    // another embedding size
+            target.constant("logit_scale", 0f);
+            InitFrom.Report r = InitFrom.apply(target, file, List.of());
+            assertEquals(List.of("stem.video.proj.weight", "trunk.0.norm1.gain", "logit_scale"), r.loaded());
+            assertEquals(Map.of(
+                    "trunk.1.norm1.gain", "absent from the source (keeps its initial value)",
+                    "head.video.weight", "shape (2, 4) in the source, (3, 4) in this model",
+                    "objective.clustering.prototypes", "not in this model"), r.skipped());
+            assertArrayEquals(new float[] {7f, 7f, 7f, 7f}, target.all().get("trunk.0.norm1.gain").toFloatArray());
+            assertArrayEquals(new float[] {0f, 0f, 0f, 0f}, target.all().get("trunk.1.norm1.gain").toFloatArray());
+            assertArrayEquals(new float[12], target.all().get("head.video.weight").toFloatArray());
+        }
+    }
+
+    @Test
+    void partsLimitWhatLoadsAndAPartAskedForMustFit(@TempDir Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Params target = new Params(m, 2)) {
+            Path file = source(m, dir, 7f);
+            target.constant("stem.video.proj.weight", 0f, 4, 6);
+            target.constant("trunk.0.norm1.gain", 0f, 4);
+            target.constant("head.video.weight", 0f, 3, 4);
+            InitFrom.Report r = InitFrom.apply(target, file, List.of("trunk"));
+            assertEquals(List.of("trunk.0.norm1.gain"), r.loaded());
+            assertEquals("part video not in model.init_parts", r.skipped().get("stem.video.proj.weight"));
+            assertArrayEquals(new float[24], target.all().get("stem.video.proj.weight").toFloatArray());
+
+            ConfigException e = assertThrows(ConfigException.class, () -> InitFrom.apply(target, file, List.of("video")));
+            assertEquals("model.init_from", e.key());
+            assertEquals("model.init_from: " + file + ": tensor head.video.weight has shape (2, 4) there but (3, 4) in this model"
+                    + " (part video was asked for)", e.getMessage());
+        }
+    }
+
+    @Test
+    void aSourceThatIsNotWeightsOrMatchesNothingIsAOneLineError(@TempDir Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Params target = new Params(m, 2)) {
+            target.constant("trunk.0.norm1.gain", 0f, 4);
+            Path text = Files.writeString(dir.resolve("notes.txt"), "not weights");
+            ConfigException bad = assertThrows(ConfigException.class, () -> InitFrom.apply(target, text, List.of()));
+            assertEquals("model.init_from", bad.key());
+            assertEquals(true, bad.getMessage().startsWith("model.init_from: " + text + ": not a readable weights file"), bad.getMessage());
+            Path empty = Files.createDirectories(dir.resolve("empty"));
+            ConfigException none = assertThrows(ConfigException.class, () -> InitFrom.apply(target, empty, List.of()));
+            assertEquals("model.init_from: " + empty + " is neither a checkpoint folder nor a run folder with a complete checkpoint",
+                    none.getMessage());
+            try (Params other = new Params(m, 3)) {
+                other.constant("stem.audio.proj.weight", 1f, 2);
+                other.save(dir.resolve("other.ndlist"));
+            }
+            ConfigException nothing = assertThrows(ConfigException.class,
+                    () -> InitFrom.apply(target, dir.resolve("other.ndlist"), List.of()));
+            assertEquals("model.init_from: " + dir.resolve("other.ndlist") + ": no tensor matched this model by name and shape"
+                    + " (2 skipped)", nothing.getMessage());
+        }
+    }
+}
