@@ -300,7 +300,7 @@ public final class Pretrain {
         boolean readsOutput = objectives.stream().anyMatch(o -> o.objective().readsOutput());
         List<Double> losses = new ArrayList<>();
         int empty = 0; // steps in a row without a sample
-        try (ProgressBar bar = progressBar(startStep)) {
+        try (ProgressBar bar = lead && t.progress() ? progressBar("pretrain", t.steps(), startStep, " steps") : null) {
             for (int step = startStep; step < t.steps(); step++) {
                 long stepStart = System.nanoTime();
                 Trainer.StepResult r = trainer.step(root, step, sm -> micro(sm, model, loader, objectives, shapes, readsOutput));
@@ -434,10 +434,6 @@ public final class Pretrain {
             Files.createFile(Path.of(f[2]));
             throw new IllegalStateException(FAIL_ONCE + ": rank " + rank + " fails after step " + step + ", as asked");
         }
-    }
-
-    private ProgressBar progressBar(int startStep) {
-        return lead && cfg.train().progress() ? progressBar("pretrain", cfg.train().steps(), startStep, " steps") : null;
     }
 
     /** The console's progress bar of a long job (ASCII, redrawn twice a second); null without a console (a log file, a pipe). */
