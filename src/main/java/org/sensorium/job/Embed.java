@@ -2,6 +2,7 @@ package org.sensorium.job;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -117,6 +118,9 @@ public final class Embed {
         }
         if (o.split() != null && o.manifest() == null) {
             throw new ConfigException("--split", "needs --manifest");
+        }
+        if (o.out() != null && Files.isDirectory(o.out())) {
+            throw new ConfigException("--out", o.out() + " is a folder: name the file (.jsonl or .npy)");
         }
         TrainedRun run = TrainedRun.open(o.checkpoint(), o.sets());
         Config cfg = run.config();

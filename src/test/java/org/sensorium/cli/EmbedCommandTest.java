@@ -155,6 +155,7 @@ class EmbedCommandTest {
         cases.put(List.of("--text", "x", "--modality", "video"), "error: --text: text is not among the modalities embedded");
         cases.put(List.of(SRT.toString(), "--clips", "0"), "error: --clips: '0' is neither 'all' nor a count of clips >= 1");
         cases.put(List.of(SRT.toString(), "--split", "val"), "error: --split: needs --manifest");
+        cases.put(List.of(SRT.toString(), "--out", dir.toString()), "error: --out: " + dir + " is a folder");
         cases.put(List.of("--manifest", dir.resolve("missing.jsonl").toString()), "error: " + dir.resolve("missing.jsonl"));
         cases.put(List.of("--manifest", badManifest.toString()), "error: bad.jsonl:1: key 'video': must be an object");
         cases.put(List.of("--manifest", valOnly.toString(), "--split", "test"), "error: --split: " + valOnly + " has no sample of split 'test' (its splits: val;");
