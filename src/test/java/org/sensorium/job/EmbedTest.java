@@ -207,6 +207,22 @@ class EmbedTest {
     }
 
     @Test
+    void averagedClipsHaveNoStart() throws Exception {
+        // 2 s samples and 2 s clips: evaluation's 2 evenly spaced clips are the centred clip twice, so the mean is that row
+        Path centred = dir.resolve("centred.jsonl"), two = dir.resolve("two.jsonl");
+        Embed.run(new Embed.Options(run, List.of(), List.of(), manifest, "val", List.of(Modality.VIDEO), "1", centred, List.of()));
+        Embed.run(new Embed.Options(run, List.of(), List.of(), manifest, "val", List.of(Modality.VIDEO), "2", two, List.of()));
+        List<String> a = Files.readAllLines(centred), b = Files.readAllLines(two);
+        assertEquals(8, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            Map<?, ?> x = Json.MAPPER.readValue(a.get(i), Map.class), y = Json.MAPPER.readValue(b.get(i), Map.class);
+            assertEquals(List.of(x.get("id"), 0.0), List.of(y.get("id"), ((Number) x.get("start")).doubleValue()));
+            assertEquals(false, y.containsKey("start"));
+            assertArrayEquals(toFloats((List<?>) x.get("embedding")), toFloats((List<?>) y.get("embedding")), 1e-6f);
+        }
+    }
+
+    @Test
     void clipsAreACountOrAll() {
         assertEquals(new Embed.Clips(1, false), Embed.Clips.parse(null, 1));
         assertEquals(new Embed.Clips(3, false), Embed.Clips.parse(null, 3)); // the run's eval.clips
