@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
         description = "Multimodal foundation-model pretraining on the JVM.",
         subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.EvalCmd.class, Main.ReportCmd.class,
                 TaskCommands.FinetuneCmd.class, TaskCommands.QaCmd.class, EmbedCommand.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
-                TokenizerCommands.TokenizerCmd.class, DistCommands.LaunchCmd.class, DistCommands.WorkerCmd.class})
+                TokenizerCommands.TokenizerCmd.class, DistCommands.LaunchCmd.class, DistCommands.WorkerCmd.class, ExportCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Override

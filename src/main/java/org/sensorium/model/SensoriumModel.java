@@ -117,6 +117,7 @@ public final class SensoriumModel implements AutoCloseable {
                 x = x.reshape(b * k, -1);                                             // (B, K, L) -> (B*K, L)
                 valid = valid.reshape(b * k, -1);                                     // (B, K*L) -> (B*K, L)
             }
+            NDArray rowsValid = valid; // which texts of a bag are present, before a CLS token makes every row valid
             NDArray h = null, e;
             if (m == Modality.TEXT && sentenceText) {
                 if (textQuery != null) {
@@ -135,7 +136,7 @@ public final class SensoriumModel implements AutoCloseable {
                 e = head(m, h, valid);                                                // (B, E), or (B*K, E)
             }
             if (k > 1) {
-                NDArray rowValid = valid.toType(DataType.FLOAT32, false).sum(new int[] {1}).gt(0)
+                NDArray rowValid = rowsValid.toType(DataType.FLOAT32, false).sum(new int[] {1}).gt(0)
                         .reshape(b, k);                                               // (B, K) texts present
                 NDArray bag = e.reshape(b, k, -1);                                    // (B, K, E)
                 bags.put(m, bag);

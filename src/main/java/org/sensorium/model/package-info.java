@@ -12,6 +12,9 @@
  *   G  sequences of frames (temporal OT: clips, or recordings' windows)
  * </pre>
  *
+ * <p>Weights in and out: {@link org.sensorium.model.Safetensors} reads and writes the safetensors format, and
+ * {@link org.sensorium.model.TorchNames} is the one table of how parameter names become PyTorch module paths.
+ *
  * <p>Imports: config only. The model takes maps of tensors by modality, never files, manifests or batches, so
  * training, evaluation and fine-tuning all drive it the same way.
  *

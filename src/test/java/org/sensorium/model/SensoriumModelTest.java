@@ -154,6 +154,23 @@ class SensoriumModelTest {
     }
 
     @Test
+    void withClsPoolingAnAbsentTextOfABagStaysOutOfItsMean() {
+        // scratch tower, bag K = 2 of L = 6 ids, pool = cls: sample 0 has one text, its second row all padding. The
+        // CLS token makes every row of the trunk valid, but the bag must still count only the texts that are there.
+        Config c = tiny("modalities.text.bag=2", "model.pool=cls");
+        try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
+                NDManager sm = root.newSubManager()) {
+            float[] ids = {101, 2000, 102, 0, 0, 0, 101, 3000, 102, 0, 0, 0};
+            boolean[] valid = {true, true, true, false, false, false, false, false, false, false, false, false};
+            ModelOutput bag = model.forward(Map.of(Modality.TEXT, sm.create(ids, new Shape(1, 2, 6))),
+                    Map.of(Modality.TEXT, sm.create(valid, new Shape(1, 12))), false);
+            assertArrayEquals(new boolean[] {true, false}, bag.bagValid().get(Modality.TEXT).toBooleanArray());
+            NDArray alone = bag.bags().get(Modality.TEXT).get(":, 0, :");                    // (1, E) the one text's embedding
+            assertTrue(bag.embedding(Modality.TEXT).sub(alone).abs().max().getFloat() < 1e-6f);
+        }
+    }
+
+    @Test
     void embeddingsAreUnitNormForEveryModality() {
         Config c = tiny();
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root);
