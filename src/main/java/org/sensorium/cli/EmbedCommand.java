@@ -17,10 +17,10 @@ import picocli.CommandLine.Parameters;
 
 /** `sensorium embed`: a trained run's unit embeddings of files, texts or a manifest's samples, as JSONL or NPY. */
 @Command(name = "embed", mixinStandardHelpOptions = true,
-        description = {"A run's unit embeddings of recordings (video, audio, subtitle .srt/.vtt, IMU files), literal texts or a",
-            "manifest's samples, one row per input and modality, decoded as the run's held-out evaluation decodes them.",
-            "Writes JSONL ({\"id\", \"modality\", \"start\", \"embedding\"} a line) or, for --out *.npy, a float32 (N, E) NumPy",
-            "file with its row index BASE.ids.jsonl. A broken input is skipped and named (--strict: an error)."})
+        description = "A run's unit embeddings of recordings (video, audio, subtitle .srt/.vtt, IMU files), literal texts or a"
+                + " manifest's samples, one row per input and modality, decoded as the run's held-out evaluation decodes them."
+                + " Writes JSONL ({\"id\", \"modality\", \"start\", \"embedding\"} a line) or, for --out *.npy, a float32 (N, E)"
+                + " NumPy file with its row index BASE.ids.jsonl. A broken input is skipped and named (--strict: an error).")
 final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "a run folder (its newest checkpoint) or a checkpoint folder")
     Path checkpoint;
