@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sensorium", mixinStandardHelpOptions = true, version = "sensorium 0.1.0",
         description = "Multimodal foundation-model pretraining on the JVM.",
         subcommands = {Main.PretrainCmd.class, Main.AblateCmd.class, Main.ClusterCmd.class, Main.EvalCmd.class, Main.ReportCmd.class,
-                TaskCommands.FinetuneCmd.class, TaskCommands.QaCmd.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
+                TaskCommands.FinetuneCmd.class, TaskCommands.QaCmd.class, EmbedCommand.class, Main.DataCmd.class, DataCommands.BenchCmd.class,
                 TokenizerCommands.TokenizerCmd.class, DistCommands.LaunchCmd.class, DistCommands.WorkerCmd.class, ExportCommand.class})
 public final class Main implements Callable<Integer> {
 

@@ -58,8 +58,8 @@ public final class FolderManifest {
     public static final Set<String> VIDEO_EXT = Set.of("mp4", "m4v", "mkv", "mov", "avi", "webm", "mpg", "mpeg", "ts", "flv",
             "wmv", "3gp", "ogv");
     public static final Set<String> AUDIO_EXT = Set.of("wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "aac");
-    static final Set<String> SUBTITLE_EXT = Set.of("srt", "vtt");
-    static final Set<String> IMU_EXT = Set.of("csv", "raw", "bin", "gpmf");
+    public static final Set<String> SUBTITLE_EXT = Set.of("srt", "vtt");
+    public static final Set<String> IMU_EXT = Set.of("csv", "raw", "bin", "gpmf");
     /** HMP trial names (Bruno et al. 2013, MANUAL.txt): Accelerometer-[START_TIME]-[HMP]-[VOLUNTEER]. */
     static final Pattern HMP_NAME = Pattern.compile("Accelerometer-\\d{4}(?:-\\d{2}){5}-[A-Za-z_]+-([a-z]+\\d+)");
     private static final Pattern SPHINX_LINE = Pattern.compile("^\\s*(.*?)\\s*\\(([^()]+)\\)\\s*$");

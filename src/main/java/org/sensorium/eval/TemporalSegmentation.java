@@ -2,7 +2,9 @@ package org.sensorium.eval;
 
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,17 +85,51 @@ public final class TemporalSegmentation {
      * frame counts twice). One clip at 0 when the span is unknown or not longer than a clip.
      */
     static List<Job> tiles(ManifestEntry e, double span, double clipSeconds, long seed) {
+        List<Clip> clips = tiling(span, clipSeconds, seed);
         List<Job> out = new ArrayList<>();
+        for (int j = 0; j < clips.size(); j++) {
+            out.add(new Job(e, List.of(clips.get(j)), j == 0 ? 0 : clips.get(j - 1).start() + clipSeconds));
+        }
+        return out;
+    }
+
+    /**
+     * The evaluation clips that tile a span of span seconds: clipSeconds long from 0, back to back, plus one ending
+     * at the span's end when a remainder is left (it overlaps the one before); one clip at 0 when the span is
+     * unknown (NaN) or not longer than a clip. In time order.
+     */
+    public static List<Clip> tiling(double span, double clipSeconds, long seed) {
+        List<Clip> out = new ArrayList<>();
         if (Double.isNaN(span) || span <= clipSeconds + 1e-9) {
-            out.add(new Job(e, List.of(new Clip(0, clipSeconds, false, seed)), 0));
+            out.add(new Clip(0, clipSeconds, false, seed));
             return out;
         }
         double at = 0;
         for (; at + clipSeconds <= span + 1e-9; at += clipSeconds) {
-            out.add(new Job(e, List.of(new Clip(at, clipSeconds, false, seed)), at));
+            out.add(new Clip(at, clipSeconds, false, seed));
         }
         if (at < span - 1e-9) {
-            out.add(new Job(e, List.of(new Clip(span - clipSeconds, clipSeconds, false, seed)), at));
+            out.add(new Clip(span - clipSeconds, clipSeconds, false, seed));
+        }
+        return out;
+    }
+
+    /**
+     * Clips of recordings (clips[i] of recordings[i]) decoded on the given threads with every adapter whose modality
+     * the recording has: per recording its clips in order, each with its start, or null (and a skip) when one of them
+     * is broken.
+     */
+    public static List<List<Batch.Decoded>> decodeClips(List<ManifestEntry> recordings, List<List<Clip>> clips,
+            Map<Modality, ModalityAdapter> adapters, int threads, SkipLog skips) throws InterruptedException {
+        List<Job> jobs = new ArrayList<>();
+        Map<Job, Integer> at = new IdentityHashMap<>();
+        for (int i = 0; i < recordings.size(); i++) {
+            jobs.add(new Job(recordings.get(i), clips.get(i), 0));
+            at.put(jobs.get(i), i);
+        }
+        List<List<Batch.Decoded>> out = new ArrayList<>(Collections.nCopies(jobs.size(), null));
+        for (Done d : decode(jobs, adapters, threads, skips)) {
+            out.set(at.get(d.job()), d.clips());
         }
         return out;
     }
@@ -117,7 +153,7 @@ public final class TemporalSegmentation {
             int batchSize, NDManager manager, double clipSeconds, int threads, long seed, SkipLog skips)
             throws InterruptedException {
         Modality m = tot.modality();
-        List<Done> done = decode(jobs(tot, recordings, clipSeconds, seed), m, adapter, threads, skips);
+        List<Done> done = decode(jobs(tot, recordings, clipSeconds, seed), Map.of(m, adapter), threads, skips);
         Frames frames = new Frames();
         Map<Modality, long[]> shapes = Map.of(m, adapter.inputShape());
         int perBatch = Math.max(1, batchSize / done.stream().mapToInt(d -> d.clips().size()).max().orElse(1));
@@ -194,8 +230,8 @@ public final class TemporalSegmentation {
     /** A job and its decoded clips. */
     private record Done(Job job, List<Batch.Decoded> clips) {}
 
-    /** Decodes every job's clips (in order, on threads); a job with a broken clip is left out (and logged). */
-    private static List<Done> decode(List<Job> jobs, Modality m, ModalityAdapter adapter, int threads, SkipLog skips)
+    /** Decodes every job's clips with the adapters (in order, on threads); a job with a broken clip is left out (and logged). */
+    private static List<Done> decode(List<Job> jobs, Map<Modality, ModalityAdapter> adapters, int threads, SkipLog skips)
             throws InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
@@ -203,7 +239,7 @@ public final class TemporalSegmentation {
             for (Job j : jobs) {
                 List<Future<Batch.Decoded>> clips = new ArrayList<>();
                 for (Clip c : j.clips()) {
-                    clips.add(pool.submit(() -> Loader.decode(j.entry(), c, Map.of(m, adapter), skips)));
+                    clips.add(pool.submit(() -> Loader.decode(j.entry(), c, adapters, skips)));
                 }
                 fs.add(clips);
             }

@@ -189,13 +189,17 @@ final class EvalSamples implements AutoCloseable {
 
     /** Unit text embeddings (n, E) of free texts, through the run's tokenizer and text encoder. */
     float[][] embedTexts(List<String> texts) {
-        TextAdapter adapter = (TextAdapter) adapters.get(Modality.TEXT);
+        return embed(texts((TextAdapter) adapters.get(Modality.TEXT), texts), Modality.TEXT);
+    }
+
+    /** Free texts as decoded text samples (ids prompt0, prompt1, ...), each through {@link TextAdapter#sample}. */
+    static List<Batch.Decoded> texts(TextAdapter adapter, List<String> texts) {
         List<Batch.Decoded> decoded = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             ManifestEntry e = new ManifestEntry("prompt" + i, "test", null, Map.of(), List.of(texts.get(i)), Path.of("prompts"), i + 1);
             decoded.add(new Batch.Decoded(e, Map.of(Modality.TEXT, adapter.sample(texts.get(i))))); // a bag: the text is row 0
         }
-        return embed(decoded, Modality.TEXT);
+        return decoded;
     }
 
     @Override

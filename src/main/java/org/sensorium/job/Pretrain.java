@@ -300,7 +300,7 @@ public final class Pretrain {
         boolean readsOutput = objectives.stream().anyMatch(o -> o.objective().readsOutput());
         List<Double> losses = new ArrayList<>();
         int empty = 0; // steps in a row without a sample
-        try (ProgressBar bar = progressBar(startStep)) {
+        try (ProgressBar bar = lead && t.progress() ? progressBar("pretrain", t.steps(), startStep, " steps") : null) {
             for (int step = startStep; step < t.steps(); step++) {
                 long stepStart = System.nanoTime();
                 Trainer.StepResult r = trainer.step(root, step, sm -> micro(sm, model, loader, objectives, shapes, readsOutput));
@@ -375,10 +375,13 @@ public final class Pretrain {
     private void retrieval(SensoriumModel model, NDManager root, HeldOutSamples held, List<ManifestEntry> valSet,
             Map<String, Retrieval.Result> retrieval, Map<String, ClusterMetrics.Score> clusters) throws InterruptedException {
         List<Retrieval.Embeddings> views = new ArrayList<>();
+        long t0 = System.nanoTime();
         for (int k = 0; k < cfg.eval().clips(); k++) {
             views.add(Retrieval.embed(model, held.evalClips(k, cfg.eval().clips()), held.shapes(), cfg.eval().batchSize(), root));
         }
         Retrieval.Embeddings emb = Retrieval.average(views);
+        double s = (System.nanoTime() - t0) / 1e9; // decoding included, unless a held-out measure decoded the clips first
+        LOG.info(String.format("held-out samples decoded and embedded: %d in %.2f s, %.1f samples/s", emb.ids().size(), s, emb.ids().size() / s));
         for (Config.Pair p : cfg.eval().pairs()) {
             if (held.shapes().containsKey(p.a()) && held.shapes().containsKey(p.b())) {
                 Retrieval.pair(emb, p).forEach(r -> retrieval.put(r.direction(), r));
@@ -433,13 +436,13 @@ public final class Pretrain {
         }
     }
 
-    private ProgressBar progressBar(int startStep) {
-        if (!lead || !cfg.train().progress() || System.console() == null) {
+    /** The console's progress bar of a long job (ASCII, redrawn twice a second); null without a console (a log file, a pipe). */
+    static ProgressBar progressBar(String task, long max, long start, String unit) {
+        if (System.console() == null) {
             return null;
         }
-        return new ProgressBarBuilder().setTaskName("pretrain").setInitialMax(cfg.train().steps())
-                .startsFrom(startStep, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUnit(" steps", 1)
-                .setUpdateIntervalMillis(500).build();
+        return new ProgressBarBuilder().setTaskName(task).setInitialMax(max).startsFrom(start, Duration.ZERO)
+                .setStyle(ProgressBarStyle.ASCII).setUnit(unit, 1).setUpdateIntervalMillis(500).build();
     }
 
     private void report(ProgressBar bar, int step, Trainer.StepResult r, double seconds, float lr) {

@@ -3,7 +3,8 @@
  * worker group), {@link org.sensorium.job.Ablate}, {@link org.sensorium.job.ClusterJob} (XDC's offline clustering
  * step), {@link org.sensorium.job.EvalJob} (a suite of tasks on frozen embeddings),
  * {@link org.sensorium.job.FineTune} (activity recognition) and {@link org.sensorium.job.VideoQa} (TVQA-style
- * multiple choice), {@link org.sensorium.job.Export} (a checkpoint's encoder as safetensors + config.json + model card, for
+ * multiple choice), {@link org.sensorium.job.Embed} (a run's embeddings of files, texts or a manifest, written as JSONL
+ * or NPY), {@link org.sensorium.job.Export} (a checkpoint's encoder as safetensors + config.json + model card, for
  * PyTorch and others; {@link org.sensorium.job.Exported} reads one back); {@link org.sensorium.job.HeldOutSamples} decodes a
  * run's held-out split once for the measures.
  *
