@@ -129,6 +129,35 @@ class DuringEvalTest {
         assertTrue(events.stream().anyMatch(e -> e.sessionStatus() == 1 && e.step() == 4));
     }
 
+    /** A group of two worker JVMs runs through it: rank 0 evaluates and keeps the best, rank 1 waits at the barrier. */
+    @Test
+    void inAWorkerGroupRankZeroEvaluates(@TempDir Path dir) throws Exception {
+        List<String> args = new ArrayList<>(List.of("launch", "--workers", "2", "--", "pretrain"));
+        for (String s : List.of("run.dir=" + dir.resolve("runs"), "run.name=group", "data.cache_dir=" + dir.resolve("cache"),
+                "data.synth_samples=40", "model.width=32", "model.heads=2", "model.depth=1", "model.embed_dim=16",
+                "train.steps=4", "train.batch_size=8", "train.accumulate=1", "train.progress=false", "eval.at_end=false",
+                "eval.report=false", "eval.every_steps=2", "train.keep_best=" + METRIC, "train.keep_best_mode=min",
+                "dist.timeout_seconds=120")) {
+            args.addAll(List.of("--set", s));
+        }
+        java.io.PrintStream out = System.out, err = System.err;
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(o, true));
+            System.setErr(new java.io.PrintStream(o, true));
+            code = org.sensorium.cli.Main.run(args.toArray(String[]::new));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        String log = o.toString();
+        assertEquals(0, code, log);
+        Map<Integer, Map<String, Object>> lines = lines(dir.resolve("runs/group/metrics.jsonl"));
+        assertTrue(lines.get(2).containsKey(METRIC) && lines.get(4).containsKey(METRIC) && !lines.get(3).containsKey(METRIC));
+        assertNotNull(Checkpoint.best(dir.resolve("runs/group")));
+    }
+
     @Test
     void keepBestNeedsEvaluationAndAKnownMode(@TempDir Path dir) {
         List<String> noEval = new ArrayList<>(ResumeTest.tiny(dir, "x"));
