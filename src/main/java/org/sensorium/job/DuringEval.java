@@ -73,7 +73,12 @@ final class DuringEval {
         if (cfg.eval().everySteps() == 0) {
             return null;
         }
-        Suite suite = Suite.load(Path.of(cfg.eval().duringSuite()));
+        Path file = Path.of(cfg.eval().duringSuite());
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("eval.during_suite", file.toAbsolutePath() + ": no such file (relative paths start at the"
+                    + " working directory, as the eval command's --suite does)");
+        }
+        Suite suite = Suite.load(file);
         List<Suite.Task> tasks = new ArrayList<>();
         for (Suite.Task t : suite.tasks()) {
             Suite.Kind kind = Suite.Kind.of(t);
@@ -138,7 +143,10 @@ final class DuringEval {
         Path dir = Checkpoint.best(runDir);
         try {
             int kept = dir == null ? -1 : Checkpoint.readState(dir).step();
-            if (kept != saved.step()) { // the interrupted run's steps after the checkpoint; an exact resume writes them again
+            if (dir == null) {
+                LOG.warn("no checkpoints/best on disk; the resumed checkpoint's best is step {} ({} = {})", saved.step(),
+                        saved.metric(), saved.value());
+            } else if (kept != saved.step()) { // the interrupted run's steps after the checkpoint; an exact resume writes them again
                 LOG.warn("{} holds step {}, the resumed checkpoint's best is step {} ({} = {}); it is replaced when the resumed"
                         + " run beats that", dir, kept, saved.step(), saved.metric(), saved.value());
             }
