@@ -15,8 +15,9 @@ import org.sensorium.config.Modality;
  * Ego4D IMU and video pairs (Grauman et al. 2022). Format, from the Ego4D documentation of its imu/ folder: one CSV
  * per video, {@code VIDEO_UID.csv}, with the header
  * {@code component_idx,component_timestamp_ms,canonical_timestamp_ms,gyro_x,gyro_y,gyro_z,accl_x,accl_y,accl_z},
- * accelerations in m/s^2 and angular rates in rad/s, canonical_timestamp_ms on the clock of the canonical video
- * {@code VIDEO_UID.mp4} (full_scale/). Columns are read by name; the gyroscope is optional.
+ * canonical_timestamp_ms on the clock of the canonical video {@code VIDEO_UID.mp4} (full_scale/). Columns are read by
+ * name; the gyroscope is optional. The values are copied unchanged: the adapter reads them as m/s^2 and rad/s, which
+ * is what these files are taken to hold (gravity reads about 9.8); a file in other units needs converting first.
  *
  * <p>The IMU adapter reads CSVs with a column {@code t} in seconds, strictly increasing, and channels ax..gz
  * (data-manifests/README.md), so each file is converted to "STEM.imu/VIDEO_UID.csv" beside the manifest:
