@@ -27,7 +27,7 @@ class ImportCommandTest {
         String said = (String) r[1];
         assertTrue(said.startsWith("ucf101: 5 samples {test=2, train=3}, 3 classes, 1 with media found\n4 media files missing:\n"
                 + "  trainlist01.txt:2 (id=v_HandStandPushups_g09_c02): video UCF-101/HandstandPushups/v_HandStandPushups_g09_c02.avi: no such file\n"), said);
-        assertTrue(said.contains("1 annotation lines skipped:\n  testlist01.txt:3: class 'Juggling' is not in classInd.txt\n"), said);
+        assertTrue(said.contains("1 annotation line skipped:\n  testlist01.txt:3: class 'Juggling' is not in classInd.txt\n"), said);
         assertTrue(said.contains("wrote 5 samples to " + out) && said.contains("wrote 3 classes to " + labels), said);
         assertEquals(List.of("ApplyEyeMakeup | apply eye makeup", "HandstandPushups | handstand pushups", "YoYo | yo yo"),
                 Files.readAllLines(labels).subList(1, 4));

@@ -1,5 +1,8 @@
 package org.sensorium.data.importers;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -8,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,21 +36,22 @@ final class Captions {
      */
     static void webvid(Sink sink) throws IOException {
         for (Path f : sink.annotations(Set.of("csv"), false)) {
-            Csv csv = Csv.read(f, "--annotations", List.of("videoid", "name"));
-            String split = sink.splitOf(f);
-            for (Csv.Row r : csv.rows) {
-                String id = r.get("videoid"), caption = r.get("name"), dir = r.get("page_dir");
-                if (id.isEmpty() || caption.isEmpty()) {
-                    sink.skip(csv.where(r), id.isEmpty() ? "no videoid" : "no caption (name)");
-                    continue;
-                }
-                Sink.Sample s = sink.add(id, split, csv.where(r));
-                if (s != null) {
-                    s.captions.add(caption);
-                    s.media(Modality.VIDEO, sink.find(dir.isEmpty() ? id : dir + "/" + id, Sink.video(), "mp4"));
-                    for (String k : new String[] {"duration", "page_dir"}) {
-                        if (!r.get(k).isEmpty()) {
-                            s.attributes.put(k, r.get(k));
+            try (Csv csv = Csv.open(f, "--annotations", List.of("videoid", "name"))) {
+                String split = sink.splitOf(f);
+                for (Csv.Row r = csv.next(); r != null; r = csv.next()) {
+                    String id = r.get("videoid"), caption = r.get("name"), dir = r.get("page_dir");
+                    if (id.isEmpty() || caption.isEmpty()) {
+                        sink.skip(csv.where(r), id.isEmpty() ? "no videoid" : "no caption (name)");
+                        continue;
+                    }
+                    Sink.Sample s = sink.add(id, split, csv.where(r));
+                    if (s != null) {
+                        s.captions.add(caption);
+                        s.media(Modality.VIDEO, sink.find(dir.isEmpty() ? id : dir + "/" + id, Sink.video(), "mp4"));
+                        for (String k : new String[] {"duration", "page_dir"}) {
+                            if (!r.get(k).isEmpty()) {
+                                s.attributes.put(k, r.get(k));
+                            }
                         }
                     }
                 }
@@ -68,28 +71,17 @@ final class Captions {
      * end &lt;= start are dropped and counted in a note. Media: {@code VIDEO_ID.*} anywhere under --root.
      */
     static void howto100m(Sink sink) throws IOException {
-        Map<String, List<Cue>> videos = new LinkedHashMap<>();
-        Map<String, String> where = new LinkedHashMap<>();
         int[] dropped = new int[1];
         for (Path f : sink.annotations(Set.of("json", "csv"), false)) {
             if (Sink.extension(f).equals("json")) {
-                json(f, videos, where, dropped);
+                json(f, sink, dropped);
             } else {
+                Map<String, List<Cue>> videos = new LinkedHashMap<>();
+                Map<String, String> where = new LinkedHashMap<>();
                 csv(f, videos, where, dropped);
-            }
-        }
-        for (Map.Entry<String, List<Cue>> v : videos.entrySet()) {
-            String id = v.getKey();
-            if (v.getValue().isEmpty()) {
-                sink.skip(where.get(id), "video " + id + " has no sentence with words and end > start");
-                continue;
-            }
-            Sink.Sample s = sink.add(id, sink.options.split(), where.get(id));
-            if (s != null) {
-                Path srt = sink.beside("subtitles", id + ".srt");
-                Files.writeString(srt, srt(v.getValue()), StandardCharsets.UTF_8);
-                s.media(Modality.VIDEO, sink.find(id, Sink.video(), "mp4"));
-                s.media(Modality.TEXT, srt);
+                for (Map.Entry<String, List<Cue>> v : videos.entrySet()) {
+                    video(sink, v.getKey(), where.get(v.getKey()), v.getValue());
+                }
             }
         }
         if (dropped[0] > 0) {
@@ -97,37 +89,57 @@ final class Captions {
         }
     }
 
-    private static void json(Path f, Map<String, List<Cue>> videos, Map<String, String> where, int[] dropped) throws IOException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(f.toFile());
-        } catch (IOException e) {
-            throw new ConfigException("--annotations", f + ": not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    /** One video's sample: its sentences as an SRT file beside the manifest (the text recording), and the video. */
+    private static void video(Sink sink, String id, String where, List<Cue> cues) throws IOException {
+        if (cues.isEmpty()) {
+            sink.skip(where, "video " + id + " has no sentence with words and end > start");
+            return;
         }
-        if (root == null || !root.isObject()) {
-            throw new ConfigException("--annotations", f + ": expected an object {\"VIDEO_ID\": {\"start\": [...], \"end\": [...], \"text\": [...]}}");
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> v = it.next();
-            JsonNode start = v.getValue().path("start"), end = v.getValue().path("end"), text = v.getValue().path("text");
-            List<Cue> cues = videos.computeIfAbsent(v.getKey(), k -> new ArrayList<>());
-            where.putIfAbsent(v.getKey(), f.getFileName() + " (video " + v.getKey() + ")");
-            if (!start.isArray() || !end.isArray() || !text.isArray() || start.size() != end.size() || start.size() != text.size()) {
-                continue; // an empty cue list: the video is listed as skipped with the reason
-            }
-            for (int i = 0; i < start.size(); i++) {
-                add(cues, start.get(i).asDouble(Double.NaN), end.get(i).asDouble(Double.NaN), text.get(i).asText(""), dropped);
-            }
+        Sink.Sample s = sink.add(id, sink.options.split(), where);
+        if (s != null) {
+            Path srt = sink.beside("subtitles", id + ".srt");
+            Files.writeString(srt, srt(cues), StandardCharsets.UTF_8);
+            s.media(Modality.VIDEO, sink.find(id, Sink.video(), "mp4"));
+            s.media(Modality.TEXT, srt);
         }
     }
 
-    private static void csv(Path f, Map<String, List<Cue>> videos, Map<String, String> where, int[] dropped) {
-        Csv csv = Csv.read(f, "--annotations", List.of("start", "end", "text"));
-        String name = f.getFileName().toString();
-        for (Csv.Row r : csv.rows) {
-            String id = csv.header.contains("video_id") ? r.get("video_id") : name.substring(0, name.lastIndexOf('.'));
-            where.putIfAbsent(id, csv.where(r));
-            add(videos.computeIfAbsent(id, k -> new ArrayList<>()), number(r.get("start")), number(r.get("end")), r.get("text"), dropped);
+    /** Streams the object one video at a time: the published caption.json is gigabytes. */
+    private static void json(Path f, Sink sink, int[] dropped) throws IOException {
+        ObjectMapper mapper = new ObjectMapper();
+        try (JsonParser p = mapper.getFactory().createParser(f.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ConfigException("--annotations", f + ": expected an object {\"VIDEO_ID\": {\"start\": [...], \"end\": [...], \"text\": [...]}}");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String id = p.getCurrentName(), where = f.getFileName() + " (video " + id + ")";
+                p.nextToken();
+                JsonNode v = mapper.readTree(p);
+                JsonNode start = v.path("start"), end = v.path("end"), text = v.path("text");
+                if (!start.isArray() || !end.isArray() || !text.isArray() || start.size() != end.size() || start.size() != text.size()) {
+                    sink.skip(where, "start, end and text are not arrays of one length");
+                    continue;
+                }
+                List<Cue> cues = new ArrayList<>();
+                for (int i = 0; i < start.size(); i++) {
+                    add(cues, start.get(i).asDouble(Double.NaN), end.get(i).asDouble(Double.NaN), text.get(i).asText(""), dropped);
+                }
+                video(sink, id, where, cues);
+            }
+        } catch (JsonProcessingException e) {
+            throw new ConfigException("--annotations", f + ": not JSON (" + e.getOriginalMessage() + ")");
+        }
+    }
+
+    /** Groups a CSV's sentences by video (video_id column, else the file's name). */
+    private static void csv(Path f, Map<String, List<Cue>> videos, Map<String, String> where, int[] dropped) throws IOException {
+        try (Csv csv = Csv.open(f, "--annotations", List.of("start", "end", "text"))) {
+            String name = f.getFileName().toString();
+            for (Csv.Row r = csv.next(); r != null; r = csv.next()) {
+                String id = csv.header.contains("video_id") ? r.get("video_id") : name.substring(0, name.lastIndexOf('.'));
+                where.putIfAbsent(id, csv.where(r));
+                add(videos.computeIfAbsent(id, k -> new ArrayList<>()), number(r.get("start")), number(r.get("end")), r.get("text"), dropped);
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package org.sensorium.data.importers;
 
+import java.io.BufferedReader;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,11 +13,12 @@ import java.util.Map;
 import org.sensorium.config.ConfigException;
 
 /**
- * A CSV annotation file read by its header (RFC 4180: comma separated, fields in double quotes may hold commas,
- * line breaks and doubled quotes; a UTF-8 BOM is allowed). The datasets' CSVs (Kinetics, ESC-50, WebVid, Charades)
- * are all of this kind; their captions and descriptions hold commas and quotes, so splitting on ',' is not enough.
+ * A CSV annotation file read row by row by its header (RFC 4180: comma separated, fields in double quotes may hold
+ * commas, line breaks and doubled quotes; a UTF-8 BOM is allowed). The datasets' CSVs (Kinetics, ESC-50, WebVid,
+ * Charades) are all of this kind; their captions and descriptions hold commas and quotes, so splitting on ',' is
+ * not enough. Rows are read one at a time: WebVid-10M's CSVs are gigabytes.
  */
-final class Csv {
+final class Csv implements Closeable {
     /** One data row: its values by header name, and the line it starts on (1-based) for messages. */
     record Row(Map<String, String> values, int line) {
         /** The value of a column, trimmed; "" when the row is short. */
@@ -26,89 +29,97 @@ final class Csv {
 
     final Path file;
     final List<String> header;
-    final List<Row> rows;
+    private final BufferedReader in;
+    private int line = 1, start;
 
-    private Csv(Path file, List<String> header, List<Row> rows) {
+    private Csv(Path file, BufferedReader in) throws IOException {
         this.file = file;
-        this.header = header;
-        this.rows = rows;
+        this.in = in;
+        in.mark(1);
+        if (in.read() != '\uFEFF') {
+            in.reset();
+        }
+        List<String> first = record();
+        this.header = first == null ? List.of() : first.stream().map(String::strip).toList();
     }
 
     /**
-     * Reads the file; the first non-blank record is the header.
+     * Opens the file and reads its header (the first non-blank record).
      *
+     * @param option the command-line option naming the file, for errors
      * @param required columns the file must have
      * @throws ConfigException naming the file when it cannot be read, is empty or lacks a required column
      */
-    static Csv read(Path file, String option, List<String> required) {
-        String text;
+    static Csv open(Path file, String option, List<String> required) {
+        Csv csv = null;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8).replace("\uFEFF", "");
+            csv = new Csv(file, Files.newBufferedReader(file, StandardCharsets.UTF_8));
+            for (String c : required) {
+                if (!csv.header.contains(c)) {
+                    throw new ConfigException(option, file + ":" + csv.start + ": the header has no column '" + c + "' (it has "
+                            + String.join(",", csv.header) + "; expected " + String.join(",", required) + ")");
+                }
+            }
+            return csv;
         } catch (IOException e) {
             throw new ConfigException(option, file + ": cannot read (" + e.getMessage() + ")");
-        }
-        List<List<String>> records = new ArrayList<>();
-        List<Integer> lines = new ArrayList<>();
-        parse(text, records, lines);
-        if (records.isEmpty()) {
-            throw new ConfigException(option, file + ": empty (expected a header line " + String.join(",", required) + ")");
-        }
-        List<String> header = records.get(0).stream().map(String::strip).toList();
-        for (String c : required) {
-            if (!header.contains(c)) {
-                throw new ConfigException(option, file + ":" + lines.get(0) + ": the header has no column '" + c + "' (it has "
-                        + String.join(",", header) + ")");
+        } catch (RuntimeException e) {
+            if (csv != null) {
+                csv.close();
             }
+            throw e;
         }
-        List<Row> rows = new ArrayList<>();
-        for (int r = 1; r < records.size(); r++) {
-            Map<String, String> values = new LinkedHashMap<>();
-            List<String> rec = records.get(r);
-            for (int c = 0; c < Math.min(rec.size(), header.size()); c++) {
-                values.put(header.get(c), rec.get(c));
-            }
-            rows.add(new Row(values, lines.get(r)));
-        }
-        return new Csv(file, header, rows);
     }
 
-    /** Splits text into records of fields; blank lines are no record. lines gets each record's first line. */
-    private static void parse(String text, List<List<String>> records, List<Integer> lines) {
+    /** The next data row, or null at the end of the file. */
+    Row next() throws IOException {
+        List<String> rec = record();
+        if (rec == null) {
+            return null;
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int c = 0; c < Math.min(rec.size(), header.size()); c++) {
+            values.put(header.get(c), rec.get(c));
+        }
+        return new Row(values, start);
+    }
+
+    /** The next non-blank record's fields, or null at the end; {@link #start} gets its first line. */
+    private List<String> record() throws IOException {
         List<String> fields = new ArrayList<>();
         StringBuilder field = new StringBuilder();
         boolean quoted = false, any = false;
-        int line = 1, start = 1;
-        for (int i = 0; i < text.length(); i++) {
-            char ch = text.charAt(i);
+        start = line;
+        for (int c = in.read(); c >= 0; c = in.read()) {
+            char ch = (char) c;
             if (quoted) {
-                if (ch == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
+                if (ch == '"' && peek() == '"') {
+                    in.read();
                     field.append('"');
-                    i++;
                 } else if (ch == '"') {
                     quoted = false;
                 } else {
                     line += ch == '\n' ? 1 : 0;
                     field.append(ch);
                 }
-            } else if (ch == '"') {
-                quoted = any = true;
-            } else if (ch == ',') {
-                fields.add(field.toString());
-                field.setLength(0);
+            } else if (ch == '"' || ch == ',') {
+                quoted = ch == '"';
                 any = true;
+                if (ch == ',') {
+                    fields.add(field.toString());
+                    field.setLength(0);
+                }
             } else if (ch == '\n' || ch == '\r') {
+                if (ch == '\r' && peek() == '\n') {
+                    in.read();
+                }
+                line++;
                 if (any) {
                     fields.add(field.toString());
-                    records.add(fields);
-                    lines.add(start);
+                    return fields;
                 }
-                fields = new ArrayList<>();
                 field.setLength(0);
-                any = false;
-                if (ch == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
-                    i++;
-                }
-                start = ++line;
+                start = line;
             } else {
                 field.append(ch);
                 any |= !Character.isWhitespace(ch);
@@ -116,13 +127,29 @@ final class Csv {
         }
         if (any) {
             fields.add(field.toString());
-            records.add(fields);
-            lines.add(start);
+            return fields;
         }
+        return null;
+    }
+
+    private int peek() throws IOException {
+        in.mark(1);
+        int c = in.read();
+        in.reset();
+        return c;
     }
 
     /** "file.csv:LINE" for messages. */
     String where(Row r) {
         return file.getFileName() + ":" + r.line();
+    }
+
+    @Override
+    public void close() {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // read-only: nothing was lost
+        }
     }
 }

@@ -24,37 +24,38 @@ final class Esc50 {
         if (Files.isDirectory(csvFile)) {
             csvFile = Files.exists(csvFile.resolve("meta/esc50.csv")) ? csvFile.resolve("meta/esc50.csv") : csvFile.resolve("esc50.csv");
         }
-        Csv csv = Csv.read(csvFile, "--annotations", List.of("filename", "fold", "target", "category"));
         Map<Integer, String> byTarget = new TreeMap<>();
-        for (Csv.Row r : csv.rows) {
-            String file = r.get("filename"), category = r.get("category");
-            int fold, target;
-            try {
-                fold = Integer.parseInt(r.get("fold"));
-                target = Integer.parseInt(r.get("target"));
-            } catch (NumberFormatException e) {
-                sink.skip(csv.where(r), "fold '" + r.get("fold") + "' or target '" + r.get("target") + "' is not a whole number");
-                continue;
-            }
-            if (file.isEmpty() || category.isEmpty()) {
-                sink.skip(csv.where(r), "no filename or category");
-                continue;
-            }
-            String base = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
-            Sink.Sample s = sink.add(base, fold == sink.fold ? "test" : "train", csv.where(r));
-            if (s == null) {
-                continue;
-            }
-            s.label = category;
-            s.subject = r.get("src_file").isEmpty() ? null : r.get("src_file");
-            s.attributes.put("fold", Integer.toString(fold));
-            for (String k : new String[] {"esc10", "take"}) {
-                if (!r.get(k).isEmpty()) {
-                    s.attributes.put(k, r.get(k));
+        try (Csv csv = Csv.open(csvFile, "--annotations", List.of("filename", "fold", "target", "category"))) {
+            for (Csv.Row r = csv.next(); r != null; r = csv.next()) {
+                String file = r.get("filename"), category = r.get("category");
+                int fold, target;
+                try {
+                    fold = Integer.parseInt(r.get("fold"));
+                    target = Integer.parseInt(r.get("target"));
+                } catch (NumberFormatException e) {
+                    sink.skip(csv.where(r), "fold '" + r.get("fold") + "' or target '" + r.get("target") + "' is not a whole number");
+                    continue;
                 }
+                if (file.isEmpty() || category.isEmpty()) {
+                    sink.skip(csv.where(r), "no filename or category");
+                    continue;
+                }
+                String base = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
+                Sink.Sample s = sink.add(base, fold == sink.fold ? "test" : "train", csv.where(r));
+                if (s == null) {
+                    continue;
+                }
+                s.label = category;
+                s.subject = r.get("src_file").isEmpty() ? null : r.get("src_file");
+                s.attributes.put("fold", Integer.toString(fold));
+                for (String k : new String[] {"esc10", "take"}) {
+                    if (!r.get(k).isEmpty()) {
+                        s.attributes.put(k, r.get(k));
+                    }
+                }
+                s.media(Modality.AUDIO, sink.find("audio/" + base, Sink.audio(), file.contains(".") ? Sink.extension(Path.of(file)) : "wav"));
+                byTarget.putIfAbsent(target, category);
             }
-            s.media(Modality.AUDIO, sink.find("audio/" + base, Sink.audio(), file.contains(".") ? Sink.extension(Path.of(file)) : "wav"));
-            byTarget.putIfAbsent(target, category);
         }
         byTarget.values().forEach(c -> sink.addClass(c, Sink.words(c)));
     }

@@ -96,9 +96,11 @@ public final class Importer {
         StringBuilder sb = new StringBuilder();
         sb.append(r.dataset().key()).append(": ").append(r.lines().size()).append(" samples ").append(r.splits())
                 .append(", ").append(r.classes().size()).append(" classes, ").append(r.withMedia()).append(" with media found\n");
-        sb.append(r.missing().size()).append(" media files missing").append(r.missing().isEmpty() ? "\n" : ":\n");
+        sb.append(r.missing().size()).append(r.missing().size() == 1 ? " media file missing" : " media files missing")
+                .append(r.missing().isEmpty() ? "\n" : ":\n");
         r.missing().forEach(m -> sb.append("  ").append(m).append('\n'));
-        sb.append(r.skipped().size()).append(" annotation lines skipped").append(r.skipped().isEmpty() ? "\n" : ":\n");
+        sb.append(r.skipped().size()).append(r.skipped().size() == 1 ? " annotation line skipped" : " annotation lines skipped")
+                .append(r.skipped().isEmpty() ? "\n" : ":\n");
         r.skipped().forEach(m -> sb.append("  ").append(m).append('\n'));
         r.notes().forEach(m -> sb.append("note: ").append(m).append('\n'));
         return sb.toString().stripTrailing();

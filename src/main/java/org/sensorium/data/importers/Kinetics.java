@@ -27,39 +27,40 @@ final class Kinetics {
     static void read(Sink sink) throws IOException {
         Set<String> labels = new TreeSet<>();
         for (Path f : sink.annotations(Set.of("csv"), false)) {
-            Csv csv = Csv.read(f, "--annotations", List.of("youtube_id", "time_start", "time_end"));
-            String fileSplit = sink.splitOf(f);
-            for (Csv.Row r : csv.rows) {
-                String where = csv.where(r), yid = r.get("youtube_id");
-                double start, end;
-                try {
-                    start = Double.parseDouble(r.get("time_start"));
-                    end = Double.parseDouble(r.get("time_end"));
-                } catch (NumberFormatException e) {
-                    sink.skip(where, "time_start/time_end '" + r.get("time_start") + "', '" + r.get("time_end") + "' are not numbers");
-                    continue;
-                }
-                String split = csv.header.contains("split") ? Sink.split(r.get("split")) : fileSplit;
-                if (yid.isEmpty() || split == null || !(end > start && start >= 0)) {
-                    sink.skip(where, yid.isEmpty() ? "no youtube_id" : split == null ? "split '" + r.get("split")
-                            + "' is not train, val(idate) or test" : "needs 0 <= time_start < time_end");
-                    continue;
-                }
-                String id = String.format(Locale.ROOT, "%s_%06d_%06d", yid, (long) start, (long) end);
-                Sink.Sample s = sink.add(id, split, where);
-                if (s == null) {
-                    continue;
-                }
-                Path clip = sink.findExisting(id, Sink.video());
-                Path uncut = clip == null ? sink.findExisting(yid, Sink.video()) : null;
-                if (uncut != null) {
-                    s.media(Modality.VIDEO, uncut, start, end);
-                } else {
-                    s.media(Modality.VIDEO, clip != null ? clip : sink.find(id, Sink.video(), "mp4"));
-                }
-                if (!r.get("label").isEmpty()) {
-                    s.label = r.get("label");
-                    labels.add(s.label);
+            try (Csv csv = Csv.open(f, "--annotations", List.of("youtube_id", "time_start", "time_end"))) {
+                String fileSplit = sink.splitOf(f);
+                for (Csv.Row r = csv.next(); r != null; r = csv.next()) {
+                    String where = csv.where(r), yid = r.get("youtube_id");
+                    double start, end;
+                    try {
+                        start = Double.parseDouble(r.get("time_start"));
+                        end = Double.parseDouble(r.get("time_end"));
+                    } catch (NumberFormatException e) {
+                        sink.skip(where, "time_start/time_end '" + r.get("time_start") + "', '" + r.get("time_end") + "' are not numbers");
+                        continue;
+                    }
+                    String split = csv.header.contains("split") ? Sink.split(r.get("split")) : fileSplit;
+                    if (yid.isEmpty() || split == null || !(end > start && start >= 0)) {
+                        sink.skip(where, yid.isEmpty() ? "no youtube_id" : split == null ? "split '" + r.get("split")
+                                + "' is not train, val(idate) or test" : "needs 0 <= time_start < time_end");
+                        continue;
+                    }
+                    String id = String.format(Locale.ROOT, "%s_%06d_%06d", yid, (long) start, (long) end);
+                    Sink.Sample s = sink.add(id, split, where);
+                    if (s == null) {
+                        continue;
+                    }
+                    Path clip = sink.findExisting(id, Sink.video());
+                    Path uncut = clip == null ? sink.findExisting(yid, Sink.video()) : null;
+                    if (uncut != null) {
+                        s.media(Modality.VIDEO, uncut, start, end);
+                    } else {
+                        s.media(Modality.VIDEO, clip != null ? clip : sink.find(id, Sink.video(), "mp4"));
+                    }
+                    if (!r.get("label").isEmpty()) {
+                        s.label = r.get("label");
+                        labels.add(s.label);
+                    }
                 }
             }
         }

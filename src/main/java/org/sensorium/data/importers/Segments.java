@@ -54,32 +54,33 @@ final class Segments {
         Set<String> seen = new TreeSet<>();
         int overlapping = 0;
         for (Path f : sink.annotations(Set.of("csv"), false)) {
-            Csv csv = Csv.read(f, "--annotations", List.of("id", "actions"));
-            String split = sink.splitOf(f);
-            for (Csv.Row r : csv.rows) {
-                String id = r.get("id");
-                List<Action> actions = charadesActions(r.get("actions"), r.get("length"));
-                if (id.isEmpty() || actions == null) {
-                    sink.skip(csv.where(r), id.isEmpty() ? "no id" : "actions '" + r.get("actions") + "' are not 'cNNN start end;...'");
-                    continue;
-                }
-                Sink.Sample s = sink.add(id, split, csv.where(r));
-                if (s == null) {
-                    continue;
-                }
-                s.subject = r.get("subject").isEmpty() ? null : r.get("subject");
-                for (String d : (r.get("descriptions").isEmpty() ? r.get("script") : r.get("descriptions")).split(";")) {
-                    if (!d.isBlank()) {
-                        s.captions.add(d.strip());
+            try (Csv csv = Csv.open(f, "--annotations", List.of("id", "actions"))) {
+                String split = sink.splitOf(f);
+                for (Csv.Row r = csv.next(); r != null; r = csv.next()) {
+                    String id = r.get("id");
+                    List<Action> actions = charadesActions(r.get("actions"), r.get("length"));
+                    if (id.isEmpty() || actions == null) {
+                        sink.skip(csv.where(r), id.isEmpty() ? "no id" : "actions '" + r.get("actions") + "' are not 'cNNN start end;...'");
+                        continue;
                     }
+                    Sink.Sample s = sink.add(id, split, csv.where(r));
+                    if (s == null) {
+                        continue;
+                    }
+                    s.subject = r.get("subject").isEmpty() ? null : r.get("subject");
+                    for (String d : (r.get("descriptions").isEmpty() ? r.get("script") : r.get("descriptions")).split(";")) {
+                        if (!d.isBlank()) {
+                            s.captions.add(d.strip());
+                        }
+                    }
+                    if (!r.get("scene").isEmpty()) {
+                        s.attributes.put("scene", r.get("scene"));
+                    }
+                    s.segments.addAll(flatten(actions));
+                    overlapping += s.segments.size() != actions.size() || overlaps(actions) ? 1 : 0;
+                    actions.forEach(a -> seen.add(a.label()));
+                    s.media(Modality.VIDEO, sink.find(id, Sink.video(), "mp4"));
                 }
-                if (!r.get("scene").isEmpty()) {
-                    s.attributes.put("scene", r.get("scene"));
-                }
-                s.segments.addAll(flatten(actions));
-                overlapping += s.segments.size() != actions.size() || overlaps(actions) ? 1 : 0;
-                actions.forEach(a -> seen.add(a.label()));
-                s.media(Modality.VIDEO, sink.find(id, Sink.video(), "mp4"));
             }
         }
         seen.forEach(c -> sink.addClass(c, c)); // codes missing from the classes file (or no classes file) keep the code

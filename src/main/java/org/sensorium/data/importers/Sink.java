@@ -37,7 +37,11 @@ final class Sink {
     private final Path manifest;
     private final Path manifestDir;
     private Map<String, List<Path>> byBase; // base name -> files under the root, built at the first lookup
-    private final Map<String, Sample> samples = new LinkedHashMap<>();
+    private final Map<String, String> ids = new HashMap<>(); // id -> where it was first seen
+    private Sample pending; // the last sample added: its importer may still be filling it in
+    private final List<String> lines = new ArrayList<>(), missing = new ArrayList<>();
+    private final Map<String, Integer> splits = new TreeMap<>();
+    private int withMedia;
     private final Map<String, String> classes = new LinkedHashMap<>();
     final List<String> skipped = new ArrayList<>();
     final List<String> notes = new ArrayList<>();
@@ -85,15 +89,41 @@ final class Sink {
         }
     }
 
-    /** A new sample, or null (listed as skipped) when an earlier line took its id. */
+    /**
+     * A new sample, or null (listed as skipped) when an earlier line took its id. The importer fills it in before it
+     * adds the next one: then it becomes a manifest line, so an import holds lines, not samples.
+     */
     Sample add(String id, String split, String where) {
-        if (samples.containsKey(id)) {
-            skip(where, "id '" + id + "' again (first at " + samples.get(id).where + "); kept the first");
+        String first = ids.putIfAbsent(id, where);
+        if (first != null) {
+            skip(where, "id '" + id + "' again (first at " + first + "); kept the first");
             return null;
         }
-        Sample s = new Sample(id, split, where);
-        samples.put(id, s);
-        return s;
+        flush();
+        pending = new Sample(id, split, where);
+        return pending;
+    }
+
+    /** The pending sample as a manifest line; each of its files that is not there listed as missing. */
+    private void flush() {
+        Sample s = pending;
+        pending = null;
+        if (s == null) {
+            return;
+        }
+        Map<Path, String> gone = new LinkedHashMap<>(); // a file once, with every modality read from it ("video+audio")
+        s.files.forEach((m, f) -> {
+            if (!Files.isRegularFile(f)) {
+                gone.merge(f, m.key(), (a, b) -> a + "+" + b);
+            }
+        });
+        gone.forEach((f, ms) -> missing.add(s.where + " (id=" + s.id + "): " + ms + " " + uri(f) + ": no such file"));
+        withMedia += gone.size() < new java.util.HashSet<>(s.files.values()).size() ? 1 : 0;
+        if (!gone.isEmpty() && options.dropMissing() || s.files.isEmpty() && s.captions.isEmpty()) {
+            return;
+        }
+        lines.add(line(s));
+        splits.merge(s.split, 1, Integer::sum);
     }
 
     /** An annotation line that makes no sample, with the reason. */
@@ -206,27 +236,9 @@ final class Sink {
 
     /** The manifest lines, the files not found (one line each) and the samples with at least one file found. */
     Importer.Result result(Dataset dataset) {
-        List<String> lines = new ArrayList<>(), missing = new ArrayList<>();
-        Map<String, Integer> splits = new TreeMap<>();
-        int withMedia = 0;
-        for (Sample s : samples.values()) {
-            List<String> gone = new ArrayList<>();
-            s.files.forEach((m, f) -> {
-                if (!Files.isRegularFile(f)) {
-                    gone.add(s.where + " (id=" + s.id + "): " + m.key() + " " + uri(f) + ": no such file");
-                }
-            });
-            missing.addAll(gone);
-            boolean any = gone.size() < s.files.size();
-            withMedia += any ? 1 : 0;
-            if (!gone.isEmpty() && options.dropMissing() || s.files.isEmpty() && s.captions.isEmpty()) {
-                continue;
-            }
-            lines.add(line(s));
-            splits.merge(s.split, 1, Integer::sum);
-        }
-        return new Importer.Result(dataset, lines, withMedia, missing, List.copyOf(skipped), List.copyOf(notes), splits,
-                java.util.Collections.unmodifiableMap(new LinkedHashMap<>(classes)));
+        flush();
+        return new Importer.Result(dataset, List.copyOf(lines), withMedia, List.copyOf(missing), List.copyOf(skipped),
+                List.copyOf(notes), java.util.Collections.unmodifiableMap(new TreeMap<>(splits)), java.util.Collections.unmodifiableMap(new LinkedHashMap<>(classes)));
     }
 
     private String line(Sample s) {

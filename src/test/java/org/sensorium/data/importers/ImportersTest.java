@@ -20,6 +20,8 @@ import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.ManifestEntry.Segment;
 import org.sensorium.modality.Fixtures;
 import org.sensorium.modality.Recording;
+import org.sensorium.modality.imu.ImuAdapter;
+import org.sensorium.modality.text.Subtitles;
 
 /**
  * Each importer on its format fixture (src/test/resources/importers, written from the dataset's published format),
@@ -43,9 +45,15 @@ class ImportersTest {
 
     /** Imports, writes the manifest to tmp/out/m.jsonl and reads it back, by id. */
     private Map<String, ManifestEntry> load(Dataset d, String annotations, Integer fold, String split) throws IOException {
+        return load(d, annotations, fold, split, false, false);
+    }
+
+    private Map<String, ManifestEntry> load(Dataset d, String annotations, Integer fold, String split, boolean withAudio,
+            boolean dropMissing) throws IOException {
         Files.createDirectories(tmp.resolve("root"));
         Path out = tmp.resolve("out/m.jsonl");
-        Importer.Options o = new Importer.Options(tmp.resolve("root"), FIXTURES.resolve(annotations), fold, split, 15, false, false);
+        Importer.Options o = new Importer.Options(tmp.resolve("root"), FIXTURES.resolve(annotations), fold, split, 15, withAudio,
+                dropMissing);
         result = Importer.run(d, o, out);
         Importer.writeManifest(result, out);
         Map<String, ManifestEntry> byId = new LinkedHashMap<>();
@@ -198,6 +206,9 @@ class ImportersTest {
                 result.skipped());
         assertEquals(List.of("2 sentences without words or with end <= start dropped"), result.notes());
         assertEquals(1, result.missing().size());
+        List<Subtitles.Cue> cues = Subtitles.read(srt); // what the text adapter reads
+        assertEquals(2, cues.size());
+        assertEquals("make a cup of tea", Subtitles.textBetween(cues, 3.3, 5.0));
     }
 
     @Test
@@ -216,6 +227,7 @@ class ImportersTest {
         assertEquals(List.of("ffffffff-0000-4000-8000-00000000beef.csv (id=ffffffff-0000-4000-8000-00000000beef): video "
                 + "../root/ffffffff-0000-4000-8000-00000000beef.mp4: no such file"), result.missing());
         assertEquals(2, result.withMedia()); // the second one has its IMU
+        assertEquals(List.of("ax", "ay", "az", "gx", "gy", "gz"), ImuAdapter.channels(imu)); // the IMU adapter reads it
     }
 
     @Test
@@ -255,6 +267,17 @@ class ImportersTest {
         Map<String, ManifestEntry> fold4 = load(Dataset.BREAKFAST, "breakfast", 4, "train");
         assertEquals(List.of("train", "test"), fold4.values().stream().map(ManifestEntry::split).toList());
         assertNull(fold4.get("P16/webcam01/P16_coffee"));
+    }
+
+    @Test
+    void dropMissingLeavesOutWhatIsNotThereAndWithAudioReadsTheVideosSound() throws IOException {
+        media("006001_006050/21179416.mp4", "video/box.mp4");
+        media("5629184.mp4", "video/cup.mp4");
+        Map<String, ManifestEntry> m = load(Dataset.WEBVID, "webvid", null, "train", true, true);
+        assertEquals(List.of("21179416", "5629184"), List.copyOf(m.keySet()));
+        assertEquals(root("5629184.mp4"), source(m.get("5629184"), Modality.AUDIO).path());
+        assertEquals(List.of("results_2M_train.csv:4 (id=1056612): video+audio ../root/004351_004400/1056612.mp4: no such file",
+                "results_2M_val.csv:2 (id=1066080): video+audio ../root/000001_000050/1066080.mp4: no such file"), result.missing()); // still listed
     }
 
     @Test
