@@ -144,7 +144,8 @@ final class Sink {
         }
         List<Path> out;
         try (Stream<Path> all = recursive ? Files.walk(a, FileVisitOption.FOLLOW_LINKS) : Files.list(a)) {
-            out = all.filter(Files::isRegularFile).filter(p -> !a.relativize(p).toString().startsWith("."))
+            out = all.filter(Files::isRegularFile).filter(p -> !a.relativize(p).toString().startsWith(".")
+                            && !p.getFileName().toString().startsWith("."))
                     .filter(p -> exts.isEmpty() || exts.contains(extension(p))).sorted().toList();
         }
         if (out.isEmpty()) {
@@ -179,16 +180,18 @@ final class Sink {
      * The media file for a path relative to the root given without extension ("ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01"):
      * that path with any extension of exts if it exists, else the only file under the root with that base name and one
      * of exts (downloaders lay folders out differently), else root/rel.ext, which does not exist and is listed as missing.
+     * The root is walked once; lookups then touch no disk.
      */
     Path find(String rel, Set<String> exts, String ext) throws IOException {
-        for (String e : exts.stream().sorted().toList()) {
-            Path p = root.resolve(rel + "." + e);
-            if (Files.isRegularFile(p)) {
-                return p;
+        Path at = root.resolve(rel).normalize();
+        List<Path> hits = index().getOrDefault(at.getFileName().toString(), List.of()).stream()
+                .filter(p -> exts.contains(extension(p))).toList();
+        for (Path h : hits) {
+            if (h.resolveSibling(at.getFileName()).equals(at)) {
+                return h;
             }
         }
-        Path only = unique(rel.substring(rel.lastIndexOf('/') + 1), exts);
-        return only != null ? only : root.resolve(rel + "." + ext);
+        return hits.size() == 1 ? hits.get(0) : root.resolve(rel + "." + ext);
     }
 
     /** Like {@link #find}, but null when the file is not there (for a second choice of name). */
@@ -197,19 +200,20 @@ final class Sink {
         return Files.isRegularFile(p) ? p : null;
     }
 
-    private Path unique(String base, Set<String> exts) throws IOException {
+    /** Base name (the file name without its last extension) -> the files under the root, sorted; hidden ones left out. */
+    private Map<String, List<Path>> index() throws IOException {
         if (byBase == null) {
             byBase = new HashMap<>();
             try (Stream<Path> all = Files.walk(root, FileVisitOption.FOLLOW_LINKS)) {
-                all.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(p -> {
-                    String name = p.getFileName().toString();
-                    int dot = name.lastIndexOf('.');
-                    byBase.computeIfAbsent(dot <= 0 ? name : name.substring(0, dot), k -> new ArrayList<>()).add(p);
-                });
+                all.filter(p -> !root.relativize(p).toString().startsWith(".") && !p.getFileName().toString().startsWith("."))
+                        .filter(Files::isRegularFile).sorted().forEach(p -> {
+                            String name = p.getFileName().toString();
+                            int dot = name.lastIndexOf('.');
+                            byBase.computeIfAbsent(dot <= 0 ? name : name.substring(0, dot), k -> new ArrayList<>()).add(p);
+                        });
             }
         }
-        List<Path> hits = byBase.getOrDefault(base, List.of()).stream().filter(p -> exts.contains(extension(p))).toList();
-        return hits.size() == 1 ? hits.get(0) : null;
+        return byBase;
     }
 
     static String extension(Path p) {
