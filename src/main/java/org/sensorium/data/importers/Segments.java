@@ -77,7 +77,7 @@ final class Segments {
                         s.attributes.put("scene", r.get("scene"));
                     }
                     s.segments.addAll(flatten(actions));
-                    overlapping += s.segments.size() != actions.size() || overlaps(actions) ? 1 : 0;
+                    overlapping += overlaps(actions) ? 1 : 0;
                     actions.forEach(a -> seen.add(a.label()));
                     s.media(Modality.VIDEO, sink.find(id, Sink.video(), "mp4"));
                 }
