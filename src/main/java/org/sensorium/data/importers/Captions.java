@@ -112,7 +112,7 @@ final class Captions {
                 throw new ConfigException("--annotations", f + ": expected an object {\"VIDEO_ID\": {\"start\": [...], \"end\": [...], \"text\": [...]}}");
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String id = p.getCurrentName(), where = f.getFileName() + " (video " + id + ")";
+                String id = p.getCurrentName(), where = f.getFileName() + ":" + p.getTokenLocation().getLineNr();
                 p.nextToken();
                 JsonNode v = mapper.readTree(p);
                 JsonNode start = v.path("start"), end = v.path("end"), text = v.path("text");

@@ -202,10 +202,10 @@ class ImportersTest {
         assertEquals(tmp.resolve("out/m.subtitles/-1Zvz1Ybtlo.srt").toAbsolutePath().normalize(), srt);
         assertEquals("1\n00:00:00,500 --> 00:00:03,200\nso today we are going to\n\n2\n00:00:02,840 --> 00:00:05,500\nmake a cup of tea\n\n",
                 Files.readString(srt));
-        assertEquals(List.of("caption.json (video 0h2z4l3Tq5E): video 0h2z4l3Tq5E has no sentence with words and end > start"),
+        assertEquals(List.of("caption.json:3: video 0h2z4l3Tq5E has no sentence with words and end > start"),
                 result.skipped());
         assertEquals(List.of("2 sentences without words or with end <= start dropped"), result.notes());
-        assertEquals(1, result.missing().size());
+        assertEquals(List.of("caption.json:2 (id=zzzzzzzzzzz): video ../root/zzzzzzzzzzz.mp4: no such file"), result.missing());
         List<Subtitles.Cue> cues = Subtitles.read(srt); // what the text adapter reads
         assertEquals(2, cues.size());
         assertEquals("make a cup of tea", Subtitles.textBetween(cues, 3.3, 5.0));
