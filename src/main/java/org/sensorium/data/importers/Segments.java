@@ -176,9 +176,14 @@ final class Segments {
         Set<String> activities = new TreeSet<>(), actions = new TreeSet<>();
         for (Path f : sink.annotations(Set.of(), true)) {
             String rel = dir.toAbsolutePath().relativize(f.toAbsolutePath()).toString().replace('\\', '/');
-            rel = rel.contains(".") ? rel.substring(0, rel.lastIndexOf('.')) : rel;
+            rel = rel.lastIndexOf('.') > rel.lastIndexOf('/') ? rel.substring(0, rel.lastIndexOf('.')) : rel;
             List<Segment> segments = new ArrayList<>();
-            String why = breakfastSegments(Files.readAllLines(f, StandardCharsets.UTF_8), sink.options.fps(), segments);
+            String why;
+            try {
+                why = breakfastSegments(Files.readAllLines(f, StandardCharsets.UTF_8), sink.options.fps(), segments);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                why = "not UTF-8 text";
+            }
             if (why != null) {
                 sink.skip(rel, why);
                 continue;
