@@ -1,14 +1,20 @@
 package org.sensorium.job;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sensorium.modality.SkipLog;
+import org.sensorium.train.Checkpoint;
 
-/** RUN/summary.json of a pretraining run: what {@link Pretrain.Summary} holds, plus the skip counts. */
+/**
+ * RUN/summary.json of a pretraining run: what {@link Pretrain.Summary} holds, plus the skip counts and the checkpoint
+ * train.keep_best kept ("best": metric, mode, step, value, checkpoint).
+ */
 final class SummaryJson {
     private SummaryJson() {}
 
-    static Map<String, Object> of(Pretrain.Summary s, SkipLog skips) {
+    static Map<String, Object> of(Pretrain.Summary s, SkipLog skips) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("run", s.runDir().toString());
         json.put("checkpoint", String.valueOf(s.checkpoint()));
@@ -17,6 +23,12 @@ final class SummaryJson {
         json.put("steps_per_second", s.stepsPerSecond());
         json.put("peak_rss_mib", s.peakRssMiB());
         json.put("final_loss", s.losses().isEmpty() ? null : s.losses().get(s.losses().size() - 1));
+        Path best = Checkpoint.best(s.runDir()); // train.keep_best
+        if (best != null && Checkpoint.readState(best).best() != null) {
+            Map<String, Object> b = new LinkedHashMap<>(Checkpoint.readState(best).best().toMap());
+            b.put("checkpoint", best.toString());
+            json.put("best", b);
+        }
         Map<String, Object> ret = new LinkedHashMap<>();
         s.retrieval().forEach((k, v) -> ret.put(k, v.toMap()));
         json.put("retrieval", ret);

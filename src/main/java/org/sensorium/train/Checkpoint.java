@@ -63,7 +63,8 @@ public final class Checkpoint {
             return mode.equals("min") ? v < value : v > value;
         }
 
-        Map<String, Object> toMap() {
+        /** As state.json writes it: metric, mode, step, value. */
+        public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("metric", metric);
             m.put("mode", mode);

@@ -71,6 +71,8 @@ class DuringEvalTest {
         assertEquals(new Checkpoint.Best(METRIC, "min", bestStep, best), state.best());
         assertTrue(Checkpoint.isCheckpoint(kept) && Files.isRegularFile(kept.resolve("optimizer.json")), "a whole checkpoint");
         assertEquals(state.best(), Checkpoint.readState(Checkpoint.latest(run)).best(), "the last checkpoint carries the best so far");
+        Map<String, Object> summary = Json.read(run.resolve("summary.json"));
+        assertEquals(bestStep, ((Map<?, ?>) summary.get("best")).get("step"));
 
         // TensorBoard: every number of every line, at its step, as float32
         List<EventFileReader.Event> events = EventFileReader.readDir(run.resolve("tensorboard"));
