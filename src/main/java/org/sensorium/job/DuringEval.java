@@ -166,8 +166,18 @@ final class DuringEval {
         if (samples != null) {
             long t0 = System.nanoTime();
             samples.forget();
-            for (Suite.Task t : tasks) {
-                EvalJob.TaskResult r = EvalJob.evaluate(evalTasks, t);
+            for (Suite.Task t : List.copyOf(tasks)) {
+                EvalJob.TaskResult r;
+                try {
+                    r = EvalJob.evaluate(evalTasks, t);
+                } catch (ConfigException e) { // e.g. no held-out sample has one of a zero-shot task's labels: not this run's task
+                    if (cfg.train().keepBest().startsWith("eval/" + t.name() + "/")) {
+                        throw e;
+                    }
+                    LOG.warn("step {}: evaluation task {} left out of this run's evaluations: {}", step, t.name(), e.getMessage());
+                    tasks.remove(t);
+                    continue;
+                }
                 r.metrics().forEach((k, v) -> {
                     if (!NOT_LOGGED.contains(k)) {
                         line.put("eval/" + t.name() + "/" + k, v);

@@ -160,6 +160,33 @@ class DuringEvalTest {
         assertNotNull(Checkpoint.best(dir.resolve("runs/group")));
     }
 
+    /**
+     * A task the run's held-out samples cannot serve (zero-shot with labels none of them has) is left out with a
+     * warning at its first evaluation, the others go on; a suite with a task that trains (finetune) is refused.
+     */
+    @Test
+    void aTaskThatDoesNotFitIsLeftOutAndTrainingTasksAreRefused(@TempDir Path dir) throws Exception {
+        Path suite = Files.writeString(dir.resolve("during.yaml"), String.join("\n", "tasks:",
+                "  - {name: zs_hmp, kind: zero_shot, modality: imu, labels: eval/labels/hmp.txt, templates: eval/templates/hmp.txt}",
+                "  - {name: retrieval, kind: retrieval, pairs: [video-text]}", ""));
+        List<String> sets = new ArrayList<>(ResumeTest.tiny(dir, "unfit"));
+        sets.addAll(List.of("train.steps=4", "eval.every_steps=2", "eval.during_suite=" + suite));
+        Pretrain.start(ConfigLoader.load(null, sets));
+        Map<Integer, Map<String, Object>> lines = lines(dir.resolve("runs/unfit/metrics.jsonl"));
+        for (int s : List.of(2, 4)) {
+            assertTrue(lines.get(s).containsKey("eval/retrieval/video->text/R@1"), "step " + s);
+            assertTrue(lines.get(s).keySet().stream().noneMatch(k -> k.startsWith("eval/zs_hmp/")), "step " + s);
+        }
+
+        Path training = Files.writeString(dir.resolve("finetune.yaml"), String.join("\n", "tasks:",
+                "  - {name: ft, kind: finetune, modality: imu}", ""));
+        List<String> refused = new ArrayList<>(ResumeTest.tiny(dir, "refused"));
+        refused.addAll(List.of("eval.every_steps=2", "eval.during_suite=" + training));
+        ConfigException e = assertThrows(ConfigException.class, () -> Pretrain.start(ConfigLoader.load(null, refused)));
+        assertEquals("eval.during_suite", e.key());
+        assertTrue(e.getMessage().contains("finetune"), e.getMessage());
+    }
+
     @Test
     void keepBestNeedsEvaluationAndAKnownMode(@TempDir Path dir) {
         List<String> noEval = new ArrayList<>(ResumeTest.tiny(dir, "x"));
