@@ -100,6 +100,14 @@ public final class Manifest {
         return entries;
     }
 
+    /**
+     * One manifest line given apart from a file (a shard's sample JSON): uris resolve against file's folder, errors
+     * name file and line.
+     */
+    static ManifestEntry parseLine(Path file, int line, String json) {
+        return parse(new Line(file, line), json);
+    }
+
     /** Hex SHA-256 of the manifest's bytes, recorded in checkpoints and results. */
     public static String sha256(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
