@@ -48,6 +48,7 @@ final class ShardStream implements AutoCloseable {
     private FileChannel channel;
     private int position; // sample of that shard to read next
     private Tar.Member pending; // a header read past the end of the previous sample
+    private String damage; // why the shard cannot be read past the current sample, or null
     private final Map<Integer, Sample> held = new HashMap<>();
 
     /** @param entries the samples to train on: entries of shards (some may be left out, e.g. by label) */
@@ -157,6 +158,7 @@ final class ShardStream implements AutoCloseable {
             }
             position = 0;
             pending = null;
+            damage = null;
         }
         int s = shardOrder[next];
         List<String> keys = shards.shards().get(s).keys();
@@ -168,11 +170,26 @@ final class ShardStream implements AutoCloseable {
         int e = entryAt[s][position];
         boolean want = e >= 0 && needed[e];
         String key = keys.get(position);
+        if (damage != null) {
+            brokenRest(position, damage);
+            return true;
+        }
         Map<String, byte[]> members = new LinkedHashMap<>();
+        boolean any = false;
         try {
             while (true) {
-                Tar.Member m = pending != null ? pending : Tar.next(channel);
+                Tar.Member m;
+                try {
+                    m = pending != null ? pending : Tar.next(channel);
+                } catch (IOException ex) {
+                    if (!any) {
+                        throw ex;
+                    }
+                    damage = ex.getMessage(); // the next header is damaged: this sample is whole, the ones after are lost
+                    break;
+                }
                 pending = null;
+                any = true;
                 if (m == null) {
                     break;
                 }
