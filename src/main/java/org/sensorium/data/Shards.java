@@ -102,6 +102,21 @@ public final class Shards {
         return shards;
     }
 
+    /** Number of shard files. */
+    public int shardCount() {
+        return shards.size();
+    }
+
+    /** Number of shard files holding held-out samples (they come after the training ones). */
+    public int heldOutShardCount() {
+        return (int) shards.stream().filter(s -> !s.train()).count();
+    }
+
+    /** Bytes of all shard files. */
+    public long bytes() {
+        return shards.stream().mapToLong(Shard::bytes).sum();
+    }
+
     /** Index of the shard holding an entry of {@link #entries} (its manifest path is the shard's file). */
     int shardOf(ManifestEntry e) {
         for (int s = 0; s < shards.size(); s++) {
