@@ -50,6 +50,7 @@ final class ShardStream implements AutoCloseable {
     private Tar.Member pending; // a header read past the end of the previous sample
     private String damage; // why the shard cannot be read past the current sample, or null
     private final Map<Integer, Sample> held = new HashMap<>();
+    private final java.util.Set<Path> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** @param entries the samples to train on: entries of shards (some may be left out, e.g. by label) */
     ShardStream(Shards shards, List<ManifestEntry> entries, int buffer, long seed) throws IOException {
@@ -245,9 +246,15 @@ final class ShardStream implements AutoCloseable {
             skips.skip(e.id(), new BadInputException(e.where() + ": " + s.broken()));
             return broken;
         }
-        Path folder = null;
+        // one folder per sample, the same every epoch: Spans caches a recording's length by path, so a new path per
+        // decode would probe the file again and grow that cache without bound
+        Path folder = temp.resolve(e.manifest().getFileName().toString()).resolve(Integer.toString(e.line()));
+        boolean own = busy.add(folder);
         try {
-            folder = Files.createTempDirectory(temp, "sample");
+            if (!own) { // the same sample in flight twice (the end of one epoch and the start of the next): a folder of its own
+                folder = Files.createTempDirectory(temp, "again");
+            }
+            Files.createDirectories(folder);
             for (Recording.Source src : e.sources().values()) {
                 String member = shards.member(src);
                 byte[] data = s.members().get(member);
@@ -269,8 +276,9 @@ final class ShardStream implements AutoCloseable {
             skips.skip(e.id(), new BadInputException(e.where() + ": cannot write its members to " + temp + ": " + ex.getMessage()));
             return broken;
         } finally {
-            if (folder != null) {
-                Shards.deleteTree(folder);
+            Shards.deleteTree(folder);
+            if (own) {
+                busy.remove(folder);
             }
         }
     }
