@@ -80,6 +80,7 @@ final class ShardStream implements AutoCloseable {
         }
         trainShards = used.stream().sorted().mapToInt(Integer::intValue).toArray();
         temp = Files.createTempDirectory("sensorium-shard");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Shards.deleteTree(temp))); // also when killed before close
     }
 
     /** The epoch's sample order as indices into entries: the shards in a drawn order, read through the buffer. */
