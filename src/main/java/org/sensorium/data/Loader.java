@@ -125,11 +125,7 @@ public final class Loader implements AutoCloseable {
         this.clipSeconds = clipSeconds;
         this.skips = skips;
         this.views = views;
-        try {
-            this.stream = shards == null ? null : new ShardStream(shards, this.entries, shuffleBuffer, seed);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot make the shard stream's temporary folder", e);
-        }
+        this.stream = shards == null ? null : new ShardStream(shards, this.entries, shuffleBuffer, seed);
         this.pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "sensorium-loader");
             t.setDaemon(true);

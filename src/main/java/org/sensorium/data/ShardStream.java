@@ -26,7 +26,8 @@ import org.sensorium.modality.SkipLog;
  * samples still to come.
  *
  * <p>Memory: the samples read but not yet taken, at most about buffer + the loader's prefetch, as bytes. Disk: a
- * sample's members are written to a temporary folder only while one decode thread decodes it, then deleted.
+ * sample's members are written to a temporary folder only while one decode thread decodes it, then deleted (at most
+ * one sample per decode thread on disk).
  */
 final class ShardStream implements AutoCloseable {
     /** A sample read from its shard: the members (name to bytes), or why it could not be read. */
@@ -50,10 +51,21 @@ final class ShardStream implements AutoCloseable {
     private Tar.Member pending; // a header read past the end of the previous sample
     private String damage; // why the shard cannot be read past the current sample, or null
     private final Map<Integer, Sample> held = new HashMap<>();
-    private final java.util.Set<Path> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The temporary area of this JVM, removed when it exits. A sample is decoded from the same path every time (this
+     * folder, the shard folder's hash, shard, position), because {@link org.sensorium.modality.Spans} caches a
+     * recording's length by path: a new path per decode would probe the file again (FFmpeg opens one file at a time)
+     * and grow that cache without bound. Each sample's folder is deleted right after its decode.
+     */
+    private static final Path TEMP = Path.of(System.getProperty("java.io.tmpdir"), "sensorium-shards-" + ProcessHandle.current().pid());
+    private static final java.util.Set<Path> BUSY = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> Shards.deleteTree(TEMP)));
+    }
 
     /** @param entries the samples to train on: entries of shards (some may be left out, e.g. by label) */
-    ShardStream(Shards shards, List<ManifestEntry> entries, int buffer, long seed) throws IOException {
+    ShardStream(Shards shards, List<ManifestEntry> entries, int buffer, long seed) {
         this.shards = shards;
         this.entries = entries;
         this.buffer = Math.max(1, buffer);
@@ -79,8 +91,7 @@ final class ShardStream implements AutoCloseable {
             }
         }
         trainShards = used.stream().sorted().mapToInt(Integer::intValue).toArray();
-        temp = Files.createTempDirectory("sensorium-shard");
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> Shards.deleteTree(temp))); // also when killed before close
+        temp = TEMP.resolve(Integer.toHexString(shards.folder().toAbsolutePath().normalize().hashCode()));
     }
 
     /** The epoch's sample order as indices into entries: the shards in a drawn order, read through the buffer. */
@@ -247,12 +258,11 @@ final class ShardStream implements AutoCloseable {
             skips.skip(e.id(), new BadInputException(e.where() + ": " + s.broken()));
             return broken;
         }
-        // one folder per sample, the same every epoch: Spans caches a recording's length by path, so a new path per
-        // decode would probe the file again and grow that cache without bound
         Path folder = temp.resolve(e.manifest().getFileName().toString()).resolve(Integer.toString(e.line()));
-        boolean own = busy.add(folder);
+        boolean own = BUSY.add(folder);
         try {
             if (!own) { // the same sample in flight twice (the end of one epoch and the start of the next): a folder of its own
+                Files.createDirectories(temp);
                 folder = Files.createTempDirectory(temp, "again");
             }
             Files.createDirectories(folder);
@@ -279,7 +289,7 @@ final class ShardStream implements AutoCloseable {
         } finally {
             Shards.deleteTree(folder);
             if (own) {
-                busy.remove(folder);
+                BUSY.remove(folder);
             }
         }
     }
@@ -299,6 +309,5 @@ final class ShardStream implements AutoCloseable {
     public void close() {
         closeChannel();
         held.clear();
-        Shards.deleteTree(temp);
     }
 }

@@ -102,6 +102,11 @@ public final class Shards {
         return shards;
     }
 
+    /** The folder of the index and its shards. */
+    Path folder() {
+        return dir;
+    }
+
     /** Number of shard files. */
     public int shardCount() {
         return shards.size();
