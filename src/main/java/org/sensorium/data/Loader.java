@@ -28,7 +28,9 @@ import org.sensorium.config.ModalitySpecs;
  * decoded on a pool of threads up to prefetch micro-batches ahead, results consumed in order, so
  * the stream of batches depends only on the seed and the cursor, never on thread timing. The last
  * incomplete micro-batch of an epoch is dropped (contrastive losses want full batches). A broken
- * sample is skipped (the micro-batch is then smaller) and recorded in the {@link SkipLog}.
+ * sample is skipped (the micro-batch is then smaller) and recorded in the {@link SkipLog}. From tar shards
+ * ({@link Shards}), the epoch's order is the shard stream's instead ({@link ShardStream}: shards in a seeded order
+ * through a bounded shuffle buffer); everything else, the cursor included, is the same.
  */
 public final class Loader implements AutoCloseable {
     /** Where the stream is: the next sample is this shard's position-th of epoch's permutation. Saved in checkpoints. */
