@@ -82,6 +82,10 @@ public final class Manifest {
 
     /** All entries of the manifest, in file order; relative uris resolve against the manifest's folder. */
     public static List<ManifestEntry> read(Path jsonl) {
+        if (Shards.isIndex(jsonl)) {
+            throw new ManifestException(jsonl + ": a shard index (`data shard`): only pretrain streams shards; give this command "
+                    + "the JSONL manifest the shards were made from (the index names it under \"source\")");
+        }
         List<String> lines = lines(jsonl);
         List<ManifestEntry> entries = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
