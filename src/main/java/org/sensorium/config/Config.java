@@ -9,10 +9,14 @@ import java.util.List;
  * configs/models/&lt;model.size&gt;.yaml, then the experiment file, then --set overrides. Every key is
  * documented in configs/defaults.yaml; each record checks its own values and names the key it rejects.
  */
-public record Config(Run run, Data data, Model model, Train train, Objectives objectives, Eval eval, Dist dist,
+public record Config(Run run, Data data, Model model, Train train, Objectives objectives, Eval eval, Log log, Dist dist,
         ModalitySpecs modalities) {
 
     public Config {
+        if (!train.keepBest().isBlank() && eval.everySteps() == 0) {
+            throw new ConfigException("train.keep_best", train.keepBest() + ": set eval.every_steps too; without evaluation during"
+                    + " training there is no metric to keep the best checkpoint by");
+        }
         for (Objectives.Settings o : objectives.all()) {
             if (o.weight() > 0) {
                 o.check(data, model, modalities);
@@ -95,7 +99,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     /** train.*: optimisation. */
     public record Train(int steps, int batchSize, int accumulate, float lr, float minLr, int warmupSteps,
             float weightDecay, float beta1, float beta2, float eps, float clipGradNorm, int checkpointEvery,
-            int keepCheckpoints, int logEvery, boolean progress) {
+            int keepCheckpoints, int logEvery, boolean progress, String keepBest, String keepBestMode) {
         public Train {
             if (steps < 0) {
                 throw new ConfigException("train.steps", steps + " must be >= 0 (0: evaluate and checkpoint the untrained model)");
@@ -138,6 +142,13 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             }
             positive("train.keep_checkpoints", keepCheckpoints);
             positive("train.log_every", logEvery);
+            if (keepBest == null || !keepBest.isBlank() && !keepBest.startsWith("eval/")) {
+                throw new ConfigException("train.keep_best", keepBest + " is not an evaluation metric: empty (off) or eval/<task>/<metric>,"
+                        + " a key of the metrics.jsonl lines eval.every_steps writes");
+            }
+            if (!"max".equals(keepBestMode) && !"min".equals(keepBestMode)) {
+                throw new ConfigException("train.keep_best_mode", keepBestMode + " is neither max nor min");
+            }
         }
 
         public int microBatch() {
@@ -146,12 +157,21 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     }
 
     /** eval.*: the held-out retrieval measured at the end of pretraining, and whether RUN/report.html is written then. */
-    public record Eval(int batchSize, int clips, List<Pair> pairs, boolean atEnd, boolean report) {
+    public record Eval(int batchSize, int clips, List<Pair> pairs, boolean atEnd, boolean report, int everySteps, String duringSuite) {
         public Eval {
             positive("eval.batch_size", batchSize);
             positive("eval.clips", clips);
+            if (everySteps < 0) {
+                throw new ConfigException("eval.every_steps", everySteps + " must be >= 0 (0 = no evaluation during training)");
+            }
+            if (everySteps > 0 && (duringSuite == null || duringSuite.isBlank())) {
+                throw new ConfigException("eval.during_suite", "names no suite; eval.every_steps " + everySteps + " needs one");
+            }
         }
     }
+
+    /** log.*: where the metrics of every step go besides RUN/metrics.jsonl. */
+    public record Log(boolean tensorboard) {}
 
     /**
      * dist.*: data-parallel training across worker JVMs (`sensorium launch`, or a cluster launcher).

@@ -15,6 +15,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>training: the total loss and every named loss term ({@code contrastive/video-text}, one '/' in the
  *       key) over steps, from RUN/metrics.jsonl;</li>
+ *   <li>evaluation during training (eval.every_steps): each task's eval/&lt;task&gt;/&lt;metric&gt; curves over steps from
+ *       the same file, a first / last / best table, and the checkpoint train.keep_best kept ({@link EvalCurves});</li>
  *   <li>the run's RUN/summary.json: held-out retrieval table and recall bars, held-out k-means NMI, temporal
  *       segmentation, held-out measures start -&gt; end, skipped samples;</li>
  *   <li>each evaluation folder's results.json (the eval command's file): per task its split, protocol and
@@ -63,6 +65,7 @@ public final class Report {
         page.para("Run folder: " + runDir.toAbsolutePath().normalize());
         page.heading(2, "Training");
         ReportSections.training(page, runDir.resolve("metrics.jsonl"), logLoss);
+        EvalCurves.section(page, runDir);
         page.heading(2, "Run summary");
         ReportSections.summary(page, runDir.resolve("summary.json"));
         for (ReportSections.Evaluation e : evaluations) {

@@ -43,7 +43,7 @@ final class RunFiles {
             if (line.isBlank()) {
                 continue;
             }
-            JsonNode o = lenientTree(line);
+            JsonNode o = lenient(line);
             if (o == null || !o.isObject() || !o.path("step").isNumber()) {
                 bad++;
                 firstBad = firstBad == 0 ? lineNo : firstBad;
@@ -72,7 +72,7 @@ final class RunFiles {
     }
 
     /** One line of JSON, or null when it is not JSON (a torn last line of a killed run). */
-    private static JsonNode lenientTree(String line) {
+    static JsonNode lenient(String line) {
         try {
             return JSON.readTree(line);
         } catch (JsonProcessingException e) {

@@ -132,7 +132,7 @@ public final class EvalJob {
         return runnable;
     }
 
-    private static TaskResult evaluate(EvalTasks tasks, Suite.Task t) throws IOException, InterruptedException {
+    static TaskResult evaluate(EvalTasks tasks, Suite.Task t) throws IOException, InterruptedException {
         return switch (Suite.Kind.of(t)) {
             case ZERO_SHOT -> tasks.zeroShot((Suite.ZeroShot) t);
             case RETRIEVAL -> tasks.retrieval((Suite.RetrievalTask) t);

@@ -90,20 +90,38 @@ final class EvalSamples implements AutoCloseable {
     private final Map<String, String> manifests = new LinkedHashMap<>();
     private final Map<String, Embedded> cache = new HashMap<>();
     private final Map<String, Set<Modality>> wanted = new HashMap<>();
+    private final Predicate<ManifestEntry> only;
+    private final boolean ownsAdapters;
 
     /** @param tasks the tasks that will run; those that share embeddings say which modalities each source needs */
     EvalSamples(Config cfg, SensoriumModel model, NDManager root, SkipLog skips, List<Suite.Task> tasks) {
+        this(cfg, model, root, skips, tasks, null, e -> true);
+    }
+
+    /**
+     * @param shared the adapters of a running job (a pretraining run's), used and not closed; null: its own, one per
+     *     modality of the run, closed by {@link #close}
+     * @param only the entries of a source that are embedded (a pretraining run's evaluation embeds the held-out ones
+     *     alone when no task needs the training side)
+     */
+    EvalSamples(Config cfg, SensoriumModel model, NDManager root, SkipLog skips, List<Suite.Task> tasks,
+            Map<Modality, ModalityAdapter> shared, Predicate<ManifestEntry> only) {
         this.cfg = cfg;
         this.model = model;
         this.root = root;
         this.skips = skips;
+        this.only = only;
+        this.ownsAdapters = shared == null;
+        if (shared != null) {
+            adapters.putAll(shared);
+        }
         for (Suite.Task t : tasks) {
             if (Suite.Kind.of(t).sharesEmbeddings()) {
                 wanted.computeIfAbsent(t.source().key(t.clips()), k -> new TreeSet<>()).addAll(t.modalities());
             }
         }
         try {
-            for (Modality m : cfg.data().modalities()) {
+            for (Modality m : ownsAdapters ? cfg.data().modalities() : List.<Modality>of()) {
                 adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
             }
         } catch (RuntimeException e) {
@@ -159,7 +177,7 @@ final class EvalSamples implements AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        List<ManifestEntry> entries = Manifest.read(manifest(t.source()));
+        List<ManifestEntry> entries = Manifest.read(manifest(t.source())).stream().filter(only).toList();
         if (t.source().manifest() == null && t.source().synthLong() == 0) { // the run's own: with its label captions
             Map<String, ManifestEntry> captioned = new HashMap<>();
             LabelCaptions.forRun(cfg.data(), entries).entries().forEach(e -> captioned.put(e.id(), e));
@@ -202,8 +220,15 @@ final class EvalSamples implements AutoCloseable {
         return decoded;
     }
 
+    /** Drops the embeddings computed so far: the model has changed (the next evaluation during pretraining). */
+    void forget() {
+        cache.clear();
+    }
+
     @Override
     public void close() {
-        adapters.values().forEach(ModalityAdapter::close);
+        if (ownsAdapters) {
+            adapters.values().forEach(ModalityAdapter::close);
+        }
     }
 }

@@ -76,6 +76,7 @@ public final class Pretrain {
     private final Collective group;
     private final String device; // null: libtorch's default device
     private final boolean lead;   // rank 0: evaluates and writes the run's files
+    private DuringEval during;    // eval.every_steps; null when off
 
     /** What a run reports at its end (also written to runs/&lt;name&gt;/summary.json); segmentation is null unless measured. */
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
@@ -105,8 +106,8 @@ public final class Pretrain {
         }
     }
 
-    /** Where training starts: step and data cursor (0 and the first sample of epoch 0 for a new run). */
-    private record Start(int step, Loader.Cursor cursor) {}
+    /** Where training starts: step, data cursor (0 and the first sample of epoch 0 for a new run), best so far or null. */
+    private record Start(int step, Loader.Cursor cursor, Checkpoint.Best best) {}
 
     private Pretrain(ConfigLoader.Resolved resolved, Path runDir, boolean resume, Path from, Collective group, String device) {
         this.resolved = resolved;
@@ -195,6 +196,10 @@ public final class Pretrain {
             List<Objective.Weighted> objectives = ObjectiveKind.enabled(cfg, model, group); // before AdamW: may add parameters
             AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             Start start = restore(model, opt, objectives, split);
+            during = DuringEval.create(cfg, runDir, group, model, root, adapters, skips, objectives);
+            if (during != null) {
+                during.restore(start.best(), runDir, start.step());
+            }
             // Written once the checkpoint has loaded, so a --resume that fails leaves the run's config as it was.
             if (lead) {
                 Files.writeString(runDir.resolve("config.yaml"), resolved.yaml());
@@ -227,7 +232,7 @@ public final class Pretrain {
                         text.tower().runs(), text.tower().hits(), text.tower().modelSha256().substring(0, 12));
             }
             if (lead) {
-                Json.write(runDir.resolve("summary.json"), json(summary, skips));
+                Json.write(runDir.resolve("summary.json"), SummaryJson.of(summary, skips));
                 if (cfg.eval().report()) {
                     writeReport();
                 }
@@ -252,7 +257,8 @@ public final class Pretrain {
                 new Loader.Shard(group.rank(), group.worldSize()),
                 Loader.Views.of(ObjectiveKind.needs(objectives), cfg.modalities(), cfg.data().clipSeconds()), split.shards(),
                 cfg.data().shuffleBuffer());
-                Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? start.step() : -1) : null) {
+                Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? start.step() : -1,
+                        cfg.log().tensorboard() ? runDir.resolve("tensorboard") : null) : null) {
             List<Double> losses = train(root, model, opt, dp, objectives, loader, metrics, shapes, start.step(), split.sha256(), skips);
             if (t.steps() == 0 && !resume && lead) { // train.steps = 0: the untrained model, checkpointed as a baseline
                 Checkpoint.save(runDir, new Checkpoint.State(0, loader.cursor(), cfg.run().seed(), split.sha256(), group.worldSize()),
@@ -266,7 +272,7 @@ public final class Pretrain {
     private Start restore(SensoriumModel model, AdamW opt, List<Objective.Weighted> objectives, Split split) throws IOException {
         if (!resume) {
             InitFrom.start(model.params(), cfg.model(), lead ? runDir : null); // model.init_from, if set
-            return new Start(0, new Loader.Cursor(0, 0));
+            return new Start(0, new Loader.Cursor(0, 0), null);
         }
         Checkpoint.Loaded loaded = Checkpoint.loadReadable(runDir, from, model.params(), opt, objectives);
         Path ckpt = loaded.dir();
@@ -277,7 +283,7 @@ public final class Pretrain {
         Loader.Cursor cursor = Checkpoint.reshard(s.cursor(), s.worldSize(), group.worldSize());
         LOG.info("resumed from {} (step {}, epoch {}, position {} of {} worker(s); now position {} of {})", ckpt, s.step(),
                 s.cursor().epoch(), s.cursor().position(), s.worldSize(), cursor.position(), group.worldSize());
-        return new Start(s.step(), cursor);
+        return new Start(s.step(), cursor, s.best());
     }
 
     /** Every objective's own held-out measures, in the objectives' order. */
@@ -320,15 +326,22 @@ public final class Pretrain {
                     throw new ManifestException(emptyData(skips, empty));
                 }
                 losses.add(r.loss());
-                if (metrics != null) {
-                    metrics.write(Metrics.line(step + 1, r, trainer.lr(step), seconds, group.worldSize()));
-                    report(bar, step + 1, r, seconds, trainer.lr(step));
+                int done = step + 1;
+                Map<String, Object> line = Metrics.line(done, r, trainer.lr(step), seconds, group.worldSize());
+                if (during != null && during.due(done)) { // rank 0 evaluates (and keeps the best), every rank waits for it
+                    line.putAll(during.evaluate(done, best -> Checkpoint.saveBest(runDir, new Checkpoint.State(done, loader.cursor(),
+                            cfg.run().seed(), manifestSha, group.worldSize(), best), model.params(), opt, objectives, resolved.yaml())));
                 }
-                boolean last = step + 1 == t.steps();
-                if (lead && (last || (t.checkpointEvery() > 0 && (step + 1) % t.checkpointEvery() == 0))) {
+                if (metrics != null) {
+                    metrics.write(line);
+                    report(bar, done, r, seconds, trainer.lr(step));
+                }
+                boolean last = done == t.steps();
+                if (lead && (last || (t.checkpointEvery() > 0 && done % t.checkpointEvery() == 0))) {
                     metrics.sync();
-                    Checkpoint.save(runDir, new Checkpoint.State(step + 1, loader.cursor(), cfg.run().seed(), manifestSha,
-                            group.worldSize()), model.params(), opt, objectives, resolved.yaml(), t.keepCheckpoints());
+                    Checkpoint.save(runDir, new Checkpoint.State(done, loader.cursor(), cfg.run().seed(), manifestSha,
+                            group.worldSize(), during == null ? null : during.best()), model.params(), opt, objectives,
+                            resolved.yaml(), t.keepCheckpoints());
                 }
                 failOnce(group.rank(), step + 1);
             }
@@ -457,33 +470,6 @@ public final class Pretrain {
             LOG.info("step {}/{}  {}  lr {}  grad_norm {}", step, cfg.train().steps(), msg,
                     String.format("%.2e", lr), String.format("%.3f", r.gradNorm()));
         }
-    }
-
-    private static Map<String, Object> json(Summary s, SkipLog skips) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("run", s.runDir().toString());
-        json.put("checkpoint", String.valueOf(s.checkpoint()));
-        json.put("steps", s.steps());
-        json.put("wall_seconds", s.seconds());
-        json.put("steps_per_second", s.stepsPerSecond());
-        json.put("peak_rss_mib", s.peakRssMiB());
-        json.put("final_loss", s.losses().isEmpty() ? null : s.losses().get(s.losses().size() - 1));
-        Map<String, Object> ret = new LinkedHashMap<>();
-        s.retrieval().forEach((k, v) -> ret.put(k, v.toMap()));
-        json.put("retrieval", ret);
-        Map<String, Object> nmi = new LinkedHashMap<>();
-        s.clusters().forEach((k, v) -> nmi.put(k, v.toMap()));
-        json.put("held_out_clusters", nmi);
-        if (s.segmentation() != null) {
-            json.put("segmentation", s.segmentation().toMap());
-        }
-        Map<String, Object> held = new LinkedHashMap<>();
-        s.heldOut().forEach((k, v) -> held.put(k, Map.of("start", v.start(), "end", v.end())));
-        json.put("held_out", held);
-        json.put("skipped_samples", skips.reasons().size()); // distinct samples, as the console counts them
-        json.put("skip_events", skips.skipped());            // every skip: a bad sample is skipped again each epoch
-        json.put("skipped", s.skipped());
-        return json;
     }
 
     /** RUN/report.html from the run's files; a report that cannot be written is a warning, never a failed run. */

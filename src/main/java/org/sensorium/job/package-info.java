@@ -6,7 +6,8 @@
  * multiple choice), {@link org.sensorium.job.Embed} (a run's embeddings of files, texts or a manifest, written as JSONL
  * or NPY), {@link org.sensorium.job.Export} (a checkpoint's encoder as safetensors + config.json + model card, for
  * PyTorch and others; {@link org.sensorium.job.Exported} reads one back); {@link org.sensorium.job.HeldOutSamples} decodes a
- * run's held-out split once for the measures.
+ * run's held-out split once for the measures; {@link org.sensorium.job.DuringEval} runs a suite every eval.every_steps
+ * inside pretraining and keeps the best checkpoint (train.keep_best).
  *
  * <p>Imports: every floor below it: config, distributed, modality, data, model, eval, objective and train.
  *

@@ -41,11 +41,41 @@ public final class Checkpoint {
      * @param cursor each rank's position in its shard (all ranks advance together)
      * @param worldSize the number of workers that wrote it (1 in checkpoints from before data parallelism)
      */
-    public record State(int step, Loader.Cursor cursor, long seed, String manifestSha256, int worldSize) {
+    public record State(int step, Loader.Cursor cursor, long seed, String manifestSha256, int worldSize, Best best) {
+        public State(int step, Loader.Cursor cursor, long seed, String manifestSha256, int worldSize) {
+            this(step, cursor, seed, manifestSha256, worldSize, null);
+        }
+
         public State(int step, Loader.Cursor cursor, long seed, String manifestSha256) {
             this(step, cursor, seed, manifestSha256, 1);
         }
     }
+
+    /**
+     * The best value so far of train.keep_best's metric and the step that logged it: state.json's "best", in every
+     * checkpoint of a run that keeps one, so a resumed run compares against the best of its own past.
+     *
+     * @param mode "max" or "min"
+     */
+    public record Best(String metric, String mode, int step, double value) {
+        /** True when v is better than this best (a NaN never is). */
+        public boolean beatenBy(double v) {
+            return mode.equals("min") ? v < value : v > value;
+        }
+
+        /** As state.json writes it: metric, mode, step, value. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("metric", metric);
+            m.put("mode", mode);
+            m.put("step", step);
+            m.put("value", value);
+            return m;
+        }
+    }
+
+    /** The folder of the best checkpoint, RUN/checkpoints/best (train.keep_best). */
+    public static final String BEST = "best";
 
     /**
      * The cursor of a group of {@code to} workers that continues where {@code from} workers stopped. Rank r of w
@@ -72,6 +102,51 @@ public final class Checkpoint {
             String configYaml, int keep) throws IOException {
         Path root = Files.createDirectories(runDir.resolve("checkpoints"));
         String name = String.format("step-%07d", state.step());
+        Path dst = root.resolve(name);
+        Path tmp = write(root, name, state, params, optimizer, objectives, configYaml);
+        deleteTree(dst);
+        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+        force(root);
+        prune(root, keep);
+        return dst;
+    }
+
+    /**
+     * Writes RUN/checkpoints/best (train.keep_best), a whole checkpoint like {@link #save}'s, whose state.json "best"
+     * names the metric, its value and the step. Replaced without a moment where no complete one exists: the new one
+     * is written whole as best.tmp, the old one renamed to best.old, best.tmp renamed to best, best.old deleted;
+     * {@link #best} falls back to best.old should a crash come between the renames.
+     */
+    public static Path saveBest(Path runDir, State state, Params params, AdamW optimizer, List<Objective.Weighted> objectives,
+            String configYaml) throws IOException {
+        Path root = Files.createDirectories(runDir.resolve("checkpoints"));
+        Path tmp = write(root, BEST, state, params, optimizer, objectives, configYaml);
+        Path dst = root.resolve(BEST), old = root.resolve(BEST + ".old");
+        if (Files.isDirectory(dst)) {
+            deleteTree(old);
+            Files.move(dst, old, StandardCopyOption.ATOMIC_MOVE);
+            force(root);
+        }
+        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+        force(root);
+        deleteTree(old);
+        return dst;
+    }
+
+    /** The run's best checkpoint (RUN/checkpoints/best, or best.old left by a crash mid-replacement), or null. */
+    public static Path best(Path runDir) {
+        Path root = runDir.resolve("checkpoints");
+        for (Path p : List.of(root.resolve(BEST), root.resolve(BEST + ".old"))) {
+            if (isCheckpoint(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The checkpoint written whole under root/NAME.tmp and forced to disk; on a failure the partial folder is removed. */
+    private static Path write(Path root, String name, State state, Params params, AdamW optimizer, List<Objective.Weighted> objectives,
+            String configYaml) throws IOException {
         Path tmp = root.resolve(name + ".tmp");
         String writing = tmp.toString();
         try {
@@ -95,6 +170,9 @@ public final class Checkpoint {
             json.put("world_size", state.worldSize());
             json.put("rng", "derived from (seed, step, rank) every step");
             json.put("manifest_sha256", state.manifestSha256());
+            if (state.best() != null) {
+                json.put("best", state.best().toMap());
+            }
             writing = tmp.resolve("state.json").toString();
             Json.write(tmp.resolve("state.json"), json);
             writing = tmp + " (fsync)";
@@ -108,12 +186,7 @@ public final class Checkpoint {
             throw new IOException("checkpoint of step " + state.step() + ": writing " + writing + " failed: " + e.getMessage()
                     + " (the partial folder was removed)", e);
         }
-        Path dst = root.resolve(name);
-        deleteTree(dst);
-        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-        force(root);
-        prune(root, keep);
-        return dst;
+        return tmp;
     }
 
     /** fsync of every file under dir, then of dir itself. */
@@ -239,7 +312,15 @@ public final class Checkpoint {
         return new State(((Number) s.get("step")).intValue(),
                 new Loader.Cursor(((Number) s.get("epoch")).intValue(), ((Number) s.get("position")).intValue()),
                 ((Number) s.get("seed")).longValue(), (String) s.get("manifest_sha256"),
-                s.get("world_size") == null ? 1 : ((Number) s.get("world_size")).intValue());
+                s.get("world_size") == null ? 1 : ((Number) s.get("world_size")).intValue(), best(s.get("best")));
+    }
+
+    private static Best best(Object o) {
+        if (!(o instanceof Map<?, ?> b)) {
+            return null;
+        }
+        return new Best((String) b.get("metric"), (String) b.get("mode"), ((Number) b.get("step")).intValue(),
+                ((Number) b.get("value")).doubleValue());
     }
 
     private static List<Path> list(Path root) throws IOException {

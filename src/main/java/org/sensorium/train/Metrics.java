@@ -21,6 +21,7 @@ import org.sensorium.config.Json;
 public final class Metrics implements AutoCloseable {
     private final FileOutputStream stream;
     private final BufferedWriter out;
+    private final TensorBoard tensorboard; // null: log.tensorboard off
 
     /**
      * @param keepUpTo on resume, lines of steps after this one (written by the interrupted run after its last
@@ -29,6 +30,14 @@ public final class Metrics implements AutoCloseable {
      *     resume leaves either the old file or the new one). -1 starts a new file.
      */
     public Metrics(Path file, int keepUpTo) throws IOException {
+        this(file, keepUpTo, null);
+    }
+
+    /**
+     * @param tensorboard a folder that also gets every number of every line as a TensorBoard scalar (a new event
+     *     file per open; on resume it tells TensorBoard to drop the old files' points after keepUpTo), or null
+     */
+    public Metrics(Path file, int keepUpTo, Path tensorboard) throws IOException {
         if (keepUpTo >= 0 && Files.exists(file)) {
             List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
             List<String> kept = all.stream().filter(l -> !l.isBlank() && stepOf(l) <= keepUpTo).toList();
@@ -46,6 +55,7 @@ public final class Metrics implements AutoCloseable {
             stream = new FileOutputStream(file.toFile());
         }
         out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
+        this.tensorboard = tensorboard == null ? null : TensorBoard.open(tensorboard, keepUpTo);
     }
 
     private static boolean endsWithNewline(Path file) throws IOException {
@@ -62,12 +72,21 @@ public final class Metrics implements AutoCloseable {
     public void sync() throws IOException {
         out.flush();
         stream.getFD().sync();
+        if (tensorboard != null) {
+            tensorboard.sync();
+        }
     }
 
+    /** Appends the line; with TensorBoard on, its numbers (but "step") become scalars at its "step". */
     public void write(Map<String, Object> line) throws IOException {
         out.write(Json.line(line));
         out.newLine();
         out.flush();
+        if (tensorboard != null && line.get("step") instanceof Number step) {
+            Map<String, Object> values = new LinkedHashMap<>(line);
+            values.remove("step");
+            tensorboard.scalars(step.longValue(), values);
+        }
     }
 
     /**
@@ -135,6 +154,12 @@ public final class Metrics implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        out.close();
+        try {
+            out.close();
+        } finally {
+            if (tensorboard != null) {
+                tensorboard.close();
+            }
+        }
     }
 }

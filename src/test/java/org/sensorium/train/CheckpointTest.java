@@ -108,4 +108,39 @@ class CheckpointTest {
         }
         assertEquals(4, Files.readAllLines(same).size());
     }
+
+    /**
+     * RUN/checkpoints/best: replaced whole, never counted among the step checkpoints (latest, pruning), its best in
+     * state.json; a crash between the two renames leaves best.old, which is then the best; a failed write keeps the old.
+     */
+    @Test
+    void bestIsReplacedWholeAndStaysApartFromTheStepCheckpoints(@TempDir Path run) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Params p = params(m);
+            AdamW opt = adamW(p);
+            Checkpoint.Best b2 = new Checkpoint.Best("eval/t/top1", "max", 2, 0.25);
+            Checkpoint.saveBest(run, new Checkpoint.State(2, new Loader.Cursor(0, 2), 1, "abc", 1, b2), p, opt, List.of(), "x: 1\n");
+            Checkpoint.Best b4 = new Checkpoint.Best("eval/t/top1", "max", 4, 0.5);
+            Path best = Checkpoint.saveBest(run, new Checkpoint.State(4, new Loader.Cursor(0, 4), 1, "abc", 1, b4), p, opt, List.of(), "x: 1\n");
+            assertEquals(run.resolve("checkpoints/best"), best);
+            assertEquals(b4, Checkpoint.readState(best).best());
+            assertEquals(4, Checkpoint.readState(best).step());
+            assertFalse(Files.exists(run.resolve("checkpoints/best.old")) || Files.exists(run.resolve("checkpoints/best.tmp")));
+            assertEquals(null, Checkpoint.latest(run), "best is not a step checkpoint");
+            Checkpoint.save(run, new Checkpoint.State(5, new Loader.Cursor(0, 5), 1, "abc", 1, b4), p, opt, List.of(), "x: 1\n", 1);
+            Checkpoint.save(run, new Checkpoint.State(6, new Loader.Cursor(0, 6), 1, "abc", 1, b4), p, opt, List.of(), "x: 1\n", 1);
+            assertTrue(Checkpoint.isCheckpoint(best), "pruning leaves best alone");
+            assertEquals(b4, Checkpoint.readState(Checkpoint.latest(run)).best());
+
+            IOException e = assertThrows(IOException.class, () -> Checkpoint.saveBest(run, new Checkpoint.State(8, new Loader.Cursor(0, 8),
+                    1, "abc", 1, b4), p, opt, List.of(new Objective.Weighted(FULL_DISK, 1f)), "x: 1\n"));
+            assertTrue(e.getMessage().contains("best.tmp"), e.getMessage());
+            assertEquals(4, Checkpoint.readState(Checkpoint.best(run)).step(), "a failed write keeps the old best");
+
+            Files.move(best, run.resolve("checkpoints/best.old")); // a crash between the renames
+            assertEquals(run.resolve("checkpoints/best.old"), Checkpoint.best(run));
+            assertTrue(new Checkpoint.Best("m", "min", 1, 2.0).beatenBy(1.5) && !new Checkpoint.Best("m", "min", 1, 2.0).beatenBy(2.0));
+            assertFalse(new Checkpoint.Best("m", "max", 1, 2.0).beatenBy(Double.NaN));
+        }
+    }
 }
