@@ -68,7 +68,23 @@ public final class DataBench {
         rows.add(logMel(cfg, shared.resolve("audio/lena_singing.wav")));
         rows.add(imu(cfg));
         rows.add(loaderWait(sets));
+        rows.add(new ShardBench(cfg, work).throughput(LOADER_BATCHES));
         return rows;
+    }
+
+    /** Batches each loader round of the shards-vs-loose benchmark decodes. */
+    private static final int LOADER_BATCHES = 12;
+
+    /** The loader benchmarks only: shards against loose files, and the wait per training step. */
+    public List<BenchTable.Row> runLoader(List<String> sets) throws Exception {
+        Config cfg = ConfigLoader.load(null, sets).config();
+        return List.of(new ShardBench(cfg, work).throughput(LOADER_BATCHES));
+    }
+
+    /** Streams a shard index once through the loader and reports resident memory (see {@link ShardBench#streamMemory}). */
+    public List<BenchTable.Row> runStream(List<String> sets, Path index) throws Exception {
+        Config cfg = ConfigLoader.load(null, sets).config();
+        return List.of(new ShardBench(cfg, work).streamMemory(index));
     }
 
     // ---- video: ours vs the FFmpeg command line, one thread each ----

@@ -205,7 +205,8 @@ final class DataCommands {
     }
 
     @Command(name = "data", mixinStandardHelpOptions = true,
-            description = "Video decode vs the FFmpeg command line, log-mel and IMU vs real time, loader wait per training step.")
+            description = {"Video decode vs the FFmpeg command line, log-mel and IMU vs real time, loader wait per training step,",
+                "the loader from shards vs loose files (the sample set packed into shards in the run)."})
     static final class BenchDataCmd implements Callable<Integer> {
         @Option(names = "--seconds", defaultValue = "3", description = "minimum measuring time of each timed loop (default ${DEFAULT-VALUE})")
         double seconds;
@@ -219,11 +220,21 @@ final class DataCommands {
         @Option(names = "--set", description = "override one config key for every benchmark (repeatable)")
         List<String> sets = new ArrayList<>();
 
+        @Option(names = "--only", paramLabel = "loader", description = "run only the loader benchmark: shards vs loose files")
+        String only;
+
+        @Option(names = "--stream", paramLabel = "INDEX",
+                description = "instead: stream this shard index once through the loader and report resident memory (RSS) per shard")
+        Path stream;
+
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
         @Override
         public Integer call() throws Exception {
+            if (only != null && !only.equals("loader")) {
+                throw new ConfigException("--only", "'" + only + "': the only one is 'loader'");
+            }
             if (!(seconds > 0)) {
                 throw new ConfigException("--seconds", seconds + " must be > 0");
             }
@@ -232,7 +243,9 @@ final class DataCommands {
             }
             Path work = Files.createTempDirectory("sensorium-bench");
             try {
-                List<BenchTable.Row> rows = new DataBench(shared, seconds, work).run(sets);
+                DataBench bench = new DataBench(shared, seconds, work);
+                List<BenchTable.Row> rows = stream != null ? bench.runStream(sets, stream)
+                        : only != null ? bench.runLoader(sets) : bench.run(sets);
                 System.out.println(BenchTable.format(rows));
                 if (out != null) {
                     Files.writeString(out, BenchTable.json(rows));

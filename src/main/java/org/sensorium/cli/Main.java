@@ -332,7 +332,7 @@ public final class Main implements Callable<Integer> {
 
     @Command(name = "data", mixinStandardHelpOptions = true, description = "Data tools.",
             subcommands = {SynthCmd.class, DataCommands.ValidateCmd.class, DataCommands.FromFolderCmd.class, DataCommands.InspectCmd.class,
-                ImportCommand.class})
+                ImportCommand.class, ShardCommand.class})
     static final class DataCmd implements Callable<Integer> {
         @Override
         public Integer call() {

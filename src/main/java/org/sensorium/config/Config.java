@@ -31,7 +31,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     /** data.*: what to train on and how to feed it. */
     public record Data(String manifest, String cacheDir, int synthSamples, int synthLong, int synthSegments, long synthSeed,
             double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches, String labelCaptions,
-            String labelTemplates) {
+            String labelTemplates, int shuffleBuffer) {
         public Data {
             if (labelCaptions.isBlank() && !labelTemplates.isBlank()) {
                 throw new ConfigException("data.label_templates", "needs data.label_captions (the label file whose phrases fill it)");
@@ -51,6 +51,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             }
             positive("data.loader_threads", loaderThreads);
             positive("data.prefetch_batches", prefetchBatches);
+            positive("data.shuffle_buffer", shuffleBuffer);
         }
     }
 

@@ -28,7 +28,9 @@ import org.sensorium.config.ModalitySpecs;
  * decoded on a pool of threads up to prefetch micro-batches ahead, results consumed in order, so
  * the stream of batches depends only on the seed and the cursor, never on thread timing. The last
  * incomplete micro-batch of an epoch is dropped (contrastive losses want full batches). A broken
- * sample is skipped (the micro-batch is then smaller) and recorded in the {@link SkipLog}.
+ * sample is skipped (the micro-batch is then smaller) and recorded in the {@link SkipLog}. From tar shards
+ * ({@link Shards}), the epoch's order is the shard stream's instead ({@link ShardStream}: shards in a seeded order
+ * through a bounded shuffle buffer); everything else, the cursor included, is the same.
  */
 public final class Loader implements AutoCloseable {
     /** Where the stream is: the next sample is this shard's position-th of epoch's permutation. Saved in checkpoints. */
@@ -68,6 +70,7 @@ public final class Loader implements AutoCloseable {
     private Cursor submitted; // next sample submitted for decoding
     private int[] permutation;
     private int permutationEpoch = -1;
+    private final ShardStream stream; // null: loose files
 
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard) {
@@ -101,6 +104,16 @@ public final class Loader implements AutoCloseable {
     public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
             double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard,
             Views views) {
+        this(entries, adapters, microBatch, seed, clipSeconds, threads, prefetchBatches, skips, start, shard, views, null, 0);
+    }
+
+    /**
+     * @param shards the shard folder entries come from, streamed through a shuffle buffer of shuffleBuffer samples
+     *     ({@link ShardStream}: the epoch's order is the buffer's, not a permutation of the whole set); null for loose files
+     */
+    public Loader(List<ManifestEntry> entries, Map<Modality, ModalityAdapter> adapters, int microBatch, long seed,
+            double clipSeconds, int threads, int prefetchBatches, SkipLog skips, Cursor start, Shard shard,
+            Views views, Shards shards, int shuffleBuffer) {
         if (entries.size() / shard.worldSize() < microBatch) {
             throw new ManifestException("the training split has " + entries.size() + " samples: fewer than one micro-batch of "
                     + microBatch + " for each of " + shard.worldSize() + " worker(s)");
@@ -114,6 +127,7 @@ public final class Loader implements AutoCloseable {
         this.clipSeconds = clipSeconds;
         this.skips = skips;
         this.views = views;
+        this.stream = shards == null ? null : new ShardStream(shards, this.entries, shuffleBuffer, seed);
         this.pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "sensorium-loader");
             t.setDaemon(true);
@@ -161,11 +175,34 @@ public final class Loader implements AutoCloseable {
         while (queue.size() < ahead) {
             Cursor c = submitted;
             int global = shard.global(c.position());
-            ManifestEntry e = entries.get(permutation(c.epoch())[global]);
+            int index = permutation(c.epoch())[global];
             long sampleSeed = mix(seed, c.epoch(), global);
-            queue.add(pool.submit(() -> views.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed, adapters, clipSeconds, views, skips))));
+            if (stream == null) {
+                ManifestEntry e = entries.get(index);
+                queue.add(pool.submit(() -> decodeSample(e, sampleSeed)));
+            } else {
+                if (stream.epoch() != c.epoch()) {
+                    stream.begin(c.epoch(), needed(c));
+                }
+                ShardStream.Sample s = stream.take(index);
+                queue.add(pool.submit(() -> stream.withFiles(s, e -> decodeSample(e, sampleSeed), skips, List.<Batch.Decoded>of())));
+            }
             submitted = advance(c);
         }
+    }
+
+    private List<Batch.Decoded> decodeSample(ManifestEntry e, long sampleSeed) {
+        return views.windows() > 1 ? decodeWindows(e, sampleSeed) : one(decodeViews(e, sampleSeed, adapters, clipSeconds, views, skips));
+    }
+
+    /** Which entries this shard still takes in c's epoch, from c on (the stream holds those and skips the rest). */
+    private boolean[] needed(Cursor c) {
+        boolean[] needed = new boolean[entries.size()];
+        int[] p = permutation(c.epoch());
+        for (int i = c.position(); i < samplesPerEpoch(); i++) {
+            needed[p[shard.global(i)]] = true;
+        }
+        return needed;
     }
 
     private static List<Batch.Decoded> one(Batch.Decoded d) {
@@ -293,7 +330,7 @@ public final class Loader implements AutoCloseable {
 
     private int[] permutation(int epoch) {
         if (epoch != permutationEpoch) {
-            permutation = shuffle(entries.size(), mix(seed, epoch, -1));
+            permutation = stream != null ? stream.order(epoch) : shuffle(entries.size(), mix(seed, epoch, -1));
             permutationEpoch = epoch;
         }
         return permutation;
@@ -423,5 +460,13 @@ public final class Loader implements AutoCloseable {
     @Override
     public void close() {
         pool.shutdownNow();
+        if (stream != null) {
+            try {
+                pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS); // decodes in flight hold temporary files
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stream.close();
+        }
     }
 }

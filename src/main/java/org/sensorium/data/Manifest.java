@@ -82,6 +82,10 @@ public final class Manifest {
 
     /** All entries of the manifest, in file order; relative uris resolve against the manifest's folder. */
     public static List<ManifestEntry> read(Path jsonl) {
+        if (Shards.isIndex(jsonl)) {
+            throw new ManifestException(jsonl + ": a shard index (`data shard`): only pretrain streams shards; give this command "
+                    + "the JSONL manifest the shards were made from (the index names it under \"source\")");
+        }
         List<String> lines = lines(jsonl);
         List<ManifestEntry> entries = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
@@ -98,6 +102,14 @@ public final class Manifest {
             entries.add(e);
         }
         return entries;
+    }
+
+    /**
+     * One manifest line given apart from a file (a shard's sample JSON): uris resolve against file's folder, errors
+     * name file and line.
+     */
+    static ManifestEntry parseLine(Path file, int line, String json) {
+        return parse(new Line(file, line), json);
     }
 
     /** Hex SHA-256 of the manifest's bytes, recorded in checkpoints and results. */

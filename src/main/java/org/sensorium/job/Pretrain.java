@@ -31,6 +31,7 @@ import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
 import org.sensorium.data.ManifestException;
+import org.sensorium.data.Shards;
 import org.sensorium.distributed.Collective;
 import org.sensorium.distributed.DataParallel;
 import org.sensorium.distributed.Devices;
@@ -90,17 +91,18 @@ public final class Pretrain {
     public record HeldOut(double start, double end) {}
 
     /** The manifest split the run trains and evaluates on. */
-    private record Split(Path manifest, String sha256, List<ManifestEntry> train, List<ManifestEntry> heldOut) {
+    private record Split(Path manifest, String sha256, List<ManifestEntry> train, List<ManifestEntry> heldOut, Shards shards) {
         static Split of(Config.Data d) throws IOException {
             Path manifest = Manifest.forRun(d);
-            LabelCaptions.Applied captioned = LabelCaptions.forRun(d, Manifest.read(manifest));
+            Shards shards = Shards.isIndex(manifest) ? Shards.open(manifest) : null; // held-out copied out, training streamed
+            LabelCaptions.Applied captioned = LabelCaptions.forRun(d, shards == null ? Manifest.read(manifest) : shards.entries());
             if (!captioned.leftOut().isEmpty()) {
                 LOG.info("data.label_captions {}: training samples of labels it does not list are left out: {}", d.labelCaptions(),
                         captioned.leftOut());
             }
-            List<ManifestEntry> all = captioned.entries();
+            List<ManifestEntry> all = captioned.entries(), heldOut = all.stream().filter(e -> !e.split().equals("train")).toList();
             return new Split(manifest, Manifest.sha256(manifest), all.stream().filter(e -> e.split().equals("train")).toList(),
-                    all.stream().filter(e -> !e.split().equals("train")).toList());
+                    shards == null ? heldOut : shards.extract(heldOut), shards);
         }
     }
 
@@ -253,7 +255,8 @@ public final class Pretrain {
         try (Loader loader = new Loader(split.train(), adapters, t.microBatch(), cfg.run().seed(), cfg.data().clipSeconds(),
                 cfg.data().loaderThreads(), cfg.data().prefetchBatches(), skips, start.cursor(),
                 new Loader.Shard(group.rank(), group.worldSize()),
-                Loader.Views.of(ObjectiveKind.needs(objectives), cfg.modalities(), cfg.data().clipSeconds()));
+                Loader.Views.of(ObjectiveKind.needs(objectives), cfg.modalities(), cfg.data().clipSeconds()), split.shards(),
+                cfg.data().shuffleBuffer());
                 Metrics metrics = lead ? new Metrics(runDir.resolve("metrics.jsonl"), resume ? start.step() : -1,
                         cfg.log().tensorboard() ? runDir.resolve("tensorboard") : null) : null) {
             List<Double> losses = train(root, model, opt, dp, objectives, loader, metrics, shapes, start.step(), split.sha256(), skips);

@@ -36,11 +36,11 @@ class DataBenchSlowTest {
         assertEquals(0, code, table);
         for (String row : List.of("video box.mp4 vs ffmpeg ", "video box.mp4 rgb24 vs ffmpeg rgb24", "motion vectors vs plain decode",
                 "keyframes + MVs vs 1000 frames/s", "log-mel real-time factor",
-                "IMU windows real-time factor", "loader wait per training step")) {
+                "IMU windows real-time factor", "loader wait per training step", "loader from shards vs loose files")) {
             assertTrue(table.contains(row), table);
         }
         List<?> rows = (List<?>) Json.read(json).get("rows");
-        assertEquals(7, rows.size());
+        assertEquals(8, rows.size());
         for (Object r : rows) {
             double ratio = ((Number) ((Map<?, ?>) r).get("ratio")).doubleValue();
             assertTrue(Double.isFinite(ratio) && ratio >= 0, r.toString());

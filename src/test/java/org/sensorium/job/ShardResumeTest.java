@@ -1,0 +1,47 @@
+package org.sensorium.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.data.Loader;
+import org.sensorium.data.SampleSetGenerator;
+import org.sensorium.data.ShardWriter;
+import org.sensorium.train.Checkpoint;
+
+/** {@link ResumeTest}'s exact resume on the same sample set packed into shards: the step-3 checkpoint is mid-shard. */
+class ShardResumeTest {
+
+    @Test
+    void resumedRunFromShardsMatchesTheStraightRun(@TempDir Path dir) throws Exception {
+        Path manifest = SampleSetGenerator.ensure(dir.resolve("cache"), 48, 7);
+        // about 36 kB a sample: 200 kB shards hold 5 or so; 38 training samples in 8 shards, the 10 held-out in 2
+        ShardWriter.write(manifest, dir.resolve("shards"), ShardWriter.parseSize("200KB"));
+        String index = "data.manifest=" + dir.resolve("shards/index.json");
+        List<String> straightArgs = ResumeTest.tiny(dir, "straight");
+        straightArgs.addAll(List.of(index, "data.shuffle_buffer=8"));
+        Pretrain.start(ConfigLoader.load(null, straightArgs));
+        List<Double> straight = ResumeTest.losses(dir.resolve("runs/straight/metrics.jsonl"));
+        assertEquals(6, straight.size());
+
+        List<String> crashedArgs = ResumeTest.tiny(dir, "crashed");
+        crashedArgs.addAll(List.of(index, "data.shuffle_buffer=8"));
+        Pretrain.start(ConfigLoader.load(null, crashedArgs));
+        Path run = dir.resolve("runs/crashed");
+        Checkpoint.deleteTree(run.resolve("checkpoints/step-0000006"));
+        // 16-sample steps over 38 training samples: step 3 ends mid-epoch, and mid-shard (16 is not a shard boundary)
+        assertEquals(new Loader.Cursor(1, 16), Checkpoint.readState(Checkpoint.latest(run)).cursor());
+
+        Pretrain.resume(run, List.of());
+        List<Double> resumed = ResumeTest.losses(run.resolve("metrics.jsonl"));
+        assertEquals(6, resumed.size());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(straight.get(i), resumed.get(i), 1e-5, "loss of step " + (i + 1) + ": straight " + straight + ", resumed " + resumed);
+        }
+        assertTrue(straight.stream().allMatch(Double::isFinite));
+    }
+}
