@@ -69,7 +69,8 @@ final class DuringEval {
      * @param runDir the run folder; the newest evaluation's embeddings go to RUN/eval_during/embeddings/
      */
     static DuringEval create(Config cfg, Path runDir, Collective group, SensoriumModel model, NDManager root,
-            Map<Modality, ModalityAdapter> adapters, SkipLog skips, List<Objective.Weighted> objectives) throws IOException {
+            Map<Modality, ModalityAdapter> adapters, SkipLog skips, List<Objective.Weighted> objectives,
+            List<ManifestEntry> shardHeldOut) throws IOException {
         if (cfg.eval().everySteps() == 0) {
             return null;
         }
@@ -88,6 +89,9 @@ final class DuringEval {
                         + " and segmentation run");
             }
             String why = EvalJob.unusable(cfg, t);
+            if (why == null && shardHeldOut != null && needsTraining(t) && t.source().manifest() == null) {
+                why = "it reads the training samples, which a run on shards streams (only its held-out samples are files)";
+            }
             if (why != null) {
                 LOG.warn("eval.during_suite {}: task {} not run: {}", suite.file(), t.name(), why);
             } else {
@@ -106,7 +110,7 @@ final class DuringEval {
             return new DuringEval(cfg, group, tasks, null, null);
         }
         Path out = Files.createDirectories(runDir.resolve("eval_during").resolve("embeddings")).getParent();
-        EvalSamples samples = new EvalSamples(cfg, model, root, skips, tasks, adapters, embedded(tasks));
+        EvalSamples samples = new EvalSamples(cfg, model, root, skips, tasks, adapters, embedded(tasks), shardHeldOut);
         EvalTasks evalTasks = new EvalTasks(new TrainedRun(null, cfg, 0), objectives, samples,
                 new EvalJob.Options(null, suite.file(), out, List.of()), out);
         return new DuringEval(cfg, group, tasks, samples, evalTasks);
@@ -114,9 +118,12 @@ final class DuringEval {
 
     /** Held-out samples alone, unless a task reads the training side (a probe, kNN, zero-shot centred on it). */
     private static Predicate<ManifestEntry> embedded(List<Suite.Task> tasks) {
-        boolean train = tasks.stream().anyMatch(t -> t instanceof Suite.LinearProbe || t instanceof Suite.Knn
-                || t instanceof Suite.ZeroShot z && z.centre());
-        return train ? e -> true : EvalSamples.HELD_OUT;
+        return tasks.stream().anyMatch(DuringEval::needsTraining) ? e -> true : EvalSamples.HELD_OUT;
+    }
+
+    /** A probe, kNN, or zero-shot centred on the training embeddings reads the training side. */
+    private static boolean needsTraining(Suite.Task t) {
+        return t instanceof Suite.LinearProbe || t instanceof Suite.Knn || t instanceof Suite.ZeroShot z && z.centre();
     }
 
     /** True when the steps done call for an evaluation: every eval.every_steps, and the last. */

@@ -91,11 +91,12 @@ final class EvalSamples implements AutoCloseable {
     private final Map<String, Embedded> cache = new HashMap<>();
     private final Map<String, Set<Modality>> wanted = new HashMap<>();
     private final Predicate<ManifestEntry> only;
+    private final List<ManifestEntry> own; // a shard run's held-out samples, copied out as files; null: read the manifest
     private final boolean ownsAdapters;
 
     /** @param tasks the tasks that will run; those that share embeddings say which modalities each source needs */
     EvalSamples(Config cfg, SensoriumModel model, NDManager root, SkipLog skips, List<Suite.Task> tasks) {
-        this(cfg, model, root, skips, tasks, null, e -> true);
+        this(cfg, model, root, skips, tasks, null, e -> true, null);
     }
 
     /**
@@ -103,14 +104,17 @@ final class EvalSamples implements AutoCloseable {
      *     modality of the run, closed by {@link #close}
      * @param only the entries of a source that are embedded (a pretraining run's evaluation embeds the held-out ones
      *     alone when no task needs the training side)
+     * @param own the run's own samples when its manifest is a shard index (the held-out ones, copied out of the shards
+     *     as files, label captions applied); null: the run's own source reads its manifest
      */
     EvalSamples(Config cfg, SensoriumModel model, NDManager root, SkipLog skips, List<Suite.Task> tasks,
-            Map<Modality, ModalityAdapter> shared, Predicate<ManifestEntry> only) {
+            Map<Modality, ModalityAdapter> shared, Predicate<ManifestEntry> only, List<ManifestEntry> own) {
         this.cfg = cfg;
         this.model = model;
         this.root = root;
         this.skips = skips;
         this.only = only;
+        this.own = own;
         this.ownsAdapters = shared == null;
         if (shared != null) {
             adapters.putAll(shared);
@@ -177,8 +181,10 @@ final class EvalSamples implements AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        List<ManifestEntry> entries = Manifest.read(manifest(t.source())).stream().filter(only).toList();
-        if (t.source().manifest() == null && t.source().synthLong() == 0) { // the run's own: with its label captions
+        boolean runsOwn = t.source().manifest() == null && t.source().synthLong() == 0;
+        List<ManifestEntry> entries = runsOwn && own != null ? own.stream().filter(only).toList()
+                : Manifest.read(manifest(t.source())).stream().filter(only).toList();
+        if (runsOwn && own == null) { // the run's own: with its label captions
             Map<String, ManifestEntry> captioned = new HashMap<>();
             LabelCaptions.forRun(cfg.data(), entries).entries().forEach(e -> captioned.put(e.id(), e));
             entries = entries.stream().map(e -> captioned.getOrDefault(e.id(), e)).toList(); // nothing left out here

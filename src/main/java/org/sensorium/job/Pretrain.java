@@ -196,7 +196,8 @@ public final class Pretrain {
             List<Objective.Weighted> objectives = ObjectiveKind.enabled(cfg, model, group); // before AdamW: may add parameters
             AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
             Start start = restore(model, opt, objectives, split);
-            during = DuringEval.create(cfg, runDir, group, model, root, adapters, skips, objectives);
+            during = DuringEval.create(cfg, runDir, group, model, root, adapters, skips, objectives,
+                    split.shards() != null ? split.heldOut() : null); // on shards: the held-out samples copied out
             if (during != null) {
                 during.restore(start.best(), runDir, start.step());
             }

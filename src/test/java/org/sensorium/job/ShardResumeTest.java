@@ -44,4 +44,23 @@ class ShardResumeTest {
         }
         assertTrue(straight.stream().allMatch(Double::isFinite));
     }
+
+    /** Evaluation during training on a run that streams shards: the held-out samples copied out are what it embeds. */
+    @Test
+    void evaluationDuringTrainingRunsOnTheHeldOutSamplesOfAShardRun(@TempDir Path dir) throws Exception {
+        Path manifest = SampleSetGenerator.ensure(dir.resolve("cache"), 48, 7);
+        ShardWriter.write(manifest, dir.resolve("shards"), ShardWriter.parseSize("200KB"));
+        List<String> sets = DuringEvalTest.evaluating(dir, "shards-eval");
+        sets.addAll(List.of("data.manifest=" + dir.resolve("shards/index.json"), "data.shuffle_buffer=8"));
+        Pretrain.start(ConfigLoader.load(null, sets));
+        Path run = dir.resolve("runs/shards-eval");
+        java.util.Map<Integer, java.util.Map<String, Object>> lines = DuringEvalTest.lines(run.resolve("metrics.jsonl"));
+        for (int step : List.of(2, 4, 6)) {
+            // retrieval over the 10 held-out samples decoded out of the shards: with 10 candidates R@10 is 1 exactly
+            // (the old code stopped here: "a shard index: only pretrain streams shards")
+            assertEquals(1.0, ((Number) lines.get(step).get("eval/retrieval/video->text/R@10")).doubleValue(), "step " + step);
+            assertTrue(lines.get(step).containsKey(DuringEvalTest.METRIC), "step " + step);
+        }
+        assertTrue(Checkpoint.isCheckpoint(run.resolve("checkpoints/best")));
+    }
 }
