@@ -195,7 +195,7 @@ final class DataCommands {
     }
 
     @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (ratios measured in one run).",
-            subcommands = {BenchDataCmd.class, DistCommands.BenchAllReduceCmd.class})
+            subcommands = {BenchDataCmd.class, DistCommands.BenchAllReduceCmd.class, BenchTrainCommand.class})
     static final class BenchCmd implements Callable<Integer> {
         @Override
         public Integer call() {
