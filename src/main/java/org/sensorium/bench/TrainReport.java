@@ -41,7 +41,7 @@ public final class TrainReport {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("bench train: preset %s (width %d, depth %d, heads %d, embed %d), %,d parameters, modalities %s%n",
                 m.size(), m.width(), m.depth(), m.heads(), m.embedDim(), r.params(), cfg.activeModalities()));
-        sb.append(String.format("  batch %d = %d micro-batches of %d; %d libtorch threads; %d timed steps after %d warm-up%n",
+        sb.append(String.format("  batch %d = %d micro-batches of %d; libtorch threads %d; %d timed steps after %d warm-up%n",
                 t.batchSize(), t.accumulate(), t.microBatch(), r.threads(), o.steps(), o.warmup()));
         sb.append(String.format("%-22s median %.4f s, p10-p90 %.4f-%.4f s%n", "step time",
                 r.median(), TrainBench.Stats.quantile(r.stepSeconds(), 0.1), TrainBench.Stats.quantile(r.stepSeconds(), 0.9)));
@@ -51,7 +51,7 @@ public final class TrainReport {
                 f.step() / 1e9, t.accumulate(), f.stems() / 1e9, f.attentionProjections() / 1e9, f.attentionScores() / 1e9,
                 f.mlp() / 1e9, f.heads() / 1e9, f.losses() / 1e9));
         sb.append(String.format("%-22s %.1f GFLOP/s%n", "achieved", r.gflops()));
-        sb.append(String.format("%-22s %.1f GFLOP/s (median of %d fp32 %d^3 matmuls, this libtorch, %d threads)%n", "matmul peak",
+        sb.append(String.format("%-22s %.1f GFLOP/s (median of %d fp32 %d^3 matmuls, this libtorch, threads %d)%n", "matmul peak",
                 r.peakGflops(), r.peakSeconds().size(), TrainBench.PEAK_SIDE, r.threads()));
         if (peer == null) {
             sb.append(String.format("%-22s not run (--no-peer)%n", "PyTorch peer"));

@@ -20,6 +20,9 @@ torch.set_num_threads(s["threads"]); torch.manual_seed(0)
 D, H, R, E, P, DP = s["width"], s["heads"], s["mlp_ratio"], s["embed"], s["dropout"], s["drop_path"]
 MODS = s["modalities"]  # name -> {"tokens": N, "patch": in} | {"tokens": N, "vocab": V} | {"sentence": W}
 
+def drop(x, training):  # as Sensorium's Layers.dropout: no dropout kernel at all when the rate is 0
+    return F.dropout(x, P, True) if training and P > 0 else x
+
 def drop_path(x, rate, training):  # DeiT's stochastic depth, per sample
     if not training or rate == 0: return x
     keep = (torch.rand(x.shape[0], 1, 1) >= rate).float() / (1 - rate)
@@ -32,11 +35,11 @@ class Block(nn.Module):
     def forward(s_, x):                                                               # (B, N, D)
         b, n, _ = x.shape
         q, k, v = s_.qkv(s_.n1(x)).view(b, n, 3, H, D // H).permute(2, 0, 3, 1, 4)  # 3 x (B, H, N, Dh)
-        w = F.dropout(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D // H), -1), P, s_.training)
+        w = drop(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D // H), -1), s_.training)
         a = s_.o((w @ v).transpose(1, 2).reshape(b, n, D))
-        x = x + drop_path(F.dropout(a, P, s_.training), s_.rate, s_.training)
-        h = s_.f2(F.dropout(F.gelu(s_.f1(s_.n2(x))), P, s_.training))
-        return x + drop_path(F.dropout(h, P, s_.training), s_.rate, s_.training)
+        x = x + drop_path(drop(a, s_.training), s_.rate, s_.training)
+        h = s_.f2(drop(F.gelu(s_.f1(s_.n2(x))), s_.training))
+        return x + drop_path(drop(h, s_.training), s_.rate, s_.training)
 
 class Model(nn.Module):
     def __init__(s_):
