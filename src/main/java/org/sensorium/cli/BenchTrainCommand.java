@@ -1,6 +1,7 @@
 package org.sensorium.cli;
 
-import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +12,7 @@ import org.sensorium.bench.TrainBench;
 import org.sensorium.bench.TrainReport;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigLoader;
+import org.sensorium.config.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,7 +52,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             description = "run the PyTorch-eager peer on the same shapes (default: on; --no-peer: off)")
     boolean peer;
 
-    @Option(names = "--out", description = "also write the ratio rows as JSON to this file")
+    @Option(names = "--out", description = "also write the ratio rows, every step time and the profile as JSON to this file")
     Path out;
 
     @CommandLine.Mixin
@@ -80,7 +82,15 @@ final class BenchTrainCommand implements Callable<Integer> {
         }
         System.out.println(TrainReport.render(cfg, r, o, p));
         if (out != null) {
-            Files.writeString(out, BenchTable.json(TrainReport.rows(cfg, r, p)));
+            Map<String, Object> json = new LinkedHashMap<>(Json.MAPPER.readValue(BenchTable.json(TrainReport.rows(cfg, r, p)), Map.class));
+            json.put("step_s", r.stepSeconds());
+            json.put("peer_step_s", p == null ? List.of() : p.stepSeconds());
+            json.put("peak_matmul_s", r.peakSeconds());
+            Map<String, Double> phases = new LinkedHashMap<>();
+            r.phases().forEach(x -> phases.put(x.name(), x.seconds()));
+            json.put("phases_s", phases);
+            json.put("model_flops_per_step", r.flops().step());
+            Json.write(out, json);
         }
         return 0;
     }

@@ -27,13 +27,11 @@ class TorchPeerTest {
         String python = TorchPeer.python();
         assumeTrue(python != null, "no python3 with torch here");
         // The scratch tower at the tiny preset: 4,677,121 parameters, the shared replica's count.
-        Config scratch = ConfigLoader.load(null, List.of("modalities.text.tower=scratch")).config();
         TorchPeer.Outcome s = peer(python, List.of("modalities.text.tower=scratch", "train.batch_size=4"));
         assertNull(s.why(), s.why());
         assertEquals(1, s.stepSeconds().size());
         TorchPeer.Outcome p = peer(python, List.of("train.batch_size=4", "model.dropout=0.1", "model.drop_path=0.1"));
         assertNull(p.why(), p.why());
-        assertEquals("tiny", scratch.model().size());
     }
 
     @Test
