@@ -33,15 +33,16 @@ public final class TorchPeer {
     /**
      * The peer's run: its timed steps, or why it did not run.
      *
+     * @param peakSeconds its fp32 1024^3 matmuls after the steps (the peer's own peak)
      * @param why null when it ran; else the reason it did not (no torch, a model variant it does not replicate, an error)
      */
-    public record Outcome(String python, String torch, List<Double> stepSeconds, String why) {
+    public record Outcome(String python, String torch, List<Double> stepSeconds, List<Double> peakSeconds, String why) {
         public boolean ran() {
             return why == null;
         }
 
         static Outcome skipped(String why) {
-            return new Outcome(null, null, List.of(), why);
+            return new Outcome(null, null, List.of(), List.of(), why);
         }
     }
 
@@ -166,7 +167,9 @@ public final class TorchPeer {
             }
             List<Double> times = new ArrayList<>();
             n.get("step_s").forEach(x -> times.add(x.asDouble()));
-            return new Outcome(python, n.get("torch").asText(), times, null);
+            List<Double> peak = new ArrayList<>();
+            n.path("peak_s").forEach(x -> peak.add(x.asDouble()));
+            return new Outcome(python, n.get("torch").asText(), times, peak, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Outcome.skipped("interrupted");

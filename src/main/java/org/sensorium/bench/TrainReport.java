@@ -63,6 +63,11 @@ public final class TrainReport {
             sb.append(String.format("%-22s torch %s (%s): median %.4f s, p10-p90 %.4f-%.4f s, %.1f samples/s%n", "PyTorch peer",
                     peer.torch(), peer.python(), med, TrainBench.Stats.quantile(s, 0.1), TrainBench.Stats.quantile(s, 0.9),
                     r.samples() / med));
+            if (!peer.peakSeconds().isEmpty()) { // its BLAS bounds its step: a low peak explains a slow peer
+                sb.append(String.format("%-22s %.1f GFLOP/s (median of %d fp32 %d^3 matmuls in the peer's torch)%n", "peer matmul peak",
+                        2.0 * TrainBench.PEAK_SIDE * TrainBench.PEAK_SIDE * TrainBench.PEAK_SIDE
+                                / TrainBench.Stats.quantile(peer.peakSeconds(), 0.5) / 1e9, peer.peakSeconds().size(), TrainBench.PEAK_SIDE));
+            }
         }
         sb.append(System.lineSeparator()).append(BenchTable.format(rows(cfg, r, peer))).append(System.lineSeparator());
         if (!r.phases().isEmpty()) {

@@ -77,7 +77,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         TorchPeer.Outcome p = null;
         if (peer) {
             String python = TorchPeer.python();
-            p = python == null ? new TorchPeer.Outcome(null, null, List.of(), "no python3 with torch (set SENSORIUM_PYTHON)")
+            p = python == null ? new TorchPeer.Outcome(null, null, List.of(), List.of(), "no python3 with torch (set SENSORIUM_PYTHON)")
                     : TorchPeer.run(python, cfg, r, o);
         }
         System.out.println(TrainReport.render(cfg, r, o, p));

@@ -90,4 +90,10 @@ for _ in range(s["warmup"]): step()
 times = []
 for _ in range(s["steps"]):
     t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "params": count, "step_s": times}))
+# The peer's own fp32 matmul peak, as TrainBench measures ours: its BLAS bounds what its step can reach.
+a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+for _ in range(3): a @ b
+peak = []
+for _ in range(10):
+    t = time.perf_counter(); a @ b; peak.append(time.perf_counter() - t)
+print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "params": count, "step_s": times, "peak_s": peak}))
