@@ -53,12 +53,16 @@ class LocalLossTest {
 
     static void assertSame(Grad full, Grad local, String what) {
         assertEquals(full.value(), local.value(), TOL, what + ": value");
+        double max = 0;
         for (int i = 0; i < full.grads().size(); i++) {
             float[] a = full.grads().get(i), b = local.grads().get(i);
             for (int j = 0; j < a.length; j++) {
                 assertEquals(a[j], b[j], TOL, what + ": d/d input " + i + "[" + j + "]");
+                max = Math.max(max, Math.abs(a[j] - b[j]));
             }
         }
+        System.err.printf("LocalLossTest %s: share %.3g apart, gradients at most %.3g%n", what,
+                Math.abs(full.value() - local.value()), max);
     }
 
     static float[] unitRows(Random r, int rows, int dim) {
@@ -127,6 +131,24 @@ class LocalLossTest {
         }
     }
 
+    /** A rank none of whose rows has the pair: a zero share and zero gradients, as with the full logits. */
+    @Test
+    void aRankWithoutRowsGivesZero() {
+        Random r = new Random(11);
+        float[] a = unitRows(r, N, E), b = unitRows(r, N, E);
+        boolean[] present = {true, true, false, false, true, true};
+        for (boolean local : new boolean[] {false, true}) {
+            Grad g = grad(in -> GlobalBatch.symmetricInfoNce("a", "b", 10f, local).of(Map.of("a", in.get(0), "b", in.get(1)),
+                    Map.of("a", ALL, "b", present), own(1), null).loss(), List.of(a, b), List.of(new Shape(N, E), new Shape(N, E)));
+            assertEquals(0, g.value(), 0);
+            for (float[] x : g.grads()) {
+                for (float v : x) {
+                    assertEquals(0, v, 0, local ? "local" : "full");
+                }
+            }
+        }
+    }
+
     /** MIL-NCE: this rank's clips' and bags' r_i from (n_r, n x K) logits against the full (n, n x K) ones. */
     @Test
     void milNcePerSampleAndGradientsMatchRankByRank() {
@@ -149,7 +171,7 @@ class LocalLossTest {
             }, values, shapes);
             Grad local = grad(in -> Layers.scale(MilNce.localPerSample(in.get(0), in.get(1),
                     in.get(0).getManager().create(valid, new Shape(n, K)), o, in.get(2)).sum(), 0.5f / n), values, shapes);
-            assertSame(full, local, "rows " + o);
+            assertSame(full, local, "mil_nce rows " + o);
             total += local.value();
         }
         try (NDManager m = NDManager.newBaseManager()) {
@@ -180,7 +202,7 @@ class LocalLossTest {
             }, values, shapes);
             Grad local = grad(in -> Layers.scale(TwoView.localPicked(in.get(0), in.get(1), o, 0.1f).sum(), -1f / (2 * n)),
                     values, shapes);
-            assertSame(full, local, "rows " + o);
+            assertSame(full, local, "two_view rows " + o);
             total += local.value();
         }
         try (NDManager m = NDManager.newBaseManager()) {
