@@ -23,12 +23,12 @@ import org.sensorium.model.Layers;
  * </pre>
  * The term's gradient with respect to this rank's embeddings is exactly d(sum_r L_r)/de_local, so once the
  * parameter gradients are averaged over the w ranks the update is that of one worker with the whole batch.
+ * Every rank must make the same calls in the same order whatever its batch holds (the collectives match up).
  *
  * <p>share_r reads the logits of this rank's rows only. With the full logits every rank builds all (n, n) of them
  * and weights its own rows; with local logits (dist.local_loss, open_clip's --local-loss) it builds just its own
  * rows against all n columns, (n_r, n): the same share and the same G in exact arithmetic, O(n_r x n) memory
  * instead of O(n x n). The gathered copies X (N, E) and G are needed either way.
- * Every rank must make the same calls in the same order whatever its batch holds (the collectives match up).
  */
 final class GlobalBatch {
     private GlobalBatch() {}
