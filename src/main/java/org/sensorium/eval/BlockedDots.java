@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
@@ -97,5 +98,174 @@ final class BlockedDots {
     /** Candidate columns per block of rows queries: rows x cols <= blockFloats, so the scores stay in cache. */
     static int blockCols(int n, int rows, long blockFloats) {
         return (int) Math.max(1, Math.min(n, blockFloats / rows));
+    }
+
+    /** The k nearest candidates of each query, most similar first (ties: lower index first), with their scalar dots. */
+    record Nearest(int[][] index, double[][] dot) {}
+
+    /**
+     * The k nearest candidates of each query by dot product, in the order of a stable sort of all candidates by
+     * scalar dot (descending), as DINO's kNN takes them. A running float32 top-k per query gives the k-th best
+     * float32 score t; every candidate within 2 x the error bound of t is rescored with the scalar dot, which
+     * decides. Caller checks {@link #safe} first.
+     */
+    static Nearest nearest(List<float[]> queries, List<float[]> candidates, int k, double[] qNorm, double[] cNorm, long blockFloats) {
+        int nq = queries.size(), n = candidates.size(), width = queries.get(0).length, kk = Math.min(k, n);
+        double slack = slack(width) * max(cNorm);
+        int[][] index = new int[nq][];
+        double[][] dot = new double[nq][];
+        int rows = blockRows(nq, blockFloats), cols = blockCols(n, rows, blockFloats);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray all = candidates(manager, candidates, width);                              // (n, E)
+            for (int from = 0; from < nq; from += rows) {
+                int r = Math.min(nq, from + rows) - from;
+                RunningTop[] top = new RunningTop[r];
+                for (int i = 0; i < r; i++) {
+                    top[i] = new RunningTop(kk, 2 * slack * qNorm[from + i]);
+                }
+                try (NDManager block = manager.newSubManager()) {
+                    NDArray q = rows(block, queries, from, from + r, width);                    // (r, E)
+                    for (int c0 = 0; c0 < n; c0 += cols) {
+                        int m = Math.min(n, c0 + cols) - c0;
+                        float[] s = products(block, q, all, c0, m);                            // (r, m) row-major
+                        for (int i = 0; i < r; i++) {
+                            top[i].offer(s, i * m, m, c0);
+                        }
+                    }
+                }
+                for (int i = 0; i < r; i++) {
+                    int[] pick = top[i].decide(queries.get(from + i), candidates);
+                    index[from + i] = pick;
+                    dot[from + i] = new double[pick.length];
+                    for (int p = 0; p < pick.length; p++) {
+                        dot[from + i][p] = Retrieval.dot(queries.get(from + i), candidates.get(pick[p]));
+                    }
+                }
+            }
+        }
+        return new Nearest(index, dot);
+    }
+
+    /** Float32 scores (r, m) of q against candidates [c0, c0 + m), row-major. */
+    static float[] products(NDManager block, NDArray q, NDArray all, int c0, int m) {
+        try (NDManager part = block.newSubManager()) {
+            NDArray c = all.get(new NDIndex("{}:{}", c0, c0 + m));                               // (m, E), a view
+            c.tempAttach(part);
+            NDArray s = q.matMul(c.transpose());                                                 // (r, m)
+            s.tempAttach(part);
+            return s.toFloatArray();
+        }
+    }
+
+    /**
+     * One query's running top-k of float32 scores (a min-heap of the k best) and every candidate that may still
+     * belong to the exact top-k: a score at least the heap's minimum minus the band (2 x the error bound).
+     */
+    private static final class RunningTop {
+        private final float[] heap;
+        private int size;
+        private final double band;
+        private int[] kept = new int[16];
+        private float[] keptScore = new float[16];
+        private int nKept;
+
+        RunningTop(int k, double band) {
+            this.heap = new float[k];
+            this.band = band;
+        }
+
+        private double floor() {
+            return size < heap.length ? Double.NEGATIVE_INFINITY : heap[0] - band;
+        }
+
+        void offer(float[] s, int at, int m, int c0) {
+            double floor = floor();
+            for (int j = 0; j < m; j++) {
+                float v = s[at + j];
+                if (v < floor) {
+                    continue;
+                }
+                if (nKept == kept.length) {
+                    compact();
+                }
+                kept[nKept] = c0 + j;
+                keptScore[nKept++] = v;
+                if (size < heap.length) {
+                    push(v);
+                } else if (v > heap[0]) {
+                    heap[0] = v;
+                    siftDown();
+                }
+                floor = floor();
+            }
+        }
+
+        /** Drops the kept candidates that fell below the floor; grows the arrays if that frees too little. */
+        private void compact() {
+            double floor = floor();
+            int w = 0;
+            for (int i = 0; i < nKept; i++) {
+                if (keptScore[i] >= floor) {
+                    kept[w] = kept[i];
+                    keptScore[w++] = keptScore[i];
+                }
+            }
+            nKept = w;
+            if (nKept > kept.length / 2) {
+                kept = java.util.Arrays.copyOf(kept, kept.length * 2);
+                keptScore = java.util.Arrays.copyOf(keptScore, keptScore.length * 2);
+            }
+        }
+
+        /** The exact top-k: candidates within the band rescored with the scalar dot, stable-sorted, the first k. */
+        int[] decide(float[] query, List<float[]> candidates) {
+            if (heap.length == 0) {
+                return new int[0];
+            }
+            compact();
+            Integer[] order = new Integer[nKept];
+            double[] dots = new double[nKept];
+            for (int i = 0; i < nKept; i++) {
+                order[i] = i;
+                dots[i] = Retrieval.dot(query, candidates.get(kept[i]));
+            }
+            java.util.Arrays.sort(order, (a, b) -> Double.compare(dots[b], dots[a]));   // stable: ties keep index order
+            int[] out = new int[heap.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = kept[order[i]];
+            }
+            return out;
+        }
+
+        private void push(float v) {
+            int i = size++;
+            heap[i] = v;
+            while (i > 0 && heap[(i - 1) / 2] > heap[i]) {
+                float t = heap[i];
+                heap[i] = heap[(i - 1) / 2];
+                heap[(i - 1) / 2] = t;
+                i = (i - 1) / 2;
+            }
+        }
+
+        private void siftDown() {
+            int i = 0;
+            while (true) {
+                int l = 2 * i + 1, r = l + 1, least = i;
+                if (l < size && heap[l] < heap[least]) {
+                    least = l;
+                }
+                if (r < size && heap[r] < heap[least]) {
+                    least = r;
+                }
+                if (least == i) {
+                    return;
+                }
+                float t = heap[i];
+                heap[i] = heap[least];
+                heap[least] = t;
+                i = least;
+            }
+        }
     }
 }

@@ -2,7 +2,6 @@ package org.sensorium.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -252,14 +251,7 @@ public final class Retrieval {
         NDArray q = BlockedDots.rows(block, queries, from, to, (int) all.getShape().get(1));   // (r, E)
         for (int c0 = 0; c0 < n; c0 += cols) {
             int m = Math.min(n, c0 + cols) - c0;
-            float[] s;
-            try (NDManager part = block.newSubManager()) {
-                NDArray c = all.get(new NDIndex("{}:{}", c0, c0 + m));                          // (m, E), a view
-                c.tempAttach(part);
-                NDArray product = q.matMul(c.transpose());                                      // (r, m)
-                product.tempAttach(part);
-                s = product.toFloatArray();
-            }
+            float[] s = BlockedDots.products(block, q, all, c0, m);                              // (r, m) row-major
             // one pass in Java over the block: measured faster than the four libtorch comparisons and the
             // nonzero it replaces, each a separate sweep and a parallel region (docs/measured.md)
             for (int i = 0; i < r; i++) {
