@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -127,7 +128,7 @@ final class BlockedDots {
                     NDArray q = rows(block, queries, from, from + r, width);                    // (r, E)
                     for (int c0 = 0; c0 < n; c0 += cols) {
                         int m = Math.min(n, c0 + cols) - c0;
-                        float[] s = products(block, q, all, c0, m);                            // (r, m) row-major
+                        FloatBuffer s = products(block, q, all, c0, m);                        // (r, m) row-major
                         for (int i = 0; i < r; i++) {
                             top[i].offer(s, i * m, m, c0);
                         }
@@ -146,14 +147,17 @@ final class BlockedDots {
         return new Nearest(index, dot);
     }
 
-    /** Float32 scores (r, m) of q against candidates [c0, c0 + m), row-major. */
-    static float[] products(NDManager block, NDArray q, NDArray all, int c0, int m) {
+    /**
+     * Float32 scores (r, m) of q against candidates [c0, c0 + m), row-major, read in place from libtorch's
+     * copy-out buffer (one copy fewer than toFloatArray).
+     */
+    static FloatBuffer products(NDManager block, NDArray q, NDArray all, int c0, int m) {
         try (NDManager part = block.newSubManager()) {
             NDArray c = all.get(new NDIndex("{}:{}", c0, c0 + m));                               // (m, E), a view
             c.tempAttach(part);
             NDArray s = q.matMul(c.transpose());                                                 // (r, m)
             s.tempAttach(part);
-            return s.toFloatArray();
+            return s.toByteBuffer().asFloatBuffer();
         }
     }
 
@@ -178,10 +182,10 @@ final class BlockedDots {
             return size < heap.length ? Double.NEGATIVE_INFINITY : heap[0] - band;
         }
 
-        void offer(float[] s, int at, int m, int c0) {
+        void offer(FloatBuffer s, int at, int m, int c0) {
             double floor = floor();
             for (int j = 0; j < m; j++) {
-                float v = s[at + j];
+                float v = s.get(at + j);
                 if (v < floor) {
                     continue;
                 }

@@ -2,6 +2,7 @@ package org.sensorium.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -114,7 +115,7 @@ public final class Classification {
             for (int from = 0; from < n; from += rows) {
                 int r = Math.min(n - from, rows);
                 try (NDManager block = manager.newSubManager()) {
-                    float[] s = BlockedDots.products(block, BlockedDots.rows(block, q, from, from + r, width), all, 0, m); // (r, m)
+                    FloatBuffer s = BlockedDots.products(block, BlockedDots.rows(block, q, from, from + r, width), all, 0, m); // (r, m)
                     for (int i = 0; i < r; i++) {
                         out[from + i] = exactOrder(s, i * m, m, queries[from + i], keys, 2 * slack * qNorm[from + i]);
                     }
@@ -129,17 +130,17 @@ public final class Classification {
      * the scalar dot: an entry left as float32 is more than band from every other, so its order against any
      * entry is the scalar order.
      */
-    private static double[] exactOrder(float[] s, int at, int m, float[] query, float[][] keys, double band) {
+    private static double[] exactOrder(FloatBuffer s, int at, int m, float[] query, float[][] keys, double band) {
         Integer[] order = new Integer[m];
         double[] row = new double[m];
         for (int j = 0; j < m; j++) {
             order[j] = j;
-            row[j] = s[at + j];
+            row[j] = s.get(at + j);
         }
-        Arrays.sort(order, (a, b) -> Float.compare(s[at + a], s[at + b]));
+        Arrays.sort(order, (a, b) -> Float.compare(s.get(at + a), s.get(at + b)));
         boolean[] close = new boolean[m];
         for (int p = 1; p < m; p++) {
-            if ((double) s[at + order[p]] - s[at + order[p - 1]] <= band) {
+            if ((double) s.get(at + order[p]) - s.get(at + order[p - 1]) <= band) {
                 close[order[p]] = true;
                 close[order[p - 1]] = true;
             }

@@ -2,6 +2,7 @@ package org.sensorium.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -202,8 +203,8 @@ public final class Retrieval {
 
     /**
      * 1-based ranks of each query's match (candidate i for query i) among all n candidates, a tie counting
-     * against the query: rank = 1 + #{j != i : dot(q_i, c_j) >= dot(q_i, c_i)}, the dot as {@link #dot}. Blocks of
-     * queries against all candidates in float32; a candidate whose float32 score lies within the error bound of
+     * against the query: rank = 1 + #{j != i : dot(q_i, c_j) >= dot(q_i, c_i)}, the dot as {@link #dot}. Float32 products
+     * in blocks of up to 256 queries x 8192 candidates (8 MB); a candidate whose float32 score lies within the error bound of
      * the match's is decided by the scalar dot. Non-finite rows fall back to {@link #scalarRanks}.
      */
     static int[] ranks(List<float[]> queries, List<float[]> candidates) {
@@ -251,15 +252,16 @@ public final class Retrieval {
         NDArray q = BlockedDots.rows(block, queries, from, to, (int) all.getShape().get(1));   // (r, E)
         for (int c0 = 0; c0 < n; c0 += cols) {
             int m = Math.min(n, c0 + cols) - c0;
-            float[] s = BlockedDots.products(block, q, all, c0, m);                              // (r, m) row-major
+            FloatBuffer s = BlockedDots.products(block, q, all, c0, m);                          // (r, m) row-major
             // one pass in Java over the block: measured faster than the four libtorch comparisons and the
             // nonzero it replaces, each a separate sweep and a parallel region (docs/measured.md)
             for (int i = 0; i < r; i++) {
                 int above = 0;
                 for (int j = 0, at = i * m; j < m; j++, at++) {
-                    if (s[at] > hi[i]) {
+                    float v = s.get(at);
+                    if (v > hi[i]) {
                         above++;
-                    } else if (s[at] >= lo[i] && from + i != c0 + j && dot(queries.get(from + i), candidates.get(c0 + j)) >= own[i]) {
+                    } else if (v >= lo[i] && from + i != c0 + j && dot(queries.get(from + i), candidates.get(c0 + j)) >= own[i]) {
                         above++;
                     }
                 }
