@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Dot products of every query with every candidate as float32 matrix products in libtorch, one block of
@@ -128,10 +129,12 @@ final class BlockedDots {
                     NDArray q = rows(block, queries, from, from + r, width);                    // (r, E)
                     for (int c0 = 0; c0 < n; c0 += cols) {
                         int m = Math.min(n, c0 + cols) - c0;
-                        FloatBuffer s = products(block, q, all, c0, m);                        // (r, m) row-major
-                        for (int i = 0; i < r; i++) {
-                            top[i].offer(s, i * m, m, c0);
-                        }
+                        int first = c0;
+                        products(block, q, all, c0, m, s -> {                                  // (r, m) row-major
+                            for (int i = 0; i < r; i++) {
+                                top[i].offer(s, i * m, m, first);
+                            }
+                        });
                     }
                 }
                 for (int i = 0; i < r; i++) {
@@ -148,16 +151,16 @@ final class BlockedDots {
     }
 
     /**
-     * Float32 scores (r, m) of q against candidates [c0, c0 + m), row-major, read in place from libtorch's
-     * copy-out buffer (one copy fewer than toFloatArray).
+     * Hands the float32 scores (r, m) of q against candidates [c0, c0 + m), row-major, to read. The buffer is
+     * libtorch's own memory (no copy), valid only during the call.
      */
-    static FloatBuffer products(NDManager block, NDArray q, NDArray all, int c0, int m) {
+    static void products(NDManager block, NDArray q, NDArray all, int c0, int m, Consumer<FloatBuffer> read) {
         try (NDManager part = block.newSubManager()) {
             NDArray c = all.get(new NDIndex("{}:{}", c0, c0 + m));                               // (m, E), a view
             c.tempAttach(part);
-            NDArray s = q.matMul(c.transpose());                                                 // (r, m)
+            NDArray s = q.matMul(c.transpose());                                                 // (r, m), contiguous
             s.tempAttach(part);
-            return s.toByteBuffer().asFloatBuffer();
+            read.accept(s.toByteBuffer(true).asFloatBuffer());
         }
     }
 

@@ -115,10 +115,12 @@ public final class Classification {
             for (int from = 0; from < n; from += rows) {
                 int r = Math.min(n - from, rows);
                 try (NDManager block = manager.newSubManager()) {
-                    FloatBuffer s = BlockedDots.products(block, BlockedDots.rows(block, q, from, from + r, width), all, 0, m); // (r, m)
-                    for (int i = 0; i < r; i++) {
-                        out[from + i] = exactOrder(s, i * m, m, queries[from + i], keys, 2 * slack * qNorm[from + i]);
-                    }
+                    int first = from;
+                    BlockedDots.products(block, BlockedDots.rows(block, q, from, from + r, width), all, 0, m, s -> { // (r, m)
+                        for (int i = 0; i < r; i++) {
+                            out[first + i] = exactOrder(s, i * m, m, queries[first + i], keys, 2 * slack * qNorm[first + i]);
+                        }
+                    });
                 }
             }
         }

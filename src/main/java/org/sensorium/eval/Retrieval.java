@@ -252,21 +252,26 @@ public final class Retrieval {
         NDArray q = BlockedDots.rows(block, queries, from, to, (int) all.getShape().get(1));   // (r, E)
         for (int c0 = 0; c0 < n; c0 += cols) {
             int m = Math.min(n, c0 + cols) - c0;
-            FloatBuffer s = BlockedDots.products(block, q, all, c0, m);                          // (r, m) row-major
-            // one pass in Java over the block: measured faster than the four libtorch comparisons and the
-            // nonzero it replaces, each a separate sweep and a parallel region (docs/measured.md)
-            for (int i = 0; i < r; i++) {
-                int above = 0;
-                for (int j = 0, at = i * m; j < m; j++, at++) {
-                    float v = s.get(at);
-                    if (v > hi[i]) {
-                        above++;
-                    } else if (v >= lo[i] && from + i != c0 + j && dot(queries.get(from + i), candidates.get(c0 + j)) >= own[i]) {
-                        above++;
+            int first = c0;
+            BlockedDots.products(block, q, all, c0, m, s -> {                                   // (r, m) row-major
+                // one pass in Java over the block, a row at a time out of libtorch's memory: measured faster than
+                // the four libtorch comparisons and the nonzero it replaces (docs/measured.md)
+                float[] row = new float[m];
+                for (int i = 0; i < r; i++) {
+                    s.get(i * m, row);
+                    float high = hi[i], low = lo[i];
+                    int above = 0;
+                    for (int j = 0; j < m; j++) {
+                        float v = row[j];
+                        if (v > high) {
+                            above++;
+                        } else if (v >= low && from + i != first + j && dot(queries.get(from + i), candidates.get(first + j)) >= own[i]) {
+                            above++;
+                        }
                     }
+                    ranks[from + i] += above;
                 }
-                ranks[from + i] += above;
-            }
+            });
         }
         for (int i = 0; i < r; i++) {
             ranks[from + i] += 1;
