@@ -11,15 +11,15 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Dot products of every query with every candidate as float32 matrix products in libtorch, one block of
- * queries against all candidates at a time, so memory is bounded by the block (rows x n floats), not n x n.
+ * Dot products of every query with every candidate as float32 matrix products in libtorch, a block of up to
+ * 256 queries x 8192 candidates at a time, so the scores in memory are one block, not n x n.
  *
  * <p>Decisions match the scalar loop ({@link Retrieval#dot}: float products summed in double) exactly, ties
  * included. A float32 product of width E differs from the scalar dot by at most {@link #slack} = (E + 2) u
  * |q| |c| (u = 2^-24: the float32 sum's error is at most E u sum|q_k c_k| (Higham, Accuracy and Stability of
  * Numerical Algorithms, 3.1), the scalar's float products add u sum|q_k c_k|, and sum|q_k c_k| <= |q| |c|).
- * A comparison whose float32 margin exceeds that bound is decided by the float32 score; the few inside the
- * band are recomputed with the scalar dot.
+ * Underflow adds at most {@link #tiny} whatever the norms. A comparison whose float32 margin exceeds that bound is
+ * decided by the float32 score; the few inside the band are recomputed with the scalar dot.
  *
  * <p>Shapes: r rows of a block of queries, n candidates, E width.
  */
@@ -35,6 +35,11 @@ final class BlockedDots {
     /** Bound of |float32 product - scalar dot| per unit of |q| |c|, with 1% to spare. */
     static double slack(int width) {
         return (width + 2) * 0x1p-24 * 1.01;
+    }
+
+    /** Bound of the absolute error that float32 underflow (subnormal products and sums) can add to a dot of width E. */
+    static double tiny(int width) {
+        return 2 * (width + 2) * 0x1p-149;
     }
 
     /** Euclidean norms of rows, in double; NaN when a row is not finite or its norm could overflow float32 products. */
@@ -123,7 +128,7 @@ final class BlockedDots {
                 int r = Math.min(nq, from + rows) - from;
                 RunningTop[] top = new RunningTop[r];
                 for (int i = 0; i < r; i++) {
-                    top[i] = new RunningTop(kk, 2 * slack * qNorm[from + i]);
+                    top[i] = new RunningTop(kk, 2 * (slack * qNorm[from + i] + tiny(width)));
                 }
                 try (NDManager block = manager.newSubManager()) {
                     NDArray q = rows(block, queries, from, from + r, width);                    // (r, E)

@@ -118,7 +118,7 @@ public final class Classification {
                     int first = from;
                     BlockedDots.products(block, BlockedDots.rows(block, q, from, from + r, width), all, 0, m, s -> { // (r, m)
                         for (int i = 0; i < r; i++) {
-                            out[first + i] = exactOrder(s, i * m, m, queries[first + i], keys, 2 * slack * qNorm[first + i]);
+                            out[first + i] = exactOrder(s, i * m, m, queries[first + i], keys, 2 * (slack * qNorm[first + i] + BlockedDots.tiny(width)));
                         }
                     });
                 }

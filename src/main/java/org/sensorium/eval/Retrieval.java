@@ -245,7 +245,7 @@ public final class Retrieval {
         float[] hi = new float[r], lo = new float[r];
         for (int i = 0; i < r; i++) {
             own[i] = dot(queries.get(from + i), candidates.get(from + i));
-            double eps = slack * qNorm[from + i];
+            double eps = slack * qNorm[from + i] + BlockedDots.tiny(queries.get(from + i).length);
             hi[i] = Math.nextUp((float) (own[i] + eps));     // float32 score > hi: the scalar dot is > own
             lo[i] = Math.nextDown((float) (own[i] - eps));   // float32 score < lo: the scalar dot is < own
         }
