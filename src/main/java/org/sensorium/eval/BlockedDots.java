@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -224,8 +225,8 @@ final class BlockedDots {
             }
             nKept = w;
             if (nKept > kept.length / 2) {
-                kept = java.util.Arrays.copyOf(kept, kept.length * 2);
-                keptScore = java.util.Arrays.copyOf(keptScore, keptScore.length * 2);
+                kept = Arrays.copyOf(kept, kept.length * 2);
+                keptScore = Arrays.copyOf(keptScore, keptScore.length * 2);
             }
         }
 
@@ -241,7 +242,7 @@ final class BlockedDots {
                 order[i] = i;
                 dots[i] = Retrieval.dot(query, candidates.get(kept[i]));
             }
-            java.util.Arrays.sort(order, (a, b) -> Double.compare(dots[b], dots[a]));   // stable: ties keep index order
+            Arrays.sort(order, (a, b) -> Double.compare(dots[b], dots[a]));   // stable: ties keep index order
             int[] out = new int[heap.length];
             for (int i = 0; i < out.length; i++) {
                 out[i] = kept[order[i]];
