@@ -177,8 +177,10 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      * dist.*: data-parallel training across worker JVMs (`sensorium launch`, or a cluster launcher).
      *
      * @param iface the address workers listen on: loopback unless a network interface's address is given
+     * @param localLoss objectives with negatives from the whole group build only their rank's rows of the logits
      */
-    public record Dist(double bucketMb, double timeoutSeconds, int hashEvery, @JsonProperty("interface") String iface) {
+    public record Dist(double bucketMb, double timeoutSeconds, int hashEvery, @JsonProperty("interface") String iface,
+            boolean localLoss) {
         public Dist {
             positive("dist.bucket_mb", bucketMb);
             positive("dist.timeout_seconds", timeoutSeconds);

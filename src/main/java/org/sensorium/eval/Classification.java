@@ -1,6 +1,10 @@
 package org.sensorium.eval;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,8 +94,69 @@ public final class Classification {
                 sum / perClass.size(), perClass, confusion);
     }
 
-    /** Dot products (n, m) of rows; with unit rows, cosines. */
+    /**
+     * Dot products (n, m) of rows; with unit rows, cosines. Float32 matrix products in blocks
+     * ({@link BlockedDots}); an entry within the float32 error bound of another in its row is the scalar dot
+     * ({@link #dot}), so every comparison within a row (ranks, ties, argmax) comes out as in
+     * {@link #scalarSimilarities}, though a lone entry may differ from it in the eighth digit.
+     */
     public static double[][] similarities(float[][] queries, float[][] keys) {
+        List<float[]> q = Arrays.asList(queries), c = Arrays.asList(keys);
+        double[] qNorm = BlockedDots.norms(q), cNorm = BlockedDots.norms(c);
+        if (queries.length == 0 || keys.length == 0 || !BlockedDots.safe(qNorm) || !BlockedDots.safe(cNorm)) {
+            return scalarSimilarities(queries, keys);
+        }
+        int n = queries.length, m = keys.length, width = queries[0].length;
+        double slack = BlockedDots.slack(width) * BlockedDots.max(cNorm);
+        double[][] out = new double[n][];
+        int rows = (int) Math.max(1, Math.min(BlockedDots.blockRows(n, BlockedDots.BLOCK_FLOATS), BlockedDots.BLOCK_FLOATS / m));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray all = BlockedDots.candidates(manager, c, width);                           // (m, E)
+            for (int from = 0; from < n; from += rows) {
+                int r = Math.min(n - from, rows);
+                try (NDManager block = manager.newSubManager()) {
+                    int first = from;
+                    BlockedDots.products(block, BlockedDots.rows(block, q, from, from + r, width), all, 0, m, s -> { // (r, m)
+                        for (int i = 0; i < r; i++) {
+                            out[first + i] = exactOrder(s, i * m, m, queries[first + i], keys, 2 * (slack * qNorm[first + i] + BlockedDots.tiny(width)));
+                        }
+                    });
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One row of float32 scores as doubles, every entry within band of its neighbour in sorted order replaced by
+     * the scalar dot: an entry left as float32 is more than band from every other, so its order against any
+     * entry is the scalar order.
+     */
+    private static double[] exactOrder(FloatBuffer s, int at, int m, float[] query, float[][] keys, double band) {
+        Integer[] order = new Integer[m];
+        double[] row = new double[m];
+        for (int j = 0; j < m; j++) {
+            order[j] = j;
+            row[j] = s.get(at + j);
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(s.get(at + a), s.get(at + b)));
+        boolean[] close = new boolean[m];
+        for (int p = 1; p < m; p++) {
+            if ((double) s.get(at + order[p]) - s.get(at + order[p - 1]) <= band) {
+                close[order[p]] = true;
+                close[order[p - 1]] = true;
+            }
+        }
+        for (int j = 0; j < m; j++) {
+            if (close[j]) {
+                row[j] = dot(query, keys[j]);
+            }
+        }
+        return row;
+    }
+
+    /** The scalar O(n m E) loop {@link #similarities} must agree with (ClassificationTest). */
+    static double[][] scalarSimilarities(float[][] queries, float[][] keys) {
         double[][] s = new double[queries.length][keys.length];
         for (int i = 0; i < queries.length; i++) {
             for (int j = 0; j < keys.length; j++) {
@@ -113,7 +178,7 @@ public final class Classification {
         for (int j = 0; j < order.length; j++) {
             order[j] = j;
         }
-        java.util.Arrays.sort(order, (a, b) -> Double.compare(sims[b], sims[a]));
+        Arrays.sort(order, (a, b) -> Double.compare(sims[b], sims[a]));
         double[] votes = new double[classes];
         for (int r = 0; r < Math.min(k, order.length); r++) {
             votes[trainLabels[order[r]]] += Math.exp(sims[order[r]] / temperature);
@@ -121,9 +186,29 @@ public final class Classification {
         return votes;
     }
 
-    /** Votes (n, C) of every test row against the training rows. */
+    /**
+     * Votes (n, C) of every test row against the training rows: the k nearest from blocked float32 products
+     * with a running top-k ({@link BlockedDots#nearest}), equal to {@link #scalarKnn}'s.
+     */
     public static double[][] knn(float[][] test, float[][] train, int[] trainLabels, int classes, int k, double temperature) {
-        double[][] sims = similarities(test, train);
+        List<float[]> q = Arrays.asList(test), c = Arrays.asList(train);
+        double[] qNorm = BlockedDots.norms(q), cNorm = BlockedDots.norms(c);
+        if (test.length == 0 || train.length == 0 || !BlockedDots.safe(qNorm) || !BlockedDots.safe(cNorm)) {
+            return scalarKnn(test, train, trainLabels, classes, k, temperature);
+        }
+        BlockedDots.Nearest near = BlockedDots.nearest(q, c, k, qNorm, cNorm, BlockedDots.BLOCK_FLOATS);
+        double[][] out = new double[test.length][classes];
+        for (int i = 0; i < test.length; i++) {
+            for (int r = 0; r < near.index()[i].length; r++) {
+                out[i][trainLabels[near.index()[i][r]]] += Math.exp(near.dot()[i][r] / temperature);
+            }
+        }
+        return out;
+    }
+
+    /** The scalar loop {@link #knn} must equal (ClassificationTest). */
+    static double[][] scalarKnn(float[][] test, float[][] train, int[] trainLabels, int classes, int k, double temperature) {
+        double[][] sims = scalarSimilarities(test, train);
         double[][] out = new double[test.length][];
         for (int i = 0; i < test.length; i++) {
             out[i] = knnVotes(sims[i], trainLabels, classes, k, temperature);

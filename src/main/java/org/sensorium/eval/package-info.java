@@ -7,6 +7,10 @@
  * {@link org.sensorium.eval.Pca}, evaluation suites ({@link org.sensorium.eval.Suite}), and the self-contained
  * HTML {@link org.sensorium.eval.Report} of a run.
  *
+ * <p>Retrieval ranks, kNN neighbours and zero-shot scores compare every pair through float32 matrix products in
+ * libtorch, a block at a time (BlockedDots); whatever lies within the float32 error bound is decided by the scalar
+ * dot, so ranks, ties and neighbours are those of the scalar loops, which the tests keep to prove it.
+ *
  * <p>Imports: config, modality, data and model. Metrics read embeddings or a model's output; nothing here
  * updates the model.
  *

@@ -26,22 +26,35 @@ import org.sensorium.config.Modality;
  * <p>In a worker group of w ranks the negatives are exact and global (CLIP's gather with gradients): every
  * rank's embeddings are all-gathered, rank r's loss takes its own rows against all columns, and the gradient
  * that flows to other ranks' embeddings is summed back to their owners, so the averaged update equals one
- * worker with the whole batch; see {@link #globalLosses}.
+ * worker with the whole batch; see {@link #globalLosses}. With local logits (dist.local_loss) rank r builds only
+ * its own rows of S and S^T against the group's columns, (n_r, n) instead of (n, n), for the same loss and gradients.
  */
 public final class Contrastive implements Objective {
     private final List<Config.Pair> pairs;
     private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
+    private final boolean localLoss; // in a group: only this rank's rows of the logits (dist.local_loss)
+    private final Map<String, Double> stats = new LinkedHashMap<>();
 
     public Contrastive(List<Config.Pair> pairs) {
-        this(pairs, Collective.local(), 0);
+        this(pairs, Collective.local(), 0, false);
     }
 
-    /** @param group the workers; negatives come from every rank's batch when there is more than one */
-    public Contrastive(List<Config.Pair> pairs, Collective group, int embedDim) {
+    /**
+     * @param group the workers; negatives come from every rank's batch when there is more than one
+     * @param localLoss in a group, build only this rank's rows of the logits against the group's columns
+     */
+    public Contrastive(List<Config.Pair> pairs, Collective group, int embedDim, boolean localLoss) {
         this.pairs = List.copyOf(pairs);
         this.group = group;
         this.embedDim = embedDim;
+        this.localLoss = localLoss;
+    }
+
+    /** In a group: per pair the shape of the logits this rank built (logits_rows x logits_cols, in samples). */
+    @Override
+    public Map<String, Double> stats() {
+        return Map.copyOf(stats);
     }
 
     @Override
@@ -90,14 +103,16 @@ public final class Contrastive implements Objective {
         }
         GlobalBatch.Gathered g = GlobalBatch.gather(group, batch.size(), embedDim, emb, present);
         Map<String, NDArray> terms = new LinkedHashMap<>();
+        stats.clear();
         for (Config.Pair p : pairs) {
             Map<String, NDArray> local = new LinkedHashMap<>();
             local.put(p.a().key(), emb.get(p.a().key()));
             local.put(p.b().key(), emb.get(p.b().key()));
-            NDArray t = GlobalBatch.term(group, g, local, out.logitScale(), out.logitScale().getManager(),
-                    GlobalBatch.symmetricInfoNce(p.a().key(), p.b().key(), 1f));
+            GlobalBatch.Term t = GlobalBatch.term(group, g, local, out.logitScale(), out.logitScale().getManager(),
+                    GlobalBatch.symmetricInfoNce(p.a().key(), p.b().key(), 1f, localLoss));
             if (t != null) { // n < 2 in the whole group's batch: no term on any rank
-                terms.put("contrastive/" + p, t);
+                terms.put("contrastive/" + p, t.value());
+                stats.putAll(t.stats("contrastive/" + p));
             }
         }
         return terms;

@@ -24,6 +24,11 @@ import org.sensorium.model.Layers;
  * The term's gradient with respect to this rank's embeddings is exactly d(sum_r L_r)/de_local, so once the
  * parameter gradients are averaged over the w ranks the update is that of one worker with the whole batch.
  * Every rank must make the same calls in the same order whatever its batch holds (the collectives match up).
+ *
+ * <p>share_r reads the logits of this rank's rows only. With the full logits every rank builds all (n, n) of them
+ * and weights its own rows; with local logits (dist.local_loss, open_clip's --local-loss) it builds just its own
+ * rows against all n columns, (n_r, n): the same share and the same G in exact arithmetic, O(n_r x n) memory
+ * instead of O(n x n). The gathered copies X (N, E) and G are needed either way.
  */
 final class GlobalBatch {
     private GlobalBatch() {}
@@ -56,7 +61,55 @@ final class GlobalBatch {
          * @param own this rank's rows (N)
          * @param scale a leaf copy of the logit scale, or null when the term has none
          */
-        NDArray of(Map<String, NDArray> x, Map<String, boolean[]> present, float[] own, NDArray scale);
+        Part of(Map<String, NDArray> x, Map<String, boolean[]> present, float[] own, NDArray scale);
+    }
+
+    /**
+     * A share and the shape of the logits it built: rows (queries) x cols (candidates), counted in samples (a bag
+     * of K texts is one candidate; NT-Xent's two views are two rows each).
+     */
+    record Part(NDArray loss, int rows, int cols) {}
+
+    /** A term in the step's graph and the shape of the logits its share built on this rank. */
+    record Term(NDArray value, int rows, int cols) {
+        /** The logits shape as logged statistics: name/logits_rows and name/logits_cols. */
+        Map<String, Double> stats(String name) {
+            return Map.of(name + "/logits_rows", (double) rows, name + "/logits_cols", (double) cols);
+        }
+    }
+
+    /**
+     * Where this rank's rows are among the n rows of the group that have what a term needs (keep): in gathered
+     * order, so [from, from + count) of them. count may be 0.
+     */
+    record Own(int n, int from, int count) {
+        static Own of(float[] own, boolean[] keep) {
+            int n = 0, from = -1, count = 0;
+            for (int i = 0; i < keep.length; i++) {
+                if (keep[i]) {
+                    if (own[i] > 0) {
+                        from = from < 0 ? n : from;
+                        count++;
+                    }
+                    n++;
+                }
+            }
+            return new Own(n, Math.max(from, 0), count);
+        }
+
+        /** These rows of x (n, ...) -> (count, ...). */
+        NDArray rowsOf(NDArray x) {
+            return x.get(from + ":" + (from + count));
+        }
+
+        /** 1 at (i, from + i), else 0: the positives of this rank's rows among the n columns (count, n). */
+        NDArray diagonal(NDManager m) {
+            float[] d = new float[count * n];
+            for (int i = 0; i < count; i++) {
+                d[i * n + from + i] = 1;
+            }
+            return m.create(d, new Shape(count, n));
+        }
     }
 
     /**
@@ -130,7 +183,7 @@ final class GlobalBatch {
      * @param scale the model's logit scale () in the step's graph, or null
      * @param step the step's manager: owns the term and its constants
      */
-    static NDArray term(Collective group, Gathered g, Map<String, NDArray> local, NDArray scale, NDManager step, Share share) {
+    static Term term(Collective group, Gathered g, Map<String, NDArray> local, NDArray scale, NDManager step, Share share) {
         int w = group.worldSize(), n = g.total();
         List<String> keys = List.copyOf(local.keySet());
         int[] offsets = new int[keys.size() + 1];                                  // key k's gradient: [offsets[k], offsets[k+1])
@@ -138,6 +191,7 @@ final class GlobalBatch {
             offsets[k + 1] = offsets[k] + n * g.dim(keys.get(k));
         }
         float value, scaleGrad = 0;
+        int rows, cols;
         float[] grads = new float[offsets[keys.size()]];
         try (NDManager m = step.newSubManager()) {
             Map<String, NDArray> x = new LinkedHashMap<>();
@@ -151,11 +205,13 @@ final class GlobalBatch {
                 s = m.create(scale.getFloat());                                   // ()
                 s.setRequiresGradient(true);
             }
-            NDArray part = share.of(x, g.present(), g.own(), s);
+            Part part = share.of(x, g.present(), g.own(), s);
             if (part == null) {
                 return null;
             }
-            NDArray loss = Layers.scale(part, w);                                 // L_r: the ranks' mean is the group's loss
+            rows = part.rows();
+            cols = part.cols();
+            NDArray loss = Layers.scale(part.loss(), w);                                 // L_r: the ranks' mean is the group's loss
             JniUtils.backward((PtNDArray) loss, (PtNDArray) m.ones(loss.getShape()), false, false);
             value = loss.getFloat();
             for (int k = 0; k < keys.size(); k++) {
@@ -176,7 +232,7 @@ final class GlobalBatch {
                 surrogate = surrogate.add(el.reshape(g.b(), d).mul(step.create(own, new Shape(g.b(), d))).sum());
             }
         }
-        return surrogate.sub(surrogate.stopGradient()).add(step.create(value));
+        return new Term(surrogate.sub(surrogate.stopGradient()).add(step.create(value)), rows, cols);
     }
 
     /**
@@ -184,8 +240,9 @@ final class GlobalBatch {
      * -1/(2n) sum over own rows i of [log softmax(S_i)_i + log softmax(S^T_i)_i], S = s A B^T, n the group's count.
      *
      * @param invTemperature multiplies the logits when scale is null (a fixed temperature)
+     * @param local build only this rank's rows of S and S^T, (n_r, n) each, instead of S (n, n)
      */
-    static Share symmetricInfoNce(String a, String b, float invTemperature) {
+    static Share symmetricInfoNce(String a, String b, float invTemperature, boolean local) {
         return (x, present, own, scale) -> {
             boolean[] both = Contrastive.both(present.get(a), present.get(b));
             int n = Contrastive.count(both);
@@ -193,15 +250,37 @@ final class GlobalBatch {
                 return null;
             }
             NDManager m = x.get(a).getManager();
-            NDArray ownRows = m.create(select(own, both));                       // (n)
             NDArray xa = Contrastive.rows(x.get(a), both), xb = Contrastive.rows(x.get(b), both); // (n, E)
+            if (local) {
+                return localInfoNce(xa, xb, Own.of(own, both), scale, invTemperature);
+            }
+            NDArray ownRows = m.create(select(own, both));                       // (n)
             NDArray logits = xa.matMul(xb.transpose());                           // (n, n)
             logits = scale != null ? logits.mul(scale) : Layers.scale(logits, invTemperature);
             NDArray eye = m.eye(n);
             NDArray rows = logits.logSoftmax(1).mul(eye).sum(new int[] {1});      // (n)
             NDArray cols = logits.transpose().logSoftmax(1).mul(eye).sum(new int[] {1});
-            return Layers.scale(rows.add(cols).mul(ownRows).sum(), -0.5f / n);
+            return new Part(Layers.scale(rows.add(cols).mul(ownRows).sum(), -0.5f / n), n, n);
         };
+    }
+
+    /** {@link #symmetricInfoNce}'s share from this rank's rows o of A, B (n, E) against all n rows of the other. */
+    private static Part localInfoNce(NDArray xa, NDArray xb, Own o, NDArray scale, float invTemperature) {
+        if (o.count() == 0) { // nothing of this rank's: a zero that still reaches the leaves (their gradient is 0)
+            return new Part(Layers.scale(xa.sum().add(xb.sum()), 0f), 0, o.n());
+        }
+        NDArray ab = o.rowsOf(xa).matMul(xb.transpose());                            // (n_r, n): own rows of S
+        NDArray ba = o.rowsOf(xb).matMul(xa.transpose());                            // (n_r, n): own rows of S^T
+        if (scale != null) {
+            ab = ab.mul(scale);
+            ba = ba.mul(scale);
+        } else {
+            ab = Layers.scale(ab, invTemperature);
+            ba = Layers.scale(ba, invTemperature);
+        }
+        NDArray positives = o.diagonal(xa.getManager());                         // (n_r, n)
+        NDArray picked = ab.logSoftmax(1).add(ba.logSoftmax(1)).mul(positives).sum();
+        return new Part(Layers.scale(picked, -0.5f / o.n()), o.count(), o.n());
     }
 
     static float[] select(float[] v, boolean[] keep) {

@@ -24,7 +24,8 @@ import org.sensorium.config.Modality;
  *   L = ( CE(S, I) + CE(S^T, I) ) / 2            CE(X, I) = -1/n sum_i log softmax(X_i)_i
  * </pre>
  * Fewer than 2 such samples give no term. Logged: the batch's clip-to-key-frame R@1 (argmax of S_i is i). In a
- * worker group every rank's key frames are the negatives ({@link GlobalBatch}); R@1 stays the rank's own batch's.
+ * worker group every rank's key frames are the negatives ({@link GlobalBatch}); R@1 stays the rank's own batch's,
+ * and the logits' shape is logged (logits_rows x logits_cols: n x n, or this rank's rows x n with dist.local_loss).
  */
 public final class KeyframeContext implements Objective {
     static final String NAME = "keyframe_context";
@@ -33,16 +34,21 @@ public final class KeyframeContext implements Objective {
 
     private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
+    private final boolean localLoss; // in a group: only this rank's rows of the logits (dist.local_loss)
 
     public KeyframeContext(float temperature) {
-        this(temperature, Collective.local(), 0);
+        this(temperature, Collective.local(), 0, false);
     }
 
-    /** @param group the workers; negatives come from every rank's batch when there is more than one */
-    public KeyframeContext(float temperature, Collective group, int embedDim) {
+    /**
+     * @param group the workers; negatives come from every rank's batch when there is more than one
+     * @param localLoss in a group, build only this rank's rows of the logits against the group's columns
+     */
+    public KeyframeContext(float temperature, Collective group, int embedDim, boolean localLoss) {
         this.temperature = temperature;
         this.group = group;
         this.embedDim = embedDim;
+        this.localLoss = localLoss;
     }
 
     @Override
@@ -93,8 +99,13 @@ public final class KeyframeContext implements Objective {
             }
         }
         NDManager step = v.out().embeddings().values().iterator().next().getManager();
-        NDArray t = GlobalBatch.term(group, g, emb, null, step, GlobalBatch.symmetricInfoNce("clip", "keyframe", 1f / temperature));
-        return t == null ? Map.of() : Map.of(NAME, t);
+        GlobalBatch.Term t = GlobalBatch.term(group, g, emb, null, step,
+                GlobalBatch.symmetricInfoNce("clip", "keyframe", 1f / temperature, localLoss));
+        if (t == null) {
+            return Map.of();
+        }
+        stats.putAll(t.stats(NAME));
+        return Map.of(NAME, t.value());
     }
 
     /**

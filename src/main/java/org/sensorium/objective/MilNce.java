@@ -23,23 +23,36 @@ import org.sensorium.model.ModelOutput;
  *   L = (L_ab + L_ba) / 2
  * </pre>
  * With one text per bag it is exactly the symmetric InfoNCE of {@link Contrastive}. With several workers, the
- * clips and bags of every rank's batch take part ({@link GlobalBatch}), as one worker with the whole batch.
+ * clips and bags of every rank's batch take part ({@link GlobalBatch}), as one worker with the whole batch; with
+ * dist.local_loss a rank builds only its own clips' rows and its own bags' columns of S ({@link #localPerSample}).
  */
 public final class MilNce implements Objective {
     private static final float MASKED = -1e9f;
     private final List<Config.Pair> pairs;
     private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
+    private final boolean localLoss; // in a group: only this rank's rows of the logits (dist.local_loss)
+    private final Map<String, Double> stats = new LinkedHashMap<>();
 
     public MilNce(List<Config.Pair> pairs) {
-        this(pairs, Collective.local(), 0);
+        this(pairs, Collective.local(), 0, false);
     }
 
-    /** @param group the workers; negatives come from every rank's batch when there is more than one */
-    public MilNce(List<Config.Pair> pairs, Collective group, int embedDim) {
+    /**
+     * @param group the workers; negatives come from every rank's batch when there is more than one
+     * @param localLoss in a group, build only this rank's clips' and bags' logits against the group's
+     */
+    public MilNce(List<Config.Pair> pairs, Collective group, int embedDim, boolean localLoss) {
         this.pairs = List.copyOf(pairs);
         this.group = group;
         this.embedDim = embedDim;
+        this.localLoss = localLoss;
+    }
+
+    /** In a group: per pair the shape of the logits this rank built (logits_rows x logits_cols, in samples). */
+    @Override
+    public Map<String, Double> stats() {
+        return Map.copyOf(stats);
     }
 
     @Override
@@ -75,6 +88,7 @@ public final class MilNce implements Objective {
      */
     private Map<String, NDArray> globalLosses(ModelOutput out, Batch batch) {
         Map<String, NDArray> terms = new LinkedHashMap<>();
+        stats.clear();
         for (Config.Pair p : pairs) { // every rank the same pairs in the same order, whatever its batch holds
             NDArray v = out.embeddings().get(p.a()), bag = out.bags().get(p.b()), valid = out.bagValid().get(p.b());
             if (bag == null || v == null) {
@@ -91,7 +105,7 @@ public final class MilNce implements Objective {
             Map<String, NDArray> local = new LinkedHashMap<>();
             local.put("clip", v);
             local.put("bag", emb.get("bag"));
-            NDArray t = GlobalBatch.term(group, g, local, out.logitScale(), out.logitScale().getManager(), (x, pres, own, scale) -> {
+            GlobalBatch.Term t = GlobalBatch.term(group, g, local, out.logitScale(), out.logitScale().getManager(), (x, pres, own, scale) -> {
                 boolean[] both = Contrastive.both(pres.get("clip"), pres.get("bag"));
                 int n = Contrastive.count(both);
                 if (n < 2) {
@@ -100,12 +114,20 @@ public final class MilNce implements Objective {
                 NDManager m = x.get("clip").getManager();
                 NDArray mask = Contrastive.rows(m.create(g.rows().get("valid"), new ai.djl.ndarray.types.Shape(g.total(), k)), both)
                         .gt(0.5f);                                                               // (n, K)
-                NDArray r = perSample(Contrastive.rows(x.get("clip"), both),
-                        Contrastive.rows(x.get("bag"), both).reshape(n, k, embedDim), mask, scale); // (n)
-                return Layers.scale(r.mul(m.create(GlobalBatch.select(own, both))).sum(), 0.5f / n);
+                NDArray clips = Contrastive.rows(x.get("clip"), both);                          // (n, E)
+                NDArray bags = Contrastive.rows(x.get("bag"), both).reshape(n, k, embedDim);     // (n, K, E)
+                if (localLoss) {
+                    GlobalBatch.Own o = GlobalBatch.Own.of(own, both);
+                    NDArray r = o.count() == 0 ? Layers.scale(clips.sum().add(bags.sum()), 0f) // nothing of this rank's
+                            : localPerSample(clips, bags, mask, o, scale).sum();               // (n_r) summed
+                    return new GlobalBatch.Part(Layers.scale(r, 0.5f / n), o.count(), n);
+                }
+                NDArray r = perSample(clips, bags, mask, scale);                                 // (n)
+                return new GlobalBatch.Part(Layers.scale(r.mul(m.create(GlobalBatch.select(own, both))).sum(), 0.5f / n), n, n);
             });
             if (t != null) {
-                terms.put("mil_nce/" + p, t);
+                terms.put("mil_nce/" + p, t.value());
+                stats.putAll(t.stats("mil_nce/" + p));
             }
         }
         return terms;
@@ -140,6 +162,40 @@ public final class MilNce implements Objective {
         NDArray clipToAll = lse(s);                                          // (n) lse_{j,k} S[i, j, k]
         NDArray bagToAll = lse(s.transpose(1, 0, 2));                       // (n) lse_{i,k} S[i, j, k], indexed by j
         return clipToAll.sub(own).add(bagToAll.sub(own));
+    }
+
+    /**
+     * {@link #perSample}'s r_i for this rank's samples o only, from its clips against all n bags, S[o, :, :], and its
+     * bags against all n clips, S[:, o, :]: (n_r, n x K) logits each instead of (n, n x K); v (n, E), t (n, K, E),
+     * valid (n, K) boolean -> (n_r).
+     */
+    static NDArray localPerSample(NDArray v, NDArray t, NDArray valid, GlobalBatch.Own o, NDArray scale) {
+        NDManager m = v.getManager();
+        int n = o.n(), c = o.count();
+        long k = t.getShape().get(1), e = t.getShape().get(2);
+        boolean[] present = valid.toBooleanArray();
+        float[] absent = new float[(int) (n * k)];                        // (n, K): MASKED where bag j has no k-th text
+        for (int x = 0; x < absent.length; x++) {
+            absent[x] = present[x] ? 0 : MASKED;
+        }
+        float[] absentOwn = new float[(int) (c * k)];                     // (n_r, K): the same for this rank's bags
+        System.arraycopy(absent, (int) (o.from() * k), absentOwn, 0, absentOwn.length);
+        float[] notOwn = new float[(int) (c * n * k)];                    // (n_r, n, K): MASKED except on i's own bag
+        for (int i = 0; i < c; i++) {
+            for (int j = 0; j < n; j++) {
+                for (int q = 0; q < k; q++) {
+                    notOwn[(int) ((i * n + j) * k + q)] = j == o.from() + i ? 0 : MASKED;
+                }
+            }
+        }
+        NDArray clipRows = o.rowsOf(v).matMul(t.reshape(n * k, e).transpose()).mul(scale) // (n_r, n*K)
+                .add(m.create(absent).reshape(1, n * k))
+                .reshape(c, n, k);                                           // S[o_i, j, k]
+        NDArray bagRows = o.rowsOf(t).reshape(c * k, e).matMul(v.transpose()).mul(scale)  // (n_r*K, n)
+                .add(m.create(absentOwn).reshape(c * k, 1))
+                .reshape(c, k, n);                                           // S[j, o_i, k] as [i, k, j]
+        NDArray own = lse(clipRows.add(m.create(notOwn).reshape(c, n, k))); // (n_r) lse_k S[o_i, o_i, k]
+        return lse(clipRows).sub(own).add(lse(bagRows).sub(own));
     }
 
     /** log sum exp over all axes but the first, (n, ...) -> (n); the max is taken out first as a constant (same gradient). */

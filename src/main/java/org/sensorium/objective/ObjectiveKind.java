@@ -102,16 +102,17 @@ public enum ObjectiveKind {
     public Objective build(Config c, SensoriumModel model, Collective group) {
         Objectives o = c.objectives();
         int e = c.model().embedDim();
+        boolean local = c.dist().localLoss(); // gathered negatives: only this rank's rows of the logits
         return switch (this) {
-            case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e);
+            case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e, local);
             case CLUSTERING -> new Clustering(o.clustering(), e, model.params());
             case PSEUDO_LABELS -> new PseudoLabels(o.pseudoLabels(), e, model.params());
-            case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e);
-            case MIL_NCE -> new MilNce(o.milNce().pairs(), group, e);
+            case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e, local);
+            case MIL_NCE -> new MilNce(o.milNce().pairs(), group, e, local);
             case RELATIVE_SPEED -> new RelativeSpeed(o.relativeSpeed(), c.model().width(), model.params());
             case MASKED_TOKENS -> new MaskedTokens(c, model);
             case MASKED_SEGMENTS -> new MaskedSegments(c, model);
-            case KEYFRAME_CONTEXT -> new KeyframeContext(o.keyframeContext().temperature(), group, e);
+            case KEYFRAME_CONTEXT -> new KeyframeContext(o.keyframeContext().temperature(), group, e, local);
             case MOTION_PREDICTION -> MotionPrediction.of(c, model);
             case TEMPORAL_OT -> new TemporalOt(c, model.params());
         };

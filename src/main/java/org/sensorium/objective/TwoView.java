@@ -23,7 +23,8 @@ import org.sensorium.config.Modality;
  *   L = -1/2n sum_i log softmax(S_i)_{p(i)},   p(i) = i + n mod 2n (the other view)
  * </pre>
  * It needs no other modality, so an IMU-only or video-only collection can pretrain with it. In a worker group
- * both views of every rank's samples are the negatives ({@link GlobalBatch}), as one worker with the whole batch.
+ * both views of every rank's samples are the negatives ({@link GlobalBatch}), as one worker with the whole batch;
+ * with dist.local_loss a rank builds only its own samples' rows of S ({@link #localPicked}).
  */
 public final class TwoView implements Objective {
     private static final float MASKED = -1e9f;
@@ -31,17 +32,29 @@ public final class TwoView implements Objective {
     private final float temperature;
     private final Collective group; // negatives from every rank when it has more than one
     private final int embedDim;
+    private final boolean localLoss; // in a group: only this rank's rows of the logits (dist.local_loss)
+    private final Map<String, Double> stats = new LinkedHashMap<>();
 
     public TwoView(List<Modality> modalities, float temperature) {
-        this(modalities, temperature, Collective.local(), 0);
+        this(modalities, temperature, Collective.local(), 0, false);
     }
 
-    /** @param group the workers; negatives come from every rank's batch when there is more than one */
-    public TwoView(List<Modality> modalities, float temperature, Collective group, int embedDim) {
+    /**
+     * @param group the workers; negatives come from every rank's batch when there is more than one
+     * @param localLoss in a group, build only this rank's rows of the logits against the group's columns
+     */
+    public TwoView(List<Modality> modalities, float temperature, Collective group, int embedDim, boolean localLoss) {
         this.modalities = List.copyOf(modalities);
         this.temperature = temperature;
         this.group = group;
         this.embedDim = embedDim;
+        this.localLoss = localLoss;
+    }
+
+    /** In a group: per modality the shape of the logits this rank built (logits_rows x logits_cols). */
+    @Override
+    public Map<String, Double> stats() {
+        return Map.copyOf(stats);
     }
 
     public List<Modality> modalities() {
@@ -95,31 +108,39 @@ public final class TwoView implements Objective {
         GlobalBatch.Gathered g = GlobalBatch.gather(group, batch.size(), embedDim, emb, present);
         NDManager step = out.embeddings().values().iterator().next().getManager();
         Map<String, NDArray> terms = new LinkedHashMap<>();
+        stats.clear();
         for (Modality m : modalities) {
             String k1 = m.key() + "/1", k2 = m.key() + "/2";
             Map<String, NDArray> local = new LinkedHashMap<>();
             local.put(k1, emb.get(k1));
             local.put(k2, emb.get(k2));
-            NDArray t = GlobalBatch.term(group, g, local, null, step, (x, p, own, scale) -> {
+            GlobalBatch.Term t = GlobalBatch.term(group, g, local, null, step, (x, p, own, scale) -> {
                 boolean[] both = Contrastive.both(p.get(k1), p.get(k2));
                 int n = Contrastive.count(both);
                 if (n < 2) {
                     return null;
                 }
+                NDArray z1 = Contrastive.rows(x.get(k1), both), z2 = Contrastive.rows(x.get(k2), both); // (n, E)
+                if (localLoss) {
+                    GlobalBatch.Own o = GlobalBatch.Own.of(own, both);
+                    NDArray picked = o.count() == 0 ? Layers.scale(z1.sum().add(z2.sum()), 0f) // nothing of this rank's
+                            : localPicked(z1, z2, o, temperature).sum();
+                    return new GlobalBatch.Part(Layers.scale(picked, -1f / (2 * n)), 2 * o.count(), 2 * n);
+                }
                 float[] ownRows = GlobalBatch.select(own, both), own2 = new float[2 * n]; // (2n): view 1 rows, then view 2
                 System.arraycopy(ownRows, 0, own2, 0, n);
                 System.arraycopy(ownRows, 0, own2, n, n);
-                return Layers.scale(picked(Contrastive.rows(x.get(k1), both), Contrastive.rows(x.get(k2), both), temperature)
-                        .mul(x.get(k1).getManager().create(own2)).sum(), -1f / (2 * n));
+                return new GlobalBatch.Part(Layers.scale(picked(z1, z2, temperature)
+                        .mul(x.get(k1).getManager().create(own2)).sum(), -1f / (2 * n)), 2 * n, 2 * n);
             });
             if (t != null) {
-                terms.put("two_view/" + m.key(), t);
+                terms.put("two_view/" + m.key(), t.value());
+                stats.putAll(t.stats("two_view/" + m.key()));
             }
         }
         return terms;
     }
 
-    /** NT-Xent of two views z1, z2 (n, E) with unit rows -> (). */
     /**
      * Per modality, the held-out R@1 of finding a sample's second view among all second views from its first,
      * on training-style views (the same clips before the first step and after the last).
@@ -150,6 +171,7 @@ public final class TwoView implements Objective {
         return out;
     }
 
+    /** NT-Xent of two views z1, z2 (n, E) with unit rows -> (). */
     public static NDArray ntXent(NDArray z1, NDArray z2, float tau) {
         int n = (int) z1.getShape().get(0);
         return Layers.scale(picked(z1, z2, tau).sum(), -1f / (2 * n));     // -1/2n sum_i log softmax(S_i)_{p(i)}
@@ -168,5 +190,26 @@ public final class TwoView implements Objective {
         }
         NDArray logits = Layers.scale(z.matMul(z.transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n)
         return logits.logSoftmax(1).mul(m.create(positive)).sum(new int[] {1});                // (2n)
+    }
+
+    /**
+     * {@link #picked} of this rank's rows o only, both views: [Z1[o]; Z2[o]] (2n_r, E) against all 2n rows of Z,
+     * logits (2n_r, 2n) instead of (2n, 2n); z1, z2 (n, E) -> (2n_r), view 1's rows then view 2's.
+     */
+    static NDArray localPicked(NDArray z1, NDArray z2, GlobalBatch.Own o, float tau) {
+        NDManager m = z1.getManager();
+        int n = o.n(), c = o.count();
+        NDArray q = o.rowsOf(z1).concat(o.rowsOf(z2), 0);                   // (2n_r, E)
+        float[][] mask = new float[2 * c][2 * n];
+        float[][] positive = new float[2 * c][2 * n];
+        for (int i = 0; i < c; i++) {
+            int self1 = o.from() + i, self2 = n + o.from() + i;            // row i of view 1 and of view 2 in Z
+            mask[i][self1] = MASKED;
+            mask[c + i][self2] = MASKED;
+            positive[i][self2] = 1;
+            positive[c + i][self1] = 1;
+        }
+        NDArray logits = Layers.scale(q.matMul(z1.concat(z2, 0).transpose()), 1 / tau).add(m.create(mask)); // (2n_r, 2n)
+        return logits.logSoftmax(1).mul(m.create(positive)).sum(new int[] {1});                              // (2n_r)
     }
 }

@@ -147,6 +147,48 @@ class DataParallelTest {
             assertEquals(((Number) ma.get("loss")).doubleValue(), ((Number) mb.get("loss")).doubleValue(), 1e-4, "step " + (i + 1));
         }
         System.err.printf("DataParallelTest: with two_view, keyframe_context and mil_nce, max abs weight difference 2 x B vs 1 x 2B = %.3g%n", diff);
+        // full logits: every rank built all n x n of them (the logged shape is the ranks' mean)
+        Map<String, Object> m2 = Json.MAPPER.readValue(lb.get(0), Map.class);
+        for (String term : GATHERED) {
+            assertEquals(((Number) m2.get(term + "/logits_cols")).doubleValue(), ((Number) m2.get(term + "/logits_rows")).doubleValue(), term);
+        }
+    }
+
+    /** Every term whose negatives come from the whole group, when all four such objectives are on. */
+    static final List<String> GATHERED = List.of("contrastive/video-text", "contrastive/imu-text", "two_view/video", "keyframe_context",
+            "mil_nce/video-text");
+
+    @Test
+    void localLossTwoWorkersWithBatchBEqualOneWorkerWithBatch2B(@TempDir Path dir) throws Exception {
+        String[] on = {"--set", "objectives.two_view.weight=0.5", "--set", "objectives.keyframe_context.weight=0.5",
+                "--set", "objectives.mil_nce.weight=0.5", "--set", "modalities.text.bag=4", "--set", "dist.local_loss=true"};
+        int steps = 2;
+        Object[] one = cli(pretrain(dir, "one", 16, steps, on));
+        assertEquals(0, one[0], (String) one[2]);
+        Object[] two = cli(launch(2, pretrain(dir, "two", 8, steps, on)));
+        assertEquals(0, two[0], two[1] + "\n" + two[2]);
+        double diff = maxAbsDiff(weights(dir.resolve("runs/one/checkpoints/step-0000002")),
+                weights(dir.resolve("runs/two/checkpoints/step-0000002")));
+        assertTrue(diff < 1e-5, "2 x B with local logits differs from 1 x 2B by " + diff);
+        List<String> la = Files.readAllLines(dir.resolve("runs/one/metrics.jsonl")), lb = Files.readAllLines(dir.resolve("runs/two/metrics.jsonl"));
+        double lossDiff = 0;
+        for (int i = 0; i < steps; i++) {
+            Map<String, Object> ma = Json.MAPPER.readValue(la.get(i), Map.class), mb = Json.MAPPER.readValue(lb.get(i), Map.class);
+            for (String term : GATHERED) {
+                double a = ((Number) ma.get(term)).doubleValue(), b = ((Number) mb.get(term)).doubleValue();
+                lossDiff = Math.max(lossDiff, Math.abs(a - b));
+                assertEquals(a, b, 1e-5, term + ", step " + (i + 1));
+                // each rank built its own rows against the group's columns: (n_r, n), the ranks' mean n_r = n / 2
+                // (two_view: both views, 2 n_r x 2 n)
+                double rows = ((Number) mb.get(term + "/logits_rows")).doubleValue(), cols = ((Number) mb.get(term + "/logits_cols")).doubleValue();
+                assertEquals(cols, 2 * rows, term + ": logits " + rows + " x " + cols);
+            }
+            assertEquals(((Number) ma.get("loss")).doubleValue(), ((Number) mb.get("loss")).doubleValue(), 1e-5, "step " + (i + 1));
+        }
+        Map<String, Object> first = Json.MAPPER.readValue(lb.get(0), Map.class);
+        System.err.printf("DataParallelTest: local logits, max abs weight difference 2 x B vs 1 x 2B = %.3g, terms %.3g; "
+                + "contrastive/video-text logits per rank %s x %s%n", diff, lossDiff, first.get("contrastive/video-text/logits_rows"),
+                first.get("contrastive/video-text/logits_cols"));
     }
 
     @Test

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +54,69 @@ class ClassificationTest {
         assertEquals(2.4596, soft[0], 1e-4);
         assertEquals(4.2393, soft[1], 1e-4);
         assertEquals(1, Classification.argmax(soft));
+    }
+
+    /** Unit rows, a third on a coarse grid (many exact ties), every seventh a copy of another row. */
+    private static float[][] tiedRows(Random rnd, int n, int width) {
+        float[][] x = new float[n][];
+        for (int i = 0; i < n; i++) {
+            x[i] = i % 3 == 0 ? RetrievalTest.grid(rnd, width) : RetrievalTest.unit(rnd, width);
+        }
+        for (int i = 0; i < n; i += 7) {
+            x[i] = x[(i * 13 + 3) % n].clone();
+        }
+        return x;
+    }
+
+    @Test
+    void blockedKnnEqualsTheScalarLoopWithTies() {
+        Random rnd = new Random(5);
+        float[][] train = tiedRows(rnd, 2000, 32), test = tiedRows(rnd, 700, 32);
+        int[] labels = new int[train.length];
+        for (int j = 0; j < labels.length; j++) {
+            labels[j] = rnd.nextInt(10);
+        }
+        for (int k : new int[] {1, 5, 20, 2500}) {
+            assertArrayEquals(Classification.scalarKnn(test, train, labels, 10, k, 0.07),
+                    Classification.knn(test, train, labels, 10, k, 0.07), "k = " + k);
+        }
+        // blocks of 8 queries x 125 candidates: the running top-k carries across sixteen blocks of candidates
+        BlockedDots.Nearest near = BlockedDots.nearest(List.of(test), List.of(train), 20, BlockedDots.norms(List.of(test)),
+                BlockedDots.norms(List.of(train)), 8 * 125);
+        double[][] sims = Classification.scalarSimilarities(test, train);
+        for (int i = 0; i < test.length; i++) {
+            double[] row = sims[i];
+            int[] best = java.util.stream.IntStream.range(0, train.length).boxed().sorted(
+                    (a, b) -> Double.compare(row[b], row[a])).mapToInt(Integer::intValue).limit(20).toArray();
+            assertArrayEquals(best, near.index()[i], "query " + i);
+        }
+    }
+
+    @Test
+    void blockedSimilaritiesOrderEveryRowAsTheScalarLoop() {
+        Random rnd = new Random(11);
+        float[][] queries = tiedRows(rnd, 900, 48), keys = tiedRows(rnd, 60, 48);
+        double[][] blocked = Classification.similarities(queries, keys), scalar = Classification.scalarSimilarities(queries, keys);
+        int[] truth = new int[queries.length];
+        for (int i = 0; i < queries.length; i++) {
+            truth[i] = rnd.nextInt(keys.length);
+            for (int a = 0; a < keys.length; a++) {
+                assertEquals(scalar[i][a], blocked[i][a], 1e-5);
+                for (int b = 0; b < keys.length; b++) {
+                    assertEquals(Double.compare(scalar[i][a], scalar[i][b]), Double.compare(blocked[i][a], blocked[i][b]));
+                }
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (int c = 0; c < keys.length; c++) {
+            names.add("c" + c);
+        }
+        Classification.Result b = Classification.score(blocked, truth, names), s2 = Classification.score(scalar, truth, names);
+        assertEquals(s2.top1(), b.top1());
+        assertEquals(s2.top5(), b.top5());
+        for (int c = 0; c < keys.length; c++) {
+            assertArrayEquals(s2.confusion()[c], b.confusion()[c]);
+        }
     }
 
     @Test

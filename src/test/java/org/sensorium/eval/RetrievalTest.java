@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.Random;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,5 +64,81 @@ class RetrievalTest {
         assertEquals(1.0 / 3, Retrieval.direction("v->v", a, b).r1(), 1e-12);
         assertEquals(1.0, Retrieval.direction("v->v", a, a).r1(), 1e-12);
         assertTrue(Double.isNaN(Retrieval.direction("v->v", List.of(), List.of()).r1()));
+    }
+
+    @Test
+    void blockedRanksEqualTheScalarLoopOn2000UnitVectorsWithTies() {
+        // 2000 random unit vectors of width 64, then deliberate ties: candidates copied from others (exact
+        // duplicates), queries equal to a candidate, and a quarter of the rows on a coarse grid (multiples of 1/4,
+        // so many dot products are exactly equal)
+        Random rnd = new Random(19);
+        int n = 2000, width = 64;
+        List<float[]> q = new ArrayList<>(), c = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            q.add(i % 4 == 0 ? grid(rnd, width) : unit(rnd, width));
+            c.add(i % 4 == 1 ? grid(rnd, width) : unit(rnd, width));
+        }
+        for (int i = 0; i < n; i += 7) {
+            c.set(i, c.get((i * 31 + 5) % n).clone());
+        }
+        for (int i = 3; i < n; i += 11) {
+            q.set(i, c.get((i * 17 + 1) % n).clone());
+        }
+        int[] scalar = Retrieval.scalarRanks(q, c);
+        assertArrayEquals(scalar, Retrieval.ranks(q, c));
+        assertArrayEquals(scalar, Retrieval.ranks(q, c, 256 * 333)); // blocks of 256 x 333, the last ones short
+        assertTrue(java.util.Arrays.stream(scalar).filter(r -> r == 1).count() > 0);
+    }
+
+    @Test
+    void blockedRanksEqualTheScalarLoopWhenScoresAgreeToTheLastBit() {
+        // blocks of 7 queries x 64 candidates and scores 1e-9 apart: inside the float32 error band, so the
+        // scalar dot decides; and the collapsed model (every row alike) ranks every match last
+        List<float[]> q = new ArrayList<>(), c = new ArrayList<>();
+        Random rnd = new Random(7);
+        for (int i = 0; i < 300; i++) {
+            float[] v = unit(rnd, 8);
+            q.add(v);
+            float[] w = v.clone();
+            w[0] = Math.nextUp(w[0]);
+            c.add(i % 2 == 0 ? w : v.clone());
+        }
+        assertArrayEquals(Retrieval.scalarRanks(q, c), Retrieval.ranks(q, c, 7 * 64));
+        // rows so small that float32 products underflow to subnormals: the relative error bound alone would not hold
+        List<float[]> small = new ArrayList<>();
+        for (float[] v : c) {
+            float[] w = v.clone();
+            for (int k = 0; k < w.length; k++) {
+                w[k] *= 1e-22f;
+            }
+            small.add(w);
+        }
+        assertArrayEquals(Retrieval.scalarRanks(small, small), Retrieval.ranks(small, small, 7 * 64));
+        List<float[]> same = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            same.add(new float[] {0.6f, 0.8f});
+        }
+        assertArrayEquals(new int[] {5, 5, 5, 5, 5}, Retrieval.ranks(same, same));
+    }
+
+    static float[] unit(Random rnd, int width) {
+        float[] v = new float[width];
+        double s = 0;
+        for (int k = 0; k < width; k++) {
+            v[k] = (float) rnd.nextGaussian();
+            s += (double) v[k] * v[k];
+        }
+        for (int k = 0; k < width; k++) {
+            v[k] = (float) (v[k] / Math.sqrt(s));
+        }
+        return v;
+    }
+
+    static float[] grid(Random rnd, int width) {
+        float[] v = new float[width];
+        for (int k = 0; k < width; k++) {
+            v[k] = (rnd.nextInt(3) - 1) / 4f;
+        }
+        return v;
     }
 }
