@@ -169,19 +169,8 @@ public final class TrainBench {
     /** What pretraining's micro-batch does once the loader has delivered (Pretrain.micro): forward, terms, values read. */
     private static Trainer.Micro micro(NDManager sm, SensoriumModel model, Batch batch, List<Objective.Weighted> objectives,
             boolean readsOutput) {
-        Step step = new Step(batch, readsOutput ? model.forward(batch.inputs(), batch.valid(), true) : null);
-        List<Trainer.Term> terms = new ArrayList<>();
-        Map<String, Double> logged = new LinkedHashMap<>();
-        for (Objective.Weighted o : objectives) {
-            for (Map.Entry<String, NDArray> term : o.objective().losses(step).entrySet()) {
-                terms.add(new Trainer.Term(term.getKey(), term.getValue(), o.weight()));
-                logged.merge(term.getKey(), (double) term.getValue().getFloat(), Double::sum);
-            }
-            o.objective().stats().forEach((k, v) -> logged.merge(k, v, Double::sum));
-        }
-        ModelOutput out = step.out();
-        float scale = out == null || out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
-        return new Trainer.Micro(terms, logged, batch.size(), 0, scale);
+        return Trainer.Micro.of(new Step(batch, readsOutput ? model.forward(batch.inputs(), batch.valid(), true) : null),
+                objectives, 0);
     }
 
     /** Seconds of each of reps fp32 PEAK_SIDE^3 matmuls, after a few untimed ones. */

@@ -1,6 +1,5 @@
 package org.sensorium.job;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +38,6 @@ import org.sensorium.eval.ClusterMetrics;
 import org.sensorium.eval.Report;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.eval.TemporalSegmentation;
-import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.modality.Adapters;
 import org.sensorium.modality.ModalityAdapter;
@@ -370,19 +368,7 @@ public final class Pretrain {
         long w0 = System.nanoTime();
         List<Batch.Decoded> decoded = loader.next();
         double wait = (System.nanoTime() - w0) / 1e9;
-        Step step = Step.forward(model, sm, decoded, shapes, readsOutput, true);
-        List<Trainer.Term> terms = new ArrayList<>();
-        Map<String, Double> logged = new LinkedHashMap<>();
-        for (Objective.Weighted o : objectives) {
-            for (Map.Entry<String, NDArray> term : o.objective().losses(step).entrySet()) {
-                terms.add(new Trainer.Term(term.getKey(), term.getValue(), o.weight()));
-                logged.merge(term.getKey(), (double) term.getValue().getFloat(), Double::sum);
-            }
-            o.objective().stats().forEach((k, v) -> logged.merge(k, v, Double::sum));
-        }
-        ModelOutput out = step.out();
-        float scale = out == null || out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
-        return new Trainer.Micro(terms, logged, step.batch().size(), wait, scale);
+        return Trainer.Micro.of(Step.forward(model, sm, decoded, shapes, readsOutput, true), objectives, wait);
     }
 
     /**

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,9 @@ import org.sensorium.config.Config;
 import org.sensorium.data.Loader;
 import org.sensorium.distributed.DataParallel;
 import org.sensorium.model.Layers;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.objective.Objective;
+import org.sensorium.objective.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +58,26 @@ public final class Trainer {
      * @param waitSeconds time spent waiting for the data
      * @param logitScale the model's logit scale, NaN when not read
      */
-    public record Micro(List<Term> terms, Map<String, Double> logged, int samples, double waitSeconds, float logitScale) {}
+    public record Micro(List<Term> terms, Map<String, Double> logged, int samples, double waitSeconds, float logitScale) {
+        /**
+         * A micro-batch's terms from its step: each objective's weighted loss terms (their values read for the log)
+         * and statistics, and the logit scale when the step ran the model (pretraining and `bench train` alike).
+         */
+        public static Micro of(Step step, List<Objective.Weighted> objectives, double waitSeconds) {
+            List<Term> terms = new ArrayList<>();
+            Map<String, Double> logged = new LinkedHashMap<>();
+            for (Objective.Weighted o : objectives) {
+                for (Map.Entry<String, NDArray> term : o.objective().losses(step).entrySet()) {
+                    terms.add(new Term(term.getKey(), term.getValue(), o.weight()));
+                    logged.merge(term.getKey(), (double) term.getValue().getFloat(), Double::sum);
+                }
+                o.objective().stats().forEach((k, v) -> logged.merge(k, v, Double::sum));
+            }
+            ModelOutput out = step.out();
+            float scale = out == null || out.logitScale() == null ? Float.NaN : out.logitScale().getFloat();
+            return new Micro(terms, logged, step.batch().size(), waitSeconds, scale);
+        }
+    }
 
     /** The job's side of a step: the next micro-batch's terms, computed on arrays of sm. */
     @FunctionalInterface
