@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.ndarray.types.Shape;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,7 +49,7 @@ public final class InitFrom {
      * @param skipped name -> why it was not copied (a parameter of another part, another shape, absent on one side)
      */
     public record Report(Path source, List<String> loaded, Map<String, String> skipped) {
-        /** One line for the log: counts and the first reasons. */
+        /** One line for the log: the counts. */
         public String summary() {
             return "initialised from " + source + ": " + loaded.size() + " tensor(s) loaded, " + skipped.size() + " skipped";
         }
@@ -96,7 +96,8 @@ public final class InitFrom {
     /**
      * Copies the matching tensors of the source into params.
      *
-     * @param source a run folder (its newest checkpoint), a checkpoint folder, or a model.ndlist file
+     * @param source a run folder (its newest checkpoint), a checkpoint folder, a model.ndlist, an export folder or its
+     *     model.safetensors
      * @param parts the parts to load; empty = all, none required
      * @throws ConfigException (model.init_from) when the source cannot be read, or a part asked for does not fit
      */
@@ -107,35 +108,30 @@ public final class InitFrom {
         Map<String, String> skipped = new LinkedHashMap<>();
         try (NDManager tmp = NDManager.newBaseManager()) {
             Map<String, NDArray> byName = read(file, params, tmp);
-            JniUtils.setGradMode(false); // in-place copies into parameters (see AdamW.step)
             for (Map.Entry<String, NDArray> e : own.entrySet()) {
-                String name = e.getKey();
-                boolean asked = parts.contains(partOf(name));
+                String name = e.getKey(), part = partOf(name);
+                boolean asked = parts.contains(part);
                 NDArray s = byName.get(name);
-                String why = null;
+                Shape mine = e.getValue().getShape();
                 if (!parts.isEmpty() && !asked) {
-                    why = "part " + partOf(name) + " not in model.init_parts";
+                    skipped.put(name, "part " + part + " not in model.init_parts");
                 } else if (s == null) {
-                    why = "absent from the source (keeps its initial value)";
-                } else if (!s.getShape().equals(e.getValue().getShape())) {
-                    why = "shape " + s.getShape() + " in the source, " + e.getValue().getShape() + " in this model";
-                }
-                if (why != null && asked && s != null && !s.getShape().equals(e.getValue().getShape())) {
-                    throw new ConfigException("model.init_from", file + ": tensor " + name + " has shape " + s.getShape()
-                            + " there but " + e.getValue().getShape() + " in this model (part " + partOf(name) + " was asked for)");
-                }
-                if (why != null && asked && s == null && !Params.ofObjective(name)) {
-                    throw new ConfigException("model.init_from", file + ": has no tensor " + name + " (part " + partOf(name)
-                            + " was asked for)");
-                }
-                if (why == null && !s.getDataType().isFloating()) {
+                    if (asked && !Params.ofObjective(name)) {
+                        throw new ConfigException("model.init_from", file + ": has no tensor " + name + " (part " + part
+                                + " was asked for)");
+                    }
+                    skipped.put(name, "absent from the source (keeps its initial value)");
+                } else if (!s.getShape().equals(mine)) {
+                    if (asked) {
+                        throw new ConfigException("model.init_from", file + ": tensor " + name + " has shape " + s.getShape()
+                                + " there but " + mine + " in this model (part " + part + " was asked for)");
+                    }
+                    skipped.put(name, "shape " + s.getShape() + " in the source, " + mine + " in this model");
+                } else if (!s.getDataType().isFloating()) {
                     throw new ConfigException("model.init_from", file + ": tensor " + name + " is " + s.getDataType()
                             + ", not floating point");
-                }
-                if (why != null) {
-                    skipped.put(name, why);
                 } else {
-                    e.getValue().set(s.toType(DataType.FLOAT32, false).toFloatArray()); // an fp16 / bf16 / fp64 export too
+                    e.getValue().set(s.toType(DataType.FLOAT32, false).toFloatArray()); // an fp16 or fp64 export too
                     loaded.add(name);
                 }
             }
