@@ -31,7 +31,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     /** data.*: what to train on and how to feed it. */
     public record Data(String manifest, String cacheDir, int synthSamples, int synthLong, int synthSegments, long synthSeed,
             double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches, String labelCaptions,
-            String labelTemplates, int shuffleBuffer) {
+            String labelTemplates, int shuffleBuffer, double cacheMb) {
         public Data {
             if (labelCaptions.isBlank() && !labelTemplates.isBlank()) {
                 throw new ConfigException("data.label_templates", "needs data.label_captions (the label file whose phrases fill it)");
@@ -52,6 +52,9 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("data.loader_threads", loaderThreads);
             positive("data.prefetch_batches", prefetchBatches);
             positive("data.shuffle_buffer", shuffleBuffer);
+            if (!(cacheMb >= 0)) {
+                throw new ConfigException("data.cache_mb", cacheMb + " must be >= 0 (0 = decode every clip every epoch)");
+            }
         }
     }
 

@@ -26,6 +26,7 @@ import org.sensorium.config.Modality;
 import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.data.LabelCaptions;
 import org.sensorium.data.Batch;
+import org.sensorium.data.ItemCache;
 import org.sensorium.data.Loader;
 import org.sensorium.data.Manifest;
 import org.sensorium.data.ManifestEntry;
@@ -183,8 +184,9 @@ public final class Pretrain {
             throw new ManifestException(split.manifest() + ": no sample with split \"train\": nothing to train on");
         }
         Map<Modality, ModalityAdapter> adapters = new EnumMap<>(Modality.class);
+        ItemCache cache = new ItemCache(cfg.data().cacheMb()); // clips that draw nothing at random, decoded once
         for (Modality m : cfg.activeModalities()) {
-            adapters.put(m, Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds()));
+            adapters.put(m, cache.wrap(Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds())));
         }
         SkipLog skips = new SkipLog(cfg.run().strict());
         try (NDManager root = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(Devices.require(device));
@@ -211,6 +213,7 @@ public final class Pretrain {
             HeldOutSamples held = new HeldOutSamples(cfg, model, root, split.heldOut(), adapters, skips);
             Map<String, Double> measuredAtStart = evaluate ? measure(objectives, held) : Map.of();
             Trained trained = fit(root, model, opt, dp, objectives, split, adapters, skips, start, held.shapes());
+            LOG.info("decoded-clip cache (data.cache_mb {}): {}", cfg.data().cacheMb(), cache.stats());
             Map<String, Retrieval.Result> retrieval = new LinkedHashMap<>();
             Map<String, ClusterMetrics.Score> clusters = new LinkedHashMap<>();
             if (evaluate) {

@@ -20,6 +20,15 @@ public interface ModalityAdapter extends AutoCloseable {
      */
     Item load(Recording entry, Clip clip) throws BadInputException;
 
+    /**
+     * Whether a clip's item depends on clip.seed (a random crop, colour change, rotation, a caption drawn at random),
+     * so that two loads of one clip of one recording may differ. False promises equal items for equal (recording,
+     * start, seconds, speed, train), which lets the loader keep them ({@code data.cache_mb}).
+     */
+    default boolean drawsFromSeed() {
+        return true;
+    }
+
     @Override
     default void close() {}
 

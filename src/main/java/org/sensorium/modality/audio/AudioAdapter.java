@@ -55,6 +55,12 @@ public final class AudioAdapter implements ModalityAdapter {
         return spec.inputShape(clipSeconds);
     }
 
+    /** Nothing is drawn: a clip's log-mel (or waveform) depends only on the recording and the clip's span. */
+    @Override
+    public boolean drawsFromSeed() {
+        return false;
+    }
+
     public MelFilterbank filterbank() {
         return mel;
     }

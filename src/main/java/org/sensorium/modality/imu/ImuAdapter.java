@@ -76,6 +76,12 @@ public final class ImuAdapter implements ModalityAdapter {
         }
     }
 
+    /** Only the augmentations draw (rotation, scaling, jitter); without them a clip depends on its span alone. */
+    @Override
+    public boolean drawsFromSeed() {
+        return spec.rotate() || spec.scale() > 0 || spec.jitter() > 0;
+    }
+
     @Override
     public Item load(Recording entry, Clip clip) throws BadInputException {
         Recording.Source src = entry.sources().get(Modality.IMU);

@@ -34,6 +34,12 @@ public final class MotionAdapter implements ModalityAdapter {
         return spec.inputShape(clipSeconds);
     }
 
+    /** Nothing is drawn: the motion field depends only on the recording and the clip's span. */
+    @Override
+    public boolean drawsFromSeed() {
+        return false;
+    }
+
     @Override
     public Item load(Recording entry, Clip clip) throws BadInputException {
         return new Item(field(entry, clip).values(), spec.inputShape(clip.seconds()), null);
