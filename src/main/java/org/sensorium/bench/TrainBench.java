@@ -48,6 +48,9 @@ public final class TrainBench {
     static final int PEAK_SIDE = 1024;
     private static final int PEAK_WARMUP = 3;
 
+    /** Steps traced by libtorch's profiler with --trace. */
+    public static final int TRACE_STEPS = 3;
+
     private TrainBench() {}
 
     /**
@@ -57,7 +60,7 @@ public final class TrainBench {
      * @param profileSteps steps of the per-phase profile after the timed ones (0 = none)
      * @param peakReps timed 1024^3 matmuls of the peak
      */
-    public record Options(int steps, int warmup, int threads, int profileSteps, int peakReps) {
+    public record Options(int steps, int warmup, int threads, int profileSteps, int peakReps, java.nio.file.Path trace) {
         public Options {
             if (steps < 1) {
                 throw new ConfigException("--steps", steps + " must be >= 1");
@@ -148,6 +151,13 @@ public final class TrainBench {
             Profile profile = new Profile();
             for (int step = 0; step < o.profileSteps(); step++) {
                 profile.step(root, model, opt, objectives, data, cfg, trainer.lr(o.warmup() + o.steps() + step), next);
+            }
+            if (o.trace() != null) { // libtorch's own profiler over a few more steps: every operator, its inputs' shapes
+                JniUtils.startProfile(false, true, false);
+                for (int step = 0; step < TRACE_STEPS; step++) {
+                    trainer.step(root, step, source);
+                }
+                JniUtils.stopProfile(o.trace().toString());
             }
             Map<Modality, Integer> tokens = new EnumMap<>(Modality.class);
             for (Modality m : cfg.activeModalities()) {

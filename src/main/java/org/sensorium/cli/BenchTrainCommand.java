@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.sensorium.bench.BenchTable;
 import org.sensorium.bench.TorchPeer;
+import org.sensorium.bench.TraceTop;
 import org.sensorium.bench.TrainBench;
 import org.sensorium.bench.TrainReport;
 import org.sensorium.config.Config;
@@ -55,6 +56,9 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--out", description = "also write the ratio rows, every step time and the profile as JSON to this file")
     Path out;
 
+    @Option(names = "--trace", paramLabel = "FILE", description = "also write libtorch's profiler trace of 3 more steps (Chrome trace JSON: chrome://tracing, Perfetto)")
+    Path trace;
+
     @CommandLine.Mixin
     Main.Common common = new Main.Common();
 
@@ -72,7 +76,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         }
         sets.addAll(common.allSets()); // --set last: it overrides
         Config cfg = ConfigLoader.load(common.config, sets).config();
-        TrainBench.Options o = new TrainBench.Options(steps, warmup, threads, profileSteps, peakReps);
+        TrainBench.Options o = new TrainBench.Options(steps, warmup, threads, profileSteps, peakReps, trace);
         TrainBench.Result r = TrainBench.run(cfg, o);
         TorchPeer.Outcome p = null;
         if (peer) {
@@ -81,6 +85,10 @@ final class BenchTrainCommand implements Callable<Integer> {
                     : TorchPeer.run(python, cfg, r, o);
         }
         System.out.println(TrainReport.render(cfg, r, o, p));
+        if (trace != null) {
+            System.out.println(TraceTop.render(TraceTop.read(trace, TrainBench.TRACE_STEPS), 15));
+            System.out.println("trace: " + trace);
+        }
         if (out != null) {
             Map<String, Object> json = new LinkedHashMap<>(Json.MAPPER.readValue(BenchTable.json(TrainReport.rows(cfg, r, p)), Map.class));
             json.put("step_s", r.stepSeconds());

@@ -18,7 +18,7 @@ class TorchPeerTest {
 
     private static TorchPeer.Outcome peer(String python, List<String> sets) throws Exception {
         Config cfg = ConfigLoader.load(null, sets).config();
-        TrainBench.Options o = new TrainBench.Options(1, 0, 1, 0, 1);
+        TrainBench.Options o = new TrainBench.Options(1, 0, 1, 0, 1, null);
         return TorchPeer.run(python, cfg, TrainBench.run(cfg, o), o);
     }
 
