@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.index.NDIndex;
 import java.io.BufferedInputStream;
@@ -94,20 +95,15 @@ public final class AdamW {
             NDArray p = e.getValue();
             NDArray g = p.getGradient();
             g.attach(step);
-            NDArray gs = g.mul(gradScale);                                    // owned by step
             int tp = t.merge(name, 1, Integer::sum);
-            NDArray mp = m.get(name).muli(beta1).addi(gs.mul(1 - beta1));
-            NDArray vp = v.get(name).muli(beta2).addi(gs.square().muli(1 - beta2));
             double bc1 = 1 - Math.pow(beta1, tp), bc2 = 1 - Math.pow(beta2, tp);
-            if (weightDecay > 0 && params.decayed(name)) {
-                p.muli(1 - lr * weightDecay);
-            }
-            // Temporaries computed from state arrays would belong to the state's manager: close them here.
-            try (NDArray vhat = vp.div(bc2); NDArray denom = vhat.sqrt(); NDArray update = mp.div(bc1)) {
-                denom.addi(eps);
-                update.divi(denom).muli(lr);
-                p.subi(update);
-            }
+            // libtorch's own update, one native call per parameter (was twelve): with g = gradScale grad,
+            //   p -= lr wd p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lrc m / (sqrt(v) + epsc)
+            // and lrc = lr sqrt(bc2) / bc1, epsc = eps sqrt(bc2) this is the update above, since
+            //   lr (m / bc1) / (sqrt(v / bc2) + eps) = lr sqrt(bc2) / bc1 * m / (sqrt(v) + eps sqrt(bc2))
+            float decay = weightDecay > 0 && params.decayed(name) ? weightDecay : 0f;
+            JniUtils.adamUpdate((PtNDArray) p, (PtNDArray) g, (PtNDArray) m.get(name), (PtNDArray) v.get(name), lr,
+                    (float) (lr * Math.sqrt(bc2) / bc1), decay, gradScale, -1f, beta1, beta2, (float) (eps * Math.sqrt(bc2)), true);
         }
     }
 

@@ -66,6 +66,28 @@ class AdamWTest {
         }
     }
 
+    @Test
+    void threeStepsFollowTheWrittenUpdateWithEpsilonBiasCorrectionAndScale() {
+        // p = 1, grads 0.5, -2, 1 scaled by 0.5, b1 0.9, b2 0.99, eps 1e-3 (large enough to matter), wd 0.1, lr 0.1:
+        // g = 0.25: m = 0.025, v = 0.000625, p = 1 * 0.99 - 0.1 * (0.025 / 0.1) / (sqrt(0.000625 / 0.01) + 0.001)
+        //   = 0.99 - 0.1 * 0.25 / 0.251 = 0.890398; steps 2 and 3 the same way (double precision): 0.937257, 0.938878
+        try (NDManager root = NDManager.newBaseManager(); Params params = new Params(root, 1)) {
+            NDArray w = params.normal("w", 1f, 1, 1);
+            w.set(new float[] {1f});
+            AdamW opt = new AdamW(params, 0.9f, 0.99f, 1e-3f, 0.1f);
+            float[] expected = {0.890398f, 0.937257f, 0.938878f};
+            float[] grads = {0.5f, -2f, 1f};
+            for (int i = 0; i < 3; i++) {
+                try (NDManager sm = root.newSubManager()) {
+                    grad(sm, w, grads[i]);
+                    opt.step(sm, opt.norms(sm), 0.1f, 0.5f);
+                    opt.zeroGradients(sm);
+                }
+                assertEquals(expected[i], w.getFloat(0), 2e-6, "step " + (i + 1));
+            }
+        }
+    }
+
     private static void stepOnce(NDManager root, NDArray w, AdamW opt, float... g) {
         try (NDManager sm = root.newSubManager()) {
             grad(sm, w, g);
