@@ -3,6 +3,7 @@ package org.sensorium.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -95,7 +96,7 @@ public final class TrainBench {
      * @param profiledStep median seconds of the profiled steps
      */
     public record Result(List<Double> stepSeconds, int samples, long params, Map<Modality, Integer> tokens, int threads,
-            TrainFlops.Count flops, List<Double> peakSeconds, List<Phase> phases, double profiledStep) {
+            TrainFlops.Count flops, List<Double> peakSeconds, List<Phase> phases, double profiledStep, List<Double> halfPeakSeconds) {
         public double median() {
             return Stats.quantile(stepSeconds, 0.5);
         }
@@ -110,6 +111,11 @@ public final class TrainBench {
 
         public double peakGflops() {
             return 2.0 * PEAK_SIDE * PEAK_SIDE * PEAK_SIDE / Stats.quantile(peakSeconds, 0.5) / 1e9;
+        }
+
+        /** The same matmuls in float16: what a reduced-precision path could reach on this CPU. */
+        public double halfPeakGflops() {
+            return 2.0 * PEAK_SIDE * PEAK_SIDE * PEAK_SIDE / Stats.quantile(halfPeakSeconds, 0.5) / 1e9;
         }
     }
 
@@ -165,9 +171,10 @@ public final class TrainBench {
                     tokens.put(m, model.tokens(m));
                 }
             }
-            List<Double> peak = peak(root, o.peakReps());
+            List<Double> peak = peak(root, o.peakReps(), DataType.FLOAT32);
+            List<Double> halfPeak = peak(root, o.peakReps(), DataType.FLOAT16);
             return new Result(times, t.batchSize(), model.params().count(), tokens, JniUtils.getNumThreads(),
-                    TrainFlops.of(cfg, tokens), peak, profile.phases(o.profileSteps()), profile.median());
+                    TrainFlops.of(cfg, tokens), peak, profile.phases(o.profileSteps()), profile.median(), halfPeak);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -183,12 +190,15 @@ public final class TrainBench {
                 objectives, 0);
     }
 
-    /** Seconds of each of reps fp32 PEAK_SIDE^3 matmuls, after a few untimed ones. */
-    static List<Double> peak(NDManager root, int reps) {
+    /**
+     * Seconds of each of reps PEAK_SIDE^3 matmuls of type t, after a few untimed ones. (Not bfloat16: with DJL 0.36 a
+     * cast to it aborts the JVM, "terminate called without an active exception".)
+     */
+    static List<Double> peak(NDManager root, int reps, DataType t) {
         List<Double> times = new ArrayList<>();
         try (NDManager m = root.newSubManager()) {
             Shape s = new Shape(PEAK_SIDE, PEAK_SIDE);
-            NDArray a = m.randomNormal(s), b = m.randomNormal(s);
+            NDArray a = m.randomNormal(s).toType(t, false), b = m.randomNormal(s).toType(t, false);
             for (int i = 0; i < PEAK_WARMUP + reps; i++) {
                 long t0 = System.nanoTime();
                 NDArray c = a.matMul(b);

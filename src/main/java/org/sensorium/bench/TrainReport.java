@@ -53,6 +53,8 @@ public final class TrainReport {
         sb.append(String.format("%-22s %.1f GFLOP/s%n", "achieved", r.gflops()));
         sb.append(String.format("%-22s %.1f GFLOP/s (median of %d fp32 %d^3 matmuls, this libtorch, threads %d)%n", "matmul peak",
                 r.peakGflops(), r.peakSeconds().size(), TrainBench.PEAK_SIDE, r.threads()));
+        sb.append(String.format("%-22s %.1f GFLOP/s (the same matmuls in float16; bfloat16 cannot be tried: DJL 0.36 aborts on the cast)%n",
+                "fp16 matmul", r.halfPeakGflops()));
         if (peer == null) {
             sb.append(String.format("%-22s not run (--no-peer)%n", "PyTorch peer"));
         } else if (!peer.ran()) {

@@ -94,6 +94,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             json.put("step_s", r.stepSeconds());
             json.put("peer_step_s", p == null ? List.of() : p.stepSeconds());
             json.put("peak_matmul_s", r.peakSeconds());
+            json.put("fp16_matmul_s", r.halfPeakSeconds());
             Map<String, Double> phases = new LinkedHashMap<>();
             r.phases().forEach(x -> phases.put(x.name(), x.seconds()));
             json.put("phases_s", phases);
