@@ -16,6 +16,7 @@ import org.sensorium.eval.Report;
 import org.sensorium.job.EvalJob;
 import org.sensorium.config.Modality;
 import org.sensorium.job.Ablate;
+import org.sensorium.job.Evolve;
 import org.sensorium.job.ClusterJob;
 import org.sensorium.job.Pretrain;
 import picocli.CommandLine;
@@ -176,11 +177,55 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--only", split = ",", description = "rows to run, comma-separated (default: all), e.g. untrained,contrastive,two_view")
         List<String> only;
 
-        @Option(names = "--out", description = "folder of the ablation's runs and table (default: runs/ablate-<timestamp>)")
+        @Option(names = "--out", description = "folder of the ablation's runs and table (default: runs/ablate-<timestamp>, runs/search-<timestamp>)")
         Path out;
+
+        @Option(names = "--search", description = "instead: ELo's evolutionary search over the weights of the enabled objectives,"
+                + " each trial a --steps run scored without labels (Zipf-ness of its clusters)")
+        boolean search;
+
+        @Option(names = "--population", defaultValue = "4", description = "--search: trials per generation (default ${DEFAULT-VALUE})")
+        int population;
+
+        @Option(names = "--generations", defaultValue = "3", description = "--search: generations (default ${DEFAULT-VALUE})")
+        int generations;
+
+        @Option(names = "--fitness", defaultValue = "zipf", description = "--search: zipf (KL of the cluster sizes from Zipf, lower is"
+                + " better), mean_r1 (held-out retrieval), or an objective's held-out measure, e.g. two_view/video/R@1 (default ${DEFAULT-VALUE})")
+        String fitness;
+
+        @Option(names = "--minimise", description = "--search: a named held-out measure is better when lower (an error)")
+        boolean minimise;
+
+        @Option(names = "--zipf-modality", defaultValue = "video", description = "--search: whose embeddings are clustered (default ${DEFAULT-VALUE})")
+        String zipfModality;
+
+        @Option(names = "--zipf-k", defaultValue = "8", description = "--search: clusters (default ${DEFAULT-VALUE})")
+        int zipfK;
+
+        @Option(names = "--zipf-exponent", defaultValue = "1.0", description = "--search: s of the Zipf law 1 / rank^s (default ${DEFAULT-VALUE})")
+        double zipfExponent;
+
+        @Option(names = "--seed", defaultValue = "1", description = "--search: seed of the weights drawn and mutated (default ${DEFAULT-VALUE})")
+        long seed;
 
         @Override
         public Integer call() throws Exception {
+            if (search) {
+                Modality m;
+                try {
+                    m = Modality.parse(zipfModality);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("--zipf-modality", e.getMessage());
+                }
+                Evolve.Options o = new Evolve.Options(common.config, common.allSets(), steps, population, generations, fitness, minimise,
+                        m, zipfK, zipfExponent, seed, out);
+                Evolve.Result r = Evolve.run(o);
+                System.out.println();
+                System.out.print(Evolve.table(r, o));
+                System.out.println("runs and table: " + r.dir());
+                return 0;
+            }
             List<Ablate.Variant> variants = new ArrayList<>();
             for (String v : only == null ? List.<String>of() : only) {
                 try {

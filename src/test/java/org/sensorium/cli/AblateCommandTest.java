@@ -113,4 +113,30 @@ class AblateCommandTest {
         assertEquals(List.of(org.sensorium.config.Modality.IMU), tot.data().modalities());
         assertEquals(60, tot.data().synthLong());
     }
+
+    @Test
+    void searchEvolvesTheWeightsOfTheEnabledObjectives(@TempDir Path dir) throws Exception {
+        List<String> args = new ArrayList<>(List.of("ablate", "--search", "--population", "2", "--generations", "2", "--steps", "2",
+                "--zipf-k", "4", "--out", dir.resolve("search").toString(), "--set", "data.synth_samples=80",
+                "--set", "objectives.two_view.weight=1"));
+        List<String> tiny = MainTest.tinyArgs(dir);
+        for (int i = 1; i < tiny.size(); i += 2) {
+            if (!tiny.get(i + 1).startsWith("run.") && !tiny.get(i + 1).startsWith("train.steps")
+                    && !tiny.get(i + 1).startsWith("data.synth_samples")) {
+                args.addAll(tiny.subList(i, i + 2));
+            }
+        }
+        Object[] r = MainTest.cli(args);
+        assertEquals(0, r[0], (String) r[2]);
+        Map<?, ?> json = Json.read(dir.resolve("search/search.json"));
+        assertEquals(List.of("contrastive", "two_view"), json.get("objectives"));
+        List<?> trials = (List<?>) json.get("trials");
+        // generation 0: two drawn; generation 1: the better one survives (not re-run), one mutation of it is run
+        assertEquals(List.of("g0-t0", "g0-t1", "g1-t0"), trials.stream().map(t -> ((Map<?, ?>) t).get("name")).toList());
+        double best = trials.stream().mapToDouble(t -> ((Number) ((Map<?, ?>) t).get("zipf_kl")).doubleValue()).min().orElseThrow();
+        Map<?, ?> chosen = (Map<?, ?>) trials.stream().filter(t -> ((Map<?, ?>) t).get("name").equals(json.get("best"))).findFirst().orElseThrow();
+        assertEquals(best, ((Number) chosen.get("zipf_kl")).doubleValue(), 0.0);
+        assertTrue(((String) r[1]).contains("best (zipf, lower is better): --set objectives.contrastive.weight="), (String) r[1]);
+        assertTrue(Files.isRegularFile(dir.resolve("search/g1-t0/summary.json")));
+    }
 }
