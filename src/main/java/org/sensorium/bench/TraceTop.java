@@ -21,8 +21,11 @@ public final class TraceTop {
     /** One operator: self milliseconds and calls per step, and the input shapes that took most of its time. */
     public record Op(String name, double selfMs, double calls, String topShapes) {}
 
+    /** The operators, most self time first, and the time of the outermost ones (nothing encloses them), per step. */
+    public record Trace(List<Op> ops, double outermostMs) {}
+
     /** Every operator of the trace, most self time first, divided by the steps traced. */
-    public static List<Op> read(Path trace, int steps) throws IOException {
+    public static Trace read(Path trace, int steps) throws IOException {
         record Event(String name, double ts, double dur, String shapes) {}
         Map<String, List<Event>> byThread = new HashMap<>();
         for (JsonNode e : Json.MAPPER.readTree(trace.toFile())) {
@@ -34,6 +37,7 @@ public final class TraceTop {
         Map<String, Double> self = new HashMap<>();
         Map<String, Integer> calls = new HashMap<>();
         Map<String, Map<String, Double>> shapes = new HashMap<>();
+        double outermost = 0;
         for (List<Event> events : byThread.values()) {
             events.sort(Comparator.comparingDouble(Event::ts).thenComparing(Comparator.comparingDouble(Event::dur).reversed()));
             List<Event> open = new ArrayList<>();     // the enclosing events, outermost first
@@ -45,6 +49,8 @@ public final class TraceTop {
                 own.put(e, e.dur());
                 if (!open.isEmpty()) {
                     own.merge(last(open), -e.dur(), Double::sum);
+                } else {
+                    outermost += e.dur();
                 }
                 open.add(e);
             }
@@ -58,13 +64,20 @@ public final class TraceTop {
         self.forEach((name, us) -> ops.add(new Op(name, us / 1000 / steps, calls.get(name) / (double) steps,
                 shapes.get(name).entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey())));
         ops.sort(Comparator.comparingDouble(Op::selfMs).reversed());
-        return ops;
+        return new Trace(ops, outermost / 1000 / steps);
     }
 
-    /** The top n operators as a table: self ms per step, share of all operators' time, calls per step, top shapes. */
-    public static String render(List<Op> ops, int n) {
+    /**
+     * The top n operators as a table (self ms per step, share of all operators' time, calls per step, top shapes), after
+     * how much of the traced step's wall time the operators took: the rest is spent outside libtorch's operators (Java,
+     * JNI, allocation, the profiler's own bookkeeping), the share that fewer native calls could win back.
+     */
+    public static String render(Trace trace, int n, double wallMsPerStep) {
+        List<Op> ops = trace.ops();
         double total = ops.stream().mapToDouble(Op::selfMs).sum();
-        StringBuilder sb = new StringBuilder(String.format("libtorch operators by self time (%.1f ms a step in all):%n", total));
+        StringBuilder sb = new StringBuilder(String.format("traced step: %.1f ms wall, %.1f ms in libtorch operators, %.1f%% outside them%n",
+                wallMsPerStep, trace.outermostMs(), 100 * (1 - trace.outermostMs() / wallMsPerStep)));
+        sb.append(String.format("libtorch operators by self time (%.1f ms a step in all):%n", total));
         sb.append(String.format("  %-42s %9s %7s %7s  %s%n", "operator", "ms/step", "share", "calls", "inputs taking most of it"));
         for (Op o : ops.subList(0, Math.min(n, ops.size()))) {
             String shapes = o.topShapes().length() > 60 ? o.topShapes().substring(0, 57) + "..." : o.topShapes();

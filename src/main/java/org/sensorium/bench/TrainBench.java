@@ -96,7 +96,8 @@ public final class TrainBench {
      * @param profiledStep median seconds of the profiled steps
      */
     public record Result(List<Double> stepSeconds, int samples, long params, Map<Modality, Integer> tokens, int threads,
-            TrainFlops.Count flops, List<Double> peakSeconds, List<Phase> phases, double profiledStep, List<Double> halfPeakSeconds) {
+            TrainFlops.Count flops, List<Double> peakSeconds, List<Phase> phases, double profiledStep, List<Double> halfPeakSeconds,
+            double tracedStepSeconds) {
         public double median() {
             return Stats.quantile(stepSeconds, 0.5);
         }
@@ -158,11 +159,14 @@ public final class TrainBench {
             for (int step = 0; step < o.profileSteps(); step++) {
                 profile.step(root, model, opt, objectives, data, cfg, trainer.lr(o.warmup() + o.steps() + step), next);
             }
+            double traced = Double.NaN;
             if (o.trace() != null) { // libtorch's own profiler over a few more steps: every operator, its inputs' shapes
                 JniUtils.startProfile(false, true, false);
+                long t0 = System.nanoTime();
                 for (int step = 0; step < TRACE_STEPS; step++) {
                     trainer.step(root, step, source);
                 }
+                traced = (System.nanoTime() - t0) / 1e9 / TRACE_STEPS;
                 JniUtils.stopProfile(o.trace().toString());
             }
             Map<Modality, Integer> tokens = new EnumMap<>(Modality.class);
@@ -174,7 +178,7 @@ public final class TrainBench {
             List<Double> peak = peak(root, o.peakReps(), DataType.FLOAT32);
             List<Double> halfPeak = peak(root, o.peakReps(), DataType.FLOAT16);
             return new Result(times, t.batchSize(), model.params().count(), tokens, JniUtils.getNumThreads(),
-                    TrainFlops.of(cfg, tokens), peak, profile.phases(o.profileSteps()), profile.median(), halfPeak);
+                    TrainFlops.of(cfg, tokens), peak, profile.phases(o.profileSteps()), profile.median(), halfPeak, traced);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -86,7 +86,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         }
         System.out.println(TrainReport.render(cfg, r, o, p));
         if (trace != null) {
-            System.out.println(TraceTop.render(TraceTop.read(trace, TrainBench.TRACE_STEPS), 15));
+            System.out.println(TraceTop.render(TraceTop.read(trace, TrainBench.TRACE_STEPS), 15, 1000 * r.tracedStepSeconds()));
             System.out.println("trace: " + trace);
         }
         if (out != null) {
