@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sensorium.config.ConfigException;
 import org.sensorium.eval.Classification;
+import org.sensorium.data.Manifest;
+import org.sensorium.job.BinaryFusion;
 import org.sensorium.job.FineTune;
 import org.sensorium.job.VideoQa;
 import org.sensorium.config.Modality;
@@ -64,9 +66,19 @@ final class TaskCommands {
         @Option(names = "--head-lr", defaultValue = "0.01", description = "classifier learning rate (default ${DEFAULT-VALUE})")
         float headLr;
 
+        @Option(names = "--positive", paramLabel = "LABEL", description = "binary task: this label positive, every other negative;"
+                + " with two modalities (--modality video,text) a fusion head on both frozen encoders, held-out AUROC with a 95% bootstrap interval")
+        String positive;
+
+        @Option(names = "--hidden", defaultValue = "64", description = "hidden width of the fusion head with --positive (default ${DEFAULT-VALUE})")
+        int hidden;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
+            if (modality.contains(",") || positive != null) {
+                return fusion(t0);
+            }
             Modality m;
             try {
                 m = Modality.parse(modality);
@@ -80,6 +92,45 @@ final class TaskCommands {
             write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), r.manifestSha256()), r.toTask(name), t0);
             return 0;
         }
+
+        /** --positive: the binary fusion classifier on two encoders. */
+        private Integer fusion(long t0) throws Exception {
+            List<Modality> ms = new ArrayList<>();
+            for (String k : modality.split(",")) {
+                try {
+                    ms.add(Modality.parse(k.strip()));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("--modality", e.getMessage());
+                }
+            }
+            if (positive == null) {
+                throw new ConfigException("--positive", "two modalities fuse for a binary label: give the positive class with --positive");
+            }
+            BinaryFusion.Result r = BinaryFusion.run(new BinaryFusion.Options(checkpoint, ms, positive, hidden, epochs, headLr, batch, seeds,
+                    randomWeights, allSets()));
+            System.out.println(render(r));
+            write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), Manifest.sha256(r.manifest())), r.toTask(), t0);
+            return 0;
+        }
+    }
+
+    static String render(BinaryFusion.Result r) {
+        StringBuilder sb = new StringBuilder();
+        BinaryFusion.Options o = r.options();
+        sb.append(String.format("%nbinary fusion of %s (%s encoders, frozen): '%s' against the rest; %d train samples, %d held-out (%d positive)%n",
+                o.modalities().stream().map(Modality::key).toList(), o.randomWeights() ? "random" : "step " + r.step(), o.positive(),
+                r.train(), r.test(), r.positives()));
+        sb.append(String.format("  %-6s %7s %17s %9s %10s%n", "seed", "AUROC", "95% CI (1000 bs)", "accuracy", "train loss"));
+        for (BinaryFusion.SeedResult s : r.seeds()) {
+            sb.append(String.format("  %-6d %7.3f   [%.3f, %.3f] %9.3f %10.4f%n", s.seed(), s.auroc().auroc(), s.auroc().lo(), s.auroc().hi(),
+                    s.accuracy(), s.finalLoss()));
+        }
+        sb.append(String.format("  mean   %7.3f %17s %9.3f   (chance AUROC 0.500; majority-class accuracy %.3f)%n",
+                r.mean(s -> s.auroc().auroc()), "", r.mean(BinaryFusion.SeedResult::accuracy), r.majority()));
+        if (!r.skipped().isEmpty()) {
+            sb.append(r.skipped().size()).append(" broken samples skipped\n");
+        }
+        return sb.toString().stripTrailing();
     }
 
     static String render(FineTune.Result r) {
