@@ -293,11 +293,14 @@ public final class BinaryFusion {
      * with log s(z) = -softplus(-z) and log(1 - s(z)) = -softplus(z), softplus(x) = max(x, 0) + log(1 + exp(-|x|)).
      */
     static NDArray weightedLogistic(NDArray z, NDArray y, NDArray w) {
-        NDArray nll = y.mul(softplus(z.neg())).add(y.neg().add(1).mul(softplus(z)));                 // (b)
+        NDArray one = z.getManager().create(1f);
+        NDArray nll = y.mul(softplus(z.neg())).add(one.sub(y).mul(softplus(z)));                    // (b)
         return nll.mul(w).sum().div(w.sum());
     }
 
+    /** log(1 + exp(x)) without overflow; constants as arrays of x's manager ({@link org.sensorium.model.Layers#scale}). */
     private static NDArray softplus(NDArray x) {
-        return x.maximum(0).add(x.abs().neg().exp().add(1).log());
+        NDManager m = x.getManager();
+        return x.maximum(m.create(0f)).add(x.abs().neg().exp().add(m.create(1f)).log());
     }
 }
