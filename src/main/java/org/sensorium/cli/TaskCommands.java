@@ -12,6 +12,7 @@ import org.sensorium.eval.Classification;
 import org.sensorium.data.Manifest;
 import org.sensorium.job.BinaryFusion;
 import org.sensorium.job.FineTune;
+import org.sensorium.job.QaPretextPhase;
 import org.sensorium.job.VideoQa;
 import org.sensorium.config.Modality;
 import org.sensorium.config.Json;
@@ -185,11 +186,24 @@ final class TaskCommands {
         @Option(names = "--no-subtitles", description = "leave the subtitles out (their embedding is zero)")
         boolean noSubtitles;
 
+        @Option(names = "--pretext-steps", defaultValue = "0", description = "steps of the encoders' QA pretext (question prediction +"
+                + " masked-answer contrastive, Kim et al. 2021) on the train items before the head; 0 = none (default ${DEFAULT-VALUE})")
+        int pretextSteps;
+
+        @Option(names = "--pretext-lr", defaultValue = "0.0001", description = "encoder learning rate of the pretext (default ${DEFAULT-VALUE})")
+        float pretextLr;
+
+        @Option(names = "--pretext-temperature", defaultValue = "0.1", description = "temperature of both pretext losses (default ${DEFAULT-VALUE})")
+        float pretextTemperature;
+
+        @Option(names = "--pretext-masked-weight", defaultValue = "1", description = "weight of the masked-answer term next to question prediction (default ${DEFAULT-VALUE})")
+        float pretextMaskedWeight;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
             VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
-                    randomWeights, allSets()));
+                    randomWeights, allSets(), new QaPretextPhase.Settings(pretextSteps, pretextLr, pretextTemperature, pretextMaskedWeight)));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
                     r.toTask(noSubtitles ? "video_qa_no_subs" : "video_qa"), t0);
@@ -204,6 +218,10 @@ final class TaskCommands {
                 o.encoderLr() == 0 ? "frozen" : "fine-tuned", o.randomWeights() ? "random" : "pretrained",
                 o.randomWeights() ? "initial weights" : "step " + r.step(), r.answers(),
                 o.subtitles() ? "on" : "off", r.train(), r.test()));
+        if (o.pretext().steps() > 0) {
+            sb.append(String.format("  after %d steps of QA pretext (question prediction + %.2f x masked answer, lr %s, tau %s)%n",
+                    o.pretext().steps(), o.pretext().maskedWeight(), o.pretext().lr(), o.pretext().temperature()));
+        }
         sb.append(String.format("  %-6s %9s %9s %10s%n", "seed", "held-out", "train", "train loss"));
         for (VideoQa.SeedResult s : r.seeds()) {
             sb.append(String.format("  %-6d %9.3f %9.3f %10.4f%n", s.seed(), s.accuracy(), s.trainAccuracy(), s.finalLoss()));
