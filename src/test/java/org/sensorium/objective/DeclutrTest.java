@@ -1,0 +1,47 @@
+package org.sensorium.objective;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DeclutrTest {
+
+    @Test
+    void lossWorkedByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // two documents, anchors = positives = the unit axes, tau 1: Z = [e1; e2; e1; e2]; row 0 sees
+            // itself (masked), e2 (0), its positive e1 (1), e2 (0): -log(e / (e + 2)) = log(1 + 2/e); every row alike
+            NDArray eye = m.eye(2);
+            assertEquals(Math.log(1 + 2 * Math.exp(-1)), TwoView.ntXent(eye, eye, 1f).getFloat(), 1e-6);
+        }
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        float[] p = {0.6f, 0.8f, 0f, 0f, 0.6f, 0.8f, 1f, 0f, 0f};                 // (3, 3) unit rows
+        GradCheck.check(x -> {
+            NDArray a = x.div(x.mul(x).sum(new int[] {1}, true).sqrt());               // unit rows, as the text head gives
+            return TwoView.ntXent(a, x.getManager().create(p, new Shape(3, 3)), 0.5f);
+        }, new float[] {0.3f, 0.5f, -0.2f, 0.1f, -0.4f, 0.7f, 0.9f, 0.2f, 0.1f}, new Shape(3, 3), 2e-3);
+    }
+
+    @Test
+    void spanToDocumentWorkedByHand() {
+        // three documents d1, d2, d3; d3 has the same text (tokens) as d1. Document embeddings the axes e1, e2, e1.
+        // anchor of 1 = e1: best is d1 (first of the tie with d3) -> found. anchor of 2 = e1: best d1 -> missed.
+        // anchor of 3 = e2: best d2, not d3's text -> missed. R@1 = 1/3.
+        // chance: d1 and d3 share their text (2 of 3 documents), d2 alone (1 of 3): (2/3 + 1/3 + 2/3) / 3 = 5/9.
+        float[] e1 = {1, 0}, e2 = {0, 1};
+        Map<String, float[]> docs = Map.of("1", e1, "2", e2, "3", e1);
+        Map<String, float[]> anchors = Map.of("1", e1, "2", e1, "3", e2);
+        Map<String, float[]> tokens = Map.of("1", new float[] {101, 7, 102}, "2", new float[] {101, 8, 102}, "3", new float[] {101, 7, 102});
+        Map<String, Double> r = Declutr.spanToDocument(anchors, List.of("1", "2", "3"), docs, tokens);
+        assertEquals(1 / 3.0, r.get("declutr/span_to_document_R@1"), 1e-12);
+        assertEquals(5 / 9.0, r.get("declutr/chance_R@1"), 1e-12);
+    }
+}
