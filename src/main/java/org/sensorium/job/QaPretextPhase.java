@@ -18,7 +18,7 @@ import org.sensorium.modality.Adapters;
 import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
-import org.sensorium.objective.QaPretext;
+import org.sensorium.eval.QaPretext;
 import org.sensorium.train.AdamW;
 import org.sensorium.train.Trainer;
 import org.slf4j.Logger;

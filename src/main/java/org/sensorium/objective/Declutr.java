@@ -1,9 +1,7 @@
 package org.sensorium.objective;
 
 import ai.djl.ndarray.NDArray;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,9 +24,9 @@ import org.sensorium.model.ModelOutput;
  *   L = -1/2n sum_i log softmax(S_i)_{p(i)},   p(i) = i + n mod 2n (the other span of i's document)
  * </pre>
  * One anchor and one positive per document; negatives from this worker's micro-batch only. Held-out measure: each
- * held-out recording's anchor span retrieves its document (the text of the recording's centred clip: the whole
- * subtitle document when the clip covers the recording, as in the built-in sample set) among every held-out
- * document; R@1 counts a document of identical text as found, and chance is the mean share of such documents.
+ * held-out recording's anchor span retrieves its document (the text of the recording's clip as training decodes
+ * it: the whole subtitle document when the clip covers the recording, as in the built-in sample set) among every
+ * held-out document; R@1 counts a document of identical text as found, and chance is the mean share of such documents.
  */
 public final class Declutr implements Objective {
     private final int minWords;
@@ -69,55 +67,52 @@ public final class Declutr implements Objective {
     /** Held-out span-to-document R@1 and its chance ({@link Declutr}). */
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
-        Map<String, float[]> anchors = new HashMap<>();
-        h.forEachBatch(h.asTrained(Set.of(Modality.TEXT), needs()), (sm, chunk, from) -> {
-            Batch b = Batch.collate(sm, chunk, Extra.SPAN_ANCHOR);
-            if (b != null) {
-                rows(h.model().forward(b.inputs(), b.valid(), false).embedding(Modality.TEXT), b.present(Modality.TEXT), chunk, anchors);
+        List<Batch.Decoded> samples = h.asTrained(Set.of(Modality.TEXT), needs());
+        float[][] anchors = new float[samples.size()][], documents = new float[samples.size()][], tokens = new float[samples.size()][];
+        h.forEachBatch(samples, (sm, chunk, from) -> {
+            Batch docs = Batch.collate(sm, chunk, Map.of(Modality.TEXT, h.shapes().get(Modality.TEXT)));
+            rows(h.model().forward(docs.inputs(), docs.valid(), false).embedding(Modality.TEXT), docs.present(Modality.TEXT), from, documents);
+            Batch spans = Batch.collate(sm, chunk, Extra.SPAN_ANCHOR);
+            if (spans != null) {
+                rows(h.model().forward(spans.inputs(), spans.valid(), false).embedding(Modality.TEXT), spans.present(Modality.TEXT), from, anchors);
+            }
+            for (int i = 0; i < chunk.size(); i++) {
+                org.sensorium.modality.Item text = chunk.get(i).items().get(Modality.TEXT);
+                tokens[from + i] = text == null ? null : text.values();
             }
         });
-        List<String> ids = new ArrayList<>();
-        Map<String, float[]> documents = new HashMap<>(), tokens = new HashMap<>();
-        List<Batch.Decoded> centred = h.centred(Set.of(Modality.TEXT), Needs.NONE);
-        h.forEachBatch(centred, (sm, chunk, from) -> {
-            Batch b = Batch.collate(sm, chunk, Map.of(Modality.TEXT, h.shapes().get(Modality.TEXT)));
-            rows(h.model().forward(b.inputs(), b.valid(), false).embedding(Modality.TEXT), b.present(Modality.TEXT), chunk, documents);
-        });
-        for (Batch.Decoded d : centred) {
-            if (documents.containsKey(d.entry().id())) {
-                ids.add(d.entry().id());
-                tokens.put(d.entry().id(), d.items().get(Modality.TEXT).values());
-            }
-        }
-        return spanToDocument(anchors, ids, documents, tokens);
+        return spanToDocument(anchors, documents, tokens);
     }
 
     /**
-     * R@1 of each anchor (by sample id) against the documents ids (rows of unit embeddings), a document of the same
-     * tokens as the anchor's own counting as found; chance = mean over anchors of (documents with its tokens) / n.
+     * R@1 of each anchor i (null: none) against the documents (unit rows; null: none), a document of the same tokens
+     * as the anchor's own counting as found; chance = mean over anchors of (documents with its tokens) / documents.
      */
-    static Map<String, Double> spanToDocument(Map<String, float[]> anchors, List<String> ids, Map<String, float[]> documents,
-            Map<String, float[]> tokens) {
-        int hits = 0, queries = 0;
+    static Map<String, Double> spanToDocument(float[][] anchors, float[][] documents, float[][] tokens) {
+        int hits = 0, queries = 0, n = 0;
+        for (float[] d : documents) {
+            n += d == null ? 0 : 1;
+        }
         double chance = 0;
-        for (String q : ids) {
-            float[] a = anchors.get(q);
-            if (a == null) {
+        for (int q = 0; q < anchors.length; q++) {
+            if (anchors[q] == null || documents[q] == null) {
                 continue;
             }
-            String best = null;
+            int best = -1, same = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
-            int same = 0;
-            for (String d : ids) {
-                double s = dot(a, documents.get(d));
+            for (int d = 0; d < documents.length; d++) {
+                if (documents[d] == null) {
+                    continue;
+                }
+                double s = dot(anchors[q], documents[d]);
                 if (s > bestScore) {
                     bestScore = s;
                     best = d;
                 }
-                same += Arrays.equals(tokens.get(d), tokens.get(q)) ? 1 : 0;
+                same += Arrays.equals(tokens[d], tokens[q]) ? 1 : 0;
             }
-            hits += Arrays.equals(tokens.get(best), tokens.get(q)) ? 1 : 0;
-            chance += same / (double) ids.size();
+            hits += Arrays.equals(tokens[best], tokens[q]) ? 1 : 0;
+            chance += same / (double) n;
             queries++;
         }
         Map<String, Double> out = new LinkedHashMap<>();
@@ -126,12 +121,13 @@ public final class Declutr implements Objective {
         return out;
     }
 
-    private static void rows(NDArray e, boolean[] present, List<Batch.Decoded> chunk, Map<String, float[]> into) {
+    /** Rows of e (b, E) that are present into rows from index from on. */
+    private static void rows(NDArray e, boolean[] present, int from, float[][] into) {
         float[] flat = e.toFloatArray();                                              // (b * E)
-        int dim = flat.length / chunk.size();
-        for (int i = 0; i < chunk.size(); i++) {
+        int dim = flat.length / present.length;
+        for (int i = 0; i < present.length; i++) {
             if (present[i]) {
-                into.put(chunk.get(i).entry().id(), Arrays.copyOfRange(flat, i * dim, (i + 1) * dim));
+                into[from + i] = Arrays.copyOfRange(flat, i * dim, (i + 1) * dim);
             }
         }
     }

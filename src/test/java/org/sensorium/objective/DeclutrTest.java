@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -32,16 +31,17 @@ class DeclutrTest {
 
     @Test
     void spanToDocumentWorkedByHand() {
-        // three documents d1, d2, d3; d3 has the same text (tokens) as d1. Document embeddings the axes e1, e2, e1.
+        // four documents d1..d4 embedded e1, e2, e1, -e1; d3 has the same text (tokens) as d1; d4 has no anchor
+        // (too short for spans): in the gallery, not a query.
         // anchor of 1 = e1: best is d1 (first of the tie with d3) -> found. anchor of 2 = e1: best d1 -> missed.
         // anchor of 3 = e2: best d2, not d3's text -> missed. R@1 = 1/3.
-        // chance: d1 and d3 share their text (2 of 3 documents), d2 alone (1 of 3): (2/3 + 1/3 + 2/3) / 3 = 5/9.
-        float[] e1 = {1, 0}, e2 = {0, 1};
-        Map<String, float[]> docs = Map.of("1", e1, "2", e2, "3", e1);
-        Map<String, float[]> anchors = Map.of("1", e1, "2", e1, "3", e2);
-        Map<String, float[]> tokens = Map.of("1", new float[] {101, 7, 102}, "2", new float[] {101, 8, 102}, "3", new float[] {101, 7, 102});
-        Map<String, Double> r = Declutr.spanToDocument(anchors, List.of("1", "2", "3"), docs, tokens);
+        // chance: d1's and d3's text is 2 of the 4 documents, d2's 1 of 4: (2/4 + 1/4 + 2/4) / 3 = 5/12
+        float[] e1 = {1, 0}, e2 = {0, 1}, e3 = {-1, 0};
+        float[][] docs = {e1, e2, e1, e3};
+        float[][] anchors = {e1, e1, e2, null};
+        float[][] tokens = {{101, 7, 102}, {101, 8, 102}, {101, 7, 102}, {101, 9, 102}};
+        Map<String, Double> r = Declutr.spanToDocument(anchors, docs, tokens);
         assertEquals(1 / 3.0, r.get("declutr/span_to_document_R@1"), 1e-12);
-        assertEquals(5 / 9.0, r.get("declutr/chance_R@1"), 1e-12);
+        assertEquals(5 / 12.0, r.get("declutr/chance_R@1"), 1e-12);
     }
 }

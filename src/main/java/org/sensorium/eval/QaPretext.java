@@ -1,4 +1,4 @@
-package org.sensorium.objective;
+package org.sensorium.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -18,7 +18,7 @@ import org.sensorium.model.Layers;
  *     a_i = unit(v_i + s_i + m_i),  p_ik = unit(v_i + s_i + t_ik),  T_ik = a_i . p_ik / tau    (b, K)
  *     L_ma = -1/b sum_i log softmax(T_i)_{y_i}
  * </pre>
- * Not an {@link Objective} of pretraining: `sensorium qa` runs them on its train items before the fusion head.
+ * Not an objective of pretraining: `sensorium qa` runs them on its train items before the fusion head.
  */
 public final class QaPretext {
     private static final float MASKED = -1e9f;

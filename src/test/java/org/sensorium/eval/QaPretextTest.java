@@ -1,4 +1,4 @@
-package org.sensorium.objective;
+package org.sensorium.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
+import org.sensorium.objective.GradCheck;
 
 class QaPretextTest {
     private static final boolean[][] DISTINCT = {{true, false}, {false, true}};
