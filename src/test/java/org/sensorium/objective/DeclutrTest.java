@@ -1,12 +1,17 @@
 package org.sensorium.objective;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.sensorium.config.ConfigException;
+import org.sensorium.config.ConfigLoader;
 
 class DeclutrTest {
 
@@ -27,6 +32,14 @@ class DeclutrTest {
             NDArray a = x.div(x.mul(x).sum(new int[] {1}, true).sqrt());               // unit rows, as the text head gives
             return TwoView.ntXent(a, x.getManager().create(p, new Shape(3, 3)), 0.5f);
         }, new float[] {0.3f, 0.5f, -0.2f, 0.1f, -0.4f, 0.7f, 0.9f, 0.2f, 0.1f}, new Shape(3, 3), 2e-3);
+    }
+
+    @Test
+    void configSaysTheFrozenTowerCannotLearn() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.declutr.weight=1", "modalities.text.tower=pretrained")).config());
+        assertEquals("objectives.declutr.weight", e.key());
+        assertTrue(e.getMessage().contains("modalities.text.tower=scratch"), e.getMessage());
     }
 
     @Test
