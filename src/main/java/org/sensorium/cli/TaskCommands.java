@@ -9,7 +9,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sensorium.config.ConfigException;
 import org.sensorium.eval.Classification;
+import org.sensorium.data.Manifest;
+import org.sensorium.job.BinaryFusion;
 import org.sensorium.job.FineTune;
+import org.sensorium.job.QaPretextPhase;
 import org.sensorium.job.VideoQa;
 import org.sensorium.config.Modality;
 import org.sensorium.config.Json;
@@ -64,9 +67,19 @@ final class TaskCommands {
         @Option(names = "--head-lr", defaultValue = "0.01", description = "classifier learning rate (default ${DEFAULT-VALUE})")
         float headLr;
 
+        @Option(names = "--positive", paramLabel = "LABEL", description = "binary task: this label positive, every other negative;"
+                + " with two modalities (--modality video,text) a fusion head on both frozen encoders, held-out AUROC with a 95% bootstrap interval")
+        String positive;
+
+        @Option(names = "--hidden", defaultValue = "64", description = "hidden width of the fusion head with --positive (default ${DEFAULT-VALUE})")
+        int hidden;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
+            if (modality.contains(",") || positive != null) {
+                return fusion(t0);
+            }
             Modality m;
             try {
                 m = Modality.parse(modality);
@@ -80,6 +93,45 @@ final class TaskCommands {
             write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), r.manifestSha256()), r.toTask(name), t0);
             return 0;
         }
+
+        /** --positive: the binary fusion classifier on two encoders. */
+        private Integer fusion(long t0) throws Exception {
+            List<Modality> ms = new ArrayList<>();
+            for (String k : modality.split(",")) {
+                try {
+                    ms.add(Modality.parse(k.strip()));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("--modality", e.getMessage());
+                }
+            }
+            if (positive == null) {
+                throw new ConfigException("--positive", "two modalities fuse for a binary label: give the positive class with --positive");
+            }
+            BinaryFusion.Result r = BinaryFusion.run(new BinaryFusion.Options(checkpoint, ms, positive, hidden, epochs, headLr, batch, seeds,
+                    randomWeights, allSets()));
+            System.out.println(render(r));
+            write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), Manifest.sha256(r.manifest())), r.toTask(), t0);
+            return 0;
+        }
+    }
+
+    static String render(BinaryFusion.Result r) {
+        StringBuilder sb = new StringBuilder();
+        BinaryFusion.Options o = r.options();
+        sb.append(String.format("%nbinary fusion of %s (%s encoders, frozen): '%s' against the rest; %d train samples, %d held-out (%d positive)%n",
+                o.modalities().stream().map(Modality::key).toList(), o.randomWeights() ? "random" : "step " + r.step(), o.positive(),
+                r.train(), r.test(), r.positives()));
+        sb.append(String.format("  %-6s %7s %17s %9s %10s%n", "seed", "AUROC", "95% CI (1000 bs)", "accuracy", "train loss"));
+        for (BinaryFusion.SeedResult s : r.seeds()) {
+            sb.append(String.format("  %-6d %7.3f   [%.3f, %.3f] %9.3f %10.4f%n", s.seed(), s.auroc().auroc(), s.auroc().lo(), s.auroc().hi(),
+                    s.accuracy(), s.finalLoss()));
+        }
+        sb.append(String.format("  mean   %7.3f %17s %9.3f   (chance AUROC 0.500; majority-class accuracy %.3f)%n",
+                r.mean(s -> s.auroc().auroc()), "", r.mean(BinaryFusion.SeedResult::accuracy), r.majority()));
+        if (!r.skipped().isEmpty()) {
+            sb.append(r.skipped().size()).append(" broken samples skipped\n");
+        }
+        return sb.toString().stripTrailing();
     }
 
     static String render(FineTune.Result r) {
@@ -134,11 +186,24 @@ final class TaskCommands {
         @Option(names = "--no-subtitles", description = "leave the subtitles out (their embedding is zero)")
         boolean noSubtitles;
 
+        @Option(names = "--pretext-steps", defaultValue = "0", description = "steps of the encoders' QA pretext (question prediction +"
+                + " masked-answer contrastive, Kim et al. 2021) on the train items before the head; 0 = none (default ${DEFAULT-VALUE})")
+        int pretextSteps;
+
+        @Option(names = "--pretext-lr", defaultValue = "0.0001", description = "encoder learning rate of the pretext (default ${DEFAULT-VALUE})")
+        float pretextLr;
+
+        @Option(names = "--pretext-temperature", defaultValue = "0.1", description = "temperature of both pretext losses (default ${DEFAULT-VALUE})")
+        float pretextTemperature;
+
+        @Option(names = "--pretext-masked-weight", defaultValue = "1", description = "weight of the masked-answer term next to question prediction (default ${DEFAULT-VALUE})")
+        float pretextMaskedWeight;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
             VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
-                    randomWeights, allSets()));
+                    randomWeights, allSets(), new QaPretextPhase.Settings(pretextSteps, pretextLr, pretextTemperature, pretextMaskedWeight)));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
                     r.toTask(noSubtitles ? "video_qa_no_subs" : "video_qa"), t0);
@@ -153,6 +218,10 @@ final class TaskCommands {
                 o.encoderLr() == 0 ? "frozen" : "fine-tuned", o.randomWeights() ? "random" : "pretrained",
                 o.randomWeights() ? "initial weights" : "step " + r.step(), r.answers(),
                 o.subtitles() ? "on" : "off", r.train(), r.test()));
+        if (o.pretext().steps() > 0) {
+            sb.append(String.format("  after %d steps of QA pretext (question prediction + %.2f x masked answer, lr %s, tau %s)%n",
+                    o.pretext().steps(), o.pretext().maskedWeight(), o.pretext().lr(), o.pretext().temperature()));
+        }
         sb.append(String.format("  %-6s %9s %9s %10s%n", "seed", "held-out", "train", "train loss"));
         for (VideoQa.SeedResult s : r.seeds()) {
             sb.append(String.format("  %-6d %9.3f %9.3f %10.4f%n", s.seed(), s.accuracy(), s.trainAccuracy(), s.finalLoss()));

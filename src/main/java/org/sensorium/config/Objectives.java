@@ -13,11 +13,11 @@ import org.sensorium.config.Config.Pair;
  */
 public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
         RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
-        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction) {
+        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction, Declutr declutr) {
     /** Every objective's config, in the order their checks run. */
     public List<Settings> all() {
         return List.of(contrastive, clustering, milNce, relativeSpeed, pseudoLabels, temporalOt, maskedTokens, maskedSegments,
-                keyframeContext, motionPrediction, twoView);
+                keyframeContext, motionPrediction, twoView, declutr);
     }
 
     /**
@@ -391,6 +391,33 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
                 if (!modalities.contains(m)) {
                     throw new ConfigException(key, p + " uses " + m.key() + ", which is not in data.modalities " + modalities);
                 }
+            }
+        }
+    }
+
+    /**
+     * objectives.declutr.*: DeCLUTR (Giorgi et al. 2021): an anchor span of a recording's text document against a
+     * positive span overlapping, adjacent to or inside it, the batch's other documents' spans as negatives.
+     */
+    public record Declutr(float weight, int minWords, float temperature) implements Settings {
+        public Declutr {
+            if (weight < 0) {
+                throw new ConfigException("objectives.declutr.weight", weight + " must be >= 0");
+            }
+            Config.positive("objectives.declutr.min_words", minWords);
+            Config.positive("objectives.declutr.temperature", temperature);
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            decoded("objectives.declutr.weight", Modality.TEXT, data.modalities());
+            if (modalities.text().isPretrained()) {
+                throw new ConfigException("objectives.declutr.weight",
+                        "DeCLUTR trains the text tower, and the pretrained one is frozen: set modalities.text.tower=scratch");
+            }
+            if (modalities.text().bag() != 1) {
+                throw new ConfigException("objectives.declutr.weight",
+                        "DeCLUTR embeds one span per sequence: set modalities.text.bag to 1 (it is " + modalities.text().bag() + ")");
             }
         }
     }

@@ -164,7 +164,11 @@ public record Batch(List<String> ids, List<String> labels, Map<Modality, NDArray
         /** The key frame of the clip's group of pictures as a static video clip (T, H, W, 3). */
         KEYFRAME(true),
         /** The motion field right after the clip, input MOTION's layout (T', gridH, gridW, 2), as a target. */
-        FUTURE_MOTION(false);
+        FUTURE_MOTION(false),
+        /** DeCLUTR's anchor: a span of the recording's text document, as TEXT (L). */
+        SPAN_ANCHOR(true),
+        /** DeCLUTR's positive: a span overlapping, adjacent to or inside the anchor, as TEXT (L). */
+        SPAN_POSITIVE(true);
 
         private final boolean input;
 

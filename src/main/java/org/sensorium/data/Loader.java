@@ -2,6 +2,8 @@ package org.sensorium.data;
 
 import org.sensorium.modality.Spans;
 import org.sensorium.modality.SkipLog;
+import org.sensorium.modality.text.DocumentSpans;
+import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.modality.BadInputException;
 import org.sensorium.modality.Item;
 import org.sensorium.modality.Clip;
@@ -258,7 +260,32 @@ public final class Loader implements AutoCloseable {
             d = second == null ? null : d.with(Batch.Extra.SECOND_VIEW,
                     new Batch.Decoded(e, second.items(), other.start(), speed, Map.of()));
         }
+        if (d != null && views.needs().spanWords() > 0 && adapters.get(Modality.TEXT) instanceof TextAdapter text) {
+            d = withSpans(d, text, views.needs().spanWords(), mix(sampleSeed, 5, 0), skips);
+        }
         return d == null ? null : withContext(d, first, views, skips);
+    }
+
+    /**
+     * The decoded sample with DeCLUTR's anchor and positive spans of its recording's text document added
+     * ({@link DocumentSpans}, drawn with seed); a document shorter than minWords words adds none (the objective
+     * masks the sample out); an unreadable subtitle file makes the sample broken: null, and a skip.
+     */
+    static Batch.Decoded withSpans(Batch.Decoded d, TextAdapter text, int minWords, long seed, SkipLog skips) {
+        ManifestEntry e = d.entry();
+        try {
+            String document = text.document(e.recording()).strip();
+            List<String> words = document.isEmpty() ? List.of() : List.of(document.split("\\s+"));
+            if (words.size() < minWords) {
+                return d;
+            }
+            DocumentSpans.Pair p = DocumentSpans.draw(words.size(), minWords, new SplittableRandom(seed));
+            return d.with(Batch.Extra.SPAN_ANCHOR, new Batch.Decoded(e, Map.of(Modality.TEXT, text.encode(p.anchor().of(words)))))
+                    .with(Batch.Extra.SPAN_POSITIVE, new Batch.Decoded(e, Map.of(Modality.TEXT, text.encode(p.positive().of(words)))));
+        } catch (BadInputException ex) {
+            skips.skip(e.id(), ex);
+            return null;
+        }
     }
 
     /**

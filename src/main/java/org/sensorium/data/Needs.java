@@ -15,15 +15,26 @@ import org.sensorium.config.Modality;
  * @param windows how many consecutive clips tile each sample's span (temporal OT on windows); 1 = one clip
  * @param keyframes the key frame of each clip's group of pictures, as a static video clip (context matching)
  * @param futureSeconds how much motion field right after the clip to decode as a target; 0 = none (motion prediction)
+ * @param spanWords above 0: an anchor and a positive span of the recording's text document, each at least this many
+ *     words (DeCLUTR); 0 = none
  */
-public record Needs(Set<Modality> secondViews, List<Double> speeds, int windows, boolean keyframes, double futureSeconds) {
+public record Needs(Set<Modality> secondViews, List<Double> speeds, int windows, boolean keyframes, double futureSeconds,
+        int spanWords) {
     public static final Needs NONE = new Needs(Set.of(), List.of(1.0), 1, false, 0);
+
+    /** Needs without text spans. */
+    public Needs(Set<Modality> secondViews, List<Double> speeds, int windows, boolean keyframes, double futureSeconds) {
+        this(secondViews, speeds, windows, keyframes, futureSeconds, 0);
+    }
 
     public Needs {
         secondViews = Set.copyOf(secondViews);
         speeds = List.copyOf(speeds);
         if (windows < 1) {
             throw new IllegalArgumentException("windows must be >= 1, got " + windows);
+        }
+        if (spanWords < 0) {
+            throw new IllegalArgumentException("spanWords must be >= 0, got " + spanWords);
         }
     }
 
@@ -43,12 +54,17 @@ public record Needs(Set<Modality> secondViews, List<Double> speeds, int windows,
         return new Needs(Set.of(), List.of(1.0), 1, false, seconds);
     }
 
-    /** Both needs at once: every second view, the speeds that are not [1], the most windows, either context. */
+    public static Needs ofSpans(int minWords) {
+        return new Needs(Set.of(), List.of(1.0), 1, false, 0, minWords);
+    }
+
+    /** Both needs at once: every second view, the speeds that are not [1], the most windows, either context, the longer spans. */
     public Needs and(Needs o) {
         Set<Modality> views = EnumSet.noneOf(Modality.class);
         views.addAll(secondViews);
         views.addAll(o.secondViews);
         List<Double> s = o.speeds.equals(List.of(1.0)) ? speeds : o.speeds;
-        return new Needs(views, s, Math.max(windows, o.windows), keyframes || o.keyframes, Math.max(futureSeconds, o.futureSeconds));
+        return new Needs(views, s, Math.max(windows, o.windows), keyframes || o.keyframes, Math.max(futureSeconds, o.futureSeconds),
+                Math.max(spanWords, o.spanWords));
     }
 }

@@ -161,10 +161,16 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
     /**
      * Multiple-choice video QA ({@link VideoQa}) on a QA manifest (null: qa.jsonl beside the run's manifest):
      * a fusion head trained on the train items with frozen encoders, accuracy on the held-out items; mean and
-     * std over seeds.
+     * std over seeds. pretextSteps above 0: the encoders first train that many steps on the QA pretext (question
+     * prediction and masked-answer contrastive, Kim et al. 2021) of the train items.
      */
-    public record QaTask(String name, Path qa, boolean subtitles, int hidden, int epochs, float lr, int batch, List<Long> seeds)
-            implements Task {
+    public record QaTask(String name, Path qa, boolean subtitles, int hidden, int epochs, float lr, int batch, List<Long> seeds,
+            int pretextSteps) implements Task {
+        /** Without the QA pretext. */
+        public QaTask(String name, Path qa, boolean subtitles, int hidden, int epochs, float lr, int batch, List<Long> seeds) {
+            this(name, qa, subtitles, hidden, epochs, lr, batch, seeds, 0);
+        }
+
         public String kind() {
             return "qa";
         }
@@ -276,7 +282,7 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
             case "linear_probe" -> List.of("modality", "l2", "val_fraction");
             case "knn" -> List.of("modality", "k", "temperature");
             case "finetune" -> List.of("modality", "train", "shots", "epochs", "lr", "head_lr", "batch", "seeds");
-            case "qa" -> List.of("qa", "subtitles", "hidden", "epochs", "lr", "batch", "seeds");
+            case "qa" -> List.of("qa", "subtitles", "hidden", "epochs", "lr", "batch", "seeds", "pretext_steps");
             default -> List.of("modality", "method", "stride_seconds");
         };
         List<String> allowed = new ArrayList<>(common);
@@ -310,7 +316,8 @@ public record Suite(String name, Path file, int clips, List<Task> tasks) {
                     throw new ConfigException(where + at + "qa", qa + ": no such file");
                 }
                 yield new QaTask(name, qa.isEmpty() ? null : Path.of(qa), t.bool("subtitles", true), t.integer("hidden", 64, 1),
-                        t.integer("epochs", 30, 1), (float) t.positive("lr", 0.003), t.integer("batch", 32, 1), t.seeds("seeds"));
+                        t.integer("epochs", 30, 1), (float) t.positive("lr", 0.003), t.integer("batch", 32, 1), t.seeds("seeds"),
+                        t.integer("pretext_steps", 0, 0));
             }
             default -> {
                 String method = t.string("method", "auto");

@@ -66,9 +66,16 @@ public final class VideoQa {
      * @param encoderLr 0: frozen encoders (embeddings computed once); above 0: the video and text encoders are
      *     fine-tuned too, at this learning rate (every model parameter the two modalities use)
      * @param randomWeights encoders at the run config's initial values instead of the checkpoint's
+     * @param pretext the encoders' pretraining on the train items before the head (Kim et al. 2021); steps 0 = none
      */
     public record Options(Path checkpoint, Path qa, int hidden, int epochs, float lr, float encoderLr, int batch, List<Long> seeds,
-            boolean subtitles, boolean randomWeights, List<String> sets) {
+            boolean subtitles, boolean randomWeights, List<String> sets, QaPretextPhase.Settings pretext) {
+        /** Without a pretext phase. */
+        public Options(Path checkpoint, Path qa, int hidden, int epochs, float lr, float encoderLr, int batch, List<Long> seeds,
+                boolean subtitles, boolean randomWeights, List<String> sets) {
+            this(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, subtitles, randomWeights, sets, QaPretextPhase.Settings.OFF);
+        }
+
         public Options {
             if (!(encoderLr >= 0)) {
                 throw new ConfigException("--encoder-lr", encoderLr + " must be >= 0 (0 = frozen encoders)");
@@ -130,6 +137,9 @@ public final class VideoQa {
             p.put("batch", options.batch());
             p.put("seeds", options.seeds());
             p.put("weights", options.randomWeights() ? "random (initial values of the run's config)" : "checkpoint step " + step);
+            p.put("pretext", options.pretext().steps() == 0 ? "none" : options.pretext().steps() + " steps of question prediction + "
+                    + options.pretext().maskedWeight() + " x masked-answer contrastive, lr " + options.pretext().lr() + ", tau "
+                    + options.pretext().temperature());
             t.put("protocol", p);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("accuracy", meanAccuracy());
@@ -181,7 +191,11 @@ public final class VideoQa {
             for (long seed : o.seeds()) {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
-                    if (o.encoderLr() == 0 && frozen == null) { // frozen encoders: every seed sees the same features
+                    boolean pretext = o.pretext().steps() > 0;
+                    if (pretext) { // the encoders change per seed: features of this seed's encoders
+                        QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run);
+                    }
+                    if (o.encoderLr() == 0 && (frozen == null || pretext)) { // frozen encoders, no pretext: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);
                     }
                     seeds.add(oneSeed(cfg, o, model, frozen, train, test, seed, run));
@@ -254,7 +268,7 @@ public final class VideoQa {
         return out;
     }
 
-    private static Map<Modality, long[]> shapes(Config cfg) {
+    static Map<Modality, long[]> shapes(Config cfg) {
         Map<Modality, long[]> shapes = new java.util.EnumMap<>(Modality.class);
         for (Modality m : List.of(Modality.VIDEO, Modality.TEXT)) {
             try (ModalityAdapter a = Adapters.create(m, cfg.modalities(), cfg.data().clipSeconds())) {

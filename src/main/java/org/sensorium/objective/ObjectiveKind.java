@@ -31,7 +31,9 @@ public enum ObjectiveKind {
             "data.modalities=[video,motion,audio,text,imu]", Alone.OFF, "objectives.motion_prediction.weight=1"),
     // long recordings of several activities in order: 60 recordings of 4 activities, 8 windows of 1 s each
     TEMPORAL_OT("temporal_ot", null, "data.synth_long=60", "data.clip_seconds=1.0", "data.modalities=[imu]", Alone.OFF,
-            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]");
+            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]"),
+    // the text tower from scratch (the pretrained one is frozen); spans of each recording's subtitle document
+    DECLUTR("declutr", "declutr/span_to_document_R@1", Alone.OFF, "objectives.declutr.weight=1", "modalities.text.tower=scratch");
 
     /** XDC's k in the ablation: the clusters of the untrained audio encoder that pseudo_labels learns. */
     public static final int XDC_K = 16;
@@ -89,6 +91,7 @@ public enum ObjectiveKind {
             case KEYFRAME_CONTEXT -> o.keyframeContext();
             case MOTION_PREDICTION -> o.motionPrediction();
             case TEMPORAL_OT -> o.temporalOt();
+            case DECLUTR -> o.declutr();
         };
     }
 
@@ -115,6 +118,7 @@ public enum ObjectiveKind {
             case KEYFRAME_CONTEXT -> new KeyframeContext(o.keyframeContext().temperature(), group, e, local);
             case MOTION_PREDICTION -> MotionPrediction.of(c, model);
             case TEMPORAL_OT -> new TemporalOt(c, model.params());
+            case DECLUTR -> new Declutr(o.declutr().minWords(), o.declutr().temperature());
         };
     }
 

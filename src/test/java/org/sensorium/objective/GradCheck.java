@@ -10,11 +10,11 @@ import ai.djl.training.GradientCollector;
 import java.util.function.Function;
 
 /** Autograd against central finite differences, for losses of one array on tiny sizes. */
-final class GradCheck {
+public final class GradCheck {
     private GradCheck() {}
 
     /** Checks d loss / d x at x (values, shape) for every element: |autograd - (f(x+h) - f(x-h)) / 2h| <= tol. */
-    static void check(Function<NDArray, NDArray> loss, float[] x, Shape shape, double tol) {
+    public static void check(Function<NDArray, NDArray> loss, float[] x, Shape shape, double tol) {
         double h = 1e-3;
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray at = m.create(x, shape);

@@ -47,6 +47,7 @@ class ObjectiveKindTest {
                         assertTrue(o.segmenter() != null);
                     }
                     case MASKED_TOKENS, MASKED_SEGMENTS -> assertTrue(!o.readsOutput());
+                    case DECLUTR -> assertEquals(2, o.needs().spanWords());
                     default -> assertEquals(org.sensorium.data.Needs.NONE, o.needs(), k.key());
                 }
             }

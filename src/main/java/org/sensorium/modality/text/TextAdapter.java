@@ -233,6 +233,24 @@ public final class TextAdapter implements ModalityAdapter {
         return captions.get(k);
     }
 
+    /**
+     * The recording's whole text, DeCLUTR's document: every non-empty subtitle cue within the source's span, in order,
+     * joined with a space; for a recording without a subtitle file its first caption.
+     *
+     * @throws BadInputException when the subtitle file is unusable, or there is neither a file nor a caption
+     */
+    public String document(Recording entry) throws BadInputException {
+        Recording.Source src = entry.sources().get(Modality.TEXT);
+        if (src == null) {
+            if (entry.captions().isEmpty()) {
+                throw new BadInputException(entry.where() + ": (no file): no subtitle file and no captions");
+            }
+            return entry.captions().get(0);
+        }
+        double to = Double.isNaN(src.end()) ? Double.POSITIVE_INFINITY : src.end();
+        return Subtitles.textBetween(cues(entry, src), src.start(), to);
+    }
+
     /** Entries of a tokenizer.json's model.vocab, or its highest added token id + 1 if larger. @throws ConfigException naming key and file */
     static int vocabSize(String key, String location, byte[] json) {
         try {

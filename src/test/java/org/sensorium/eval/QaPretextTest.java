@@ -1,0 +1,59 @@
+package org.sensorium.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.Test;
+import org.sensorium.objective.GradCheck;
+
+class QaPretextTest {
+    private static final boolean[][] DISTINCT = {{true, false}, {false, true}};
+
+    @Test
+    void questionPredictionWorkedByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // contexts and questions the two unit axes, tau 1: S = I, each row -log(e / (e + 1)) = log(1 + e^-1)
+            NDArray eye = m.eye(2);
+            assertEquals(Math.log(1 + Math.exp(-1)), QaPretext.questionPrediction(eye, eye, DISTINCT, 1f).getFloat(), 1e-6);
+            // tau 0.5 doubles the logits: log(1 + e^-2); lengths do not matter (unit rows)
+            assertEquals(Math.log(1 + Math.exp(-2)), QaPretext.questionPrediction(eye.mul(m.create(3f)), eye, DISTINCT, 0.5f).getFloat(), 1e-6);
+            // both items ask the same text: the other column is no negative, softmax over one column, loss 0
+            boolean[][] same = {{true, true}, {true, true}};
+            assertEquals(0, QaPretext.questionPrediction(eye, eye, same, 1f).getFloat(), 1e-6);
+        }
+    }
+
+    @Test
+    void maskedAnswerWorkedByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // one item, E = 2: context (1, 0), masked (1, 0) -> a = (1, 0); answers t_k = (0, 0), (-1, 1), (-2, 0)
+            // -> p = unit((1, 0)), unit((0, 1)), unit((-1, 0)) -> T = [1, 0, -1] at tau 1;
+            // correct 0: -log(e / (e + 1 + e^-1)) = log(1 + e^-1 + e^-2)
+            NDArray context = m.create(new float[] {1, 0}, new Shape(1, 2));
+            NDArray answers = m.create(new float[] {0, 0, -1, 1, -2, 0}, new Shape(1, 3, 2));
+            float l = QaPretext.maskedAnswer(context, context, answers, new int[] {0}, 1f).getFloat();
+            assertEquals(Math.log(1 + Math.exp(-1) + Math.exp(-2)), l, 1e-6);
+            // correct 2 (the opposite direction): -log(e^-1 / (e + 1 + e^-1)) = 2 + log(1 + e^-1 + e^-2)
+            float wrong = QaPretext.maskedAnswer(context, context, answers, new int[] {2}, 1f).getFloat();
+            assertEquals(2 + Math.log(1 + Math.exp(-1) + Math.exp(-2)), wrong, 1e-6);
+        }
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        float[] ctx = {0.3f, -0.2f, 0.5f, 0.1f, 0.4f, -0.6f};            // (2, 3)
+        float[] q = {0.2f, 0.7f, -0.1f, -0.5f, 0.3f, 0.2f};              // (2, 3)
+        float[] ans = {0.1f, 0.2f, 0.3f, -0.3f, 0.5f, 0.1f, 0.6f, -0.2f, 0.1f,
+                       0.2f, -0.4f, 0.3f, 0.5f, 0.5f, -0.1f, -0.2f, 0.1f, 0.4f}; // (2, 3, 3)
+        GradCheck.check(x -> QaPretext.questionPrediction(x, x.getManager().create(q, new Shape(2, 3)), DISTINCT, 0.5f),
+                ctx, new Shape(2, 3), 2e-3);
+        GradCheck.check(x -> QaPretext.questionPrediction(x.getManager().create(ctx, new Shape(2, 3)), x, DISTINCT, 0.5f),
+                q, new Shape(2, 3), 2e-3);
+        GradCheck.check(x -> QaPretext.maskedAnswer(x, x.getManager().create(q, new Shape(2, 3)),
+                x.getManager().create(ans, new Shape(2, 3, 3)), new int[] {1, 2}, 0.5f), ctx, new Shape(2, 3), 2e-3);
+        GradCheck.check(x -> QaPretext.maskedAnswer(x.getManager().create(ctx, new Shape(2, 3)), x.getManager().create(q, new Shape(2, 3)),
+                x, new int[] {1, 2}, 0.5f), ans, new Shape(2, 3, 3), 2e-3);
+    }
+}
