@@ -31,7 +31,12 @@ public enum ObjectiveKind {
             "data.modalities=[video,motion,audio,text,imu]", Alone.OFF, "objectives.motion_prediction.weight=1"),
     // long recordings of several activities in order: 60 recordings of 4 activities, 8 windows of 1 s each
     TEMPORAL_OT("temporal_ot", null, "data.synth_long=60", "data.clip_seconds=1.0", "data.modalities=[imu]", Alone.OFF,
-            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]");
+            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]"),
+    // motion gives the labels only; video alone is classified, so the other modalities are not decoded
+    MOTION_STATISTICS("motion_statistics", "motion_statistics/accuracy", "data.modalities=[video,motion]", "eval.pairs=[]",
+            Alone.OFF, "objectives.motion_statistics.weight=1"),
+    PIXEL_MAE("pixel_mae", "pixel_mae/mse", "data.modalities=[video]", "eval.pairs=[]", Alone.OFF,
+            "objectives.pixel_mae.weight=1", "objectives.pixel_mae.contrastive_weight=0.1");
 
     /** XDC's k in the ablation: the clusters of the untrained audio encoder that pseudo_labels learns. */
     public static final int XDC_K = 16;
@@ -89,6 +94,8 @@ public enum ObjectiveKind {
             case KEYFRAME_CONTEXT -> o.keyframeContext();
             case MOTION_PREDICTION -> o.motionPrediction();
             case TEMPORAL_OT -> o.temporalOt();
+            case MOTION_STATISTICS -> o.motionStatistics();
+            case PIXEL_MAE -> o.pixelMae();
         };
     }
 
@@ -115,6 +122,8 @@ public enum ObjectiveKind {
             case KEYFRAME_CONTEXT -> new KeyframeContext(o.keyframeContext().temperature(), group, e, local);
             case MOTION_PREDICTION -> MotionPrediction.of(c, model);
             case TEMPORAL_OT -> new TemporalOt(c, model.params());
+            case MOTION_STATISTICS -> new MotionStatistics(c, c.model().width(), model.params());
+            case PIXEL_MAE -> new PixelMae(c, model);
         };
     }
 
