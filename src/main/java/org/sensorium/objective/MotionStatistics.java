@@ -32,7 +32,8 @@ import org.sensorium.model.Params;
  * <pre>
  *   L_k = -1/n sum_i log softmax(W_k h_i + b_k)[y_k,i]      k in {region, direction, hue}, one term each
  * </pre>
- * Motion only gives labels; what is classified is the RGB clip. The paper's statistics are of optical flow on
+ * Ties go to the lowest index: a clip whose field is all zero (a still scene, or only key frames) gets region 0 and
+ * direction 0. Motion only gives labels; what is classified is the RGB clip. The paper's statistics are of optical flow on
  * several pattern partitions; this keeps its first pattern (a grid) and reads the compressed stream's vectors.
  * Training clips are augmented (crop, brightness, contrast) and the field is not, so the training labels are those
  * of the uncropped clip; the held-out measure reads the centred clips, whose labels are exact.
