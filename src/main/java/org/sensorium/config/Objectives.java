@@ -383,9 +383,10 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
                 throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the motion grid "
                         + modalities.motion().gridH() + " x " + modalities.motion().gridW());
             }
-            if (modalities.video().height() % regions != 0 || modalities.video().width() % regions != 0) {
-                throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the video frame "
-                        + modalities.video().height() + " x " + modalities.video().width());
+            int rows = modalities.video().height() / modalities.video().patch(), columns = modalities.video().width() / modalities.video().patch();
+            if (rows % regions != 0 || columns % regions != 0) {
+                throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the video's "
+                        + rows + " x " + columns + " patches per frame");
             }
         }
     }

@@ -27,11 +27,14 @@ import org.sensorium.model.Params;
  *   hue       the most common hue bin (of H) of r*'s pixels over the clip, counting pixels of saturation at
  *             least s; class H when none is (a grey region)
  * </pre>
- * Heads of the objective's own read the mean of the clip's video trunk tokens, h (n, D), over the n samples with
- * both video and motion:
+ * Heads of the objective's own read the clip's video trunk tokens averaged per region (over time and the region's
+ * patches; the regions must tile the token grid), side by side, over the n samples with both video and motion:
  * <pre>
+ *   h   = [mean of region 1's tokens, ..., mean of region R^2's tokens]   (n, R^2 D)
  *   L_k = -1/n sum_i log softmax(W_k h_i + b_k)[y_k,i]      k in {region, direction, hue}, one term each
  * </pre>
+ * Keeping the regions apart is what lets a linear head say where the motion is; one mean over the whole clip
+ * left region accuracy at the majority label.
  * Ties go to the lowest index: a clip whose field is all zero (a still scene, or only key frames) gets region 0 and
  * direction 0. Motion only gives labels; what is classified is the RGB clip. The paper's statistics are of optical flow on
  * several pattern partitions; this keeps its first pattern (a grid) and reads the compressed stream's vectors.
@@ -47,15 +50,44 @@ public final class MotionStatistics implements Objective {
     private final Objectives.MotionStatistics cfg;
     private final float[] mean, std; // the video's per-channel normalisation, undone to read colours
     private final Linear region, direction, hue;
+    private final int rows, columns; // the video's patches per frame: H / p by W / p
 
     public MotionStatistics(Config c, int width, Params params) {
         this.cfg = c.objectives().motionStatistics();
-        this.mean = floats(c.modalities().video().mean());
-        this.std = floats(c.modalities().video().std());
-        int r = cfg.regions();
-        region = Linear.create(params, "objective.motion_statistics.region", width, r * r);
-        direction = Linear.create(params, "objective.motion_statistics.direction", width, cfg.directions());
-        hue = Linear.create(params, "objective.motion_statistics.hue", width, cfg.hues() + 1);
+        var video = c.modalities().video();
+        this.mean = floats(video.mean());
+        this.std = floats(video.std());
+        this.rows = video.height() / video.patch();
+        this.columns = video.width() / video.patch();
+        int r = cfg.regions(), features = r * r * width;
+        region = Linear.create(params, "objective.motion_statistics.region", features, r * r);
+        direction = Linear.create(params, "objective.motion_statistics.direction", features, cfg.directions());
+        hue = Linear.create(params, "objective.motion_statistics.hue", features, cfg.hues() + 1);
+    }
+
+    /** The tokens averaged per region, side by side: (n, N, D) -> (n, R^2 D). */
+    NDArray regionFeatures(NDArray tokens) {
+        long n = tokens.getShape().get(0), d = tokens.getShape().get(2);
+        int count = (int) tokens.getShape().get(1);
+        NDArray pool = tokens.getManager().create(regionMeans(count, rows, columns, cfg.regions()),
+                new ai.djl.ndarray.types.Shape(count, (long) cfg.regions() * cfg.regions()));    // (N, R^2)
+        return tokens.transpose(0, 2, 1).matMul(pool)                                            // (n, D, R^2)
+                .transpose(0, 2, 1).reshape(n, -1);                                              // (n, R^2, D) -> (n, R^2 D)
+    }
+
+    /**
+     * The (N, R^2) matrix that averages time-major tokens (T/t steps of rows x columns patches) per region:
+     * entry (token, r) is 1 / (tokens in r) when the token's patch lies in region r, else 0.
+     */
+    static float[] regionMeans(int tokens, int rows, int columns, int regions) {
+        int perStep = rows * columns, r2 = regions * regions;
+        float[] a = new float[tokens * r2];
+        float share = (float) r2 / tokens;
+        for (int t = 0; t < tokens; t++) {
+            int y = t % perStep / columns, x = t % columns;
+            a[t * r2 + (y * regions / rows) * regions + x * regions / columns] = share;
+        }
+        return a;
     }
 
     @Override
@@ -69,7 +101,7 @@ public final class MotionStatistics implements Objective {
             return Map.of();
         }
         List<Labels> y = labels(batch, keep);
-        NDArray h = Contrastive.rows(v.out().tokens().get(Modality.VIDEO), keep).mean(new int[] {1}); // (n, D)
+        NDArray h = regionFeatures(Contrastive.rows(v.out().tokens().get(Modality.VIDEO), keep));     // (n, R^2 D)
         NDManager m = h.getManager();
         Map<String, NDArray> terms = new LinkedHashMap<>();
         terms.put(NAME + "/region", crossEntropy(region.forward(h), oneHot(m, y.stream().mapToInt(Labels::region).toArray(), regionClasses())));
@@ -94,7 +126,7 @@ public final class MotionStatistics implements Objective {
             Batch batch = Batch.collate(sm, chunk, shapes);
             NDArray tokens = h.model().forward(Map.of(Modality.VIDEO, batch.input(Modality.VIDEO)), Map.of(), false)
                     .tokens().get(Modality.VIDEO);                                                      // (B, N, D)
-            NDArray pooled = tokens.mean(new int[] {1});                                                 // (B, D)
+            NDArray pooled = regionFeatures(tokens);                                                     // (B, R^2 D)
             long[] r = region.forward(pooled).argMax(1).toLongArray();
             long[] a = direction.forward(pooled).argMax(1).toLongArray();
             long[] c = hue.forward(pooled).argMax(1).toLongArray();

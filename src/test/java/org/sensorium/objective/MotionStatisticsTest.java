@@ -1,5 +1,6 @@
 package org.sensorium.objective;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,6 +59,36 @@ class MotionStatisticsTest {
     }
 
     @Test
+    void regionMeansByHand() {
+        // 2 time steps of 2 x 2 patches, 2 x 2 regions: region r holds patch r of each step, so tokens r and 4 + r
+        // with weight 1/2 each
+        float[] a = MotionStatistics.regionMeans(8, 2, 2, 2);
+        float[] expected = new float[8 * 4];
+        for (int r = 0; r < 4; r++) {
+            expected[r * 4 + r] = 0.5f;
+            expected[(4 + r) * 4 + r] = 0.5f;
+        }
+        assertArrayEquals(expected, a);
+        // 4 x 4 patches in 2 x 2 regions, one step: patch (1, 2) = token 6 lies in region (0, 1) = 1, weight 1/4
+        float[] b = MotionStatistics.regionMeans(16, 4, 4, 2);
+        assertEquals(0.25f, b[6 * 4 + 1]);
+        for (int r = 0; r < 4; r++) { // each region averages: its column sums to 1
+            float sum = 0;
+            for (int t = 0; t < 16; t++) {
+                sum += b[t * 4 + r];
+            }
+            assertEquals(1f, sum, 1e-6f);
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            // tokens 0..7 of width 1 -> region means (0 + 4) / 2, (1 + 5) / 2, ... = 2, 3, 4, 5
+            Config c = tiny();
+            MotionStatistics o = new MotionStatistics(c, 1, new org.sensorium.model.Params(m, 1));
+            NDArray tokens = m.create(new float[] {0, 1, 2, 3, 4, 5, 6, 7}, new Shape(1, 8, 1));
+            assertArrayEquals(new float[] {2, 3, 4, 5}, o.regionFeatures(tokens).toFloatArray());
+        }
+    }
+
+    @Test
     void crossEntropyAndMajorityByHand() {
         try (NDManager m = NDManager.newBaseManager()) {
             // uniform logits over 4 classes: -log(1/4) = ln 4
@@ -73,26 +104,30 @@ class MotionStatisticsTest {
 
     @Test
     void threeTermsFromTheVideoTokensAndTheirGradient() {
-        // mean-pooled tokens -> the three linear heads -> cross-entropy to labels of the batch's own field and frames
+        // tokens averaged per region -> the three linear heads -> cross-entropy to labels of the batch's own field and
+        // frames; each term's gradient on its own (a float32 loss of about 5 is too coarse for finite differences)
         Config c = tiny();
         try (NDManager root = NDManager.newBaseManager(); SensoriumModel model = new SensoriumModel(c, root)) {
             MotionStatistics o = new MotionStatistics(c, c.model().width(), model.params());
-            Batch batch = MaskedFixtures.batch(root, c, 3, 4, Map.of());
+            Batch batch = MaskedFixtures.batch(root, c, 2, 4, Map.of());
             int n = model.tokens(Modality.VIDEO), d = c.model().width();
             java.util.SplittableRandom r = new java.util.SplittableRandom(3);
-            float[] tokens = new float[3 * n * d];
+            float[] tokens = new float[2 * n * d];
             for (int i = 0; i < tokens.length; i++) {
                 tokens[i] = (float) r.nextGaussian();
             }
-            java.util.function.Function<NDArray, NDArray> loss = x -> {
-                Map<String, NDArray> t = o.losses(new Step(batch, new ModelOutput(Map.of(Modality.VIDEO, x), Map.of(), null)));
-                assertEquals(List.of("motion_statistics/region", "motion_statistics/direction", "motion_statistics/hue"), List.copyOf(t.keySet()));
-                return t.values().stream().reduce(NDArray::add).orElseThrow();
-            };
-            // heads start near zero: each term is about ln(classes): ln 4 + ln 8 + ln 9
-            float start = loss.apply(root.create(tokens, new Shape(3, n, d))).getFloat();
-            assertEquals(Math.log(4) + Math.log(8) + Math.log(9), start, 0.05);
-            GradCheck.check(loss, tokens, new Shape(3, n, d), 5e-4);
+            java.util.function.Function<NDArray, Map<String, NDArray>> terms =
+                    x -> o.losses(new Step(batch, new ModelOutput(Map.of(Modality.VIDEO, x), Map.of(), null)));
+            Map<String, NDArray> start = terms.apply(root.create(tokens, new Shape(2, n, d)));
+            List<String> names = List.of("motion_statistics/region", "motion_statistics/direction", "motion_statistics/hue");
+            assertEquals(names, List.copyOf(start.keySet()));
+            // heads start near zero: each term is about ln(classes): ln 4, ln 8, ln 9
+            double[] uniform = {Math.log(4), Math.log(8), Math.log(9)};
+            for (int k = 0; k < 3; k++) {
+                assertEquals(uniform[k], start.get(names.get(k)).getFloat(), 0.1, names.get(k));
+                String name = names.get(k);
+                GradCheck.check(x -> terms.apply(x).get(name), tokens, new Shape(2, n, d), 5e-4);
+            }
         }
     }
 
