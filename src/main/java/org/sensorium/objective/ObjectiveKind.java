@@ -32,9 +32,10 @@ public enum ObjectiveKind {
     // long recordings of several activities in order: 60 recordings of 4 activities, 8 windows of 1 s each
     TEMPORAL_OT("temporal_ot", null, "data.synth_long=60", "data.clip_seconds=1.0", "data.modalities=[imu]", Alone.OFF,
             "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]"),
-    // motion gives the labels only; video alone is classified, so the other modalities are not decoded
+    // motion gives the labels only; video alone is classified, so the other modalities are not decoded. Centre crops:
+    // the field is not cropped with the frames, so a random crop moves the region the labels name
     MOTION_STATISTICS("motion_statistics", "motion_statistics/accuracy", "data.modalities=[video,motion]", "eval.pairs=[]",
-            Alone.OFF, "objectives.motion_statistics.weight=1"),
+            "modalities.video.crop_min_scale=1.0", Alone.OFF, "objectives.motion_statistics.weight=1"),
     PIXEL_MAE("pixel_mae", "pixel_mae/mse", "data.modalities=[video]", "eval.pairs=[]", Alone.OFF,
             "objectives.pixel_mae.weight=1", "objectives.pixel_mae.contrastive_weight=0.1");
 
