@@ -13,11 +13,12 @@ import org.sensorium.config.Config.Pair;
  */
 public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
         RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
-        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction, Declutr declutr) {
+        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction, Declutr declutr,
+        MotionStatistics motionStatistics, PixelMae pixelMae) {
     /** Every objective's config, in the order their checks run. */
     public List<Settings> all() {
         return List.of(contrastive, clustering, milNce, relativeSpeed, pseudoLabels, temporalOt, maskedTokens, maskedSegments,
-                keyframeContext, motionPrediction, twoView, declutr);
+                keyframeContext, motionPrediction, twoView, declutr, motionStatistics, pixelMae);
     }
 
     /**
@@ -345,6 +346,83 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
             if (modality == Modality.TEXT) {
                 throw new ConfigException("objectives.masked_segments.modality", "text has no time axis to cut into segments");
             }
+        }
+    }
+
+    /**
+     * objectives.motion_statistics.*: Wang et al. 2019's motion and appearance statistics. Labels computed from the
+     * clip itself (the region of largest motion in its motion field, the dominant direction there, the dominant hue
+     * of that region in its frames) are classified from the clip's video tokens by heads of the objective's own.
+     */
+    public record MotionStatistics(float weight, int regions, int directions, int hues, float saturation) implements Settings {
+        public MotionStatistics {
+            if (weight < 0) {
+                throw new ConfigException("objectives.motion_statistics.weight", weight + " must be >= 0");
+            }
+            if (regions < 1) {
+                throw new ConfigException("objectives.motion_statistics.regions", regions + " must be >= 1");
+            }
+            if (directions < 2) {
+                throw new ConfigException("objectives.motion_statistics.directions", directions + " must be >= 2");
+            }
+            if (hues < 2) {
+                throw new ConfigException("objectives.motion_statistics.hues", hues + " must be >= 2");
+            }
+            if (!(saturation >= 0 && saturation < 1)) {
+                throw new ConfigException("objectives.motion_statistics.saturation", saturation + " must be in [0, 1)");
+            }
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            if (!data.modalities().contains(Modality.VIDEO) || !data.modalities().contains(Modality.MOTION)) {
+                throw new ConfigException("objectives.motion_statistics.weight",
+                        "needs video (the input) and motion (the labels) in data.modalities " + data.modalities());
+            }
+            if (modalities.motion().gridH() % regions != 0 || modalities.motion().gridW() % regions != 0) {
+                throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the motion grid "
+                        + modalities.motion().gridH() + " x " + modalities.motion().gridW());
+            }
+            int rows = modalities.video().height() / modalities.video().patch(), columns = modalities.video().width() / modalities.video().patch();
+            if (rows % regions != 0 || columns % regions != 0) {
+                throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the video's "
+                        + rows + " x " + columns + " patches per frame");
+            }
+        }
+    }
+
+    /**
+     * objectives.pixel_mae.*: SiamMAE / CropMAE pixel reconstruction. Of two tubelet slices of one clip, the first is
+     * encoded whole and the second with only a few patches visible; a small decoder of the objective's own predicts
+     * the masked patches' normalised pixels; CrossVideoMAE's InfoNCE between the two views' pooled visible tokens
+     * at contrastive_weight.
+     */
+    public record PixelMae(float weight, double maskRatio, int gap, int decoderWidth, int decoderDepth, int decoderHeads,
+            float contrastiveWeight, float temperature) implements Settings {
+        public PixelMae {
+            if (weight < 0) {
+                throw new ConfigException("objectives.pixel_mae.weight", weight + " must be >= 0");
+            }
+            ratioInOpenUnit("objectives.pixel_mae.mask_ratio", maskRatio);
+            if (gap < 0) {
+                throw new ConfigException("objectives.pixel_mae.gap", gap + " must be >= 0 (0 = the clip's last slice)");
+            }
+            Config.positive("objectives.pixel_mae.decoder_width", decoderWidth);
+            Config.positive("objectives.pixel_mae.decoder_depth", decoderDepth);
+            Config.positive("objectives.pixel_mae.decoder_heads", decoderHeads);
+            if (decoderWidth % decoderHeads != 0) {
+                throw new ConfigException("objectives.pixel_mae.decoder_width",
+                        decoderWidth + " is not divisible by decoder_heads=" + decoderHeads);
+            }
+            if (contrastiveWeight < 0) {
+                throw new ConfigException("objectives.pixel_mae.contrastive_weight", contrastiveWeight + " must be >= 0 (0 = off)");
+            }
+            Config.positive("objectives.pixel_mae.temperature", temperature);
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            decoded("objectives.pixel_mae.weight", Modality.VIDEO, data.modalities());
         }
     }
 

@@ -204,6 +204,35 @@ public final class SensoriumModel implements AutoCloseable {
         return head(m, h, null).reshape(b, segments, -1);                             // (B*S, E) -> (B, S, E)
     }
 
+    /**
+     * The raw tubelets of a video or motion clip, time-major in the order of its tokens (the pixels a masked
+     * autoencoder reconstructs): (B, T, H, W, C) -> (B, N, t*p*p*C).
+     *
+     * @throws IllegalArgumentException when m is not cut into tubelets
+     */
+    public NDArray patches(Modality m, NDArray input) {
+        if (!(stems.get(m) instanceof Stems.Tubelets t)) {
+            throw new IllegalArgumentException(m.key() + " is not cut into tubelets");
+        }
+        return t.patches(input);
+    }
+
+    /**
+     * MAE's encoder on a subset of tokens: modality m's stem tokens with their positions, only those at index
+     * (each sample its own K token indices), through the trunk; the other tokens are not seen at all.
+     *
+     * @param index (B, K) int64 token indices in [0, N)
+     * @return (B, K, D) trunk outputs after the final norm, CLS dropped
+     */
+    public NDArray encodeTokens(NDArray input, Modality m, NDArray index, boolean training) {
+        NDArray h = stems.get(m).forward(singleSequence(input, m)).add(positions.get(m)); // (B, N, D)
+        long d = h.getShape().get(2);
+        NDArray at = index.expandDims(2).repeat(2, d);                                    // (B, K, D)
+        h = h.gather(at, 1).add(modalityEmbeddings.get(m));                               // (B, K, D)
+        h = clsTokens.containsKey(m) ? prependCls(h, m) : h;
+        return dropCls(m, trunk.forward(h, null, training));
+    }
+
     /** Stem tokens (B, N, D) + positions (1, N, D) + modality embedding, with the CLS token first when pool = cls. */
     private NDArray embedded(Modality m, NDArray h, NDArray pos) {
         h = h.add(pos).add(modalityEmbeddings.get(m));

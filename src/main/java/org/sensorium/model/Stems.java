@@ -75,11 +75,15 @@ final class Stems {
 
         @Override
         public NDArray forward(NDArray x) {
+            return proj.forward(patches(x));                                         // (B, N, D)
+        }
+
+        /** The tubelets' raw values, time-major as the tokens: (B, T, H, W, C) -> (B, N, t*p*p*C). */
+        NDArray patches(NDArray x) {
             long b = x.getShape().get(0);
-            NDArray tubes = x.reshape(b, frames / t, t, height / p, p, width / p, p, channels) // (B, T/t, t, H/p, p, W/p, p, C)
+            return x.reshape(b, frames / t, t, height / p, p, width / p, p, channels) // (B, T/t, t, H/p, p, W/p, p, C)
                     .transpose(0, 1, 3, 5, 2, 4, 6, 7)                               // (B, T/t, H/p, W/p, t, p, p, C)
                     .reshape(b, tokens(), (long) t * p * p * channels);              // (B, N, t*p*p*C)
-            return proj.forward(tubes);                                              // (B, N, D)
         }
     }
 

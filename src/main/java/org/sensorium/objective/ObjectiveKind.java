@@ -33,7 +33,13 @@ public enum ObjectiveKind {
     TEMPORAL_OT("temporal_ot", null, "data.synth_long=60", "data.clip_seconds=1.0", "data.modalities=[imu]", Alone.OFF,
             "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]"),
     // the text tower from scratch (the pretrained one is frozen); spans of each recording's subtitle document
-    DECLUTR("declutr", "declutr/span_to_document_R@1", Alone.OFF, "objectives.declutr.weight=1", "modalities.text.tower=scratch");
+    DECLUTR("declutr", "declutr/span_to_document_R@1", Alone.OFF, "objectives.declutr.weight=1", "modalities.text.tower=scratch"),
+    // motion gives the labels only; video alone is classified, so the other modalities are not decoded. Centre crops:
+    // the field is not cropped with the frames, so a random crop moves the region the labels name
+    MOTION_STATISTICS("motion_statistics", "motion_statistics/accuracy", "data.modalities=[video,motion]", "eval.pairs=[]",
+            "modalities.video.crop_min_scale=1.0", Alone.OFF, "objectives.motion_statistics.weight=1"),
+    PIXEL_MAE("pixel_mae", "pixel_mae/mse", "data.modalities=[video]", "eval.pairs=[]", Alone.OFF,
+            "objectives.pixel_mae.weight=1", "objectives.pixel_mae.contrastive_weight=0.1");
 
     /** XDC's k in the ablation: the clusters of the untrained audio encoder that pseudo_labels learns. */
     public static final int XDC_K = 16;
@@ -92,6 +98,8 @@ public enum ObjectiveKind {
             case MOTION_PREDICTION -> o.motionPrediction();
             case TEMPORAL_OT -> o.temporalOt();
             case DECLUTR -> o.declutr();
+            case MOTION_STATISTICS -> o.motionStatistics();
+            case PIXEL_MAE -> o.pixelMae();
         };
     }
 
@@ -119,6 +127,8 @@ public enum ObjectiveKind {
             case MOTION_PREDICTION -> MotionPrediction.of(c, model);
             case TEMPORAL_OT -> new TemporalOt(c, model.params());
             case DECLUTR -> new Declutr(o.declutr().minWords(), o.declutr().temperature());
+            case MOTION_STATISTICS -> new MotionStatistics(c, c.model().width(), model.params());
+            case PIXEL_MAE -> new PixelMae(c, model);
         };
     }
 
