@@ -80,8 +80,9 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
     }
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
-    public record Contrastive(float weight, List<Pair> pairs) implements Settings {
+    public record Contrastive(float weight, List<Pair> pairs, String projection) implements Settings {
         public Contrastive {
+            Objectives.projection("objectives.contrastive.projection", projection);
             if (weight < 0) {
                 throw new ConfigException("objectives.contrastive.weight", weight + " must be >= 0");
             }
@@ -185,8 +186,9 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
     }
 
     /** objectives.two_view.*: SimCLR / CVRL contrastive between two clips of the same recording, per modality. */
-    public record TwoView(float weight, List<Modality> modalities, float temperature) implements Settings {
+    public record TwoView(float weight, List<Modality> modalities, float temperature, String projection) implements Settings {
         public TwoView {
+            Objectives.projection("objectives.two_view.projection", projection);
             if (weight < 0) {
                 throw new ConfigException("objectives.two_view.weight", weight + " must be >= 0");
             }
@@ -392,6 +394,13 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
                     throw new ConfigException(key, p + " uses " + m.key() + ", which is not in data.modalities " + modalities);
                 }
             }
+        }
+    }
+
+    /** SimCLR's projection head before the loss: none (the loss reads the embeddings) or mlp (objective.ProjectionHead). */
+    private static void projection(String key, String p) {
+        if (!"none".equals(p) && !"mlp".equals(p)) {
+            throw new ConfigException(key, "'" + p + "' must be none or mlp");
         }
     }
 }

@@ -104,10 +104,13 @@ public enum ObjectiveKind {
         int e = c.model().embedDim();
         boolean local = c.dist().localLoss(); // gathered negatives: only this rank's rows of the logits
         return switch (this) {
-            case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e, local);
+            case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e, local).withProjection(ProjectionHead.of(
+                    o.contrastive().projection(), key, o.contrastive().pairs().stream().flatMap(p -> java.util.stream.Stream.of(p.a(), p.b()))
+                            .distinct().toList(), e, model.params()));
             case CLUSTERING -> new Clustering(o.clustering(), e, model.params());
             case PSEUDO_LABELS -> new PseudoLabels(o.pseudoLabels(), e, model.params());
-            case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e, local);
+            case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e, local)
+                    .withProjection(ProjectionHead.of(o.twoView().projection(), key, o.twoView().modalities(), e, model.params()));
             case MIL_NCE -> new MilNce(o.milNce().pairs(), group, e, local);
             case RELATIVE_SPEED -> new RelativeSpeed(o.relativeSpeed(), c.model().width(), model.params());
             case MASKED_TOKENS -> new MaskedTokens(c, model);
