@@ -13,11 +13,12 @@ import org.sensorium.config.Config.Pair;
  */
 public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
         RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
-        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction) {
+        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction, Dsm dsm,
+        BackgroundErasing backgroundErasing) {
     /** Every objective's config, in the order their checks run. */
     public List<Settings> all() {
         return List.of(contrastive, clustering, milNce, relativeSpeed, pseudoLabels, temporalOt, maskedTokens, maskedSegments,
-                keyframeContext, motionPrediction, twoView);
+                keyframeContext, motionPrediction, twoView, dsm, backgroundErasing);
     }
 
     /**
@@ -401,6 +402,55 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
     private static void projection(String key, String p) {
         if (!"none".equals(p) && !"mlp".equals(p)) {
             throw new ConfigException(key, "'" + p + "' must be none or mlp");
+        }
+    }
+
+    /**
+     * objectives.dsm.*: DSM, decoupling the scene and the motion: a clip blended with another clip's static frame is
+     * its positive, the clip with its frames shuffled its negative (InfoNCE over the batch).
+     */
+    public record Dsm(float weight, float sceneBlend, float temperature) implements Settings {
+        public Dsm {
+            if (weight < 0) {
+                throw new ConfigException("objectives.dsm.weight", weight + " must be >= 0");
+            }
+            if (!(sceneBlend > 0 && sceneBlend < 1)) {
+                throw new ConfigException("objectives.dsm.scene_blend", sceneBlend + " must be in (0, 1)");
+            }
+            Config.positive("objectives.dsm.temperature", temperature);
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            videoOfFrames("objectives.dsm.weight", data, modalities);
+        }
+    }
+
+    /** objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair. */
+    public record BackgroundErasing(float weight, float lambdaMax, float temperature) implements Settings {
+        public BackgroundErasing {
+            if (weight < 0) {
+                throw new ConfigException("objectives.background_erasing.weight", weight + " must be >= 0");
+            }
+            if (!(lambdaMax > 0 && lambdaMax < 1)) {
+                throw new ConfigException("objectives.background_erasing.lambda_max", lambdaMax + " must be in (0, 1)");
+            }
+            Config.positive("objectives.background_erasing.temperature", temperature);
+        }
+
+        @Override
+        public void check(Data data, Model model, ModalitySpecs modalities) {
+            videoOfFrames("objectives.background_erasing.weight", data, modalities);
+        }
+    }
+
+    /** The scene/motion objectives need video clips of at least 2 frames (a static frame, an order to shuffle). */
+    private static void videoOfFrames(String key, Data data, ModalitySpecs modalities) {
+        if (!data.modalities().contains(Modality.VIDEO)) {
+            throw new ConfigException(key, "needs video in data.modalities " + data.modalities());
+        }
+        if (modalities.video().frames(data.clipSeconds()) < 2) {
+            throw new ConfigException(key, "needs video clips of 2 frames or more (data.clip_seconds x modalities.video.fps)");
         }
     }
 }

@@ -31,7 +31,12 @@ public enum ObjectiveKind {
             "data.modalities=[video,motion,audio,text,imu]", Alone.OFF, "objectives.motion_prediction.weight=1"),
     // long recordings of several activities in order: 60 recordings of 4 activities, 8 windows of 1 s each
     TEMPORAL_OT("temporal_ot", null, "data.synth_long=60", "data.clip_seconds=1.0", "data.modalities=[imu]", Alone.OFF,
-            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]");
+            "objectives.temporal_ot.weight=1", "train.batch_size=8", "train.accumulate=1", "eval.pairs=[]"),
+    // DSM: the share of held-out clips whose motion-keeping positive is nearer than the scene-keeping negative (0.5 = no preference)
+    DSM("dsm", "dsm/motion_nearer", Alone.OFF, "objectives.dsm.weight=1"),
+    // BE: held-out clips under half of another clip's static frame find their clean clip (chance 1/N)
+    BACKGROUND_ERASING("background_erasing", "background_erasing/foreign_static_R@1", Alone.OFF,
+            "objectives.background_erasing.weight=1");
 
     /** XDC's k in the ablation: the clusters of the untrained audio encoder that pseudo_labels learns. */
     public static final int XDC_K = 16;
@@ -89,6 +94,8 @@ public enum ObjectiveKind {
             case KEYFRAME_CONTEXT -> o.keyframeContext();
             case MOTION_PREDICTION -> o.motionPrediction();
             case TEMPORAL_OT -> o.temporalOt();
+            case DSM -> o.dsm();
+            case BACKGROUND_ERASING -> o.backgroundErasing();
         };
     }
 
@@ -118,6 +125,8 @@ public enum ObjectiveKind {
             case KEYFRAME_CONTEXT -> new KeyframeContext(o.keyframeContext().temperature(), group, e, local);
             case MOTION_PREDICTION -> MotionPrediction.of(c, model);
             case TEMPORAL_OT -> new TemporalOt(c, model.params());
+            case DSM -> new DecoupledSceneMotion(o.dsm(), model);
+            case BACKGROUND_ERASING -> new BackgroundErasing(o.backgroundErasing(), model);
         };
     }
 
