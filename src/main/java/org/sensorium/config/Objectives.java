@@ -72,6 +72,10 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
                 throw new ConfigException("objectives.motion_prediction.from", from.key() + " is not in data.modalities "
                         + data.modalities() + ": add it, or predict from the other (video | motion)");
             }
+            if (from == Modality.VIDEO && model.dropToken() > 0) { // it reads the tokens of the clip's last time step
+                throw new ConfigException("objectives.motion_prediction.from", "video needs every video token: model.drop_token is "
+                        + model.dropToken() + " (set it to 0, or predict from motion)");
+            }
             if (modalities.motion().frames(horizonSeconds) < 1) {
                 throw new ConfigException("objectives.motion_prediction.horizon_seconds", horizonSeconds
                         + " s holds no motion field at modalities.motion.fps = " + modalities.motion().fps()
@@ -183,6 +187,10 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
         @Override
         public void check(Data data, Model model, ModalitySpecs modalities) {
             decoded("objectives.temporal_ot.modality", modality, data.modalities());
+            if (windows == 0 && model.dropToken() > 0 && (modality == Modality.VIDEO || modality == Modality.AUDIO)) {
+                throw new ConfigException("objectives.temporal_ot.windows", "0 reads every time step's tokens of "
+                        + modality.key() + ", which model.drop_token " + model.dropToken() + " drops (set it to 0)");
+            }
         }
     }
 

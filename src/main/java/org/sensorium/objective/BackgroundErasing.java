@@ -25,6 +25,7 @@ import org.sensorium.model.SensoriumModel;
  *   z, z' = f(x), f(x')                           (n, E) unit rows; z is the main pass's embedding
  *   L = NT-Xent(z, z', tau)                       the other clips of the batch (both views) are the negatives
  * </pre>
+ * In a worker group the negatives are this rank's micro-batch only (not gathered).
  * modalities.video.background_erasing applies the same blend while decoding, as an augmentation of the one clip
  * each sample trains on; this objective needs the clip and its erased copy side by side, so it blends the tensors
  * ({@link VideoViews#blend}, the same equation on normalised frames).

@@ -26,7 +26,8 @@ import org.sensorium.model.SensoriumModel;
  *   L = -1/n sum_i log [ exp(z_i.p_i / tau) / ( sum_j exp(z_i.p_j / tau) + exp(z_i.q_i / tau) ) ]
  * </pre>
  * InfoNCE with the other clips' positives as negatives, plus each clip's own scene-keeping negative (DSM's triplet
- * term is this hard negative; the batch negatives are its contrastive term). l = objectives.dsm.scene_blend.
+ * term is this hard negative; the batch negatives are its contrastive term). l = objectives.dsm.scene_blend. In a
+ * worker group the negatives are this rank's micro-batch only (not gathered, unlike contrastive and two_view).
  */
 public final class DecoupledSceneMotion implements Objective {
     private static final Modality V = Modality.VIDEO;

@@ -48,4 +48,17 @@ class DropTokenTest {
             }
         }
     }
+
+    @Test
+    void badValuesAndObjectivesThatReadEveryTokenAreConfigErrors() {
+        for (String[] c : new String[][] {{"model.drop_token=1.0", "model.drop_token"},
+                {"model.drop_token=-0.1", "model.drop_token"},
+                {"model.drop_token=0.5,objectives.motion_prediction.weight=1,objectives.motion_prediction.from=video",
+                        "objectives.motion_prediction.from"}}) {
+            org.sensorium.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    org.sensorium.config.ConfigException.class,
+                    () -> org.sensorium.config.ConfigLoader.load(null, java.util.List.of(c[0].split(","))));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
 }
