@@ -112,8 +112,7 @@ public enum ObjectiveKind {
         boolean local = c.dist().localLoss(); // gathered negatives: only this rank's rows of the logits
         return switch (this) {
             case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e, local).withProjection(ProjectionHead.of(
-                    o.contrastive().projection(), key, o.contrastive().pairs().stream().flatMap(p -> java.util.stream.Stream.of(p.a(), p.b()))
-                            .distinct().toList(), e, model.params()));
+                    o.contrastive().projection(), key, ProjectionHead.modalities(o.contrastive().pairs()), e, model.params()));
             case CLUSTERING -> new Clustering(o.clustering(), e, model.params());
             case PSEUDO_LABELS -> new PseudoLabels(o.pseudoLabels(), e, model.params());
             case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e, local)

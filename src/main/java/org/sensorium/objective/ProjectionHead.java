@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.sensorium.config.Config;
 import org.sensorium.config.Modality;
 import org.sensorium.model.Layers.Linear;
 import org.sensorium.model.ModelOutput;
@@ -46,6 +49,11 @@ public final class ProjectionHead {
             }
         }
         return h;
+    }
+
+    /** The modalities of the pairs, each once, in the pairs' order (contrastive's heads). */
+    static List<Modality> modalities(List<Config.Pair> pairs) {
+        return pairs.stream().flatMap(p -> Stream.of(p.a(), p.b())).distinct().toList();
     }
 
     /** The output with each modality that has a head projected, g(z) (B, E) unit rows; tokens and the rest as they were. */
