@@ -75,18 +75,25 @@ public final class BackgroundErasing implements Objective {
     }
 
     /**
-     * background_erasing/foreign_static_R@1: each held-out clip (centred) with half of another held-out clip's static
-     * frame blended into every frame, x_i/2 + x_{i+1, k}/2, finds its own clean clip among all clean held-out clips
-     * (chance 1/N). Chosen before measuring: the pair the objective trains on (an erasing of at most 0.3 of the clip's
-     * own frame) is nearly the clip itself, so retrieving it is at its ceiling for any encoder; what Background
-     * Erasing claims is that the embedding follows the moving content and not a static background, and a foreign
-     * background tests that. An encoder that sees only the static scene finds the other clip.
+     * background_erasing/foreign_static_R@1 (the ablation's measure): each held-out clip (centred) with half of another
+     * held-out clip's static frame blended into every frame, x_i/2 + x_{i+1, k}/2, finds its own clean clip among all
+     * clean held-out clips (chance 1/N). Chosen before measuring: the pair the objective trains on (an erasing of at
+     * most 0.3 of the clip's own frame) is nearly the clip itself, so retrieving it is at its ceiling for any encoder;
+     * what Background Erasing claims is that the embedding follows the moving content and not a static background,
+     * and a foreign background tests that. An encoder that sees only the static scene finds the other clip.
+     *
+     * <p>Two more, added after the first measured run (where the measure above fell, 0.141 -> 0.047): erased_R@1,
+     * the training pair itself (the clip erased at lambda_max with its own frame, found among every clip's erased copy
+     * from the clean clip; chance 1/N), and foreign_static_label_R@1, the share of distracted clips whose nearest clean
+     * clip has their label (an embedding of the motion may find another clip of the same motion; chance about the
+     * largest label's share).
      */
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
         List<Batch.Decoded> samples = h.centred(Set.of(V), Needs.NONE);
         h.seedRandom();
-        List<float[]> clean = new ArrayList<>(), distracted = new ArrayList<>();
+        List<float[]> clean = new ArrayList<>(), distracted = new ArrayList<>(), erased = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
         h.forEachBatch(samples, (sm, chunk, from) -> {
             Batch b = Batch.collate(sm, chunk, Map.of(V, h.shapes().get(V)));
             boolean[] has = b.present(V);
@@ -95,18 +102,55 @@ public final class BackgroundErasing implements Objective {
                 return;
             }
             NDArray x = Contrastive.rows(b.input(V), has);                          // (n, T, H, W, C)
-            int[] other = new int[n];
-            float[] half = new float[n];
+            int t = (int) x.getShape().get(1);
+            int[] other = new int[n], self = new int[n];
+            float[] half = new float[n], most = new float[n];
             for (int i = 0; i < n; i++) {
                 other[i] = (i + 1) % n;
+                self[i] = i;
                 half[i] = FOREIGN_WEIGHT;
+                most[i] = lambdaMax;
             }
-            NDArray foreign = VideoViews.blend(x, VideoViews.frames(x, other, VideoViews.randomFrames(sm, n, (int) x.getShape().get(1))), half);
+            NDArray foreign = VideoViews.blend(x, VideoViews.frames(x, other, VideoViews.randomFrames(sm, n, t)), half);
+            NDArray own = VideoViews.blend(x, VideoViews.frames(x, self, VideoViews.randomFrames(sm, n, t)), most);
             addRows(clean, model.forward(Map.of(V, x), Map.of(), false).embedding(V));
             addRows(distracted, model.forward(Map.of(V, foreign), Map.of(), false).embedding(V));
+            addRows(erased, model.forward(Map.of(V, own), Map.of(), false).embedding(V));
+            for (int i = 0; i < has.length; i++) {
+                if (has[i]) {
+                    labels.add(b.labels().get(i));
+                }
+            }
         });
-        return clean.size() < 2 ? Map.of()
-                : Map.of("background_erasing/foreign_static_R@1", Retrieval.direction("video->video", distracted, clean).r1());
+        if (clean.size() < 2) {
+            return Map.of();
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("background_erasing/foreign_static_R@1", Retrieval.direction("video->video", distracted, clean).r1());
+        out.put("background_erasing/erased_R@1", Retrieval.direction("video->video", clean, erased).r1());
+        out.put("background_erasing/foreign_static_label_R@1", labelHits(distracted, clean, labels));
+        return out;
+    }
+
+    /** The share of queries whose nearest candidate (dot product of unit rows) has the query's label. */
+    static double labelHits(List<float[]> queries, List<float[]> candidates, List<String> labels) {
+        int hits = 0;
+        for (int q = 0; q < queries.size(); q++) {
+            int best = 0;
+            double bestDot = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < candidates.size(); c++) {
+                double dot = 0;
+                for (int k = 0; k < queries.get(q).length; k++) {
+                    dot += queries.get(q)[k] * candidates.get(c)[k];
+                }
+                if (dot > bestDot) {
+                    bestDot = dot;
+                    best = c;
+                }
+            }
+            hits += java.util.Objects.equals(labels.get(best), labels.get(q)) ? 1 : 0;
+        }
+        return hits / (double) queries.size();
     }
 
     private static void addRows(List<float[]> rows, NDArray e) {

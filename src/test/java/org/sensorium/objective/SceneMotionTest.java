@@ -116,6 +116,17 @@ class SceneMotionTest {
         }
     }
 
+    @Test
+    void labelHitsByHand() {
+        // query (1, 0) is nearest candidate 0, query (0, 1) candidate 1: with labels (a, b) both hit; with the
+        // candidates swapped each finds the other label: none hits; labels (a, a): both hit whatever they find
+        List<float[]> q = List.of(new float[] {1, 0}, new float[] {0, 1});
+        List<float[]> c = List.of(new float[] {0.9f, 0.1f}, new float[] {0.1f, 0.9f});
+        assertEquals(1.0, BackgroundErasing.labelHits(q, c, List.of("a", "b")));
+        assertEquals(0.0, BackgroundErasing.labelHits(q, List.of(c.get(1), c.get(0)), List.of("a", "b")));
+        assertEquals(1.0, BackgroundErasing.labelHits(q, List.of(c.get(1), c.get(0)), List.of("a", "a")));
+    }
+
     private static NDArray unit(NDArray e) {
         return e.div(e.square().sum(new int[] {1}, true).sqrt());
     }
