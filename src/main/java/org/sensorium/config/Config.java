@@ -60,7 +60,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
 
     /** model.*: trunk size and heads; presets in configs/models/. */
     public record Model(String size, int width, int depth, int heads, int mlpRatio, float dropout, float dropPath, int embedDim,
-            String pool, float logitScaleInit, float logitScaleMax, String initFrom, List<String> initParts) {
+            String pool, float logitScaleInit, float logitScaleMax, String initFrom, List<String> initParts, float dropToken) {
         /** What model.init_parts may name: a modality's encoder, the shared trunk, the logit scale, objective parameters. */
         public static final List<String> INIT_PARTS = List.of("video", "audio", "text", "imu", "motion", "trunk", "logit_scale",
                 "objectives");
@@ -95,6 +95,9 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             if (!(logitScaleInit > 0) || logitScaleInit > logitScaleMax) {
                 throw new ConfigException("model.logit_scale_init", logitScaleInit + " must be in (0, model.logit_scale_max "
                         + logitScaleMax + "]");
+            }
+            if (!(dropToken >= 0 && dropToken < 1)) {
+                throw new ConfigException("model.drop_token", dropToken + " must be in [0, 1) (0 = every token)");
             }
         }
     }

@@ -13,12 +13,14 @@ import org.sensorium.config.Config.Pair;
  */
 public record Objectives(Contrastive contrastive, Clustering clustering, TwoView twoView, MilNce milNce,
         RelativeSpeed relativeSpeed, PseudoLabels pseudoLabels, TemporalOt temporalOt, MaskedTokens maskedTokens,
-        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction, Declutr declutr,
-        MotionStatistics motionStatistics, PixelMae pixelMae) {
+        MaskedSegments maskedSegments, KeyframeContext keyframeContext, MotionPrediction motionPrediction,
+        Pretexts.Declutr declutr, Pretexts.MotionStatistics motionStatistics, Pretexts.PixelMae pixelMae, Pretexts.Dsm dsm,
+        Pretexts.BackgroundErasing backgroundErasing) {
     /** Every objective's config, in the order their checks run. */
     public List<Settings> all() {
         return List.of(contrastive, clustering, milNce, relativeSpeed, pseudoLabels, temporalOt, maskedTokens, maskedSegments,
-                keyframeContext, motionPrediction, twoView, declutr, motionStatistics, pixelMae);
+                keyframeContext, motionPrediction, twoView, declutr, motionStatistics, pixelMae, dsm,
+                backgroundErasing);
     }
 
     /**
@@ -72,6 +74,10 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
                 throw new ConfigException("objectives.motion_prediction.from", from.key() + " is not in data.modalities "
                         + data.modalities() + ": add it, or predict from the other (video | motion)");
             }
+            if (from == Modality.VIDEO && model.dropToken() > 0) { // it reads the tokens of the clip's last time step
+                throw new ConfigException("objectives.motion_prediction.from", "video needs every video token: model.drop_token is "
+                        + model.dropToken() + " (set it to 0, or predict from motion)");
+            }
             if (modalities.motion().frames(horizonSeconds) < 1) {
                 throw new ConfigException("objectives.motion_prediction.horizon_seconds", horizonSeconds
                         + " s holds no motion field at modalities.motion.fps = " + modalities.motion().fps()
@@ -81,8 +87,9 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
     }
 
     /** objectives.contrastive.*: symmetric InfoNCE for each modality pair. */
-    public record Contrastive(float weight, List<Pair> pairs) implements Settings {
+    public record Contrastive(float weight, List<Pair> pairs, String projection) implements Settings {
         public Contrastive {
+            Objectives.projection("objectives.contrastive.projection", projection);
             if (weight < 0) {
                 throw new ConfigException("objectives.contrastive.weight", weight + " must be >= 0");
             }
@@ -182,12 +189,17 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
         @Override
         public void check(Data data, Model model, ModalitySpecs modalities) {
             decoded("objectives.temporal_ot.modality", modality, data.modalities());
+            if (windows == 0 && model.dropToken() > 0 && (modality == Modality.VIDEO || modality == Modality.AUDIO)) {
+                throw new ConfigException("objectives.temporal_ot.windows", "0 reads every time step's tokens of "
+                        + modality.key() + ", which model.drop_token " + model.dropToken() + " drops (set it to 0)");
+            }
         }
     }
 
     /** objectives.two_view.*: SimCLR / CVRL contrastive between two clips of the same recording, per modality. */
-    public record TwoView(float weight, List<Modality> modalities, float temperature) implements Settings {
+    public record TwoView(float weight, List<Modality> modalities, float temperature, String projection) implements Settings {
         public TwoView {
+            Objectives.projection("objectives.two_view.projection", projection);
             if (weight < 0) {
                 throw new ConfigException("objectives.two_view.weight", weight + " must be >= 0");
             }
@@ -349,96 +361,13 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
         }
     }
 
-    /**
-     * objectives.motion_statistics.*: Wang et al. 2019's motion and appearance statistics. Labels computed from the
-     * clip itself (the region of largest motion in its motion field, the dominant direction there, the dominant hue
-     * of that region in its frames) are classified from the clip's video tokens by heads of the objective's own.
-     */
-    public record MotionStatistics(float weight, int regions, int directions, int hues, float saturation) implements Settings {
-        public MotionStatistics {
-            if (weight < 0) {
-                throw new ConfigException("objectives.motion_statistics.weight", weight + " must be >= 0");
-            }
-            if (regions < 1) {
-                throw new ConfigException("objectives.motion_statistics.regions", regions + " must be >= 1");
-            }
-            if (directions < 2) {
-                throw new ConfigException("objectives.motion_statistics.directions", directions + " must be >= 2");
-            }
-            if (hues < 2) {
-                throw new ConfigException("objectives.motion_statistics.hues", hues + " must be >= 2");
-            }
-            if (!(saturation >= 0 && saturation < 1)) {
-                throw new ConfigException("objectives.motion_statistics.saturation", saturation + " must be in [0, 1)");
-            }
-        }
-
-        @Override
-        public void check(Data data, Model model, ModalitySpecs modalities) {
-            if (!data.modalities().contains(Modality.VIDEO) || !data.modalities().contains(Modality.MOTION)) {
-                throw new ConfigException("objectives.motion_statistics.weight",
-                        "needs video (the input) and motion (the labels) in data.modalities " + data.modalities());
-            }
-            if (modalities.motion().gridH() % regions != 0 || modalities.motion().gridW() % regions != 0) {
-                throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the motion grid "
-                        + modalities.motion().gridH() + " x " + modalities.motion().gridW());
-            }
-            int rows = modalities.video().height() / modalities.video().patch(), columns = modalities.video().width() / modalities.video().patch();
-            if (rows % regions != 0 || columns % regions != 0) {
-                throw new ConfigException("objectives.motion_statistics.regions", regions + " per side must divide the video's "
-                        + rows + " x " + columns + " patches per frame");
-            }
-        }
-    }
-
-    /**
-     * objectives.pixel_mae.*: SiamMAE / CropMAE pixel reconstruction. Of two tubelet slices of one clip, the first is
-     * encoded whole and the second with only a few patches visible; a small decoder of the objective's own predicts
-     * the masked patches' normalised pixels; CrossVideoMAE's InfoNCE between the two views' pooled visible tokens
-     * at contrastive_weight.
-     */
-    public record PixelMae(float weight, double maskRatio, int gap, int decoderWidth, int decoderDepth, int decoderHeads,
-            float contrastiveWeight, float temperature) implements Settings {
-        public PixelMae {
-            if (weight < 0) {
-                throw new ConfigException("objectives.pixel_mae.weight", weight + " must be >= 0");
-            }
-            ratioInOpenUnit("objectives.pixel_mae.mask_ratio", maskRatio);
-            if (gap < 0) {
-                throw new ConfigException("objectives.pixel_mae.gap", gap + " must be >= 0 (0 = the clip's last slice)");
-            }
-            Config.positive("objectives.pixel_mae.decoder_width", decoderWidth);
-            Config.positive("objectives.pixel_mae.decoder_depth", decoderDepth);
-            Config.positive("objectives.pixel_mae.decoder_heads", decoderHeads);
-            if (decoderWidth % decoderHeads != 0) {
-                throw new ConfigException("objectives.pixel_mae.decoder_width",
-                        decoderWidth + " is not divisible by decoder_heads=" + decoderHeads);
-            }
-            if (contrastiveWeight < 0) {
-                throw new ConfigException("objectives.pixel_mae.contrastive_weight", contrastiveWeight + " must be >= 0 (0 = off)");
-            }
-            Config.positive("objectives.pixel_mae.temperature", temperature);
-        }
-
-        @Override
-        public void check(Data data, Model model, ModalitySpecs modalities) {
-            decoded("objectives.pixel_mae.weight", Modality.VIDEO, data.modalities());
-        }
-    }
-
-    private static void ratioInOpenUnit(String key, double r) {
-        if (!(r > 0 && r < 1)) {
-            throw new ConfigException(key, r + " must be in (0, 1)");
-        }
-    }
-
     private static void momentum(String key, float m) {
         if (!(m >= 0 && m <= 1)) {
             throw new ConfigException(key, m + " must be in [0, 1] (1 = the teacher never moves)");
         }
     }
 
-    private static void decoded(String key, Modality m, List<Modality> modalities) {
+    static void decoded(String key, Modality m, List<Modality> modalities) {
         if (!modalities.contains(m)) {
             throw new ConfigException(key, m.key() + " is not in data.modalities " + modalities);
         }
@@ -473,30 +402,16 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
         }
     }
 
-    /**
-     * objectives.declutr.*: DeCLUTR (Giorgi et al. 2021): an anchor span of a recording's text document against a
-     * positive span overlapping, adjacent to or inside it, the batch's other documents' spans as negatives.
-     */
-    public record Declutr(float weight, int minWords, float temperature) implements Settings {
-        public Declutr {
-            if (weight < 0) {
-                throw new ConfigException("objectives.declutr.weight", weight + " must be >= 0");
-            }
-            Config.positive("objectives.declutr.min_words", minWords);
-            Config.positive("objectives.declutr.temperature", temperature);
+    /** SimCLR's projection head before the loss: none (the loss reads the embeddings) or mlp (objective.ProjectionHead). */
+    private static void projection(String key, String p) {
+        if (!"none".equals(p) && !"mlp".equals(p)) {
+            throw new ConfigException(key, "'" + p + "' must be none or mlp");
         }
+    }
 
-        @Override
-        public void check(Data data, Model model, ModalitySpecs modalities) {
-            decoded("objectives.declutr.weight", Modality.TEXT, data.modalities());
-            if (modalities.text().isPretrained()) {
-                throw new ConfigException("objectives.declutr.weight",
-                        "DeCLUTR trains the text tower, and the pretrained one is frozen: set modalities.text.tower=scratch");
-            }
-            if (modalities.text().bag() != 1) {
-                throw new ConfigException("objectives.declutr.weight",
-                        "DeCLUTR embeds one span per sequence: set modalities.text.bag to 1 (it is " + modalities.text().bag() + ")");
-            }
+    static void ratioInOpenUnit(String key, double r) {
+        if (!(r > 0 && r < 1)) {
+            throw new ConfigException(key, r + " must be in (0, 1)");
         }
     }
 }

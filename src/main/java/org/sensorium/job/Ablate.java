@@ -52,8 +52,23 @@ public final class Ablate {
                 }
                 rows.add(of(k));
             }
+            rows.addAll(OPTIONS);
             rows.add(DEFAULT);
             return rows;
+        }
+
+        /**
+         * Rows that train an objective alone with one option on, read by the objective's own measure next to its plain
+         * row: SimCLR's projection head before NT-Xent, VATT's DropToken (held-out passes see every token).
+         */
+        public static final List<Variant> OPTIONS = List.of(
+                withOption(ObjectiveKind.TWO_VIEW, "two_view_mlp", "two_view, MLP projection head", "objectives.two_view.projection=mlp"),
+                withOption(ObjectiveKind.TWO_VIEW, "two_view_drop_token", "two_view, drop_token 0.5", "model.drop_token=0.5"));
+
+        private static Variant withOption(ObjectiveKind k, String key, String label, String option) {
+            List<String> sets = new ArrayList<>(k.alone());
+            sets.add(option);
+            return new Variant(key, label, List.copyOf(sets), k);
         }
 
         /** The row that trains k alone. */

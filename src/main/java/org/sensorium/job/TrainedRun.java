@@ -29,7 +29,9 @@ public record TrainedRun(Path checkpoint, Config config, int step) {
      */
     public static TrainedRun open(Path runOrCheckpoint, List<String> sets) throws IOException {
         Path ckpt = Checkpoint.resolve(runOrCheckpoint, "--checkpoint");
-        Config cfg = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), sets).config();
+        List<String> all = new java.util.ArrayList<>(List.of("model.drop_token=0")); // VATT drops tokens in pretraining only:
+        all.addAll(sets);                                                               // fine-tuning sees every token
+        Config cfg = ConfigLoader.loadResolved(ckpt.resolve("config.yaml"), all).config();
         return new TrainedRun(ckpt, cfg, Checkpoint.readState(ckpt).step());
     }
 

@@ -128,6 +128,7 @@ public final class SensoriumModel implements AutoCloseable {
             } else {
                 h = stems.get(m).forward(x)                                           // (B, N, D)
                         .add(positions.get(m)).add(modalityEmbeddings.get(m));
+                h = DropToken.apply(h, m, valid, cfg.dropToken(), training);        // (B, N', D), N' = N - dropped
                 if (clsTokens.containsKey(m)) {
                     h = prependCls(h, m);                                             // (B, 1+N, D)
                     valid = valid == null ? null : prependTrue(valid);

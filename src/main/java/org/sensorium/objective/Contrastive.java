@@ -35,6 +35,7 @@ public final class Contrastive implements Objective {
     private final int embedDim;
     private final boolean localLoss; // in a group: only this rank's rows of the logits (dist.local_loss)
     private final Map<String, Double> stats = new LinkedHashMap<>();
+    private ProjectionHead projection = ProjectionHead.none(); // SimCLR's head before this loss only (projection: mlp)
 
     public Contrastive(List<Config.Pair> pairs) {
         this(pairs, Collective.local(), 0, false);
@@ -51,6 +52,12 @@ public final class Contrastive implements Objective {
         this.localLoss = localLoss;
     }
 
+    /** The same objective with its loss read through a projection head (SimCLR); evaluation keeps the embeddings. */
+    public Contrastive withProjection(ProjectionHead head) {
+        this.projection = head;
+        return this;
+    }
+
     /** In a group: per pair the shape of the logits this rank built (logits_rows x logits_cols, in samples). */
     @Override
     public Map<String, Double> stats() {
@@ -64,6 +71,7 @@ public final class Contrastive implements Objective {
 
     /** The terms of one micro-batch's main clips and their output. */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch) {
+        out = projection.apply(out);
         if (group.worldSize() > 1) {
             return globalLosses(out, batch);
         }

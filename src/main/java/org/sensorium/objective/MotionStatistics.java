@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Pretexts;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
@@ -47,7 +49,7 @@ public final class MotionStatistics implements Objective {
     /** The three labels of one clip. */
     record Labels(int region, int direction, int hue) {}
 
-    private final Objectives.MotionStatistics cfg;
+    private final Pretexts.MotionStatistics cfg;
     private final float[] mean, std; // the video's per-channel normalisation, undone to read colours
     private final Linear region, direction, hue;
     private final int rows, columns; // the video's patches per frame: H / p by W / p

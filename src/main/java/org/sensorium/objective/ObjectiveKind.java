@@ -39,7 +39,12 @@ public enum ObjectiveKind {
     MOTION_STATISTICS("motion_statistics", "motion_statistics/accuracy", "data.modalities=[video,motion]", "eval.pairs=[]",
             "modalities.video.crop_min_scale=1.0", Alone.OFF, "objectives.motion_statistics.weight=1"),
     PIXEL_MAE("pixel_mae", "pixel_mae/mse", "data.modalities=[video]", "eval.pairs=[]", Alone.OFF,
-            "objectives.pixel_mae.weight=1", "objectives.pixel_mae.contrastive_weight=0.1");
+            "objectives.pixel_mae.weight=1", "objectives.pixel_mae.contrastive_weight=0.1"),
+    // DSM: the share of held-out clips whose motion-keeping positive is nearer than the scene-keeping negative (0.5 = no preference)
+    DSM("dsm", "dsm/motion_nearer", Alone.OFF, "objectives.dsm.weight=1"),
+    // BE: held-out clips under half of another clip's static frame find their clean clip (chance 1/N)
+    BACKGROUND_ERASING("background_erasing", "background_erasing/foreign_static_R@1", Alone.OFF,
+            "objectives.background_erasing.weight=1");
 
     /** XDC's k in the ablation: the clusters of the untrained audio encoder that pseudo_labels learns. */
     public static final int XDC_K = 16;
@@ -100,6 +105,8 @@ public enum ObjectiveKind {
             case DECLUTR -> o.declutr();
             case MOTION_STATISTICS -> o.motionStatistics();
             case PIXEL_MAE -> o.pixelMae();
+            case DSM -> o.dsm();
+            case BACKGROUND_ERASING -> o.backgroundErasing();
         };
     }
 
@@ -115,10 +122,12 @@ public enum ObjectiveKind {
         int e = c.model().embedDim();
         boolean local = c.dist().localLoss(); // gathered negatives: only this rank's rows of the logits
         return switch (this) {
-            case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e, local);
+            case CONTRASTIVE -> new Contrastive(o.contrastive().pairs(), group, e, local).withProjection(ProjectionHead.of(
+                    o.contrastive().projection(), key, ProjectionHead.modalities(o.contrastive().pairs()), e, model.params()));
             case CLUSTERING -> new Clustering(o.clustering(), e, model.params());
             case PSEUDO_LABELS -> new PseudoLabels(o.pseudoLabels(), e, model.params());
-            case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e, local);
+            case TWO_VIEW -> new TwoView(o.twoView().modalities(), o.twoView().temperature(), group, e, local)
+                    .withProjection(ProjectionHead.of(o.twoView().projection(), key, o.twoView().modalities(), e, model.params()));
             case MIL_NCE -> new MilNce(o.milNce().pairs(), group, e, local);
             case RELATIVE_SPEED -> new RelativeSpeed(o.relativeSpeed(), c.model().width(), model.params());
             case MASKED_TOKENS -> new MaskedTokens(c, model);
@@ -129,6 +138,8 @@ public enum ObjectiveKind {
             case DECLUTR -> new Declutr(o.declutr().minWords(), o.declutr().temperature());
             case MOTION_STATISTICS -> new MotionStatistics(c, c.model().width(), model.params());
             case PIXEL_MAE -> new PixelMae(c, model);
+            case DSM -> new DecoupledSceneMotion(o.dsm(), model);
+            case BACKGROUND_ERASING -> new BackgroundErasing(o.backgroundErasing(), model);
         };
     }
 

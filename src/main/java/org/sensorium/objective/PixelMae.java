@@ -1,5 +1,7 @@
 package org.sensorium.objective;
 
+import org.sensorium.config.Pretexts;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -42,7 +44,7 @@ import org.sensorium.model.Transformer;
 public final class PixelMae implements Objective {
     static final String NAME = "pixel_mae";
 
-    private final Objectives.PixelMae cfg;
+    private final Pretexts.PixelMae cfg;
     private final SensoriumModel model;
     private final int steps, grid, second; // S time steps, G patches per step, the second view's step
     private final Linear in, out;           // D -> Dd, Dd -> P

@@ -34,6 +34,7 @@ public final class TwoView implements Objective {
     private final int embedDim;
     private final boolean localLoss; // in a group: only this rank's rows of the logits (dist.local_loss)
     private final Map<String, Double> stats = new LinkedHashMap<>();
+    private ProjectionHead projection = ProjectionHead.none(); // SimCLR's head before NT-Xent only (projection: mlp)
 
     public TwoView(List<Modality> modalities, float temperature) {
         this(modalities, temperature, Collective.local(), 0, false);
@@ -49,6 +50,12 @@ public final class TwoView implements Objective {
         this.group = group;
         this.embedDim = embedDim;
         this.localLoss = localLoss;
+    }
+
+    /** The same objective with NT-Xent read through a projection head (SimCLR); evaluation and measure keep the embeddings. */
+    public TwoView withProjection(ProjectionHead head) {
+        this.projection = head;
+        return this;
     }
 
     /** In a group: per modality the shape of the logits this rank built (logits_rows x logits_cols). */
@@ -73,6 +80,8 @@ public final class TwoView implements Objective {
 
     /** The terms of the main clips and their second views (second and secondBatch null when no sample has one). */
     public Map<String, NDArray> losses(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+        out = projection.apply(out);
+        second = projection.apply(second);
         if (group.worldSize() > 1) {
             return globalLosses(out, batch, second, secondBatch);
         }

@@ -8,7 +8,10 @@
  * XDC online), {@link org.sensorium.objective.PseudoLabels} (XDC offline), {@link org.sensorium.objective.MaskedTokens}
  * (data2vec), {@link org.sensorium.objective.MaskedSegments} (LV-MAE), {@link org.sensorium.objective.TemporalOt}
  * (temporal OT, Kumar et al. 2022), {@link org.sensorium.objective.KeyframeContext} and
- * {@link org.sensorium.objective.MotionPrediction} (compressed video, after IMCN). Shared pieces:
+ * {@link org.sensorium.objective.MotionPrediction} (compressed video, after IMCN),
+ * {@link org.sensorium.objective.DecoupledSceneMotion} (DSM) and {@link org.sensorium.objective.BackgroundErasing} (BE),
+ * both on views built by VideoViews. {@link org.sensorium.objective.ProjectionHead} is SimCLR's head that
+ * contrastive and two_view may read their loss through. Shared pieces:
  * {@link org.sensorium.objective.Sinkhorn}, {@link org.sensorium.objective.Masking},
  * {@link org.sensorium.objective.GlobalBatch} (contrastive negatives across a worker group),
  * {@link org.sensorium.objective.TeacherObjective} (the EMA teacher's lifecycle), TemporalCoherence and

@@ -1,0 +1,138 @@
+package org.sensorium.objective;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.sensorium.config.Config;
+import org.sensorium.config.ConfigLoader;
+import org.sensorium.config.Modality;
+import org.sensorium.data.Batch;
+import org.sensorium.model.ModelOutput;
+import org.sensorium.model.SensoriumModel;
+
+/** DSM and Background Erasing: the views they build from the video tensor, their losses by hand, their gradients. */
+class SceneMotionTest {
+
+    /** Two clips of two 1 x 1 pixel, 1-channel frames: clip 0 = (1, 2), clip 1 = (3, 4). */
+    private static NDArray twoClips(NDManager m) {
+        return m.create(new float[] {1, 2, 3, 4}, new Shape(2, 2, 1, 1, 1));
+    }
+
+    @Test
+    void viewsByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = twoClips(m);
+            // static frames: frame 1 of clip 1 (4) for clip 0, frame 0 of clip 0 (1) for clip 1
+            NDArray s = VideoViews.frames(x, new int[] {1, 0}, new int[] {1, 0});
+            assertArrayEquals(new float[] {4, 1}, s.toFloatArray());
+            // l = 0.5: clip 0 -> (1/2 + 4/2, 2/2 + 4/2) = (2.5, 3); clip 1 -> (3/2 + 1/2, 4/2 + 1/2) = (2, 2.5)
+            assertArrayEquals(new float[] {2.5f, 3, 2, 2.5f}, VideoViews.blend(x, s, new float[] {0.5f, 0.5f}).toFloatArray());
+            // l = (0, 1): clip 0 unchanged, clip 1 all static frame
+            assertArrayEquals(new float[] {1, 2, 1, 1}, VideoViews.blend(x, s, new float[] {0, 1}).toFloatArray());
+            // frames in order (1, 0): every clip reversed
+            assertArrayEquals(new float[] {2, 1, 4, 3}, VideoViews.reordered(x, new int[] {1, 0}).toFloatArray());
+            for (int k = 0; k < 20; k++) {
+                int[] order = VideoViews.shuffledOrder(m, 3);
+                assertNotEquals("[0, 1, 2]", java.util.Arrays.toString(order));
+                assertEquals(3, java.util.Arrays.stream(order).distinct().count());
+            }
+        }
+    }
+
+    @Test
+    void dsmLossByHand() {
+        // tau = 1, z = p = (e1, e2). Hard negatives q = (e2, e1): row 0 logits (z0.p0, z0.p1, z0.q0) = (1, 0, 0),
+        // -log(e / (e + 1 + 1)) = log(2 + e) - 1 = 0.551445, row 1 alike. A negative equal to the anchor, q = z:
+        // (1, 0, 1) -> -log(e / (2e + 1)) = log(2e + 1) - 1 = 0.862032.
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray z = m.create(new float[][] {{1, 0}, {0, 1}});
+            NDArray swapped = m.create(new float[][] {{0, 1}, {1, 0}});
+            assertEquals(Math.log(2 + Math.E) - 1, DecoupledSceneMotion.loss(z, z, swapped, 1f).getFloat(), 1e-6);
+            assertEquals(Math.log(2 * Math.E + 1) - 1, DecoupledSceneMotion.loss(z, z, z, 1f).getFloat(), 1e-6);
+            // tau = 0.5 doubles every score: -log(e^2 / (e^2 + 2)) = log(2 + e^2) - 2 = 0.230939
+            assertEquals(Math.log(2 + Math.exp(2)) - 2, DecoupledSceneMotion.loss(z, z, swapped, 0.5f).getFloat(), 1e-6);
+        }
+    }
+
+    @Test
+    void dsmGradientMatchesFiniteDifferences() {
+        float[] p = {0.8f, 0.6f, -0.6f, 0.8f, 0f, -1f};
+        float[] q = {0.6f, 0.8f, -0.8f, -0.6f, 1f, 0f};
+        GradCheck.check(z -> DecoupledSceneMotion.loss(z, z.getManager().create(p, new Shape(3, 2)),
+                z.getManager().create(q, new Shape(3, 2)), 0.5f), new float[] {0.6f, 0.8f, -1f, 0f, 0.28f, -0.96f}, new Shape(3, 2), 2e-3);
+    }
+
+    @Test
+    void backgroundErasingBlendsEachClipWithOneOfItsOwnFrames() {
+        Config c = tiny("objectives.background_erasing.weight=1");
+        try (NDManager m = NDManager.newBaseManager()) {
+            BackgroundErasing be = new BackgroundErasing(c.objectives().backgroundErasing(), new SensoriumModel(c, m));
+            Engine.getInstance().setRandomSeed(3);
+            for (int k = 0; k < 10; k++) {
+                // clip 0 = (1, 2): with frame k_0 = 0, x' = (1, 2 - l); with k_0 = 1, x' = (1 + l, 2); l in [0, 0.3)
+                float[] e = be.erased(twoClips(m), m).toFloatArray();
+                float l = e[0] == 1f ? 2 - e[1] : e[0] - 1;
+                assertTrue(l >= 0 && l < 0.3f, java.util.Arrays.toString(e));
+                assertTrue(e[0] == 1f ? true : Math.abs(e[1] - 2) < 1e-6, java.util.Arrays.toString(e));
+            }
+        }
+    }
+
+    @Test
+    void backgroundErasingGradientThroughTheBlendMatchesFiniteDifferences() {
+        // the "encoder" is the flattened clip made unit: the gradient reaches x through both views, the static frame too
+        GradCheck.check(x -> {
+            NDArray s = VideoViews.frames(x, new int[] {0, 1}, new int[] {1, 0});
+            NDArray erased = VideoViews.blend(x, s, new float[] {0.3f, 0.2f});
+            return TwoView.ntXent(unit(x.reshape(2, -1)), unit(erased.reshape(2, -1)), 0.5f);
+        }, new float[] {0.5f, -1f, 0.2f, 0.9f, -0.3f, 0.4f, 1f, 0.1f, -0.7f, 0.6f, 0.3f, -0.2f}, new Shape(2, 2, 1, 1, 3), 3e-3);
+    }
+
+    @Test
+    void bothObjectivesGiveFiniteTermsOnAModelsVideo() {
+        for (String on : List.of("objectives.dsm.weight=1", "objectives.background_erasing.weight=1")) {
+            Config c = tiny(on);
+            try (NDManager m = NDManager.newBaseManager()) {
+                SensoriumModel model = new SensoriumModel(c, m);
+                Objective o = ObjectiveKind.enabled(c, model).get(0).objective();
+                NDArray video = m.randomUniform(-1f, 1f, new Shape(3, 8, 32, 32, 3));
+                Batch batch = new Batch(List.of("a", "b", "c"), List.of("x", "y", "z"), Map.of(Modality.VIDEO, video),
+                        Map.of(Modality.VIDEO, new boolean[] {true, true, true}), Map.of());
+                ModelOutput out = model.forward(batch.inputs(), batch.valid(), true);
+                Map<String, NDArray> terms = o.losses(new Step(batch, out));
+                assertEquals(1, terms.size(), terms.toString());
+                float v = terms.values().iterator().next().getFloat();
+                assertTrue(Float.isFinite(v) && v > 0, on + ": " + v);
+            }
+        }
+    }
+
+    @Test
+    void labelHitsByHand() {
+        // query (1, 0) is nearest candidate 0, query (0, 1) candidate 1: with labels (a, b) both hit; with the
+        // candidates swapped each finds the other label: none hits; labels (a, a): both hit whatever they find
+        List<float[]> q = List.of(new float[] {1, 0}, new float[] {0, 1});
+        List<float[]> c = List.of(new float[] {0.9f, 0.1f}, new float[] {0.1f, 0.9f});
+        assertEquals(1.0, BackgroundErasing.labelHits(q, c, List.of("a", "b")));
+        assertEquals(0.0, BackgroundErasing.labelHits(q, List.of(c.get(1), c.get(0)), List.of("a", "b")));
+        assertEquals(1.0, BackgroundErasing.labelHits(q, List.of(c.get(1), c.get(0)), List.of("a", "a")));
+    }
+
+    private static NDArray unit(NDArray e) {
+        return e.div(e.square().sum(new int[] {1}, true).sqrt());
+    }
+
+    private static Config tiny(String on) {
+        return ConfigLoader.load(null, List.of("objectives.contrastive.weight=0", on, "data.modalities=[video,text]",
+                "model.width=16", "model.heads=2", "model.depth=1", "model.embed_dim=8")).config();
+    }
+}
