@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -23,12 +25,18 @@ public final class AllReduceBench {
     /** One size's timings (seconds per all-reduce, each after a barrier). */
     public record Row(long bytes, double medianSeconds, double bestSeconds, double algBw, double busBw) {}
 
-    /** Run by every rank of the group: all-reduces of each size; rank 0's rows are returned (others: empty). */
+    /**
+     * Run by every rank of the group: all-reduces of each size on a direct buffer (the gradients' path); rank 0's
+     * rows are returned (others: empty).
+     */
     public static List<Row> measure(Collective g, long[] bytes, int reps) {
         List<Row> rows = new ArrayList<>();
         for (long b : bytes) {
-            float[] x = new float[Math.toIntExact(b / Float.BYTES)];
-            Arrays.fill(x, 1f);
+            ByteBuffer x = ByteBuffer.allocateDirect(Math.toIntExact(b)).order(ByteOrder.nativeOrder());
+            FloatBuffer f = x.asFloatBuffer();
+            for (int i = 0; i < f.capacity(); i++) {
+                f.put(i, 1f);
+            }
             g.allReduce(x); // warm-up: the JIT, the socket buffers
             double[] t = new double[reps];
             for (int i = 0; i < reps; i++) {
@@ -61,20 +69,25 @@ public final class AllReduceBench {
         return bytes / best;
     }
 
-    /** Bytes per second of sending the same bytes through one loopback TCP connection between two threads of this process. */
+    /**
+     * Bytes per second of sending the same bytes through one loopback TCP connection between two threads of this
+     * process: the ring's socket options ({@link Ring#configure}), from one direct buffer into another (no Java
+     * array on either side, as the all-reduce), best of reps.
+     */
     public static double socketCopy(long bytes, int reps) throws IOException, InterruptedException {
         try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 SocketChannel tx = SocketChannel.open(l.getLocalAddress()); SocketChannel rx = l.accept()) {
+            Ring.configure(tx);
+            Ring.configure(rx);
+            ByteBuffer src = ByteBuffer.allocateDirect(Math.toIntExact(bytes)), dst = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
             double best = Double.MAX_VALUE;
-            ByteBuffer src = ByteBuffer.allocateDirect(Group.CHUNK_BYTES), dst = ByteBuffer.allocateDirect(Group.CHUNK_BYTES);
             for (int i = 0; i <= reps; i++) {
+                src.clear();
+                dst.clear();
                 Thread writer = new Thread(() -> {
                     try {
-                        for (long left = bytes; left > 0; ) {
-                            src.clear().limit((int) Math.min(src.capacity(), left));
-                            while (src.hasRemaining()) {
-                                left -= tx.write(src);
-                            }
+                        while (src.hasRemaining()) {
+                            tx.write(src);
                         }
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
@@ -82,9 +95,8 @@ public final class AllReduceBench {
                 });
                 long t0 = System.nanoTime();
                 writer.start();
-                for (long got = 0; got < bytes; ) {
-                    dst.clear();
-                    got += rx.read(dst);
+                while (dst.hasRemaining()) {
+                    rx.read(dst);
                 }
                 writer.join();
                 double s = (System.nanoTime() - t0) / 1e9;
