@@ -49,6 +49,7 @@ final class RingAllReduce implements AutoCloseable {
     private final Selector recvSelector, sendSelector;
     private final long timeoutNanos;
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(PIECE_BYTES).order(ByteOrder.nativeOrder());
+    private final FloatBuffer scratchFloats = scratch.asFloatBuffer(); // the same bytes, whatever scratch's limit
     private final ExecutorService sender;
 
     // one run's shared state: pieces the receiver has finished (guarded by this), a failure on either side
@@ -147,7 +148,7 @@ final class RingAllReduce implements AutoCloseable {
 
     /** The receiver's loop: reads every piece, adds it in during the reduce-scatter, and tells the sender. */
     private void receive(ByteBuffer buf, List<Piece> recvs) {
-        FloatBuffer sums = buf.asFloatBuffer(), in = scratch.asFloatBuffer();
+        FloatBuffer sums = buf.asFloatBuffer(), in = scratchFloats;
         for (Piece p : recvs) {
             boolean add = p.step() < world - 1;
             int len = p.to() - p.from();
