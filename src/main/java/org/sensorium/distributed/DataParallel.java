@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trainer's side of data parallelism (PyTorch DDP's habits): rank 0's parameters are broadcast once;
- * after every step's backward passes the gradients, flattened into buckets of about bucketMb, are summed by
- * the group's ring all-reduce and divided by the world size, so every rank steps the same optimizer on the same
+ * after every step's backward passes the gradients, copied into buckets of about bucketMb (direct buffers), are
+ * summed by the group's ring all-reduce and divided by the world size, so every rank steps the same optimizer on the same
  * numbers; every hashEvery steps a hash of all parameters is compared across ranks.
  * With a group of one every call returns at once and changes nothing.
  */

@@ -19,8 +19,9 @@ import java.time.Duration;
  * (all-gather's blocks may differ).
  *
  * <p>Every blocking wait ends within the timeout: a peer that stops answering, or closes its connection because
- * its process died, raises a {@link DistException} naming the peer's rank and address. One group per thread
- * at a time; it is not thread-safe.
+ * its process died, raises a {@link DistException} naming the peer's rank and address. Not thread-safe: one
+ * thread at a time calls the collectives ({@link DataParallel} hands its all-reduces to a thread of its own and
+ * waits for them before it returns); the all-reduce itself sends on a thread of its own ({@link RingAllReduce}).
  */
 public final class Group implements Collective {
     /** Largest piece of a collective in flight at once: bounds the buffers, not the message size. */
