@@ -156,8 +156,9 @@ final class DistCommands {
     }
 
     @Command(name = "allreduce", mixinStandardHelpOptions = true,
-            description = "Ring all-reduce between worker JVMs on loopback: time, algorithm and bus bandwidth per size, next to a"
-                    + " memcpy and a loopback socket copy of the same bytes in this process (ratios measured in one run).")
+            description = "Ring all-reduce of direct buffers between worker JVMs on loopback: time, algorithm and bus bandwidth per"
+                    + " size, next to a memcpy, a loopback socket copy and two socket copies at once in opposite directions of the same"
+                    + " bytes in this process (direct buffers, the ring's socket options; ratios measured in one run).")
     static final class BenchAllReduceCmd implements Callable<Integer> {
         @Option(names = "--workers", defaultValue = "2", description = "worker JVMs (default ${DEFAULT-VALUE})")
         int workers;
@@ -191,7 +192,8 @@ final class DistCommands {
             Map<Long, double[]> copies = new LinkedHashMap<>();
             for (int s : sizes) {
                 long b = (long) s << 20;
-                copies.put(b, new double[] {AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps)});
+                copies.put(b, new double[] {AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps, 1),
+                        AllReduceBench.socketCopy(b, reps, 2)});
             }
             Path tmp = Files.createTempFile("sensorium-allreduce", ".json");
             try {
@@ -215,7 +217,7 @@ final class DistCommands {
                 if (out != null) {
                     Map<String, Object> all = new LinkedHashMap<>(json);
                     Map<String, Object> c = new LinkedHashMap<>();
-                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v[0], "socket", v[1])));
+                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v[0], "socket", v[1], "socket_duplex", v[2])));
                     all.put("copies_bytes_per_s", c);
                     Json.write(out, all);
                 }

@@ -70,55 +70,90 @@ public final class AllReduceBench {
     }
 
     /**
-     * Bytes per second of sending the same bytes through one loopback TCP connection between two threads of this
-     * process: the ring's socket options ({@link Ring#configure}), from one direct buffer into another (no Java
-     * array on either side, as the all-reduce), best of reps.
+     * Bytes per second of sending the same bytes through loopback TCP connections between threads of this process:
+     * the ring's socket options ({@link Ring#configure}), from one direct buffer into another (no Java array on either
+     * side, as the all-reduce), a writer and a reader thread per connection, best of reps. streams = 1 is one copy;
+     * streams = 2 is two copies at once in opposite directions, what each rank of a 2-rank ring does (it sends the
+     * bytes and receives as many); the rate is per stream.
      */
-    public static double socketCopy(long bytes, int reps) throws IOException, InterruptedException {
-        try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                SocketChannel tx = SocketChannel.open(l.getLocalAddress()); SocketChannel rx = l.accept()) {
-            Ring.configure(tx);
-            Ring.configure(rx);
-            ByteBuffer src = ByteBuffer.allocateDirect(Math.toIntExact(bytes)), dst = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
-            double best = Double.MAX_VALUE;
-            for (int i = 0; i <= reps; i++) {
-                src.clear();
-                dst.clear();
-                Thread writer = new Thread(() -> {
-                    try {
-                        while (src.hasRemaining()) {
-                            tx.write(src);
-                        }
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-                long t0 = System.nanoTime();
-                writer.start();
-                while (dst.hasRemaining()) {
-                    rx.read(dst);
+    public static double socketCopy(long bytes, int reps, int streams) throws IOException, InterruptedException {
+        try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            SocketChannel[] tx = new SocketChannel[streams], rx = new SocketChannel[streams];
+            try {
+                ByteBuffer[] src = new ByteBuffer[streams], dst = new ByteBuffer[streams];
+                for (int i = 0; i < streams; i++) {
+                    tx[i] = SocketChannel.open(l.getLocalAddress());
+                    rx[i] = l.accept();
+                    Ring.configure(tx[i]);
+                    Ring.configure(rx[i]);
+                    src[i] = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
+                    dst[i] = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
                 }
-                writer.join();
-                double s = (System.nanoTime() - t0) / 1e9;
-                if (i > 0) {
-                    best = Math.min(best, s);
+                double best = Double.MAX_VALUE;
+                for (int rep = 0; rep <= reps; rep++) { // rep 0 warms up
+                    List<Thread> threads = new ArrayList<>();
+                    for (int i = 0; i < streams; i++) {
+                        threads.add(copier(tx[i], src[i].clear(), true));
+                        threads.add(copier(rx[i], dst[i].clear(), false));
+                    }
+                    long t0 = System.nanoTime();
+                    threads.forEach(Thread::start);
+                    for (Thread t : threads) {
+                        t.join();
+                    }
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    for (ByteBuffer d : dst) {
+                        if (d.hasRemaining()) {
+                            throw new IOException("loopback copy ended with " + d.remaining() + " bytes not received");
+                        }
+                    }
+                    if (rep > 0) {
+                        best = Math.min(best, sec);
+                    }
+                }
+                return bytes / best;
+            } finally {
+                for (int i = 0; i < streams; i++) {
+                    Ring.closeQuietly(tx[i]);
+                    Ring.closeQuietly(rx[i]);
                 }
             }
-            return bytes / best;
         }
     }
 
-    /** The table, sizes in MB, bandwidths in GB/s (10^9 bytes). */
+    /** A thread that writes all of buf to ch, or fills buf from it (blocking channel). */
+    private static Thread copier(SocketChannel ch, ByteBuffer buf, boolean write) {
+        return new Thread(() -> {
+            try {
+                while (buf.hasRemaining()) {
+                    if (write) {
+                        ch.write(buf);
+                    } else if (ch.read(buf) < 0) {
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, write ? "sensorium-copy-tx" : "sensorium-copy-rx");
+    }
+
+    /**
+     * The table, sizes in MB, bandwidths in GB/s (10^9 bytes); copies[bytes] = {memcpy, one socket copy, each of two
+     * socket copies at once in opposite directions}, bytes per second.
+     */
     public static String table(int world, List<Row> rows, Map<Long, double[]> copies, int reps) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("ring all-reduce of float32 between %d JVMs on loopback, median of %d (after a barrier each);%n", world, reps));
-        sb.append("copies of the same bytes in one process of this run, best of the same count:\n");
-        sb.append(String.format("  %8s %10s %10s %10s %12s %12s %14s %13s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
-                "memcpy GB/s", "busbw/memcpy", "socket GB/s", "busbw/socket"));
+        sb.append(String.format("ring all-reduce of float32 (direct buffers) between %d JVMs on loopback, median of %d (after a barrier each);%n",
+                world, reps));
+        sb.append("copies of the same bytes in one process of this run (direct buffers, the ring's socket options), best of the same count;\n");
+        sb.append("duplex: two socket copies at once in opposite directions (each rank of a 2-rank ring sends and receives the bytes), GB/s each:\n");
+        sb.append(String.format("  %6s %9s %10s %10s %11s %8s %11s %8s %11s %8s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
+                "memcpy GB/s", "x memcpy", "socket GB/s", "x socket", "duplex GB/s", "x duplex"));
         for (Row r : rows) {
             double[] c = copies.get(r.bytes());
-            sb.append(String.format("  %8d %10.4f %10.3f %10.3f %12.3f %12.3f %14.3f %13.3f%n", r.bytes() >> 20, r.medianSeconds(),
-                    r.algBw() / 1e9, r.busBw() / 1e9, c[0] / 1e9, r.busBw() / c[0], c[1] / 1e9, r.busBw() / c[1]));
+            sb.append(String.format("  %6d %9.4f %10.3f %10.3f %11.3f %8.3f %11.3f %8.3f %11.3f %8.3f%n", r.bytes() >> 20, r.medianSeconds(),
+                    r.algBw() / 1e9, r.busBw() / 1e9, c[0] / 1e9, r.busBw() / c[0], c[1] / 1e9, r.busBw() / c[1], c[2] / 1e9, r.busBw() / c[2]));
         }
         return sb.toString();
     }
