@@ -189,11 +189,11 @@ final class DistCommands {
                 }
             }
             // copies first, while the workers do not run yet
-            Map<Long, double[]> copies = new LinkedHashMap<>();
+            Map<Long, AllReduceBench.Copies> copies = new LinkedHashMap<>();
             for (int s : sizes) {
                 long b = (long) s << 20;
-                copies.put(b, new double[] {AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps, 1),
-                        AllReduceBench.socketCopy(b, reps, 2)});
+                copies.put(b, new AllReduceBench.Copies(AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps, 1),
+                        AllReduceBench.socketCopy(b, reps, 2)));
             }
             Path tmp = Files.createTempFile("sensorium-allreduce", ".json");
             try {
@@ -211,13 +211,15 @@ final class DistCommands {
                     Map<?, ?> m = (Map<?, ?>) o;
                     rows.add(new AllReduceBench.Row(((Number) m.get("bytes")).longValue(), ((Number) m.get("median_s")).doubleValue(),
                             ((Number) m.get("best_s")).doubleValue(), ((Number) m.get("algbw")).doubleValue(),
-                            ((Number) m.get("busbw")).doubleValue()));
+                            ((Number) m.get("busbw")).doubleValue(), ((Number) m.get("cpu_s")).doubleValue()));
                 }
                 System.out.print(AllReduceBench.table(workers, rows, copies, reps));
                 if (out != null) {
                     Map<String, Object> all = new LinkedHashMap<>(json);
                     Map<String, Object> c = new LinkedHashMap<>();
-                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v[0], "socket", v[1], "socket_duplex", v[2])));
+                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v.memcpy(), "socket", v.socket().bytesPerSecond(),
+                            "socket_duplex", v.duplex().bytesPerSecond(), "socket_cpu_s", v.socket().cpuSeconds(),
+                            "socket_duplex_cpu_s", v.duplex().cpuSeconds())));
                     all.put("copies_bytes_per_s", c);
                     Json.write(out, all);
                 }

@@ -22,8 +22,22 @@ import java.util.Map;
 public final class AllReduceBench {
     private AllReduceBench() {}
 
-    /** One size's timings (seconds per all-reduce, each after a barrier). */
-    public record Row(long bytes, double medianSeconds, double bestSeconds, double algBw, double busBw) {}
+    /**
+     * One size's timings (seconds per all-reduce, each after a barrier) and its CPU cost: cpuSeconds is the user +
+     * system time of all ranks' processes per all-reduce, which a loaded machine inflates far less than the wall time.
+     */
+    public record Row(long bytes, double medianSeconds, double bestSeconds, double algBw, double busBw, double cpuSeconds) {}
+
+    /** A copy's best rate (bytes per second, per stream) and the CPU time (user + system, all threads) of one copy. */
+    public record Copy(double bytesPerSecond, double cpuSeconds) {}
+
+    /** The copies of one size: memcpy (bytes per second), one loopback socket copy, two at once in opposite directions. */
+    public record Copies(double memcpy, Copy socket, Copy duplex) {}
+
+    /** CPU time of this process (all threads, user + system), nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
 
     /**
      * Run by every rank of the group: all-reduces of each size on a direct buffer (the gradients' path); rank 0's
@@ -39,16 +53,19 @@ public final class AllReduceBench {
             }
             g.allReduce(x); // warm-up: the JIT, the socket buffers
             double[] t = new double[reps];
+            long cpu0 = processCpuNanos();
             for (int i = 0; i < reps; i++) {
                 g.barrier();
                 long t0 = System.nanoTime();
                 g.allReduce(x);
                 t[i] = (System.nanoTime() - t0) / 1e9;
             }
+            float[] cpu = {(processCpuNanos() - cpu0) / 1e9f / reps}; // this rank's, barriers included
+            g.allReduce(cpu);
             Arrays.sort(t);
             double median = t[reps / 2];
             double alg = b / median;
-            rows.add(new Row(b, median, t[0], alg, alg * 2.0 * (g.worldSize() - 1) / g.worldSize()));
+            rows.add(new Row(b, median, t[0], alg, alg * 2.0 * (g.worldSize() - 1) / g.worldSize(), cpu[0]));
         }
         return g.rank() == 0 ? rows : List.of();
     }
@@ -76,7 +93,7 @@ public final class AllReduceBench {
      * streams = 2 is two copies at once in opposite directions, what each rank of a 2-rank ring does (it sends the
      * bytes and receives as many); the rate is per stream.
      */
-    public static double socketCopy(long bytes, int reps, int streams) throws IOException, InterruptedException {
+    public static Copy socketCopy(long bytes, int reps, int streams) throws IOException, InterruptedException {
         try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             SocketChannel[] tx = new SocketChannel[streams], rx = new SocketChannel[streams];
             try {
@@ -90,18 +107,22 @@ public final class AllReduceBench {
                     dst[i] = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
                 }
                 double best = Double.MAX_VALUE;
+                long cpu = 0;
                 for (int rep = 0; rep <= reps; rep++) { // rep 0 warms up
                     List<Thread> threads = new ArrayList<>();
                     for (int i = 0; i < streams; i++) {
                         threads.add(copier(tx[i], src[i].clear(), true));
                         threads.add(copier(rx[i], dst[i].clear(), false));
                     }
-                    long t0 = System.nanoTime();
+                    long t0 = System.nanoTime(), cpu0 = processCpuNanos();
                     threads.forEach(Thread::start);
                     for (Thread t : threads) {
                         t.join();
                     }
                     double sec = (System.nanoTime() - t0) / 1e9;
+                    if (rep > 0) {
+                        cpu += processCpuNanos() - cpu0;
+                    }
                     for (ByteBuffer d : dst) {
                         if (d.hasRemaining()) {
                             throw new IOException("loopback copy ended with " + d.remaining() + " bytes not received");
@@ -111,7 +132,7 @@ public final class AllReduceBench {
                         best = Math.min(best, sec);
                     }
                 }
-                return bytes / best;
+                return new Copy(bytes / best, cpu / 1e9 / reps);
             } finally {
                 for (int i = 0; i < streams; i++) {
                     Ring.closeQuietly(tx[i]);
@@ -138,11 +159,8 @@ public final class AllReduceBench {
         }, write ? "sensorium-copy-tx" : "sensorium-copy-rx");
     }
 
-    /**
-     * The table, sizes in MB, bandwidths in GB/s (10^9 bytes); copies[bytes] = {memcpy, one socket copy, each of two
-     * socket copies at once in opposite directions}, bytes per second.
-     */
-    public static String table(int world, List<Row> rows, Map<Long, double[]> copies, int reps) {
+    /** The table, sizes in MB, bandwidths in GB/s (10^9 bytes), then the CPU seconds each operation cost. */
+    public static String table(int world, List<Row> rows, Map<Long, Copies> copies, int reps) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("ring all-reduce of float32 (direct buffers) between %d JVMs on loopback, median of %d (after a barrier each);%n",
                 world, reps));
@@ -151,9 +169,18 @@ public final class AllReduceBench {
         sb.append(String.format("  %6s %9s %10s %10s %11s %8s %11s %8s %11s %8s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
                 "memcpy GB/s", "x memcpy", "socket GB/s", "x socket", "duplex GB/s", "x duplex"));
         for (Row r : rows) {
-            double[] c = copies.get(r.bytes());
+            Copies c = copies.get(r.bytes());
+            double socket = c.socket().bytesPerSecond(), duplex = c.duplex().bytesPerSecond();
             sb.append(String.format("  %6d %9.4f %10.3f %10.3f %11.3f %8.3f %11.3f %8.3f %11.3f %8.3f%n", r.bytes() >> 20, r.medianSeconds(),
-                    r.algBw() / 1e9, r.busBw() / 1e9, c[0] / 1e9, r.busBw() / c[0], c[1] / 1e9, r.busBw() / c[1], c[2] / 1e9, r.busBw() / c[2]));
+                    r.algBw() / 1e9, r.busBw() / 1e9, c.memcpy() / 1e9, r.busBw() / c.memcpy(), socket / 1e9, r.busBw() / socket,
+                    duplex / 1e9, r.busBw() / duplex));
+        }
+        sb.append("CPU seconds (user + system, all threads) per operation, mean of the timed repetitions:\n");
+        sb.append(String.format("  %6s %18s %12s %12s %16s%n", "MB", "all-reduce, ranks", "socket copy", "duplex copy", "ring / socket"));
+        for (Row r : rows) {
+            Copies c = copies.get(r.bytes());
+            sb.append(String.format("  %6d %18.4f %12.4f %12.4f %16.2f%n", r.bytes() >> 20, r.cpuSeconds(), c.socket().cpuSeconds(),
+                    c.duplex().cpuSeconds(), r.cpuSeconds() / c.socket().cpuSeconds()));
         }
         return sb.toString();
     }
@@ -168,6 +195,7 @@ public final class AllReduceBench {
             m.put("best_s", r.bestSeconds());
             m.put("algbw", r.algBw());
             m.put("busbw", r.busBw());
+            m.put("cpu_s", r.cpuSeconds());
             out.add(m);
         }
         return out;
