@@ -34,6 +34,7 @@ public final class Group implements Collective {
     private final Selector selector;
     private final ByteBuffer sendBuf, recvBuf;
     private final RingAllReduce ring;
+    private ByteBuffer arrayBuf; // float[] all-reduces pass through it (native order); made at first use
     private long bytesSent;
     private long nanos; // spent in collectives since the last takeSeconds
 
@@ -93,15 +94,20 @@ public final class Group implements Collective {
     }
 
     /**
-     * Sums data across all ranks in place, through a direct buffer (small calls: the trainer's gradients use
-     * {@link #allReduce(ByteBuffer)} without the copies).
+     * Sums data across all ranks in place, copied into a direct buffer and back (for small calls: the trainer's
+     * gradients use {@link #allReduce(ByteBuffer)} without the copies).
      */
     @Override
     public void allReduce(float[] data) {
         if (world == 1) {
             return;
         }
-        ByteBuffer b = ByteBuffer.allocateDirect(data.length * Float.BYTES).order(ByteOrder.nativeOrder());
+        int bytes = Math.multiplyExact(data.length, Float.BYTES);
+        if (arrayBuf == null || arrayBuf.capacity() < bytes) { // grown, never shrunk: the same calls come every step
+            long doubled = 2L * (arrayBuf == null ? 0 : arrayBuf.capacity());
+            arrayBuf = ByteBuffer.allocateDirect((int) Math.max(bytes, Math.min(doubled, Integer.MAX_VALUE))).order(ByteOrder.nativeOrder());
+        }
+        ByteBuffer b = arrayBuf.clear().limit(bytes);
         b.asFloatBuffer().put(data);
         allReduce(b);
         b.asFloatBuffer().get(data);
