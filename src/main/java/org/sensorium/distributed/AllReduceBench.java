@@ -179,8 +179,9 @@ public final class AllReduceBench {
         sb.append(String.format("  %6s %18s %12s %12s %16s%n", "MB", "all-reduce, ranks", "socket copy", "duplex copy", "ring / socket"));
         for (Row r : rows) {
             Copies c = copies.get(r.bytes());
-            sb.append(String.format("  %6d %18.4f %12.4f %12.4f %16.2f%n", r.bytes() >> 20, r.cpuSeconds(), c.socket().cpuSeconds(),
-                    c.duplex().cpuSeconds(), r.cpuSeconds() / c.socket().cpuSeconds()));
+            double socketCpu = c.socket().cpuSeconds(); // 0 when the copy took less than the CPU clock's tick
+            sb.append(String.format("  %6d %18.4f %12.4f %12.4f %16s%n", r.bytes() >> 20, r.cpuSeconds(), socketCpu,
+                    c.duplex().cpuSeconds(), socketCpu > 0 ? String.format("%.2f", r.cpuSeconds() / socketCpu) : "-"));
         }
         return sb.toString();
     }
