@@ -156,8 +156,9 @@ final class DistCommands {
     }
 
     @Command(name = "allreduce", mixinStandardHelpOptions = true,
-            description = "Ring all-reduce between worker JVMs on loopback: time, algorithm and bus bandwidth per size, next to a"
-                    + " memcpy and a loopback socket copy of the same bytes in this process (ratios measured in one run).")
+            description = "Ring all-reduce of direct buffers between worker JVMs on loopback: time, algorithm and bus bandwidth per"
+                    + " size, next to a memcpy, a loopback socket copy and two socket copies at once in opposite directions of the same"
+                    + " bytes in this process (direct buffers, the ring's socket options; ratios measured in one run).")
     static final class BenchAllReduceCmd implements Callable<Integer> {
         @Option(names = "--workers", defaultValue = "2", description = "worker JVMs (default ${DEFAULT-VALUE})")
         int workers;
@@ -188,10 +189,11 @@ final class DistCommands {
                 }
             }
             // copies first, while the workers do not run yet
-            Map<Long, double[]> copies = new LinkedHashMap<>();
+            Map<Long, AllReduceBench.Copies> copies = new LinkedHashMap<>();
             for (int s : sizes) {
                 long b = (long) s << 20;
-                copies.put(b, new double[] {AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps)});
+                copies.put(b, new AllReduceBench.Copies(AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps, 1),
+                        AllReduceBench.socketCopy(b, reps, 2)));
             }
             Path tmp = Files.createTempFile("sensorium-allreduce", ".json");
             try {
@@ -209,13 +211,15 @@ final class DistCommands {
                     Map<?, ?> m = (Map<?, ?>) o;
                     rows.add(new AllReduceBench.Row(((Number) m.get("bytes")).longValue(), ((Number) m.get("median_s")).doubleValue(),
                             ((Number) m.get("best_s")).doubleValue(), ((Number) m.get("algbw")).doubleValue(),
-                            ((Number) m.get("busbw")).doubleValue()));
+                            ((Number) m.get("busbw")).doubleValue(), ((Number) m.get("cpu_s")).doubleValue()));
                 }
                 System.out.print(AllReduceBench.table(workers, rows, copies, reps));
                 if (out != null) {
                     Map<String, Object> all = new LinkedHashMap<>(json);
                     Map<String, Object> c = new LinkedHashMap<>();
-                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v[0], "socket", v[1])));
+                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v.memcpy(), "socket", v.socket().bytesPerSecond(),
+                            "socket_duplex", v.duplex().bytesPerSecond(), "socket_cpu_s", v.socket().cpuSeconds(),
+                            "socket_duplex_cpu_s", v.duplex().cpuSeconds())));
                     all.put("copies_bytes_per_s", c);
                     Json.write(out, all);
                 }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -20,27 +22,50 @@ import java.util.Map;
 public final class AllReduceBench {
     private AllReduceBench() {}
 
-    /** One size's timings (seconds per all-reduce, each after a barrier). */
-    public record Row(long bytes, double medianSeconds, double bestSeconds, double algBw, double busBw) {}
+    /**
+     * One size's timings (seconds per all-reduce, each after a barrier) and its CPU cost: cpuSeconds is the user +
+     * system time of all ranks' processes per all-reduce, which a loaded machine inflates far less than the wall time.
+     */
+    public record Row(long bytes, double medianSeconds, double bestSeconds, double algBw, double busBw, double cpuSeconds) {}
 
-    /** Run by every rank of the group: all-reduces of each size; rank 0's rows are returned (others: empty). */
+    /** A copy's best rate (bytes per second, per stream) and the CPU time (user + system, all threads) of one copy. */
+    public record Copy(double bytesPerSecond, double cpuSeconds) {}
+
+    /** The copies of one size: memcpy (bytes per second), one loopback socket copy, two at once in opposite directions. */
+    public record Copies(double memcpy, Copy socket, Copy duplex) {}
+
+    /** CPU time of this process (all threads, user + system), nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * Run by every rank of the group: all-reduces of each size on a direct buffer (the gradients' path); rank 0's
+     * rows are returned (others: empty).
+     */
     public static List<Row> measure(Collective g, long[] bytes, int reps) {
         List<Row> rows = new ArrayList<>();
         for (long b : bytes) {
-            float[] x = new float[Math.toIntExact(b / Float.BYTES)];
-            Arrays.fill(x, 1f);
+            ByteBuffer x = ByteBuffer.allocateDirect(Math.toIntExact(b)).order(ByteOrder.nativeOrder());
+            FloatBuffer f = x.asFloatBuffer();
+            for (int i = 0; i < f.capacity(); i++) {
+                f.put(i, 1f);
+            }
             g.allReduce(x); // warm-up: the JIT, the socket buffers
             double[] t = new double[reps];
+            long cpu0 = processCpuNanos();
             for (int i = 0; i < reps; i++) {
                 g.barrier();
                 long t0 = System.nanoTime();
                 g.allReduce(x);
                 t[i] = (System.nanoTime() - t0) / 1e9;
             }
+            float[] cpu = {(processCpuNanos() - cpu0) / 1e9f / reps}; // this rank's, barriers included
+            g.allReduce(cpu);
             Arrays.sort(t);
             double median = t[reps / 2];
             double alg = b / median;
-            rows.add(new Row(b, median, t[0], alg, alg * 2.0 * (g.worldSize() - 1) / g.worldSize()));
+            rows.add(new Row(b, median, t[0], alg, alg * 2.0 * (g.worldSize() - 1) / g.worldSize(), cpu[0]));
         }
         return g.rank() == 0 ? rows : List.of();
     }
@@ -61,52 +86,102 @@ public final class AllReduceBench {
         return bytes / best;
     }
 
-    /** Bytes per second of sending the same bytes through one loopback TCP connection between two threads of this process. */
-    public static double socketCopy(long bytes, int reps) throws IOException, InterruptedException {
-        try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-                SocketChannel tx = SocketChannel.open(l.getLocalAddress()); SocketChannel rx = l.accept()) {
-            double best = Double.MAX_VALUE;
-            ByteBuffer src = ByteBuffer.allocateDirect(Group.CHUNK_BYTES), dst = ByteBuffer.allocateDirect(Group.CHUNK_BYTES);
-            for (int i = 0; i <= reps; i++) {
-                Thread writer = new Thread(() -> {
-                    try {
-                        for (long left = bytes; left > 0; ) {
-                            src.clear().limit((int) Math.min(src.capacity(), left));
-                            while (src.hasRemaining()) {
-                                left -= tx.write(src);
-                            }
-                        }
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-                long t0 = System.nanoTime();
-                writer.start();
-                for (long got = 0; got < bytes; ) {
-                    dst.clear();
-                    got += rx.read(dst);
+    /**
+     * Bytes per second of sending the same bytes through loopback TCP connections between threads of this process:
+     * the ring's socket options ({@link Ring#configure}), from one direct buffer into another (no Java array on either
+     * side, as the all-reduce), a writer and a reader thread per connection, best of reps. streams = 1 is one copy;
+     * streams = 2 is two copies at once in opposite directions, what each rank of a 2-rank ring does (it sends the
+     * bytes and receives as many); the rate is per stream.
+     */
+    public static Copy socketCopy(long bytes, int reps, int streams) throws IOException, InterruptedException {
+        try (ServerSocketChannel l = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            SocketChannel[] tx = new SocketChannel[streams], rx = new SocketChannel[streams];
+            try {
+                ByteBuffer[] src = new ByteBuffer[streams], dst = new ByteBuffer[streams];
+                for (int i = 0; i < streams; i++) {
+                    tx[i] = SocketChannel.open(l.getLocalAddress());
+                    rx[i] = l.accept();
+                    Ring.configure(tx[i]);
+                    Ring.configure(rx[i]);
+                    src[i] = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
+                    dst[i] = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
                 }
-                writer.join();
-                double s = (System.nanoTime() - t0) / 1e9;
-                if (i > 0) {
-                    best = Math.min(best, s);
+                double best = Double.MAX_VALUE;
+                long cpu = 0;
+                for (int rep = 0; rep <= reps; rep++) { // rep 0 warms up
+                    List<Thread> threads = new ArrayList<>();
+                    for (int i = 0; i < streams; i++) {
+                        threads.add(copier(tx[i], src[i].clear(), true));
+                        threads.add(copier(rx[i], dst[i].clear(), false));
+                    }
+                    long t0 = System.nanoTime(), cpu0 = processCpuNanos();
+                    threads.forEach(Thread::start);
+                    for (Thread t : threads) {
+                        t.join();
+                    }
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    if (rep > 0) {
+                        cpu += processCpuNanos() - cpu0;
+                    }
+                    for (ByteBuffer d : dst) {
+                        if (d.hasRemaining()) {
+                            throw new IOException("loopback copy ended with " + d.remaining() + " bytes not received");
+                        }
+                    }
+                    if (rep > 0) {
+                        best = Math.min(best, sec);
+                    }
+                }
+                return new Copy(bytes / best, cpu / 1e9 / reps);
+            } finally {
+                for (int i = 0; i < streams; i++) {
+                    Ring.closeQuietly(tx[i]);
+                    Ring.closeQuietly(rx[i]);
                 }
             }
-            return bytes / best;
         }
     }
 
-    /** The table, sizes in MB, bandwidths in GB/s (10^9 bytes). */
-    public static String table(int world, List<Row> rows, Map<Long, double[]> copies, int reps) {
+    /** A thread that writes all of buf to ch, or fills buf from it (blocking channel). */
+    private static Thread copier(SocketChannel ch, ByteBuffer buf, boolean write) {
+        return new Thread(() -> {
+            try {
+                while (buf.hasRemaining()) {
+                    if (write) {
+                        ch.write(buf);
+                    } else if (ch.read(buf) < 0) {
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, write ? "sensorium-copy-tx" : "sensorium-copy-rx");
+    }
+
+    /** The table, sizes in MB, bandwidths in GB/s (10^9 bytes), then the CPU seconds each operation cost. */
+    public static String table(int world, List<Row> rows, Map<Long, Copies> copies, int reps) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("ring all-reduce of float32 between %d JVMs on loopback, median of %d (after a barrier each);%n", world, reps));
-        sb.append("copies of the same bytes in one process of this run, best of the same count:\n");
-        sb.append(String.format("  %8s %10s %10s %10s %12s %12s %14s %13s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
-                "memcpy GB/s", "busbw/memcpy", "socket GB/s", "busbw/socket"));
+        sb.append(String.format("ring all-reduce of float32 (direct buffers) between %d JVMs on loopback, median of %d (after a barrier each);%n",
+                world, reps));
+        sb.append("copies of the same bytes in one process of this run (direct buffers, the ring's socket options), best of the same count;\n");
+        sb.append("duplex: two socket copies at once in opposite directions (each rank of a 2-rank ring sends and receives the bytes), GB/s each:\n");
+        sb.append(String.format("  %6s %9s %10s %10s %11s %8s %11s %8s %11s %8s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
+                "memcpy GB/s", "x memcpy", "socket GB/s", "x socket", "duplex GB/s", "x duplex"));
         for (Row r : rows) {
-            double[] c = copies.get(r.bytes());
-            sb.append(String.format("  %8d %10.4f %10.3f %10.3f %12.3f %12.3f %14.3f %13.3f%n", r.bytes() >> 20, r.medianSeconds(),
-                    r.algBw() / 1e9, r.busBw() / 1e9, c[0] / 1e9, r.busBw() / c[0], c[1] / 1e9, r.busBw() / c[1]));
+            Copies c = copies.get(r.bytes());
+            double socket = c.socket().bytesPerSecond(), duplex = c.duplex().bytesPerSecond();
+            sb.append(String.format("  %6d %9.4f %10.3f %10.3f %11.3f %8.3f %11.3f %8.3f %11.3f %8.3f%n", r.bytes() >> 20, r.medianSeconds(),
+                    r.algBw() / 1e9, r.busBw() / 1e9, c.memcpy() / 1e9, r.busBw() / c.memcpy(), socket / 1e9, r.busBw() / socket,
+                    duplex / 1e9, r.busBw() / duplex));
+        }
+        sb.append("CPU seconds (user + system, all threads) per operation, mean of the timed repetitions:\n");
+        sb.append(String.format("  %6s %18s %12s %12s %16s%n", "MB", "all-reduce, ranks", "socket copy", "duplex copy", "ring / socket"));
+        for (Row r : rows) {
+            Copies c = copies.get(r.bytes());
+            double socketCpu = c.socket().cpuSeconds(); // 0 when the copy took less than the CPU clock's tick
+            sb.append(String.format("  %6d %18.4f %12.4f %12.4f %16s%n", r.bytes() >> 20, r.cpuSeconds(), socketCpu,
+                    c.duplex().cpuSeconds(), socketCpu > 0 ? String.format("%.2f", r.cpuSeconds() / socketCpu) : "-"));
         }
         return sb.toString();
     }
@@ -121,6 +196,7 @@ public final class AllReduceBench {
             m.put("best_s", r.bestSeconds());
             m.put("algbw", r.algBw());
             m.put("busbw", r.busBw());
+            m.put("cpu_s", r.cpuSeconds());
             out.add(m);
         }
         return out;

@@ -1,5 +1,8 @@
 package org.sensorium.distributed;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /**
  * The collectives a data-parallel trainer needs, whatever carries them: one worker ({@link #local()}) or a
  * worker group over TCP ({@link Group}). Every rank calls every collective in the same order with the same sizes
@@ -14,6 +17,22 @@ public interface Collective extends AutoCloseable {
 
     /** Sums data across all ranks in place; every rank ends with bitwise the same sum. */
     void allReduce(float[] data);
+
+    /**
+     * Sums the float32 values of a direct buffer in native byte order (position to limit) across all ranks in
+     * place; every rank ends with bitwise the same sums. No copy into Java arrays: this is the gradients' path.
+     *
+     * @throws IllegalArgumentException when data is not direct, not in native order, or not whole floats
+     */
+    void allReduce(ByteBuffer data);
+
+    /** The contract of {@link #allReduce(ByteBuffer)}'s argument, checked by every implementation. */
+    static void checkFloats(ByteBuffer data) {
+        if (!data.isDirect() || data.order() != ByteOrder.nativeOrder() || data.remaining() % Float.BYTES != 0) {
+            throw new IllegalArgumentException(String.format("all-reduce needs a direct buffer of float32 in native order (%s), got %s"
+                    + " %s with %d bytes", ByteOrder.nativeOrder(), data.isDirect() ? "a direct" : "a heap", data.order(), data.remaining()));
+        }
+    }
 
     /** Every rank's block, in rank order (blocks may differ in length). */
     float[][] allGather(float[] mine);
@@ -57,6 +76,11 @@ public interface Collective extends AutoCloseable {
 
         @Override
         public void allReduce(float[] data) {}
+
+        @Override
+        public void allReduce(ByteBuffer data) {
+            checkFloats(data);
+        }
 
         @Override
         public float[][] allGather(float[] mine) {

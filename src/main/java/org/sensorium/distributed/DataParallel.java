@@ -3,22 +3,28 @@ package org.sensorium.distributed;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The trainer's side of data parallelism (PyTorch DDP's habits): rank 0's parameters are broadcast once;
- * after every step's backward passes the gradients, flattened into buckets of about bucketMb, are summed by
- * the group's ring all-reduce and divided by the world size, so every rank steps the same optimizer on the same
+ * after every step's backward passes the gradients, copied into buckets of about bucketMb (direct buffers), are
+ * summed by the group's ring all-reduce and divided by the world size, so every rank steps the same optimizer on the same
  * numbers; every hashEvery steps a hash of all parameters is compared across ranks.
  * With a group of one every call returns at once and changes nothing.
  */
@@ -30,6 +36,8 @@ public final class DataParallel {
     private final long floatsPerBucket;
     private final int hashEvery;
     private List<List<String>> buckets; // made at first use: objectives add parameters after the model
+    private List<ByteBuffer> bucketBuffers; // bucket k's gradients, float32 in native order; made at first use
+    private ExecutorService allReducer; // runs the all-reduces while the caller copies gradients in and out
 
     /**
      * @param bucketMb the size of one all-reduce: parameters are packed in creation order until a bucket holds
@@ -90,7 +98,7 @@ public final class DataParallel {
             return;
         }
         for (List<String> bucket : buckets()) {
-            float[] flat = flatten(bucket, false);
+            float[] flat = flatten(bucket);
             group.broadcast(flat, 0);
             if (group.rank() != 0) {
                 int off = 0;
@@ -106,34 +114,106 @@ public final class DataParallel {
     }
 
     /**
-     * Replaces every gradient with its mean over the ranks (sum by ring all-reduce, then / world), bucket by
-     * bucket. The reduced gradients are written in place into the gradient tensors; wrappers go to step.
+     * Replaces every gradient with its mean over the ranks (sum by ring all-reduce, then x 1/w, as a float), bucket
+     * by bucket, without Java arrays: each bucket's gradients are copied by libtorch into the bucket's direct buffer,
+     * the all-reduce sums that buffer in place on a thread of its own, and the means are copied back by libtorch into
+     * the gradient tensors (their storage is kept). Overlapped: bucket k is on the wire while this thread copies
+     * bucket k+1 in, and reduced buckets are copied back while later ones are on the wire. The group is used only by
+     * the all-reduce thread until this returns. Wrappers and views go to step.
+     *
+     * @throws DistException when the all-reduce fails (the group must then be closed)
      */
     public void averageGradients(NDManager step) {
         if (!distributed()) {
             return;
         }
-        float inv = 1f / group.worldSize();
-        for (List<String> bucket : buckets()) {
-            float[] flat = flatten(bucket, true);
-            group.allReduce(flat);
-            int off = 0;
-            for (String name : bucket) {
-                NDArray g = params.get().get(name).getGradient();
-                g.attach(step);
-                Shape shape = g.getShape();
-                int n = (int) shape.size();
-                float[] part = new float[n];
-                for (int i = 0; i < n; i++) {
-                    part[i] = flat[off + i] * inv;
-                }
-                g.set(new NDIndex("..."), step.create(part, shape)); // in place: the gradient tensor keeps its storage
-                off += n;
+        List<List<String>> bs = buckets();
+        Map<String, NDArray> ps = params.get();
+        if (bucketBuffers == null) {
+            bucketBuffers = bucketBuffers(bs, ps);
+        }
+        List<Future<?>> onWire = new ArrayList<>();
+        try {
+            for (int k = 0; k < bs.size(); k++) {
+                ByteBuffer buf = bucketBuffers.get(k);
+                forEachView(bs.get(k), ps, buf, step, (g, view) -> view.set(new NDIndex("..."), g));
+                onWire.add(allReducer().submit(() -> group.allReduce(buf)));
             }
+            float inv = 1f / group.worldSize();
+            for (int k = 0; k < bs.size(); k++) {
+                await(onWire.get(k));
+                ByteBuffer buf = bucketBuffers.get(k);
+                step.create(buf, new Shape(buf.capacity() / Float.BYTES), DataType.FLOAT32).muli(inv); // the sum, x 1/w in place
+                forEachView(bs.get(k), ps, buf, step, (g, view) -> g.set(new NDIndex("..."), view)); // in place: g keeps its storage
+            }
+        } finally {
+            onWire.forEach(f -> f.cancel(false)); // after a failure, buckets not yet started are not sent
         }
     }
 
-    private float[] flatten(List<String> bucket, boolean gradients) {
+    /**
+     * Calls copy(gradient, view) for every parameter of a bucket, view being the parameter's part of the bucket's
+     * buffer as an array of the gradient's shape (libtorch reads and writes the buffer's memory).
+     */
+    private static void forEachView(List<String> bucket, Map<String, NDArray> ps, ByteBuffer buf, NDManager step,
+            java.util.function.BiConsumer<NDArray, NDArray> copy) {
+        int off = 0; // bytes
+        for (String name : bucket) {
+            NDArray g = ps.get(name).getGradient();
+            g.attach(step);
+            Shape shape = g.getShape();
+            int bytes = Math.toIntExact(shape.size() * Float.BYTES);
+            NDArray view = step.create(buf.slice(off, bytes).order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32);
+            copy.accept(g, view);
+            off += bytes;
+        }
+    }
+
+    /** One direct buffer per bucket (float32, native order), made once and reused at every step. */
+    private static List<ByteBuffer> bucketBuffers(List<List<String>> bs, Map<String, NDArray> ps) {
+        List<ByteBuffer> out = new ArrayList<>();
+        for (List<String> bucket : bs) {
+            long floats = 0;
+            for (String name : bucket) {
+                NDArray p = ps.get(name);
+                if (p.getDataType() != DataType.FLOAT32) {
+                    throw new DistException("parameter " + name + " is " + p.getDataType() + ": the gradient all-reduce sums float32 only");
+                }
+                floats += p.getShape().size();
+            }
+            if (floats * Float.BYTES > Integer.MAX_VALUE) {
+                throw new DistException("bucket of " + bucket + " holds " + floats + " floats: one buffer holds at most 2 GB");
+            }
+            out.add(ByteBuffer.allocateDirect((int) floats * Float.BYTES).order(ByteOrder.nativeOrder()));
+        }
+        return out;
+    }
+
+    /** The all-reduce thread, started at first use (a daemon: it holds nothing that must be closed). */
+    private ExecutorService allReducer() {
+        if (allReducer == null) {
+            allReducer = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "sensorium-allreduce-" + group.rank());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return allReducer;
+    }
+
+    private void await(Future<?> f) {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r
+                    : new DistException("rank " + group.rank() + ": gradient all-reduce failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DistException("rank " + group.rank() + ": interrupted while averaging gradients", e);
+        }
+    }
+
+    private float[] flatten(List<String> bucket) {
         long total = 0;
         for (String name : bucket) {
             total += params.get().get(name).getShape().size();
@@ -141,15 +221,7 @@ public final class DataParallel {
         float[] flat = new float[Math.toIntExact(total)];
         int off = 0;
         for (String name : bucket) {
-            NDArray p = params.get().get(name);
-            float[] v;
-            if (gradients) {
-                try (NDArray g = p.getGradient()) {
-                    v = g.toFloatArray();
-                }
-            } else {
-                v = p.toFloatArray();
-            }
+            float[] v = params.get().get(name).toFloatArray();
             System.arraycopy(v, 0, flat, off, v.length);
             off += v.length;
         }

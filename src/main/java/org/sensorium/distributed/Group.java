@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -20,8 +19,9 @@ import java.time.Duration;
  * (all-gather's blocks may differ).
  *
  * <p>Every blocking wait ends within the timeout: a peer that stops answering, or closes its connection because
- * its process died, raises a {@link DistException} naming the peer's rank and address. One group per thread
- * at a time; it is not thread-safe.
+ * its process died, raises a {@link DistException} naming the peer's rank and address. Not thread-safe: one
+ * thread at a time calls the collectives ({@link DataParallel} hands its all-reduces to a thread of its own and
+ * waits for them before it returns); the all-reduce itself sends on a thread of its own ({@link RingAllReduce}).
  */
 public final class Group implements Collective {
     /** Largest piece of a collective in flight at once: bounds the buffers, not the message size. */
@@ -33,7 +33,8 @@ public final class Group implements Collective {
     private final SocketChannel next, prev;
     private final Selector selector;
     private final ByteBuffer sendBuf, recvBuf;
-    private final float[] scratch;
+    private final RingAllReduce ring;
+    private ByteBuffer arrayBuf; // float[] all-reduces pass through it (native order); made at first use
     private long bytesSent;
     private long nanos; // spent in collectives since the last takeSeconds
 
@@ -48,7 +49,12 @@ public final class Group implements Collective {
         this.selector = links.selector();
         sendBuf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         recvBuf = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        scratch = new float[CHUNK_BYTES / Float.BYTES];
+        try {
+            ring = new RingAllReduce(this, rank, world, next, prev, selector, timeout.toNanos());
+        } catch (IOException e) {
+            close();
+            throw new DistException("rank " + rank + ": cannot open a selector for the all-reduce's sender: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -88,30 +94,41 @@ public final class Group implements Collective {
     }
 
     /**
-     * Sums data across all ranks in place; every rank ends with the same sum (each segment is added in
-     * ring order by one rank and then copied, so the results are bitwise identical on every rank).
+     * Sums data across all ranks in place, copied into a direct buffer and back (for small calls: the trainer's
+     * gradients use {@link #allReduce(ByteBuffer)} without the copies).
      */
     @Override
     public void allReduce(float[] data) {
         if (world == 1) {
             return;
         }
-        long t0 = System.nanoTime();
-        int n = data.length;
-        // segment k: [start(k), start(k+1))
-        for (int s = 0; s < world - 1; s++) { // reduce-scatter: after it, rank r holds the sum of segment (r+1) % w
-            int send = Math.floorMod(rank - s, world), recv = Math.floorMod(rank - s - 1, world);
-            exchangeFloats(data, start(send, n), start(send + 1, n), start(recv, n), start(recv + 1, n), true);
+        int bytes = Math.multiplyExact(data.length, Float.BYTES);
+        if (arrayBuf == null || arrayBuf.capacity() < bytes) { // grown, never shrunk: the same calls come every step
+            long doubled = 2L * (arrayBuf == null ? 0 : arrayBuf.capacity());
+            arrayBuf = ByteBuffer.allocateDirect((int) Math.max(bytes, Math.min(doubled, Integer.MAX_VALUE))).order(ByteOrder.nativeOrder());
         }
-        for (int s = 0; s < world - 1; s++) { // all-gather of the summed segments
-            int send = Math.floorMod(rank + 1 - s, world), recv = Math.floorMod(rank - s, world);
-            exchangeFloats(data, start(send, n), start(send + 1, n), start(recv, n), start(recv + 1, n), false);
-        }
-        nanos += System.nanoTime() - t0;
+        ByteBuffer b = arrayBuf.clear().limit(bytes);
+        b.asFloatBuffer().put(data);
+        allReduce(b);
+        b.asFloatBuffer().get(data);
     }
 
-    private int start(int segment, int n) {
-        return (int) ((long) n * segment / world);
+    /**
+     * Sums the floats of data (position to limit, native byte order) across all ranks in place, pipelined
+     * ({@link RingAllReduce}); every rank ends with bitwise the same sums (each segment is added in ring order by one
+     * rank and then copied). Position and limit are left as they were.
+     *
+     * @throws IllegalArgumentException when data is not a direct buffer in native order holding whole floats
+     */
+    @Override
+    public void allReduce(ByteBuffer data) {
+        Collective.checkFloats(data);
+        if (world == 1) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        bytesSent += ring.run(data);
+        nanos += System.nanoTime() - t0;
     }
 
     /** Every rank's block, in rank order (blocks may differ in length). */
@@ -185,91 +202,6 @@ public final class Group implements Collective {
     }
 
     // ---- the ring's two directions, full duplex so that neither side blocks the other ----
-
-    /**
-     * Sends data[sendFrom, sendTo) to the next rank while receiving [recvFrom, recvTo) from the previous, adding or
-     * copying it. Streams: the send buffer is refilled and the received floats are consumed as the sockets move
-     * them, so neither side waits for a whole chunk (the adds are the same, element by element, in the same order).
-     */
-    private void exchangeFloats(float[] data, int sendFrom, int sendTo, int recvFrom, int recvTo, boolean add) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        SelectionKey wk = next.keyFor(selector), rk = prev.keyFor(selector);
-        int sent = sendFrom, recvd = recvFrom;
-        sendBuf.clear().flip();  // empty, ready to drain
-        recvBuf.clear();         // empty, ready to fill
-        try {
-            while (sent < sendTo || sendBuf.hasRemaining() || recvd < recvTo) {
-                boolean progress = false;
-                if (sendBuf.remaining() < Float.BYTES && sent < sendTo) {
-                    sent += refill(data, sent, sendTo);
-                }
-                if (sendBuf.hasRemaining()) {
-                    int n = write(sendBuf, "all-reduce");
-                    bytesSent += n;
-                    progress |= n > 0;
-                }
-                if (recvd < recvTo) {
-                    // never past this segment: the bytes after it are the peer's next message
-                    recvBuf.limit((int) Math.min(recvBuf.capacity(), (long) (recvTo - recvd) * Float.BYTES));
-                    int n = read(recvBuf, "all-reduce");
-                    progress |= n > 0;
-                    recvd += consume(data, recvd, add);
-                }
-                if (progress) {
-                    continue;
-                }
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                if (left <= 0) {
-                    throw timedOut(sendBuf.hasRemaining() || sent < sendTo, recvd < recvTo, "all-reduce");
-                }
-                wk.interestOps(sendBuf.hasRemaining() ? SelectionKey.OP_WRITE : 0);
-                rk.interestOps(recvd < recvTo ? SelectionKey.OP_READ : 0);
-                selector.select(left);
-                selector.selectedKeys().clear();
-            }
-        } catch (IOException e) {
-            throw new DistException("rank " + rank + ": all-reduce failed: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Tops up the send buffer (ready to drain) with whole floats from data[sent, sendTo), behind the bytes it still
-     * holds, and leaves it ready to drain again.
-     *
-     * @return how many floats it took
-     */
-    private int refill(float[] data, int sent, int sendTo) {
-        sendBuf.compact();
-        int n = Math.min(sendTo - sent, sendBuf.remaining() / Float.BYTES);
-        sendBuf.asFloatBuffer().put(data, sent, n);
-        sendBuf.position(sendBuf.position() + n * Float.BYTES).flip();
-        return n;
-    }
-
-    /**
-     * Adds (or copies) the whole floats received so far into data from index at; a float split across reads stays
-     * in the receive buffer, which is left ready to fill again.
-     *
-     * @return how many floats it consumed
-     */
-    private int consume(float[] data, int at, boolean add) {
-        int floats = recvBuf.position() / Float.BYTES;
-        if (floats > 0) {
-            recvBuf.flip();
-            FloatBuffer fb = recvBuf.asFloatBuffer();
-            if (add) {
-                fb.get(scratch, 0, floats); // one bulk copy, then a loop the JIT vectorises
-                for (int i = 0; i < floats; i++) {
-                    data[at + i] += scratch[i];
-                }
-            } else {
-                fb.get(data, at, floats);
-            }
-            recvBuf.position(floats * Float.BYTES);
-            recvBuf.compact();
-        }
-        return floats;
-    }
 
     /** Sends block to the next rank while receiving one (of a length announced first) from the previous. */
     private byte[] exchangeBlock(byte[] block) {
@@ -348,7 +280,7 @@ public final class Group implements Collective {
         }
     }
 
-    private int write(ByteBuffer out, String what) {
+    int write(ByteBuffer out, String what) {
         try {
             return next.write(out);
         } catch (IOException e) {
@@ -357,7 +289,7 @@ public final class Group implements Collective {
         }
     }
 
-    private int read(ByteBuffer in, String what) {
+    int read(ByteBuffer in, String what) {
         int n;
         try {
             n = prev.read(in);
@@ -372,7 +304,7 @@ public final class Group implements Collective {
         return n;
     }
 
-    private DistException timedOut(boolean sending, boolean receiving, String what) {
+    DistException timedOut(boolean sending, boolean receiving, String what) {
         String who = receiving
                 ? String.format("rank %d (%s) sent nothing", prevRank(), WorkerSpec.format(prevAddress))
                 : String.format("rank %d (%s) took nothing", nextRank(), WorkerSpec.format(nextAddress));
@@ -409,6 +341,9 @@ public final class Group implements Collective {
 
     @Override
     public void close() {
+        if (ring != null) {
+            ring.close();
+        }
         Ring.closeQuietly(next);
         Ring.closeQuietly(prev);
         Ring.closeQuietly(selector);

@@ -371,7 +371,8 @@ final class Ring {
         }
     }
 
-    private static void configure(SocketChannel ch) throws IOException {
+    /** The ring's socket options (also the benchmark's loopback copy, so that it compares like with like). */
+    static void configure(SocketChannel ch) throws IOException {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         ch.setOption(StandardSocketOptions.SO_SNDBUF, 4 << 20);
