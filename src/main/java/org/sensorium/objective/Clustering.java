@@ -276,18 +276,24 @@ public final class Clustering implements Objective {
     static Map<String, Double> measures(Clustering clustering, Map<Modality, Map<Integer, Integer>> assigned,
             List<String> labels) {
         Map<String, Double> out = new LinkedHashMap<>();
-        List<Double> pairNmi = new java.util.ArrayList<>();
+        List<Double> pairNmi = new java.util.ArrayList<>(), chanceNmi = new java.util.ArrayList<>();
         for (Config.Pair p : clustering.pairs()) {
             Map<Integer, Integer> a = assigned.getOrDefault(p.a(), Map.of()), b = assigned.getOrDefault(p.b(), Map.of());
             List<Integer> both = a.keySet().stream().filter(b::containsKey).toList();
             if (!both.isEmpty()) {
-                double nmi = ClusterMetrics.nmi(both.stream().mapToInt(a::get).toArray(), both.stream().mapToInt(b::get).toArray());
+                int[] ca = both.stream().mapToInt(a::get).toArray(), cb = both.stream().mapToInt(b::get).toArray();
+                double nmi = ClusterMetrics.nmi(ca, cb);
                 out.put("clustering/" + p + "/NMI", nmi);
                 pairNmi.add(nmi);
+                chanceNmi.add(ClusterMetrics.nmi(ca, shuffled(cb)));
             }
         }
         pairNmi.stream().mapToDouble(Double::doubleValue).average() // over the pairs, the one figure
                 .ifPresent(mean -> out.put("clustering/cross_modal_NMI", mean));
+        // the same cluster sizes, b's dealt to other samples: NMI grows with the number of clusters in use even when
+        // they say nothing about each other (many clusters of few samples), so a rise is read against this
+        chanceNmi.stream().mapToDouble(Double::doubleValue).average()
+                .ifPresent(mean -> out.put("clustering/cross_modal_NMI_chance", mean));
         assigned.forEach((m, clusters) -> {
             List<Integer> ids = clusters.keySet().stream().filter(i -> labels.get(i) != null).toList();
             List<String> classes = ids.stream().map(labels::get).distinct().sorted().toList();
@@ -296,6 +302,18 @@ public final class Clustering implements Objective {
                         ids.stream().mapToInt(i -> classes.indexOf(labels.get(i))).toArray()));
             }
         });
+        return out;
+    }
+
+    /** A copy of the clusters in an order drawn from a fixed seed (Fisher-Yates). */
+    static int[] shuffled(int[] clusters) {
+        int[] out = clusters.clone();
+        java.util.Random r = new java.util.Random(0);
+        for (int i = out.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = out[i];
+            out[i] = out[j];
+            out[j] = t;
+        }
         return out;
     }
 
