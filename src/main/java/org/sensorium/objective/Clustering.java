@@ -42,11 +42,11 @@ import org.sensorium.model.Params;
  * {@code queue} samples (scored against the current prototypes) and the batch's rows are the targets; the
  * queue and the running centres are saved in checkpoints.
  *
- * <p>From random weights on the sample set, swapped targets stay at the uniform loss (ln K per pair): a
- * modality's targets are noise to the other modality's untrained encoder, and the flat prediction is the
- * best answer to noise. Joint targets contain each modality's own scores, so they are partly predictable from
- * the start and the clusters sharpen (README, Measured). Joint is the default; swapped is there for XDC's
- * setting, a warm-started encoder.
+ * <p>From random weights on the sample set, swapped targets at epsilon 0.05 stay at the uniform loss (ln K per
+ * pair): the untrained scores spread little against epsilon, the targets are near uniform, and the flat
+ * prediction is the best answer to them. At epsilon 0.02 the targets are sharp enough to carry each sample's
+ * cluster and the other modality learns to predict them (docs/measured.md, Online clustering). Joint targets
+ * contain each modality's own scores, so they are partly predictable at any epsilon; joint is the default.
  *
  * <p>Logged per pair and modality: the entropy of the batch's cluster usage (mean of Q over samples; log K
  * when even), the number of dead clusters (no sample's argmax), the mean of each sample's largest
