@@ -55,7 +55,8 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
      * objectives.motion_prediction.*: an MLP on the trunk tokens of the clip's last moment, in modality {@code from}
      * (video or motion), predicts the motion field after the clip.
      */
-    public record MotionPrediction(float weight, Modality from, double horizonSeconds, int hidden, int pool) implements Settings {
+    public record MotionPrediction(float weight, Modality from, double horizonSeconds, int hidden, int pool, String read)
+            implements Settings {
         public MotionPrediction {
             if (weight < 0) {
                 throw new ConfigException("objectives.motion_prediction.weight", weight + " must be >= 0");
@@ -66,6 +67,9 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
             Config.positive("objectives.motion_prediction.horizon_seconds", horizonSeconds);
             Config.positive("objectives.motion_prediction.hidden", hidden);
             Config.positive("objectives.motion_prediction.pool", pool);
+            if (!read.equals("mean") && !read.equals("all")) {
+                throw new ConfigException("objectives.motion_prediction.read", read + " must be mean or all");
+            }
         }
 
         @Override

@@ -25,7 +25,8 @@ import org.sensorium.config.Modality;
  * over the measured cells of each pool x pool block (F = T' x gridH/pool x
  * gridW/pool x 2). A cell the encoder coded intra (every cell of a key frame) holds no measurement, not a still
  * scene: it is left out of the loss. The decoder reads the clip's last moment: the trunk tokens of the last time
- * step of modality {@code from} (video frames, or the clip's own motion field), averaged. Over the n samples with
+ * step of modality {@code from} (video frames, or the clip's own motion field), averaged, or with read = all side by
+ * side (h is then (n, N/S x D), and which part of the frame moves stays visible to the decoder). Over the n samples with
  * a clip and a future window (a recording that ends first has none and is left out; no term when n = 0):
  * <pre>
  *   h    = mean of the last step's tokens     (n, D)   tokens (n, N, D), S time steps of N / S tokens each
@@ -39,6 +40,7 @@ public final class MotionPrediction implements Objective {
     static final String NAME = "motion_prediction";
     private final Modality from;
     private final int steps;     // S, time steps of the source's tokens
+    private final boolean readAll; // the decoder reads the last step's N / S tokens side by side, not their mean
     private final NDArray w1; // (hidden, D)
     private final NDArray b1; // (hidden)
     private final NDArray w2; // (F, hidden)
@@ -57,18 +59,20 @@ public final class MotionPrediction implements Objective {
      * @param pool cells per side averaged into one target cell; gridH and gridW must divide by it
      */
     public MotionPrediction(Modality from, int steps, int width, int hidden, long[] fieldShape, int pool, Params params) {
-        this(from, steps, width, hidden, fieldShape, pool, params, Double.NaN);
+        this(from, steps, width, hidden, fieldShape, pool, params, Double.NaN, 0);
     }
 
     /** The objective of a run's config, predicting objectives.motion_prediction.horizon_seconds after each clip. */
     static MotionPrediction of(Config c, SensoriumModel model) {
         Objectives.MotionPrediction mp = c.objectives().motionPrediction();
+        int perStep = mp.read().equals("all") ? model.tokens(mp.from()) / Math.max(1, model.steps(mp.from())) : 0;
         return new MotionPrediction(mp.from(), model.steps(mp.from()), c.model().width(), mp.hidden(),
-                c.modalities().motion().inputShape(mp.horizonSeconds()), mp.pool(), model.params(), mp.horizonSeconds());
+                c.modalities().motion().inputShape(mp.horizonSeconds()), mp.pool(), model.params(), mp.horizonSeconds(), perStep);
     }
 
-    private MotionPrediction(Modality from, int steps, int width, int hidden, long[] fieldShape, int pool, Params params,
-            double horizonSeconds) {
+    /** @param perStep 0: the decoder reads the mean of the last step's tokens; else it reads those perStep tokens side by side */
+    MotionPrediction(Modality from, int steps, int width, int hidden, long[] fieldShape, int pool, Params params,
+            double horizonSeconds, int perStep) {
         this.horizonSeconds = horizonSeconds;
         if (pool < 1 || fieldShape[1] % pool != 0 || fieldShape[2] % pool != 0) {
             throw new org.sensorium.config.ConfigException("objectives.motion_prediction.pool",
@@ -80,7 +84,8 @@ public final class MotionPrediction implements Objective {
         this.pool = pool;
         this.targetShape = new long[] {fieldShape[0], fieldShape[1] / pool, fieldShape[2] / pool, fieldShape[3]};
         long f = Arrays.stream(targetShape).reduce(1, (a, b) -> a * b);
-        this.w1 = params.normal("objective.motion_prediction.fc1.weight", 0.02f, hidden, width);
+        this.readAll = perStep > 0;
+        this.w1 = params.normal("objective.motion_prediction.fc1.weight", 0.02f, hidden, readAll ? (long) perStep * width : width);
         this.b1 = params.constant("objective.motion_prediction.fc1.bias", 0f, hidden);
         this.w2 = params.normal("objective.motion_prediction.fc2.weight", 0.02f, f, hidden);
         this.b2 = params.constant("objective.motion_prediction.fc2.bias", 0f, f);
@@ -200,11 +205,15 @@ public final class MotionPrediction implements Objective {
         return new NDArray[] {field.getManager().create(values), field.getManager().create(measured)};
     }
 
-    /** The predicted fields from the source's trunk tokens: (n, N, D) -> mean of the last N / S tokens (n, D) -> (n, F). */
+    /**
+     * The predicted fields from the source's trunk tokens: (n, N, D) -> the last N / S tokens, their mean (n, D) or
+     * all of them side by side (n, N / S x D) -> (n, F).
+     */
     public NDArray predict(NDArray tokens) {
         long n = tokens.getShape().get(1);
         NDArray last = tokens.get(new ai.djl.ndarray.index.NDIndex(":, {}:, :", n - n / steps)); // (n, N / S, D)
-        return decode(last.mean(new int[] {1}), w1, b1, w2, b2);
+        NDArray h = readAll ? last.reshape(last.getShape().get(0), -1) : last.mean(new int[] {1}); // (n, N/S x D) | (n, D)
+        return decode(h, w1, b1, w2, b2);
     }
 
     /** W2 GELU(W1 h + b1) + b2, the features first so results belong to the step: h (n, D) -> (n, F). */

@@ -23,7 +23,11 @@ public enum ObjectiveKind {
     MIL_NCE("mil_nce", null, Alone.OFF, "objectives.mil_nce.weight=1", "modalities.text.bag=4"),
     RELATIVE_SPEED("relative_speed", "relative_speed/accuracy", Alone.OFF, "objectives.relative_speed.weight=1"),
     MASKED_TOKENS("masked_tokens", "masked_tokens/video", Alone.OFF, "objectives.masked_tokens.weight=1"),
-    MASKED_SEGMENTS("masked_segments", "masked_segments/video", Alone.OFF, "objectives.masked_segments.weight=1"),
+    // LV-MAE learns where segments differ in a predictable way: whole long recordings (8 s clips, 4 motions in one
+    // order) cut into 4 segments of IMU, whose untrained embeddings already tell the motions apart
+    MASKED_SEGMENTS("masked_segments", "masked_segments/imu", "data.synth_long=60", "data.clip_seconds=8.0",
+            "data.modalities=[imu]", Alone.OFF, "objectives.masked_segments.weight=1", "objectives.masked_segments.modality=imu",
+            "train.batch_size=16", "train.accumulate=1", "eval.pairs=[]"),
     KEYFRAME_CONTEXT("keyframe_context", "keyframe_context/augmented_look_R@1", Alone.OFF, "objectives.keyframe_context.weight=1"),
     // the future motion field needs recording left after the clip: 1 s clips of the 2 s recordings; the decoder
     // reads the clip's own motion field (objectives.motion_prediction.from), so motion is decoded too

@@ -332,15 +332,15 @@ class MainTest {
         assertTrue(last.containsKey("contrastive/video-text"), last.toString());
         List<Map<?, ?>> all = metrics(dir.resolve("runs/e2e"));
         assertLossIsTheWeightedSumOfItsTerms(all, Map.of("contrastive", 1.0, "masked_segments", 1.0));
-        // Layer-normalised targets: an untrained predictor's squared error is about 1 (measured at step 1: 1.020 and
-        // 0.998 for 2 seeds). The margin: within 0.15 of 1.
-        assertEquals(1.0, ((Number) all.get(0).get("masked_segments/video")).doubleValue(), 0.15, "step 1");
-        // Held-out error before the first step and after the last: measured 1.028 -> 0.896 and 0.974 -> 0.857 for 2
-        // seeds (no change with train.lr=1e-9). The margin: a drop of at least 0.05.
+        // Layer-normalised targets, and the decoder starts at the mean of the visible segments plus a small change:
+        // far below 1, the error of predicting 0 (measured at step 1: 0.008).
+        assertTrue(((Number) all.get(0).get("masked_segments/video")).doubleValue() < 0.15, "step 1: " + all.get(0));
         Map<?, ?> held = (Map<?, ?>) Json.read(dir.resolve("runs/e2e/summary.json")).get("held_out");
-        assertTrue(held.containsKey("masked_segments/video/visible_mean"), held.toString());
-        Map<?, ?> h = (Map<?, ?>) held.get("masked_segments/video");
-        assertTrue(((Number) h.get("end")).doubleValue() <= ((Number) h.get("start")).doubleValue() - 0.05, h.toString());
+        Map<?, ?> h = (Map<?, ?>) held.get("masked_segments/video"), mean = (Map<?, ?>) held.get("masked_segments/video/visible_mean");
+        // Held-out error before the first step and after the last: measured 0.0121 -> 0.0091 (visible mean 0.0077: the
+        // clips are 2 s of one motion, README Masked embedding). The margin: any drop.
+        double start = ((Number) h.get("start")).doubleValue(), end = ((Number) h.get("end")).doubleValue();
+        assertTrue(mean != null && end < start && end < 0.15, held.toString());
         // segments that do not divide the clip's 4 tubelet slices: a config error before training, exit code 2
         Object[] bad = cli(tinyArgs(dir, "--set", "objectives.masked_segments.weight=1", "--set", "objectives.masked_segments.segments=3",
                 "--set", "run.name=bad"));

@@ -38,6 +38,13 @@ class ClusterMeasuresTest {
             assertEquals(0.0, collapsed.get("clustering/video-audio/NMI"), 1e-12);
             assertEquals(0.0, collapsed.get("clustering/video/NMI"), 1e-12);
             assertEquals(1.0, collapsed.get("clustering/audio/NMI"), 1e-12); // [2, 2, 3] vs [x, x, y]; sample 3 unlabelled
+            // one cluster per sample in both: NMI 1, and 1 again with audio's clusters dealt to other samples -- the
+            // chance level a cross-modal NMI is read against rises with the clusters in use
+            Map<String, Double> singletons = Clustering.measures(k, Map.of(
+                    Modality.VIDEO, Map.of(0, 0, 1, 1, 2, 2, 3, 3), Modality.AUDIO, Map.of(0, 4, 1, 5, 2, 6, 3, 7)),
+                    Arrays.asList("x", "x", "y", "y"));
+            assertEquals(1.0, singletons.get("clustering/cross_modal_NMI"), 1e-12);
+            assertEquals(1.0, singletons.get("clustering/cross_modal_NMI_chance"), 1e-12);
         }
     }
 }

@@ -86,6 +86,22 @@ class MotionPredictionTest {
     }
 
     @Test
+    void readingAllTokensKeepsWhereEachIs() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // 2 time steps of 2 tokens of width 2: the decoder reads the last step's 2 tokens side by side (4 values)
+            MotionPrediction o = new MotionPrediction(Modality.VIDEO, 2, 2, 3, new long[] {1, 1, 1, 2}, 1, new Params(m, 1),
+                    Double.NaN, 2);
+            NDArray a = m.create(new float[] {9, 9, -9, 9, 0.5f, -1, 1.5f, 2}, new Shape(1, 4, 2));
+            NDArray b = m.create(new float[] {0, 0, 3, 3, 0.5f, -1, 1.5f, 2}, new Shape(1, 4, 2));      // first step differs
+            NDArray swapped = m.create(new float[] {9, 9, -9, 9, 1.5f, 2, 0.5f, -1}, new Shape(1, 4, 2)); // same mean, tokens swapped
+            assertArrayEquals(o.predict(a).toFloatArray(), o.predict(b).toFloatArray(), 1e-6f);
+            assertEquals(2, o.predict(a).getShape().get(1));
+            float[] pa = o.predict(a).toFloatArray(), ps = o.predict(swapped).toFloatArray();
+            assertTrue(Math.abs(pa[0] - ps[0]) + Math.abs(pa[1] - ps[1]) > 1e-6, "the mean would not tell these apart");
+        }
+    }
+
+    @Test
     void gradientMatchesFiniteDifferences() {
         float[] h = {0.5f, -1.2f, 0.3f, 0.9f, -0.4f, 0.1f};                          // (2, 3) pooled features
         try (NDManager m = NDManager.newBaseManager()) {
