@@ -82,7 +82,7 @@ public final class Ablate {
         static Variant untrainedOn(ObjectiveKind k) {
             List<String> sets = new ArrayList<>(k.alone());
             sets.add("train.steps=0");
-            return new Variant("untrained_" + k.key(), "untrained (long recordings)", sets, null);
+            return new Variant("untrained_" + k.key(), "untrained (" + k.key() + "'s data)", sets, null);
         }
 
         /** The held-out measure the row's objective reports before its first step and after its last; null for none. */
