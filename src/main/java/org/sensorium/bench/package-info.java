@@ -4,7 +4,8 @@
  * training step spent waiting for data. The training step: {@link org.sensorium.bench.TrainBench} times
  * pretraining's step on synthetic inputs against the fp32 matmul peak of the same libtorch (model FLOPs counted by
  * {@link org.sensorium.bench.TrainFlops}) and against a PyTorch-eager replica run by {@link org.sensorium.bench.TorchPeer},
- * with a per-phase profile. {@link org.sensorium.bench.BenchTable} holds the ratios and prints them. Every result is a
+ * with a per-phase profile; {@link org.sensorium.bench.TraceTop} reads libtorch's profiler trace of a few steps and
+ * ranks its operators by self time. {@link org.sensorium.bench.BenchTable} holds the ratios and prints them. Every result is a
  * ratio to a peer measured in the same run, so numbers compare across machines.
  *
  * <p>Imports: config, distributed (a group of one), modality (with its sub-packages), data, model, objective (the

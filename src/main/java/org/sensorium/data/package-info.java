@@ -7,6 +7,7 @@
  * {@link org.sensorium.data.Loader} that decodes samples through the adapters into a {@link org.sensorium.data.Batch}.
  * What an objective needs besides the main clip is a {@link org.sensorium.data.Needs}; the loader decodes the union
  * and hands each extra on in the batch, keyed by that need, so the loader never knows which objective asked.
+ * {@link org.sensorium.data.ItemCache} keeps the decoded clips of adapters that draw nothing at random across epochs.
  *
  * <p>Imports: config and modality (with its sub-packages). Here a manifest line becomes a
  * {@link org.sensorium.modality.Recording}; nothing below sees manifests.
