@@ -125,6 +125,16 @@ public final class Ablate {
             return variant.measure() == null ? null : summary.heldOut().get(variant.measure());
         }
 
+        /** The trivial answer the measure must beat, after the row's last step ({@link ObjectiveKind#baseline}); NaN when none. */
+        public double baseline() {
+            ObjectiveKind.Baseline b = variant.kind() == null ? null : variant.kind().baseline();
+            if (b == null || b.key() == null) {
+                return b == null ? Double.NaN : b.value();
+            }
+            Pretrain.HeldOut h = summary.heldOut().get(b.key());
+            return h == null ? Double.NaN : h.end();
+        }
+
         public double secondsPerStep() {
             return summary.stepsPerSecond() > 0 ? 1 / summary.stepsPerSecond() : Double.NaN;
         }
@@ -207,7 +217,13 @@ public final class Ablate {
             row.summary().clusters().forEach((k, v) -> nmi.put(k, v.nmi()));
             m.put("nmi", nmi);
             if (row.measure() != null) {
-                m.put("measure", Map.of("name", row.variant().measure(), "start", row.measure().start(), "end", row.measure().end()));
+                Map<String, Object> measure = new LinkedHashMap<>(Map.of("name", row.variant().measure(), "start", row.measure().start(),
+                        "end", row.measure().end()));
+                if (!Double.isNaN(row.baseline())) {
+                    measure.put("baseline", row.baseline());
+                    measure.put("baseline_is", row.variant().kind().baseline().what());
+                }
+                m.put("measure", measure);
             }
             if (row.summary().segmentation() != null) {
                 m.put("segmentation_mof", row.summary().segmentation().argmax().mof());
@@ -233,7 +249,7 @@ public final class Ablate {
         }
         boolean measures = r.rows().stream().anyMatch(row -> row.measure() != null);
         if (measures) {
-            sb.append(" own held-out measure, start -> end |");
+            sb.append(" own held-out measure, start -> end (trivial baseline) |");
         }
         sb.append("\n|---|---:|---:|---:|");
         modalities.forEach(m -> sb.append("---:|"));
@@ -259,7 +275,9 @@ public final class Ablate {
             }
             if (measures) {
                 Pretrain.HeldOut h = row.measure();
-                sb.append(h == null ? " - |" : String.format(" %s %.4f -> %.4f |", row.variant().measure(), h.start(), h.end()));
+                String base = Double.isNaN(row.baseline()) ? ""
+                        : String.format(" (%s %.4f)", row.variant().kind().baseline().what(), row.baseline());
+                sb.append(h == null ? " - |" : String.format(" %s %.4f -> %.4f%s |", row.variant().measure(), h.start(), h.end(), base));
             }
             sb.append('\n');
         }

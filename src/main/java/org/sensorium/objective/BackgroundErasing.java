@@ -129,6 +129,7 @@ public final class BackgroundErasing implements Objective {
         }
         Map<String, Double> out = new LinkedHashMap<>();
         out.put("background_erasing/foreign_static_R@1", Retrieval.direction("video->video", distracted, clean).r1());
+        out.put("background_erasing/chance_R@1", 1.0 / clean.size());
         out.put("background_erasing/erased_R@1", Retrieval.direction("video->video", clean, erased).r1());
         out.put("background_erasing/foreign_static_label_R@1", labelHits(distracted, clean, labels));
         return out;

@@ -91,6 +91,38 @@ public enum ObjectiveKind {
         return measure;
     }
 
+    /**
+     * The trivial answer the measure must beat, reported next to it: a held-out value the objective writes beside its
+     * measure (key), or a constant, with what it is; null when none is defined. Two-view and Background Erasing's
+     * retrieval measures write their chance 1/N.
+     */
+    public record Baseline(String key, double value, String what) {
+        static Baseline of(String key, String what) {
+            return new Baseline(key, Double.NaN, what);
+        }
+
+        static Baseline constant(double value, String what) {
+            return new Baseline(null, value, what);
+        }
+    }
+
+    public Baseline baseline() {
+        return switch (this) {
+            case CONTRASTIVE, MIL_NCE, TEMPORAL_OT, PSEUDO_LABELS, RELATIVE_SPEED -> null;
+            case CLUSTERING -> Baseline.of("clustering/cross_modal_NMI_chance", "chance: clusters dealt to other samples");
+            case TWO_VIEW -> Baseline.of("two_view/video/chance_R@1", "chance 1/N");
+            case MASKED_TOKENS -> Baseline.constant(1.0, "each channel's mean");
+            case MASKED_SEGMENTS -> Baseline.of("masked_segments/imu/visible_mean", "mean of the visible segments");
+            case KEYFRAME_CONTEXT -> Baseline.of("keyframe_context/look_chance", "chance of the looks");
+            case MOTION_PREDICTION -> Baseline.of("motion_prediction/mean_field_mse", "the mean field");
+            case DECLUTR -> Baseline.of("declutr/chance_R@1", "chance");
+            case MOTION_STATISTICS -> Baseline.of("motion_statistics/majority", "the most frequent label");
+            case PIXEL_MAE -> Baseline.of("pixel_mae/zero_mse", "each patch's mean");
+            case DSM -> Baseline.constant(0.5, "no preference");
+            case BACKGROUND_ERASING -> Baseline.of("background_erasing/chance_R@1", "chance 1/N");
+        };
+    }
+
     /** This objective's config record. */
     public Objectives.Settings config(Config c) {
         Objectives o = c.objectives();

@@ -175,8 +175,10 @@ public final class TwoView implements Objective {
             }
         });
         Map<String, Double> out = new LinkedHashMap<>();
-        first.forEach((m, rows) -> out.put("two_view/" + m.key() + "/R@1",
-                Retrieval.direction(m.key() + "->" + m.key(), rows, second.get(m)).r1()));
+        first.forEach((m, rows) -> {
+            out.put("two_view/" + m.key() + "/R@1", Retrieval.direction(m.key() + "->" + m.key(), rows, second.get(m)).r1());
+            out.put("two_view/" + m.key() + "/chance_R@1", 1.0 / rows.size());
+        });
         return out;
     }
 

@@ -56,9 +56,14 @@ class AblateCommandTest {
         double chance = ((Number) lookChance.get("end")).doubleValue();
         assertTrue(start >= 2 * chance && end >= 2 * chance, keyframe + ", look chance " + chance);
         assertTrue(out.contains("own held-out measure")
-                && out.contains(String.format(" keyframe_context/augmented_look_R@1 %.4f -> %.4f |", start, end)), out);
+                && out.contains(String.format(" keyframe_context/augmented_look_R@1 %.4f -> %.4f (chance of the looks %.4f) |", start, end,
+                        chance)), out);
         assertEquals("pseudo_labels/accuracy", ((Map<?, ?>) ((Map<?, ?>) json.get("pseudo_labels")).get("measure")).get("name"));
-        assertEquals("two_view/video/R@1", ((Map<?, ?>) ((Map<?, ?>) json.get("two_view")).get("measure")).get("name"));
+        Map<?, ?> twoView = (Map<?, ?>) ((Map<?, ?>) json.get("two_view")).get("measure");
+        assertEquals("two_view/video/R@1", twoView.get("name"));
+        // its trivial baseline, reported next to it: chance among the 16 held-out clips (every 5th of 80), 1/16
+        assertEquals(1.0 / 16, ((Number) twoView.get("baseline")).doubleValue(), 1e-12, twoView.toString());
+        assertEquals("chance 1/N", twoView.get("baseline_is"));
         // clip-to-key-frame matching is the objective's own measure, not a cross-modal pair: mean R@1 is over the pairs
         Map<?, ?> r1 = (Map<?, ?>) keyframe.get("r1");
         double pairs = r1.values().stream().mapToDouble(v -> ((Number) v).doubleValue()).average().orElseThrow();
