@@ -24,11 +24,14 @@ import org.slf4j.LoggerFactory;
  * a segment file of its own and every other rank's; the group's TCP links carry only barriers. A call moves the
  * buffer in pieces; per piece:
  * <ol>
- *   <li>every rank copies its floats into its segment; barrier;
- *   <li>rank r sums slot r of every rank's segment into its own (reduce-scatter); barrier;
- *   <li>every rank copies slot k from rank k's segment into its buffer (all-gather); barrier, after which the
- *       segments may be written again.
+ *   <li>every rank copies its floats of every slot but its own into its segment; barrier;
+ *   <li>rank r sums its own floats of slot r with slot r of every other rank's segment, into its buffer and its
+ *       segment's slot r (reduce-scatter); barrier;
+ *   <li>every rank copies slot k from rank k's segment into its buffer, k != r (all-gather); barrier, after which
+ *       the segments may be written again.
  * </ol>
+ * Slot r of rank r's segment is never copied in nor out: per piece each rank moves 2 (w-1)/w of its floats through
+ * shared memory, as much as the ring sends and receives, with memory copies instead of the kernel's.
  * Slot k of piece p holds the p-th run of {@link #SLOT_FLOATS_MAX}-or-fewer floats of the ring's segment k (floats
  * [n k / w, n (k+1) / w)), and its sum is formed as the ring forms it: rank k's value, then rank k+1's added, ...,
  * rank k-1's last. So the sums are bitwise those of {@link RingAllReduce}, and the same on every rank.
@@ -207,29 +210,44 @@ final class ShmAllReduce implements AutoCloseable {
         ByteBuffer buf = data.slice().order(ByteOrder.nativeOrder()); // float i at byte 4 i
         int n = buf.capacity() / Float.BYTES;
         int longest = (n + world - 1) / world; // the ring's longest segment
+        FloatBuffer mine = buf.asFloatBuffer();
         for (int from = 0; from < longest; from += slotFloats) {
             for (int k = 0; k < world; k++) {
-                copy(buf, start(n, k) + from, maps[rank], k * slotFloats, slotLength(n, k, from));
+                if (k != rank) { // slot rank is summed straight from buf
+                    copy(buf, start(n, k) + from, maps[rank], k * slotFloats, slotLength(n, k, from));
+                }
             }
             barrier.run();
-            reduceOwnSlot(slotLength(n, rank, from));
+            reduceOwnSlot(mine, start(n, rank) + from, slotLength(n, rank, from));
             barrier.run();
             for (int k = 0; k < world; k++) {
-                copy(maps[k], k * slotFloats, buf, start(n, k) + from, slotLength(n, k, from));
+                if (k != rank) {
+                    copy(maps[k], k * slotFloats, buf, start(n, k) + from, slotLength(n, k, from));
+                }
             }
             barrier.run();
         }
     }
 
-    /** Slot rank of every segment summed into this rank's, in the ring's order: rank r's value, + rank r+1's, ... */
-    private void reduceOwnSlot(int len) {
-        FloatBuffer acc = floats[rank];
-        int at = rank * slotFloats;
+    /**
+     * Floats [at, at + len) of this rank's buffer summed with slot rank of every other segment, in the ring's order
+     * (rank r's value, + rank r+1's, ..., + rank r-1's), into both the buffer and this rank's slot, where the others
+     * read it. One pass over the memory, whatever the world size.
+     */
+    private void reduceOwnSlot(FloatBuffer mine, int at, int len) {
+        FloatBuffer out = floats[rank];
+        FloatBuffer[] others = new FloatBuffer[world - 1];
         for (int i = 1; i < world; i++) {
-            FloatBuffer x = floats[(rank + i) % world];
-            for (int j = at; j < at + len; j++) {
-                acc.put(j, x.get(j) + acc.get(j));
+            others[i - 1] = floats[(rank + i) % world];
+        }
+        int slot = rank * slotFloats;
+        for (int j = 0; j < len; j++) {
+            float sum = mine.get(at + j);
+            for (FloatBuffer x : others) {
+                sum = x.get(slot + j) + sum;
             }
+            mine.put(at + j, sum);
+            out.put(slot + j, sum);
         }
     }
 
