@@ -210,7 +210,6 @@ final class ShmAllReduce implements AutoCloseable {
         ByteBuffer buf = data.slice().order(ByteOrder.nativeOrder()); // float i at byte 4 i
         int n = buf.capacity() / Float.BYTES;
         int longest = (n + world - 1) / world; // the ring's longest segment
-        FloatBuffer mine = buf.asFloatBuffer();
         for (int from = 0; from < longest; from += slotFloats) {
             for (int k = 0; k < world; k++) {
                 if (k != rank) { // slot rank is summed straight from buf
@@ -218,7 +217,7 @@ final class ShmAllReduce implements AutoCloseable {
                 }
             }
             barrier.run();
-            reduceOwnSlot(mine, start(n, rank) + from, slotLength(n, rank, from));
+            reduceOwnSlot(buf, start(n, rank) + from, slotLength(n, rank, from));
             barrier.run();
             for (int k = 0; k < world; k++) {
                 if (k != rank) {
@@ -230,25 +229,20 @@ final class ShmAllReduce implements AutoCloseable {
     }
 
     /**
-     * Floats [at, at + len) of this rank's buffer summed with slot rank of every other segment, in the ring's order
-     * (rank r's value, + rank r+1's, ..., + rank r-1's), into both the buffer and this rank's slot, where the others
-     * read it. One pass over the memory, whatever the world size.
+     * Floats [at, at + len) of this rank's buffer summed in place with slot rank of every other segment, in the ring's
+     * order (rank r's value, + rank r+1's, ..., + rank r-1's), then copied into this rank's slot, where the others
+     * read it. One in-place loop per source and a bulk copy: the JIT makes those far faster than one loop writing both.
      */
-    private void reduceOwnSlot(FloatBuffer mine, int at, int len) {
-        FloatBuffer out = floats[rank];
-        FloatBuffer[] others = new FloatBuffer[world - 1];
-        for (int i = 1; i < world; i++) {
-            others[i - 1] = floats[(rank + i) % world];
-        }
+    private void reduceOwnSlot(ByteBuffer buf, int at, int len) {
+        FloatBuffer acc = buf.asFloatBuffer();
         int slot = rank * slotFloats;
-        for (int j = 0; j < len; j++) {
-            float sum = mine.get(at + j);
-            for (FloatBuffer x : others) {
-                sum = x.get(slot + j) + sum;
+        for (int i = 1; i < world; i++) {
+            FloatBuffer x = floats[(rank + i) % world];
+            for (int j = 0; j < len; j++) {
+                acc.put(at + j, x.get(slot + j) + acc.get(at + j));
             }
-            mine.put(at + j, sum);
-            out.put(slot + j, sum);
         }
+        copy(buf, at, maps[rank], slot, len);
     }
 
     /** First float of the ring's segment k of n floats. */
