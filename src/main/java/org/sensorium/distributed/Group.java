@@ -384,14 +384,14 @@ public final class Group implements Collective {
 
     @Override
     public void close() {
-        if (shm != null) {
-            shm.close();
-        }
         if (ring != null) {
             ring.close();
         }
         Ring.closeQuietly(next);
         Ring.closeQuietly(prev);
         Ring.closeQuietly(selector);
+        if (shm != null) { // after the links: an all-reduce at a barrier on another thread fails now, then the segments go
+            shm.close();
+        }
     }
 }

@@ -85,21 +85,32 @@ final class ShmAllReduce implements AutoCloseable {
         long bytes = (long) slotFloats * world * Float.BYTES;
         Path own = dir.resolve(name(secret, port, rank));
         MappedByteBuffer[] maps = new MappedByteBuffer[world];
-        String failed = agree(g, slotFloats < 1 ? "a segment of " + segmentBytes + " bytes has no room for " + world + " ranks"
-                : checkDir(dir, world * bytes));
-        if (failed == null) {
-            failed = agree(g, attempt(() -> maps[rank] = create(own, bytes)));
-        }
-        if (failed == null) {
-            failed = agree(g, attempt(() -> {
-                for (int k = 0; k < world; k++) {
-                    if (k != rank) {
-                        maps[k] = map(dir.resolve(name(secret, port, k)), bytes, FileChannel.MapMode.READ_ONLY);
+        String failed;
+        try {
+            failed = agree(g, slotFloats < 1 ? "a segment of " + segmentBytes + " bytes has no room for " + world + " ranks"
+                    : checkDir(dir, world * bytes));
+            if (failed == null) {
+                failed = agree(g, attempt(() -> maps[rank] = create(own, bytes)));
+            }
+            if (failed == null) {
+                failed = agree(g, attempt(() -> {
+                    for (int k = 0; k < world; k++) {
+                        if (k != rank) {
+                            maps[k] = map(dir.resolve(name(secret, port, k)), bytes, FileChannel.MapMode.READ_ONLY);
+                        }
                     }
-                }
-            }));
+                }));
+            }
+        } catch (RuntimeException e) { // a peer lost during the join: nothing may stay mapped or on disk
+            if (maps[rank] != null) {
+                deleteQuietly(own);
+            }
+            release(maps);
+            throw e;
         }
-        deleteQuietly(own); // every rank has mapped it, or the group gives up on shared memory
+        if (maps[rank] != null) {
+            deleteQuietly(own); // every rank has mapped it, or the group gives up on shared memory
+        }
         if (failed == null) {
             return new ShmAllReduce(rank, world, slotFloats, barrier, own, maps);
         }
@@ -181,11 +192,11 @@ final class ShmAllReduce implements AutoCloseable {
                     ch.write(zeros, at + zeros.position());
                 }
             }
+            return map(file, bytes, FileChannel.MapMode.READ_WRITE);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(file);
             throw e;
         }
-        return map(file, bytes, FileChannel.MapMode.READ_WRITE);
     }
 
     private static MappedByteBuffer map(Path file, long bytes, FileChannel.MapMode mode) throws IOException {
@@ -203,7 +214,7 @@ final class ShmAllReduce implements AutoCloseable {
      *
      * @throws DistException when a peer fails or stalls at a barrier for the timeout
      */
-    void run(ByteBuffer data) {
+    synchronized void run(ByteBuffer data) {
         if (maps[rank] == null) {
             throw new IllegalStateException("rank " + rank + ": shared-memory all-reduce used after close");
         }
@@ -267,9 +278,13 @@ final class ShmAllReduce implements AutoCloseable {
         return ownFile;
     }
 
-    /** Unmaps every segment now (not at some garbage collection), and removes the file if a failure left it. */
+    /**
+     * Unmaps every segment now (not at some garbage collection), and removes the file if a failure left it. Waits for
+     * a {@link #run} in progress on another thread (touching an unmapped segment would crash the JVM): the group
+     * closes its links first, so that a run waiting at a barrier fails at once.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
         release(maps);
         deleteQuietly(ownFile);
     }
