@@ -187,7 +187,7 @@ final class DistCommands {
         @Option(names = "--timeout", defaultValue = "120", description = "seconds any collective waits (default ${DEFAULT-VALUE})")
         double timeout;
 
-        @Option(names = "--transport", defaultValue = "auto", split = ",", description = "auto, tcp, shm, or several (tcp,shm): one group of"
+        @Option(names = "--transport", defaultValue = "tcp,shm", split = ",", description = "auto, tcp, shm, or several (tcp,shm): one group of"
                 + " workers measured per transport, each against the same copies (default ${DEFAULT-VALUE})")
         List<String> transports;
 

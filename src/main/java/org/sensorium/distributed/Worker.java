@@ -21,7 +21,7 @@ public final class Worker {
      * Joins spec's group and runs body as spec's rank. One worker per JVM: DJL's gradient collector is global to
      * the JVM.
      *
-     * The all-reduce's transport is the launcher's {@link Transport#ENV} (auto when it set none).
+     * The all-reduce's transport is the launcher's {@link Transport#ENV} (tcp when it set none).
      *
      * @param boundListener this worker's listener, already bound to spec.self() (a cluster launcher binds it
      *     before exchanging addresses); null: bind spec.self() here. Closed once the group stands.
