@@ -51,6 +51,10 @@ final class ShmAllReduce implements AutoCloseable {
 
     private static final int FILL_BYTES = 1 << 20;
 
+    /** The adds go through Java arrays this long (64 KB each, in L2): the JIT vectorizes array loops, not buffer ones. */
+    private static final int BLOCK_FLOATS = 16 << 10;
+
+    private final float[] sums = new float[BLOCK_FLOATS], terms = new float[BLOCK_FLOATS]; // the adds' scratch, run's alone
     private final int rank, world, slotFloats;
     private final Runnable barrier;
     private final Path ownFile;
@@ -242,15 +246,22 @@ final class ShmAllReduce implements AutoCloseable {
     /**
      * Floats [at, at + len) of this rank's buffer summed in place with slot rank of every other segment, in the ring's
      * order (rank r's value, + rank r+1's, ..., + rank r-1's), then copied into this rank's slot, where the others
-     * read it. One in-place loop per source and a bulk copy: the JIT makes those far faster than one loop writing both.
+     * read it. One pass per source, a block at a time through two small arrays, then a bulk copy: faster, measured,
+     * than a loop over the buffers (which the JIT does not vectorize) or one writing both outputs.
      */
     private void reduceOwnSlot(ByteBuffer buf, int at, int len) {
         FloatBuffer acc = buf.asFloatBuffer();
         int slot = rank * slotFloats;
         for (int i = 1; i < world; i++) {
             FloatBuffer x = floats[(rank + i) % world];
-            for (int j = 0; j < len; j++) {
-                acc.put(at + j, x.get(slot + j) + acc.get(at + j));
+            for (int j = 0; j < len; j += BLOCK_FLOATS) {
+                int m = Math.min(BLOCK_FLOATS, len - j);
+                acc.get(at + j, sums, 0, m);
+                x.get(slot + j, terms, 0, m);
+                for (int q = 0; q < m; q++) {
+                    sums[q] = terms[q] + sums[q];
+                }
+                acc.put(at + j, sums, 0, m);
             }
         }
         copy(buf, at, maps[rank], slot, len);
