@@ -18,6 +18,7 @@ import org.sensorium.distributed.Devices;
 import org.sensorium.distributed.DistException;
 import org.sensorium.distributed.Group;
 import org.sensorium.distributed.LocalLauncher;
+import org.sensorium.distributed.Transport;
 import org.sensorium.distributed.Worker;
 import org.sensorium.distributed.WorkerSpec;
 import org.sensorium.config.Json;
@@ -50,6 +51,9 @@ final class DistCommands {
         @Option(names = "--interface", description = "address the workers listen on (default: dist.interface, loopback)")
         String iface;
 
+        @Option(names = "--transport", description = "auto, tcp or shm: what carries the all-reduce (default: dist.transport)")
+        String transport;
+
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
@@ -61,8 +65,9 @@ final class DistCommands {
             // resolved here: config errors stop the launch before any JVM starts, and a restart resumes the run's folder
             GroupRun run = GroupRun.of(command);
             Config cfg = run.config();
+            Transport t = transport(transport != null ? "--transport" : "dist.transport", transport != null ? transport : cfg.dist().transport());
             LocalLauncher.Options o = options(workers, devices, iface != null ? iface : cfg.dist().iface(),
-                    timeout != null ? timeout : cfg.dist().timeoutSeconds(), maxRestarts, attempt -> {
+                    timeout != null ? timeout : cfg.dist().timeoutSeconds(), maxRestarts, t, attempt -> {
                         List<String> a = new ArrayList<>(List.of("worker", "--"));
                         try {
                             a.addAll(run.args());
@@ -86,7 +91,7 @@ final class DistCommands {
      * spinning OpenMP threads make every worker many times slower).
      */
     static LocalLauncher.Options options(int workers, String devices, String host, double timeoutSeconds, int maxRestarts,
-            java.util.function.IntFunction<List<String>> childArgs) {
+            Transport transport, java.util.function.IntFunction<List<String>> childArgs) {
         if (!(timeoutSeconds > 0)) {
             throw new ConfigException("--timeout", timeoutSeconds + " must be > 0 seconds");
         }
@@ -118,7 +123,16 @@ final class DistCommands {
         int per = threads > 0 ? Math.max(1, threads / workers) : 1;
         jvm.add("-Dai.djl.pytorch.num_threads=" + per);
         return new LocalLauncher.Options(workers, devs, host, Duration.ofMillis(Math.round(timeoutSeconds * 1000)), maxRestarts,
-                childArgs, jvm, Main.class.getName());
+                childArgs, jvm, Main.class.getName(), Map.of(Transport.ENV, transport.key()));
+    }
+
+    /** A transport's name checked, the error naming key. */
+    static Transport transport(String key, String value) {
+        try {
+            return Transport.parse(key, value);
+        } catch (DistException e) {
+            throw new ConfigException(key, e.getMessage().substring(key.length() + 2));
+        }
     }
 
     @Command(name = "worker", hidden = true,
@@ -145,10 +159,11 @@ final class DistCommands {
             a.put(args.get(i), args.get(i + 1));
         }
         long[] bytes = java.util.Arrays.stream(a.get("--sizes").split(",")).mapToLong(s -> Long.parseLong(s.strip()) << 20).toArray();
-        try (Collective g = Group.join(spec, null)) {
+        try (Collective g = Group.join(spec, null, Transport.fromEnv(System.getenv()))) {
             List<AllReduceBench.Row> rows = AllReduceBench.measure(g, bytes, Integer.parseInt(a.get("--reps")));
             if (g.rank() == 0) {
-                Json.write(Path.of(a.get("--out")), Map.of("world", g.worldSize(), "rows", AllReduceBench.toMaps(rows)));
+                String used = g instanceof Group group ? group.transport().key() : "none";
+                Json.write(Path.of(a.get("--out")), Map.of("world", g.worldSize(), "transport", used, "rows", AllReduceBench.toMaps(rows)));
             }
             g.barrier();
         }
@@ -156,7 +171,7 @@ final class DistCommands {
     }
 
     @Command(name = "allreduce", mixinStandardHelpOptions = true,
-            description = "Ring all-reduce of direct buffers between worker JVMs on loopback: time, algorithm and bus bandwidth per"
+            description = "All-reduce of direct buffers between worker JVMs on loopback (the TCP ring or shared memory, --transport): time, algorithm and bus bandwidth per"
                     + " size, next to a memcpy, a loopback socket copy and two socket copies at once in opposite directions of the same"
                     + " bytes in this process (direct buffers, the ring's socket options; ratios measured in one run).")
     static final class BenchAllReduceCmd implements Callable<Integer> {
@@ -171,6 +186,10 @@ final class DistCommands {
 
         @Option(names = "--timeout", defaultValue = "120", description = "seconds any collective waits (default ${DEFAULT-VALUE})")
         double timeout;
+
+        @Option(names = "--transport", defaultValue = "tcp,shm", split = ",", description = "auto, tcp, shm, or several (tcp,shm): one group of"
+                + " workers measured per transport, each against the same copies (default ${DEFAULT-VALUE})")
+        List<String> transports;
 
         @Option(names = "--out", description = "also write the table as JSON to this file")
         Path out;
@@ -188,6 +207,10 @@ final class DistCommands {
                     throw new ConfigException("--sizes", s + " MB is not in [1, 1024]");
                 }
             }
+            List<Transport> ts = new ArrayList<>();
+            for (String t : transports) {
+                ts.add(transport("--transport", t));
+            }
             // copies first, while the workers do not run yet
             Map<Long, AllReduceBench.Copies> copies = new LinkedHashMap<>();
             for (int s : sizes) {
@@ -195,17 +218,12 @@ final class DistCommands {
                 copies.put(b, new AllReduceBench.Copies(AllReduceBench.memcpy(b, reps), AllReduceBench.socketCopy(b, reps, 1),
                         AllReduceBench.socketCopy(b, reps, 2)));
             }
-            Path tmp = Files.createTempFile("sensorium-allreduce", ".json");
-            try {
-                List<String> child = new ArrayList<>(List.of("worker", "--", "bench-allreduce", "--sizes",
-                        String.join(",", sizes.stream().map(String::valueOf).toList()), "--reps", String.valueOf(reps), "--out", tmp.toString()));
-                LocalLauncher.Outcome r = new LocalLauncher(options(workers, "cpu", "127.0.0.1", timeout, 0, attempt -> child),
-                        System.out, System.err).run();
-                if (r.exitCode() != 0) {
-                    System.err.println("error: bench allreduce failed: " + r.message());
+            Map<String, Object> all = new LinkedHashMap<>();
+            for (Transport t : ts) {
+                Map<String, Object> json = runGroup(t);
+                if (json == null) {
                     return 1;
                 }
-                Map<String, Object> json = Json.read(tmp);
                 List<AllReduceBench.Row> rows = new ArrayList<>();
                 for (Object o : (List<?>) json.get("rows")) {
                     Map<?, ?> m = (Map<?, ?>) o;
@@ -213,17 +231,33 @@ final class DistCommands {
                             ((Number) m.get("best_s")).doubleValue(), ((Number) m.get("algbw")).doubleValue(),
                             ((Number) m.get("busbw")).doubleValue(), ((Number) m.get("cpu_s")).doubleValue()));
                 }
-                System.out.print(AllReduceBench.table(workers, rows, copies, reps));
-                if (out != null) {
-                    Map<String, Object> all = new LinkedHashMap<>(json);
-                    Map<String, Object> c = new LinkedHashMap<>();
-                    copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v.memcpy(), "socket", v.socket().bytesPerSecond(),
-                            "socket_duplex", v.duplex().bytesPerSecond(), "socket_cpu_s", v.socket().cpuSeconds(),
-                            "socket_duplex_cpu_s", v.duplex().cpuSeconds())));
-                    all.put("copies_bytes_per_s", c);
-                    Json.write(out, all);
+                System.out.print(AllReduceBench.table(workers, String.valueOf(json.get("transport")), rows, copies, reps));
+                all.put(t.key(), json);
+            }
+            if (out != null) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                copies.forEach((k, v) -> c.put(String.valueOf(k), Map.of("memcpy", v.memcpy(), "socket", v.socket().bytesPerSecond(),
+                        "socket_duplex", v.duplex().bytesPerSecond(), "socket_cpu_s", v.socket().cpuSeconds(),
+                        "socket_duplex_cpu_s", v.duplex().cpuSeconds())));
+                all.put("copies_bytes_per_s", c);
+                Json.write(out, all);
+            }
+            return 0;
+        }
+
+        /** One group of workers measuring with transport t: rank 0's JSON (world, transport used, rows), or null when it failed. */
+        private Map<String, Object> runGroup(Transport t) throws Exception {
+            Path tmp = Files.createTempFile("sensorium-allreduce", ".json");
+            try {
+                List<String> child = new ArrayList<>(List.of("worker", "--", "bench-allreduce", "--sizes",
+                        String.join(",", sizes.stream().map(String::valueOf).toList()), "--reps", String.valueOf(reps), "--out", tmp.toString()));
+                LocalLauncher.Outcome r = new LocalLauncher(options(workers, "cpu", "127.0.0.1", timeout, 0, t, attempt -> child),
+                        System.out, System.err).run();
+                if (r.exitCode() != 0) {
+                    System.err.println("error: bench allreduce (--transport " + t.key() + ") failed: " + r.message());
+                    return null;
                 }
-                return 0;
+                return Json.read(tmp);
             } finally {
                 Files.deleteIfExists(tmp);
             }

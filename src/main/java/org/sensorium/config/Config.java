@@ -184,10 +184,14 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
      *
      * @param iface the address workers listen on: loopback unless a network interface's address is given
      * @param localLoss objectives with negatives from the whole group build only their rank's rows of the logits
+     * @param transport what carries the all-reduce: auto (shared memory when every worker is on this host), tcp, shm
      */
     public record Dist(double bucketMb, double timeoutSeconds, int hashEvery, @JsonProperty("interface") String iface,
-            boolean localLoss) {
+            boolean localLoss, String transport) {
         public Dist {
+            if (!java.util.List.of("auto", "tcp", "shm").contains(transport)) {
+                throw new ConfigException("dist.transport", "'" + transport + "' is not auto, tcp or shm");
+            }
             positive("dist.bucket_mb", bucketMb);
             positive("dist.timeout_seconds", timeoutSeconds);
             if (hashEvery < 0) {

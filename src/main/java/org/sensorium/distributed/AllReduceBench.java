@@ -160,10 +160,10 @@ public final class AllReduceBench {
     }
 
     /** The table, sizes in MB, bandwidths in GB/s (10^9 bytes), then the CPU seconds each operation cost. */
-    public static String table(int world, List<Row> rows, Map<Long, Copies> copies, int reps) {
+    public static String table(int world, String transport, List<Row> rows, Map<Long, Copies> copies, int reps) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("ring all-reduce of float32 (direct buffers) between %d JVMs on loopback, median of %d (after a barrier each);%n",
-                world, reps));
+        sb.append(String.format("all-reduce of float32 (direct buffers) between %d JVMs on loopback over %s, median of %d (after a barrier each);%n",
+                world, transport.equals("shm") ? "shared memory (shm)" : transport.equals("tcp") ? "the TCP ring (tcp)" : transport, reps));
         sb.append("copies of the same bytes in one process of this run (direct buffers, the ring's socket options), best of the same count;\n");
         sb.append("duplex: two socket copies at once in opposite directions (each rank of a 2-rank ring sends and receives the bytes), GB/s each:\n");
         sb.append(String.format("  %6s %9s %10s %10s %11s %8s %11s %8s %11s %8s%n", "MB", "time s", "algbw GB/s", "busbw GB/s",
@@ -176,7 +176,7 @@ public final class AllReduceBench {
                     duplex / 1e9, r.busBw() / duplex));
         }
         sb.append("CPU seconds (user + system, all threads) per operation, mean of the timed repetitions:\n");
-        sb.append(String.format("  %6s %18s %12s %12s %16s%n", "MB", "all-reduce, ranks", "socket copy", "duplex copy", "ring / socket"));
+        sb.append(String.format("  %6s %18s %12s %12s %16s%n", "MB", "all-reduce, ranks", "socket copy", "duplex copy", "all-reduce / socket"));
         for (Row r : rows) {
             Copies c = copies.get(r.bytes());
             double socketCpu = c.socket().cpuSeconds(); // 0 when the copy took less than the CPU clock's tick

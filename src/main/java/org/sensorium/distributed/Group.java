@@ -34,6 +34,7 @@ public final class Group implements Collective {
     private final Selector selector;
     private final ByteBuffer sendBuf, recvBuf;
     private final RingAllReduce ring;
+    private ShmAllReduce shm; // the all-reduce's carrier when the group chose shared memory, else null (the ring)
     private ByteBuffer arrayBuf; // float[] all-reduces pass through it (native order); made at first use
     private long bytesSent;
     private long nanos; // spent in collectives since the last takeSeconds
@@ -66,11 +67,42 @@ public final class Group implements Collective {
      * @throws DistException when a neighbour is not there, or not authenticated, within the timeout
      */
     public static Collective join(WorkerSpec spec, ServerSocketChannel listener) {
+        return join(spec, listener, Transport.TCP);
+    }
+
+    /**
+     * Joins the group as {@link #join(WorkerSpec, ServerSocketChannel)}, then sets up the all-reduce's transport:
+     * shm ({@link ShmAllReduce}, every rank on this host), tcp (the ring), or auto (shm when {@link Transport#sameHost}
+     * and every rank could map the segments, else the ring). Every rank must pass the same transport.
+     *
+     * @throws DistException as the TCP join, or (shm) naming the rank that cannot use shared memory and why
+     */
+    public static Collective join(WorkerSpec spec, ServerSocketChannel listener, Transport transport) {
+        return join(spec, listener, transport, ShmAllReduce.DIR, ShmAllReduce.SEGMENT_BYTES);
+    }
+
+    /** With the segments' directory and bound given (tests). */
+    static Collective join(WorkerSpec spec, ServerSocketChannel listener, Transport transport, java.nio.file.Path dir, int segmentBytes) {
         if (spec.worldSize() == 1) {
             Ring.closeQuietly(listener);
             return Collective.local();
         }
-        return new Group(spec.rank(), spec.worldSize(), spec.timeout(), Ring.join(spec, listener));
+        Group g = new Group(spec.rank(), spec.worldSize(), spec.timeout(), Ring.join(spec, listener));
+        if (transport == Transport.SHM || transport == Transport.AUTO && Transport.sameHost(spec, dir)) {
+            try {
+                g.shm = ShmAllReduce.open(g, spec.secret(), spec.peers().get(0).getPort(), dir, segmentBytes, g::sync,
+                        transport == Transport.SHM);
+            } catch (RuntimeException e) {
+                g.close();
+                throw e;
+            }
+        }
+        return g;
+    }
+
+    /** The all-reduce's transport: shm or tcp. */
+    public Transport transport() {
+        return shm != null ? Transport.SHM : Transport.TCP;
     }
 
     /** Binds a listener to a worker's address (loopback unless the launcher gave another interface). */
@@ -127,7 +159,11 @@ public final class Group implements Collective {
             return;
         }
         long t0 = System.nanoTime();
-        bytesSent += ring.run(data);
+        if (shm != null) {
+            shm.run(data);
+        } else {
+            bytesSent += ring.run(data);
+        }
         nanos += System.nanoTime() - t0;
     }
 
@@ -199,6 +235,13 @@ public final class Group implements Collective {
     @Override
     public void barrier() {
         allGatherBytes(new byte[0]);
+    }
+
+    /** The barrier inside another collective: its time is that collective's. */
+    private void sync() {
+        for (int s = 0; s < world - 1; s++) {
+            exchangeBlock(new byte[0]);
+        }
     }
 
     // ---- the ring's two directions, full duplex so that neither side blocks the other ----
@@ -347,5 +390,8 @@ public final class Group implements Collective {
         Ring.closeQuietly(next);
         Ring.closeQuietly(prev);
         Ring.closeQuietly(selector);
+        if (shm != null) { // after the links: an all-reduce at a barrier on another thread fails now, then the segments go
+            shm.close();
+        }
     }
 }

@@ -26,10 +26,17 @@ public final class LocalLauncher {
      * @param childArgs the CLI arguments of every worker JVM for each attempt (0 = first start, then restarts)
      * @param jvmArgs JVM flags of the workers (heap, DJL's properties); null: this JVM's own
      * @param mainClass the class every worker JVM runs, with childArgs as its arguments (the caller's command line)
+     * @param env added to every worker's environment (e.g. {@link Transport#ENV})
      */
     public record Options(int workers, List<String> devices, String host, Duration timeout, int maxRestarts,
-            java.util.function.IntFunction<List<String>> childArgs, List<String> jvmArgs, String mainClass) {
+            java.util.function.IntFunction<List<String>> childArgs, List<String> jvmArgs, String mainClass, java.util.Map<String, String> env) {
+        public Options(int workers, List<String> devices, String host, Duration timeout, int maxRestarts,
+                java.util.function.IntFunction<List<String>> childArgs, List<String> jvmArgs, String mainClass) {
+            this(workers, devices, host, timeout, maxRestarts, childArgs, jvmArgs, mainClass, java.util.Map.of());
+        }
+
         public Options {
+            env = java.util.Map.copyOf(env);
             if (workers < 1) {
                 throw new DistException("--workers: " + workers + " must be >= 1");
             }
@@ -85,6 +92,7 @@ public final class LocalLauncher {
             WorkerSpec spec = new WorkerSpec(r, o.workers(), peers, o.devices().get(r), secret, o.timeout());
             ProcessBuilder pb = new ProcessBuilder(command(args));
             pb.environment().putAll(spec.toEnv());
+            pb.environment().putAll(o.env());
             pb.environment().put(Worker.LAUNCHER_PID, Long.toString(ProcessHandle.current().pid())); // workers die with us
             Process p = pb.start();
             running.add(p);

@@ -21,6 +21,8 @@ public final class Worker {
      * Joins spec's group and runs body as spec's rank. One worker per JVM: DJL's gradient collector is global to
      * the JVM.
      *
+     * The all-reduce's transport is the launcher's {@link Transport#ENV} (tcp when it set none).
+     *
      * @param boundListener this worker's listener, already bound to spec.self() (a cluster launcher binds it
      *     before exchanging addresses); null: bind spec.self() here. Closed once the group stands.
      * @return body's exit code
@@ -29,9 +31,9 @@ public final class Worker {
     public static int run(WorkerSpec spec, ServerSocketChannel boundListener, Body body) {
         watchLauncher(spec.rank(), System.getenv(LAUNCHER_PID));
         long t0 = System.nanoTime();
-        try (Collective group = Group.join(spec, boundListener)) {
-            LOG.info("rank {}/{} on {}: group joined in {} s", spec.rank(), spec.worldSize(), spec.device(),
-                    String.format("%.2f", (System.nanoTime() - t0) / 1e9));
+        try (Collective group = Group.join(spec, boundListener, Transport.fromEnv(System.getenv()))) {
+            LOG.info("rank {}/{} on {}: group joined in {} s, all-reduce over {}", spec.rank(), spec.worldSize(), spec.device(),
+                    String.format("%.2f", (System.nanoTime() - t0) / 1e9), group instanceof Group g ? g.transport().key() : "nothing");
             return body.run(group, spec.device());
         }
     }

@@ -12,6 +12,9 @@
  *       while the caller's receives and adds;
  *       {@link org.sensorium.distributed.Ring} forms that ring, each connection authenticated by the job's
  *       secret ({@link org.sensorium.distributed.Handshake}).
+ *   <li>{@link org.sensorium.distributed.ShmAllReduce}: the same all-reduce through shared memory when every rank is
+ *       on one host (the ring then carries only its barriers); {@link org.sensorium.distributed.Transport} chooses
+ *       (auto, tcp, shm).
  *   <li>{@link org.sensorium.distributed.DataParallel}: gradient sync over a name -&gt; array map (DJL arrays):
  *       rank 0's parameters broadcast once, gradients copied by libtorch into a direct buffer per bucket,
  *       summed there and scaled by 1/w (one bucket on the wire while the next is copied in and the previous copied
@@ -22,7 +25,7 @@
  *       machine and supervises them (torchrun's job); {@link org.sensorium.distributed.WorkerSpec} is what each
  *       is told (rank, world size, peers, device, secret, timeout), {@link org.sensorium.distributed.Devices}
  *       names and assigns the devices.
- *   <li>{@link org.sensorium.distributed.AllReduceBench}: the ring all-reduce's bus bandwidth between JVMs.
+ *   <li>{@link org.sensorium.distributed.AllReduceBench}: the all-reduce's bus bandwidth between JVMs, per transport.
  * </ul>
  *
  * <p>Imports: the JDK, DJL (arrays in {@link org.sensorium.distributed.DataParallel}, devices and the engine in

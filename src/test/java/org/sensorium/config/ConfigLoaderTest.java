@@ -68,6 +68,9 @@ class ConfigLoaderTest {
         assertEquals("model.size", z.key());
         ConfigException seg = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("data.synth_segments=9")));
         assertEquals("data.synth_segments", seg.key());
+        ConfigException transport = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("dist.transport=nccl")));
+        assertEquals("dist.transport", transport.key());
+        assertTrue(transport.getMessage().contains("'nccl' is not auto, tcp or shm"), transport.getMessage());
         ConfigException sigma = assertThrows(ConfigException.class,
                 () -> ConfigLoader.load(null, List.of("objectives.temporal_ot.sigma=0.0")));
         assertEquals("objectives.temporal_ot.sigma", sigma.key());
