@@ -139,8 +139,12 @@ public final class Pretexts {
         }
     }
 
-    /** objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair. */
-    public record BackgroundErasing(float weight, float lambdaMax, float temperature) implements Settings {
+    /**
+     * objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair;
+     * with ownJitter the erased copy gets brightness and contrast factors of its own (modalities.video.brightness and
+     * contrast), so that the pair does not share every low-level statistic of the clip's augmentation.
+     */
+    public record BackgroundErasing(float weight, float lambdaMax, float temperature, boolean ownJitter) implements Settings {
         public BackgroundErasing {
             if (weight < 0) {
                 throw new ConfigException("objectives.background_erasing.weight", weight + " must be >= 0");

@@ -75,7 +75,7 @@ class SceneMotionTest {
     void backgroundErasingBlendsEachClipWithOneOfItsOwnFrames() {
         Config c = tiny("objectives.background_erasing.weight=1");
         try (NDManager m = NDManager.newBaseManager()) {
-            BackgroundErasing be = new BackgroundErasing(c.objectives().backgroundErasing(), new SensoriumModel(c, m));
+            BackgroundErasing be = new BackgroundErasing(c.objectives().backgroundErasing(), c.modalities().video(), new SensoriumModel(c, m));
             Engine.getInstance().setRandomSeed(3);
             for (int k = 0; k < 10; k++) {
                 // clip 0 = (1, 2): with frame k_0 = 0, x' = (1, 2 - l); with k_0 = 1, x' = (1 + l, 2); l in [0, 0.3)
