@@ -13,6 +13,7 @@ import org.sensorium.config.Modality;
 import org.sensorium.config.ModalitySpec;
 import org.sensorium.config.Objectives;
 import org.sensorium.data.Batch;
+import org.sensorium.data.Batch.Extra;
 import org.sensorium.data.Needs;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.model.ModelOutput;
@@ -26,6 +27,7 @@ import org.sensorium.model.SensoriumModel;
  * <pre>
  *   x'_i,t = (1 - l_i) x_i,t + l_i x_i,k_i       k_i a random frame of clip i, l_i ~ U(0, lambda_max)
  *   x'_i  <- J(x'_i; b_i, c_i)                    own_jitter: brightness b_i ~ U(1 -+ brightness), contrast c_i alike
+ *                                                 second_view: x' is made from the loader's second clip of sample i
  *   z, z' = f(x), f(x')                           (n, E) unit rows; z is the main pass's embedding
  *   L = NT-Xent(z, z', tau)                       the other clips of the batch (both views) are the negatives
  * </pre>
@@ -47,6 +49,7 @@ public final class BackgroundErasing implements Objective {
     private final float temperature;
     private final ModalitySpec.Video video; // brightness and contrast ranges, mean and std of the normalisation
     private final boolean ownJitter;
+    private final boolean secondView; // erase the loader's second view of the sample instead of the clip itself
 
     public BackgroundErasing(Pretexts.BackgroundErasing c, ModalitySpec.Video video, SensoriumModel model) {
         this.model = model;
@@ -54,6 +57,13 @@ public final class BackgroundErasing implements Objective {
         this.temperature = c.temperature();
         this.video = video;
         this.ownJitter = c.ownJitter();
+        this.secondView = c.secondView();
+    }
+
+    /** With second_view the loader's second clip of each sample (its own crop, flip, brightness, contrast and time). */
+    @Override
+    public Needs needs() {
+        return secondView ? Needs.ofSecondViews(Set.of(V), List.of(1.0)) : Needs.NONE;
     }
 
     @Override
@@ -64,12 +74,16 @@ public final class BackgroundErasing implements Objective {
         if (out == null || !out.embeddings().containsKey(V)) {
             return terms;
         }
-        boolean[] has = batch.present(V);
+        Batch source = secondView ? step.batch(Extra.SECOND_VIEW) : batch;         // the clip that gets erased
+        if (source == null) {
+            return terms;
+        }
+        boolean[] has = Contrastive.both(batch.present(V), source.present(V));
         int n = Contrastive.count(has);
         if (n < 2) {
             return terms;
         }
-        NDArray x = Contrastive.rows(batch.input(V), has);                          // (n, T, H, W, C)
+        NDArray x = Contrastive.rows(source.input(V), has);                         // (n, T, H, W, C)
         NDArray erased = erased(x, x.getManager());
         NDArray z2 = model.forward(Map.of(V, erased), Map.of(), true).embedding(V);  // (n, E)
         terms.put("background_erasing/video", TwoView.ntXent(Contrastive.rows(out.embedding(V), has), z2, temperature));
