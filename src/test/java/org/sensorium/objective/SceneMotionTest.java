@@ -104,6 +104,36 @@ class SceneMotionTest {
     }
 
     @Test
+    void backgroundErasingWithSecondViewErasesTheSecondClip() {
+        // second_view: x' is made from the second view's tensor. A second view equal to the clip gives NT-Xent(z, z);
+        // a second view of other values does not; no second view, no term
+        Config c = tiny("objectives.background_erasing.weight=1", "objectives.background_erasing.lambda_max=0.000001",
+                "objectives.background_erasing.own_jitter=false", "objectives.background_erasing.second_view=true");
+        try (NDManager m = NDManager.newBaseManager()) {
+            SensoriumModel model = new SensoriumModel(c, m);
+            Objective o = ObjectiveKind.enabled(c, model).get(0).objective();
+            assertTrue(o.needs().secondViews().contains(Modality.VIDEO));
+            NDArray video = m.randomUniform(-1f, 1f, new Shape(3, 8, 32, 32, 3));
+            Batch batch = batchOf(video);
+            ModelOutput out = model.forward(batch.inputs(), batch.valid(), true);
+            NDArray z = out.embedding(Modality.VIDEO);                                       // (3, E)
+            float same = o.losses(new Step(batch, out, Map.of(Batch.Extra.SECOND_VIEW, new Step.Pass(batch, null))))
+                    .get("background_erasing/video").getFloat();
+            assertEquals(TwoView.ntXent(z, z, 0.1f).getFloat(), same, 1e-4);
+            Batch other = batchOf(video.neg());
+            float differs = o.losses(new Step(batch, out, Map.of(Batch.Extra.SECOND_VIEW, new Step.Pass(other, null))))
+                    .get("background_erasing/video").getFloat();
+            assertNotEquals(same, differs, 1e-3);
+            assertTrue(o.losses(new Step(batch, out)).isEmpty());
+        }
+    }
+
+    private static Batch batchOf(NDArray video) {
+        return new Batch(List.of("a", "b", "c"), List.of("x", "y", "z"), Map.of(Modality.VIDEO, video),
+                Map.of(Modality.VIDEO, new boolean[] {true, true, true}), Map.of());
+    }
+
+    @Test
     void dsmLossByHand() {
         // tau = 1, z = p = (e1, e2). Hard negatives q = (e2, e1): row 0 logits (z0.p0, z0.p1, z0.q0) = (1, 0, 0),
         // -log(e / (e + 1 + 1)) = log(2 + e) - 1 = 0.551445, row 1 alike. A negative equal to the anchor, q = z:
