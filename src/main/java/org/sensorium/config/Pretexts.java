@@ -139,8 +139,14 @@ public final class Pretexts {
         }
     }
 
-    /** objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair. */
-    public record BackgroundErasing(float weight, float lambdaMax, float temperature) implements Settings {
+    /**
+     * objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair;
+     * with ownJitter the erased copy gets brightness and contrast factors of its own (modalities.video.brightness and
+     * contrast), so that the pair does not share every low-level statistic of the clip's augmentation; with
+     * secondView the erased copy is made from the loader's second clip of the sample (BE on a two-view method).
+     */
+    public record BackgroundErasing(float weight, float lambdaMax, float temperature, boolean ownJitter, boolean secondView)
+            implements Settings {
         public BackgroundErasing {
             if (weight < 0) {
                 throw new ConfigException("objectives.background_erasing.weight", weight + " must be >= 0");

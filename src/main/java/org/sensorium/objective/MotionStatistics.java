@@ -57,8 +57,8 @@ public final class MotionStatistics implements Objective {
     public MotionStatistics(Config c, int width, Params params) {
         this.cfg = c.objectives().motionStatistics();
         var video = c.modalities().video();
-        this.mean = floats(video.mean());
-        this.std = floats(video.std());
+        this.mean = VideoViews.floats(video.mean());
+        this.std = VideoViews.floats(video.std());
         this.rows = video.height() / video.patch();
         this.columns = video.width() / video.patch();
         int r = cfg.regions(), features = r * r * width;
@@ -292,13 +292,5 @@ public final class MotionStatistics implements Objective {
             }
         }
         return best;
-    }
-
-    private static float[] floats(List<Double> xs) {
-        float[] out = new float[xs.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = xs.get(i).floatValue();
-        }
-        return out;
     }
 }

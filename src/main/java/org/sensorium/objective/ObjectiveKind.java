@@ -175,7 +175,7 @@ public enum ObjectiveKind {
             case MOTION_STATISTICS -> new MotionStatistics(c, c.model().width(), model.params());
             case PIXEL_MAE -> new PixelMae(c, model);
             case DSM -> new DecoupledSceneMotion(o.dsm(), model);
-            case BACKGROUND_ERASING -> new BackgroundErasing(o.backgroundErasing(), model);
+            case BACKGROUND_ERASING -> new BackgroundErasing(o.backgroundErasing(), c.modalities().video(), model);
         };
     }
 

@@ -32,6 +32,32 @@ final class VideoViews {
         return x.mul(l.neg().add(1f)).add(s.mul(l));
     }
 
+    /**
+     * Brightness and contrast of every frame of clip i changed by its own factors b_i, c_i, as the video loader's
+     * augmentation changes pixels p in [0, 1], on normalised clips x = (p - mean) / std:
+     * <pre>
+     *   p = std x + mean,   p' = clip(((p - 1/2) c_i + 1/2) b_i, 0, 1),   x' = (p' - mean) / std
+     * </pre>
+     * x (B, T, H, W, C); b, c (B); mean, std (C) -> (B, T, H, W, C).
+     */
+    static NDArray jittered(NDArray x, float[] b, float[] c, float[] mean, float[] std) {
+        NDManager m = x.getManager();
+        int n = b.length, ch = mean.length;
+        NDArray mu = m.create(mean).reshape(1, 1, 1, 1, ch), sigma = m.create(std).reshape(1, 1, 1, 1, ch); // (1, 1, 1, 1, C)
+        NDArray bi = m.create(b).reshape(n, 1, 1, 1, 1), ci = m.create(c).reshape(n, 1, 1, 1, 1);           // (B, 1, 1, 1, 1)
+        NDArray p = x.mul(sigma).add(mu);                                                                    // pixels in [0, 1]
+        return p.sub(0.5f).mul(ci).add(0.5f).mul(bi).clip(0f, 1f).sub(mu).div(sigma);
+    }
+
+    /** n factors drawn from U(1 - r, 1 + r), from libtorch's generator (1 each for r = 0). */
+    static float[] aroundOne(NDManager m, int n, float r) {
+        float[] u = uniform(m, n, 2 * r);
+        for (int i = 0; i < n; i++) {
+            u[i] += 1 - r;
+        }
+        return u;
+    }
+
     /** The frames of every clip in the order order: x'[:, t] = x[:, order[t]]. x (B, T, H, W, C) -> same shape. */
     static NDArray reordered(NDArray x, int[] order) {
         Shape s = x.getShape();
@@ -74,6 +100,15 @@ final class VideoViews {
             u[i] *= max;
         }
         return u;
+    }
+
+    /** A config's list of doubles (per-channel mean, std) as floats. */
+    static float[] floats(java.util.List<Double> xs) {
+        float[] out = new float[xs.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = xs.get(i).floatValue();
+        }
+        return out;
     }
 
     private static int[] toInts(long[] v) {

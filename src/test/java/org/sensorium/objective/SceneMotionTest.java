@@ -49,6 +49,91 @@ class SceneMotionTest {
     }
 
     @Test
+    void framesAreTakenAlongTimeNotHeight() {
+        // two clips of two frames of 2 x 1 pixels: clip 0 = frames (1, 2), (3, 4); clip 1 = frames (5, 6), (7, 8)
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, new Shape(2, 2, 2, 1, 1));
+            // frame 1 of clip 0 is (3, 4), frame 0 of clip 1 is (5, 6) (a height axis read as time would give (2, 4) ...)
+            NDArray s = VideoViews.frames(x, new int[] {0, 1}, new int[] {1, 0});
+            assertArrayEquals(new float[] {3, 4, 5, 6}, s.toFloatArray());
+            assertEquals(new Shape(2, 1, 2, 1, 1), s.getShape());
+            // l = 0.5 with its own frame: clip 0 -> ((1+3)/2, (2+4)/2), (3, 4) = (2, 3, 3, 4); clip 1 -> (5, 6, 6, 7)
+            assertArrayEquals(new float[] {2, 3, 3, 4, 5, 6, 6, 7}, VideoViews.blend(x, s, new float[] {0.5f, 0.5f}).toFloatArray());
+        }
+    }
+
+    @Test
+    void jitterIsTheLoadersBrightnessAndContrastOnNormalisedValues() {
+        // mean 0.5, std 0.25: x = 0, 1, 1.6, -2 are pixels 0.5, 0.75, 0.9, 0. Contrast 2 around 1/2: 0.5, 1, 1 (clipped),
+        // 0 (clipped) -> x' = 0, 2, 2, -2. Brightness 1.2: 0.6, 0.9, 1 (clipped), 0 -> x' = 0.4, 1.6, 2, -2.
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(new float[] {0, 1, 1.6f, -2, 0, 1, 1.6f, -2}, new Shape(2, 4, 1, 1, 1));
+            float[] j = VideoViews.jittered(x, new float[] {1, 1.2f}, new float[] {2, 1}, new float[] {0.5f}, new float[] {0.25f})
+                    .toFloatArray();
+            assertArrayEquals(new float[] {0, 2, 2, -2, 0.4f, 1.6f, 2, -2}, j, 1e-5f);
+            float[] same = VideoViews.jittered(x, new float[] {1, 1}, new float[] {1, 1}, new float[] {0.5f}, new float[] {0.25f})
+                    .toFloatArray();
+            assertArrayEquals(x.toFloatArray(), same, 1e-5f);
+            float[] f = VideoViews.aroundOne(m, 50, 0.2f);
+            for (float v : f) {
+                assertTrue(v >= 0.8f && v <= 1.2f, String.valueOf(v));
+            }
+        }
+    }
+
+    @Test
+    void backgroundErasingPairsEachClipWithItsOwnErasedCopy() {
+        // a vanishing erasing (l < 1e-6, no jitter) makes x' = x: the loss must be NT-Xent(z, z) of the main pass's rows
+        // for the clips that have video, in order (clip 1 has none): rows out of line would pair different clips
+        Config c = tiny("objectives.background_erasing.weight=1", "objectives.background_erasing.lambda_max=0.000001",
+                "objectives.background_erasing.own_jitter=false");
+        try (NDManager m = NDManager.newBaseManager()) {
+            SensoriumModel model = new SensoriumModel(c, m);
+            Objective o = ObjectiveKind.enabled(c, model).get(0).objective();
+            NDArray video = m.randomUniform(-1f, 1f, new Shape(4, 8, 32, 32, 3));
+            boolean[] has = {true, false, true, true};
+            Batch batch = new Batch(List.of("a", "b", "c", "d"), List.of("w", "x", "y", "z"), Map.of(Modality.VIDEO, video),
+                    Map.of(Modality.VIDEO, has), Map.of());
+            ModelOutput out = model.forward(batch.inputs(), batch.valid(), true);
+            float loss = o.losses(new Step(batch, out)).get("background_erasing/video").getFloat();
+            NDArray z = Contrastive.rows(out.embedding(Modality.VIDEO), has);                 // (3, E)
+            assertEquals(TwoView.ntXent(z, z, 0.1f).getFloat(), loss, 1e-4);
+            NDArray shifted = z.get("1:").concat(z.get("0:1"), 0);            // each row paired with the next clip
+            assertNotEquals(TwoView.ntXent(z, shifted, 0.1f).getFloat(), loss, 1e-2);
+        }
+    }
+
+    @Test
+    void backgroundErasingWithSecondViewErasesTheSecondClip() {
+        // second_view: x' is made from the second view's tensor. A second view equal to the clip gives NT-Xent(z, z);
+        // a second view of other values does not; no second view, no term
+        Config c = tiny("objectives.background_erasing.weight=1", "objectives.background_erasing.lambda_max=0.000001",
+                "objectives.background_erasing.own_jitter=false", "objectives.background_erasing.second_view=true");
+        try (NDManager m = NDManager.newBaseManager()) {
+            SensoriumModel model = new SensoriumModel(c, m);
+            Objective o = ObjectiveKind.enabled(c, model).get(0).objective();
+            assertTrue(o.needs().secondViews().contains(Modality.VIDEO));
+            NDArray video = m.randomUniform(-1f, 1f, new Shape(3, 8, 32, 32, 3));
+            Batch batch = batchOf(video);
+            ModelOutput out = model.forward(batch.inputs(), batch.valid(), true);
+            NDArray z = out.embedding(Modality.VIDEO);                                       // (3, E)
+            float same = o.losses(new Step(batch, out, Map.of(Batch.Extra.SECOND_VIEW, new Step.Pass(batch, null))))
+                    .get("background_erasing/video").getFloat();
+            assertEquals(TwoView.ntXent(z, z, 0.1f).getFloat(), same, 1e-4);
+            Batch other = batchOf(video.neg());
+            float differs = o.losses(new Step(batch, out, Map.of(Batch.Extra.SECOND_VIEW, new Step.Pass(other, null))))
+                    .get("background_erasing/video").getFloat();
+            assertNotEquals(same, differs, 1e-3);
+            assertTrue(o.losses(new Step(batch, out)).isEmpty());
+        }
+    }
+
+    private static Batch batchOf(NDArray video) {
+        return new Batch(List.of("a", "b", "c"), List.of("x", "y", "z"), Map.of(Modality.VIDEO, video),
+                Map.of(Modality.VIDEO, new boolean[] {true, true, true}), Map.of());
+    }
+
+    @Test
     void dsmLossByHand() {
         // tau = 1, z = p = (e1, e2). Hard negatives q = (e2, e1): row 0 logits (z0.p0, z0.p1, z0.q0) = (1, 0, 0),
         // -log(e / (e + 1 + 1)) = log(2 + e) - 1 = 0.551445, row 1 alike. A negative equal to the anchor, q = z:
@@ -73,9 +158,9 @@ class SceneMotionTest {
 
     @Test
     void backgroundErasingBlendsEachClipWithOneOfItsOwnFrames() {
-        Config c = tiny("objectives.background_erasing.weight=1");
+        Config c = tiny("objectives.background_erasing.weight=1", "objectives.background_erasing.own_jitter=false");
         try (NDManager m = NDManager.newBaseManager()) {
-            BackgroundErasing be = new BackgroundErasing(c.objectives().backgroundErasing(), new SensoriumModel(c, m));
+            BackgroundErasing be = new BackgroundErasing(c.objectives().backgroundErasing(), c.modalities().video(), new SensoriumModel(c, m));
             Engine.getInstance().setRandomSeed(3);
             for (int k = 0; k < 10; k++) {
                 // clip 0 = (1, 2): with frame k_0 = 0, x' = (1, 2 - l); with k_0 = 1, x' = (1 + l, 2); l in [0, 0.3)
@@ -131,8 +216,10 @@ class SceneMotionTest {
         return e.div(e.square().sum(new int[] {1}, true).sqrt());
     }
 
-    private static Config tiny(String on) {
-        return ConfigLoader.load(null, List.of("objectives.contrastive.weight=0", on, "data.modalities=[video,text]",
-                "model.width=16", "model.heads=2", "model.depth=1", "model.embed_dim=8")).config();
+    private static Config tiny(String... on) {
+        List<String> sets = new java.util.ArrayList<>(List.of("objectives.contrastive.weight=0", "data.modalities=[video,text]",
+                "model.width=16", "model.heads=2", "model.depth=1", "model.embed_dim=8"));
+        sets.addAll(List.of(on));
+        return ConfigLoader.load(null, sets).config();
     }
 }
