@@ -34,10 +34,10 @@ public enum Transport {
         throw new DistException(key + ": '" + s + "' is not auto, tcp or shm");
     }
 
-    /** The transport a launcher asked for in env, tcp when it set none (dist.transport's default). */
+    /** The transport a launcher asked for in env, auto when it set none (dist.transport's default). */
     public static Transport fromEnv(Map<String, String> env) {
         String v = env.get(ENV);
-        return v == null || v.isBlank() ? TCP : parse(ENV, v);
+        return v == null || v.isBlank() ? AUTO : parse(ENV, v);
     }
 
     public String key() {

@@ -193,7 +193,7 @@ class ShmAllReduceTest {
     @Test
     void transportNamesParseAndTyposNameTheKey() {
         assertEquals(Transport.SHM, Transport.parse("dist.transport", "shm"));
-        assertEquals(Transport.TCP, Transport.fromEnv(java.util.Map.of()));
+        assertEquals(Transport.AUTO, Transport.fromEnv(java.util.Map.of())); // dist.transport's default
         assertEquals(Transport.AUTO, Transport.fromEnv(java.util.Map.of(Transport.ENV, "auto")));
         DistException e = assertThrows(DistException.class, () -> Transport.parse("dist.transport", "nccl"));
         assertEquals("dist.transport: 'nccl' is not auto, tcp or shm", e.getMessage());
