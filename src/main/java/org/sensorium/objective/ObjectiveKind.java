@@ -108,7 +108,9 @@ public enum ObjectiveKind {
 
     public Baseline baseline() {
         return switch (this) {
-            case CONTRASTIVE, MIL_NCE, TEMPORAL_OT, PSEUDO_LABELS, RELATIVE_SPEED -> null;
+            case CONTRASTIVE, MIL_NCE, TEMPORAL_OT -> null;
+            case PSEUDO_LABELS -> Baseline.of("pseudo_labels/majority", "the largest cluster");
+            case RELATIVE_SPEED -> Baseline.of("relative_speed/majority", "the most frequent speed class");
             case CLUSTERING -> Baseline.of("clustering/cross_modal_NMI_chance", "chance: clusters dealt to other samples");
             case TWO_VIEW -> Baseline.of("two_view/video/chance_R@1", "chance 1/N");
             case MASKED_TOKENS -> Baseline.constant(1.0, "each channel's mean");

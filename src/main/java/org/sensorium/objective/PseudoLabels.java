@@ -92,12 +92,26 @@ public final class PseudoLabels implements Objective {
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
         int[] hits = new int[2];
+        Map<Integer, Integer> clusters = new java.util.HashMap<>(); // the scored samples' clusters: the largest is the trivial answer
         h.forEachAsTrained(needs(), (step, from) -> {
             int[] c = correct(step.out(), step.batch());
             hits[0] += c[0];
             hits[1] += c[1];
+            if (c[1] > 0) {
+                boolean[] present = step.batch().present(modality);
+                for (int i = 0; i < present.length; i++) {
+                    Integer y = labels.get(step.batch().ids().get(i));
+                    if (present[i] && y != null) {
+                        clusters.merge(y, 1, Integer::sum);
+                    }
+                }
+            }
         });
-        return hits[1] > 0 ? Map.of("pseudo_labels/accuracy", hits[0] / (double) hits[1]) : Map.of();
+        if (hits[1] == 0) {
+            return Map.of();
+        }
+        int largest = clusters.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+        return Map.of("pseudo_labels/accuracy", hits[0] / (double) hits[1], "pseudo_labels/majority", largest / (double) hits[1]);
     }
 
     /** Held-out accuracy: {correct, n} of the head's argmax over the batch's samples with the modality and a pseudo-label. */

@@ -78,12 +78,24 @@ public final class RelativeSpeed implements Objective {
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
         int[] hits = new int[2];
+        int[] classes = new int[3]; // slower, same, faster among the scored samples: the majority is the trivial answer
         h.forEachAsTrained(needs(), (step, from) -> {
             int[] c = correct(step.out(), step.batch(), step.out(Extra.SECOND_VIEW), step.batch(Extra.SECOND_VIEW));
             hits[0] += c[0];
             hits[1] += c[1];
+            if (c[1] > 0) {
+                Batch first = step.batch(), second = step.batch(Extra.SECOND_VIEW);
+                boolean[] both = Contrastive.both(first.present(Modality.VIDEO), second.present(Modality.VIDEO));
+                for (int y : labels(first.speeds(), second.speeds(), both)) {
+                    classes[y]++;
+                }
+            }
         });
-        return hits[1] > 0 ? Map.of("relative_speed/accuracy", hits[0] / (double) hits[1]) : Map.of();
+        if (hits[1] == 0) {
+            return Map.of();
+        }
+        int majority = Math.max(classes[0], Math.max(classes[1], classes[2]));
+        return Map.of("relative_speed/accuracy", hits[0] / (double) hits[1], "relative_speed/majority", majority / (double) hits[1]);
     }
 
     /**

@@ -58,7 +58,11 @@ class AblateCommandTest {
         assertTrue(out.contains("own held-out measure")
                 && out.contains(String.format(" keyframe_context/augmented_look_R@1 %.4f -> %.4f (chance of the looks %.4f) |", start, end,
                         chance)), out);
-        assertEquals("pseudo_labels/accuracy", ((Map<?, ?>) ((Map<?, ?>) json.get("pseudo_labels")).get("measure")).get("name"));
+        Map<?, ?> xdc = (Map<?, ?>) ((Map<?, ?>) json.get("pseudo_labels")).get("measure");
+        assertEquals("pseudo_labels/accuracy", xdc.get("name"));
+        // its baseline: the largest of the 16 clusters among the scored held-out samples, at least an even share
+        double largest = ((Number) xdc.get("baseline")).doubleValue();
+        assertTrue(largest >= 1.0 / 16 && largest <= 1.0, xdc.toString());
         Map<?, ?> twoView = (Map<?, ?>) ((Map<?, ?>) json.get("two_view")).get("measure");
         assertEquals("two_view/video/R@1", twoView.get("name"));
         // its trivial baseline, reported next to it: chance among the 16 held-out clips (every 5th of 80), 1/16

@@ -228,6 +228,9 @@ class MainTest {
             double a = ((Number) accuracy.get(at)).doubleValue();
             assertEquals(Math.rint(a * 8), a * 8, 1e-9, at + " accuracy " + a + " of 8 held-out pairs");
         }
+        // its trivial baseline: the most frequent of the three speed classes among those 8 pairs, at least 3 of them
+        double majority = ((Number) ((Map<?, ?>) held.get("relative_speed/majority")).get("end")).doubleValue();
+        assertTrue(Math.rint(majority * 8) == majority * 8 && majority >= 3.0 / 8, "majority " + majority);
     }
 
     @Test
