@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,15 @@ public final class Classification {
             }
         }
         return rank;
+    }
+
+    /** The share of the most frequent label: the accuracy of always predicting it (0 for no labels). */
+    public static double majorityShare(int[] labels) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (int l : labels) {
+            counts.merge(l, 1, Integer::sum);
+        }
+        return labels.length == 0 ? 0 : counts.values().stream().mapToInt(Integer::intValue).max().orElse(0) / (double) labels.length;
     }
 
     /** The first class of highest score. */

@@ -79,6 +79,22 @@ public interface HeldOut {
         void accept(NDManager sm, List<Batch.Decoded> chunk, int from);
     }
 
+    /** A classifier's answers on one held-out batch: how many were right, and the labels they were scored against. */
+    record Scored(int hits, int[] truth) {
+        static final Scored NONE = new Scored(0, new int[0]);
+    }
+
+    /**
+     * NAME/accuracy over the scored batches, and NAME/majority beside it, the accuracy of always answering the most
+     * frequent of their labels (the trivial baseline); empty when nothing was scored.
+     */
+    static Map<String, Double> accuracyAndMajority(String name, List<Scored> batches) {
+        int hits = batches.stream().mapToInt(Scored::hits).sum();
+        int[] truth = batches.stream().flatMapToInt(s -> java.util.Arrays.stream(s.truth())).toArray();
+        return truth.length == 0 ? Map.of() : Map.of(name + "/accuracy", hits / (double) truth.length,
+                name + "/majority", org.sensorium.eval.Classification.majorityShare(truth));
+    }
+
     /** Runs body on the samples batch by batch of {@link #batchSize}, in order, each batch in its own sub-manager. */
     default void forEachBatch(List<Batch.Decoded> samples, BatchBody body) {
         for (int from = 0; from < samples.size(); from += batchSize()) {

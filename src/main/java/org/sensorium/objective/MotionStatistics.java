@@ -16,6 +16,7 @@ import org.sensorium.data.Batch;
 import org.sensorium.data.Needs;
 import org.sensorium.model.Layers.Linear;
 import org.sensorium.model.Params;
+import org.sensorium.eval.Classification;
 
 /**
  * Motion and appearance statistics (Wang et al., CVPR 2019, "Self-supervised spatio-temporal representation
@@ -151,7 +152,7 @@ public final class MotionStatistics implements Objective {
             int[] t = truth.stream().mapToInt(l -> get(l, kk)).toArray();
             int[] p = predicted.stream().mapToInt(l -> get(l, kk)).toArray();
             acc[k] = accuracy(p, t);
-            major[k] = majorityShare(t);
+            major[k] = Classification.majorityShare(t);
             out.put(NAME + "/" + names[k] + "_accuracy", acc[k]);
             out.put(NAME + "/" + names[k] + "_majority", major[k]);
         }
@@ -212,7 +213,7 @@ public final class MotionStatistics implements Objective {
                 }
             }
         }
-        int best = argMax(magnitude);
+        int best = Classification.argmax(magnitude);
         double angle = Math.atan2(sy[best], sx[best]);                      // (-pi, pi], from +x toward +y (down)
         double bin = 2 * Math.PI / directions;
         int dir = (int) Math.floor((angle + bin / 2 + 2 * Math.PI) / bin) % directions;
@@ -232,7 +233,7 @@ public final class MotionStatistics implements Objective {
             }
         }
         votes[hues] = 0; // grey pixels do not vote; the grey class wins only when no pixel has a hue
-        return java.util.Arrays.stream(votes).sum() == 0 ? hues : argMax(votes);
+        return java.util.Arrays.stream(votes).sum() == 0 ? hues : Classification.argmax(votes);
     }
 
     /** HSV hue of one pixel in one of hues bins (bin 0 starts at red), or hues when its saturation is below s. */
@@ -273,24 +274,5 @@ public final class MotionStatistics implements Objective {
             hit += predicted[i] == truth[i] ? 1 : 0;
         }
         return (double) hit / truth.length;
-    }
-
-    /** The share of the most frequent label: the accuracy of always predicting it. */
-    static double majorityShare(int[] labels) {
-        Map<Integer, Integer> counts = new LinkedHashMap<>();
-        for (int l : labels) {
-            counts.merge(l, 1, Integer::sum);
-        }
-        return counts.values().stream().mapToInt(Integer::intValue).max().orElse(0) / (double) labels.length;
-    }
-
-    private static int argMax(double[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

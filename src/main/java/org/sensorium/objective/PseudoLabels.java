@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.sensorium.config.Config;
 import org.sensorium.config.ConfigException;
@@ -91,49 +92,32 @@ public final class PseudoLabels implements Objective {
     /** The held-out accuracy of the head on the held-out samples' clusters (the cluster file covers the whole manifest). */
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
-        int[] hits = new int[2];
-        Map<Integer, Integer> clusters = new java.util.HashMap<>(); // the scored samples' clusters: the largest is the trivial answer
-        h.forEachAsTrained(needs(), (step, from) -> {
-            int[] c = correct(step.out(), step.batch());
-            hits[0] += c[0];
-            hits[1] += c[1];
-            if (c[1] > 0) {
-                boolean[] present = step.batch().present(modality);
-                for (int i = 0; i < present.length; i++) {
-                    Integer y = labels.get(step.batch().ids().get(i));
-                    if (present[i] && y != null) {
-                        clusters.merge(y, 1, Integer::sum);
-                    }
-                }
-            }
-        });
-        if (hits[1] == 0) {
-            return Map.of();
-        }
-        int largest = clusters.values().stream().mapToInt(Integer::intValue).max().orElse(0);
-        return Map.of("pseudo_labels/accuracy", hits[0] / (double) hits[1], "pseudo_labels/majority", largest / (double) hits[1]);
+        List<HeldOut.Scored> batches = new java.util.ArrayList<>();
+        h.forEachAsTrained(needs(), (step, from) -> batches.add(correct(step.out(), step.batch())));
+        return HeldOut.accuracyAndMajority("pseudo_labels", batches);
     }
 
-    /** Held-out accuracy: {correct, n} of the head's argmax over the batch's samples with the modality and a pseudo-label. */
-    public int[] correct(ModelOutput out, Batch batch) {
+    /** Held-out accuracy: the head's right answers over the batch's samples with the modality and a pseudo-label, and those labels. */
+    HeldOut.Scored correct(ModelOutput out, Batch batch) {
         if (!out.embeddings().containsKey(modality)) {
-            return new int[] {0, 0};
+            return HeldOut.Scored.NONE;
         }
         boolean[] present = batch.present(modality);
         float[] z = out.embedding(modality).toFloatArray(); // (B * E)
         int e = z.length / present.length;
-        int hits = 0, n = 0;
+        int hits = 0;
+        List<Integer> truth = new java.util.ArrayList<>();
         try (NDManager m = out.embedding(modality).getManager().newSubManager()) {
             long[] predicted = logits(m.create(z, new ai.djl.ndarray.types.Shape(present.length, e)), weight, bias).argMax(1).toLongArray();
             for (int i = 0; i < present.length; i++) {
                 Integer y = labels.get(batch.ids().get(i));
                 if (present[i] && y != null) {
                     hits += predicted[i] == y ? 1 : 0;
-                    n++;
+                    truth.add(y);
                 }
             }
         }
-        return new int[] {hits, n};
+        return new HeldOut.Scored(hits, truth.stream().mapToInt(Integer::intValue).toArray());
     }
 
     @Override

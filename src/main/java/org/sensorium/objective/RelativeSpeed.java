@@ -77,39 +77,24 @@ public final class RelativeSpeed implements Objective {
     /** The held-out accuracy of the slower/same/faster classifier on training-style views of the held-out samples. */
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
-        int[] hits = new int[2];
-        int[] classes = new int[3]; // slower, same, faster among the scored samples: the majority is the trivial answer
-        h.forEachAsTrained(needs(), (step, from) -> {
-            int[] c = correct(step.out(), step.batch(), step.out(Extra.SECOND_VIEW), step.batch(Extra.SECOND_VIEW));
-            hits[0] += c[0];
-            hits[1] += c[1];
-            if (c[1] > 0) {
-                Batch first = step.batch(), second = step.batch(Extra.SECOND_VIEW);
-                boolean[] both = Contrastive.both(first.present(Modality.VIDEO), second.present(Modality.VIDEO));
-                for (int y : labels(first.speeds(), second.speeds(), both)) {
-                    classes[y]++;
-                }
-            }
-        });
-        if (hits[1] == 0) {
-            return Map.of();
-        }
-        int majority = Math.max(classes[0], Math.max(classes[1], classes[2]));
-        return Map.of("relative_speed/accuracy", hits[0] / (double) hits[1], "relative_speed/majority", majority / (double) hits[1]);
+        List<HeldOut.Scored> batches = new java.util.ArrayList<>();
+        h.forEachAsTrained(needs(), (step, from) ->
+                batches.add(correct(step.out(), step.batch(), step.out(Extra.SECOND_VIEW), step.batch(Extra.SECOND_VIEW))));
+        return HeldOut.accuracyAndMajority("relative_speed", batches);
     }
 
     /**
-     * Held-out speed accuracy: {correct, n} of the classifier's argmax over the samples with both clips' video
-     * (a fresh head guesses about a third).
+     * Held-out speed accuracy: the classifier's right answers over the samples with both clips' video, and their
+     * slower/same/faster labels (a fresh head guesses about a third).
      */
-    public int[] correct(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
+    HeldOut.Scored correct(ModelOutput out, Batch batch, ModelOutput second, Batch secondBatch) {
         Modality v = Modality.VIDEO;
         if (second == null || !out.embeddings().containsKey(v) || !second.embeddings().containsKey(v)) {
-            return new int[] {0, 0};
+            return HeldOut.Scored.NONE;
         }
         boolean[] both = Contrastive.both(batch.present(v), secondBatch.present(v));
         if (Contrastive.count(both) == 0) {
-            return new int[] {0, 0};
+            return HeldOut.Scored.NONE;
         }
         int[] y = labels(batch.speeds(), secondBatch.speeds(), both);
         NDArray z = pooled(out, both).concat(pooled(second, both), 1); // (n, 2W)
@@ -118,7 +103,7 @@ public final class RelativeSpeed implements Objective {
         for (int i = 0; i < y.length; i++) {
             hits += predicted[i] == y[i] ? 1 : 0;
         }
-        return new int[] {hits, y.length};
+        return new HeldOut.Scored(hits, y);
     }
 
     /** The kept clips' mean video trunk tokens: (B, N, W) -> (n, W). */

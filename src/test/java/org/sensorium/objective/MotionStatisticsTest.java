@@ -98,7 +98,7 @@ class MotionStatisticsTest {
             NDArray logits = m.create(new float[] {(float) Math.log(3), 0}, new Shape(1, 2));
             assertEquals(Math.log(4.0 / 3), MotionStatistics.crossEntropy(logits, MotionStatistics.oneHot(m, new int[] {0}, 2)).getFloat(), 1e-6);
         }
-        assertEquals(0.5, MotionStatistics.majorityShare(new int[] {1, 1, 2, 3}));
+        assertEquals(0.5, org.sensorium.eval.Classification.majorityShare(new int[] {1, 1, 2, 3}));
         assertEquals(0.75, MotionStatistics.accuracy(new int[] {1, 1, 2, 0}, new int[] {1, 1, 2, 3}));
     }
 
