@@ -117,7 +117,7 @@ public final class Ablate {
     public record Row(Variant variant, Pretrain.Summary summary) {
         /** Mean held-out R@1 over every evaluated cross-modal direction (NaN without any). */
         public double meanR1() {
-            return summary.retrieval().values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+            return summary.meanR1();
         }
 
         /** The row's own held-out measure (see {@link Variant#measure}), null when it has none. */

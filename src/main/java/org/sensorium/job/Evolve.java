@@ -16,7 +16,6 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.config.Json;
 import org.sensorium.config.Modality;
-import org.sensorium.eval.Retrieval;
 import org.sensorium.objective.ObjectiveKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -132,7 +131,7 @@ public final class Evolve {
         ClusterJob.Result c = ClusterJob.run(new ClusterJob.Options(s.runDir(), o.modality(), o.k(), o.seed(), 100,
                 s.runDir().resolve("search-clusters.jsonl"), List.of()));
         double kl = zipfKl(c.sizes(), o.zipfExponent());
-        double r1 = s.retrieval().values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+        double r1 = s.meanR1();
         double fitness;
         if (o.fitness().equals("zipf")) {
             fitness = kl;

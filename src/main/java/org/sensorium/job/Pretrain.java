@@ -81,7 +81,12 @@ public final class Pretrain {
     public record Summary(Path runDir, Path checkpoint, int steps, double seconds, double stepsPerSecond,
             double peakRssMiB, List<Double> losses, Map<String, Retrieval.Result> retrieval,
             Map<String, ClusterMetrics.Score> clusters, Map<String, String> skipped, TemporalSegmentation.Report segmentation,
-            Map<String, HeldOut> heldOut) {}
+            Map<String, HeldOut> heldOut) {
+        /** Mean held-out R@1 over every evaluated cross-modal direction (NaN without any). */
+        public double meanR1() {
+            return retrieval.values().stream().mapToDouble(Retrieval.Result::r1).average().orElse(Double.NaN);
+        }
+    }
 
     /**
      * A held-out measure of an objective (masked reconstruction error, motion-field error, key-frame R@1, ...)
