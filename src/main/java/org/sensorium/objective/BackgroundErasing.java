@@ -138,32 +138,18 @@ public final class BackgroundErasing implements Objective {
         h.seedRandom();
         List<float[]> clean = new ArrayList<>(), distracted = new ArrayList<>(), erased = new ArrayList<>();
         List<String> labels = new ArrayList<>();
-        h.forEachBatch(samples, (sm, chunk, from) -> {
-            Batch b = Batch.collate(sm, chunk, Map.of(V, h.shapes().get(V)));
-            boolean[] has = b.present(V);
-            int n = Contrastive.count(has);
-            if (n < 2) {
-                return;
-            }
-            NDArray x = Contrastive.rows(b.input(V), has);                          // (n, T, H, W, C)
-            int t = (int) x.getShape().get(1);
+        forEachClips(h, samples, (sm, x, clipLabels) -> {
+            int n = (int) x.getShape().get(0);
             int[] other = new int[n];
-            float[] half = new float[n], most = new float[n];
             for (int i = 0; i < n; i++) {
                 other[i] = (i + 1) % n;
-                half[i] = FOREIGN_WEIGHT;
-                most[i] = lambdaMax;
             }
-            NDArray foreign = VideoViews.blend(x, VideoViews.frames(x, other, VideoViews.randomFrames(sm, n, t)), half);
-            NDArray own = VideoViews.blend(x, VideoViews.frames(x, identity(n), VideoViews.randomFrames(sm, n, t)), most);
-            addRows(clean, model.forward(Map.of(V, x), Map.of(), false).embedding(V));
-            addRows(distracted, model.forward(Map.of(V, foreign), Map.of(), false).embedding(V));
-            addRows(erased, model.forward(Map.of(V, own), Map.of(), false).embedding(V));
-            for (int i = 0; i < has.length; i++) {
-                if (has[i]) {
-                    labels.add(b.labels().get(i));
-                }
-            }
+            NDArray foreign = blendedWith(x, sm, other, FOREIGN_WEIGHT);
+            NDArray own = blendedWith(x, sm, identity(n), lambdaMax);
+            clean.addAll(ContextMeasures.rows(model.forward(Map.of(V, x), Map.of(), false).embedding(V)));
+            distracted.addAll(ContextMeasures.rows(model.forward(Map.of(V, foreign), Map.of(), false).embedding(V)));
+            erased.addAll(ContextMeasures.rows(model.forward(Map.of(V, own), Map.of(), false).embedding(V)));
+            labels.addAll(clipLabels);
         });
         if (clean.size() < 2) {
             return Map.of();
@@ -185,19 +171,10 @@ public final class BackgroundErasing implements Objective {
         List<Batch.Decoded> samples = h.asTrained(Set.of(V), Needs.NONE);
         h.seedRandom();
         List<float[]> clean = new ArrayList<>(), erased = new ArrayList<>();
-        h.forEachBatch(samples, (sm, chunk, from) -> {
-            Batch b = Batch.collate(sm, chunk, Map.of(V, h.shapes().get(V)));
-            boolean[] has = b.present(V);
-            int n = Contrastive.count(has);
-            if (n < 2) {
-                return;
-            }
-            NDArray x = Contrastive.rows(b.input(V), has);                          // (n, T, H, W, C)
-            float[] most = new float[n];
-            java.util.Arrays.fill(most, lambdaMax);
-            NDArray own = VideoViews.blend(x, VideoViews.frames(x, identity(n), VideoViews.randomFrames(sm, n, (int) x.getShape().get(1))), most);
-            addRows(clean, model.forward(Map.of(V, x), Map.of(), false).embedding(V));
-            addRows(erased, model.forward(Map.of(V, own), Map.of(), false).embedding(V));
+        forEachClips(h, samples, (sm, x, labels) -> {
+            NDArray own = blendedWith(x, sm, identity((int) x.getShape().get(0)), lambdaMax);
+            clean.addAll(ContextMeasures.rows(model.forward(Map.of(V, x), Map.of(), false).embedding(V)));
+            erased.addAll(ContextMeasures.rows(model.forward(Map.of(V, own), Map.of(), false).embedding(V)));
         });
         return clean.size() < 2 ? Double.NaN : Retrieval.direction("video->video", clean, erased).r1();
     }
@@ -223,11 +200,34 @@ public final class BackgroundErasing implements Objective {
         return hits / (double) queries.size();
     }
 
-    private static void addRows(List<float[]> rows, NDArray e) {
-        float[] flat = e.toFloatArray();                                             // (n * E)
-        int d = (int) e.getShape().get(1);
-        for (int i = 0; i < flat.length / d; i++) {
-            rows.add(java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d));
-        }
+    /** What a held-out measure does with one batch: x (n, T, H, W, C) the clips with video, labels theirs. */
+    private interface ClipsBody {
+        void accept(NDManager sm, NDArray x, List<String> labels);
+    }
+
+    /** body on each batch of samples with 2 or more video clips (fewer give no retrieval to measure). */
+    private static void forEachClips(HeldOut h, List<Batch.Decoded> samples, ClipsBody body) {
+        h.forEachBatch(samples, (sm, chunk, from) -> {
+            Batch b = Batch.collate(sm, chunk, Map.of(V, h.shapes().get(V)));
+            boolean[] has = b.present(V);
+            if (Contrastive.count(has) < 2) {
+                return;
+            }
+            List<String> labels = new ArrayList<>();
+            for (int i = 0; i < has.length; i++) {
+                if (has[i]) {
+                    labels.add(b.labels().get(i));
+                }
+            }
+            body.accept(sm, Contrastive.rows(b.input(V), has), labels);
+        });
+    }
+
+    /** Every frame of clip i blended at weight with one random frame of clip from[i]: (n, T, H, W, C) -> the same. */
+    private static NDArray blendedWith(NDArray x, NDManager m, int[] from, float weight) {
+        int n = (int) x.getShape().get(0);
+        float[] w = new float[n];
+        java.util.Arrays.fill(w, weight);
+        return VideoViews.blend(x, VideoViews.frames(x, from, VideoViews.randomFrames(m, n, (int) x.getShape().get(1))), w);
     }
 }

@@ -131,7 +131,7 @@ final class ContextMeasures {
     }
 
     /** The rows of a (b, K) array. */
-    private static List<float[]> rows(NDArray x) {
+    static List<float[]> rows(NDArray x) {
         int k = (int) x.getShape().get(1);
         float[] flat = x.toFloatArray();
         List<float[]> out = new ArrayList<>();
