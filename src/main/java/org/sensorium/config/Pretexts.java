@@ -60,10 +60,14 @@ public final class Pretexts {
      * objectives.pixel_mae.*: SiamMAE / CropMAE pixel reconstruction. Of two tubelet slices of one clip, the first is
      * encoded whole and the second with only a few patches visible; a small decoder of the objective's own predicts
      * the masked patches' normalised pixels; CrossVideoMAE's InfoNCE between the two views' pooled visible tokens
-     * at contrastive_weight.
+     * at contrastive_weight. views: frames (SiamMAE: the two slices) or crops (CropMAE: two random crops of the first
+     * slice, each resized to the frame).
      */
     public record PixelMae(float weight, double maskRatio, int gap, int decoderWidth, int decoderDepth, int decoderHeads,
-            float contrastiveWeight, float temperature) implements Settings {
+            float contrastiveWeight, float temperature, String views) implements Settings {
+        /** The values of views. */
+        public static final java.util.List<String> VIEWS = java.util.List.of("frames", "crops");
+
         public PixelMae {
             if (weight < 0) {
                 throw new ConfigException("objectives.pixel_mae.weight", weight + " must be >= 0");
@@ -83,6 +87,14 @@ public final class Pretexts {
                 throw new ConfigException("objectives.pixel_mae.contrastive_weight", contrastiveWeight + " must be >= 0 (0 = off)");
             }
             Config.positive("objectives.pixel_mae.temperature", temperature);
+            if (!VIEWS.contains(views)) {
+                throw new ConfigException("objectives.pixel_mae.views", "'" + views + "' is not one of " + VIEWS);
+            }
+        }
+
+        /** Whether the two views are crops of one slice (CropMAE), not two slices (SiamMAE). */
+        public boolean crops() {
+            return "crops".equals(views);
         }
 
         @Override

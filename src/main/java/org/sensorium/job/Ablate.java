@@ -59,15 +59,18 @@ public final class Ablate {
 
         /**
          * Rows that train an objective alone with one option on, read by the objective's own measure next to its plain
-         * row: SimCLR's projection head before NT-Xent, VATT's DropToken (held-out passes see every token).
+         * row: SimCLR's projection head before NT-Xent, VATT's DropToken (held-out passes see every token), CropMAE's
+         * two crops of one slice in place of SiamMAE's two slices (at CropMAE's masking ratio).
          */
         public static final List<Variant> OPTIONS = List.of(
                 withOption(ObjectiveKind.TWO_VIEW, "two_view_mlp", "two_view, MLP projection head", "objectives.two_view.projection=mlp"),
-                withOption(ObjectiveKind.TWO_VIEW, "two_view_drop_token", "two_view, drop_token 0.5", "model.drop_token=0.5"));
+                withOption(ObjectiveKind.TWO_VIEW, "two_view_drop_token", "two_view, drop_token 0.5", "model.drop_token=0.5"),
+                withOption(ObjectiveKind.PIXEL_MAE, "pixel_mae_crops", "pixel_mae, two crops (CropMAE)",
+                        "objectives.pixel_mae.views=crops", "objectives.pixel_mae.mask_ratio=0.985"));
 
-        private static Variant withOption(ObjectiveKind k, String key, String label, String option) {
+        private static Variant withOption(ObjectiveKind k, String key, String label, String... options) {
             List<String> sets = new ArrayList<>(k.alone());
-            sets.add(option);
+            sets.addAll(List.of(options));
             return new Variant(key, label, List.copyOf(sets), k);
         }
 

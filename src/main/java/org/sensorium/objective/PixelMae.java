@@ -40,13 +40,28 @@ import org.sensorium.model.Transformer;
  * SiamMAE cross-attends from the second frame to the first; here one self-attention transformer over both views'
  * rows does the same reading and more (view 1's rows also see view 2's). SiamMAE's two frames are t-frame tubelet
  * slices here, as the stem cuts the clip. n counts the samples with video.
+ * <p>
+ * views: crops is CropMAE's variant: both views come from the clip's first slice (t frames), each a random crop of
+ * it (area 0.3 to 1 of the frame, aspect 3/4 to 4/3: {@link VideoViews#box}) resized bilinearly back to H x W
+ * ({@link VideoViews#cropped}), the second reconstructed from the first; each sits at time step 0 of its own copy of
+ * the clip, so the encoder gives both the same positions. Training crops come from libtorch's generator (seeded per
+ * step), held-out ones from a fixed seed and the clip's id. CropMAE masks 0.985 of the second crop; at the default 16
+ * patches per slice that is 15, as 0.95 is (one patch always stays visible).
+ * <pre>
+ *   x1, x2 = clip with slice 0 replaced by crop 1, crop 2 of slice 0                   (n, T, H, W, 3) each
+ *   z1     = encoder(x1, step 0's G patches); z2 = encoder(x2, step 0's visible V)    (n, G, D), (n, V, D)
+ *   y      = x2's step 0 patches, per-patch normalised                                 (n, G, P)
+ * </pre>
  */
 public final class PixelMae implements Objective {
     static final String NAME = "pixel_mae";
+    /** The seed of the held-out crops (views: crops), mixed with each clip's id. */
+    static final long HELD_OUT_CROPS = 0x5eed_c2095L;
 
     private final Pretexts.PixelMae cfg;
     private final SensoriumModel model;
     private final int steps, grid, second; // S time steps, G patches per step, the second view's step
+    private final int tubelet, height, width; // t frames per slice, H x W pixels (views: crops)
     private final Linear in, out;           // D -> Dd, Dd -> P
     private final NDArray maskToken;        // (1, 1, Dd)
     private final NDArray positions;        // (1, 2G, Dd): view 1's patches, then view 2's
@@ -58,18 +73,21 @@ public final class PixelMae implements Objective {
         this.cfg = c.objectives().pixelMae();
         this.model = model;
         this.steps = model.steps(Modality.VIDEO);
-        if (steps < 2) {
+        if (steps < 2 && !cfg.crops()) {
             throw new ConfigException("objectives.pixel_mae.weight", "a video clip of " + steps + " token time step has no second view");
         }
-        if (cfg.gap() >= steps) {
+        if (cfg.gap() >= steps && !cfg.crops()) {
             throw new ConfigException("objectives.pixel_mae.gap", cfg.gap() + " is past the clip's last token time step " + (steps - 1));
         }
-        this.second = cfg.gap() == 0 ? steps - 1 : cfg.gap();
+        this.second = cfg.gap() == 0 || cfg.gap() >= steps ? steps - 1 : cfg.gap();
         this.grid = model.tokens(Modality.VIDEO) / steps;
         if (Math.round(cfg.maskRatio() * grid) < 1) {
             throw new ConfigException("objectives.pixel_mae.mask_ratio", cfg.maskRatio() + " of " + grid + " patches masks none");
         }
         var video = c.modalities().video();
+        this.tubelet = video.tubeletFrames();
+        this.height = video.height();
+        this.width = video.width();
         int p = video.tubeletFrames() * video.patch() * video.patch() * 3; // P, one tubelet's values
         int dd = cfg.decoderWidth();
         Params params = model.params();
@@ -94,7 +112,7 @@ public final class PixelMae implements Objective {
     /**
      * The held-out error (masks from libtorch's generator, seeded by the caller), next to two baselines: every
      * masked patch predicted as its per-patch mean (zero_mse: 0 of the normalised targets) and as view 1's patch at
-     * the same position (copy_mse: the scene did not move).
+     * the same position (copy_mse: the scene did not move; frames only: two crops do not share positions).
      */
     @Override
     public Map<String, Double> measure(HeldOut h) throws InterruptedException {
@@ -118,18 +136,26 @@ public final class PixelMae implements Objective {
         }
         NDArray x = Contrastive.rows(batch.input(Modality.VIDEO), keep);                       // (n, T, H, W, 3)
         NDManager m = x.getManager();
+        NDArray x1 = x, x2 = x;                                                               // the clips the views are cut from
+        int s2 = second;                                                                      // view 2's time step in x2
+        if (cfg.crops()) {                                                                    // both views at step 0 of their clips
+            VideoViews.Box[][] boxes = training ? drawnBoxes(m, n) : heldOutBoxes(ids(batch.ids(), keep));
+            x1 = withFirstSlice(x, VideoViews.cropped(firstSlice(x), boxes[0]));             // (n, T, H, W, 3)
+            x2 = withFirstSlice(x, VideoViews.cropped(firstSlice(x), boxes[1]));             // (n, T, H, W, 3)
+            s2 = 0;
+        }
         boolean[] all = new boolean[n];
         java.util.Arrays.fill(all, true);
         Masking.Drawn drawn = Masking.draw(m, n, grid, null, all, cfg.maskRatio());           // (n, G)
         float[] mask = drawn.mask().toFloatArray();
         int visible = grid - drawn.count() / n;
         NDArray first = m.create(range(n, 0, grid, null, grid), new Shape(n, grid));        // view 1's token indices
-        NDArray seen = m.create(range(n, second * grid, grid, mask, visible), new Shape(n, visible)); // view 2's visible ones
+        NDArray seen = m.create(range(n, s2 * grid, grid, mask, visible), new Shape(n, visible)); // view 2's visible ones
         NDArray slot = m.create(slots(mask, n, grid), new Shape(n, grid));                     // view 2's patch -> its visible row
-        NDArray z1 = model.encodeTokens(x, Modality.VIDEO, first, training);                 // (n, G, D)
-        NDArray z2 = model.encodeTokens(x, Modality.VIDEO, seen, training);                  // (n, V, D)
-        NDArray patches = model.patches(Modality.VIDEO, x);                                   // (n, N, P)
-        NDArray y = Masking.layerNorm(view(patches, second));                                // (n, G, P)
+        NDArray z1 = model.encodeTokens(x1, Modality.VIDEO, first, training);                // (n, G, D)
+        NDArray z2 = model.encodeTokens(x2, Modality.VIDEO, seen, training);                 // (n, V, D)
+        NDArray patches = model.patches(Modality.VIDEO, x2);                                  // (n, N, P)
+        NDArray y = Masking.layerNorm(view(patches, s2));                                    // (n, G, P)
         NDArray predicted = decode(z1, z2, drawn.mask(), slot, training);                    // (n, G, P)
         terms.put(NAME + "/mse", Masking.mse(predicted, y, drawn.mask(), drawn.count()));
         if (cfg.contrastiveWeight() > 0 && n > 1) {
@@ -139,9 +165,61 @@ public final class PixelMae implements Objective {
         }
         if (baselines) {
             terms.put(NAME + "/zero_mse", Masking.mse(y.zerosLike(), y, drawn.mask(), drawn.count()));
-            terms.put(NAME + "/copy_mse", Masking.mse(Masking.layerNorm(view(patches, 0)), y, drawn.mask(), drawn.count()));
+            if (!cfg.crops()) { // two crops of one frame share no pixel positions: no copy baseline
+                terms.put(NAME + "/copy_mse", Masking.mse(Masking.layerNorm(view(patches, 0)), y, drawn.mask(), drawn.count()));
+            }
         }
         return terms;
+    }
+
+    /** The first tubelet slice of every clip: (n, T, H, W, 3) -> (n, t, H, W, 3). */
+    private NDArray firstSlice(NDArray x) {
+        return x.get(":, :" + tubelet);
+    }
+
+    /** The clip with its first slice replaced: x (n, T, H, W, 3), slice (n, t, H, W, 3) -> (n, T, H, W, 3). */
+    private NDArray withFirstSlice(NDArray x, NDArray slice) {
+        return steps == 1 ? slice : NDArrays.concat(new NDList(slice, x.get(":, " + tubelet + ":")), 1);
+    }
+
+    /** Training crops: two boxes per clip from libtorch's generator, which the training loop seeds per step. [view][clip] */
+    private VideoViews.Box[][] drawnBoxes(NDManager m, int n) {
+        float[] u = m.randomUniform(0f, 1f, new Shape(n, 2, 4)).toFloatArray();              // (n, 2 views, 4 draws)
+        VideoViews.Box[][] boxes = new VideoViews.Box[2][n];
+        for (int i = 0; i < n; i++) {
+            for (int v = 0; v < 2; v++) {
+                int o = (i * 2 + v) * 4;
+                boxes[v][i] = VideoViews.box(u[o], u[o + 1], u[o + 2], u[o + 3], height, width);
+            }
+        }
+        return boxes;
+    }
+
+    /**
+     * Held-out crops: fixed per clip, drawn from HELD_OUT_CROPS and the clip's id alone, so the measure before the
+     * first step and after the last (and of every seed) reads the same crops. [view][clip]
+     */
+    VideoViews.Box[][] heldOutBoxes(java.util.List<String> ids) {
+        VideoViews.Box[][] boxes = new VideoViews.Box[2][ids.size()];
+        for (int i = 0; i < ids.size(); i++) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(HELD_OUT_CROPS ^ ids.get(i).hashCode());
+            for (int v = 0; v < 2; v++) {
+                boxes[v][i] = VideoViews.box((float) r.nextDouble(), (float) r.nextDouble(), (float) r.nextDouble(),
+                        (float) r.nextDouble(), height, width);
+            }
+        }
+        return boxes;
+    }
+
+    /** The ids of the kept rows. */
+    private static java.util.List<String> ids(java.util.List<String> ids, boolean[] keep) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                out.add(ids.get(i));
+            }
+        }
+        return out;
     }
 
     /**

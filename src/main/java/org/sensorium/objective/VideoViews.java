@@ -102,6 +102,62 @@ final class VideoViews {
         return u;
     }
 
+    /** CropMAE's crops: a share of the frame's area in [CROP_MIN_AREA, 1], an aspect (w / h) in [3/4, 4/3], log-uniform. */
+    static final double CROP_MIN_AREA = 0.3, CROP_MAX_ASPECT = 4.0 / 3.0;
+
+    /** A crop box in pixels: rows top..top+height-1, columns left..left+width-1. */
+    record Box(int top, int left, int height, int width) {}
+
+    /**
+     * The crop box of four uniform draws u in [0, 1) on an h x w frame: area share a = MIN + (1 - MIN) u0, aspect
+     * r = exp((2 u1 - 1) ln 4/3), box height round(sqrt(a h w / r)) and width round(sqrt(a h w r)), each kept within
+     * [1, side]; its top-left corner u2, u3 of the way along the room left.
+     */
+    static Box box(float u0, float u1, float u2, float u3, int h, int w) {
+        double area = (CROP_MIN_AREA + (1 - CROP_MIN_AREA) * u0) * h * w;
+        double aspect = Math.exp((2 * u1 - 1) * Math.log(CROP_MAX_ASPECT));
+        int bh = (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(area / aspect))));
+        int bw = (int) Math.max(1, Math.min(w, Math.round(Math.sqrt(area * aspect))));
+        return new Box(Math.min(h - bh, (int) (u2 * (h - bh + 1))), Math.min(w - bw, (int) (u3 * (w - bw + 1))), bh, bw);
+    }
+
+    /**
+     * Bilinear resampling of pixels from..from+size-1 of a side of `side` pixels onto `side` pixels, as a matrix
+     * (side, side): output i reads source coordinate from + (i + 1/2) size / side - 1/2 (pixel centres, no antialias),
+     * kept within [0, side - 1], split between its two neighbours.
+     */
+    static float[] resampling(int from, int size, int side) {
+        float[] r = new float[side * side];
+        for (int i = 0; i < side; i++) {
+            double src = Math.max(0, Math.min(side - 1, from + (i + 0.5) * size / side - 0.5));
+            int lo = (int) Math.floor(src), hi = Math.min(lo + 1, side - 1);
+            float frac = (float) (src - lo);
+            r[i * side + lo] += 1 - frac;
+            r[i * side + hi] += frac;
+        }
+        return r;
+    }
+
+    /**
+     * Clip i's box boxes[i] of every frame, resized bilinearly to the frame's H x W: out = R_i x X Q_i^T per frame and
+     * channel, R_i (H, H) and Q_i (W, W) the rows' and columns' resampling. x (B, T, H, W, C) -> (B, T, H, W, C).
+     */
+    static NDArray cropped(NDArray x, Box[] boxes) {
+        Shape s = x.getShape();
+        int b = (int) s.get(0), t = (int) s.get(1), h = (int) s.get(2), w = (int) s.get(3), c = (int) s.get(4);
+        float[] rows = new float[b * h * h], columns = new float[b * w * w];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(resampling(boxes[i].top(), boxes[i].height(), h), 0, rows, i * h * h, h * h);
+            System.arraycopy(resampling(boxes[i].left(), boxes[i].width(), w), 0, columns, i * w * w, w * w);
+        }
+        NDManager m = x.getManager();
+        NDArray byRow = x.transpose(0, 2, 1, 3, 4).reshape(b, h, (long) t * w * c);          // (B, H, T W C)
+        NDArray y = m.create(rows, new Shape(b, h, h)).matMul(byRow).reshape(b, h, t, w, c); // (B, H', T, W, C)
+        NDArray byColumn = y.transpose(0, 3, 2, 1, 4).reshape(b, w, (long) t * h * c);        // (B, W, T H' C)
+        NDArray z = m.create(columns, new Shape(b, w, w)).matMul(byColumn).reshape(b, w, t, h, c); // (B, W', T, H', C)
+        return z.transpose(0, 2, 3, 1, 4);                                                    // (B, T, H', W', C)
+    }
+
     /** A config's list of doubles (per-channel mean, std) as floats. */
     static float[] floats(java.util.List<Double> xs) {
         float[] out = new float[xs.size()];
