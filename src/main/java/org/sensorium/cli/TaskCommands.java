@@ -227,6 +227,18 @@ final class TaskCommands {
             sb.append(String.format("  %-6d %9.3f %9.3f %10.4f%n", s.seed(), s.accuracy(), s.trainAccuracy(), s.finalLoss()));
         }
         sb.append(String.format("  mean   %.3f±%.3f   (chance %.3f)%n", r.meanAccuracy(), r.stdAccuracy(), r.chance()));
+        if (o.pretext().steps() > 0) {
+            var h = r.seeds().get(0).pretextBefore();
+            sb.append(String.format("  pretext's own held-out measures, before the first step -> after the last (%d held-out items):%n", r.test()));
+            sb.append(String.format("  %-6s %17s %19s %19s%n", "seed", "question R@1", "balanced R@1", "masked-answer acc"));
+            for (VideoQa.SeedResult s : r.seeds()) {
+                sb.append(String.format("  %-6d    %.3f -> %.3f      %.3f -> %.3f      %.3f -> %.3f%n", s.seed(),
+                        s.pretextBefore().questions().r1(), s.pretextAfter().questions().r1(), s.pretextBefore().questions().balancedR1(),
+                        s.pretextAfter().questions().balancedR1(), s.pretextBefore().maskedAccuracy(), s.pretextAfter().maskedAccuracy()));
+            }
+            sb.append(String.format("  chance: 1/%d distinct questions = %.3f (the most frequent question's share %.3f); 1/K = %.3f%n",
+                    Math.round(1 / h.questions().chance()), h.questions().chance(), h.questions().frequent(), h.maskedChance()));
+        }
         if (!r.skipped().isEmpty()) {
             sb.append(r.skipped().size()).append(" QA items skipped:\n");
             r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));
