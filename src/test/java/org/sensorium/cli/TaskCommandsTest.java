@@ -92,6 +92,29 @@ class TaskCommandsTest {
     }
 
     @Test
+    void videoTextMatchingAndItsOneSideControls() throws Exception {
+        Path out = dir.resolve("match.json");
+        Object[] r = MainTest.cli(List.of("finetune", "--checkpoint", run.toString(), "--modality", "video,text", "--binary", "match",
+                "--epochs", "2", "--batch", "8", "--seeds", "1,2", "--out", out.toString()));
+        assertEquals(0, r[0], (String) r[2]);
+        Map<?, ?> task = (Map<?, ?>) ((List<?>) Json.read(out).get("tasks")).get(0);
+        assertEquals("binary_video_text_match", task.get("name"));
+        Map<?, ?> metrics = (Map<?, ?>) task.get("metrics");
+        // 32 train and 8 held-out samples: twice as many pairs, half of them positive
+        assertEquals(64, metrics.get("n_train"));
+        assertEquals(16, metrics.get("n_test"));
+        assertEquals(0.5, ((Number) metrics.get("majority_accuracy")).doubleValue(), 1e-12);
+        // every clip and every caption is once in a positive and once in a negative: one side alone is exactly chance
+        assertEquals(0.5, ((Number) metrics.get("auroc_video_only")).doubleValue(), 1e-12);
+        assertEquals(0.5, ((Number) metrics.get("auroc_text_only")).doubleValue(), 1e-12);
+        Object[] bad = MainTest.cli(List.of("finetune", "--checkpoint", run.toString(), "--modality", "video,text", "--binary", "matching"));
+        assertEquals(2, bad[0]);
+        String err = ((String) bad[2]).strip();
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains("--binary: 'matching' is not a binary task; the one kind is match (or give --positive LABEL)"), err);
+    }
+
+    @Test
     void sampleSetQaAndTheQaCommand() throws Exception {
         Path set = dir.resolve("cache/sample-set-v1-n40-s7");
         QaManifest.Read read = QaManifest.read(set.resolve("qa.jsonl"));
