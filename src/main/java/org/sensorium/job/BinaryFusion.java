@@ -43,7 +43,12 @@ import org.slf4j.LoggerFactory;
  * trained with class-balanced logistic loss on the train split; on the held-out split (val + test) AUROC with a
  * percentile bootstrap interval (1000 resamples, seeded) and accuracy at probability 0.5 against the majority
  * class. The positive class is the manifest's label {@code positive}, every other label negative (with two
- * labels it is a plain binary task). Each seed draws the head's initial weights and the batch order.
+ * labels it is a plain binary task). With match the task needs both modalities: video-text matching
+ * ({@link MatchingPairs#matching}, ALBEF / BLIP's image-text matching): a sample's a with its own b is positive,
+ * with the b of a sample of another label negative, one negative per positive, drawn with the seed in each split;
+ * as every a and every b is once in each class, a head on one side alone is at AUROC 0.5 exactly. Every run also
+ * trains the head with one side's input zero ([a, 0, 0], [0, b, 0]) and reports those controls' AUROC. Each seed
+ * draws the head's initial weights, the batch order and the matching pairs.
  *
  * <pre>
  *   a (b, E), b (b, E) -> x = [a, b, a*b] (b, 3E) -> fc1 (b, H) -> gelu -> fc2 (b, 1) -> logit (b)
