@@ -71,13 +71,17 @@ final class TaskCommands {
                 + " with two modalities (--modality video,text) a fusion head on both frozen encoders, held-out AUROC with a 95% bootstrap interval")
         String positive;
 
+        @Option(names = "--binary", paramLabel = "KIND", description = "binary task without a label: match = video-text matching with two"
+                + " modalities (a sample's own pair positive, paired with a sample of another label negative, one per positive)")
+        String binary;
+
         @Option(names = "--hidden", defaultValue = "64", description = "hidden width of the fusion head with --positive (default ${DEFAULT-VALUE})")
         int hidden;
 
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
-            if (modality.contains(",") || positive != null) {
+            if (modality.contains(",") || positive != null || binary != null) {
                 return fusion(t0);
             }
             Modality m;
@@ -104,11 +108,15 @@ final class TaskCommands {
                     throw new ConfigException("--modality", e.getMessage());
                 }
             }
-            if (positive == null) {
-                throw new ConfigException("--positive", "two modalities fuse for a binary label: give the positive class with --positive");
+            if (binary != null && !binary.equals("match")) {
+                throw new ConfigException("--binary", "'" + binary + "' is not a binary task; the one kind is match (or give --positive LABEL)");
             }
-            BinaryFusion.Result r = BinaryFusion.run(new BinaryFusion.Options(checkpoint, ms, positive, hidden, epochs, headLr, batch, seeds,
-                    randomWeights, allSets()));
+            if (positive == null && binary == null) {
+                throw new ConfigException("--positive", "two modalities fuse for a binary label: give the positive class with --positive"
+                        + " (or --binary match)");
+            }
+            BinaryFusion.Result r = BinaryFusion.run(new BinaryFusion.Options(checkpoint, ms, positive, binary != null, hidden, epochs, headLr,
+                    batch, seeds, randomWeights, allSets()));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.manifest().toString(), Manifest.sha256(r.manifest())), r.toTask(), t0);
             return 0;
@@ -118,13 +126,16 @@ final class TaskCommands {
     static String render(BinaryFusion.Result r) {
         StringBuilder sb = new StringBuilder();
         BinaryFusion.Options o = r.options();
-        sb.append(String.format("%nbinary fusion of %s (%s encoders, frozen): '%s' against the rest; %d train samples, %d held-out (%d positive)%n",
-                o.modalities().stream().map(Modality::key).toList(), o.randomWeights() ? "random" : "step " + r.step(), o.positive(),
-                r.train(), r.test(), r.positives()));
-        sb.append(String.format("  %-6s %7s %17s %9s %10s%n", "seed", "AUROC", "95% CI (1000 bs)", "accuracy", "train loss"));
+        String a = o.modalities().get(0).key(), b = o.modalities().get(1).key();
+        sb.append(String.format("%nbinary fusion of %s (%s encoders, frozen): %s; %d train %s, %d held-out (%d positive)%n",
+                o.modalities(), o.randomWeights() ? "random" : "step " + r.step(),
+                o.match() ? "matching (a sample's own " + a + " and " + b + " against its " + a + " with another label's " + b + ")"
+                        : "'" + o.positive() + "' against the rest", r.train(), o.match() ? "pairs" : "samples", r.test(), r.positives()));
+        sb.append(String.format("  %-6s %7s %17s %9s %10s %10s %10s%n", "seed", "AUROC", "95% CI (1000 bs)", "accuracy", "train loss",
+                a + " only", b + " only"));
         for (BinaryFusion.SeedResult s : r.seeds()) {
-            sb.append(String.format("  %-6d %7.3f   [%.3f, %.3f] %9.3f %10.4f%n", s.seed(), s.auroc().auroc(), s.auroc().lo(), s.auroc().hi(),
-                    s.accuracy(), s.finalLoss()));
+            sb.append(String.format("  %-6d %7.3f   [%.3f, %.3f] %9.3f %10.4f %10.3f %10.3f%n", s.seed(), s.auroc().auroc(), s.auroc().lo(),
+                    s.auroc().hi(), s.accuracy(), s.finalLoss(), s.aOnly(), s.bOnly()));
         }
         sb.append(String.format("  mean   %7.3f %17s %9.3f   (chance AUROC 0.500; majority-class accuracy %.3f)%n",
                 r.mean(s -> s.auroc().auroc()), "", r.mean(BinaryFusion.SeedResult::accuracy), r.majority()));
@@ -227,6 +238,18 @@ final class TaskCommands {
             sb.append(String.format("  %-6d %9.3f %9.3f %10.4f%n", s.seed(), s.accuracy(), s.trainAccuracy(), s.finalLoss()));
         }
         sb.append(String.format("  mean   %.3f±%.3f   (chance %.3f)%n", r.meanAccuracy(), r.stdAccuracy(), r.chance()));
+        if (o.pretext().steps() > 0) {
+            var h = r.seeds().get(0).pretextBefore();
+            sb.append(String.format("  pretext's own held-out measures, before the first step -> after the last (%d held-out items):%n", r.test()));
+            sb.append(String.format("  %-6s %17s %19s %19s%n", "seed", "question R@1", "balanced R@1", "masked-answer acc"));
+            for (VideoQa.SeedResult s : r.seeds()) {
+                sb.append(String.format("  %-6d    %.3f -> %.3f      %.3f -> %.3f      %.3f -> %.3f%n", s.seed(),
+                        s.pretextBefore().questions().r1(), s.pretextAfter().questions().r1(), s.pretextBefore().questions().balancedR1(),
+                        s.pretextAfter().questions().balancedR1(), s.pretextBefore().maskedAccuracy(), s.pretextAfter().maskedAccuracy()));
+            }
+            sb.append(String.format("  chance: 1/%d distinct questions = %.3f (the most frequent question's share %.3f); 1/K = %.3f%n",
+                    Math.round(1 / h.questions().chance()), h.questions().chance(), h.questions().frequent(), h.maskedChance()));
+        }
         if (!r.skipped().isEmpty()) {
             sb.append(r.skipped().size()).append(" QA items skipped:\n");
             r.skipped().values().forEach(v -> sb.append("  ").append(v).append('\n'));

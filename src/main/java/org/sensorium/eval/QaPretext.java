@@ -58,6 +58,91 @@ public final class QaPretext {
         return Layers.scale(t.logSoftmax(1).mul(onehot).sum(), -1f / b);
     }
 
+    /**
+     * Question-prediction R@1 on held-out items: item i's context c_i = v_i + s_i (n, E) against the Q distinct
+     * questions' embeddings (Q, E); a hit when its own question (question[i] in 0..Q-1) scores highest (cosine).
+     * Two averages: over the n items (micro; a context-free guess of the most frequent question gets that
+     * question's share) and over the Q questions (balanced: the mean of each question's hit rate, which any
+     * context-free guess holds at 1/Q).
+     */
+    public static QuestionR1 questionR1(float[][] context, float[][] questions, int[] question) {
+        int q = questions.length;
+        int[] hits = new int[q], asked = new int[q];
+        for (int i = 0; i < context.length; i++) {
+            int best = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < q; j++) {
+                double score = cosine(context[i], questions[j]);
+                if (score > bestScore) {
+                    best = j;
+                    bestScore = score;
+                }
+            }
+            asked[question[i]]++;
+            hits[question[i]] += best == question[i] ? 1 : 0;
+        }
+        double micro = 0, balanced = 0, frequent = 0;
+        int withItems = 0;
+        for (int j = 0; j < q; j++) {
+            micro += hits[j];
+            frequent = Math.max(frequent, asked[j]);
+            if (asked[j] > 0) {
+                balanced += hits[j] / (double) asked[j];
+                withItems++;
+            }
+        }
+        return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length);
+    }
+
+    /**
+     * @param r1 share of items whose own question scores highest
+     * @param balancedR1 mean over the distinct questions of that share among the items asking it
+     * @param chance 1 / #distinct questions (balanced R@1 of any guess that ignores the context)
+     * @param frequent share of the most frequent question (R@1 of always guessing it)
+     */
+    public record QuestionR1(double r1, double balancedR1, double chance, double frequent) {}
+
+    /**
+     * Masked-answer accuracy on held-out items: the share of items whose masked input unit(c_i + m_i) is nearest
+     * (dot product of unit vectors) to unit(c_i + t_ik) at the correct k among the K; chance 1/K.
+     * context (n, E), masked (n, E), answers (n, K, E).
+     */
+    public static double maskedAccuracy(float[][] context, float[][] masked, float[][][] answers, int[] correct) {
+        int right = 0;
+        for (int i = 0; i < context.length; i++) {
+            float[] a = plus(context[i], masked[i]);
+            int best = 0;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (int k = 0; k < answers[i].length; k++) {
+                double score = cosine(a, plus(context[i], answers[i][k]));
+                if (score > bestScore) {
+                    best = k;
+                    bestScore = score;
+                }
+            }
+            right += best == correct[i] ? 1 : 0;
+        }
+        return right / (double) context.length;
+    }
+
+    private static float[] plus(float[] x, float[] y) {
+        float[] z = new float[x.length];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = x[i] + y[i];
+        }
+        return z;
+    }
+
+    private static double cosine(float[] x, float[] y) {
+        double dot = 0, xx = 0, yy = 0;
+        for (int i = 0; i < x.length; i++) {
+            dot += x[i] * y[i];
+            xx += x[i] * x[i];
+            yy += y[i] * y[i];
+        }
+        return dot / Math.sqrt((xx + 1e-12) * (yy + 1e-12));
+    }
+
     /** Rows scaled to unit length over the last axis: (..., E) -> (..., E). */
     static NDArray unit(NDArray x) {
         int last = x.getShape().dimension() - 1;

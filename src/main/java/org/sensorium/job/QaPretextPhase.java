@@ -66,6 +66,109 @@ public final class QaPretextPhase {
     /** The phase's first and last losses (mean of L_qp and L_ma over its first and last 5 steps). */
     record Log(double firstQp, double lastQp, double firstMa, double lastMa) {}
 
+    /**
+     * The pretext's own held-out measures ({@link QaPretext#questionR1}, {@link QaPretext#maskedAccuracy}) on the
+     * held-out items, the encoders in evaluation mode: does c find its item's question among the held-out items'
+     * distinct questions, does the masked input pick the correct answer among the K.
+     */
+    public record HeldOut(QaPretext.QuestionR1 questions, double maskedAccuracy, double maskedChance) {}
+
+    /**
+     * The pretext's held-out measures into a task's metrics, means over the seeds: pretext_question_r1 (and _balanced)
+     * and pretext_masked_accuracy, each _before and _after, with their baselines.
+     */
+    static void putMetrics(Map<String, Object> m, List<VideoQa.SeedResult> seeds) {
+        HeldOut first = seeds.get(0).pretextBefore();
+        for (String when : List.of("before", "after")) {
+            java.util.function.Function<VideoQa.SeedResult, HeldOut> at = when.equals("before") ? VideoQa.SeedResult::pretextBefore
+                    : VideoQa.SeedResult::pretextAfter;
+            m.put("pretext_question_r1_" + when, seeds.stream().mapToDouble(s -> at.apply(s).questions().r1()).average().orElse(Double.NaN));
+            m.put("pretext_question_r1_balanced_" + when, seeds.stream().mapToDouble(s -> at.apply(s).questions().balancedR1()).average()
+                    .orElse(Double.NaN));
+            m.put("pretext_masked_accuracy_" + when, seeds.stream().mapToDouble(s -> at.apply(s).maskedAccuracy()).average().orElse(Double.NaN));
+        }
+        m.put("pretext_question_chance", first.questions().chance());
+        m.put("pretext_question_most_frequent", first.questions().frequent());
+        m.put("pretext_masked_chance", first.maskedChance());
+    }
+
+    /** A seed's row of a task's "seeds": its accuracy and, with a pretext, its held-out measures before and after. */
+    static Map<String, Object> perSeed(VideoQa.SeedResult s) {
+        Map<String, Object> row = new java.util.LinkedHashMap<>();
+        row.put("seed", s.seed());
+        row.put("accuracy", s.accuracy());
+        if (s.pretextBefore() != null) {
+            for (HeldOut h : List.of(s.pretextBefore(), s.pretextAfter())) {
+                String when = h == s.pretextBefore() ? "_before" : "_after";
+                row.put("pretext_question_r1" + when, h.questions().r1());
+                row.put("pretext_question_r1_balanced" + when, h.questions().balancedR1());
+                row.put("pretext_masked_accuracy" + when, h.maskedAccuracy());
+            }
+        }
+        return row;
+    }
+
+    /** {@link HeldOut} of model on the items, b at a time (no gradients). */
+    static HeldOut heldOut(Config cfg, SensoriumModel model, List<VideoQa.Decoded> items, int batch, boolean subtitles,
+            Map<Modality, long[]> shapes, NDManager run) {
+        List<String> asked = items.stream().map(d -> d.item().question()).toList();
+        List<String> distinct = asked.stream().distinct().toList();
+        int n = items.size(), k = items.get(0).answers().size();
+        float[][] context = new float[n][], masked = new float[n][], questions = new float[distinct.size()][];
+        float[][][] answers = new float[n][][];
+        Texts texts = texts(cfg, items);
+        List<Batch.Decoded> qs = distinct.stream().map(q -> texts.questions().get(asked.indexOf(q))).toList();
+        for (int from = 0; from < qs.size(); from += batch) {
+            try (NDManager sm = run.newSubManager()) {
+                float[][] q = rows(textEmbedding(model, sm, qs.subList(from, Math.min(qs.size(), from + batch)), shapes, false)); // (b, E)
+                System.arraycopy(q, 0, questions, from, q.length);
+            }
+        }
+        for (int from = 0; from < n; from += batch) {
+            int to = Math.min(n, from + batch);
+            try (NDManager sm = run.newSubManager()) {
+                VideoQa.Inputs in = VideoQa.encode(model, sm, items.subList(from, to), shapes, false);  // t (b, K, E), v, s (b, E)
+                float[][] c = rows(subtitles ? in.v().add(in.s()) : in.v());                         // (b, E)
+                float[][] m = rows(textEmbedding(model, sm, texts.masked().subList(from, to), shapes, false));
+                float[][] t = rows(in.t().reshape(-1, in.v().getShape().get(1)));                   // (b*K, E)
+                for (int i = from; i < to; i++) {
+                    context[i] = c[i - from];
+                    masked[i] = m[i - from];
+                    answers[i] = java.util.Arrays.copyOfRange(t, (i - from) * k, (i - from + 1) * k);
+                }
+            }
+        }
+        int[] question = asked.stream().mapToInt(distinct::indexOf).toArray();
+        int[] correct = items.stream().mapToInt(d -> d.item().correct()).toArray();
+        return new HeldOut(QaPretext.questionR1(context, questions, question), QaPretext.maskedAccuracy(context, masked, answers, correct),
+                1.0 / k);
+    }
+
+    /** Each item's question alone and its masked text ("question [MASK]..."), tokenized. */
+    private record Texts(List<Batch.Decoded> questions, List<Batch.Decoded> masked) {}
+
+    private static Texts texts(Config cfg, List<VideoQa.Decoded> items) {
+        List<Batch.Decoded> questions = new ArrayList<>(), masked = new ArrayList<>();
+        try (TextAdapter text = (TextAdapter) Adapters.create(Modality.TEXT, cfg.modalities(), cfg.data().clipSeconds())) {
+            for (VideoQa.Decoded d : items) {
+                questions.add(new Batch.Decoded(d.moment().entry(), Map.of(Modality.TEXT, text.sample(d.item().question()))));
+                masked.add(new Batch.Decoded(d.moment().entry(), Map.of(Modality.TEXT, text.sample(maskedText(d)))));
+            }
+        }
+        return new Texts(questions, masked);
+    }
+
+    /** (n, E) -> n rows of E. */
+    private static float[][] rows(NDArray x) {
+        int n = (int) x.getShape().get(0), e = (int) x.getShape().get(1);
+        float[] f = x.toFloatArray();
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) {
+            out[i] = java.util.Arrays.copyOfRange(f, i * e, (i + 1) * e);
+        }
+        return out;
+    }
+
     /** Trains model's parameters on the pretext losses of the train items; b items a step (fewer if there are fewer). */
     static Log train(Config cfg, Settings s, SensoriumModel model, List<VideoQa.Decoded> train, int batch, boolean subtitles,
             Map<Modality, long[]> shapes, long seed, NDManager run) {
@@ -73,13 +176,8 @@ public final class QaPretextPhase {
         if (b < 2) {
             throw new ConfigException("--pretext-steps", "the pretext contrasts items of a batch: needs 2 or more train items and --batch >= 2");
         }
-        List<Batch.Decoded> questions = new ArrayList<>(), masked = new ArrayList<>();
-        try (TextAdapter text = (TextAdapter) Adapters.create(Modality.TEXT, cfg.modalities(), cfg.data().clipSeconds())) {
-            for (VideoQa.Decoded d : train) {
-                questions.add(new Batch.Decoded(d.moment().entry(), Map.of(Modality.TEXT, text.sample(d.item().question()))));
-                masked.add(new Batch.Decoded(d.moment().entry(), Map.of(Modality.TEXT, text.sample(maskedText(d)))));
-            }
-        }
+        Texts texts = texts(cfg, train);
+        List<Batch.Decoded> questions = texts.questions(), masked = texts.masked();
         Config.Train t = cfg.train();
         AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
         Engine.getInstance().setRandomSeed((int) Loader.mix(seed, 59, 0));
@@ -102,8 +200,8 @@ public final class QaPretextPhase {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<VideoQa.Decoded> items = chunk.stream().map(train::get).toList();
                     VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true);                 // t (b, K, E), v, s (b, E)
-                    NDArray q = textEmbedding(model, sm, chunk.stream().map(questions::get).toList(), shapes);   // (b, E)
-                    NDArray m = textEmbedding(model, sm, chunk.stream().map(masked::get).toList(), shapes);      // (b, E)
+                    NDArray q = textEmbedding(model, sm, chunk.stream().map(questions::get).toList(), shapes, true);   // (b, E)
+                    NDArray m = textEmbedding(model, sm, chunk.stream().map(masked::get).toList(), shapes, true);      // (b, E)
                     NDArray context = subtitles ? in.v().add(in.s()) : in.v();                            // (b, E)
                     lqp = QaPretext.questionPrediction(context, q, sameQuestion(items), s.temperature());
                     lma = QaPretext.maskedAnswer(context, m, in.t(), items.stream().mapToInt(d -> d.item().correct()).toArray(),
@@ -138,9 +236,10 @@ public final class QaPretextPhase {
         return same;
     }
 
-    private static NDArray textEmbedding(SensoriumModel model, NDManager sm, List<Batch.Decoded> texts, Map<Modality, long[]> shapes) {
+    private static NDArray textEmbedding(SensoriumModel model, NDManager sm, List<Batch.Decoded> texts, Map<Modality, long[]> shapes,
+            boolean training) {
         Batch batch = Batch.collate(sm, texts, Map.of(Modality.TEXT, shapes.get(Modality.TEXT)));
-        ModelOutput out = model.forward(batch.inputs(), batch.valid(), true);
+        ModelOutput out = model.forward(batch.inputs(), batch.valid(), training);
         return out.embedding(Modality.TEXT);                                                          // (b, E)
     }
 

@@ -95,8 +95,16 @@ public final class VideoQa {
         }
     }
 
-    /** One seed: held-out accuracy and the last epoch's mean training loss. */
-    public record SeedResult(long seed, double accuracy, double trainAccuracy, double finalLoss) {}
+    /**
+     * One seed: held-out accuracy and the last epoch's mean training loss; with a pretext phase its own held-out
+     * measures before its first step and after its last (else null).
+     */
+    public record SeedResult(long seed, double accuracy, double trainAccuracy, double finalLoss, QaPretextPhase.HeldOut pretextBefore,
+            QaPretextPhase.HeldOut pretextAfter) {
+        SeedResult(long seed, double accuracy, double trainAccuracy, double finalLoss) {
+            this(seed, accuracy, trainAccuracy, finalLoss, null, null);
+        }
+    }
 
     /**
      * @param answers K
@@ -149,7 +157,11 @@ public final class VideoQa {
             m.put("n_test", test);
             m.put("n_train", train);
             m.put("skipped", skipped.size());
+            if (options.pretext().steps() > 0) {
+                QaPretextPhase.putMetrics(m, seeds);
+            }
             t.put("metrics", m);
+            t.put("seeds", seeds.stream().map(QaPretextPhase::perSeed).toList());
             return t;
         }
     }
@@ -192,13 +204,21 @@ public final class VideoQa {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
                     boolean pretext = o.pretext().steps() > 0;
+                    QaPretextPhase.HeldOut before = null, after = null;
                     if (pretext) { // the encoders change per seed: features of this seed's encoders
+                        before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                         QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run);
+                        after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                        LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
+                                + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
+                                after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
+                                after.maskedChance());
                     }
                     if (o.encoderLr() == 0 && (frozen == null || pretext)) { // frozen encoders, no pretext: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);
                     }
-                    seeds.add(oneSeed(cfg, o, model, frozen, train, test, seed, run));
+                    SeedResult r = oneSeed(cfg, o, model, frozen, train, test, seed, run);
+                    seeds.add(new SeedResult(seed, r.accuracy(), r.trainAccuracy(), r.finalLoss(), before, after));
                 }
                 LOG.info("seed {}: held-out QA accuracy {}", seed, seeds.get(seeds.size() - 1).accuracy());
             }

@@ -92,6 +92,29 @@ class TaskCommandsTest {
     }
 
     @Test
+    void videoTextMatchingAndItsOneSideControls() throws Exception {
+        Path out = dir.resolve("match.json");
+        Object[] r = MainTest.cli(List.of("finetune", "--checkpoint", run.toString(), "--modality", "video,text", "--binary", "match",
+                "--epochs", "2", "--batch", "8", "--seeds", "1,2", "--out", out.toString()));
+        assertEquals(0, r[0], (String) r[2]);
+        Map<?, ?> task = (Map<?, ?>) ((List<?>) Json.read(out).get("tasks")).get(0);
+        assertEquals("binary_video_text_match", task.get("name"));
+        Map<?, ?> metrics = (Map<?, ?>) task.get("metrics");
+        // 32 train and 8 held-out samples: twice as many pairs, half of them positive
+        assertEquals(64, metrics.get("n_train"));
+        assertEquals(16, metrics.get("n_test"));
+        assertEquals(0.5, ((Number) metrics.get("majority_accuracy")).doubleValue(), 1e-12);
+        // every clip and every caption is once in a positive and once in a negative: one side alone is exactly chance
+        assertEquals(0.5, ((Number) metrics.get("auroc_video_only")).doubleValue(), 1e-12);
+        assertEquals(0.5, ((Number) metrics.get("auroc_text_only")).doubleValue(), 1e-12);
+        Object[] bad = MainTest.cli(List.of("finetune", "--checkpoint", run.toString(), "--modality", "video,text", "--binary", "matching"));
+        assertEquals(2, bad[0]);
+        String err = ((String) bad[2]).strip();
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains("--binary: 'matching' is not a binary task; the one kind is match (or give --positive LABEL)"), err);
+    }
+
+    @Test
     void sampleSetQaAndTheQaCommand() throws Exception {
         Path set = dir.resolve("cache/sample-set-v1-n40-s7");
         QaManifest.Read read = QaManifest.read(set.resolve("qa.jsonl"));
@@ -143,5 +166,39 @@ class TaskCommandsTest {
                 ((Number) tunedMetrics.get("chance")).doubleValue(), 1e-12);
         String seedRow = ((String) t[1]).lines().filter(l -> l.startsWith("  1  ")).findFirst().orElse("");
         assertEquals(String.format("%.3f", acc), seedRow.trim().split(" +")[1], (String) t[1]);
+    }
+
+    @Test
+    void qaPretextWritesItsOwnHeldOutMeasuresBeforeAndAfter() throws Exception {
+        Path set = dir.resolve("cache/sample-set-v1-n40-s7");
+        List<QaManifest.Item> heldOut = QaManifest.read(set.resolve("qa.jsonl")).items().stream()
+                .filter(q -> !q.split().equals("train")).toList();
+        List<String> distinct = heldOut.stream().map(QaManifest.Item::question).distinct().toList();
+        long whatMoved = heldOut.stream().filter(q -> q.question().equals("what moved?")).count();
+        Path out = dir.resolve("qa-pretext.json");
+        Object[] r = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--no-subtitles", "--pretext-steps", "3", "--batch", "8",
+                "--epochs", "1", "--seeds", "1,2", "--out", out.toString()));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("pretext's own held-out measures, before the first step -> after the last (16 held-out items)"),
+                (String) r[1]);
+        Map<?, ?> task = (Map<?, ?>) ((List<?>) Json.read(out).get("tasks")).get(0);
+        Map<?, ?> metrics = (Map<?, ?>) task.get("metrics");
+        // the baselines come from the held-out items alone: 1/#distinct questions, the most frequent one's share, 1/K
+        assertEquals(1.0 / distinct.size(), ((Number) metrics.get("pretext_question_chance")).doubleValue(), 1e-12);
+        assertEquals(whatMoved / 16.0, ((Number) metrics.get("pretext_question_most_frequent")).doubleValue(), 1e-12);
+        assertEquals(0.25, ((Number) metrics.get("pretext_masked_chance")).doubleValue(), 1e-12);
+        List<?> seeds = (List<?>) task.get("seeds");
+        assertEquals(2, seeds.size());
+        for (String key : List.of("pretext_question_r1", "pretext_masked_accuracy")) {
+            // before the first step every seed sees the checkpoint itself: the same value; each a whole number of 16 items
+            double b1 = ((Number) ((Map<?, ?>) seeds.get(0)).get(key + "_before")).doubleValue();
+            assertEquals(b1, ((Number) ((Map<?, ?>) seeds.get(1)).get(key + "_before")).doubleValue(), 1e-12, key);
+            for (Object row : seeds) {
+                for (String when : List.of("_before", "_after")) {
+                    double v = ((Number) ((Map<?, ?>) row).get(key + when)).doubleValue();
+                    assertEquals(Math.rint(v * 16), v * 16, 1e-9, key + when + " " + v);
+                }
+            }
+        }
     }
 }

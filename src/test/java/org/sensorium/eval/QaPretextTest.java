@@ -56,4 +56,33 @@ class QaPretextTest {
         GradCheck.check(x -> QaPretext.maskedAnswer(x.getManager().create(ctx, new Shape(2, 3)), x.getManager().create(q, new Shape(2, 3)),
                 x, new int[] {1, 2}, 0.5f), ans, new Shape(2, 3, 3), 2e-3);
     }
+
+    @Test
+    void heldOutQuestionR1WorkedByHand() {
+        // questions q0 = (1, 0), q1 = (0, 1), q2 = (-1, 0); four items asking 0, 1, 1, 2
+        float[][] questions = {{1, 0}, {0, 1}, {-1, 0}};
+        float[][] context = {
+            {2, 0.5f},    // nearest q0 (cos 0.97): its own, a hit
+            {0.1f, 1},    // nearest q1: a hit
+            {1, 0.2f},    // nearest q0, asks q1: a miss
+            {-1, -0.5f},  // nearest q2 (cos 0.89 against -0.45 and -0.89): a hit
+        };
+        QaPretext.QuestionR1 r = QaPretext.questionR1(context, questions, new int[] {0, 1, 1, 2});
+        assertEquals(0.75, r.r1(), 1e-9);                           // 3 of 4 items
+        assertEquals((1 + 0.5 + 1) / 3.0, r.balancedR1(), 1e-9);    // q0 1/1, q1 1/2, q2 1/1
+        assertEquals(1 / 3.0, r.chance(), 1e-9);                   // 3 distinct questions
+        assertEquals(0.5, r.frequent(), 1e-9);                     // q1 is asked by 2 of 4
+    }
+
+    @Test
+    void heldOutMaskedAccuracyWorkedByHand() {
+        float[][] context = {{1, 0}, {0, 1}};
+        float[][] masked = {{0, 1}, {1, 0}};
+        float[][][] answers = {
+            {{0, 1}, {0, -1}},       // c + m = (1, 1); c + t0 = (1, 1) cos 1, c + t1 = (1, -1) cos 0: picks 0, right
+            {{-1, 0}, {1, 0.5f}},    // c + m = (1, 1); c + t0 = (-1, 1) cos 0, c + t1 = (1, 1.5) cos 0.98: picks 1, wrong
+        };
+        assertEquals(0.5, QaPretext.maskedAccuracy(context, masked, answers, new int[] {0, 0}), 1e-9);
+        assertEquals(1.0, QaPretext.maskedAccuracy(context, masked, answers, new int[] {0, 1}), 1e-9);
+    }
 }

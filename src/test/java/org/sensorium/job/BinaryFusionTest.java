@@ -35,5 +35,9 @@ class BinaryFusionTest {
         e = assertThrows(ConfigException.class, () -> new BinaryFusion.Options(null, List.of(Modality.VIDEO, Modality.TEXT), " ",
                 64, 30, 0.01f, 32, List.of(1L), false, List.of()));
         assertEquals("--positive", e.key());
+        e = assertThrows(ConfigException.class, () -> new BinaryFusion.Options(null, List.of(Modality.VIDEO, Modality.TEXT), "left", true,
+                64, 30, 0.01f, 32, List.of(1L), false, List.of()));
+        assertEquals("--binary", e.key());
+        new BinaryFusion.Options(null, List.of(Modality.VIDEO, Modality.TEXT), null, true, 64, 30, 0.01f, 32, List.of(1L), false, List.of());
     }
 }
