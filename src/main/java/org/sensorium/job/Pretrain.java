@@ -278,7 +278,7 @@ public final class Pretrain {
     /** A new run starts at step 0; a resumed one where its newest checkpoint left off, weights and state restored. */
     private Start restore(SensoriumModel model, AdamW opt, List<Objective.Weighted> objectives, Split split) throws IOException {
         if (!resume) {
-            InitFrom.start(model.params(), cfg.model(), lead ? runDir : null); // model.init_from, if set
+            InitFrom.start(model.params(), cfg.model(), model.tokensPerStep(), lead ? runDir : null); // model.init_from, if set
             return new Start(0, new Loader.Cursor(0, 0), null);
         }
         Checkpoint.Loaded loaded = Checkpoint.loadReadable(runDir, from, model.params(), opt, objectives);

@@ -91,6 +91,17 @@ public final class SensoriumModel implements AutoCloseable {
         return stems.get(m).steps();
     }
 
+    /** Each position table along time (pos.&lt;m&gt;, text has none) -> its tokens per time step. */
+    public Map<String, Integer> tokensPerStep() {
+        Map<String, Integer> per = new java.util.LinkedHashMap<>();
+        stems.forEach((m, stem) -> {
+            if (stem.steps() > 0) {
+                per.put("pos." + m.key(), stem.tokens() / stem.steps());
+            }
+        });
+        return per;
+    }
+
     public int depth() {
         return trunk.depth();
     }

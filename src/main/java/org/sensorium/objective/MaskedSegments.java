@@ -35,12 +35,14 @@ import org.sensorium.config.Modality;
  * 16 tokens). With a longer data.clip_seconds the same code cuts longer recordings. The teacher is an
  * EMA of the encoder or, with encoder = frozen, the encoder as it was when the objective started: LV-MAE
  * trains on a frozen pretrained encoder's embeddings, which here means switching this objective on at
- * --resume of a contrastive run. No gradient reaches the encoder; this objective trains its decoder.
+ * --resume of a contrastive run, or starting a run on other data (long recordings, 8 s clips) from one with
+ * model.init_from. No gradient reaches the encoder; this objective trains its decoder.
  *
  * <p>The decoder predicts a masked segment as its change from the mean of the visible ones, the trivial answer
  * it has to beat: where the segments of a recording barely differ (video on the built-in sets, under 1% of the
  * targets' variance) a decoder that rebuilt the whole embedding stayed above that mean, this one ties it; where
- * they differ by position (IMU on the long recordings) both end far below it (docs/measured.md, Masked embedding).
+ * they differ by position (IMU on the long recordings, and video there with a frozen contrastively pretrained
+ * encoder) both end far below it (docs/measured.md, Masked embedding; LV-MAE on video with a frozen pretrained encoder).
  */
 public final class MaskedSegments implements TeacherObjective {
     static final String FILE = "teacher-masked_segments.ndlist";

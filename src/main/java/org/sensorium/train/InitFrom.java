@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * <p>Sources: a run folder (its newest checkpoint), a checkpoint folder, a model.ndlist, an export folder of
  * {@code sensorium export} or its model.safetensors (PyTorch module paths mapped back through {@link TorchNames}).
  *
+ * <p>Another clip length: a position table pos.&lt;m&gt; of (1, N, D) whose source is (1, M, D) with the same D, where
+ * both N and M are whole multiples of this model's tokens per time step (tokens are time-major), takes the source's
+ * first min(N, M) rows: the first min of the two clips' time steps. The rows past the source's keep their initial
+ * values. It assumes the same layout per time step (the same modality spec, another data.clip_seconds): a video
+ * encoder trained on 2 s clips then embeds the first 2 s of an 8 s clip, and each 2 s segment of LV-MAE, as it did.
+ *
  * <p>Parts: a modality key (video, audio, text, imu, motion: its stem, positions, modality embedding, CLS token,
  * head and text pooling), {@code trunk} (the shared blocks and final norm), {@code logit_scale}, {@code objectives}
  * (objective parameters: prototypes, predictor heads). An empty list means every part, with nothing required.
@@ -47,8 +53,9 @@ public final class InitFrom {
      *
      * @param loaded names copied from the source
      * @param skipped name -> why it was not copied (a parameter of another part, another shape, absent on one side)
+     * @param partly name -> what of a loaded position table was copied (another clip length); also in loaded
      */
-    public record Report(Path source, List<String> loaded, Map<String, String> skipped) {
+    public record Report(Path source, List<String> loaded, Map<String, String> skipped, Map<String, String> partly) {
         /** One line for the log: the counts. */
         public String summary() {
             return "initialised from " + source + ": " + loaded.size() + " tensor(s) loaded, " + skipped.size() + " skipped";
@@ -59,11 +66,12 @@ public final class InitFrom {
      * A new run's model.init_from, when set: copies the tensors, logs what happened and writes the full list to
      * RUN/init_from.json (runDir null: not written, e.g. on ranks other than 0).
      */
-    public static void start(Params params, Config.Model model, Path runDir) throws IOException {
+    public static void start(Params params, Config.Model model, Map<String, Integer> perStep, Path runDir) throws IOException {
         if (model.initFrom().isEmpty()) {
             return;
         }
-        Report r = apply(params, Path.of(model.initFrom()), model.initParts());
+        Report r = apply(params, Path.of(model.initFrom()), model.initParts(), perStep);
+        r.partly().forEach((name, what) -> LOG.info("{}: {}", name, what));
         Map<String, Long> reasons = new TreeMap<>();
         r.skipped().values().forEach(why -> reasons.merge(why.replaceAll("shape .*", "another shape"), 1L, Long::sum));
         LOG.info("{} {}", r.summary(), reasons.isEmpty() ? "" : reasons.toString());
@@ -73,6 +81,7 @@ public final class InitFrom {
             json.put("parts", model.initParts().isEmpty() ? "all" : model.initParts());
             json.put("loaded", r.loaded());
             json.put("skipped", r.skipped());
+            json.put("partly", r.partly());
             Json.write(runDir.resolve("init_from.json"), json);
             LOG.info("every loaded and skipped tensor: {}", runDir.resolve("init_from.json"));
         }
@@ -102,10 +111,19 @@ public final class InitFrom {
      * @throws ConfigException (model.init_from) when the source cannot be read, or a part asked for does not fit
      */
     public static Report apply(Params params, Path source, List<String> parts) throws IOException {
+        return apply(params, source, parts, Map.of());
+    }
+
+    /**
+     * As {@link #apply(Params, Path, List)}, and a position table of another clip length loads its common time steps.
+     *
+     * @param perStep position table name (pos.video) -> this model's tokens per time step; absent = no partial copy
+     */
+    public static Report apply(Params params, Path source, List<String> parts, Map<String, Integer> perStep) throws IOException {
         Path file = modelFile(source);
         Map<String, NDArray> own = params.all();
         List<String> loaded = new ArrayList<>();
-        Map<String, String> skipped = new LinkedHashMap<>();
+        Map<String, String> skipped = new LinkedHashMap<>(), partly = new LinkedHashMap<>();
         try (NDManager tmp = NDManager.newBaseManager()) {
             Map<String, NDArray> byName = read(file, params, tmp);
             for (Map.Entry<String, NDArray> e : own.entrySet()) {
@@ -121,6 +139,16 @@ public final class InitFrom {
                                 + " was asked for)");
                     }
                     skipped.put(name, "absent from the source (keeps its initial value)");
+                } else if (!s.getShape().equals(mine) && s.getDataType().isFloating()
+                        && timePrefix(s.getShape(), mine, perStep.getOrDefault(name, 0)) > 0) {
+                    int per = perStep.get(name), rows = (int) timePrefix(s.getShape(), mine, per), d = (int) mine.get(2);
+                    float[] values = e.getValue().toFloatArray();                       // (1, N, D) row-major
+                    float[] from = s.toType(DataType.FLOAT32, false).toFloatArray();    // (1, M, D)
+                    System.arraycopy(from, 0, values, 0, rows * d);
+                    e.getValue().set(values);
+                    loaded.add(name);
+                    partly.put(name, "first " + rows / per + " time steps copied (source " + s.getShape().get(1) / per
+                            + ", this model " + mine.get(1) / per + ")");
                 } else if (!s.getShape().equals(mine)) {
                     if (asked) {
                         throw new ConfigException("model.init_from", file + ": tensor " + name + " has shape " + s.getShape()
@@ -145,7 +173,19 @@ public final class InitFrom {
             throw new ConfigException("model.init_from", file + ": no tensor matched this model by name and shape ("
                     + skipped.size() + " skipped)");
         }
-        return new Report(file, loaded, skipped);
+        return new Report(file, loaded, skipped, partly);
+    }
+
+    /**
+     * The rows two position tables of another clip length share: min(M, N) when source (1, M, D) and own (1, N, D) have
+     * the same D and both M and N are whole multiples of per (tokens per time step, &gt; 0); 0 otherwise.
+     */
+    static long timePrefix(Shape source, Shape own, int per) {
+        if (per <= 0 || source.dimension() != 3 || own.dimension() != 3 || source.get(0) != 1 || own.get(0) != 1
+                || source.get(2) != own.get(2) || source.get(1) % per != 0 || own.get(1) % per != 0) {
+            return 0;
+        }
+        return Math.min(source.get(1), own.get(1));
     }
 
     /**

@@ -121,4 +121,29 @@ class InitFromTest {
                     noConfig.getMessage());
         }
     }
+
+    @Test
+    void aPositionTableOfAnotherClipLengthLoadsTheTimeStepsBothHave(@TempDir Path dir) throws Exception {
+        try (NDManager m = NDManager.newBaseManager(); Params source = new Params(m, 1); Params longer = new Params(m, 2);
+                Params odd = new Params(m, 3)) {
+            // 2 tokens per time step, D = 2: the source has 2 steps (rows 1..4), the longer model 4 steps
+            source.constant("pos.video", 0f, 1, 4, 2).set(new float[] {1, 2, 3, 4, 5, 6, 7, 8});
+            source.constant("trunk.0.norm1.gain", 7f, 2);
+            source.save(dir.resolve("model.ndlist"));
+            longer.constant("pos.video", 0f, 1, 8, 2);
+            longer.constant("trunk.0.norm1.gain", 0f, 2);
+            InitFrom.Report r = InitFrom.apply(longer, dir.resolve("model.ndlist"), List.of("video"), Map.of("pos.video", 2));
+            assertEquals(List.of("pos.video"), r.loaded());
+            assertEquals(Map.of("pos.video", "first 2 time steps copied (source 2, this model 4)"), r.partly());
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0},
+                    longer.all().get("pos.video").toFloatArray());
+            // 3 tokens per step do not divide the source's 4 rows: another layout, not another length
+            odd.constant("pos.video", 0f, 1, 6, 2);
+            odd.constant("trunk.0.norm1.gain", 0f, 2);
+            InitFrom.Report no = InitFrom.apply(odd, dir.resolve("model.ndlist"), List.of(), Map.of("pos.video", 3));
+            assertEquals("shape (1, 4, 2) in the source, (1, 6, 2) in this model", no.skipped().get("pos.video"));
+            // without the table's tokens per step (the plain apply), another shape is skipped as before
+            assertEquals(true, InitFrom.apply(odd, dir.resolve("model.ndlist"), List.of()).skipped().containsKey("pos.video"));
+        }
+    }
 }
