@@ -406,6 +406,10 @@ public final class Main implements Callable<Integer> {
                 description = "motions per long recording, 2..8, about 2 s each (default ${DEFAULT-VALUE})")
         int segments;
 
+        @Option(names = "--scenes", paramLabel = "S", defaultValue = "0",
+                description = "draw every sample over one of S static textured scenes (1..64) instead of the grey field")
+        int scenes;
+
         @Option(names = "--debug", description = "print stack traces")
         boolean debug;
 
@@ -418,6 +422,9 @@ public final class Main implements Callable<Integer> {
             if (longRecordings < 0) {
                 throw new ConfigException("--long", longRecordings + " must be >= 0");
             }
+            if (scenes < 0 || scenes > 64 || scenes > 0 && longRecordings > 0) {
+                throw new ConfigException("--scenes", scenes + " must be in [0, 64], and 0 with --long");
+            }
             if (longRecordings > 0) {
                 if (segments < 2 || segments > 8) {
                     throw new ConfigException("--segments", segments + " must be in [2, 8]");
@@ -427,8 +434,10 @@ public final class Main implements Callable<Integer> {
                         (System.nanoTime() - t0) / 1e9, manifest);
                 return 0;
             }
-            Path manifest = SampleSetGenerator.generate(out, samples, seed);
-            System.out.printf("wrote %d samples in %.1f s: %s%n", samples, (System.nanoTime() - t0) / 1e9, manifest);
+            Path manifest = scenes > 0 ? SampleSetGenerator.generateScenes(out, samples, scenes, seed)
+                    : SampleSetGenerator.generate(out, samples, seed);
+            System.out.printf("wrote %d samples%s in %.1f s: %s%n", samples, scenes > 0 ? " over " + scenes + " scenes" : "",
+                    (System.nanoTime() - t0) / 1e9, manifest);
             return 0;
         }
     }

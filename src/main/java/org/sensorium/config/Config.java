@@ -31,7 +31,7 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
     /** data.*: what to train on and how to feed it. */
     public record Data(String manifest, String cacheDir, int synthSamples, int synthLong, int synthSegments, long synthSeed,
             double clipSeconds, List<Modality> modalities, int loaderThreads, int prefetchBatches, String labelCaptions,
-            String labelTemplates, int shuffleBuffer, double cacheMb) {
+            String labelTemplates, int shuffleBuffer, double cacheMb, int synthScenes) {
         public Data {
             if (labelCaptions.isBlank() && !labelTemplates.isBlank()) {
                 throw new ConfigException("data.label_templates", "needs data.label_captions (the label file whose phrases fill it)");
@@ -39,6 +39,12 @@ public record Config(Run run, Data data, Model model, Train train, Objectives ob
             positive("data.synth_samples", synthSamples);
             if (synthLong < 0) {
                 throw new ConfigException("data.synth_long", synthLong + " must be >= 0 (0 = the set of short samples)");
+            }
+            if (synthScenes < 0 || synthScenes > 64) {
+                throw new ConfigException("data.synth_scenes", synthScenes + " must be in [0, 64] (0 = the plain grey field)");
+            }
+            if (synthScenes > 0 && synthLong > 0) {
+                throw new ConfigException("data.synth_scenes", "scenes are for the short samples; set data.synth_long=0 or data.synth_scenes=0");
             }
             if (synthSegments < 2 || synthSegments > 8) {
                 throw new ConfigException("data.synth_segments", synthSegments + " must be in [2, 8] (each of the 8 motions at most once)");

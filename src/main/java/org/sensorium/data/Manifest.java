@@ -52,7 +52,8 @@ public final class Manifest {
 
     /**
      * The manifest a run trains on: data.manifest, or the built-in sample set (generated once into the cache,
-     * {@link #cacheRoot}): data.synth_long long recordings when above 0, else data.synth_samples short samples.
+     * {@link #cacheRoot}): data.synth_long long recordings when above 0, else data.synth_samples short samples (over
+     * data.synth_scenes static scenes when above 0).
      *
      * @throws ConfigException naming data.manifest when that file does not exist
      */
@@ -65,6 +66,7 @@ public final class Manifest {
             return p;
         }
         return d.synthLong() > 0 ? SampleSetGenerator.ensureLong(cacheRoot(d), d.synthLong(), d.synthSegments(), d.synthSeed())
+                : d.synthScenes() > 0 ? SampleSetGenerator.ensureScenes(cacheRoot(d), d.synthSamples(), d.synthScenes(), d.synthSeed())
                 : SampleSetGenerator.ensure(cacheRoot(d), d.synthSamples(), d.synthSeed());
     }
 

@@ -57,6 +57,11 @@ final class SampleRenderers {
         private Video() {}
 
         static void write(Path file, List<Part> parts, float[] audio) throws IOException {
+            write(file, parts, null, audio);
+        }
+
+        /** The same drawn over a static scene (null: the plain grey field). */
+        static void write(Path file, List<Part> parts, SampleScenes.Scene scene, float[] audio) throws IOException {
             int frames = (int) Math.round(seconds(parts) * FPS);
             int perFrame = AUDIO_RATE / FPS;
             try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(file.toFile(), SIZE, SIZE, audio == null ? 0 : 1)) {
@@ -65,7 +70,7 @@ final class SampleRenderers {
                 ByteBuffer rgb = ByteBuffer.allocateDirect(SIZE * SIZE * 3);
                 for (int i = 0; i < frames; i++) {
                     Part p = partAt(parts, i / (double) FPS);
-                    draw(p.s(), i / (double) FPS - p.from(), p.seconds(), rgb);
+                    draw(p.s(), i / (double) FPS - p.from(), p.seconds(), scene, rgb);
                     rec.recordImage(SIZE, SIZE, Frame.DEPTH_UBYTE, 3, SIZE * 3, avutil.AV_PIX_FMT_RGB24, rgb);
                     if (audio != null) {
                         int from = i * perFrame;
@@ -102,6 +107,14 @@ final class SampleRenderers {
 
         /** Frame at time t of a motion lasting the given seconds. */
         static void draw(Sample s, double t, double seconds, ByteBuffer rgb) {
+            draw(s, t, seconds, null, rgb);
+        }
+
+        /**
+         * The same over a static scene (null: grey): pixel (x, y) is the scene's pixel mixed towards the shape's colour
+         * by the share c of the pixel the shape covers, round(bg + (colour - bg) * c) per channel.
+         */
+        static void draw(Sample s, double t, double seconds, SampleScenes.Scene scene, ByteBuffer rgb) {
             double[] p = Trajectory.at(s, t, seconds);
             double cx = p[0] * SIZE;
             double cy = p[1] * SIZE;
@@ -110,7 +123,9 @@ final class SampleRenderers {
             for (int y = 0; y < SIZE; y++) {
                 for (int x = 0; x < SIZE; x++) {
                     double c = coverage(s.circle(), x - cx, y - cy, half);
-                    rgb.put(mix(GREY, s.colour().r, c)).put(mix(GREY, s.colour().g, c)).put(mix(GREY, s.colour().b, c));
+                    int r = scene == null ? GREY : scene.r(x, y), g = scene == null ? GREY : scene.g(x, y);
+                    int b = scene == null ? GREY : scene.b(x, y);
+                    rgb.put(mix(r, s.colour().r, c)).put(mix(g, s.colour().g, c)).put(mix(b, s.colour().b, c));
                 }
             }
             rgb.flip();

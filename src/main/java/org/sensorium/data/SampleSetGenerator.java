@@ -47,6 +47,9 @@ import org.bytedeco.ffmpeg.global.avutil;
  * This class holds the plan (what each sample is), the entry points and the on-disk cache; the files
  * themselves are written by {@link SampleWriter} with the renderers of {@link SampleRenderers}, and the
  * QA set by {@link SampleQa}.
+ * <p>
+ * The scene variant ({@link #generateScenes}) draws every clip of the short set over one of S static textured
+ * scenes ({@link SampleScenes}) instead of the grey field, for Background Erasing: a static background to erase.
  */
 public final class SampleSetGenerator {
     static final double SECONDS = 2.0;
@@ -56,6 +59,7 @@ public final class SampleSetGenerator {
     static final int IMU_RATE = 100;
     static final String VERSION = "sample-set-v1";
     static final String LONG_VERSION = "long-set-v1";
+    static final String SCENE_VERSION = "scene-set-v1";
 
     static {
         avutil.av_log_set_level(avutil.AV_LOG_FATAL);
@@ -179,6 +183,29 @@ public final class SampleSetGenerator {
         return manifest;
     }
 
+    /**
+     * The scene variant: the same samples as {@link #generate} (motion, shape, colour, audio, IMU, captions, split),
+     * each clip drawn over one of {@code scenes} static textured backgrounds ({@link SampleScenes}) instead of the grey
+     * field, the scene drawn independently of the label; caption template 2 says "patterned" for "grey", and the
+     * manifest's attributes name the scene.
+     *
+     * @return the manifest path
+     */
+    public static Path generateScenes(Path outDir, int samples, int scenes, long seed) throws IOException {
+        if (samples <= 0) {
+            throw new IllegalArgumentException("samples must be > 0, got " + samples);
+        }
+        List<SampleScenes.Scene> all = SampleScenes.scenes(scenes, seed);
+        int[] scene = SampleScenes.assign(samples, scenes, seed);
+        List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
+        for (Sample s : plan(samples, seed)) {
+            jobs.add(() -> SampleWriter.write(outDir, s, all.get(scene[s.index()])));
+        }
+        Path manifest = writeAll(outDir, jobs);
+        writeQa(outDir, samples, seed);
+        return manifest;
+    }
+
     /** Answers per generated QA item (the right one and K - 1 distractors). */
     public static final int QA_ANSWERS = 4;
 
@@ -252,6 +279,12 @@ public final class SampleSetGenerator {
     public static Path ensureLong(Path cacheRoot, int recordings, int segments, long seed) throws IOException {
         return ensure(cacheRoot, LONG_VERSION + "-n" + recordings + "-k" + segments + "-s" + seed,
                 dir -> generateLong(dir, recordings, segments, seed));
+    }
+
+    /** Like {@link #ensure(Path, int, long)} for the scene variant: cacheRoot/scene-set-v1-n&lt;N&gt;-c&lt;scenes&gt;-s&lt;seed&gt;. */
+    public static Path ensureScenes(Path cacheRoot, int samples, int scenes, long seed) throws IOException {
+        return ensure(cacheRoot, SCENE_VERSION + "-n" + samples + "-c" + scenes + "-s" + seed,
+                dir -> generateScenes(dir, samples, scenes, seed));
     }
 
     private interface Writer {

@@ -30,18 +30,24 @@ final class SampleWriter {
 
     /** Writes the sample's media and returns its manifest line. */
     static String write(Path outDir, Sample s) throws IOException {
+        return write(outDir, s, null);
+    }
+
+    /** The same with the clip drawn over a static scene (null: the plain grey field); the manifest names the scene. */
+    static String write(Path outDir, Sample s, SampleScenes.Scene scene) throws IOException {
         Path media = outDir.resolve("media");
         SplittableRandom noise = new SplittableRandom(s.noiseSeed());
         List<Part> parts = List.of(new Part(s, 0, SECONDS));
         float[] audio = s.hasAudio() ? Tone.of(s, SECONDS, noise.split()) : null;
-        Video.write(media.resolve(s.id() + ".mp4"), parts, audio);
+        Video.write(media.resolve(s.id() + ".mp4"), parts, scene, audio);
+        boolean grey = scene == null;
         if (s.hasSubtitles()) {
-            Files.writeString(media.resolve(s.id() + ".srt"), srt(List.of(caption(s, s.template())), parts), StandardCharsets.UTF_8);
+            Files.writeString(media.resolve(s.id() + ".srt"), srt(List.of(caption(s, s.template(), grey)), parts), StandardCharsets.UTF_8);
         }
         if (s.hasImu()) {
             Files.writeString(media.resolve(s.id() + ".csv"), Imu.csv(parts, noise.split()), StandardCharsets.UTF_8);
         }
-        return manifestLine(s);
+        return manifestLine(s, scene);
     }
 
     /** Writes a long recording's media (every modality) and returns its manifest line. */
@@ -87,7 +93,7 @@ final class SampleWriter {
         return o.toString();
     }
 
-    private static String manifestLine(Sample s) {
+    private static String manifestLine(Sample s, SampleScenes.Scene scene) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode o = json.createObjectNode();
         o.put("id", s.id());
@@ -103,22 +109,31 @@ final class SampleWriter {
         if (s.hasImu()) {
             o.putObject("imu").put("uri", "media/" + s.id() + ".csv");
         }
-        o.putArray("captions").add(caption(s, s.template())).add(caption(s, (s.template() + 1) % 3));
+        boolean grey = scene == null;
+        o.putArray("captions").add(caption(s, s.template(), grey)).add(caption(s, (s.template() + 1) % 3, grey));
         ObjectNode a = o.putObject("attributes");
         a.put("color", s.colour().name().toLowerCase(Locale.ROOT));
         a.put("shape", s.shape());
         a.put("speed", s.speed());
+        if (scene != null) {
+            a.put("scene", scene.name());
+        }
         return o.toString();
     }
 
     /** Caption template t in {0, 1, 2}; always names colour, shape, motion and speed. */
     static String caption(Sample s, int template) {
+        return caption(s, template, true);
+    }
+
+    /** The same for a clip on the grey field or (grey false) over a static scene, which template 2 then names. */
+    static String caption(Sample s, int template, boolean grey) {
         String colour = s.colour().name().toLowerCase(Locale.ROOT);
         String what = String.format(Locale.ROOT, s.motion().phrase, s.fast() ? "quickly" : "slowly");
         return switch (template) {
             case 0 -> "a " + colour + " " + s.shape() + " " + what;
             case 1 -> "the " + colour + " " + s.shape() + " " + what;
-            default -> "on a grey background, a " + colour + " " + s.shape() + " " + what;
+            default -> "on a " + (grey ? "grey" : "patterned") + " background, a " + colour + " " + s.shape() + " " + what;
         };
     }
 }

@@ -80,7 +80,7 @@ final class ExportCard {
         if (d.manifest().isBlank()) {
             String set = d.synthLong() > 0
                     ? d.synthLong() + " long recordings of " + d.synthSegments() + " motions"
-                    : d.synthSamples() + " samples (every 5th held out)";
+                    : d.synthSamples() + " samples (every 5th held out)" + (d.synthScenes() > 0 ? " over " + d.synthScenes() + " static scenes" : "");
             return "the built-in sample set: " + set + ", generator seed " + d.synthSeed() + hash;
         }
         Path p = Path.of(d.manifest());

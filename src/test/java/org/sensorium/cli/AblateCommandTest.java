@@ -121,6 +121,10 @@ class AblateCommandTest {
         var tot = org.sensorium.config.ConfigLoader.load(null, org.sensorium.job.Ablate.Variant.of(org.sensorium.objective.ObjectiveKind.TEMPORAL_OT).sets()).config();
         assertEquals(List.of(org.sensorium.config.Modality.IMU), tot.data().modalities());
         assertEquals(60, tot.data().synthLong());
+        var be = org.sensorium.job.Ablate.Variant.of(org.sensorium.objective.ObjectiveKind.BACKGROUND_ERASING);
+        assertEquals("background_erasing (static scenes)", be.label());
+        assertEquals(org.sensorium.objective.ObjectiveKind.BE_SCENES, org.sensorium.config.ConfigLoader.load(null, be.sets()).config()
+                .data().synthScenes()); // a static background to erase
     }
 
     @Test

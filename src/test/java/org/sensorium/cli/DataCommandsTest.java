@@ -63,6 +63,20 @@ class DataCommandsTest {
     }
 
     @Test
+    void synthScenesWritesSamplesOverStaticScenesThatValidate(@TempDir Path dir) throws Exception {
+        Object[] w = MainTest.cli(List.of("data", "synth", "--out", dir.resolve("s").toString(), "--samples", "3", "--scenes", "2"));
+        assertEquals(0, w[0], w[1] + "\n" + w[2]);
+        assertTrue(((String) w[1]).startsWith("wrote 3 samples over 2 scenes"), (String) w[1]);
+        Path manifest = dir.resolve("s/manifest.jsonl");
+        assertTrue(Files.readString(manifest).contains("\"scene\":\"stripes-0\"") || Files.readString(manifest).contains("\"scene\":\"checkerboard-1\""));
+        Object[] r = MainTest.cli(List.of("data", "validate", manifest.toString()));
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        Object[] bad = MainTest.cli(List.of("data", "synth", "--out", dir.resolve("x").toString(), "--scenes", "65"));
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[2]).contains("--scenes"), (String) bad[2]);
+    }
+
+    @Test
     void brokenManifestIsExitCode2(@TempDir Path dir) throws Exception {
         Path manifest = dir.resolve("bad.jsonl");
         Files.writeString(manifest, "{\"id\": \"x\"}\n");

@@ -68,6 +68,12 @@ class ConfigLoaderTest {
         assertEquals("model.size", z.key());
         ConfigException seg = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("data.synth_segments=9")));
         assertEquals("data.synth_segments", seg.key());
+        ConfigException scenes = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("data.synth_scenes=65")));
+        assertEquals("data.synth_scenes", scenes.key());
+        ConfigException both = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("data.synth_scenes=8", "data.synth_long=20")));
+        assertEquals("data.synth_scenes", both.key());
+        assertEquals(8, ConfigLoader.load(null, List.of("data.synth_scenes=8")).config().data().synthScenes());
         ConfigException transport = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("dist.transport=nccl")));
         assertEquals("dist.transport", transport.key());
         assertTrue(transport.getMessage().contains("'nccl' is not auto, tcp or shm"), transport.getMessage());

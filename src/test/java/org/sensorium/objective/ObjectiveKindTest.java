@@ -55,6 +55,16 @@ class ObjectiveKindTest {
     }
 
     @Test
+    void backgroundErasingTrainsOnStaticScenesAsItsOwnData() {
+        assertTrue(ObjectiveKind.BACKGROUND_ERASING.ownData());
+        assertEquals("static scenes", ObjectiveKind.BACKGROUND_ERASING.ownDataName());
+        assertEquals("long recordings", ObjectiveKind.TEMPORAL_OT.ownDataName());
+        assertEquals(null, ObjectiveKind.TWO_VIEW.ownDataName());
+        assertEquals(ObjectiveKind.BE_SCENES, alone(ObjectiveKind.BACKGROUND_ERASING).data().synthScenes());
+        assertEquals("background_erasing/majority", ObjectiveKind.BACKGROUND_ERASING.baseline().key());
+    }
+
+    @Test
     void everyMeasureHasItsTrivialBaselineNamed() {
         for (ObjectiveKind k : ObjectiveKind.values()) {
             if (k.measure() != null) {

@@ -212,6 +212,28 @@ class SceneMotionTest {
         assertEquals(1.0, BackgroundErasing.labelHits(q, List.of(c.get(1), c.get(0)), List.of("a", "a")));
     }
 
+    @Test
+    void sceneFreeLabelLeavesTheClipItselfOutByHand() {
+        // four unit rows: 0 = (1, 0), 1 = (0.8, 0.6), 2 = (0, 1), 3 = (0.6, 0.8). Without self each row's nearest:
+        // 0 -> 1 (dot 0.8; 3 gives 0.6), 1 -> 3 (0.96), 2 -> 3 (0.8), 3 -> 1 (0.96)
+        List<float[]> rows = List.of(new float[] {1, 0}, new float[] {0.8f, 0.6f}, new float[] {0, 1}, new float[] {0.6f, 0.8f});
+        // labels (a, a, b, b): 0 hits (1 is a), 1 misses (3 is b), 2 hits (3 is b), 3 misses (1 is a): 2 of 4
+        assertEquals(0.5, BackgroundErasing.leaveOneOutLabelHits(rows, List.of("a", "a", "b", "b")));
+        // labels (a, b, a, b): 0 misses, 1 hits, 2 misses, 3 hits: 2 of 4; (a, b, b, b): 0 misses, 1 hits, 2 hits, 3 hits
+        assertEquals(0.5, BackgroundErasing.leaveOneOutLabelHits(rows, List.of("a", "b", "a", "b")));
+        assertEquals(0.75, BackgroundErasing.leaveOneOutLabelHits(rows, List.of("a", "b", "b", "b")));
+        // every row its own nearest if self counted: identical rows 0 and 1 find each other, not themselves;
+        // row 2 = (0, 1) ties between rows 0 and 1 (dot 0) and the first in order (0) is taken
+        List<float[]> twins = List.of(new float[] {1, 0}, new float[] {1, 0}, new float[] {0, 1});
+        // labels (a, b, b): 0 -> 1 (b) misses, 1 -> 0 (a) misses, 2 -> 0 (a) misses: 0; (a, b, a): 2 -> 0 (a) hits: 1/3
+        assertEquals(0.0, BackgroundErasing.leaveOneOutLabelHits(twins, List.of("a", "b", "b")));
+        assertEquals(1 / 3.0, BackgroundErasing.leaveOneOutLabelHits(twins, List.of("a", "b", "a")), 1e-12);
+        assertTrue(Double.isNaN(BackgroundErasing.leaveOneOutLabelHits(List.of(new float[] {1, 0}), List.of("a"))));
+        // the trivial baseline: the share of the most frequent label
+        assertEquals(0.75, BackgroundErasing.majority(List.of("a", "b", "b", "b")));
+        assertEquals(0.5, BackgroundErasing.majority(List.of("a", "b", "a", "b")));
+    }
+
     private static NDArray unit(NDArray e) {
         return e.div(e.square().sum(new int[] {1}, true).sqrt());
     }
