@@ -347,13 +347,7 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
                 throw new ConfigException("objectives.masked_segments.encoder", "'" + encoder + "' must be ema or frozen");
             }
             momentum("objectives.masked_segments.teacher_momentum", teacherMomentum);
-            Config.positive("objectives.masked_segments.decoder_width", decoderWidth);
-            Config.positive("objectives.masked_segments.decoder_depth", decoderDepth);
-            Config.positive("objectives.masked_segments.decoder_heads", decoderHeads);
-            if (decoderWidth % decoderHeads != 0) {
-                throw new ConfigException("objectives.masked_segments.decoder_width",
-                        decoderWidth + " is not divisible by decoder_heads=" + decoderHeads);
-            }
+            decoder("objectives.masked_segments", decoderWidth, decoderDepth, decoderHeads);
         }
 
         @Override
@@ -410,6 +404,16 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
     private static void projection(String key, String p) {
         if (!"none".equals(p) && !"mlp".equals(p)) {
             throw new ConfigException(key, "'" + p + "' must be none or mlp");
+        }
+    }
+
+    /** A small transformer decoder's shape under prefix: width, depth and heads positive, width divisible by heads. */
+    static void decoder(String prefix, int width, int depth, int heads) {
+        Config.positive(prefix + ".decoder_width", width);
+        Config.positive(prefix + ".decoder_depth", depth);
+        Config.positive(prefix + ".decoder_heads", heads);
+        if (width % heads != 0) {
+            throw new ConfigException(prefix + ".decoder_width", width + " is not divisible by decoder_heads=" + heads);
         }
     }
 

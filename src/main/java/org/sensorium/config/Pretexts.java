@@ -76,13 +76,7 @@ public final class Pretexts {
             if (gap < 0) {
                 throw new ConfigException("objectives.pixel_mae.gap", gap + " must be >= 0 (0 = the clip's last slice)");
             }
-            Config.positive("objectives.pixel_mae.decoder_width", decoderWidth);
-            Config.positive("objectives.pixel_mae.decoder_depth", decoderDepth);
-            Config.positive("objectives.pixel_mae.decoder_heads", decoderHeads);
-            if (decoderWidth % decoderHeads != 0) {
-                throw new ConfigException("objectives.pixel_mae.decoder_width",
-                        decoderWidth + " is not divisible by decoder_heads=" + decoderHeads);
-            }
+            Objectives.decoder("objectives.pixel_mae", decoderWidth, decoderDepth, decoderHeads);
             if (contrastiveWeight < 0) {
                 throw new ConfigException("objectives.pixel_mae.contrastive_weight", contrastiveWeight + " must be >= 0 (0 = off)");
             }
