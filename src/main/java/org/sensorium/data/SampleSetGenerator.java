@@ -171,12 +171,18 @@ public final class SampleSetGenerator {
      * @return the manifest path
      */
     public static Path generate(Path outDir, int samples, long seed) throws IOException {
+        return generate(outDir, samples, seed, s -> null);
+    }
+
+    /** The short set's samples, each clip drawn over sceneOf(sample) (null: the grey field), and its QA items. */
+    private static Path generate(Path outDir, int samples, long seed, java.util.function.Function<Sample, SampleScenes.Scene> sceneOf)
+            throws IOException {
         if (samples <= 0) {
             throw new IllegalArgumentException("samples must be > 0, got " + samples);
         }
         List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
         for (Sample s : plan(samples, seed)) {
-            jobs.add(() -> SampleWriter.write(outDir, s));
+            jobs.add(() -> SampleWriter.write(outDir, s, sceneOf.apply(s)));
         }
         Path manifest = writeAll(outDir, jobs);
         writeQa(outDir, samples, seed);
@@ -197,13 +203,7 @@ public final class SampleSetGenerator {
         }
         List<SampleScenes.Scene> all = SampleScenes.scenes(scenes, seed);
         int[] scene = SampleScenes.assign(samples, scenes, seed);
-        List<java.util.concurrent.Callable<String>> jobs = new ArrayList<>();
-        for (Sample s : plan(samples, seed)) {
-            jobs.add(() -> SampleWriter.write(outDir, s, all.get(scene[s.index()])));
-        }
-        Path manifest = writeAll(outDir, jobs);
-        writeQa(outDir, samples, seed);
-        return manifest;
+        return generate(outDir, samples, seed, s -> all.get(scene[s.index()]));
     }
 
     /** Answers per generated QA item (the right one and K - 1 distractors). */

@@ -28,12 +28,10 @@ import org.sensorium.data.SampleSetGenerator.Sample;
 final class SampleWriter {
     private SampleWriter() {}
 
-    /** Writes the sample's media and returns its manifest line. */
-    static String write(Path outDir, Sample s) throws IOException {
-        return write(outDir, s, null);
-    }
-
-    /** The same with the clip drawn over a static scene (null: the plain grey field); the manifest names the scene. */
+    /**
+     * Writes the sample's media, its clip drawn over a static scene (null: the plain grey field), and returns its
+     * manifest line, which names the scene.
+     */
     static String write(Path outDir, Sample s, SampleScenes.Scene scene) throws IOException {
         Path media = outDir.resolve("media");
         SplittableRandom noise = new SplittableRandom(s.noiseSeed());
