@@ -192,23 +192,7 @@ public final class BackgroundErasing implements Objective {
 
     /** The share of queries whose nearest candidate (dot product of unit rows) has the query's label. */
     static double labelHits(List<float[]> queries, List<float[]> candidates, List<String> labels) {
-        int hits = 0;
-        for (int q = 0; q < queries.size(); q++) {
-            int best = 0;
-            double bestDot = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < candidates.size(); c++) {
-                double dot = 0;
-                for (int k = 0; k < queries.get(q).length; k++) {
-                    dot += queries.get(q)[k] * candidates.get(c)[k];
-                }
-                if (dot > bestDot) {
-                    bestDot = dot;
-                    best = c;
-                }
-            }
-            hits += java.util.Objects.equals(labels.get(best), labels.get(q)) ? 1 : 0;
-        }
-        return hits / (double) queries.size();
+        return nearestLabelHits(queries, candidates, labels, false);
     }
 
     /**
@@ -216,20 +200,25 @@ public final class BackgroundErasing implements Objective {
      * excluded; of equal dot products the first in order) has the row's label. NaN for fewer than 2 rows.
      */
     static double leaveOneOutLabelHits(List<float[]> rows, List<String> labels) {
-        if (rows.size() < 2) {
-            return Double.NaN;
-        }
+        return rows.size() < 2 ? Double.NaN : nearestLabelHits(rows, rows, labels, true);
+    }
+
+    /**
+     * The share of queries whose nearest candidate (largest dot product; of equal ones the first in order; with
+     * excludeSelf candidate q is not query q's) has label q; labels are the queries', and the candidates' by index.
+     */
+    private static double nearestLabelHits(List<float[]> queries, List<float[]> candidates, List<String> labels, boolean excludeSelf) {
         int hits = 0;
-        for (int q = 0; q < rows.size(); q++) {
+        for (int q = 0; q < queries.size(); q++) {
             int best = -1;
             double bestDot = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < rows.size(); c++) {
-                if (c == q) {
+            for (int c = 0; c < candidates.size(); c++) {
+                if (excludeSelf && c == q) {
                     continue;
                 }
                 double dot = 0;
-                for (int k = 0; k < rows.get(q).length; k++) {
-                    dot += rows.get(q)[k] * rows.get(c)[k];
+                for (int k = 0; k < queries.get(q).length; k++) {
+                    dot += queries.get(q)[k] * candidates.get(c)[k];
                 }
                 if (best < 0 || dot > bestDot) {
                     bestDot = dot;
@@ -238,7 +227,7 @@ public final class BackgroundErasing implements Objective {
             }
             hits += java.util.Objects.equals(labels.get(best), labels.get(q)) ? 1 : 0;
         }
-        return hits / (double) rows.size();
+        return hits / (double) queries.size();
     }
 
     /** The share of the most frequent label (null labels count as one more label). */
