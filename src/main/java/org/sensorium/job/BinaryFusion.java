@@ -183,8 +183,8 @@ public final class BinaryFusion {
                 throw new ConfigException("--positive", o.positive() + ": train and held-out splits need both positive and negative samples");
             }
         }
-        pairs(o, train, 0);
-        MatchingPairs.Pairs testShape = pairs(o, test, 0); // fails here, before any embedding, when no pairs can be drawn
+        MatchingPairs.Pairs trainShape = pairs(o, train, 0); // fail here, before any embedding, when no pairs can be drawn
+        MatchingPairs.Pairs testShape = pairs(o, test, 0);
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             float[][][] trainEmb, testEmb;
@@ -202,7 +202,7 @@ public final class BinaryFusion {
                         s.auroc().lo(), s.auroc().hi(), s.accuracy(), o.modalities().get(0).key(), s.aOnly(), o.modalities().get(1).key(), s.bOnly());
             }
         }
-        return new Result(trained.checkpoint(), trained.step(), manifest, o, pairs(o, train, 0).size(), testShape.size(),
+        return new Result(trained.checkpoint(), trained.step(), manifest, o, trainShape.size(), testShape.size(),
                 testShape.positives(), seeds, skipped);
     }
 
