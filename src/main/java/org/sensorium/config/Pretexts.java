@@ -149,9 +149,11 @@ public final class Pretexts {
      * objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair;
      * with ownJitter the erased copy gets brightness and contrast factors of its own (modalities.video.brightness and
      * contrast), so that the pair does not share every low-level statistic of the clip's augmentation; with
-     * secondView the erased copy is made from the loader's second clip of the sample (BE on a two-view method).
+     * secondView the erased copy is made from the loader's second clip of the sample (BE on a two-view method); with
+     * staticNegative each clip's own static frame, repeated over its time, is one more negative of every row.
      */
-    public record BackgroundErasing(float weight, float lambdaMax, float temperature, boolean ownJitter, boolean secondView)
+    public record BackgroundErasing(float weight, float lambdaMax, float temperature, boolean ownJitter, boolean secondView,
+            boolean staticNegative)
             implements Settings {
         public BackgroundErasing {
             if (weight < 0) {

@@ -17,6 +17,7 @@ import org.sensorium.data.Batch.Extra;
 import org.sensorium.data.Needs;
 import org.sensorium.eval.Classification;
 import org.sensorium.eval.Retrieval;
+import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 
@@ -31,6 +32,8 @@ import org.sensorium.model.SensoriumModel;
  *                                                 second_view: x' is made from the loader's second clip of sample i
  *   z, z' = f(x), f(x')                           (n, E) unit rows; z is the main pass's embedding
  *   L = NT-Xent(z, z', tau)                       the other clips of the batch (both views) are the negatives
+ *   static_negative: s_i,t = x_i,k'_i for every t  z_s = f(s), (n, E): every clip's own frame standing still (its scene
+ *                                                 and shape, no motion), one more negative of every row
  * </pre>
  * In a worker group the negatives are this rank's micro-batch only (not gathered).
  * modalities.video.background_erasing applies the same blend while decoding, as an augmentation of the one clip
@@ -48,12 +51,14 @@ public final class BackgroundErasing implements Objective {
     private static final Modality V = Modality.VIDEO;
     /** Weight of the foreign static frame in the held-out measure: half the frame is another clip's scene. */
     static final float FOREIGN_WEIGHT = 0.5f;
+    private static final float MASKED = -1e9f; // a logit that softmax gives no weight (a row against itself)
     private final SensoriumModel model;
     private final float lambdaMax;
     private final float temperature;
     private final ModalitySpec.Video video; // brightness and contrast ranges, mean and std of the normalisation
     private final boolean ownJitter;
     private final boolean secondView; // erase the loader's second view of the sample instead of the clip itself
+    private final boolean staticNegative; // each clip's own static frame is a negative of every row
 
     public BackgroundErasing(Pretexts.BackgroundErasing c, ModalitySpec.Video video, SensoriumModel model) {
         this.model = model;
@@ -62,6 +67,7 @@ public final class BackgroundErasing implements Objective {
         this.video = video;
         this.ownJitter = c.ownJitter();
         this.secondView = c.secondView();
+        this.staticNegative = c.staticNegative();
     }
 
     /** With second_view the loader's second clip of each sample (its own crop, flip, brightness, contrast and time). */
@@ -90,8 +96,39 @@ public final class BackgroundErasing implements Objective {
         NDArray x = Contrastive.rows(source.input(V), has);                         // (n, T, H, W, C)
         NDArray erased = erased(x, x.getManager());
         NDArray z2 = model.forward(Map.of(V, erased), Map.of(), true).embedding(V);  // (n, E)
-        terms.put("background_erasing/video", TwoView.ntXent(Contrastive.rows(out.embedding(V), has), z2, temperature));
+        NDArray z1 = Contrastive.rows(out.embedding(V), has);                       // (n, E)
+        if (!staticNegative) {
+            terms.put("background_erasing/video", TwoView.ntXent(z1, z2, temperature));
+            return terms;
+        }
+        NDArray zs = model.forward(Map.of(V, still(x, x.getManager())), Map.of(), true).embedding(V); // (n, E)
+        terms.put("background_erasing/video", ntXent(z1, z2, zs, temperature));
         return terms;
+    }
+
+    /** s above: clip i's random frame k'_i in every frame. x (n, T, H, W, C) -> (n, T, H, W, C). */
+    static NDArray still(NDArray x, NDManager m) {
+        int n = (int) x.getShape().get(0), t = (int) x.getShape().get(1);
+        return VideoViews.frames(x, identity(n), VideoViews.randomFrames(m, n, t)).repeat(1, t);
+    }
+
+    /**
+     * {@link TwoView#ntXent} with the rows of extra as more negatives of every row: each row i of [z1; z2] (2n, E)
+     * against [z1; z2; extra] (2n + e columns), itself masked, its positive the other view of its clip (i + n mod 2n);
+     * L = -1/2n sum_i log softmax(S_i / tau)_{p(i)}. z1, z2 (n, E), extra (e, E) unit rows -> scalar.
+     */
+    static NDArray ntXent(NDArray z1, NDArray z2, NDArray extra, float tau) {
+        NDManager m = z1.getManager();
+        int n = (int) z1.getShape().get(0), columns = 2 * n + (int) extra.getShape().get(0);
+        NDArray z = z1.concat(z2, 0);                                               // (2n, E)
+        float[][] mask = new float[2 * n][columns], positive = new float[2 * n][columns];
+        for (int i = 0; i < 2 * n; i++) {
+            mask[i][i] = MASKED;
+            positive[i][(i + n) % (2 * n)] = 1;
+        }
+        NDArray logits = Layers.scale(z.matMul(z.concat(extra, 0).transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n + e)
+        NDArray picked = logits.logSoftmax(1).mul(m.create(positive)).sum();
+        return Layers.scale(picked, -1f / (2 * n));
     }
 
     /**

@@ -173,6 +173,25 @@ class SceneMotionTest {
     }
 
     @Test
+    void backgroundErasingStaticNegativeByHand() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // z1 = z2 = extra = (e0, e1), tau 1: row e0 sees 1 (masked self), 0, 1 (its positive), 0, 1 (its static), 0:
+            // log softmax at the positive = 1 - ln(2e + 3), the same for every row; without extra 1 - ln(e + 2)
+            NDArray id = m.create(new float[] {1, 0, 0, 1}, new Shape(2, 2));
+            assertEquals(Math.log(2 * Math.E + 3) - 1, BackgroundErasing.ntXent(id, id, id, 1f).getFloat(), 1e-5);
+            assertEquals(Math.log(Math.E + 2) - 1, TwoView.ntXent(id, id, 1f).getFloat(), 1e-5);
+            Engine.getInstance().setRandomSeed(3);
+            for (int k = 0; k < 10; k++) {
+                // clip 0 = (1, 2) stands still at (1, 1) or (2, 2); clip 1 = (3, 4) at (3, 3) or (4, 4)
+                float[] s = BackgroundErasing.still(twoClips(m), m).toFloatArray();
+                assertEquals(4, s.length);
+                assertTrue(s[0] == s[1] && (s[0] == 1 || s[0] == 2) && s[2] == s[3] && (s[2] == 3 || s[2] == 4),
+                        java.util.Arrays.toString(s));
+            }
+        }
+    }
+
+    @Test
     void backgroundErasingGradientThroughTheBlendMatchesFiniteDifferences() {
         // the "encoder" is the flattened clip made unit: the gradient reaches x through both views, the static frame too
         GradCheck.check(x -> {
@@ -184,8 +203,9 @@ class SceneMotionTest {
 
     @Test
     void bothObjectivesGiveFiniteTermsOnAModelsVideo() {
-        for (String on : List.of("objectives.dsm.weight=1", "objectives.background_erasing.weight=1")) {
-            Config c = tiny(on);
+        for (String on : List.of("objectives.dsm.weight=1", "objectives.background_erasing.weight=1",
+                "objectives.background_erasing.weight=1,objectives.background_erasing.static_negative=true")) {
+            Config c = tiny(on.split(","));
             try (NDManager m = NDManager.newBaseManager()) {
                 SensoriumModel model = new SensoriumModel(c, m);
                 Objective o = ObjectiveKind.enabled(c, model).get(0).objective();
