@@ -149,13 +149,21 @@ public final class Pretexts {
      * objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair;
      * with ownJitter the erased copy gets brightness and contrast factors of its own (modalities.video.brightness and
      * contrast), so that the pair does not share every low-level statistic of the clip's augmentation; with
-     * secondView the erased copy is made from the loader's second clip of the sample (BE on a two-view method); with
-     * staticNegative each clip's own static frame, repeated over its time, is one more negative of every row.
+     * secondView the erased copy is made from the loader's second clip of the sample (BE on a two-view method);
+     * ownNegative adds a copy of every clip as one more negative of every row: none, still (its random frame repeated
+     * over its time: its scene and shape, no motion) or reversed (its frames in reverse order: the same scene and
+     * shape, the motion backwards).
      */
     public record BackgroundErasing(float weight, float lambdaMax, float temperature, boolean ownJitter, boolean secondView,
-            boolean staticNegative)
+            String ownNegative)
             implements Settings {
+        /** The values of own_negative. */
+        public static final List<String> OWN_NEGATIVES = List.of("none", "still", "reversed");
+
         public BackgroundErasing {
+            if (!OWN_NEGATIVES.contains(ownNegative)) {
+                throw new ConfigException("objectives.background_erasing.own_negative", "'" + ownNegative + "' is not one of " + OWN_NEGATIVES);
+            }
             if (weight < 0) {
                 throw new ConfigException("objectives.background_erasing.weight", weight + " must be >= 0");
             }

@@ -32,8 +32,9 @@ import org.sensorium.model.SensoriumModel;
  *                                                 second_view: x' is made from the loader's second clip of sample i
  *   z, z' = f(x), f(x')                           (n, E) unit rows; z is the main pass's embedding
  *   L = NT-Xent(z, z', tau)                       the other clips of the batch (both views) are the negatives
- *   static_negative: s_i,t = x_i,k'_i for every t  z_s = f(s), (n, E): every clip's own frame standing still (its scene
- *                                                 and shape, no motion), one more negative of every row
+ *   own_negative: s_i = x_i,k'_i at every t (still) or s_i,t = x_i,T-1-t (reversed); z_s = f(s), (n, E): a copy of
+ *                                                 every clip with its scene and shape and no or backward motion, one
+ *                                                 more negative of every row
  * </pre>
  * In a worker group the negatives are this rank's micro-batch only (not gathered).
  * modalities.video.background_erasing applies the same blend while decoding, as an augmentation of the one clip
@@ -58,7 +59,7 @@ public final class BackgroundErasing implements Objective {
     private final ModalitySpec.Video video; // brightness and contrast ranges, mean and std of the normalisation
     private final boolean ownJitter;
     private final boolean secondView; // erase the loader's second view of the sample instead of the clip itself
-    private final boolean staticNegative; // each clip's own static frame is a negative of every row
+    private final String ownNegative; // none, still or reversed: a copy of each clip that is a negative of every row
 
     public BackgroundErasing(Pretexts.BackgroundErasing c, ModalitySpec.Video video, SensoriumModel model) {
         this.model = model;
@@ -67,7 +68,7 @@ public final class BackgroundErasing implements Objective {
         this.video = video;
         this.ownJitter = c.ownJitter();
         this.secondView = c.secondView();
-        this.staticNegative = c.staticNegative();
+        this.ownNegative = c.ownNegative();
     }
 
     /** With second_view the loader's second clip of each sample (its own crop, flip, brightness, contrast and time). */
@@ -97,11 +98,12 @@ public final class BackgroundErasing implements Objective {
         NDArray erased = erased(x, x.getManager());
         NDArray z2 = model.forward(Map.of(V, erased), Map.of(), true).embedding(V);  // (n, E)
         NDArray z1 = Contrastive.rows(out.embedding(V), has);                       // (n, E)
-        if (!staticNegative) {
+        if ("none".equals(ownNegative)) {
             terms.put("background_erasing/video", TwoView.ntXent(z1, z2, temperature));
             return terms;
         }
-        NDArray zs = model.forward(Map.of(V, still(x, x.getManager())), Map.of(), true).embedding(V); // (n, E)
+        NDArray s = "still".equals(ownNegative) ? still(x, x.getManager()) : reversed(x);  // (n, T, H, W, C)
+        NDArray zs = model.forward(Map.of(V, s), Map.of(), true).embedding(V);      // (n, E)
         terms.put("background_erasing/video", ntXent(z1, z2, zs, temperature));
         return terms;
     }
@@ -110,6 +112,16 @@ public final class BackgroundErasing implements Objective {
     static NDArray still(NDArray x, NDManager m) {
         int n = (int) x.getShape().get(0), t = (int) x.getShape().get(1);
         return VideoViews.frames(x, identity(n), VideoViews.randomFrames(m, n, t)).repeat(1, t);
+    }
+
+    /** s above for reversed: every clip's frames in reverse order. x (n, T, H, W, C) -> (n, T, H, W, C). */
+    static NDArray reversed(NDArray x) {
+        int t = (int) x.getShape().get(1);
+        int[] order = new int[t];
+        for (int i = 0; i < t; i++) {
+            order[i] = t - 1 - i;
+        }
+        return VideoViews.reordered(x, order);
     }
 
     /**

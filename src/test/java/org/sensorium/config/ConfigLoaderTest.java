@@ -80,6 +80,9 @@ class ConfigLoaderTest {
         ConfigException sigma = assertThrows(ConfigException.class,
                 () -> ConfigLoader.load(null, List.of("objectives.temporal_ot.sigma=0.0")));
         assertEquals("objectives.temporal_ot.sigma", sigma.key());
+        ConfigException own = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.background_erasing.own_negative=shuffled")));
+        assertEquals("objectives.background_erasing.own_negative", own.key());
         Config tot = ConfigLoader.load(Path.of("configs/temporal-ot-imu.yaml"), List.of()).config();
         assertEquals(8, tot.objectives().temporalOt().windows());
         assertEquals(60, tot.data().synthLong());

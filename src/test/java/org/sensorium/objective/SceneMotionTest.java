@@ -173,7 +173,7 @@ class SceneMotionTest {
     }
 
     @Test
-    void backgroundErasingStaticNegativeByHand() {
+    void backgroundErasingOwnNegativesByHand() {
         try (NDManager m = NDManager.newBaseManager()) {
             // z1 = z2 = extra = (e0, e1), tau 1: row e0 sees 1 (masked self), 0, 1 (its positive), 0, 1 (its static), 0:
             // log softmax at the positive = 1 - ln(2e + 3), the same for every row; without extra 1 - ln(e + 2)
@@ -188,6 +188,8 @@ class SceneMotionTest {
                 assertTrue(s[0] == s[1] && (s[0] == 1 || s[0] == 2) && s[2] == s[3] && (s[2] == 3 || s[2] == 4),
                         java.util.Arrays.toString(s));
             }
+            // backwards: (1, 2) -> (2, 1), (3, 4) -> (4, 3)
+            assertArrayEquals(new float[] {2, 1, 4, 3}, BackgroundErasing.reversed(twoClips(m)).toFloatArray());
         }
     }
 
@@ -204,7 +206,8 @@ class SceneMotionTest {
     @Test
     void bothObjectivesGiveFiniteTermsOnAModelsVideo() {
         for (String on : List.of("objectives.dsm.weight=1", "objectives.background_erasing.weight=1",
-                "objectives.background_erasing.weight=1,objectives.background_erasing.static_negative=true")) {
+                "objectives.background_erasing.weight=1,objectives.background_erasing.own_negative=still",
+                "objectives.background_erasing.weight=1,objectives.background_erasing.own_negative=reversed")) {
             Config c = tiny(on.split(","));
             try (NDManager m = NDManager.newBaseManager()) {
                 SensoriumModel model = new SensoriumModel(c, m);
