@@ -194,6 +194,13 @@ class SceneMotionTest {
     }
 
     @Test
+    void backgroundErasingOwnNegativeGradientMatchesFiniteDifferences() {
+        // rows 0-1 the clips, 2-3 their erased copies, 4-5 their own negatives, each row made unit
+        GradCheck.check(z -> BackgroundErasing.ntXent(unit(z.get("0:2")), unit(z.get("2:4")), unit(z.get("4:6")), 0.5f),
+                new float[] {0.6f, 0.8f, -1f, 0f, 0.8f, 0.6f, -0.6f, 0.8f, 0.28f, 0.96f, 0f, -1f}, new Shape(6, 2), 2e-3);
+    }
+
+    @Test
     void backgroundErasingGradientThroughTheBlendMatchesFiniteDifferences() {
         // the "encoder" is the flattened clip made unit: the gradient reaches x through both views, the static frame too
         GradCheck.check(x -> {
