@@ -2,6 +2,9 @@ package org.sensorium.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.sensorium.model.Layers;
 
 /**
@@ -42,6 +45,27 @@ public final class QaPretext {
         NDArray s = Layers.scale(unit(context).matMul(unit(questions).transpose()), 1 / temperature) // (b, b)
                 .add(m.create(mask).reshape(b, b));
         return Layers.scale(s.logSoftmax(1).mul(m.eye(b)).sum(), -1f / b);
+    }
+
+    /**
+     * The items left out of L_qp: those whose question text is asked of more than a share of the items (counted
+     * once, over the train items). Such a generic question ("what moved?" asked of every recording) says nothing
+     * about any one context, so it cannot be predicted from it; as the positive of many contexts it pulls them all
+     * towards it. share 1 leaves nothing out.
+     *
+     * @param asked each item's question text (n)
+     * @return (n) true where the item's question is asked of more than share x n items
+     */
+    public static boolean[] generic(List<String> asked, double share) {
+        if (!(share > 0 && share <= 1)) {
+            throw new IllegalArgumentException("share " + share + " must be in (0, 1]");
+        }
+        Map<String, Long> counts = asked.stream().collect(Collectors.groupingBy(q -> q, Collectors.counting()));
+        boolean[] out = new boolean[asked.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = counts.get(asked.get(i)) > share * asked.size();
+        }
+        return out;
     }
 
     /**

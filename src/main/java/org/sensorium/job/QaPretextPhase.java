@@ -43,9 +43,11 @@ public final class QaPretextPhase {
      * @param lr the encoders' learning rate in the phase
      * @param temperature tau of both losses
      * @param maskedWeight weight of L_ma next to L_qp (0: question prediction alone)
+     * @param genericShare items whose question is asked of more than this share of the train items are left out of
+     *     L_qp ({@link QaPretext#generic}); 1 = keep all
      */
-    public record Settings(int steps, float lr, float temperature, float maskedWeight) {
-        public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f);
+    public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
+        public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f, 0.25f);
 
         public Settings {
             if (steps < 0) {
@@ -59,6 +61,9 @@ public final class QaPretextPhase {
             }
             if (!(maskedWeight >= 0)) {
                 throw new ConfigException("--pretext-masked-weight", maskedWeight + " must be >= 0");
+            }
+            if (!(genericShare > 0 && genericShare <= 1)) {
+                throw new ConfigException("--pretext-generic-share", genericShare + " must be in (0, 1] (1 = keep every question)");
             }
         }
     }
@@ -178,6 +183,15 @@ public final class QaPretextPhase {
         }
         Texts texts = texts(cfg, train);
         List<Batch.Decoded> questions = texts.questions(), masked = texts.masked();
+        List<String> asked = train.stream().map(d -> d.item().question()).toList();
+        boolean[] generic = QaPretext.generic(asked, s.genericShare());
+        List<String> left = java.util.stream.IntStream.range(0, generic.length).filter(i -> generic[i]).mapToObj(asked::get).distinct().toList();
+        if (left.size() == asked.stream().distinct().count()) {
+            throw new ConfigException("--pretext-generic-share", s.genericShare() + " leaves every train question out of question prediction "
+                    + left + "; raise it (1 = keep all)");
+        }
+        LOG.info("QA pretext: question prediction leaves out the items of {} question(s) asked of more than {} of the {} train items: {}",
+                left.size(), s.genericShare(), asked.size(), left);
         Config.Train t = cfg.train();
         AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
         Engine.getInstance().setRandomSeed((int) Loader.mix(seed, 59, 0));
@@ -200,10 +214,20 @@ public final class QaPretextPhase {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<VideoQa.Decoded> items = chunk.stream().map(train::get).toList();
                     VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true);                 // t (b, K, E), v, s (b, E)
-                    NDArray q = textEmbedding(model, sm, chunk.stream().map(questions::get).toList(), shapes, true);   // (b, E)
                     NDArray m = textEmbedding(model, sm, chunk.stream().map(masked::get).toList(), shapes, true);      // (b, E)
                     NDArray context = subtitles ? in.v().add(in.s()) : in.v();                            // (b, E)
-                    lqp = QaPretext.questionPrediction(context, q, sameQuestion(items), s.temperature());
+                    boolean[] keep = new boolean[b];                                                      // not generic
+                    for (int i = 0; i < b; i++) {
+                        keep[i] = !generic[chunk.get(i)];
+                    }
+                    List<Integer> kept = java.util.stream.IntStream.range(0, b).filter(i -> keep[i]).mapToObj(chunk::get).toList();
+                    if (kept.isEmpty()) {
+                        lqp = sm.zeros(new ai.djl.ndarray.types.Shape());
+                    } else {
+                        NDArray q = textEmbedding(model, sm, kept.stream().map(questions::get).toList(), shapes, true); // (b', E)
+                        lqp = QaPretext.questionPrediction(context.get(sm.create(keep)), q,                 // c (b', E)
+                                sameQuestion(kept.stream().map(train::get).toList()), s.temperature());
+                    }
                     lma = QaPretext.maskedAnswer(context, m, in.t(), items.stream().mapToInt(d -> d.item().correct()).toArray(),
                             s.temperature());
                     gc.backward(lqp.add(org.sensorium.model.Layers.scale(lma, s.maskedWeight())));

@@ -145,7 +145,8 @@ public final class VideoQa {
             p.put("batch", options.batch());
             p.put("seeds", options.seeds());
             p.put("weights", options.randomWeights() ? "random (initial values of the run's config)" : "checkpoint step " + step);
-            p.put("pretext", options.pretext().steps() == 0 ? "none" : options.pretext().steps() + " steps of question prediction + "
+            p.put("pretext", options.pretext().steps() == 0 ? "none" : options.pretext().steps() + " steps of question prediction"
+                    + " (without questions asked of more than " + options.pretext().genericShare() + " of the train items) + "
                     + options.pretext().maskedWeight() + " x masked-answer contrastive, lr " + options.pretext().lr() + ", tau "
                     + options.pretext().temperature());
             t.put("protocol", p);

@@ -1,10 +1,13 @@
 package org.sensorium.eval;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.sensorium.objective.GradCheck;
 
@@ -72,6 +75,29 @@ class QaPretextTest {
         assertEquals((1 + 0.5 + 1) / 3.0, r.balancedR1(), 1e-9);    // q0 1/1, q1 1/2, q2 1/1
         assertEquals(1 / 3.0, r.chance(), 1e-9);                   // 3 distinct questions
         assertEquals(0.5, r.frequent(), 1e-9);                     // q1 is asked by 2 of 4
+    }
+
+    @Test
+    void genericQuestionsLeftOutAboveTheShare() {
+        // six items: "a" asked 3 times (share 1/2), "c" twice (1/3), "b" once (1/6)
+        List<String> asked = List.of("a", "a", "b", "a", "c", "c");
+        // share 0.25: more than 1.5 items -> "a" and "c" are left out, only "b" stays
+        assertArrayEquals(new boolean[] {true, true, false, true, true, true}, QaPretext.generic(asked, 0.25));
+        // share 0.4: more than 2.4 items -> "a" only
+        assertArrayEquals(new boolean[] {true, true, false, true, false, false}, QaPretext.generic(asked, 0.4));
+        // share 0.5: "a" is asked of exactly 3 = 0.5 x 6, not more: nothing is left out; nor at 1
+        assertArrayEquals(new boolean[6], QaPretext.generic(asked, 0.5));
+        assertArrayEquals(new boolean[6], QaPretext.generic(asked, 1));
+        // the sample set's shape: "what moved?" is half of all items, each object question one of 8 x 1/16
+        List<String> sample = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            sample.addAll(List.of("what moved?", "which way does object " + i + " move?"));
+        }
+        boolean[] left = QaPretext.generic(sample, 0.25);
+        for (int i = 0; i < sample.size(); i++) {
+            assertEquals(i % 2 == 0, left[i], sample.get(i));
+        }
+        assertThrows(IllegalArgumentException.class, () -> QaPretext.generic(asked, 0));
     }
 
     @Test
