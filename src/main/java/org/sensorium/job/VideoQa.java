@@ -201,13 +201,16 @@ public final class VideoQa {
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Map<Decoded, Features> frozen = null;
+            QaPretextPhase.HeldOut before = null; // the same checkpoint in every seed: measured once, before the first seed's pretext
             for (long seed : o.seeds()) {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
                     boolean pretext = o.pretext().steps() > 0;
-                    QaPretextPhase.HeldOut before = null, after = null;
+                    QaPretextPhase.HeldOut after = null;
                     if (pretext) { // the encoders change per seed: features of this seed's encoders
-                        before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                        if (before == null) {
+                            before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                        }
                         QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run);
                         after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                         LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
