@@ -91,7 +91,7 @@ public final class QaPretext {
      */
     public static QuestionR1 questionR1(float[][] context, float[][] questions, int[] question) {
         int q = questions.length;
-        int[] hits = new int[q], asked = new int[q];
+        int[] hits = new int[q], asked = new int[q], named = new int[q];
         for (int i = 0; i < context.length; i++) {
             int best = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
@@ -103,19 +103,24 @@ public final class QaPretext {
                 }
             }
             asked[question[i]]++;
+            named[best]++;
             hits[question[i]] += best == question[i] ? 1 : 0;
         }
         double micro = 0, balanced = 0, frequent = 0;
+        double[] hitRate = new double[q], namedShare = new double[q];
         int withItems = 0;
         for (int j = 0; j < q; j++) {
             micro += hits[j];
             frequent = Math.max(frequent, asked[j]);
+            hitRate[j] = asked[j] > 0 ? hits[j] / (double) asked[j] : Double.NaN;
+            namedShare[j] = named[j] / (double) context.length;
             if (asked[j] > 0) {
-                balanced += hits[j] / (double) asked[j];
+                balanced += hitRate[j];
                 withItems++;
             }
         }
-        return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length);
+        return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length, hitRate,
+                namedShare);
     }
 
     /**
@@ -123,8 +128,10 @@ public final class QaPretext {
      * @param balancedR1 mean over the distinct questions of that share among the items asking it
      * @param chance 1 / #distinct questions (balanced R@1 of any guess that ignores the context)
      * @param frequent share of the most frequent question (R@1 of always guessing it)
+     * @param hitRate (Q) per question, the share of the items asking it whose context names it (NaN: asked by none)
+     * @param named (Q) per question, the share of all items whose context names it (sums to 1)
      */
-    public record QuestionR1(double r1, double balancedR1, double chance, double frequent) {}
+    public record QuestionR1(double r1, double balancedR1, double chance, double frequent, double[] hitRate, double[] named) {}
 
     /**
      * Masked-answer accuracy on held-out items: the share of items whose masked input unit(c_i + m_i) is nearest
@@ -157,7 +164,7 @@ public final class QaPretext {
         return z;
     }
 
-    private static double cosine(float[] x, float[] y) {
+    public static double cosine(float[] x, float[] y) {
         double dot = 0, xx = 0, yy = 0;
         for (int i = 0; i < x.length; i++) {
             dot += x[i] * y[i];

@@ -74,9 +74,40 @@ public final class QaPretextPhase {
     /**
      * The pretext's own held-out measures ({@link QaPretext#questionR1}, {@link QaPretext#maskedAccuracy}) on the
      * held-out items, the encoders in evaluation mode: does c find its item's question among the held-out items'
-     * distinct questions, does the masked input pick the correct answer among the K.
+     * distinct questions, does the masked input pick the correct answer among the K. With the embeddings it was
+     * measured on: contexts (n, E), the distinct questions (Q, E), their texts and each item's question index (n).
      */
-    public record HeldOut(QaPretext.QuestionR1 questions, double maskedAccuracy, double maskedChance) {}
+    public record HeldOut(QaPretext.QuestionR1 questions, double maskedAccuracy, double maskedChance, float[][] contexts,
+            float[][] questionRows, List<String> questionTexts, int[] asked) {}
+
+    /**
+     * Which side moved question R@1 from before to after: per question its hit rate and the share of contexts naming
+     * it, the mean cosine between the distinct questions' embeddings, and balanced R@1 with one side swapped (the
+     * contexts after against the questions before, and the reverse).
+     */
+    static void logSides(long seed, HeldOut before, HeldOut after) {
+        for (int j = 0; j < before.questionTexts().size(); j++) {
+            LOG.info("seed {}: held-out question \"{}\": hit rate {} -> {}, named by {} -> {} of the contexts", seed,
+                    before.questionTexts().get(j), before.questions().hitRate()[j], after.questions().hitRate()[j],
+                    before.questions().named()[j], after.questions().named()[j]);
+        }
+        LOG.info("seed {}: mean cosine between the distinct held-out questions {} -> {}; balanced R@1 contexts after x questions before {},"
+                + " contexts before x questions after {}", seed, meanCosine(before.questionRows()), meanCosine(after.questionRows()),
+                QaPretext.questionR1(after.contexts(), before.questionRows(), before.asked()).balancedR1(),
+                QaPretext.questionR1(before.contexts(), after.questionRows(), before.asked()).balancedR1());
+    }
+
+    private static double meanCosine(float[][] rows) {
+        double sum = 0;
+        int pairs = 0;
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = i + 1; j < rows.length; j++) {
+                sum += QaPretext.cosine(rows[i], rows[j]);
+                pairs++;
+            }
+        }
+        return sum / pairs;
+    }
 
     /**
      * The pretext's held-out measures into a task's metrics, means over the seeds: pretext_question_r1 (and _balanced)
@@ -146,7 +177,7 @@ public final class QaPretextPhase {
         int[] question = asked.stream().mapToInt(distinct::indexOf).toArray();
         int[] correct = items.stream().mapToInt(d -> d.item().correct()).toArray();
         return new HeldOut(QaPretext.questionR1(context, questions, question), QaPretext.maskedAccuracy(context, masked, answers, correct),
-                1.0 / k);
+                1.0 / k, context, questions, distinct, question);
     }
 
     /** Each item's question alone and its masked text ("question [MASK]..."), tokenized. */

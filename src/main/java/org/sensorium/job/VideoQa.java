@@ -217,6 +217,7 @@ public final class VideoQa {
                                 + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
                                 after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
                                 after.maskedChance());
+                        QaPretextPhase.logSides(seed, before, after);
                     }
                     if (o.encoderLr() == 0 && (frozen == null || pretext)) { // frozen encoders, no pretext: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);

@@ -75,6 +75,8 @@ class QaPretextTest {
         assertEquals((1 + 0.5 + 1) / 3.0, r.balancedR1(), 1e-9);    // q0 1/1, q1 1/2, q2 1/1
         assertEquals(1 / 3.0, r.chance(), 1e-9);                   // 3 distinct questions
         assertEquals(0.5, r.frequent(), 1e-9);                     // q1 is asked by 2 of 4
+        assertArrayEquals(new double[] {1, 0.5, 1}, r.hitRate(), 1e-9);          // per question
+        assertArrayEquals(new double[] {0.5, 0.25, 0.25}, r.named(), 1e-9);      // items 0 and 2 name q0, 1 q1, 3 q2
     }
 
     @Test
