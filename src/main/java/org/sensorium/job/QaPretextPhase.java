@@ -19,6 +19,7 @@ import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.eval.QaPretext;
+import org.sensorium.eval.Retrieval;
 import org.sensorium.train.AdamW;
 import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
@@ -196,13 +197,7 @@ public final class QaPretextPhase {
 
     /** (n, E) -> n rows of E. */
     private static float[][] rows(NDArray x) {
-        int n = (int) x.getShape().get(0), e = (int) x.getShape().get(1);
-        float[] f = x.toFloatArray();
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            out[i] = java.util.Arrays.copyOfRange(f, i * e, (i + 1) * e);
-        }
-        return out;
+        return Retrieval.rows(x).toArray(float[][]::new);
     }
 
     /** Trains model's parameters on the pretext losses of the train items; b items a step (fewer if there are fewer). */
