@@ -201,7 +201,7 @@ public final class VideoQa {
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Map<Decoded, Features> frozen = null;
-            QaPretextPhase.HeldOut before = null; // the same checkpoint in every seed: measured once, before the first seed's pretext
+            QaPretextPhase.HeldOut before = null, trainBefore = null; // the same checkpoint in every seed: measured once, before the first seed's pretext
             for (long seed : o.seeds()) {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
@@ -210,6 +210,7 @@ public final class VideoQa {
                     if (pretext) { // the encoders change per seed: features of this seed's encoders
                         if (before == null) {
                             before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                            trainBefore = QaPretextPhase.heldOut(cfg, model, train, o.batch(), o.subtitles(), shapes(cfg), run);
                         }
                         QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run);
                         after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
@@ -218,6 +219,10 @@ public final class VideoQa {
                                 after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
                                 after.maskedChance());
                         QaPretextPhase.logSides(seed, before, after);
+                        QaPretextPhase.HeldOut fit = QaPretextPhase.heldOut(cfg, model, train, o.batch(), o.subtitles(), shapes(cfg), run);
+                        LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
+                                + " masked-answer accuracy {} -> {}", seed, trainBefore.questions().r1(), fit.questions().r1(),
+                                trainBefore.questions().balancedR1(), fit.questions().balancedR1(), trainBefore.maskedAccuracy(), fit.maskedAccuracy());
                     }
                     if (o.encoderLr() == 0 && (frozen == null || pretext)) { // frozen encoders, no pretext: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);
