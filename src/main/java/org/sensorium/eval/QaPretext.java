@@ -3,6 +3,7 @@ package org.sensorium.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.sensorium.model.Layers;
@@ -121,6 +122,64 @@ public final class QaPretext {
         }
         return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length, hitRate,
                 namedShare);
+    }
+
+    /** Per item whether its context names its own question first (cosine): context (n, E), questions (Q, E), question (n). */
+    public static boolean[] hits(float[][] context, float[][] questions, int[] question) {
+        boolean[] hit = new boolean[context.length];
+        for (int i = 0; i < context.length; i++) {
+            int best = 0;
+            for (int j = 1; j < questions.length; j++) {
+                best = cosine(context[i], questions[j]) > cosine(context[i], questions[best]) ? j : best;
+            }
+            hit[i] = best == question[i];
+        }
+        return hit;
+    }
+
+    /** A value with its percentile bootstrap interval (lo, hi). */
+    public record Interval(double value, double lo, double hi) {}
+
+    /** Balanced R@1 of per-item hits: the mean over the questions asked (question[i]) of their items' hit rate. */
+    static double balanced(boolean[] hit, int[] question, int[] pick) {
+        int q = java.util.Arrays.stream(question).max().orElse(0) + 1;
+        int[] hits = new int[q], asked = new int[q];
+        for (int i : pick) {
+            asked[question[i]]++;
+            hits[question[i]] += hit[i] ? 1 : 0;
+        }
+        double sum = 0;
+        int with = 0;
+        for (int j = 0; j < q; j++) {
+            if (asked[j] > 0) {
+                sum += hits[j] / (double) asked[j];
+                with++;
+            }
+        }
+        return sum / with;
+    }
+
+    /**
+     * Balanced R@1 after minus before on the same items (before null: balanced R@1 of after itself) with a 95%
+     * percentile bootstrap interval: resamples draws of the n items with replacement (SplittableRandom(seed)), each
+     * resample's value on the same drawn items (paired); a question no drawn item asks drops out of that resample's mean.
+     */
+    public static Interval balancedR1Interval(boolean[] before, boolean[] after, int[] question, int resamples, long seed) {
+        int n = after.length;
+        java.util.function.ToDoubleFunction<int[]> value = pick -> balanced(after, question, pick)
+                - (before == null ? 0 : balanced(before, question, pick));
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] values = new double[resamples];
+        int[] pick = new int[n];
+        for (int b = 0; b < resamples; b++) {
+            for (int i = 0; i < n; i++) {
+                pick[i] = r.nextInt(n);
+            }
+            values[b] = value.applyAsDouble(pick);
+        }
+        java.util.Arrays.sort(values);
+        return new Interval(value.applyAsDouble(java.util.stream.IntStream.range(0, n).toArray()), Auroc.quantile(values, 0.025),
+                Auroc.quantile(values, 0.975));
     }
 
     /**

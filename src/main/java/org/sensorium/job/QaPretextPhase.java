@@ -46,11 +46,27 @@ public final class QaPretextPhase {
      * @param maskedWeight weight of L_ma next to L_qp (0: question prediction alone)
      * @param genericShare items whose question is asked of more than this share of the train items are left out of
      *     L_qp ({@link QaPretext#generic}); 1 = keep all
+     * @param train which parameters the phase updates: all (every parameter the losses reach) | heads (the projection
+     *     heads head.* only; trunk, stems and the rest keep the checkpoint's values)
+     * @param augment each step's clips cropped and jittered as the video loader augments training clips ({@link #augmented})
+     * @param measureEvery the held-out measures logged every this many steps (0 = only before and after)
      */
-    public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
+    public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare, String train,
+            boolean augment, int measureEvery) {
         public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f, 0.25f);
 
+        /** Every parameter trains, on the clips as decoded, measured before and after only. */
+        public Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
+            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0);
+        }
+
         public Settings {
+            if (!List.of("all", "heads").contains(train)) {
+                throw new ConfigException("--pretext-train", train + " must be all or heads");
+            }
+            if (measureEvery < 0) {
+                throw new ConfigException("--pretext-measure-every", measureEvery + " must be >= 0 (0 = before and after only)");
+            }
             if (steps < 0) {
                 throw new ConfigException("--pretext-steps", steps + " must be >= 0 (0 = no pretext)");
             }
@@ -96,6 +112,21 @@ public final class QaPretextPhase {
                 + " contexts before x questions after {}", seed, meanCosine(before.questionRows()), meanCosine(after.questionRows()),
                 QaPretext.questionR1(after.contexts(), before.questionRows(), before.asked()).balancedR1(),
                 QaPretext.questionR1(before.contexts(), after.questionRows(), before.asked()).balancedR1());
+    }
+
+    /**
+     * Held-out balanced R@1 before and after with 95% bootstrap intervals over the held-out items (1000 resamples,
+     * seeded with the seed), and the paired change after - before on the same resampled items.
+     */
+    static void logIntervals(long seed, HeldOut before, HeldOut after) {
+        boolean[] b = QaPretext.hits(before.contexts(), before.questionRows(), before.asked());
+        boolean[] a = QaPretext.hits(after.contexts(), after.questionRows(), after.asked());
+        QaPretext.Interval ib = QaPretext.balancedR1Interval(null, b, before.asked(), 1000, seed);
+        QaPretext.Interval ia = QaPretext.balancedR1Interval(null, a, before.asked(), 1000, seed);
+        QaPretext.Interval change = QaPretext.balancedR1Interval(b, a, before.asked(), 1000, seed);
+        LOG.info("seed {}: held-out balanced R@1 with 95% bootstrap intervals (1000 resamples of the items): before {} [{}, {}],"
+                + " after {} [{}, {}], change {} [{}, {}]", seed, ib.value(), ib.lo(), ib.hi(), ia.value(), ia.lo(), ia.hi(),
+                change.value(), change.lo(), change.hi());
     }
 
     private static double meanCosine(float[][] rows) {
@@ -202,7 +233,7 @@ public final class QaPretextPhase {
 
     /** Trains model's parameters on the pretext losses of the train items; b items a step (fewer if there are fewer). */
     static Log train(Config cfg, Settings s, SensoriumModel model, List<VideoQa.Decoded> train, int batch, boolean subtitles,
-            Map<Modality, long[]> shapes, long seed, NDManager run) {
+            Map<Modality, long[]> shapes, long seed, NDManager run, java.util.function.IntConsumer afterStep) {
         int b = Math.min(batch, train.size());
         if (b < 2) {
             throw new ConfigException("--pretext-steps", "the pretext contrasts items of a batch: needs 2 or more train items and --batch >= 2");
@@ -220,6 +251,9 @@ public final class QaPretextPhase {
                 left.size(), s.genericShare(), asked.size(), left);
         Config.Train t = cfg.train();
         AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
+        java.util.function.Predicate<String> trains = trains(s.train());
+        LOG.info("QA pretext trains {}: {} of the model's {} parameter tensors", s.train(),
+                model.params().all().keySet().stream().filter(n -> trains == null || trains.test(n)).count(), model.params().all().size());
         Engine.getInstance().setRandomSeed((int) Loader.mix(seed, 59, 0));
         SplittableRandom order = new SplittableRandom(Loader.mix(seed, 61, 0));
         List<Integer> idx = new ArrayList<>();
@@ -239,7 +273,8 @@ public final class QaPretextPhase {
                 NDArray lqp, lma;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<VideoQa.Decoded> items = chunk.stream().map(train::get).toList();
-                    VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true);                 // t (b, K, E), v, s (b, E)
+                    VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true, s.augment()                // t (b, K, E), v, s (b, E)
+                            ? x -> org.sensorium.objective.VideoViews.asTrained(x, cfg.modalities().video()) : x -> x);
                     NDArray m = textEmbedding(model, sm, chunk.stream().map(masked::get).toList(), shapes, true);      // (b, E)
                     NDArray context = subtitles ? in.v().add(in.s()) : in.v();                            // (b, E)
                     boolean[] keep = new boolean[b];                                                      // not generic
@@ -260,13 +295,19 @@ public final class QaPretextPhase {
                 }
                 qp[step] = lqp.getFloat();
                 ma[step] = lma.getFloat();
-                Trainer.applyStep(opt, sm, s.lr(), t.clipGradNorm(), null);
+                Trainer.applyStep(opt, sm, s.lr(), t.clipGradNorm(), trains);
             }
+            afterStep.accept(step + 1);
         }
         Log log = new Log(mean(qp, 0), mean(qp, s.steps() - 5), mean(ma, 0), mean(ma, s.steps() - 5));
         LOG.info("seed {}: QA pretext {} steps: question prediction {} -> {}, masked answer {} -> {}", seed, s.steps(),
                 log.firstQp(), log.lastQp(), log.firstMa(), log.lastMa());
         return log;
+    }
+
+    /** Which parameters --pretext-train updates: null = all, else the projection heads (names head.*). */
+    static java.util.function.Predicate<String> trains(String train) {
+        return train.equals("heads") ? n -> n.startsWith("head.") : null;
     }
 
     /** "question [MASK] [MASK]": the correct answer's words each replaced by the mask token. */

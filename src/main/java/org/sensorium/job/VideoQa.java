@@ -148,7 +148,8 @@ public final class VideoQa {
             p.put("pretext", options.pretext().steps() == 0 ? "none" : options.pretext().steps() + " steps of question prediction"
                     + " (without questions asked of more than " + options.pretext().genericShare() + " of the train items) + "
                     + options.pretext().maskedWeight() + " x masked-answer contrastive, lr " + options.pretext().lr() + ", tau "
-                    + options.pretext().temperature());
+                    + options.pretext().temperature() + ", trains " + options.pretext().train() + (options.pretext().augment()
+                    ? ", clips augmented as the loader trains" : ", clips as decoded"));
             t.put("protocol", p);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("accuracy", meanAccuracy());
@@ -212,13 +213,21 @@ public final class VideoQa {
                             before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                             trainBefore = QaPretextPhase.heldOut(cfg, model, train, o.batch(), o.subtitles(), shapes(cfg), run);
                         }
-                        QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run);
+                        int every = o.pretext().measureEvery();
+                        QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run, step -> {
+                            if (every > 0 && step % every == 0 && step < o.pretext().steps()) {
+                                QaPretextPhase.HeldOut h = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                                LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
+                                        seed, step, h.questions().r1(), h.questions().balancedR1(), h.maskedAccuracy());
+                            }
+                        });
                         after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                         LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
                                 + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
                                 after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
                                 after.maskedChance());
                         QaPretextPhase.logSides(seed, before, after);
+                        QaPretextPhase.logIntervals(seed, before, after);
                         QaPretextPhase.HeldOut fit = QaPretextPhase.heldOut(cfg, model, train, o.batch(), o.subtitles(), shapes(cfg), run);
                         LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
                                 + " masked-answer accuracy {} -> {}", seed, trainBefore.questions().r1(), fit.questions().r1(),
@@ -312,11 +321,19 @@ public final class VideoQa {
 
     /** The encoders on b items: the moment's video and subtitles, and the b*K question + answer texts. */
     static Inputs encode(SensoriumModel model, NDManager sm, List<Decoded> chunk, Map<Modality, long[]> shapes, boolean training) {
+        return encode(model, sm, chunk, shapes, training, java.util.function.UnaryOperator.identity());
+    }
+
+    /** {@link #encode} with the clips (b, T, H, W, C) changed by video first (the pretext's augmentation). */
+    static Inputs encode(SensoriumModel model, NDManager sm, List<Decoded> chunk, Map<Modality, long[]> shapes, boolean training,
+            java.util.function.UnaryOperator<NDArray> video) {
         int b = chunk.size(), k = chunk.get(0).answers().size();
         Batch moments = Batch.collate(sm, chunk.stream().map(Decoded::moment).toList(), shapes);
         ai.djl.ndarray.NDArray here = sm.create(moments.present(Modality.TEXT)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
                 .reshape(b, 1);                                                                       // (b, 1) 1 = has subtitles
-        var out = model.forward(moments.inputs(), moments.valid(), training);
+        Map<Modality, NDArray> inputs = new java.util.EnumMap<>(moments.inputs());
+        inputs.put(Modality.VIDEO, video.apply(inputs.get(Modality.VIDEO)));
+        var out = model.forward(inputs, moments.valid(), training);
         NDArray v = out.embedding(Modality.VIDEO);                                                    // (b, E)
         NDArray s = out.embedding(Modality.TEXT).mul(here);                                           // (b, E)
         List<Batch.Decoded> texts = chunk.stream().flatMap(d -> d.answers().stream()).toList();

@@ -11,8 +11,37 @@ import ai.djl.ndarray.types.Shape;
  * of their pixels, so blending here equals blending the decoded frames. Draws come from libtorch's generator, which
  * the training loop seeds per step and the held-out measures seed before they start.
  */
-final class VideoViews {
+public final class VideoViews {
     private VideoViews() {}
+
+    /**
+     * The video loader's training augmentation (its Augment, without flip) redone on decoded clips, for a phase that
+     * trains on clips decoded once: per clip an area share a ~ U(crop_min_scale, 1), a place fx, fy ~ U(0, 1) and
+     * brightness, contrast factors ~ U(1 -+ brightness / contrast); the box {@link #loaderBox} resized back to H x W
+     * ({@link #cropped}), then {@link #jittered}. Unlike the loader it resamples the decoded H x W frame, not the source.
+     * x (B, T, H, W, C) normalised -> same shape; draws from libtorch's generator.
+     */
+    public static NDArray asTrained(NDArray x, org.sensorium.config.ModalitySpec.Video spec) {
+        NDManager m = x.getManager();
+        int b = (int) x.getShape().get(0), h = (int) x.getShape().get(2), w = (int) x.getShape().get(3);
+        float[] area = uniform(m, b, (float) (1 - spec.cropMinScale())), fx = uniform(m, b, 1f), fy = uniform(m, b, 1f);
+        Box[] boxes = new Box[b];
+        for (int i = 0; i < b; i++) {
+            boxes[i] = loaderBox(spec.cropMinScale() + area[i], fx[i], fy[i], h, w);
+        }
+        return jittered(cropped(x, boxes), aroundOne(m, b, (float) spec.brightness()), aroundOne(m, b, (float) spec.contrast()),
+                floats(spec.mean()), floats(spec.std()));
+    }
+
+    /**
+     * The loader's crop on an h x w frame: a box round(sqrt(area) h) x round(sqrt(area) w) (at least 1 pixel), its
+     * top-left corner fy and fx of the way along the room left (0 = top / left edge, 1 = bottom / right edge), rounded.
+     */
+    static Box loaderBox(double area, double fx, double fy, int h, int w) {
+        int bh = (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(area) * h)));
+        int bw = (int) Math.max(1, Math.min(w, Math.round(Math.sqrt(area) * w)));
+        return new Box((int) Math.round(fy * (h - bh)), (int) Math.round(fx * (w - bw)), bh, bw);
+    }
 
     /** One static frame per clip: frame time[i] of clip source[i]. x (B, T, H, W, C) -> (B, 1, H, W, C). */
     static NDArray frames(NDArray x, int[] source, int[] time) {

@@ -3,6 +3,7 @@ package org.sensorium.eval;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -112,5 +113,52 @@ class QaPretextTest {
         };
         assertEquals(0.5, QaPretext.maskedAccuracy(context, masked, answers, new int[] {0, 0}), 1e-9);
         assertEquals(1.0, QaPretext.maskedAccuracy(context, masked, answers, new int[] {0, 1}), 1e-9);
+    }
+
+    @Test
+    void hitsAndBalancedR1ByHand() {
+        // questions the unit axes; c0 = (2, 1) is nearest q0 (cosine 0.894 against 0.447): asks q0, a hit;
+        // c1 = (1, 3) is nearest q1 but asks q0: a miss; c2 = (0, -1): cosine 0 with q0, -1 with q1, names q0, asks q1: a miss
+        float[][] questions = {{1, 0}, {0, 1}}, contexts = {{2, 1}, {1, 3}, {0, -1}};
+        int[] asked = {0, 0, 1};
+        assertArrayEquals(new boolean[] {true, false, false}, QaPretext.hits(contexts, questions, asked));
+        // hits T F T: q0's rate 1/2, q1's 1/1 -> balanced (0.5 + 1) / 2 = 0.75 (micro would be 2/3)
+        assertEquals(0.75, QaPretext.balanced(new boolean[] {true, false, true}, asked, new int[] {0, 1, 2}), 1e-12);
+        // picking item 0 twice and item 2: q0 1, q1 1 -> 1
+        assertEquals(1.0, QaPretext.balanced(new boolean[] {true, false, true}, asked, new int[] {0, 0, 2}), 1e-12);
+    }
+
+    @Test
+    void bootstrapIntervalsOfBalancedR1() {
+        // 10 items ask q0, all missed; 10 ask q1, all hit: any resample holding both questions has balanced R@1
+        // (0 + 1) / 2 = 0.5 whatever it draws, so the interval is [0.5, 0.5]
+        int[] asked = new int[20];
+        boolean[] hit = new boolean[20];
+        for (int i = 10; i < 20; i++) {
+            asked[i] = 1;
+            hit[i] = true;
+        }
+        QaPretext.Interval flat = QaPretext.balancedR1Interval(null, hit, asked, 1000, 5);
+        assertEquals(0.5, flat.value(), 1e-12);
+        assertEquals(0.5, flat.lo(), 1e-12);
+        assertEquals(0.5, flat.hi(), 1e-12);
+        // the same hits before and after: the paired change is 0 in every resample
+        QaPretext.Interval none = QaPretext.balancedR1Interval(hit, hit, asked, 1000, 5);
+        assertEquals(0, none.lo(), 1e-12);
+        assertEquals(0, none.hi(), 1e-12);
+        // after hits every q0 item too: change (1 + 1) / 2 - 0.5 = 0.5 in every resample
+        boolean[] all = new boolean[20];
+        java.util.Arrays.fill(all, true);
+        QaPretext.Interval up = QaPretext.balancedR1Interval(hit, all, asked, 1000, 5);
+        assertEquals(0.5, up.value(), 1e-12);
+        assertEquals(0.5, up.lo(), 1e-12);
+        // q1 half hit (items 10-14): value (0 + 0.5) / 2 = 0.25, and the interval now has room around it
+        for (int i = 15; i < 20; i++) {
+            hit[i] = false;
+        }
+        QaPretext.Interval mixed = QaPretext.balancedR1Interval(null, hit, asked, 1000, 5);
+        assertEquals(0.25, mixed.value(), 1e-12);
+        assertTrue(mixed.lo() < 0.25 && mixed.hi() > 0.25 && mixed.lo() >= 0 && mixed.hi() <= 0.5, mixed.toString());
+        assertEquals(mixed, QaPretext.balancedR1Interval(null, hit, asked, 1000, 5), "seeded: the same interval twice");
     }
 }
