@@ -227,12 +227,18 @@ final class TaskCommands {
                 + " many steps; 0 = before and after only (default ${DEFAULT-VALUE})")
         int pretextMeasureEvery;
 
+        @Option(names = "--pretext-inner-share", defaultValue = "0", description = "a diagnostic: leave this share of the train"
+                + " recordings out of the pretext and log its measures there too (the head still trains on every train item);"
+                + " 0 = off (default ${DEFAULT-VALUE})")
+        float pretextInnerShare;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
             VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
                     randomWeights, allSets(), new QaPretextPhase.Settings(pretextSteps, pretextLr, pretextTemperature, pretextMaskedWeight,
-                    pretextGenericShare, pretextTrain, pretextAugment, pretextMeasureEvery)));
+                    pretextGenericShare, pretextTrain, pretextAugment, pretextMeasureEvery,
+                    pretextInnerShare)));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
                     r.toTask(noSubtitles ? "video_qa_no_subs" : "video_qa"), t0);

@@ -137,6 +137,26 @@ public final class QaPretext {
         return hit;
     }
 
+    /**
+     * Which items belong to a share of the recordings spread evenly over them: recordings numbered 0, 1, ... in the
+     * order they first appear in recording (one entry per item); recording r is picked when floor((r + 1) share) >
+     * floor(r share), so share 0.25 picks recordings 3, 7, 11, ... with every item of theirs.
+     */
+    public static boolean[] spread(List<String> recording, double share) {
+        List<String> order = recording.stream().distinct().toList();
+        java.util.Set<String> picked = new java.util.HashSet<>();
+        for (int r = 0; r < order.size(); r++) {
+            if (Math.floor((r + 1) * share) > Math.floor(r * share)) {
+                picked.add(order.get(r));
+            }
+        }
+        boolean[] out = new boolean[recording.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = picked.contains(recording.get(i));
+        }
+        return out;
+    }
+
     /** A value with its percentile bootstrap interval (lo, hi). */
     public record Interval(double value, double lo, double hi) {}
 

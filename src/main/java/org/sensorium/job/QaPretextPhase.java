@@ -50,19 +50,25 @@ public final class QaPretextPhase {
      *     heads head.* only; trunk, stems and the rest keep the checkpoint's values)
      * @param augment each step's clips cropped and jittered as the video loader augments training clips ({@link #augmented})
      * @param measureEvery the held-out measures logged every this many steps (0 = only before and after)
+     * @param innerShare a diagnostic: this share of the train recordings ({@link QaPretext#spread}) is left out of the
+     *     pretext and its items measured before and after like the held-out ones (a second held-out set drawn from the
+     *     train split); the fusion head still trains on every train item. 0 = off
      */
     public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare, String train,
-            boolean augment, int measureEvery) {
+            boolean augment, int measureEvery, float innerShare) {
         public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f, 0.25f);
 
         /** Every parameter trains, on the clips as decoded, measured before and after only. */
         public Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
-            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0);
+            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0, 0f);
         }
 
         public Settings {
             if (!List.of("all", "heads").contains(train)) {
                 throw new ConfigException("--pretext-train", train + " must be all or heads");
+            }
+            if (!(innerShare >= 0 && innerShare < 1)) {
+                throw new ConfigException("--pretext-inner-share", innerShare + " must be in [0, 1) (0 = off)");
             }
             if (measureEvery < 0) {
                 throw new ConfigException("--pretext-measure-every", measureEvery + " must be >= 0 (0 = before and after only)");
@@ -127,6 +133,30 @@ public final class QaPretextPhase {
         LOG.info("seed {}: held-out balanced R@1 with 95% bootstrap intervals (1000 resamples of the items): before {} [{}, {}],"
                 + " after {} [{}, {}], change {} [{}, {}]", seed, ib.value(), ib.lo(), ib.hi(), ia.value(), ia.lo(), ia.hi(),
                 change.value(), change.lo(), change.hi());
+    }
+
+    /**
+     * The train items split for --pretext-inner-share: [the pretext's items, the inner held-out items] (the items of
+     * {@link QaPretext#spread}'s recordings); share 0: [every train item, none].
+     */
+    static List<List<VideoQa.Decoded>> innerSplit(List<VideoQa.Decoded> train, float share) {
+        boolean[] inner = QaPretext.spread(train.stream().map(d -> d.item().video().toString()).toList(), share);
+        List<VideoQa.Decoded> fit = new ArrayList<>(), out = new ArrayList<>();
+        for (int i = 0; i < inner.length; i++) {
+            (inner[i] ? out : fit).add(train.get(i));
+        }
+        return List.of(fit, out);
+    }
+
+    /** The measures on the train recordings the pretext left out (--pretext-inner-share), with the bootstrap intervals. */
+    static void logInner(long seed, HeldOut before, HeldOut after) {
+        LOG.info("seed {}: the same measures on the {} train items left out of the pretext: question R@1 {} -> {} (balanced {} -> {}),"
+                + " masked-answer accuracy {} -> {}", seed, before.asked().length, before.questions().r1(), after.questions().r1(),
+                before.questions().balancedR1(), after.questions().balancedR1(), before.maskedAccuracy(), after.maskedAccuracy());
+        boolean[] b = QaPretext.hits(before.contexts(), before.questionRows(), before.asked());
+        boolean[] a = QaPretext.hits(after.contexts(), after.questionRows(), after.asked());
+        QaPretext.Interval change = QaPretext.balancedR1Interval(b, a, before.asked(), 1000, seed);
+        LOG.info("seed {}: left-out train items, balanced R@1 change {} [{}, {}] (95% bootstrap)", seed, change.value(), change.lo(), change.hi());
     }
 
     private static double meanCosine(float[][] rows) {

@@ -202,7 +202,8 @@ public final class VideoQa {
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Map<Decoded, Features> frozen = null;
-            QaPretextPhase.HeldOut before = null, trainBefore = null; // the same checkpoint in every seed: measured once, before the first seed's pretext
+            QaPretextPhase.HeldOut before = null, trainBefore = null, innerBefore = null; // the same checkpoint in every seed: measured once
+            List<List<Decoded>> split = QaPretextPhase.innerSplit(train, o.pretext().innerShare());                 // pretext's items, inner held out
             for (long seed : o.seeds()) {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
@@ -211,10 +212,12 @@ public final class VideoQa {
                     if (pretext) { // the encoders change per seed: features of this seed's encoders
                         if (before == null) {
                             before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
-                            trainBefore = QaPretextPhase.heldOut(cfg, model, train, o.batch(), o.subtitles(), shapes(cfg), run);
+                            trainBefore = QaPretextPhase.heldOut(cfg, model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), run);
+                            innerBefore = split.get(1).isEmpty() ? null
+                                    : QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run);
                         }
                         int every = o.pretext().measureEvery();
-                        QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run, step -> {
+                        QaPretextPhase.train(cfg, o.pretext(), model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), seed, run, step -> {
                             if (every > 0 && step % every == 0 && step < o.pretext().steps()) {
                                 QaPretextPhase.HeldOut h = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                                 LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
@@ -228,7 +231,11 @@ public final class VideoQa {
                                 after.maskedChance());
                         QaPretextPhase.logSides(seed, before, after);
                         QaPretextPhase.logIntervals(seed, before, after);
-                        QaPretextPhase.HeldOut fit = QaPretextPhase.heldOut(cfg, model, train, o.batch(), o.subtitles(), shapes(cfg), run);
+                        QaPretextPhase.HeldOut fit = QaPretextPhase.heldOut(cfg, model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), run);
+                        if (innerBefore != null) {
+                            QaPretextPhase.logInner(seed, innerBefore,
+                                    QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run));
+                        }
                         LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
                                 + " masked-answer accuracy {} -> {}", seed, trainBefore.questions().r1(), fit.questions().r1(),
                                 trainBefore.questions().balancedR1(), fit.questions().balancedR1(), trainBefore.maskedAccuracy(), fit.maskedAccuracy());

@@ -161,4 +161,23 @@ class QaPretextTest {
         assertTrue(mixed.lo() < 0.25 && mixed.hi() > 0.25 && mixed.lo() >= 0 && mixed.hi() <= 0.5, mixed.toString());
         assertEquals(mixed, QaPretext.balancedR1Interval(null, hit, asked, 1000, 5), "seeded: the same interval twice");
     }
+
+    @Test
+    void spreadPicksEveryFourthRecordingWithAllItsItems() {
+        // 8 recordings a..h, two items each (a, a, b, b, ...): share 0.25 picks r = 3 and 7 (floor(4/4) > floor(3/4),
+        // floor(8/4) > floor(7/4)), i.e. d and h, items 6, 7, 14, 15
+        List<String> rec = new java.util.ArrayList<>();
+        for (char c = 'a'; c <= 'h'; c++) {
+            rec.add(String.valueOf(c));
+            rec.add(String.valueOf(c));
+        }
+        boolean[] picked = QaPretext.spread(rec, 0.25);
+        for (int i = 0; i < 16; i++) {
+            assertEquals(i == 6 || i == 7 || i == 14 || i == 15, picked[i], "item " + i);
+        }
+        // share 0.5: r = 1, 3, 5, 7 (b d f h); share 0: none
+        assertEquals(8, java.util.stream.IntStream.range(0, 16).filter(i -> QaPretext.spread(rec, 0.5)[i]).count());
+        assertTrue(QaPretext.spread(rec, 0.5)[2] && !QaPretext.spread(rec, 0.5)[0]);
+        assertEquals(0, java.util.stream.IntStream.range(0, 16).filter(i -> QaPretext.spread(rec, 0)[i]).count());
+    }
 }

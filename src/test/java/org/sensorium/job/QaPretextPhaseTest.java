@@ -24,9 +24,11 @@ class QaPretextPhaseTest {
 
     @Test
     void badOptionsNameTheirFlag() {
-        var e = assertThrows(ConfigException.class, () -> new QaPretextPhase.Settings(10, 1e-4f, 0.1f, 1f, 0.25f, "trunk", false, 0));
+        var e = assertThrows(ConfigException.class, () -> new QaPretextPhase.Settings(10, 1e-4f, 0.1f, 1f, 0.25f, "trunk", false, 0, 0f));
         assertTrue(e.getMessage().contains("--pretext-train"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> new QaPretextPhase.Settings(10, 1e-4f, 0.1f, 1f, 0.25f, "all", false, -1));
+        e = assertThrows(ConfigException.class, () -> new QaPretextPhase.Settings(10, 1e-4f, 0.1f, 1f, 0.25f, "all", false, -1, 0f));
         assertTrue(e.getMessage().contains("--pretext-measure-every"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> new QaPretextPhase.Settings(10, 1e-4f, 0.1f, 1f, 0.25f, "all", false, 0, 1f));
+        assertTrue(e.getMessage().contains("--pretext-inner-share"), e.getMessage());
     }
 }
