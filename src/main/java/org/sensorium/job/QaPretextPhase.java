@@ -48,7 +48,7 @@ public final class QaPretextPhase {
      *     L_qp ({@link QaPretext#generic}); 1 = keep all
      * @param train which parameters the phase updates: all (every parameter the losses reach) | heads (the projection
      *     heads head.* only; trunk, stems and the rest keep the checkpoint's values)
-     * @param augment each step's clips cropped and jittered as the video loader augments training clips ({@link #augmented})
+     * @param augment each step's clips cropped and jittered as the video loader augments training clips ({@link org.sensorium.model.ClipOps#asTrained})
      * @param measureEvery the held-out measures logged every this many steps (0 = only before and after)
      * @param innerShare a diagnostic: this share of the train recordings ({@link QaPretext#spread}) is left out of the
      *     pretext and its items measured before and after like the held-out ones (a second held-out set drawn from the
@@ -304,7 +304,7 @@ public final class QaPretextPhase {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<VideoQa.Decoded> items = chunk.stream().map(train::get).toList();
                     VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true, s.augment()                // t (b, K, E), v, s (b, E)
-                            ? x -> org.sensorium.objective.VideoViews.asTrained(x, cfg.modalities().video()) : x -> x);
+                            ? x -> org.sensorium.model.ClipOps.asTrained(x, cfg.modalities().video()) : x -> x);
                     NDArray m = textEmbedding(model, sm, chunk.stream().map(masked::get).toList(), shapes, true);      // (b, E)
                     NDArray context = subtitles ? in.v().add(in.s()) : in.v();                            // (b, E)
                     boolean[] keep = new boolean[b];                                                      // not generic

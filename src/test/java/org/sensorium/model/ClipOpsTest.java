@@ -1,4 +1,4 @@
-package org.sensorium.objective;
+package org.sensorium.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,17 +12,17 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.sensorium.config.ModalitySpec;
 
-/** The loader's training augmentation redone on decoded clips (the QA pretext's --pretext-augment). */
-class VideoViewsAsTrainedTest {
+/** The loader's training augmentation redone on decoded clips (ClipOps.asTrained, the QA pretext's --pretext-augment). */
+class ClipOpsTest {
     private static final List<Double> MEAN = List.of(0.45, 0.45, 0.45), STD = List.of(0.225, 0.225, 0.225);
 
     @Test
     void loaderBoxByHand() {
         // area 1/4 of 32 x 32: a 16 x 16 box; fx 1 = right edge (column 32 - 16 = 16), fy 0 = top
-        assertEquals(new VideoViews.Box(0, 16, 16, 16), VideoViews.loaderBox(0.25, 1, 0, 32, 32));
+        assertEquals(new ClipOps.Box(0, 16, 16, 16), ClipOps.loaderBox(0.25, 1, 0, 32, 32));
         // area 0.6: sqrt(0.6) 32 = 24.79 -> 25; room 7, half of it 3.5 -> 4
-        assertEquals(new VideoViews.Box(4, 4, 25, 25), VideoViews.loaderBox(0.6, 0.5, 0.5, 32, 32));
-        assertEquals(new VideoViews.Box(0, 0, 32, 32), VideoViews.loaderBox(1, 0.3, 0.9, 32, 32));
+        assertEquals(new ClipOps.Box(4, 4, 25, 25), ClipOps.loaderBox(0.6, 0.5, 0.5, 32, 32));
+        assertEquals(new ClipOps.Box(0, 0, 32, 32), ClipOps.loaderBox(1, 0.3, 0.9, 32, 32));
     }
 
     /** Clips of 2 frames of 4 x 4 pixels p in [0.1, 0.9], normalised. */
@@ -45,7 +45,7 @@ class VideoViewsAsTrainedTest {
         }
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(3);
-            float[] y = VideoViews.asTrained(m.create(x, new Shape(2, 2, 4, 4, 3)), spec).toFloatArray();
+            float[] y = ClipOps.asTrained(m.create(x, new Shape(2, 2, 4, 4, 3)), spec).toFloatArray();
             assertArrayEquals(x, y, 1e-4f);
         }
     }
@@ -60,7 +60,7 @@ class VideoViewsAsTrainedTest {
         }
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(3);
-            float[] y = VideoViews.asTrained(m.create(x, new Shape(2, 2, 4, 4, 3)), spec).toFloatArray();
+            float[] y = ClipOps.asTrained(m.create(x, new Shape(2, 2, 4, 4, 3)), spec).toFloatArray();
             int per = p.length / 2;
             double[] factor = new double[2];
             for (int b = 0; b < 2; b++) {
