@@ -222,6 +222,10 @@ public final class VideoQa {
                                 QaPretextPhase.HeldOut h = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                                 LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
                                         seed, step, h.questions().r1(), h.questions().balancedR1(), h.maskedAccuracy());
+                                if (!split.get(1).isEmpty()) {
+                                    QaPretextPhase.HeldOut in = QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run);
+                                    LOG.info("seed {}: QA pretext after {} steps: left-out train items' balanced R@1 {}", seed, step, in.questions().balancedR1());
+                                }
                             }
                         });
                         after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
