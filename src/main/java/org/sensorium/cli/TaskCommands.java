@@ -210,11 +210,35 @@ final class TaskCommands {
         @Option(names = "--pretext-masked-weight", defaultValue = "1", description = "weight of the masked-answer term next to question prediction (default ${DEFAULT-VALUE})")
         float pretextMaskedWeight;
 
+        @Option(names = "--pretext-generic-share", defaultValue = "0.25", description = "question prediction leaves out the items whose"
+                + " question is asked of more than this share of the train items (a generic question such as \"what moved?\" says nothing"
+                + " about one video); 1 = keep all (default ${DEFAULT-VALUE})")
+        float pretextGenericShare;
+
+        @Option(names = "--pretext-train", defaultValue = "all", description = "what the pretext updates: all (every parameter its"
+                + " losses reach) | heads (the projection heads only) (default ${DEFAULT-VALUE})")
+        String pretextTrain;
+
+        @Option(names = "--pretext-augment", description = "each pretext step crops and jitters its clips as the video loader"
+                + " augments training clips (modalities.video crop_min_scale, brightness, contrast; never flipped)")
+        boolean pretextAugment;
+
+        @Option(names = "--pretext-measure-every", defaultValue = "0", description = "log the pretext's held-out measures every this"
+                + " many steps; 0 = before and after only (default ${DEFAULT-VALUE})")
+        int pretextMeasureEvery;
+
+        @Option(names = "--pretext-inner-share", defaultValue = "0", description = "a diagnostic: leave this share of the train"
+                + " recordings out of the pretext and log its measures there too (the head still trains on every train item);"
+                + " 0 = off (default ${DEFAULT-VALUE})")
+        float pretextInnerShare;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
             VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
-                    randomWeights, allSets(), new QaPretextPhase.Settings(pretextSteps, pretextLr, pretextTemperature, pretextMaskedWeight)));
+                    randomWeights, allSets(), new QaPretextPhase.Settings(pretextSteps, pretextLr, pretextTemperature, pretextMaskedWeight,
+                    pretextGenericShare, pretextTrain, pretextAugment, pretextMeasureEvery,
+                    pretextInnerShare)));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
                     r.toTask(noSubtitles ? "video_qa_no_subs" : "video_qa"), t0);
@@ -230,8 +254,10 @@ final class TaskCommands {
                 o.randomWeights() ? "initial weights" : "step " + r.step(), r.answers(),
                 o.subtitles() ? "on" : "off", r.train(), r.test()));
         if (o.pretext().steps() > 0) {
-            sb.append(String.format("  after %d steps of QA pretext (question prediction + %.2f x masked answer, lr %s, tau %s)%n",
-                    o.pretext().steps(), o.pretext().maskedWeight(), o.pretext().lr(), o.pretext().temperature()));
+            sb.append(String.format("  after %d steps of QA pretext (question prediction without questions asked of more than %s of the"
+                    + " train items + %.2f x masked answer, lr %s, tau %s; trains %s%s)%n", o.pretext().steps(), o.pretext().genericShare(),
+                    o.pretext().maskedWeight(), o.pretext().lr(), o.pretext().temperature(), o.pretext().train(),
+                    o.pretext().augment() ? ", clips augmented" : ""));
         }
         sb.append(String.format("  %-6s %9s %9s %10s%n", "seed", "held-out", "train", "train loss"));
         for (VideoQa.SeedResult s : r.seeds()) {

@@ -2,6 +2,10 @@ package org.sensorium.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.sensorium.model.Layers;
 
 /**
@@ -45,6 +49,27 @@ public final class QaPretext {
     }
 
     /**
+     * The items left out of L_qp: those whose question text is asked of more than a share of the items (counted
+     * once, over the train items). Such a generic question ("what moved?" asked of every recording) says nothing
+     * about any one context, so it cannot be predicted from it; as the positive of many contexts it pulls them all
+     * towards it. share 1 leaves nothing out.
+     *
+     * @param asked each item's question text (n)
+     * @return (n) true where the item's question is asked of more than share x n items
+     */
+    public static boolean[] generic(List<String> asked, double share) {
+        if (!(share > 0 && share <= 1)) {
+            throw new IllegalArgumentException("share " + share + " must be in (0, 1]");
+        }
+        Map<String, Long> counts = asked.stream().collect(Collectors.groupingBy(q -> q, Collectors.counting()));
+        boolean[] out = new boolean[asked.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = counts.get(asked.get(i)) > share * asked.size();
+        }
+        return out;
+    }
+
+    /**
      * L_ma: context (b, E) = v + s, masked (b, E) the masked question's embedding, answers (b, K, E), correct b indices.
      *
      * @return () the mean over the b items
@@ -67,7 +92,7 @@ public final class QaPretext {
      */
     public static QuestionR1 questionR1(float[][] context, float[][] questions, int[] question) {
         int q = questions.length;
-        int[] hits = new int[q], asked = new int[q];
+        int[] hits = new int[q], asked = new int[q], named = new int[q];
         for (int i = 0; i < context.length; i++) {
             int best = 0;
             double bestScore = Double.NEGATIVE_INFINITY;
@@ -79,19 +104,102 @@ public final class QaPretext {
                 }
             }
             asked[question[i]]++;
+            named[best]++;
             hits[question[i]] += best == question[i] ? 1 : 0;
         }
         double micro = 0, balanced = 0, frequent = 0;
+        double[] hitRate = new double[q], namedShare = new double[q];
         int withItems = 0;
         for (int j = 0; j < q; j++) {
             micro += hits[j];
             frequent = Math.max(frequent, asked[j]);
+            hitRate[j] = asked[j] > 0 ? hits[j] / (double) asked[j] : Double.NaN;
+            namedShare[j] = named[j] / (double) context.length;
             if (asked[j] > 0) {
-                balanced += hits[j] / (double) asked[j];
+                balanced += hitRate[j];
                 withItems++;
             }
         }
-        return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length);
+        return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length, hitRate,
+                namedShare);
+    }
+
+    /** Per item whether its context names its own question first (cosine): context (n, E), questions (Q, E), question (n). */
+    public static boolean[] hits(float[][] context, float[][] questions, int[] question) {
+        boolean[] hit = new boolean[context.length];
+        for (int i = 0; i < context.length; i++) {
+            int best = 0;
+            for (int j = 1; j < questions.length; j++) {
+                best = cosine(context[i], questions[j]) > cosine(context[i], questions[best]) ? j : best;
+            }
+            hit[i] = best == question[i];
+        }
+        return hit;
+    }
+
+    /**
+     * Which items belong to a share of the recordings spread evenly over them: recordings numbered 0, 1, ... in the
+     * order they first appear in recording (one entry per item); recording r is picked when floor((r + 1) share) >
+     * floor(r share), so share 0.25 picks recordings 3, 7, 11, ... with every item of theirs.
+     */
+    public static boolean[] spread(List<String> recording, double share) {
+        List<String> order = recording.stream().distinct().toList();
+        java.util.Set<String> picked = new java.util.HashSet<>();
+        for (int r = 0; r < order.size(); r++) {
+            if (Math.floor((r + 1) * share) > Math.floor(r * share)) {
+                picked.add(order.get(r));
+            }
+        }
+        boolean[] out = new boolean[recording.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = picked.contains(recording.get(i));
+        }
+        return out;
+    }
+
+    /** A value with its percentile bootstrap interval (lo, hi). */
+    public record Interval(double value, double lo, double hi) {}
+
+    /** Balanced R@1 of per-item hits: the mean over the questions asked (question[i]) of their items' hit rate. */
+    static double balanced(boolean[] hit, int[] question, int[] pick) {
+        int q = java.util.Arrays.stream(question).max().orElse(0) + 1;
+        int[] hits = new int[q], asked = new int[q];
+        for (int i : pick) {
+            asked[question[i]]++;
+            hits[question[i]] += hit[i] ? 1 : 0;
+        }
+        double sum = 0;
+        int with = 0;
+        for (int j = 0; j < q; j++) {
+            if (asked[j] > 0) {
+                sum += hits[j] / (double) asked[j];
+                with++;
+            }
+        }
+        return sum / with;
+    }
+
+    /**
+     * Balanced R@1 after minus before on the same items (before null: balanced R@1 of after itself) with a 95%
+     * percentile bootstrap interval: resamples draws of the n items with replacement (SplittableRandom(seed)), each
+     * resample's value on the same drawn items (paired); a question no drawn item asks drops out of that resample's mean.
+     */
+    public static Interval balancedR1Interval(boolean[] before, boolean[] after, int[] question, int resamples, long seed) {
+        int n = after.length;
+        java.util.function.ToDoubleFunction<int[]> value = pick -> balanced(after, question, pick)
+                - (before == null ? 0 : balanced(before, question, pick));
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] values = new double[resamples];
+        int[] pick = new int[n];
+        for (int b = 0; b < resamples; b++) {
+            for (int i = 0; i < n; i++) {
+                pick[i] = r.nextInt(n);
+            }
+            values[b] = value.applyAsDouble(pick);
+        }
+        java.util.Arrays.sort(values);
+        return new Interval(value.applyAsDouble(java.util.stream.IntStream.range(0, n).toArray()), Auroc.quantile(values, 0.025),
+                Auroc.quantile(values, 0.975));
     }
 
     /**
@@ -99,8 +207,10 @@ public final class QaPretext {
      * @param balancedR1 mean over the distinct questions of that share among the items asking it
      * @param chance 1 / #distinct questions (balanced R@1 of any guess that ignores the context)
      * @param frequent share of the most frequent question (R@1 of always guessing it)
+     * @param hitRate (Q) per question, the share of the items asking it whose context names it (NaN: asked by none)
+     * @param named (Q) per question, the share of all items whose context names it (sums to 1)
      */
-    public record QuestionR1(double r1, double balancedR1, double chance, double frequent) {}
+    public record QuestionR1(double r1, double balancedR1, double chance, double frequent, double[] hitRate, double[] named) {}
 
     /**
      * Masked-answer accuracy on held-out items: the share of items whose masked input unit(c_i + m_i) is nearest
@@ -133,7 +243,7 @@ public final class QaPretext {
         return z;
     }
 
-    private static double cosine(float[] x, float[] y) {
+    public static double cosine(float[] x, float[] y) {
         double dot = 0, xx = 0, yy = 0;
         for (int i = 0; i < x.length; i++) {
             dot += x[i] * y[i];

@@ -299,6 +299,17 @@ public final class Retrieval {
         return Arrays.stream(ranks).filter(r -> r <= k).count() / (double) ranks.length;
     }
 
+    /** The rows of a (n, E) array: n arrays of E. */
+    public static List<float[]> rows(NDArray x) {
+        int e = (int) x.getShape().get(1);
+        float[] flat = x.toFloatArray();
+        List<float[]> out = new ArrayList<>();
+        for (int i = 0; i < flat.length / e; i++) {
+            out.add(Arrays.copyOfRange(flat, i * e, (i + 1) * e));
+        }
+        return out;
+    }
+
     public static double dot(float[] x, float[] y) {
         double s = 0;
         for (int i = 0; i < x.length; i++) {

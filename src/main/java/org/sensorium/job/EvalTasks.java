@@ -282,7 +282,7 @@ final class EvalTasks {
         VideoQa.Result r = VideoQa.run(new VideoQa.Options(run.checkpoint(), t.qa(), t.hidden(), t.epochs(), t.lr(), 0f, t.batch(),
                 t.seeds(), t.subtitles(), options.randomWeights(), options.sets(),
                 new QaPretextPhase.Settings(t.pretextSteps(), QaPretextPhase.Settings.OFF.lr(), QaPretextPhase.Settings.OFF.temperature(),
-                        QaPretextPhase.Settings.OFF.maskedWeight())));
+                        QaPretextPhase.Settings.OFF.maskedWeight(), QaPretextPhase.Settings.OFF.genericShare())));
         samples.recordManifest(r.qa(), r.qaSha256());
         r.skipped().forEach((id, why) -> skipped.put(t.name() + ": " + id, why));
         return fromContract(r.toTask(t.name()), t.kind());

@@ -19,6 +19,7 @@ import org.sensorium.modality.text.TextAdapter;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 import org.sensorium.eval.QaPretext;
+import org.sensorium.eval.Retrieval;
 import org.sensorium.train.AdamW;
 import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
@@ -43,11 +44,35 @@ public final class QaPretextPhase {
      * @param lr the encoders' learning rate in the phase
      * @param temperature tau of both losses
      * @param maskedWeight weight of L_ma next to L_qp (0: question prediction alone)
+     * @param genericShare items whose question is asked of more than this share of the train items are left out of
+     *     L_qp ({@link QaPretext#generic}); 1 = keep all
+     * @param train which parameters the phase updates: all (every parameter the losses reach) | heads (the projection
+     *     heads head.* only; trunk, stems and the rest keep the checkpoint's values)
+     * @param augment each step's clips cropped and jittered as the video loader augments training clips ({@link org.sensorium.model.ClipOps#asTrained})
+     * @param measureEvery the held-out measures logged every this many steps (0 = only before and after)
+     * @param innerShare a diagnostic: this share of the train recordings ({@link QaPretext#spread}) is left out of the
+     *     pretext and its items measured before and after like the held-out ones (a second held-out set drawn from the
+     *     train split); the fusion head still trains on every train item. 0 = off
      */
-    public record Settings(int steps, float lr, float temperature, float maskedWeight) {
-        public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f);
+    public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare, String train,
+            boolean augment, int measureEvery, float innerShare) {
+        public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f, 0.25f);
+
+        /** Every parameter trains, on the clips as decoded, measured before and after only. */
+        public Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
+            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0, 0f);
+        }
 
         public Settings {
+            if (!List.of("all", "heads").contains(train)) {
+                throw new ConfigException("--pretext-train", train + " must be all or heads");
+            }
+            if (!(innerShare >= 0 && innerShare < 1)) {
+                throw new ConfigException("--pretext-inner-share", innerShare + " must be in [0, 1) (0 = off)");
+            }
+            if (measureEvery < 0) {
+                throw new ConfigException("--pretext-measure-every", measureEvery + " must be >= 0 (0 = before and after only)");
+            }
             if (steps < 0) {
                 throw new ConfigException("--pretext-steps", steps + " must be >= 0 (0 = no pretext)");
             }
@@ -60,6 +85,9 @@ public final class QaPretextPhase {
             if (!(maskedWeight >= 0)) {
                 throw new ConfigException("--pretext-masked-weight", maskedWeight + " must be >= 0");
             }
+            if (!(genericShare > 0 && genericShare <= 1)) {
+                throw new ConfigException("--pretext-generic-share", genericShare + " must be in (0, 1] (1 = keep every question)");
+            }
         }
     }
 
@@ -69,9 +97,79 @@ public final class QaPretextPhase {
     /**
      * The pretext's own held-out measures ({@link QaPretext#questionR1}, {@link QaPretext#maskedAccuracy}) on the
      * held-out items, the encoders in evaluation mode: does c find its item's question among the held-out items'
-     * distinct questions, does the masked input pick the correct answer among the K.
+     * distinct questions, does the masked input pick the correct answer among the K. With the embeddings it was
+     * measured on: contexts (n, E), the distinct questions (Q, E), their texts and each item's question index (n).
      */
-    public record HeldOut(QaPretext.QuestionR1 questions, double maskedAccuracy, double maskedChance) {}
+    public record HeldOut(QaPretext.QuestionR1 questions, double maskedAccuracy, double maskedChance, float[][] contexts,
+            float[][] questionRows, List<String> questionTexts, int[] asked) {}
+
+    /**
+     * Which side moved question R@1 from before to after: per question its hit rate and the share of contexts naming
+     * it, the mean cosine between the distinct questions' embeddings, and balanced R@1 with one side swapped (the
+     * contexts after against the questions before, and the reverse).
+     */
+    static void logSides(long seed, HeldOut before, HeldOut after) {
+        for (int j = 0; j < before.questionTexts().size(); j++) {
+            LOG.info("seed {}: held-out question \"{}\": hit rate {} -> {}, named by {} -> {} of the contexts", seed,
+                    before.questionTexts().get(j), before.questions().hitRate()[j], after.questions().hitRate()[j],
+                    before.questions().named()[j], after.questions().named()[j]);
+        }
+        LOG.info("seed {}: mean cosine between the distinct held-out questions {} -> {}; balanced R@1 contexts after x questions before {},"
+                + " contexts before x questions after {}", seed, meanCosine(before.questionRows()), meanCosine(after.questionRows()),
+                QaPretext.questionR1(after.contexts(), before.questionRows(), before.asked()).balancedR1(),
+                QaPretext.questionR1(before.contexts(), after.questionRows(), before.asked()).balancedR1());
+    }
+
+    /**
+     * Held-out balanced R@1 before and after with 95% bootstrap intervals over the held-out items (1000 resamples,
+     * seeded with the seed), and the paired change after - before on the same resampled items.
+     */
+    static void logIntervals(long seed, HeldOut before, HeldOut after) {
+        boolean[] b = QaPretext.hits(before.contexts(), before.questionRows(), before.asked());
+        boolean[] a = QaPretext.hits(after.contexts(), after.questionRows(), after.asked());
+        QaPretext.Interval ib = QaPretext.balancedR1Interval(null, b, before.asked(), 1000, seed);
+        QaPretext.Interval ia = QaPretext.balancedR1Interval(null, a, before.asked(), 1000, seed);
+        QaPretext.Interval change = QaPretext.balancedR1Interval(b, a, before.asked(), 1000, seed);
+        LOG.info("seed {}: held-out balanced R@1 with 95% bootstrap intervals (1000 resamples of the items): before {} [{}, {}],"
+                + " after {} [{}, {}], change {} [{}, {}]", seed, ib.value(), ib.lo(), ib.hi(), ia.value(), ia.lo(), ia.hi(),
+                change.value(), change.lo(), change.hi());
+    }
+
+    /**
+     * The train items split for --pretext-inner-share: [the pretext's items, the inner held-out items] (the items of
+     * {@link QaPretext#spread}'s recordings); share 0: [every train item, none].
+     */
+    static List<List<VideoQa.Decoded>> innerSplit(List<VideoQa.Decoded> train, float share) {
+        boolean[] inner = QaPretext.spread(train.stream().map(d -> d.item().video().toString()).toList(), share);
+        List<VideoQa.Decoded> fit = new ArrayList<>(), out = new ArrayList<>();
+        for (int i = 0; i < inner.length; i++) {
+            (inner[i] ? out : fit).add(train.get(i));
+        }
+        return List.of(fit, out);
+    }
+
+    /** The measures on the train recordings the pretext left out (--pretext-inner-share), with the bootstrap intervals. */
+    static void logInner(long seed, HeldOut before, HeldOut after) {
+        LOG.info("seed {}: the same measures on the {} train items left out of the pretext: question R@1 {} -> {} (balanced {} -> {}),"
+                + " masked-answer accuracy {} -> {}", seed, before.asked().length, before.questions().r1(), after.questions().r1(),
+                before.questions().balancedR1(), after.questions().balancedR1(), before.maskedAccuracy(), after.maskedAccuracy());
+        boolean[] b = QaPretext.hits(before.contexts(), before.questionRows(), before.asked());
+        boolean[] a = QaPretext.hits(after.contexts(), after.questionRows(), after.asked());
+        QaPretext.Interval change = QaPretext.balancedR1Interval(b, a, before.asked(), 1000, seed);
+        LOG.info("seed {}: left-out train items, balanced R@1 change {} [{}, {}] (95% bootstrap)", seed, change.value(), change.lo(), change.hi());
+    }
+
+    private static double meanCosine(float[][] rows) {
+        double sum = 0;
+        int pairs = 0;
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = i + 1; j < rows.length; j++) {
+                sum += QaPretext.cosine(rows[i], rows[j]);
+                pairs++;
+            }
+        }
+        return sum / pairs;
+    }
 
     /**
      * The pretext's held-out measures into a task's metrics, means over the seeds: pretext_question_r1 (and _balanced)
@@ -141,7 +239,7 @@ public final class QaPretextPhase {
         int[] question = asked.stream().mapToInt(distinct::indexOf).toArray();
         int[] correct = items.stream().mapToInt(d -> d.item().correct()).toArray();
         return new HeldOut(QaPretext.questionR1(context, questions, question), QaPretext.maskedAccuracy(context, masked, answers, correct),
-                1.0 / k);
+                1.0 / k, context, questions, distinct, question);
     }
 
     /** Each item's question alone and its masked text ("question [MASK]..."), tokenized. */
@@ -160,26 +258,32 @@ public final class QaPretextPhase {
 
     /** (n, E) -> n rows of E. */
     private static float[][] rows(NDArray x) {
-        int n = (int) x.getShape().get(0), e = (int) x.getShape().get(1);
-        float[] f = x.toFloatArray();
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            out[i] = java.util.Arrays.copyOfRange(f, i * e, (i + 1) * e);
-        }
-        return out;
+        return Retrieval.rows(x).toArray(float[][]::new);
     }
 
     /** Trains model's parameters on the pretext losses of the train items; b items a step (fewer if there are fewer). */
     static Log train(Config cfg, Settings s, SensoriumModel model, List<VideoQa.Decoded> train, int batch, boolean subtitles,
-            Map<Modality, long[]> shapes, long seed, NDManager run) {
+            Map<Modality, long[]> shapes, long seed, NDManager run, java.util.function.IntConsumer afterStep) {
         int b = Math.min(batch, train.size());
         if (b < 2) {
             throw new ConfigException("--pretext-steps", "the pretext contrasts items of a batch: needs 2 or more train items and --batch >= 2");
         }
         Texts texts = texts(cfg, train);
         List<Batch.Decoded> questions = texts.questions(), masked = texts.masked();
+        List<String> asked = train.stream().map(d -> d.item().question()).toList();
+        boolean[] generic = QaPretext.generic(asked, s.genericShare());
+        List<String> left = java.util.stream.IntStream.range(0, generic.length).filter(i -> generic[i]).mapToObj(asked::get).distinct().toList();
+        if (left.size() == asked.stream().distinct().count()) {
+            throw new ConfigException("--pretext-generic-share", s.genericShare() + " leaves every train question out of question prediction "
+                    + left + "; raise it (1 = keep all)");
+        }
+        LOG.info("QA pretext: question prediction leaves out the items of {} question(s) asked of more than {} of the {} train items: {}",
+                left.size(), s.genericShare(), asked.size(), left);
         Config.Train t = cfg.train();
         AdamW opt = new AdamW(model.params(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
+        java.util.function.Predicate<String> trains = trains(s.train());
+        LOG.info("QA pretext trains {}: {} of the model's {} parameter tensors", s.train(),
+                model.params().all().keySet().stream().filter(n -> trains == null || trains.test(n)).count(), model.params().all().size());
         Engine.getInstance().setRandomSeed((int) Loader.mix(seed, 59, 0));
         SplittableRandom order = new SplittableRandom(Loader.mix(seed, 61, 0));
         List<Integer> idx = new ArrayList<>();
@@ -199,24 +303,41 @@ public final class QaPretextPhase {
                 NDArray lqp, lma;
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     List<VideoQa.Decoded> items = chunk.stream().map(train::get).toList();
-                    VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true);                 // t (b, K, E), v, s (b, E)
-                    NDArray q = textEmbedding(model, sm, chunk.stream().map(questions::get).toList(), shapes, true);   // (b, E)
+                    VideoQa.Inputs in = VideoQa.encode(model, sm, items, shapes, true, s.augment()                // t (b, K, E), v, s (b, E)
+                            ? x -> org.sensorium.model.ClipOps.asTrained(x, cfg.modalities().video()) : x -> x);
                     NDArray m = textEmbedding(model, sm, chunk.stream().map(masked::get).toList(), shapes, true);      // (b, E)
                     NDArray context = subtitles ? in.v().add(in.s()) : in.v();                            // (b, E)
-                    lqp = QaPretext.questionPrediction(context, q, sameQuestion(items), s.temperature());
+                    boolean[] keep = new boolean[b];                                                      // not generic
+                    for (int i = 0; i < b; i++) {
+                        keep[i] = !generic[chunk.get(i)];
+                    }
+                    List<Integer> kept = java.util.stream.IntStream.range(0, b).filter(i -> keep[i]).mapToObj(chunk::get).toList();
+                    if (kept.isEmpty()) {
+                        lqp = sm.zeros(new ai.djl.ndarray.types.Shape());
+                    } else {
+                        NDArray q = textEmbedding(model, sm, kept.stream().map(questions::get).toList(), shapes, true); // (b', E)
+                        lqp = QaPretext.questionPrediction(context.get(sm.create(keep)), q,                 // c (b', E)
+                                sameQuestion(kept.stream().map(train::get).toList()), s.temperature());
+                    }
                     lma = QaPretext.maskedAnswer(context, m, in.t(), items.stream().mapToInt(d -> d.item().correct()).toArray(),
                             s.temperature());
                     gc.backward(lqp.add(org.sensorium.model.Layers.scale(lma, s.maskedWeight())));
                 }
                 qp[step] = lqp.getFloat();
                 ma[step] = lma.getFloat();
-                Trainer.applyStep(opt, sm, s.lr(), t.clipGradNorm(), null);
+                Trainer.applyStep(opt, sm, s.lr(), t.clipGradNorm(), trains);
             }
+            afterStep.accept(step + 1);
         }
         Log log = new Log(mean(qp, 0), mean(qp, s.steps() - 5), mean(ma, 0), mean(ma, s.steps() - 5));
         LOG.info("seed {}: QA pretext {} steps: question prediction {} -> {}, masked answer {} -> {}", seed, s.steps(),
                 log.firstQp(), log.lastQp(), log.firstMa(), log.lastMa());
         return log;
+    }
+
+    /** Which parameters --pretext-train updates: null = all, else the projection heads (names head.*). */
+    static java.util.function.Predicate<String> trains(String train) {
+        return train.equals("heads") ? n -> n.startsWith("head.") : null;
     }
 
     /** "question [MASK] [MASK]": the correct answer's words each replaced by the mask token. */

@@ -145,9 +145,11 @@ public final class VideoQa {
             p.put("batch", options.batch());
             p.put("seeds", options.seeds());
             p.put("weights", options.randomWeights() ? "random (initial values of the run's config)" : "checkpoint step " + step);
-            p.put("pretext", options.pretext().steps() == 0 ? "none" : options.pretext().steps() + " steps of question prediction + "
+            p.put("pretext", options.pretext().steps() == 0 ? "none" : options.pretext().steps() + " steps of question prediction"
+                    + " (without questions asked of more than " + options.pretext().genericShare() + " of the train items) + "
                     + options.pretext().maskedWeight() + " x masked-answer contrastive, lr " + options.pretext().lr() + ", tau "
-                    + options.pretext().temperature());
+                    + options.pretext().temperature() + ", trains " + options.pretext().train() + (options.pretext().augment()
+                    ? ", clips augmented as the loader trains" : ", clips as decoded"));
             t.put("protocol", p);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("accuracy", meanAccuracy());
@@ -200,19 +202,47 @@ public final class VideoQa {
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Map<Decoded, Features> frozen = null;
+            QaPretextPhase.HeldOut before = null, trainBefore = null, innerBefore = null; // the same checkpoint in every seed: measured once
+            List<List<Decoded>> split = QaPretextPhase.innerSplit(train, o.pretext().innerShare());                 // pretext's items, inner held out
             for (long seed : o.seeds()) {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
                     boolean pretext = o.pretext().steps() > 0;
-                    QaPretextPhase.HeldOut before = null, after = null;
+                    QaPretextPhase.HeldOut after = null;
                     if (pretext) { // the encoders change per seed: features of this seed's encoders
-                        before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
-                        QaPretextPhase.train(cfg, o.pretext(), model, train, o.batch(), o.subtitles(), shapes(cfg), seed, run);
+                        if (before == null) {
+                            before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                            trainBefore = QaPretextPhase.heldOut(cfg, model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), run);
+                            innerBefore = split.get(1).isEmpty() ? null
+                                    : QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run);
+                        }
+                        int every = o.pretext().measureEvery();
+                        QaPretextPhase.train(cfg, o.pretext(), model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), seed, run, step -> {
+                            if (every > 0 && step % every == 0 && step < o.pretext().steps()) {
+                                QaPretextPhase.HeldOut h = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
+                                LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
+                                        seed, step, h.questions().r1(), h.questions().balancedR1(), h.maskedAccuracy());
+                                if (!split.get(1).isEmpty()) {
+                                    QaPretextPhase.HeldOut in = QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run);
+                                    LOG.info("seed {}: QA pretext after {} steps: left-out train items' balanced R@1 {}", seed, step, in.questions().balancedR1());
+                                }
+                            }
+                        });
                         after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
                         LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
                                 + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
                                 after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
                                 after.maskedChance());
+                        QaPretextPhase.logSides(seed, before, after);
+                        QaPretextPhase.logIntervals(seed, before, after);
+                        QaPretextPhase.HeldOut fit = QaPretextPhase.heldOut(cfg, model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), run);
+                        if (innerBefore != null) {
+                            QaPretextPhase.logInner(seed, innerBefore,
+                                    QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run));
+                        }
+                        LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
+                                + " masked-answer accuracy {} -> {}", seed, trainBefore.questions().r1(), fit.questions().r1(),
+                                trainBefore.questions().balancedR1(), fit.questions().balancedR1(), trainBefore.maskedAccuracy(), fit.maskedAccuracy());
                     }
                     if (o.encoderLr() == 0 && (frozen == null || pretext)) { // frozen encoders, no pretext: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);
@@ -302,11 +332,19 @@ public final class VideoQa {
 
     /** The encoders on b items: the moment's video and subtitles, and the b*K question + answer texts. */
     static Inputs encode(SensoriumModel model, NDManager sm, List<Decoded> chunk, Map<Modality, long[]> shapes, boolean training) {
+        return encode(model, sm, chunk, shapes, training, java.util.function.UnaryOperator.identity());
+    }
+
+    /** {@link #encode} with the clips (b, T, H, W, C) changed by video first (the pretext's augmentation). */
+    static Inputs encode(SensoriumModel model, NDManager sm, List<Decoded> chunk, Map<Modality, long[]> shapes, boolean training,
+            java.util.function.UnaryOperator<NDArray> video) {
         int b = chunk.size(), k = chunk.get(0).answers().size();
         Batch moments = Batch.collate(sm, chunk.stream().map(Decoded::moment).toList(), shapes);
         ai.djl.ndarray.NDArray here = sm.create(moments.present(Modality.TEXT)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
                 .reshape(b, 1);                                                                       // (b, 1) 1 = has subtitles
-        var out = model.forward(moments.inputs(), moments.valid(), training);
+        Map<Modality, NDArray> inputs = new java.util.EnumMap<>(moments.inputs());
+        inputs.put(Modality.VIDEO, video.apply(inputs.get(Modality.VIDEO)));
+        var out = model.forward(inputs, moments.valid(), training);
         NDArray v = out.embedding(Modality.VIDEO);                                                    // (b, E)
         NDArray s = out.embedding(Modality.TEXT).mul(here);                                           // (b, E)
         List<Batch.Decoded> texts = chunk.stream().flatMap(d -> d.answers().stream()).toList();

@@ -204,9 +204,9 @@ public final class BackgroundErasing implements Objective {
             }
             NDArray foreign = blendedWith(x, sm, other, FOREIGN_WEIGHT);
             NDArray own = blendedWith(x, sm, identity(n), lambdaMax);
-            clean.addAll(ContextMeasures.rows(model.forward(Map.of(V, x), Map.of(), false).embedding(V)));
-            distracted.addAll(ContextMeasures.rows(model.forward(Map.of(V, foreign), Map.of(), false).embedding(V)));
-            erased.addAll(ContextMeasures.rows(model.forward(Map.of(V, own), Map.of(), false).embedding(V)));
+            clean.addAll(Retrieval.rows(model.forward(Map.of(V, x), Map.of(), false).embedding(V)));
+            distracted.addAll(Retrieval.rows(model.forward(Map.of(V, foreign), Map.of(), false).embedding(V)));
+            erased.addAll(Retrieval.rows(model.forward(Map.of(V, own), Map.of(), false).embedding(V)));
             labels.addAll(clipLabels);
         });
         if (clean.size() < 2) {
@@ -233,8 +233,8 @@ public final class BackgroundErasing implements Objective {
         List<float[]> clean = new ArrayList<>(), erased = new ArrayList<>();
         forEachClips(h, samples, (sm, x, labels) -> {
             NDArray own = blendedWith(x, sm, identity((int) x.getShape().get(0)), lambdaMax);
-            clean.addAll(ContextMeasures.rows(model.forward(Map.of(V, x), Map.of(), false).embedding(V)));
-            erased.addAll(ContextMeasures.rows(model.forward(Map.of(V, own), Map.of(), false).embedding(V)));
+            clean.addAll(Retrieval.rows(model.forward(Map.of(V, x), Map.of(), false).embedding(V)));
+            erased.addAll(Retrieval.rows(model.forward(Map.of(V, own), Map.of(), false).embedding(V)));
         });
         return clean.size() < 2 ? Double.NaN : Retrieval.direction("video->video", clean, erased).r1();
     }

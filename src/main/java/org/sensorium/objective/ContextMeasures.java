@@ -1,8 +1,6 @@
 package org.sensorium.objective;
 
-import ai.djl.ndarray.NDArray;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.sensorium.data.Batch;
@@ -39,8 +37,8 @@ final class ContextMeasures {
         h.forEachBatch(both, (sm, chunk, from) -> {
             Batch batch = Batch.only(sm, chunk, Modality.VIDEO);
             Batch keyframes = Batch.collate(sm, chunk, Extra.KEYFRAME);
-            clips.addAll(rows(h.model().forward(batch.inputs(), batch.valid(), false).embedding(Modality.VIDEO)));
-            keys.addAll(rows(h.model().forward(keyframes.inputs(), keyframes.valid(), false).embedding(Modality.VIDEO)));
+            clips.addAll(Retrieval.rows(h.model().forward(batch.inputs(), batch.valid(), false).embedding(Modality.VIDEO)));
+            keys.addAll(Retrieval.rows(h.model().forward(keyframes.inputs(), keyframes.valid(), false).embedding(Modality.VIDEO)));
         });
         List<String> looks = both.stream().map(d -> d.attributes().isEmpty() ? null
                 : new java.util.TreeMap<>(d.attributes()).toString()).toList();
@@ -100,7 +98,7 @@ final class ContextMeasures {
         h.forEachBatch(both, (sm, chunk, start) -> {
             Batch batch = Batch.only(sm, chunk, from);
             ModelOutput out = h.model().forward(batch.inputs(), batch.valid(), false);
-            predicted.addAll(rows(predictor.predict(out.tokens().get(from))));  // (b, F)
+            predicted.addAll(Retrieval.rows(predictor.predict(out.tokens().get(from))));  // (b, F)
             chunk.forEach(d -> { // as the objective's targets
                 Item future = d.extraItem(Extra.FUTURE_MOTION, Modality.MOTION);
                 targets.add(predictor.pool(future.values(), future.valid()));
@@ -128,16 +126,5 @@ final class ContextMeasures {
             }
         }
         return new MotionError(targets.size(), mse / measured, zero / measured, constant / measured);
-    }
-
-    /** The rows of a (b, K) array. */
-    static List<float[]> rows(NDArray x) {
-        int k = (int) x.getShape().get(1);
-        float[] flat = x.toFloatArray();
-        List<float[]> out = new ArrayList<>();
-        for (int i = 0; i < flat.length / k; i++) {
-            out.add(Arrays.copyOfRange(flat, i * k, (i + 1) * k));
-        }
-        return out;
     }
 }

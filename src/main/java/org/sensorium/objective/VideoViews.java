@@ -41,12 +41,7 @@ final class VideoViews {
      * x (B, T, H, W, C); b, c (B); mean, std (C) -> (B, T, H, W, C).
      */
     static NDArray jittered(NDArray x, float[] b, float[] c, float[] mean, float[] std) {
-        NDManager m = x.getManager();
-        int n = b.length, ch = mean.length;
-        NDArray mu = m.create(mean).reshape(1, 1, 1, 1, ch), sigma = m.create(std).reshape(1, 1, 1, 1, ch); // (1, 1, 1, 1, C)
-        NDArray bi = m.create(b).reshape(n, 1, 1, 1, 1), ci = m.create(c).reshape(n, 1, 1, 1, 1);           // (B, 1, 1, 1, 1)
-        NDArray p = x.mul(sigma).add(mu);                                                                    // pixels in [0, 1]
-        return p.sub(0.5f).mul(ci).add(0.5f).mul(bi).clip(0f, 1f).sub(mu).div(sigma);
+        return org.sensorium.model.ClipOps.jittered(x, b, c, mean, std);
     }
 
     /** n factors drawn from U(1 - r, 1 + r), from libtorch's generator (1 each for r = 0). */
@@ -127,15 +122,7 @@ final class VideoViews {
      * kept within [0, side - 1], split between its two neighbours.
      */
     static float[] resampling(int from, int size, int side) {
-        float[] r = new float[side * side];
-        for (int i = 0; i < side; i++) {
-            double src = Math.max(0, Math.min(side - 1, from + (i + 0.5) * size / side - 0.5));
-            int lo = (int) Math.floor(src), hi = Math.min(lo + 1, side - 1);
-            float frac = (float) (src - lo);
-            r[i * side + lo] += 1 - frac;
-            r[i * side + hi] += frac;
-        }
-        return r;
+        return org.sensorium.model.ClipOps.resampling(from, size, side);
     }
 
     /**
@@ -143,28 +130,13 @@ final class VideoViews {
      * channel, R_i (H, H) and Q_i (W, W) the rows' and columns' resampling. x (B, T, H, W, C) -> (B, T, H, W, C).
      */
     static NDArray cropped(NDArray x, Box[] boxes) {
-        Shape s = x.getShape();
-        int b = (int) s.get(0), t = (int) s.get(1), h = (int) s.get(2), w = (int) s.get(3), c = (int) s.get(4);
-        float[] rows = new float[b * h * h], columns = new float[b * w * w];
-        for (int i = 0; i < b; i++) {
-            System.arraycopy(resampling(boxes[i].top(), boxes[i].height(), h), 0, rows, i * h * h, h * h);
-            System.arraycopy(resampling(boxes[i].left(), boxes[i].width(), w), 0, columns, i * w * w, w * w);
-        }
-        NDManager m = x.getManager();
-        NDArray byRow = x.transpose(0, 2, 1, 3, 4).reshape(b, h, (long) t * w * c);          // (B, H, T W C)
-        NDArray y = m.create(rows, new Shape(b, h, h)).matMul(byRow).reshape(b, h, t, w, c); // (B, H', T, W, C)
-        NDArray byColumn = y.transpose(0, 3, 2, 1, 4).reshape(b, w, (long) t * h * c);        // (B, W, T H' C)
-        NDArray z = m.create(columns, new Shape(b, w, w)).matMul(byColumn).reshape(b, w, t, h, c); // (B, W', T, H', C)
-        return z.transpose(0, 2, 3, 1, 4);                                                    // (B, T, H', W', C)
+        return org.sensorium.model.ClipOps.cropped(x, java.util.Arrays.stream(boxes)
+                .map(b -> new org.sensorium.model.ClipOps.Box(b.top(), b.left(), b.height(), b.width())).toArray(org.sensorium.model.ClipOps.Box[]::new));
     }
 
     /** A config's list of doubles (per-channel mean, std) as floats. */
     static float[] floats(java.util.List<Double> xs) {
-        float[] out = new float[xs.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = xs.get(i).floatValue();
-        }
-        return out;
+        return org.sensorium.model.ClipOps.floats(xs);
     }
 
     private static int[] toInts(long[] v) {

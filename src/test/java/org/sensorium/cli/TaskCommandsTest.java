@@ -200,5 +200,15 @@ class TaskCommandsTest {
                 }
             }
         }
+        // the round-2 options run end to end: heads only, augmented clips, measured every step, a quarter of the
+        // train recordings left out of the pretext; the protocol names what trained
+        Path heads = dir.resolve("qa-pretext-heads.json");
+        r = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--no-subtitles", "--pretext-steps", "2", "--batch", "8",
+                "--epochs", "1", "--seeds", "1", "--pretext-train", "heads", "--pretext-augment", "--pretext-measure-every", "1",
+                "--pretext-inner-share", "0.25", "--out", heads.toString()));
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("trains heads, clips augmented"), (String) r[1]);
+        r = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--pretext-steps", "2", "--pretext-train", "trunk"));
+        assertTrue(((String) r[2]).contains("--pretext-train"), (String) r[2]);
     }
 }
