@@ -255,7 +255,7 @@ public final class Retrieval {
             int first = c0;
             BlockedDots.products(block, q, all, c0, m, s -> {                                   // (r, m) row-major
                 // one pass in Java over the block, a row at a time out of libtorch's memory: measured faster than
-                // the four libtorch comparisons and the nonzero it replaces (docs/measured.md)
+                // the four libtorch comparisons and the nonzero it replaces (docs/measured/data.md, Retrieval at scale)
                 float[] row = new float[m];
                 for (int i = 0; i < r; i++) {
                     s.get(i * m, row);

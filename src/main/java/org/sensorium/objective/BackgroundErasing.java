@@ -43,7 +43,7 @@ import org.sensorium.model.SensoriumModel;
  * (crop, flip, brightness, contrast); without own_jitter its erased copy carries the same, and on the built-in
  * sample set (one shape on a plain grey field) the brightness and contrast of the grey field alone tell the clips of
  * a batch apart: the pair is then matched on them, and held-out centred clips, which all share one grey, are not
- * (docs/measured.md). J ({@link VideoViews#jittered}) gives the erased copy its own draw, as the two views of a two-view method have
+ * (docs/measured/video-pretexts.md). J ({@link VideoViews#jittered}) gives the erased copy its own draw, as the two views of a two-view method have
  * theirs; second_view erases the loader's second clip of the sample, z staying the main clip's embedding.
  * The ablation trains it on the sample set drawn over static textured scenes (data.synth_scenes), which has a static
  * background to erase.

@@ -45,7 +45,7 @@ import org.sensorium.model.Params;
  * <p>From random weights on the sample set, swapped targets at epsilon 0.05 stay at the uniform loss (ln K per
  * pair): the untrained scores spread little against epsilon, the targets are near uniform, and the flat
  * prediction is the best answer to them. At epsilon 0.02 the targets are sharp enough to carry each sample's
- * cluster and the other modality learns to predict them (docs/measured.md, Online clustering). Joint targets
+ * cluster and the other modality learns to predict them (docs/measured/objectives.md, Online clustering). Joint targets
  * contain each modality's own scores, so they are partly predictable at any epsilon; joint is the default.
  *
  * <p>Logged per pair and modality: the entropy of the batch's cluster usage (mean of Q over samples; log K

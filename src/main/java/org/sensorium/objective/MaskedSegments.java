@@ -42,7 +42,7 @@ import org.sensorium.config.Modality;
  * it has to beat: where the segments of a recording barely differ (video on the built-in sets, under 1% of the
  * targets' variance) a decoder that rebuilt the whole embedding stayed above that mean, this one ties it; where
  * they differ by position (IMU on the long recordings, and video there with a frozen contrastively pretrained
- * encoder) both end far below it (docs/measured.md, Masked embedding; LV-MAE on video with a frozen pretrained encoder).
+ * encoder) both end far below it (docs/measured/objectives.md, Masked embedding; docs/measured/video-pretexts.md, LV-MAE on video with a frozen pretrained encoder).
  */
 public final class MaskedSegments implements TeacherObjective {
     static final String FILE = "teacher-masked_segments.ndlist";

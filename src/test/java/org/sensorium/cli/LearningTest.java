@@ -18,7 +18,7 @@ import org.sensorium.config.Json;
  * video alone 0.5625 (chance 0.25); 5-shot fine-tuning 0.271 (chance 0.125; that margin guards the fine-tuning, not
  * the pretraining: see the test). The margins
  * are set below that, and far above what a model that stopped learning reaches: with the contrastive loss replaced
- * by zero the test fails (README, docs/measured.md).
+ * by zero the test fails (README, docs/measured/evaluation.md).
  */
 class LearningTest {
 

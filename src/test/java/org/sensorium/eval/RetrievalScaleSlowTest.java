@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Held-out retrieval at scale: n random unit vectors of width 512 as queries against n others as candidates
  * (n = 100,000 unless -Dretrieval.n= says otherwise; -Dretrieval.floor=true also times the products alone). Prints wall time, the peak resident set of this JVM
- * (VmHWM) and the load average; docs/measured.md has the numbers. Random pairs: R@1 near chance 1/n, mean
+ * (VmHWM) and the load average; docs/measured/data.md has the numbers. Random pairs: R@1 near chance 1/n, mean
  * rank near (n + 1) / 2.
  */
 @Tag("slow")
