@@ -35,14 +35,20 @@ class ClipOpsTest {
         return p;
     }
 
+    /** (p - 0.45) / 0.225, the normalisation of MEAN and STD. */
+    private static float[] normalised(float[] p) {
+        float[] x = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            x[i] = (p[i] - 0.45f) / 0.225f;
+        }
+        return x;
+    }
+
     @Test
     void noCropNoJitterLeavesClipsAlone() {
         // crop_min_scale 1 -> the whole frame (resampling i -> i exactly); brightness = contrast = 0 -> factors 1
         var spec = new ModalitySpec.Video(4.0, 4, 4, 2, 2, MEAN, STD, 1.0, false, 0.0, 0.0);
-        float[] p = pixels(), x = new float[p.length];
-        for (int i = 0; i < p.length; i++) {
-            x[i] = (p[i] - 0.45f) / 0.225f;
-        }
+        float[] p = pixels(), x = normalised(p);
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(3);
             float[] y = ClipOps.asTrained(m.create(x, new Shape(2, 2, 4, 4, 3)), spec).toFloatArray();
@@ -54,10 +60,7 @@ class ClipOpsTest {
     void brightnessAloneScalesEachClipsPixelsByOneFactorWithinRange() {
         // no crop, contrast 0, brightness 0.2: p' = p b_i with b_i in [0.8, 1.2], one b per clip (pixels <= 0.9 * 1.2 < 1: no clipping)
         var spec = new ModalitySpec.Video(4.0, 4, 4, 2, 2, MEAN, STD, 1.0, false, 0.2, 0.0);
-        float[] p = pixels(), x = new float[p.length];
-        for (int i = 0; i < p.length; i++) {
-            x[i] = (p[i] - 0.45f) / 0.225f;
-        }
+        float[] p = pixels(), x = normalised(p);
         try (NDManager m = NDManager.newBaseManager()) {
             Engine.getInstance().setRandomSeed(3);
             float[] y = ClipOps.asTrained(m.create(x, new Shape(2, 2, 4, 4, 3)), spec).toFloatArray();
