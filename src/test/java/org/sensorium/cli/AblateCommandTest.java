@@ -125,6 +125,12 @@ class AblateCommandTest {
         assertEquals("background_erasing (static scenes)", be.label());
         assertEquals(org.sensorium.objective.ObjectiveKind.BE_SCENES, org.sensorium.config.ConfigLoader.load(null, be.sets()).config()
                 .data().synthScenes()); // a static background to erase
+        var reversed = org.sensorium.job.Ablate.Variant.parse("background_erasing_reversed");
+        var reversedCfg = org.sensorium.config.ConfigLoader.load(null, reversed.sets()).config();
+        assertEquals(4, reversed.stepsFactor()); // 600 steps in a 150-step table
+        assertEquals("reversed", reversedCfg.objectives().backgroundErasing().ownNegative());
+        assertEquals(org.sensorium.objective.ObjectiveKind.BE_SCENES, reversedCfg.data().synthScenes());
+        assertEquals(1, be.stepsFactor());
     }
 
     @Test
