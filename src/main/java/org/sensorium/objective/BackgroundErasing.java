@@ -17,7 +17,6 @@ import org.sensorium.data.Batch.Extra;
 import org.sensorium.data.Needs;
 import org.sensorium.eval.Classification;
 import org.sensorium.eval.Retrieval;
-import org.sensorium.model.Layers;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 
@@ -52,7 +51,6 @@ public final class BackgroundErasing implements Objective {
     private static final Modality V = Modality.VIDEO;
     /** Weight of the foreign static frame in the held-out measure: half the frame is another clip's scene. */
     static final float FOREIGN_WEIGHT = 0.5f;
-    private static final float MASKED = -1e9f; // a logit that softmax gives no weight (a row against itself)
     private final SensoriumModel model;
     private final float lambdaMax;
     private final float temperature;
@@ -104,7 +102,7 @@ public final class BackgroundErasing implements Objective {
         }
         NDArray s = "still".equals(ownNegative) ? still(x, x.getManager()) : reversed(x);  // (n, T, H, W, C)
         NDArray zs = model.forward(Map.of(V, s), Map.of(), true).embedding(V);      // (n, E)
-        terms.put("background_erasing/video", ntXent(z1, z2, zs, temperature));
+        terms.put("background_erasing/video", TwoView.ntXent(z1, z2, zs, temperature));
         return terms;
     }
 
@@ -122,25 +120,6 @@ public final class BackgroundErasing implements Objective {
             order[i] = t - 1 - i;
         }
         return VideoViews.reordered(x, order);
-    }
-
-    /**
-     * {@link TwoView#ntXent} with the rows of extra as more negatives of every row: each row i of [z1; z2] (2n, E)
-     * against [z1; z2; extra] (2n + e columns), itself masked, its positive the other view of its clip (i + n mod 2n);
-     * L = -1/2n sum_i log softmax(S_i / tau)_{p(i)}. z1, z2 (n, E), extra (e, E) unit rows -> scalar.
-     */
-    static NDArray ntXent(NDArray z1, NDArray z2, NDArray extra, float tau) {
-        NDManager m = z1.getManager();
-        int n = (int) z1.getShape().get(0), columns = 2 * n + (int) extra.getShape().get(0);
-        NDArray z = z1.concat(z2, 0);                                               // (2n, E)
-        float[][] mask = new float[2 * n][columns], positive = new float[2 * n][columns];
-        for (int i = 0; i < 2 * n; i++) {
-            mask[i][i] = MASKED;
-            positive[i][(i + n) % (2 * n)] = 1;
-        }
-        NDArray logits = Layers.scale(z.matMul(z.concat(extra, 0).transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n + e)
-        NDArray picked = logits.logSoftmax(1).mul(m.create(positive)).sum();
-        return Layers.scale(picked, -1f / (2 * n));
     }
 
     /**

@@ -184,22 +184,36 @@ public final class TwoView implements Objective {
 
     /** NT-Xent of two views z1, z2 (n, E) with unit rows -> (). */
     public static NDArray ntXent(NDArray z1, NDArray z2, float tau) {
+        return ntXent(z1, z2, null, tau);
+    }
+
+    /**
+     * {@link #ntXent} with the rows of extra (e, E; null for none) as more negatives of every row: each row of
+     * [z1; z2] against the 2n + e columns [z1; z2; extra] (Background Erasing's own negatives).
+     */
+    public static NDArray ntXent(NDArray z1, NDArray z2, NDArray extra, float tau) {
         int n = (int) z1.getShape().get(0);
-        return Layers.scale(picked(z1, z2, tau).sum(), -1f / (2 * n));     // -1/2n sum_i log softmax(S_i)_{p(i)}
+        return Layers.scale(picked(z1, z2, extra, tau).sum(), -1f / (2 * n));     // -1/2n sum_i log softmax(S_i)_{p(i)}
     }
 
     /** log softmax(S_i)_{p(i)} of every row i of [z1; z2] (2n), as in {@link #ntXent}. */
     static NDArray picked(NDArray z1, NDArray z2, float tau) {
+        return picked(z1, z2, null, tau);
+    }
+
+    /** {@link #picked} against the columns [z1; z2; extra] (2n + e; extra null for none). */
+    private static NDArray picked(NDArray z1, NDArray z2, NDArray extra, float tau) {
         NDManager m = z1.getManager();
-        int n = (int) z1.getShape().get(0);
+        int n = (int) z1.getShape().get(0), columns = 2 * n + (extra == null ? 0 : (int) extra.getShape().get(0));
         NDArray z = z1.concat(z2, 0);                                        // (2n, E)
-        float[][] mask = new float[2 * n][2 * n];
-        float[][] positive = new float[2 * n][2 * n];
+        float[][] mask = new float[2 * n][columns];
+        float[][] positive = new float[2 * n][columns];
         for (int i = 0; i < 2 * n; i++) {
             mask[i][i] = MASKED;
             positive[i][(i + n) % (2 * n)] = 1;
         }
-        NDArray logits = Layers.scale(z.matMul(z.transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n)
+        NDArray candidates = extra == null ? z : z.concat(extra, 0);        // (2n + e, E)
+        NDArray logits = Layers.scale(z.matMul(candidates.transpose()), 1 / tau).add(m.create(mask)); // (2n, 2n + e)
         return logits.logSoftmax(1).mul(m.create(positive)).sum(new int[] {1});                // (2n)
     }
 

@@ -178,7 +178,7 @@ class SceneMotionTest {
             // z1 = z2 = extra = (e0, e1), tau 1: row e0 sees 1 (masked self), 0, 1 (its positive), 0, 1 (its static), 0:
             // log softmax at the positive = 1 - ln(2e + 3), the same for every row; without extra 1 - ln(e + 2)
             NDArray id = m.create(new float[] {1, 0, 0, 1}, new Shape(2, 2));
-            assertEquals(Math.log(2 * Math.E + 3) - 1, BackgroundErasing.ntXent(id, id, id, 1f).getFloat(), 1e-5);
+            assertEquals(Math.log(2 * Math.E + 3) - 1, TwoView.ntXent(id, id, id, 1f).getFloat(), 1e-5);
             assertEquals(Math.log(Math.E + 2) - 1, TwoView.ntXent(id, id, 1f).getFloat(), 1e-5);
             Engine.getInstance().setRandomSeed(3);
             for (int k = 0; k < 10; k++) {
@@ -196,7 +196,7 @@ class SceneMotionTest {
     @Test
     void backgroundErasingOwnNegativeGradientMatchesFiniteDifferences() {
         // rows 0-1 the clips, 2-3 their erased copies, 4-5 their own negatives, each row made unit
-        GradCheck.check(z -> BackgroundErasing.ntXent(unit(z.get("0:2")), unit(z.get("2:4")), unit(z.get("4:6")), 0.5f),
+        GradCheck.check(z -> TwoView.ntXent(unit(z.get("0:2")), unit(z.get("2:4")), unit(z.get("4:6")), 0.5f),
                 new float[] {0.6f, 0.8f, -1f, 0f, 0.8f, 0.6f, -0.6f, 0.8f, 0.28f, 0.96f, 0f, -1f}, new Shape(6, 2), 2e-3);
     }
 
