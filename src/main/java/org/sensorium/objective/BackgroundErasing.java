@@ -17,6 +17,7 @@ import org.sensorium.data.Batch.Extra;
 import org.sensorium.data.Needs;
 import org.sensorium.eval.Classification;
 import org.sensorium.eval.Retrieval;
+import org.sensorium.model.ClipOps;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 
@@ -42,7 +43,7 @@ import org.sensorium.model.SensoriumModel;
  * (crop, flip, brightness, contrast); without own_jitter its erased copy carries the same, and on the built-in
  * sample set (one shape on a plain grey field) the brightness and contrast of the grey field alone tell the clips of
  * a batch apart: the pair is then matched on them, and held-out centred clips, which all share one grey, are not
- * (docs/measured/video-pretexts.md). J ({@link VideoViews#jittered}) gives the erased copy its own draw, as the two views of a two-view method have
+ * (docs/measured/video-pretexts.md). J ({@link ClipOps#jittered}) gives the erased copy its own draw, as the two views of a two-view method have
  * theirs; second_view erases the loader's second clip of the sample, z staying the main clip's embedding.
  * The ablation trains it on the sample set drawn over static textured scenes (data.synth_scenes), which has a static
  * background to erase.
@@ -134,7 +135,7 @@ public final class BackgroundErasing implements Objective {
             return blended;
         }
         float[] b = VideoViews.aroundOne(m, n, (float) video.brightness()), c = VideoViews.aroundOne(m, n, (float) video.contrast());
-        return VideoViews.jittered(blended, b, c, VideoViews.floats(video.mean()), VideoViews.floats(video.std()));
+        return ClipOps.jittered(blended, b, c, ClipOps.floats(video.mean()), ClipOps.floats(video.std()));
     }
 
     private static int[] identity(int n) {

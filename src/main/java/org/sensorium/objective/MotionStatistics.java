@@ -14,6 +14,7 @@ import org.sensorium.config.Modality;
 import org.sensorium.config.Objectives;
 import org.sensorium.data.Batch;
 import org.sensorium.data.Needs;
+import org.sensorium.model.ClipOps;
 import org.sensorium.model.Layers.Linear;
 import org.sensorium.model.Params;
 import org.sensorium.eval.Classification;
@@ -58,8 +59,8 @@ public final class MotionStatistics implements Objective {
     public MotionStatistics(Config c, int width, Params params) {
         this.cfg = c.objectives().motionStatistics();
         var video = c.modalities().video();
-        this.mean = VideoViews.floats(video.mean());
-        this.std = VideoViews.floats(video.std());
+        this.mean = ClipOps.floats(video.mean());
+        this.std = ClipOps.floats(video.std());
         this.rows = video.height() / video.patch();
         this.columns = video.width() / video.patch();
         int r = cfg.regions(), features = r * r * width;

@@ -14,6 +14,7 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.Modality;
 import org.sensorium.config.Objectives;
 import org.sensorium.data.Batch;
+import org.sensorium.model.ClipOps;
 import org.sensorium.model.Layers;
 import org.sensorium.model.Layers.Linear;
 import org.sensorium.model.Params;
@@ -43,7 +44,7 @@ import org.sensorium.model.Transformer;
  * <p>
  * views: crops is CropMAE's variant: both views come from the clip's first slice (t frames), each a random crop of
  * it (area 0.3 to 1 of the frame, aspect 3/4 to 4/3: {@link VideoViews#box}) resized bilinearly back to H x W
- * ({@link VideoViews#cropped}), the second reconstructed from the first; each sits at time step 0 of its own copy of
+ * ({@link ClipOps#cropped}), the second reconstructed from the first; each sits at time step 0 of its own copy of
  * the clip, so the encoder gives both the same positions. Training crops come from libtorch's generator (seeded per
  * step), held-out ones from a fixed seed and the clip's id. CropMAE masks 0.985 of the second crop; at the default 16
  * patches per slice that is 15, as 0.95 is (one patch always stays visible).
@@ -139,9 +140,9 @@ public final class PixelMae implements Objective {
         NDArray x1 = x, x2 = x;                                                               // the clips the views are cut from
         int s2 = second;                                                                      // view 2's time step in x2
         if (cfg.crops()) {                                                                    // both views at step 0 of their clips
-            VideoViews.Box[][] boxes = training ? drawnBoxes(m, n) : heldOutBoxes(ids(batch.ids(), keep));
-            x1 = withFirstSlice(x, VideoViews.cropped(firstSlice(x), boxes[0]));             // (n, T, H, W, 3)
-            x2 = withFirstSlice(x, VideoViews.cropped(firstSlice(x), boxes[1]));             // (n, T, H, W, 3)
+            ClipOps.Box[][] boxes = training ? drawnBoxes(m, n) : heldOutBoxes(ids(batch.ids(), keep));
+            x1 = withFirstSlice(x, ClipOps.cropped(firstSlice(x), boxes[0]));             // (n, T, H, W, 3)
+            x2 = withFirstSlice(x, ClipOps.cropped(firstSlice(x), boxes[1]));             // (n, T, H, W, 3)
             s2 = 0;
         }
         boolean[] all = new boolean[n];
@@ -183,9 +184,9 @@ public final class PixelMae implements Objective {
     }
 
     /** Training crops: two boxes per clip from libtorch's generator, which the training loop seeds per step. [view][clip] */
-    private VideoViews.Box[][] drawnBoxes(NDManager m, int n) {
+    private ClipOps.Box[][] drawnBoxes(NDManager m, int n) {
         float[] u = m.randomUniform(0f, 1f, new Shape(n, 2, 4)).toFloatArray();              // (n, 2 views, 4 draws)
-        VideoViews.Box[][] boxes = new VideoViews.Box[2][n];
+        ClipOps.Box[][] boxes = new ClipOps.Box[2][n];
         for (int i = 0; i < n; i++) {
             for (int v = 0; v < 2; v++) {
                 int o = (i * 2 + v) * 4;
@@ -199,8 +200,8 @@ public final class PixelMae implements Objective {
      * Held-out crops: fixed per clip, drawn from HELD_OUT_CROPS and the clip's id alone, so the measure before the
      * first step and after the last (and of every seed) reads the same crops. [view][clip]
      */
-    VideoViews.Box[][] heldOutBoxes(java.util.List<String> ids) {
-        VideoViews.Box[][] boxes = new VideoViews.Box[2][ids.size()];
+    ClipOps.Box[][] heldOutBoxes(java.util.List<String> ids) {
+        ClipOps.Box[][] boxes = new ClipOps.Box[2][ids.size()];
         for (int i = 0; i < ids.size(); i++) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(HELD_OUT_CROPS ^ ids.get(i).hashCode());
             for (int v = 0; v < 2; v++) {

@@ -3,6 +3,7 @@ package org.sensorium.objective;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import org.sensorium.model.ClipOps;
 
 /**
  * Views of a batch of video clips built from the tensor the video stem reads, for the objectives that pull apart
@@ -30,18 +31,6 @@ final class VideoViews {
     static NDArray blend(NDArray x, NDArray s, float[] lambda) {
         NDArray l = x.getManager().create(lambda).reshape(lambda.length, 1, 1, 1, 1); // (B, 1, 1, 1, 1)
         return x.mul(l.neg().add(1f)).add(s.mul(l));
-    }
-
-    /**
-     * Brightness and contrast of every frame of clip i changed by its own factors b_i, c_i, as the video loader's
-     * augmentation changes pixels p in [0, 1], on normalised clips x = (p - mean) / std:
-     * <pre>
-     *   p = std x + mean,   p' = clip(((p - 1/2) c_i + 1/2) b_i, 0, 1),   x' = (p' - mean) / std
-     * </pre>
-     * x (B, T, H, W, C); b, c (B); mean, std (C) -> (B, T, H, W, C).
-     */
-    static NDArray jittered(NDArray x, float[] b, float[] c, float[] mean, float[] std) {
-        return org.sensorium.model.ClipOps.jittered(x, b, c, mean, std);
     }
 
     /** n factors drawn from U(1 - r, 1 + r), from libtorch's generator (1 each for r = 0). */
@@ -100,43 +89,17 @@ final class VideoViews {
     /** CropMAE's crops: a share of the frame's area in [CROP_MIN_AREA, 1], an aspect (w / h) in [3/4, 4/3], log-uniform. */
     static final double CROP_MIN_AREA = 0.3, CROP_MAX_ASPECT = 4.0 / 3.0;
 
-    /** A crop box in pixels: rows top..top+height-1, columns left..left+width-1. */
-    record Box(int top, int left, int height, int width) {}
-
     /**
      * The crop box of four uniform draws u in [0, 1) on an h x w frame: area share a = MIN + (1 - MIN) u0, aspect
      * r = exp((2 u1 - 1) ln 4/3), box height round(sqrt(a h w / r)) and width round(sqrt(a h w r)), each kept within
      * [1, side]; its top-left corner u2, u3 of the way along the room left.
      */
-    static Box box(float u0, float u1, float u2, float u3, int h, int w) {
+    static ClipOps.Box box(float u0, float u1, float u2, float u3, int h, int w) {
         double area = (CROP_MIN_AREA + (1 - CROP_MIN_AREA) * u0) * h * w;
         double aspect = Math.exp((2 * u1 - 1) * Math.log(CROP_MAX_ASPECT));
         int bh = (int) Math.max(1, Math.min(h, Math.round(Math.sqrt(area / aspect))));
         int bw = (int) Math.max(1, Math.min(w, Math.round(Math.sqrt(area * aspect))));
-        return new Box(Math.min(h - bh, (int) (u2 * (h - bh + 1))), Math.min(w - bw, (int) (u3 * (w - bw + 1))), bh, bw);
-    }
-
-    /**
-     * Bilinear resampling of pixels from..from+size-1 of a side of `side` pixels onto `side` pixels, as a matrix
-     * (side, side): output i reads source coordinate from + (i + 1/2) size / side - 1/2 (pixel centres, no antialias),
-     * kept within [0, side - 1], split between its two neighbours.
-     */
-    static float[] resampling(int from, int size, int side) {
-        return org.sensorium.model.ClipOps.resampling(from, size, side);
-    }
-
-    /**
-     * Clip i's box boxes[i] of every frame, resized bilinearly to the frame's H x W: out = R_i x X Q_i^T per frame and
-     * channel, R_i (H, H) and Q_i (W, W) the rows' and columns' resampling. x (B, T, H, W, C) -> (B, T, H, W, C).
-     */
-    static NDArray cropped(NDArray x, Box[] boxes) {
-        return org.sensorium.model.ClipOps.cropped(x, java.util.Arrays.stream(boxes)
-                .map(b -> new org.sensorium.model.ClipOps.Box(b.top(), b.left(), b.height(), b.width())).toArray(org.sensorium.model.ClipOps.Box[]::new));
-    }
-
-    /** A config's list of doubles (per-channel mean, std) as floats. */
-    static float[] floats(java.util.List<Double> xs) {
-        return org.sensorium.model.ClipOps.floats(xs);
+        return new ClipOps.Box(Math.min(h - bh, (int) (u2 * (h - bh + 1))), Math.min(w - bw, (int) (u3 * (w - bw + 1))), bh, bw);
     }
 
     private static int[] toInts(long[] v) {

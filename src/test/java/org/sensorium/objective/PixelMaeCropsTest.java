@@ -23,6 +23,7 @@ import org.sensorium.config.ConfigException;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.config.Modality;
 import org.sensorium.data.Batch;
+import org.sensorium.model.ClipOps;
 import org.sensorium.model.SensoriumModel;
 
 /** CropMAE's views of pixel_mae (objectives.pixel_mae.views=crops): two resized crops of one tubelet slice. */
@@ -61,13 +62,13 @@ class PixelMaeCropsTest {
         }
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(in, new Shape(2, 2, 4, 4, 2));                     // (B, T, H, W, C)
-            VideoViews.Box[] boxes = {new VideoViews.Box(0, 0, 2, 2), new VideoViews.Box(1, 2, 3, 2)};
-            NDArray out = VideoViews.cropped(x, boxes);
+            ClipOps.Box[] boxes = {new ClipOps.Box(0, 0, 2, 2), new ClipOps.Box(1, 2, 3, 2)};
+            NDArray out = ClipOps.cropped(x, boxes);
             assertEquals(new Shape(2, 2, 4, 4, 2), out.getShape());
             assertArrayEquals(expected, out.toFloatArray(), 1e-5f);
             // the whole frame is the identity
-            VideoViews.Box[] whole = {new VideoViews.Box(0, 0, 4, 4), new VideoViews.Box(0, 0, 4, 4)};
-            assertArrayEquals(in, VideoViews.cropped(x, whole).toFloatArray(), 1e-6f);
+            ClipOps.Box[] whole = {new ClipOps.Box(0, 0, 4, 4), new ClipOps.Box(0, 0, 4, 4)};
+            assertArrayEquals(in, ClipOps.cropped(x, whole).toFloatArray(), 1e-6f);
         }
     }
 
@@ -75,12 +76,12 @@ class PixelMaeCropsTest {
     void boxesByHand() {
         // u0 = 0: 0.3 of 32 x 32 = 307.2 pixels; u1 = 1/2: aspect 1, sides round(sqrt(307.2)) = round(17.53) = 18;
         // room 32 - 18 = 14: top (int) (0 * 15) = 0, left (int) (0.999 * 15) = 14
-        assertEquals(new VideoViews.Box(0, 14, 18, 18), VideoViews.box(0f, 0.5f, 0f, 0.999f, 32, 32));
+        assertEquals(new ClipOps.Box(0, 14, 18, 18), VideoViews.box(0f, 0.5f, 0f, 0.999f, 32, 32));
         // u0 -> 1, u1 = 1: the whole area at aspect 4/3: height round(sqrt(1024 * 3/4)) = round(27.71) = 28, width
         // round(sqrt(1024 * 4/3)) = 37, kept to 32; top (int) (0.5 * 5) = 2
-        assertEquals(new VideoViews.Box(2, 0, 28, 32), VideoViews.box(0.99999f, 1f, 0.5f, 0.5f, 32, 32));
+        assertEquals(new ClipOps.Box(2, 0, 28, 32), VideoViews.box(0.99999f, 1f, 0.5f, 0.5f, 32, 32));
         // a 4 x 4 frame at the smallest area: 4.8 pixels, round(2.19) = 2 a side
-        assertEquals(new VideoViews.Box(0, 0, 2, 2), VideoViews.box(0f, 0.5f, 0f, 0f, 4, 4));
+        assertEquals(new ClipOps.Box(0, 0, 2, 2), VideoViews.box(0f, 0.5f, 0f, 0f, 4, 4));
     }
 
     @Test
@@ -92,10 +93,10 @@ class PixelMaeCropsTest {
             x[i] = (float) r.nextGaussian();
             target[i] = (float) r.nextGaussian();
         }
-        VideoViews.Box[] boxes = {new VideoViews.Box(1, 0, 3, 2), new VideoViews.Box(0, 1, 2, 3)};
+        ClipOps.Box[] boxes = {new ClipOps.Box(1, 0, 3, 2), new ClipOps.Box(0, 1, 2, 3)};
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray y = m.create(target, new Shape(2, 1, 4, 4, 2));
-            GradCheck.check(a -> VideoViews.cropped(a, boxes).sub(y).square().mean(), x, new Shape(2, 1, 4, 4, 2), 1e-3);
+            GradCheck.check(a -> ClipOps.cropped(a, boxes).sub(y).square().mean(), x, new Shape(2, 1, 4, 4, 2), 1e-3);
         }
     }
 
@@ -113,13 +114,13 @@ class PixelMaeCropsTest {
                 assertEquals(List.of("pixel_mae/mse", "pixel_mae/contrastive", "pixel_mae/zero_mse"), List.copyOf(held.keySet()));
 
                 // independently: the held-out crops of each id, slice 0 (frames 0..1 of 4) replaced by each crop
-                VideoViews.Box[][] boxes = o.heldOutBoxes(List.of("s0", "s1", "s2"));
+                ClipOps.Box[][] boxes = o.heldOutBoxes(List.of("s0", "s1", "s2"));
                 assertEquals(boxes[1][2], o.heldOutBoxes(List.of("s2"))[1][0]);           // per clip, not per position
                 assertNotEquals(boxes[0][0], boxes[1][0]);
                 NDArray x = batch.input(Modality.VIDEO);                                   // (3, 4, 16, 16, 3)
                 NDArray rest = x.get(new NDIndex(":, 2:"));
-                NDArray x1 = NDArrays.concat(new NDList(VideoViews.cropped(x.get(new NDIndex(":, :2")), boxes[0]), rest), 1);
-                NDArray x2 = NDArrays.concat(new NDList(VideoViews.cropped(x.get(new NDIndex(":, :2")), boxes[1]), rest), 1);
+                NDArray x1 = NDArrays.concat(new NDList(ClipOps.cropped(x.get(new NDIndex(":, :2")), boxes[0]), rest), 1);
+                NDArray x2 = NDArrays.concat(new NDList(ClipOps.cropped(x.get(new NDIndex(":, :2")), boxes[1]), rest), 1);
                 // 0.985 of 4 patches rounds to 4, kept to 3: one visible per sample, the same draw by hand
                 Engine.getInstance().setRandomSeed(11);
                 Masking.Drawn drawn = Masking.draw(sm, 3, 4, null, new boolean[] {true, true, true}, 0.985);

@@ -16,6 +16,7 @@ import org.sensorium.config.Config;
 import org.sensorium.config.ConfigLoader;
 import org.sensorium.config.Modality;
 import org.sensorium.data.Batch;
+import org.sensorium.model.ClipOps;
 import org.sensorium.model.ModelOutput;
 import org.sensorium.model.SensoriumModel;
 
@@ -68,10 +69,10 @@ class SceneMotionTest {
         // 0 (clipped) -> x' = 0, 2, 2, -2. Brightness 1.2: 0.6, 0.9, 1 (clipped), 0 -> x' = 0.4, 1.6, 2, -2.
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(new float[] {0, 1, 1.6f, -2, 0, 1, 1.6f, -2}, new Shape(2, 4, 1, 1, 1));
-            float[] j = VideoViews.jittered(x, new float[] {1, 1.2f}, new float[] {2, 1}, new float[] {0.5f}, new float[] {0.25f})
+            float[] j = ClipOps.jittered(x, new float[] {1, 1.2f}, new float[] {2, 1}, new float[] {0.5f}, new float[] {0.25f})
                     .toFloatArray();
             assertArrayEquals(new float[] {0, 2, 2, -2, 0.4f, 1.6f, 2, -2}, j, 1e-5f);
-            float[] same = VideoViews.jittered(x, new float[] {1, 1}, new float[] {1, 1}, new float[] {0.5f}, new float[] {0.25f})
+            float[] same = ClipOps.jittered(x, new float[] {1, 1}, new float[] {1, 1}, new float[] {0.5f}, new float[] {0.25f})
                     .toFloatArray();
             assertArrayEquals(x.toFloatArray(), same, 1e-5f);
             float[] f = VideoViews.aroundOne(m, 50, 0.2f);
