@@ -94,15 +94,7 @@ public final class QaPretext {
         int q = questions.length;
         int[] hits = new int[q], asked = new int[q], named = new int[q];
         for (int i = 0; i < context.length; i++) {
-            int best = 0;
-            double bestScore = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < q; j++) {
-                double score = cosine(context[i], questions[j]);
-                if (score > bestScore) {
-                    best = j;
-                    bestScore = score;
-                }
-            }
+            int best = nearest(context[i], questions);
             asked[question[i]]++;
             named[best]++;
             hits[question[i]] += best == question[i] ? 1 : 0;
@@ -128,13 +120,23 @@ public final class QaPretext {
     public static boolean[] hits(float[][] context, float[][] questions, int[] question) {
         boolean[] hit = new boolean[context.length];
         for (int i = 0; i < context.length; i++) {
-            int best = 0;
-            for (int j = 1; j < questions.length; j++) {
-                best = cosine(context[i], questions[j]) > cosine(context[i], questions[best]) ? j : best;
-            }
-            hit[i] = best == question[i];
+            hit[i] = nearest(context[i], questions) == question[i];
         }
         return hit;
+    }
+
+    /** The question (row of questions) with the largest cosine to c; of equal ones the first. */
+    private static int nearest(float[] c, float[][] questions) {
+        int best = 0;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < questions.length; j++) {
+            double score = cosine(c, questions[j]);
+            if (score > bestScore) {
+                best = j;
+                bestScore = score;
+            }
+        }
+        return best;
     }
 
     /**

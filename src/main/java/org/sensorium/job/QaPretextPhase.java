@@ -125,8 +125,7 @@ public final class QaPretextPhase {
      * seeded with the seed), and the paired change after - before on the same resampled items.
      */
     static void logIntervals(long seed, HeldOut before, HeldOut after) {
-        boolean[] b = QaPretext.hits(before.contexts(), before.questionRows(), before.asked());
-        boolean[] a = QaPretext.hits(after.contexts(), after.questionRows(), after.asked());
+        boolean[] b = hits(before), a = hits(after);
         QaPretext.Interval ib = QaPretext.balancedR1Interval(null, b, before.asked(), 1000, seed);
         QaPretext.Interval ia = QaPretext.balancedR1Interval(null, a, before.asked(), 1000, seed);
         QaPretext.Interval change = QaPretext.balancedR1Interval(b, a, before.asked(), 1000, seed);
@@ -153,10 +152,13 @@ public final class QaPretextPhase {
         LOG.info("seed {}: the same measures on the {} train items left out of the pretext: question R@1 {} -> {} (balanced {} -> {}),"
                 + " masked-answer accuracy {} -> {}", seed, before.asked().length, before.questions().r1(), after.questions().r1(),
                 before.questions().balancedR1(), after.questions().balancedR1(), before.maskedAccuracy(), after.maskedAccuracy());
-        boolean[] b = QaPretext.hits(before.contexts(), before.questionRows(), before.asked());
-        boolean[] a = QaPretext.hits(after.contexts(), after.questionRows(), after.asked());
-        QaPretext.Interval change = QaPretext.balancedR1Interval(b, a, before.asked(), 1000, seed);
+        QaPretext.Interval change = QaPretext.balancedR1Interval(hits(before), hits(after), before.asked(), 1000, seed);
         LOG.info("seed {}: left-out train items, balanced R@1 change {} [{}, {}] (95% bootstrap)", seed, change.value(), change.lo(), change.hi());
+    }
+
+    /** Per held-out item whether its context names its own question ({@link QaPretext#hits}). */
+    private static boolean[] hits(HeldOut h) {
+        return QaPretext.hits(h.contexts(), h.questionRows(), h.asked());
     }
 
     private static double meanCosine(float[][] rows) {
