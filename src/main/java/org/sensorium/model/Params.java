@@ -23,12 +23,21 @@ import java.util.SplittableRandom;
  * The model's trainable tensors by name ("trunk.0.attn.qkv.weight"), in creation order, owned by
  * one manager. Initial values are drawn in Java from a seeded SplittableRandom, so a model is the
  * same on every machine and worker whatever libtorch's RNG does.
+ *
+ * <p>Buffers (PyTorch's register_buffer: a normalisation's running statistics) are tensors the model
+ * keeps and saves but does not train: they live in a map of their own, never record a gradient and are
+ * not in {@link #all()} or {@link #count()}, so the optimizer, gradient clipping, the gradient
+ * all-reduce, the replica hash and the export skip them. {@link #save} writes them with the
+ * parameters and {@link #load} reads them back. Data-parallel workers do not exchange buffers (PyTorch
+ * DDP's broadcast_buffers=False): each rank keeps the running statistics of its own batches, and a
+ * checkpoint, written by rank 0, holds rank 0's.
  */
 public final class Params implements AutoCloseable {
     private final NDManager manager;
     private final SplittableRandom rng;
     private final Map<String, NDArray> byName = new LinkedHashMap<>();
     private final Map<String, Boolean> decay = new LinkedHashMap<>();
+    private final Map<String, NDArray> buffers = new LinkedHashMap<>();
 
     public Params(NDManager parent, long seed) {
         this.manager = parent.newSubManager();
@@ -62,8 +71,29 @@ public final class Params implements AutoCloseable {
         return a;
     }
 
+    /**
+     * A tensor filled with one value that is kept, saved and loaded with the parameters but never trained (a
+     * running mean or variance); the owner updates it in place, outside any gradient.
+     */
+    public NDArray buffer(String name, float value, long... shape) {
+        if (byName.containsKey(name) || buffers.containsKey(name)) {
+            throw new IllegalArgumentException("buffer " + name + " defined twice");
+        }
+        float[] v = new float[(int) new Shape(shape).size()];
+        java.util.Arrays.fill(v, value);
+        NDArray a = manager.create(v, new Shape(shape));
+        a.setName(name);
+        buffers.put(name, a);
+        return a;
+    }
+
+    /** The buffers by name, in creation order; not trained, not in {@link #all()}. */
+    public Map<String, NDArray> buffers() {
+        return Collections.unmodifiableMap(buffers);
+    }
+
     private NDArray add(String name, float[] values, long[] shape, boolean decayed) {
-        if (byName.containsKey(name)) {
+        if (byName.containsKey(name) || buffers.containsKey(name)) {
             throw new IllegalArgumentException("parameter " + name + " defined twice");
         }
         NDArray a = manager.create(values, new Shape(shape));
@@ -101,10 +131,12 @@ public final class Params implements AutoCloseable {
         return byName.values().stream().mapToLong(a -> a.getShape().size()).sum();
     }
 
-    /** Writes every parameter, by name, in DJL's NDList encoding. */
+    /** Writes every parameter, then every buffer, by name, in DJL's NDList encoding. */
     public void save(Path file) throws IOException {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
-            new NDList(byName.values()).encode(out);
+            NDList all = new NDList(byName.values());
+            all.addAll(buffers.values());
+            all.encode(out);
         }
     }
 
@@ -114,20 +146,22 @@ public final class Params implements AutoCloseable {
     }
 
     /**
-     * Copies saved values into the existing parameters. Encoder parameters must match: a missing, extra
-     * or mis-shaped name is an error. Objective parameters ({@link #ofObjective}) may be missing on either
-     * side: one the file lacks keeps its initial value (an objective switched on at --resume), one the
-     * model lacks is ignored (an objective switched off, or a model built without objectives to embed).
+     * Copies saved values into the existing parameters and buffers. Encoder ones must match: a missing, extra
+     * or mis-shaped name is an error. Objective ones ({@link #ofObjective}) may be missing on either
+     * side: one the file lacks keeps its initial value (an objective switched on at --resume, or a buffer
+     * added after the checkpoint was written), one the model lacks is ignored (an objective switched off,
+     * or a model built without objectives to embed).
      *
-     * @return the objective parameters that kept their initial values
+     * @return the objective parameters and buffers that kept their initial values
      */
     public List<String> load(Path file) throws IOException {
         try (NDManager tmp = manager.newSubManager();
                 InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
             NDList saved = NDList.decode(tmp, in);
             Set<String> fresh = new LinkedHashSet<>(byName.keySet());
+            fresh.addAll(buffers.keySet());
             for (NDArray s : saved) {
-                NDArray p = byName.get(s.getName());
+                NDArray p = byName.containsKey(s.getName()) ? byName.get(s.getName()) : buffers.get(s.getName());
                 if (p == null && ofObjective(s.getName())) {
                     continue;
                 }

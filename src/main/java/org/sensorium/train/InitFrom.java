@@ -121,7 +121,8 @@ public final class InitFrom {
      */
     public static Report apply(Params params, Path source, List<String> parts, Map<String, Integer> perStep) throws IOException {
         Path file = modelFile(source);
-        Map<String, NDArray> own = params.all();
+        Map<String, NDArray> own = new LinkedHashMap<>(params.all());
+        own.putAll(params.buffers()); // running statistics come with the head they normalise for
         List<String> loaded = new ArrayList<>();
         Map<String, String> skipped = new LinkedHashMap<>(), partly = new LinkedHashMap<>();
         try (NDManager tmp = NDManager.newBaseManager()) {

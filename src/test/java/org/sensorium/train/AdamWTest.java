@@ -28,6 +28,7 @@ class AdamWTest {
             w.set(new float[] {1f});
             NDArray b = params.constant("b", 1f, 2);          // 1-D: never decayed
             NDArray idle = params.constant("idle", 5f, 1);    // receives no gradient
+            NDArray buffer = params.buffer("objective.h.running_mean", 7f, 1); // kept, never trained
             AdamW opt = new AdamW(params, 0.9f, 0.999f, 1e-8f, 0.5f);
             for (int step = 0; step < 2; step++) {
                 try (NDManager sm = root.newSubManager()) {
@@ -45,6 +46,7 @@ class AdamWTest {
             // b: no decay; element 0 gets +0.1 twice; element 1 had a zero gradient entry: m = v = 0, no move.
             assertArrayEquals(new float[] {1.2f, 1f}, b.toFloatArray(), 1e-5f);
             assertEquals(5f, idle.getFloat(0), 0f);
+            assertEquals(7f, buffer.getFloat(0), 0f);
         }
     }
 
