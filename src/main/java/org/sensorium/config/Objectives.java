@@ -252,7 +252,8 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
      * k clusters in file (written by {@code sensorium cluster}). The file itself is read, and its k checked,
      * when the objective is built.
      */
-    public record PseudoLabels(float weight, String file, Modality modality, int k) implements Settings {
+    public record PseudoLabels(float weight, String file, Modality modality, int k, boolean standardise, float momentum)
+            implements Settings {
         public PseudoLabels {
             if (weight < 0) {
                 throw new ConfigException("objectives.pseudo_labels.weight", weight + " must be >= 0");
@@ -262,6 +263,9 @@ public record Objectives(Contrastive contrastive, Clustering clustering, TwoView
             }
             if (k < 2) {
                 throw new ConfigException("objectives.pseudo_labels.k", k + " must be >= 2");
+            }
+            if (!(momentum > 0 && momentum <= 1)) {
+                throw new ConfigException("objectives.pseudo_labels.momentum", momentum + " must be in (0, 1]");
             }
         }
 

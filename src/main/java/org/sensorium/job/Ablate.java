@@ -91,6 +91,7 @@ public final class Ablate {
         /** The row that trains k alone. */
         public static Variant of(ObjectiveKind k) {
             String label = k == ObjectiveKind.MOTION_PREDICTION ? k.key() + " (1 s clips)"
+                    : k == ObjectiveKind.PSEUDO_LABELS ? k.key() + " (no video augmentation)"
                     : k.ownData() ? k.key() + " (" + k.ownDataName() + ")" : k.key();
             return new Variant(k.key(), label, k.alone(), k);
         }

@@ -23,9 +23,18 @@ import org.sensorium.config.Modality;
  * learns to predict them through a linear head. Over the n samples of the batch that have the modality
  * and a pseudo-label (the others are left out; no term when n = 0):
  * <pre>
- *   logits = Z W^T + b                          (n, K)   Z (n, E) unit rows, W (K, E), b (K)
+ *   X      = (Z - mu) / sqrt(var + eps)          (n, E)   Z (n, E) unit rows; mu, var (E) per dimension
+ *   logits = X W^T + b                           (n, K)   W (K, E), b (K)
  *   L      = -1/n sum_i log softmax(logits_i)[y_i]       y_i in [0, K) the sample's cluster
  * </pre>
+ * The standardisation is MAE's linear probe (He et al. 2022: BatchNorm without affine before the linear
+ * classifier): the unit embeddings of an untrained encoder are nearly collinear (mean pairwise cosine 0.985),
+ * and on raw Z the head does not leave the class prior in 150 steps (docs/measured/objectives.md, sessions
+ * 11 to 13). In training mu and var are the n rows' mean and biased variance and the gradient flows through
+ * them, as BatchNorm's does (the loss is a function of the batch's statistics: a stop-gradient would hand the
+ * encoder directions the normalisation undoes); the running mean and unbiased variance, buffers
+ * updated after each micro-batch with momentum m (PyTorch's BatchNorm1d habit; none when n &lt; 2), standardise
+ * the held-out measure's rows. With objectives.pseudo_labels.standardise false, X = Z (the head before).
  * The head belongs to one clustering: cluster numbers are arbitrary, so DeepCluster re-initialises its
  * classifier after every clustering. Here W and b are named after the file's SHA-256
  * (objective.pseudo_labels.&lt;sha12&gt;.weight): --resume with a new file starts a fresh head and the
@@ -36,6 +45,9 @@ public final class PseudoLabels implements Objective {
     private final Map<String, Integer> labels; // sample id -> cluster
     private final NDArray weight; // (K, E), decayed
     private final NDArray bias;   // (K)
+    private final NDArray runningMean; // (E) buffer; null when the head reads Z itself
+    private final NDArray runningVar;  // (E) buffer, unbiased; null likewise
+    private final float momentum;
     private final String name;
     private final Map<String, Double> stats = new LinkedHashMap<>();
 
@@ -52,7 +64,13 @@ public final class PseudoLabels implements Objective {
         String head = "objective.pseudo_labels." + PseudoLabelFile.sha256(file).substring(0, 12);
         this.weight = params.normal(head + ".weight", 0.02f, c.k(), embedDim);
         this.bias = params.constant(head + ".bias", 0f, c.k());
+        this.runningMean = c.standardise() ? params.buffer(head + ".running_mean", 0f, embedDim) : null;
+        this.runningVar = c.standardise() ? params.buffer(head + ".running_var", 1f, embedDim) : null;
+        this.momentum = c.momentum();
     }
+
+    /** Per-dimension variance floor of the standardisation (PyTorch BatchNorm's eps). */
+    static final float EPS = 1e-5f;
 
     @Override
     public Map<String, NDArray> losses(Step step) {
@@ -84,7 +102,11 @@ public final class PseudoLabels implements Objective {
             }
         }
         NDArray z = Contrastive.rows(out.embedding(modality), keep); // (n, E)
-        NDArray logits = logits(z, weight, bias);                    // (n, K)
+        NDArray x = runningMean == null ? z : batchStandardised(z);  // (n, E)
+        if (runningMean != null && n >= 2) {
+            updateRunning(z);
+        }
+        NDArray logits = logits(x, weight, bias);                    // (n, K)
         stats.put(name + "/accuracy", accuracy(logits, targets));
         return Map.of(name, crossEntropy(logits, targets));
     }
@@ -108,7 +130,9 @@ public final class PseudoLabels implements Objective {
         int hits = 0;
         List<Integer> truth = new java.util.ArrayList<>();
         try (NDManager m = out.embedding(modality).getManager().newSubManager()) {
-            long[] predicted = logits(m.create(z, new ai.djl.ndarray.types.Shape(present.length, e)), weight, bias).argMax(1).toLongArray();
+            NDArray rows = m.create(z, new ai.djl.ndarray.types.Shape(present.length, e)); // (B, E)
+            NDArray x = runningMean == null ? rows : standardised(rows, runningMean, runningVar);
+            long[] predicted = logits(x, weight, bias).argMax(1).toLongArray();
             for (int i = 0; i < present.length; i++) {
                 Integer y = labels.get(batch.ids().get(i));
                 if (present[i] && y != null) {
@@ -123,6 +147,47 @@ public final class PseudoLabels implements Objective {
     @Override
     public Map<String, Double> stats() {
         return Map.copyOf(stats);
+    }
+
+    /**
+     * (Z - mu) / sqrt(var + eps) with mu and var the rows' own mean and biased variance per dimension, differentiable
+     * through both (BatchNorm in training): z (n, E) -> (n, E).
+     */
+    static NDArray batchStandardised(NDArray z) {
+        NDArray centred = z.sub(z.mean(new int[] {0}, true));                // (n, E)
+        NDArray var = centred.square().mean(new int[] {0}, true);           // (1, E), biased
+        return centred.div(var.add(EPS).sqrt());
+    }
+
+    /** (Z - mean) / sqrt(var + eps) with given statistics (the running ones): z (n, E), mean and var (E) -> (n, E). */
+    static NDArray standardised(NDArray z, NDArray mean, NDArray var) {
+        return z.sub(mean).div(var.add(EPS).sqrt());
+    }
+
+    /**
+     * running = (1 - m) running + m batch, for the mean and the unbiased variance (x n / (n - 1)) of z's n &gt;= 2 rows,
+     * outside the gradient: z (n, E). Each rank updates its own (see {@link Params}).
+     */
+    private void updateRunning(NDArray z) {
+        int n = (int) z.getShape().get(0);
+        float[] rows = z.toFloatArray(); // (n * E), row-major
+        float[] mean = runningMean.toFloatArray(), var = runningVar.toFloatArray();
+        int e = mean.length;
+        for (int j = 0; j < e; j++) {
+            double mu = 0, ss = 0;
+            for (int i = 0; i < n; i++) {
+                mu += rows[i * e + j];
+            }
+            mu /= n;
+            for (int i = 0; i < n; i++) {
+                double d = rows[i * e + j] - mu;
+                ss += d * d;
+            }
+            mean[j] = (float) ((1 - momentum) * mean[j] + momentum * mu);
+            var[j] = (float) ((1 - momentum) * var[j] + momentum * ss / (n - 1));
+        }
+        runningMean.set(mean);
+        runningVar.set(var);
     }
 
     /** Z W^T + b, the embedding first so the result belongs to the step's manager: z (n, E), w (K, E), b (K) -> (n, K). */

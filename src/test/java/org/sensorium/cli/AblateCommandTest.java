@@ -31,7 +31,7 @@ class AblateCommandTest {
         Object[] r = MainTest.cli(args);
         assertEquals(0, r[0], (String) r[2]);
         String out = (String) r[1];
-        for (String row : List.of("| untrained |", "| contrastive |", "| two_view |", "| pseudo_labels |", "| keyframe_context |")) {
+        for (String row : List.of("| untrained |", "| contrastive |", "| two_view |", "| pseudo_labels (no video augmentation) |", "| keyframe_context |")) {
             assertTrue(out.contains(row), row + " missing from:\n" + out);
         }
         Path ablation = dir.resolve("ablation");
@@ -121,6 +121,10 @@ class AblateCommandTest {
         var tot = org.sensorium.config.ConfigLoader.load(null, org.sensorium.job.Ablate.Variant.of(org.sensorium.objective.ObjectiveKind.TEMPORAL_OT).sets()).config();
         assertEquals(List.of(org.sensorium.config.Modality.IMU), tot.data().modalities());
         assertEquals(60, tot.data().synthLong());
+        List<String> xdcSets = new ArrayList<>(org.sensorium.job.Ablate.Variant.of(org.sensorium.objective.ObjectiveKind.PSEUDO_LABELS).sets());
+        xdcSets.add("objectives.pseudo_labels.file=clusters.jsonl");
+        var xdc = org.sensorium.config.ConfigLoader.load(null, xdcSets).config().modalities().video(); // no video augmentation
+        assertEquals(List.of(1.0, 0.0, 0.0), List.of(xdc.cropMinScale(), xdc.brightness(), xdc.contrast()));
         var be = org.sensorium.job.Ablate.Variant.of(org.sensorium.objective.ObjectiveKind.BACKGROUND_ERASING);
         assertEquals("background_erasing (static scenes)", be.label());
         assertEquals(org.sensorium.objective.ObjectiveKind.BE_SCENES, org.sensorium.config.ConfigLoader.load(null, be.sets()).config()

@@ -2,6 +2,7 @@ package org.sensorium.objective;
 
 import org.sensorium.config.Objectives;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -37,10 +38,11 @@ class PseudoLabelsTest {
 
     @Test
     void lossOverTheLabelledSamplesThatHaveTheModalityByHand(@TempDir Path dir) throws Exception {
+        // The head before session 13 (standardise false): logits = Z W^T + b on the unit rows.
         // s0 and s1 count; s2 has no pseudo-label, s3 no video: both left out, whatever their embeddings.
         Path f = file(dir, "a.jsonl", List.of("s0", "s1", "s3"), 0, 0, 1);
         try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
-            PseudoLabels o = new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 2), 2, params);
+            PseudoLabels o = new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 2, false, 0.1f), 2, params);
             // W = ln 3 * I, b = 0. s0: z = (1, 0), logits (ln 3, 0), p = (3/4, 1/4), y = 0: -ln 3/4 = 0.2876821.
             // s1: z = (0, 1), logits (0, ln 3), p = (1/4, 3/4), y = 0: -ln 1/4 = 1.3862944 (and its argmax is wrong).
             // L = (ln 4/3 + ln 4) / 2 = ln(16/3) / 2 = 0.8369882; accuracy 1/2.
@@ -102,16 +104,105 @@ class PseudoLabelsTest {
     }
 
     @Test
+    void standardisedLogitsLossRunningStatisticsAndHeldOutByHand(@TempDir Path dir) throws Exception {
+        Path f = file(dir, "a.jsonl", List.of("s0", "s1", "s2"), 1, 0, 0);
+        try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
+            PseudoLabels o = new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 2, true, 0.1f), 2, params);
+            head(params, ".weight").set(new float[] {1, 1, 0, 0}); // W = [[1, 1], [0, 0]]
+            head(params, ".bias").set(new float[] {0, 0.5f});      // b = (0, 0.5)
+            assertEquals(2, params.buffers().size());
+            assertEquals(6, params.count());                         // W and b only
+            // Z = [[0, 0], [1, 2], [2, 4]]: mean (1, 2), biased variance (2/3, 8/3), so X = [[-a, -a], [0, 0], [a, a]] with
+            // a = sqrt(3/2) = 1.2247449 (eps 1e-5 moves it by 1e-5). Logits (-2a, 0.5), (0, 0.5), (2a, 0.5);
+            // y = (1, 0, 0): -log p = ln(1 + e^(-2a - 0.5)) = 0.0510414, ln(1 + e^0.5) = 0.9740770,
+            // ln(1 + e^(0.5 - 2a)) = 0.1330846; L = 0.3860677; argmax (1, 1, 0): accuracy 2/3.
+            NDArray z = m.create(new float[][] {{0, 0}, {1, 2}, {2, 4}}); // (n=3, E=2)
+            float a = (float) Math.sqrt(1.5);
+            assertArrayEquals(new float[] {-a, -a, 0, 0, a, a}, PseudoLabels.batchStandardised(z).toFloatArray(), 1e-4f);
+            Batch batch = new Batch(List.of("s0", "s1", "s2"), Arrays.asList(null, null, null), Map.of(Modality.VIDEO, z),
+                    Map.of(Modality.VIDEO, new boolean[] {true, true, true}), Map.of());
+            Map<String, NDArray> terms = o.losses(new ModelOutput(Map.of(), Map.of(Modality.VIDEO, z), null), batch);
+            assertEquals(0.3860677, terms.get("pseudo_labels/video").getFloat(), 2e-5);
+            assertEquals(2 / 3.0, o.stats().get("pseudo_labels/video/accuracy"), 1e-12);
+
+            // Running statistics after one step, m = 0.1, from (0, 0) and (1, 1): mean 0.1 (1, 2) = (0.1, 0.2); unbiased
+            // variance (2/2, 8/2) = (1, 4), so 0.9 (1, 1) + 0.1 (1, 4) = (1.0, 1.3).
+            assertArrayEquals(new float[] {0.1f, 0.2f}, buffer(params, ".running_mean").toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {1.0f, 1.3f}, buffer(params, ".running_var").toFloatArray(), 1e-6f);
+
+            // Held out, with the running statistics: s1 z = (1, 2) -> x = (0.9, 1.8 / sqrt 1.3 = 1.5787) -> logits
+            // (2.479, 0.5): 0, right. s0 z = (0.1, 0.6) -> x = (0, 0.4 / sqrt 1.3 = 0.3508) -> (0.351, 0.5): 1, right
+            // (raw Z would give (0.7, 0.5): 0, wrong; its own batch statistics would give logits (-2, 0.5) and (2, 0.5)).
+            NDArray held = m.create(new float[][] {{1, 2}, {0.1f, 0.6f}});
+            HeldOut.Scored s = o.correct(new ModelOutput(Map.of(), Map.of(Modality.VIDEO, held), null), new Batch(
+                    List.of("s1", "s0"), Arrays.asList(null, null), Map.of(Modality.VIDEO, held),
+                    Map.of(Modality.VIDEO, new boolean[] {true, true}), Map.of()));
+            assertEquals(2, s.hits());
+            assertArrayEquals(new int[] {0, 1}, s.truth());
+            // The held-out pass does not move the running statistics.
+            assertArrayEquals(new float[] {0.1f, 0.2f}, buffer(params, ".running_mean").toFloatArray(), 1e-6f);
+        }
+    }
+
+    @Test
+    void standardisedGradientMatchesFiniteDifferences() {
+        // Through the batch's mean and variance too (BatchNorm's gradient), for Z and for W.
+        float[][] z = {{0.6f, -0.8f, 0.0f}, {0.0f, 0.6f, 0.8f}, {-0.48f, 0.6f, 0.64f}}; // (n=3, E=3)
+        float[][] w = {{0.5f, -0.2f, 0.3f}, {-0.4f, 0.9f, 0.1f}};                        // (K=2, E=3)
+        float[] b = {0.1f, -0.3f};
+        int[] y = {1, 0, 1};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray za = m.create(z), wa = m.create(w), ba = m.create(b);
+            za.setRequiresGradient(true);
+            wa.setRequiresGradient(true);
+            float[] gz, gw;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(PseudoLabels.crossEntropy(PseudoLabels.logits(PseudoLabels.batchStandardised(za), wa, ba), y));
+                gz = za.getGradient().toFloatArray();
+                gw = wa.getGradient().toFloatArray();
+            }
+            double h = 1e-3;
+            double[] colSum = new double[3];
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 3; j++) {
+                    float[][] plus = copy(z), minus = copy(z);
+                    plus[i][j] += h;
+                    minus[i][j] -= h;
+                    double fd = (standardisedLoss(m, plus, w, b, y) - standardisedLoss(m, minus, w, b, y)) / (2 * h);
+                    assertEquals(fd, gz[i * 3 + j], 5e-4, "dL/dz[" + i + "," + j + "]");
+                    colSum[j] += gz[i * 3 + j];
+                }
+            }
+            for (double c : colSum) {
+                assertEquals(0, c, 1e-5, "shifting a dimension of every row changes nothing, so its gradients sum to 0");
+            }
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < 3; j++) {
+                    float[][] plus = copy(w), minus = copy(w);
+                    plus[k][j] += h;
+                    minus[k][j] -= h;
+                    double fd = (standardisedLoss(m, z, plus, b, y) - standardisedLoss(m, z, minus, b, y)) / (2 * h);
+                    assertEquals(fd, gw[k * 3 + j], 5e-4, "dL/dW[" + k + "," + j + "]");
+                }
+            }
+        }
+    }
+
+    @Test
     void aMissingFileOrAnotherKIsAConfigErrorNamingTheKey(@TempDir Path dir) throws Exception {
         Path f = file(dir, "a.jsonl", List.of("s0", "s1"), 0, 1);
         try (NDManager m = NDManager.newBaseManager(); Params params = new Params(m, 1)) {
             ConfigException missing = assertThrows(ConfigException.class, () -> new PseudoLabels(
-                    new Objectives.PseudoLabels(1f, dir.resolve("nope.jsonl").toString(), Modality.VIDEO, 2), 4, params));
+                    new Objectives.PseudoLabels(1f, dir.resolve("nope.jsonl").toString(), Modality.VIDEO, 2, true, 0.1f), 4, params));
             assertEquals("objectives.pseudo_labels.file", missing.key());
             assertTrue(missing.getMessage().contains("nope.jsonl"), missing.getMessage());
             ConfigException k = assertThrows(ConfigException.class,
-                    () -> new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 32), 4, params));
+                    () -> new PseudoLabels(new Objectives.PseudoLabels(1f, f.toString(), Modality.VIDEO, 32, true, 0.1f), 4, params));
             assertEquals("objectives.pseudo_labels.k", k.key());
+        ConfigException momentum = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.momentum=0")));
+        assertEquals("objectives.pseudo_labels.momentum", momentum.key());
+        assertTrue(ConfigLoader.load(null, List.of()).config().objectives().pseudoLabels().standardise());
             assertTrue(k.getMessage().contains("k = 2"), k.getMessage());
         }
     }
@@ -127,6 +218,10 @@ class PseudoLabelsTest {
         assertEquals("objectives.pseudo_labels.modality", modality.key());
         ConfigException k = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.k=1")));
         assertEquals("objectives.pseudo_labels.k", k.key());
+        ConfigException momentum = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(null, List.of("objectives.pseudo_labels.momentum=0")));
+        assertEquals("objectives.pseudo_labels.momentum", momentum.key());
+        assertTrue(ConfigLoader.load(null, List.of()).config().objectives().pseudoLabels().standardise());
         assertEquals(0f, ConfigLoader.load(null, List.of()).config().objectives().pseudoLabels().weight()); // off by default
     }
 
@@ -136,8 +231,8 @@ class PseudoLabelsTest {
         Path a = file(dir, "a.jsonl", List.of("s0", "s1"), 0, 1);
         Path b = file(dir, "b.jsonl", List.of("s0", "s1"), 1, 0);
         try (NDManager m = NDManager.newBaseManager(); Params pa = new Params(m, 1); Params pb = new Params(m, 1)) {
-            new PseudoLabels(new Objectives.PseudoLabels(1f, a.toString(), Modality.VIDEO, 2), 4, pa);
-            new PseudoLabels(new Objectives.PseudoLabels(1f, b.toString(), Modality.VIDEO, 2), 4, pb);
+            new PseudoLabels(new Objectives.PseudoLabels(1f, a.toString(), Modality.VIDEO, 2, true, 0.1f), 4, pa);
+            new PseudoLabels(new Objectives.PseudoLabels(1f, b.toString(), Modality.VIDEO, 2, true, 0.1f), 4, pb);
             assertNotEquals(pa.all().keySet(), pb.all().keySet());
             assertTrue(pa.all().keySet().stream().allMatch(Params::ofObjective), pa.all().keySet().toString());
         }
@@ -146,6 +241,16 @@ class PseudoLabelsTest {
     private static NDArray head(Params params, String suffix) {
         return params.all().entrySet().stream().filter(e -> e.getKey().startsWith("objective.pseudo_labels.")
                 && e.getKey().endsWith(suffix)).findFirst().orElseThrow().getValue();
+    }
+
+    private static NDArray buffer(Params params, String suffix) {
+        return params.buffers().entrySet().stream().filter(e -> e.getKey().startsWith("objective.pseudo_labels.")
+                && e.getKey().endsWith(suffix)).findFirst().orElseThrow().getValue();
+    }
+
+    private static double standardisedLoss(NDManager m, float[][] z, float[][] w, float[] b, int[] y) {
+        return PseudoLabels.crossEntropy(PseudoLabels.logits(PseudoLabels.batchStandardised(m.create(z)), m.create(w), m.create(b)), y)
+                .getFloat();
     }
 
     private static double loss(NDManager m, float[][] z, float[][] w, float[] b, int[] y) {
