@@ -76,6 +76,18 @@ class ClusterCommandTest {
         }
         MainTest.assertLossIsTheWeightedSumOfItsTerms(metrics.subList(0, 4), Map.of("contrastive", 1.0));
         MainTest.assertLossIsTheWeightedSumOfItsTerms(metrics.subList(4, 6), Map.of("contrastive", 1.0, "pseudo_labels", 1.0));
+        // The newest checkpoint holds the head's running statistics (buffers) beside its weights.
+        Path newest;
+        try (var dirs = Files.list(run.resolve("checkpoints"))) {
+            newest = dirs.filter(d -> d.getFileName().toString().startsWith("step-")).max(Path::compareTo).orElseThrow();
+        }
+        try (ai.djl.ndarray.NDManager nm = ai.djl.ndarray.NDManager.newBaseManager();
+                java.io.InputStream in = Files.newInputStream(newest.resolve("model.ndlist"))) {
+            List<String> names = ai.djl.ndarray.NDList.decode(nm, in).stream().map(ai.djl.ndarray.NDArray::getName).toList();
+            for (String buffer : List.of(".running_mean", ".running_var")) {
+                assertTrue(names.stream().anyMatch(n -> n.startsWith("objective.pseudo_labels.") && n.endsWith(buffer)), names.toString());
+            }
+        }
 
         // 3. Re-cluster the newest checkpoint (it holds the head, which embedding does not need), and train on the new clusters.
         Object[] c2 = MainTest.cli(List.of("cluster", "--checkpoint", run.toString(), "--modality", "audio", "--k", "4"));
