@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,24 @@ class InitFromTest {
             assertArrayEquals(new float[] {7f, 7f, 7f, 7f}, target.all().get("trunk.0.norm1.gain").toFloatArray());
             assertArrayEquals(new float[] {0f, 0f, 0f, 0f}, target.all().get("trunk.1.norm1.gain").toFloatArray());
             assertArrayEquals(new float[12], target.all().get("head.video.weight").toFloatArray());
+        }
+    }
+
+    @Test
+    void anObjectivesBuffersComeWithItsParameters(@TempDir Path dir) throws Exception {
+        // A pseudo-label head's running statistics are buffers, not parameters: init_from copies them with the head.
+        try (NDManager m = NDManager.newBaseManager(); Params source = new Params(m, 1); Params target = new Params(m, 2)) {
+            source.constant("trunk.0.norm1.gain", 7f, 4);
+            source.constant("objective.pseudo_labels.abc.weight", 7f, 2, 4);
+            source.buffer("objective.pseudo_labels.abc.running_var", 1f, 4).set(new float[] {2f, 3f, 4f, 5f});
+            source.save(dir.resolve("model.ndlist"));
+            target.constant("trunk.0.norm1.gain", 0f, 4);
+            target.constant("objective.pseudo_labels.abc.weight", 0f, 2, 4);
+            NDArray var = target.buffer("objective.pseudo_labels.abc.running_var", 1f, 4);
+            InitFrom.Report r = InitFrom.apply(target, dir.resolve("model.ndlist"), List.of("objectives"));
+            assertEquals(List.of("objective.pseudo_labels.abc.weight", "objective.pseudo_labels.abc.running_var"), r.loaded());
+            assertArrayEquals(new float[] {2f, 3f, 4f, 5f}, var.toFloatArray());
+            assertArrayEquals(new float[] {0f, 0f, 0f, 0f}, target.all().get("trunk.0.norm1.gain").toFloatArray()); // part not asked
         }
     }
 
