@@ -32,9 +32,10 @@ import org.sensorium.config.Modality;
  * and on raw Z the head does not leave the class prior in 150 steps (docs/measured/objectives.md, sessions
  * 11 to 13). In training mu and var are the n rows' mean and biased variance and the gradient flows through
  * them, as BatchNorm's does (the loss is a function of the batch's statistics: a stop-gradient would hand the
- * encoder directions the normalisation undoes); the running mean and unbiased variance, buffers
- * updated after each micro-batch with momentum m (PyTorch's BatchNorm1d habit; none when n &lt; 2), standardise
- * the held-out measure's rows. With objectives.pseudo_labels.standardise false, X = Z (the head before).
+ * encoder directions the normalisation undoes; measured, it ended lower in three seeds of three); the running
+ * mean and unbiased variance, buffers updated after each micro-batch with momentum m (PyTorch's BatchNorm1d
+ * habit; no update when n = 1, whose one row standardises to 0, so its logits are b), standardise the held-out
+ * measure's rows. With objectives.pseudo_labels.standardise false, X = Z (the head before).
  * The head belongs to one clustering: cluster numbers are arbitrary, so DeepCluster re-initialises its
  * classifier after every clustering. Here W and b are named after the file's SHA-256
  * (objective.pseudo_labels.&lt;sha12&gt;.weight): --resume with a new file starts a fresh head and the
