@@ -91,6 +91,79 @@ public final class QaPretextPhase {
         }
     }
 
+    /**
+     * The phase over the seeds of one `sensorium qa`: each seed loads the checkpoint again and runs the pretext on it
+     * ({@link #run}); the measures before it are the checkpoint's, taken at the first seed and shared by every seed.
+     * Measured and logged: the held-out items, the train items the pretext fits and, with --pretext-inner-share, the
+     * train recordings it leaves out.
+     */
+    static final class Seeds {
+        private final Config cfg;
+        private final Settings s;
+        private final List<VideoQa.Decoded> test, fit, inner; // held-out items; the pretext's train items; the train items it leaves out
+        private final int batch;
+        private final boolean subtitles;
+        private final Map<Modality, long[]> shapes;
+        private HeldOut before, fitBefore, innerBefore;       // the checkpoint's, set by the first seed
+
+        Seeds(Config cfg, Settings s, List<VideoQa.Decoded> train, List<VideoQa.Decoded> test, int batch, boolean subtitles,
+                Map<Modality, long[]> shapes) {
+            List<List<VideoQa.Decoded>> split = innerSplit(train, s.innerShare());
+            this.cfg = cfg;
+            this.s = s;
+            this.test = test;
+            this.fit = split.get(0);
+            this.inner = split.get(1);
+            this.batch = batch;
+            this.subtitles = subtitles;
+            this.shapes = shapes;
+        }
+
+        /** The checkpoint's held-out measures, before any pretext step (null until the first {@link #run}). */
+        HeldOut before() {
+            return before;
+        }
+
+        /** One seed: measures before (first seed only), trains the pretext on model, logs the changes; the held-out measures after. */
+        HeldOut run(SensoriumModel model, long seed, NDManager run) {
+            if (before == null) {
+                before = measure(model, test, run);
+                fitBefore = measure(model, fit, run);
+                innerBefore = inner.isEmpty() ? null : measure(model, inner, run);
+            }
+            train(cfg, s, model, fit, batch, subtitles, shapes, seed, run, step -> {
+                if (s.measureEvery() > 0 && step % s.measureEvery() == 0 && step < s.steps()) {
+                    HeldOut h = measure(model, test, run);
+                    LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
+                            seed, step, h.questions().r1(), h.questions().balancedR1(), h.maskedAccuracy());
+                    if (innerBefore != null) {
+                        LOG.info("seed {}: QA pretext after {} steps: left-out train items' balanced R@1 {}", seed, step,
+                                measure(model, inner, run).questions().balancedR1());
+                    }
+                }
+            });
+            HeldOut after = measure(model, test, run);
+            LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
+                    + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
+                    after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
+                    after.maskedChance());
+            logSides(seed, before, after);
+            logIntervals(seed, before, after);
+            HeldOut fitted = measure(model, fit, run);
+            if (innerBefore != null) {
+                logInner(seed, innerBefore, measure(model, inner, run));
+            }
+            LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
+                    + " masked-answer accuracy {} -> {}", seed, fitBefore.questions().r1(), fitted.questions().r1(),
+                    fitBefore.questions().balancedR1(), fitted.questions().balancedR1(), fitBefore.maskedAccuracy(), fitted.maskedAccuracy());
+            return after;
+        }
+
+        private HeldOut measure(SensoriumModel model, List<VideoQa.Decoded> items, NDManager run) {
+            return heldOut(cfg, model, items, batch, subtitles, shapes, run);
+        }
+    }
+
     /** The phase's first and last losses (mean of L_qp and L_ma over its first and last 5 steps). */
     record Log(double firstQp, double lastQp, double firstMa, double lastMa) {}
 
