@@ -21,6 +21,7 @@ import org.sensorium.model.SensoriumModel;
 import org.sensorium.eval.QaPretext;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.train.AdamW;
+import org.sensorium.train.Schedule;
 import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,14 +54,24 @@ public final class QaPretextPhase {
      * @param innerShare a diagnostic: this share of the train recordings ({@link QaPretext#spread}) is left out of the
      *     pretext and its items measured before and after like the held-out ones (a second held-out set drawn from the
      *     train split); the fusion head still trains on every train item. 0 = off
+     * @param cosine the learning rate warms up linearly over the first {@link #WARMUP_SHARE} of the steps, then decays
+     *     to 0 at the last step on a cosine ({@link Schedule}); false = lr at every step
      */
     public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare, String train,
-            boolean augment, int measureEvery, float innerShare) {
+            boolean augment, int measureEvery, float innerShare, boolean cosine) {
         public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f, 0.25f);
 
-        /** Every parameter trains, on the clips as decoded, measured before and after only. */
+        /** The share of the steps the cosine schedule warms up over. */
+        public static final double WARMUP_SHARE = 0.05;
+
+        /** Every parameter trains, on the clips as decoded, at a constant rate, measured before and after only. */
         public Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
-            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0, 0f);
+            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0, 0f, false);
+        }
+
+        /** The learning rate of each step: constant, or warm-up then cosine to 0. */
+        Schedule schedule() {
+            return cosine ? new Schedule(lr, 0f, (int) Math.ceil(WARMUP_SHARE * steps), steps) : new Schedule(lr, lr, 0, steps);
         }
 
         public Settings {
@@ -366,6 +377,7 @@ public final class QaPretextPhase {
             idx.add(i);
         }
         double[] qp = new double[s.steps()], ma = new double[s.steps()];
+        Schedule lr = s.schedule();
         int at = idx.size();
         for (int step = 0; step < s.steps(); step++) {
             if (at + b > idx.size()) { // a new pass over the items in a new order
@@ -400,7 +412,7 @@ public final class QaPretextPhase {
                 }
                 qp[step] = lqp.getFloat();
                 ma[step] = lma.getFloat();
-                Trainer.applyStep(opt, sm, s.lr(), t.clipGradNorm(), trains);
+                Trainer.applyStep(opt, sm, lr.at(step), t.clipGradNorm(), trains);
             }
             afterStep.accept(step + 1);
         }
