@@ -232,17 +232,30 @@ final class TaskCommands {
                 + " 0 = off (default ${DEFAULT-VALUE})")
         float pretextInnerShare;
 
+        @Option(names = "--pretext-schedule", defaultValue = "constant", description = "the pretext's learning rate: constant, or"
+                + " cosine (linear warm-up over the first 5% of the steps, then cosine decay to 0) (default ${DEFAULT-VALUE})")
+        String pretextSchedule;
+
         @Override
         public Integer call() throws Exception {
             long t0 = System.nanoTime();
             VideoQa.Result r = VideoQa.run(new VideoQa.Options(checkpoint, qa, hidden, epochs, lr, encoderLr, batch, seeds, !noSubtitles,
                     randomWeights, allSets(), new QaPretextPhase.Settings(pretextSteps, pretextLr, pretextTemperature, pretextMaskedWeight,
                     pretextGenericShare, pretextTrain, pretextAugment, pretextMeasureEvery,
-                    pretextInnerShare)));
+                    pretextInnerShare, cosine(pretextSchedule))));
             System.out.println(render(r));
             write(out, r.checkpoint(), r.step(), Map.of(r.qa().toString(), r.qaSha256()),
                     r.toTask(noSubtitles ? "video_qa_no_subs" : "video_qa"), t0);
             return 0;
+        }
+
+        /** --pretext-schedule: true for cosine, false for constant; anything else is a one-line error naming the option. */
+        static boolean cosine(String schedule) {
+            return switch (schedule.trim()) {
+                case "constant" -> false;
+                case "cosine" -> true;
+                default -> throw new ConfigException("--pretext-schedule", "'" + schedule + "' is not constant or cosine");
+            };
         }
     }
 
@@ -255,8 +268,9 @@ final class TaskCommands {
                 o.subtitles() ? "on" : "off", r.train(), r.test()));
         if (o.pretext().steps() > 0) {
             sb.append(String.format("  after %d steps of QA pretext (question prediction without questions asked of more than %s of the"
-                    + " train items + %.2f x masked answer, lr %s, tau %s; trains %s%s)%n", o.pretext().steps(), o.pretext().genericShare(),
-                    o.pretext().maskedWeight(), o.pretext().lr(), o.pretext().temperature(), o.pretext().train(),
+                    + " train items + %.2f x masked answer, lr %s%s, tau %s; trains %s%s)%n", o.pretext().steps(), o.pretext().genericShare(),
+                    o.pretext().maskedWeight(), o.pretext().lr(), o.pretext().cosine() ? " (warm-up, cosine to 0)" : "",
+                    o.pretext().temperature(), o.pretext().train(),
                     o.pretext().augment() ? ", clips augmented" : ""));
         }
         sb.append(String.format("  %-6s %9s %9s %10s%n", "seed", "held-out", "train", "train loss"));

@@ -50,7 +50,8 @@ public final class ConfigLoader {
             .addModule(new SimpleModule()
                     .addDeserializer(Modality.class, new StringDeserializer<>(Modality::parse))
                     .addDeserializer(Config.Pair.class, new StringDeserializer<>(Config.Pair::parse))
-                    .addDeserializer(Objectives.ClusterTargets.class, new StringDeserializer<>(Objectives.ClusterTargets::parse)))
+                    .addDeserializer(Objectives.ClusterTargets.class, new StringDeserializer<>(Objectives.ClusterTargets::parse))
+                    .addDeserializer(Pretexts.OwnNegative.class, new StringDeserializer<>(Pretexts.OwnNegative::parse)))
             .build();
 
     private ConfigLoader() {}

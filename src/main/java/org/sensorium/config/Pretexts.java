@@ -66,7 +66,7 @@ public final class Pretexts {
     public record PixelMae(float weight, double maskRatio, int gap, int decoderWidth, int decoderDepth, int decoderHeads,
             float contrastiveWeight, float temperature, String views) implements Settings {
         /** The values of views. */
-        public static final java.util.List<String> VIEWS = java.util.List.of("frames", "crops");
+        public static final List<String> VIEWS = List.of("frames", "crops");
 
         public PixelMae {
             if (weight < 0) {
@@ -145,6 +145,20 @@ public final class Pretexts {
         }
     }
 
+    /** objectives.background_erasing.own_negative: the copy of each clip added as a negative of every row, if any. */
+    public enum OwnNegative {
+        NONE, STILL, REVERSED;
+
+        public static OwnNegative parse(String s) {
+            return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "none" -> NONE;
+                case "still" -> STILL;
+                case "reversed" -> REVERSED;
+                default -> throw new IllegalArgumentException("'" + s + "' is not none, still or reversed");
+            };
+        }
+    }
+
     /**
      * objectives.background_erasing.*: a clip and the clip with one of its own frames blended in, a positive pair;
      * with ownJitter the erased copy gets brightness and contrast factors of its own (modalities.video.brightness and
@@ -155,15 +169,9 @@ public final class Pretexts {
      * shape, the motion backwards).
      */
     public record BackgroundErasing(float weight, float lambdaMax, float temperature, boolean ownJitter, boolean secondView,
-            String ownNegative)
+            OwnNegative ownNegative)
             implements Settings {
-        /** The values of own_negative. */
-        public static final List<String> OWN_NEGATIVES = List.of("none", "still", "reversed");
-
         public BackgroundErasing {
-            if (!OWN_NEGATIVES.contains(ownNegative)) {
-                throw new ConfigException("objectives.background_erasing.own_negative", "'" + ownNegative + "' is not one of " + OWN_NEGATIVES);
-            }
             if (weight < 0) {
                 throw new ConfigException("objectives.background_erasing.weight", weight + " must be >= 0");
             }

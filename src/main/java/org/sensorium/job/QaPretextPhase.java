@@ -21,6 +21,7 @@ import org.sensorium.model.SensoriumModel;
 import org.sensorium.eval.QaPretext;
 import org.sensorium.eval.Retrieval;
 import org.sensorium.train.AdamW;
+import org.sensorium.train.Schedule;
 import org.sensorium.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,14 +54,24 @@ public final class QaPretextPhase {
      * @param innerShare a diagnostic: this share of the train recordings ({@link QaPretext#spread}) is left out of the
      *     pretext and its items measured before and after like the held-out ones (a second held-out set drawn from the
      *     train split); the fusion head still trains on every train item. 0 = off
+     * @param cosine the learning rate warms up linearly over the first {@link #WARMUP_SHARE} of the steps, then decays
+     *     to 0 at the last step on a cosine ({@link Schedule}); false = lr at every step
      */
     public record Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare, String train,
-            boolean augment, int measureEvery, float innerShare) {
+            boolean augment, int measureEvery, float innerShare, boolean cosine) {
         public static final Settings OFF = new Settings(0, 1e-4f, 0.1f, 1f, 0.25f);
 
-        /** Every parameter trains, on the clips as decoded, measured before and after only. */
+        /** The share of the steps the cosine schedule warms up over. */
+        public static final double WARMUP_SHARE = 0.05;
+
+        /** Every parameter trains, on the clips as decoded, at a constant rate, measured before and after only. */
         public Settings(int steps, float lr, float temperature, float maskedWeight, float genericShare) {
-            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0, 0f);
+            this(steps, lr, temperature, maskedWeight, genericShare, "all", false, 0, 0f, false);
+        }
+
+        /** The learning rate of each step: constant, or warm-up then cosine to 0. */
+        Schedule schedule() {
+            return cosine ? new Schedule(lr, 0f, (int) Math.ceil(WARMUP_SHARE * steps), steps) : new Schedule(lr, lr, 0, steps);
         }
 
         public Settings {
@@ -88,6 +99,79 @@ public final class QaPretextPhase {
             if (!(genericShare > 0 && genericShare <= 1)) {
                 throw new ConfigException("--pretext-generic-share", genericShare + " must be in (0, 1] (1 = keep every question)");
             }
+        }
+    }
+
+    /**
+     * The phase over the seeds of one `sensorium qa`: each seed loads the checkpoint again and runs the pretext on it
+     * ({@link #run}); the measures before it are the checkpoint's, taken at the first seed and shared by every seed.
+     * Measured and logged: the held-out items, the train items the pretext fits and, with --pretext-inner-share, the
+     * train recordings it leaves out.
+     */
+    static final class Seeds {
+        private final Config cfg;
+        private final Settings s;
+        private final List<VideoQa.Decoded> test, fit, inner; // held-out items; the pretext's train items; the train items it leaves out
+        private final int batch;
+        private final boolean subtitles;
+        private final Map<Modality, long[]> shapes;
+        private HeldOut before, fitBefore, innerBefore;       // the checkpoint's, set by the first seed
+
+        Seeds(Config cfg, Settings s, List<VideoQa.Decoded> train, List<VideoQa.Decoded> test, int batch, boolean subtitles,
+                Map<Modality, long[]> shapes) {
+            List<List<VideoQa.Decoded>> split = innerSplit(train, s.innerShare());
+            this.cfg = cfg;
+            this.s = s;
+            this.test = test;
+            this.fit = split.get(0);
+            this.inner = split.get(1);
+            this.batch = batch;
+            this.subtitles = subtitles;
+            this.shapes = shapes;
+        }
+
+        /** The checkpoint's held-out measures, before any pretext step (null until the first {@link #run}). */
+        HeldOut before() {
+            return before;
+        }
+
+        /** One seed: measures before (first seed only), trains the pretext on model, logs the changes; the held-out measures after. */
+        HeldOut run(SensoriumModel model, long seed, NDManager run) {
+            if (before == null) {
+                before = measure(model, test, run);
+                fitBefore = measure(model, fit, run);
+                innerBefore = inner.isEmpty() ? null : measure(model, inner, run);
+            }
+            train(cfg, s, model, fit, batch, subtitles, shapes, seed, run, step -> {
+                if (s.measureEvery() > 0 && step % s.measureEvery() == 0 && step < s.steps()) {
+                    HeldOut h = measure(model, test, run);
+                    LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
+                            seed, step, h.questions().r1(), h.questions().balancedR1(), h.maskedAccuracy());
+                    if (innerBefore != null) {
+                        LOG.info("seed {}: QA pretext after {} steps: left-out train items' balanced R@1 {}", seed, step,
+                                measure(model, inner, run).questions().balancedR1());
+                    }
+                }
+            });
+            HeldOut after = measure(model, test, run);
+            LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
+                    + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
+                    after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
+                    after.maskedChance());
+            logSides(seed, before, after);
+            logIntervals(seed, before, after);
+            HeldOut fitted = measure(model, fit, run);
+            if (innerBefore != null) {
+                logInner(seed, innerBefore, measure(model, inner, run));
+            }
+            LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
+                    + " masked-answer accuracy {} -> {}", seed, fitBefore.questions().r1(), fitted.questions().r1(),
+                    fitBefore.questions().balancedR1(), fitted.questions().balancedR1(), fitBefore.maskedAccuracy(), fitted.maskedAccuracy());
+            return after;
+        }
+
+        private HeldOut measure(SensoriumModel model, List<VideoQa.Decoded> items, NDManager run) {
+            return heldOut(cfg, model, items, batch, subtitles, shapes, run);
         }
     }
 
@@ -293,6 +377,7 @@ public final class QaPretextPhase {
             idx.add(i);
         }
         double[] qp = new double[s.steps()], ma = new double[s.steps()];
+        Schedule lr = s.schedule();
         int at = idx.size();
         for (int step = 0; step < s.steps(); step++) {
             if (at + b > idx.size()) { // a new pass over the items in a new order
@@ -327,7 +412,7 @@ public final class QaPretextPhase {
                 }
                 qp[step] = lqp.getFloat();
                 ma[step] = lma.getFloat();
-                Trainer.applyStep(opt, sm, s.lr(), t.clipGradNorm(), trains);
+                Trainer.applyStep(opt, sm, lr.at(step), t.clipGradNorm(), trains);
             }
             afterStep.accept(step + 1);
         }

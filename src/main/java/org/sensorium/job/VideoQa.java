@@ -202,53 +202,17 @@ public final class VideoQa {
         List<SeedResult> seeds = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Map<Decoded, Features> frozen = null;
-            QaPretextPhase.HeldOut before = null, trainBefore = null, innerBefore = null; // the same checkpoint in every seed: measured once
-            List<List<Decoded>> split = QaPretextPhase.innerSplit(train, o.pretext().innerShare());                 // pretext's items, inner held out
+            QaPretextPhase.Seeds phase = new QaPretextPhase.Seeds(cfg, o.pretext(), train, test, o.batch(), o.subtitles(), shapes(cfg));
             for (long seed : o.seeds()) {
                 try (NDManager run = root.newSubManager(); TrainedRun.Loaded loaded = trained.load(run, o.randomWeights(), false)) {
                     SensoriumModel model = loaded.model();
                     boolean pretext = o.pretext().steps() > 0;
-                    QaPretextPhase.HeldOut after = null;
-                    if (pretext) { // the encoders change per seed: features of this seed's encoders
-                        if (before == null) {
-                            before = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
-                            trainBefore = QaPretextPhase.heldOut(cfg, model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), run);
-                            innerBefore = split.get(1).isEmpty() ? null
-                                    : QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run);
-                        }
-                        int every = o.pretext().measureEvery();
-                        QaPretextPhase.train(cfg, o.pretext(), model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), seed, run, step -> {
-                            if (every > 0 && step % every == 0 && step < o.pretext().steps()) {
-                                QaPretextPhase.HeldOut h = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
-                                LOG.info("seed {}: QA pretext after {} steps: held-out question R@1 {} (balanced {}), masked-answer accuracy {}",
-                                        seed, step, h.questions().r1(), h.questions().balancedR1(), h.maskedAccuracy());
-                                if (!split.get(1).isEmpty()) {
-                                    QaPretextPhase.HeldOut in = QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run);
-                                    LOG.info("seed {}: QA pretext after {} steps: left-out train items' balanced R@1 {}", seed, step, in.questions().balancedR1());
-                                }
-                            }
-                        });
-                        after = QaPretextPhase.heldOut(cfg, model, test, o.batch(), o.subtitles(), shapes(cfg), run);
-                        LOG.info("seed {}: QA pretext held-out question R@1 {} -> {} (balanced {} -> {}, chance {}), masked-answer accuracy {} -> {}"
-                                + " (chance {})", seed, before.questions().r1(), after.questions().r1(), before.questions().balancedR1(),
-                                after.questions().balancedR1(), after.questions().chance(), before.maskedAccuracy(), after.maskedAccuracy(),
-                                after.maskedChance());
-                        QaPretextPhase.logSides(seed, before, after);
-                        QaPretextPhase.logIntervals(seed, before, after);
-                        QaPretextPhase.HeldOut fit = QaPretextPhase.heldOut(cfg, model, split.get(0), o.batch(), o.subtitles(), shapes(cfg), run);
-                        if (innerBefore != null) {
-                            QaPretextPhase.logInner(seed, innerBefore,
-                                    QaPretextPhase.heldOut(cfg, model, split.get(1), o.batch(), o.subtitles(), shapes(cfg), run));
-                        }
-                        LOG.info("seed {}: the same measures on the train items (fitted, not held out): question R@1 {} -> {} (balanced {} -> {}),"
-                                + " masked-answer accuracy {} -> {}", seed, trainBefore.questions().r1(), fit.questions().r1(),
-                                trainBefore.questions().balancedR1(), fit.questions().balancedR1(), trainBefore.maskedAccuracy(), fit.maskedAccuracy());
-                    }
+                    QaPretextPhase.HeldOut after = pretext ? phase.run(model, seed, run) : null; // the encoders change per seed
                     if (o.encoderLr() == 0 && (frozen == null || pretext)) { // frozen encoders, no pretext: every seed sees the same features
                         frozen = features(model, cfg, items, o.batch(), root);
                     }
                     SeedResult r = oneSeed(cfg, o, model, frozen, train, test, seed, run);
-                    seeds.add(new SeedResult(seed, r.accuracy(), r.trainAccuracy(), r.finalLoss(), before, after));
+                    seeds.add(new SeedResult(seed, r.accuracy(), r.trainAccuracy(), r.finalLoss(), pretext ? phase.before() : null, after));
                 }
                 LOG.info("seed {}: held-out QA accuracy {}", seed, seeds.get(seeds.size() - 1).accuracy());
             }

@@ -58,7 +58,7 @@ public final class BackgroundErasing implements Objective {
     private final ModalitySpec.Video video; // brightness and contrast ranges, mean and std of the normalisation
     private final boolean ownJitter;
     private final boolean secondView; // erase the loader's second view of the sample instead of the clip itself
-    private final String ownNegative; // none, still or reversed: a copy of each clip that is a negative of every row
+    private final Pretexts.OwnNegative ownNegative; // a copy of each clip that is a negative of every row
 
     public BackgroundErasing(Pretexts.BackgroundErasing c, ModalitySpec.Video video, SensoriumModel model) {
         this.model = model;
@@ -97,11 +97,11 @@ public final class BackgroundErasing implements Objective {
         NDArray erased = erased(x, x.getManager());
         NDArray z2 = model.forward(Map.of(V, erased), Map.of(), true).embedding(V);  // (n, E)
         NDArray z1 = Contrastive.rows(out.embedding(V), has);                       // (n, E)
-        if ("none".equals(ownNegative)) {
+        if (ownNegative == Pretexts.OwnNegative.NONE) {
             terms.put("background_erasing/video", TwoView.ntXent(z1, z2, temperature));
             return terms;
         }
-        NDArray s = "still".equals(ownNegative) ? still(x, x.getManager()) : reversed(x);  // (n, T, H, W, C)
+        NDArray s = ownNegative == Pretexts.OwnNegative.STILL ? still(x, x.getManager()) : reversed(x);  // (n, T, H, W, C)
         NDArray zs = model.forward(Map.of(V, s), Map.of(), true).embedding(V);      // (n, E)
         terms.put("background_erasing/video", TwoView.ntXent(z1, z2, zs, temperature));
         return terms;

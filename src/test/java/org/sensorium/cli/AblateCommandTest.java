@@ -132,7 +132,7 @@ class AblateCommandTest {
         var reversed = org.sensorium.job.Ablate.Variant.parse("background_erasing_reversed");
         var reversedCfg = org.sensorium.config.ConfigLoader.load(null, reversed.sets()).config();
         assertEquals(4, reversed.stepsFactor()); // 600 steps in a 150-step table
-        assertEquals("reversed", reversedCfg.objectives().backgroundErasing().ownNegative());
+        assertEquals(org.sensorium.config.Pretexts.OwnNegative.REVERSED, reversedCfg.objectives().backgroundErasing().ownNegative());
         assertEquals(org.sensorium.objective.ObjectiveKind.BE_SCENES, reversedCfg.data().synthScenes());
         assertEquals(1, be.stepsFactor());
     }

@@ -205,10 +205,12 @@ class TaskCommandsTest {
         Path heads = dir.resolve("qa-pretext-heads.json");
         r = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--no-subtitles", "--pretext-steps", "2", "--batch", "8",
                 "--epochs", "1", "--seeds", "1", "--pretext-train", "heads", "--pretext-augment", "--pretext-measure-every", "1",
-                "--pretext-inner-share", "0.25", "--out", heads.toString()));
+                "--pretext-inner-share", "0.25", "--pretext-schedule", "cosine", "--out", heads.toString()));
         assertEquals(0, r[0], (String) r[2]);
-        assertTrue(((String) r[1]).contains("trains heads, clips augmented"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("(warm-up, cosine to 0), tau 0.1; trains heads, clips augmented"), (String) r[1]);
         r = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--pretext-steps", "2", "--pretext-train", "trunk"));
         assertTrue(((String) r[2]).contains("--pretext-train"), (String) r[2]);
+        r = MainTest.cli(List.of("qa", "--checkpoint", run.toString(), "--pretext-steps", "2", "--pretext-schedule", "step"));
+        assertTrue(((String) r[2]).contains("--pretext-schedule: 'step' is not constant or cosine"), (String) r[2]);
     }
 }
