@@ -67,7 +67,7 @@ public final class Ablate {
          * row: SimCLR's projection head before NT-Xent, VATT's DropToken (held-out passes see every token), CropMAE's
          * two crops of one slice in place of SiamMAE's two slices (at CropMAE's masking ratio); Background Erasing with
          * each clip reversed as a negative of its own, at 4 times the table's steps (at the table's 150 its measure rose
-         * in one seed of two, at 600 in five of five, docs/measured/video-pretexts.md).
+         * in one seed of two, at 600 in five of five, docs/measured/background-erasing.md).
          */
         public static final List<Variant> OPTIONS = List.of(
                 withOption(ObjectiveKind.TWO_VIEW, "two_view_mlp", "two_view, MLP projection head", "objectives.two_view.projection=mlp"),

@@ -18,7 +18,7 @@ public enum ObjectiveKind {
     CLUSTERING("clustering", "clustering/cross_modal_NMI", Alone.OFF, "objectives.clustering.weight=1"),
     // XDC's first iteration: clusters of the untrained audio encoder, k of them, are video's targets. Without video
     // augmentation: on the untrained encoder a random crop or +-20 % brightness/contrast moves a clip's embedding more
-    // than the cluster signal does (docs/measured/objectives.md, session 12); the held-out measure decodes its clips as
+    // than the cluster signal does (docs/measured/pseudo-labels.md, session 12); the held-out measure decodes its clips as
     // training does, so its inputs are unaugmented too
     PSEUDO_LABELS("pseudo_labels", "pseudo_labels/accuracy", Alone.OFF, "objectives.pseudo_labels.weight=1",
             "objectives.pseudo_labels.modality=video", "objectives.pseudo_labels.k=" + ObjectiveKind.XDC_K,

@@ -29,7 +29,7 @@ import org.sensorium.config.Modality;
  * </pre>
  * The standardisation is MAE's linear probe (He et al. 2022: BatchNorm without affine before the linear
  * classifier): the unit embeddings of an untrained encoder are nearly collinear (mean pairwise cosine 0.985),
- * and on raw Z the head does not leave the class prior in 150 steps (docs/measured/objectives.md, sessions
+ * and on raw Z the head does not leave the class prior in 150 steps (docs/measured/pseudo-labels.md, sessions
  * 11 to 13). In training mu and var are the n rows' mean and biased variance and the gradient flows through
  * them, as BatchNorm's does (the loss is a function of the batch's statistics: a stop-gradient would hand the
  * encoder directions the normalisation undoes; measured, it ended lower in three seeds of three); the running
