@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -67,40 +68,7 @@ class PseudoLabelsTest {
 
     @Test
     void gradientMatchesFiniteDifferences() {
-        float[][] z = {{0.6f, -0.8f, 0.0f}, {0.0f, 0.6f, 0.8f}, {-0.48f, 0.6f, 0.64f}}; // (n=3, E=3)
-        float[][] w = {{0.5f, -0.2f, 0.3f}, {-0.4f, 0.9f, 0.1f}};                        // (K=2, E=3)
-        float[] b = {0.1f, -0.3f};
-        int[] y = {1, 0, 1};
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray za = m.create(z), wa = m.create(w), ba = m.create(b);
-            za.setRequiresGradient(true);
-            wa.setRequiresGradient(true);
-            float[] gz, gw;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(PseudoLabels.crossEntropy(PseudoLabels.logits(za, wa, ba), y));
-                gz = za.getGradient().toFloatArray();
-                gw = wa.getGradient().toFloatArray();
-            }
-            double h = 1e-3;
-            for (int i = 0; i < 3; i++) {
-                for (int j = 0; j < 3; j++) {
-                    float[][] plus = copy(z), minus = copy(z);
-                    plus[i][j] += h;
-                    minus[i][j] -= h;
-                    double fd = (loss(m, plus, w, b, y) - loss(m, minus, w, b, y)) / (2 * h);
-                    assertEquals(fd, gz[i * 3 + j], 2e-4, "dL/dz[" + i + "," + j + "]");
-                }
-            }
-            for (int k = 0; k < 2; k++) {
-                for (int j = 0; j < 3; j++) {
-                    float[][] plus = copy(w), minus = copy(w);
-                    plus[k][j] += h;
-                    minus[k][j] -= h;
-                    double fd = (loss(m, z, plus, b, y) - loss(m, z, minus, b, y)) / (2 * h);
-                    assertEquals(fd, gw[k * 3 + j], 2e-4, "dL/dW[" + k + "," + j + "]");
-                }
-            }
-        }
+        checkGradients(z -> z, 2e-4);
     }
 
     @Test
@@ -147,43 +115,17 @@ class PseudoLabelsTest {
     @Test
     void standardisedGradientMatchesFiniteDifferences() {
         // Through the batch's mean and variance too (BatchNorm's gradient), for Z and for W.
-        float[][] z = {{0.6f, -0.8f, 0.0f}, {0.0f, 0.6f, 0.8f}, {-0.48f, 0.6f, 0.64f}}; // (n=3, E=3)
-        float[][] w = {{0.5f, -0.2f, 0.3f}, {-0.4f, 0.9f, 0.1f}};                        // (K=2, E=3)
-        float[] b = {0.1f, -0.3f};
-        int[] y = {1, 0, 1};
+        checkGradients(PseudoLabels::batchStandardised, 5e-4);
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray za = m.create(z), wa = m.create(w), ba = m.create(b);
+            NDArray za = m.create(Z);
             za.setRequiresGradient(true);
-            wa.setRequiresGradient(true);
-            float[] gz, gw;
+            float[] gz;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(PseudoLabels.crossEntropy(PseudoLabels.logits(PseudoLabels.batchStandardised(za), wa, ba), y));
+                gc.backward(PseudoLabels.crossEntropy(PseudoLabels.logits(PseudoLabels.batchStandardised(za), m.create(W), m.create(B)), Y));
                 gz = za.getGradient().toFloatArray();
-                gw = wa.getGradient().toFloatArray();
             }
-            double h = 1e-3;
-            double[] colSum = new double[3];
-            for (int i = 0; i < 3; i++) {
-                for (int j = 0; j < 3; j++) {
-                    float[][] plus = copy(z), minus = copy(z);
-                    plus[i][j] += h;
-                    minus[i][j] -= h;
-                    double fd = (standardisedLoss(m, plus, w, b, y) - standardisedLoss(m, minus, w, b, y)) / (2 * h);
-                    assertEquals(fd, gz[i * 3 + j], 5e-4, "dL/dz[" + i + "," + j + "]");
-                    colSum[j] += gz[i * 3 + j];
-                }
-            }
-            for (double c : colSum) {
-                assertEquals(0, c, 1e-5, "shifting a dimension of every row changes nothing, so its gradients sum to 0");
-            }
-            for (int k = 0; k < 2; k++) {
-                for (int j = 0; j < 3; j++) {
-                    float[][] plus = copy(w), minus = copy(w);
-                    plus[k][j] += h;
-                    minus[k][j] -= h;
-                    double fd = (standardisedLoss(m, z, plus, b, y) - standardisedLoss(m, z, minus, b, y)) / (2 * h);
-                    assertEquals(fd, gw[k * 3 + j], 5e-4, "dL/dW[" + k + "," + j + "]");
-                }
+            for (int j = 0; j < 3; j++) {
+                assertEquals(0, gz[j] + gz[3 + j] + gz[6 + j], 1e-5, "shifting a dimension of every row changes nothing, so its gradients sum to 0");
             }
         }
     }
@@ -297,20 +239,25 @@ class PseudoLabelsTest {
                 && e.getKey().endsWith(suffix)).findFirst().orElseThrow().getValue();
     }
 
-    private static double standardisedLoss(NDManager m, float[][] z, float[][] w, float[] b, int[] y) {
-        return PseudoLabels.crossEntropy(PseudoLabels.logits(PseudoLabels.batchStandardised(m.create(z)), m.create(w), m.create(b)), y)
-                .getFloat();
+    // The gradient checks' tiny case: Z (n=3, E=3) unit rows, W (K=2, E=3), b (K), the clusters y.
+    private static final float[][] Z = {{0.6f, -0.8f, 0.0f}, {0.0f, 0.6f, 0.8f}, {-0.48f, 0.6f, 0.64f}};
+    private static final float[][] W = {{0.5f, -0.2f, 0.3f}, {-0.4f, 0.9f, 0.1f}};
+    private static final float[] B = {0.1f, -0.3f};
+    private static final int[] Y = {1, 0, 1};
+
+    /** d L / d Z and d L / d W of L = crossEntropy(x(Z) W^T + b, y) against central finite differences. */
+    private static void checkGradients(java.util.function.UnaryOperator<NDArray> x, double tol) {
+        GradCheck.check(z -> PseudoLabels.crossEntropy(PseudoLabels.logits(x.apply(z), z.getManager().create(W), z.getManager().create(B)), Y),
+                flat(Z), new Shape(3, 3), tol);
+        GradCheck.check(w -> PseudoLabels.crossEntropy(PseudoLabels.logits(x.apply(w.getManager().create(Z)), w, w.getManager().create(B)), Y),
+                flat(W), new Shape(2, 3), tol);
     }
 
-    private static double loss(NDManager m, float[][] z, float[][] w, float[] b, int[] y) {
-        return PseudoLabels.crossEntropy(PseudoLabels.logits(m.create(z), m.create(w), m.create(b)), y).getFloat();
-    }
-
-    private static float[][] copy(float[][] x) {
-        float[][] c = new float[x.length][];
+    private static float[] flat(float[][] x) {
+        float[] f = new float[x.length * x[0].length];
         for (int i = 0; i < x.length; i++) {
-            c[i] = x[i].clone();
+            System.arraycopy(x[i], 0, f, i * x[0].length, x[0].length);
         }
-        return c;
+        return f;
     }
 }
