@@ -171,7 +171,7 @@ class TaskCommandsTest {
     @Test
     void qaPretextLearnsBothTasksFromInitialWeights() throws Exception {
         // From initial weights every clip names the same question (balanced R@1 exactly 1/#distinct) and the masked
-        // input picks answers at chance; 30 pretext steps on the 64 train items must lift both on the 16 held-out items
+        // input picks answers near chance (0.19 here, 1/K = 0.25); 60 pretext steps on the 64 train items must lift both on the 16 held-out items
         // in every seed. Measured at 1 thread (it passes at 2 too): question 1/7 -> 0.46-0.57, masked 0.19 -> 0.44 in seeds
         // 1-3; at 30 steps 0.23-0.34, so the margins fail when the pretext learns at half speed.
         Path out = dir.resolve("qa-pretext-random.json");
