@@ -91,29 +91,28 @@ public final class QaPretext {
      * context-free guess holds at 1/Q).
      */
     public static QuestionR1 questionR1(float[][] context, float[][] questions, int[] question) {
-        int q = questions.length;
+        int q = questions.length, n = context.length;
         int[] hits = new int[q], asked = new int[q], named = new int[q];
-        for (int i = 0; i < context.length; i++) {
+        boolean[] hit = new boolean[n];
+        for (int i = 0; i < n; i++) {
             int best = nearest(context[i], questions);
+            hit[i] = best == question[i];
             asked[question[i]]++;
             named[best]++;
-            hits[question[i]] += best == question[i] ? 1 : 0;
+            hits[question[i]] += hit[i] ? 1 : 0;
         }
-        double micro = 0, balanced = 0, frequent = 0;
+        double micro = 0, frequent = 0;
         double[] hitRate = new double[q], namedShare = new double[q];
         int withItems = 0;
         for (int j = 0; j < q; j++) {
             micro += hits[j];
             frequent = Math.max(frequent, asked[j]);
             hitRate[j] = asked[j] > 0 ? hits[j] / (double) asked[j] : Double.NaN;
-            namedShare[j] = named[j] / (double) context.length;
-            if (asked[j] > 0) {
-                balanced += hitRate[j];
-                withItems++;
-            }
+            namedShare[j] = named[j] / (double) n;
+            withItems += asked[j] > 0 ? 1 : 0;
         }
-        return new QuestionR1(micro / context.length, balanced / withItems, 1.0 / withItems, frequent / context.length, hitRate,
-                namedShare);
+        return new QuestionR1(micro / n, balanced(hit, question, java.util.stream.IntStream.range(0, n).toArray()), 1.0 / withItems,
+                frequent / n, hitRate, namedShare);
     }
 
     /** Per item whether its context names its own question first (cosine): context (n, E), questions (Q, E), question (n). */
